@@ -1,0 +1,145 @@
+-- Foundation: tenants, users, roles, sessions, refresh tokens, login
+-- throttling, signing keys and the audit log.
+-- Kept in step with migrations/sqlite (a test compares the two schemas).
+
+CREATE TABLE tenants (
+    id uuid PRIMARY KEY,
+    name text NOT NULL,
+    -- Unicode lowercase of name, for case-insensitive search on both backends.
+    name_key text NOT NULL,
+    slug text NOT NULL,
+    plan text NOT NULL CHECK (plan IN ('free', 'pro', 'enterprise')),
+    status text NOT NULL CHECK (status IN ('active', 'suspended')),
+    rate_limit_per_minute integer,
+    settings jsonb NOT NULL,
+    created_at timestamptz NOT NULL,
+    updated_at timestamptz NOT NULL
+);
+CREATE UNIQUE INDEX tenants_slug_key ON tenants (slug);
+CREATE INDEX tenants_created ON tenants (created_at);
+
+CREATE TABLE users (
+    id uuid PRIMARY KEY,
+    tenant_id uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    email text NOT NULL,
+    -- NFC + Unicode lowercase of email, computed in Rust: SQLite's lower()
+    -- folds ASCII only, and uniqueness must hold for non-ASCII addresses.
+    email_key text NOT NULL,
+    first_name text NOT NULL,
+    father_name text NOT NULL,
+    grandfather_name text NOT NULL,
+    family_name text NOT NULL,
+    phone_number text,
+    status text NOT NULL CHECK (status IN ('active', 'suspended', 'pending')),
+    email_verified boolean NOT NULL,
+    password_hash text,
+    password_changed_at timestamptz,
+    mfa_enabled boolean NOT NULL,
+    is_platform_admin boolean NOT NULL,
+    preferences jsonb NOT NULL,
+    metadata jsonb NOT NULL,
+    external_ids jsonb NOT NULL,
+    last_login_at timestamptz,
+    created_at timestamptz NOT NULL,
+    updated_at timestamptz NOT NULL
+);
+CREATE UNIQUE INDEX users_tenant_email_key ON users (tenant_id, email_key);
+CREATE INDEX users_tenant_created ON users (tenant_id, created_at);
+
+CREATE TABLE roles (
+    id uuid PRIMARY KEY,
+    tenant_id uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    name text NOT NULL,
+    name_key text NOT NULL,
+    description text NOT NULL,
+    -- 'owner', 'admin' or 'member' for the roles every tenant is created with.
+    builtin text CHECK (builtin IN ('owner', 'admin', 'member')),
+    created_at timestamptz NOT NULL,
+    updated_at timestamptz NOT NULL
+);
+CREATE UNIQUE INDEX roles_tenant_name_key ON roles (tenant_id, name_key);
+CREATE UNIQUE INDEX roles_tenant_builtin ON roles (tenant_id, builtin);
+
+CREATE TABLE role_permissions (
+    role_id uuid NOT NULL REFERENCES roles (id) ON DELETE CASCADE,
+    permission text NOT NULL,
+    PRIMARY KEY (role_id, permission)
+);
+
+CREATE TABLE user_roles (
+    user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    role_id uuid NOT NULL REFERENCES roles (id) ON DELETE CASCADE,
+    assigned_at timestamptz NOT NULL,
+    PRIMARY KEY (user_id, role_id)
+);
+CREATE INDEX user_roles_role ON user_roles (role_id);
+
+CREATE TABLE sessions (
+    id uuid PRIMARY KEY,
+    tenant_id uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    user_agent text NOT NULL,
+    ip_address text,
+    device_type text NOT NULL,
+    device_name text NOT NULL,
+    location jsonb,
+    remember_me boolean NOT NULL,
+    -- Number of refresh-token rotations in this session.
+    refresh_seq integer NOT NULL,
+    created_at timestamptz NOT NULL,
+    last_activity_at timestamptz NOT NULL,
+    expires_at timestamptz NOT NULL,
+    revoked_at timestamptz
+);
+CREATE INDEX sessions_user ON sessions (user_id, created_at);
+CREATE INDEX sessions_tenant ON sessions (tenant_id, created_at);
+
+CREATE TABLE refresh_tokens (
+    -- Hex SHA-256 of the opaque token; the token itself is never stored.
+    token_hash text PRIMARY KEY,
+    session_id uuid NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    created_at timestamptz NOT NULL,
+    expires_at timestamptz NOT NULL,
+    used_at timestamptz
+);
+CREATE INDEX refresh_tokens_session ON refresh_tokens (session_id);
+
+-- Failed-login counting per (tenant, email), whether or not the email
+-- belongs to a user, so that lockout cannot be used to enumerate accounts.
+CREATE TABLE login_throttles (
+    tenant_id uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    email_key text NOT NULL,
+    failed_count integer NOT NULL,
+    window_started_at timestamptz NOT NULL,
+    locked_until timestamptz,
+    PRIMARY KEY (tenant_id, email_key)
+);
+
+CREATE TABLE signing_keys (
+    kid text PRIMARY KEY,
+    algorithm text NOT NULL,
+    private_key_pem text NOT NULL,
+    public_jwk jsonb NOT NULL,
+    created_at timestamptz NOT NULL,
+    retired_at timestamptz
+);
+
+CREATE TABLE audit_events (
+    id uuid PRIMARY KEY,
+    tenant_id uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    actor_type text NOT NULL,
+    actor_id uuid,
+    actor_label text,
+    action text NOT NULL,
+    target_type text,
+    target_id text,
+    status text NOT NULL CHECK (status IN ('success', 'failure')),
+    ip_address text,
+    user_agent text,
+    details jsonb NOT NULL,
+    created_at timestamptz NOT NULL
+);
+CREATE INDEX audit_events_tenant_time ON audit_events (tenant_id, created_at);
+CREATE INDEX audit_events_tenant_action ON audit_events (tenant_id, action, created_at);
+CREATE INDEX audit_events_tenant_actor ON audit_events (tenant_id, actor_id, created_at);
+CREATE INDEX audit_events_tenant_target ON audit_events (tenant_id, target_type, target_id, created_at);

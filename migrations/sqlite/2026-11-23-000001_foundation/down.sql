@@ -1,0 +1,10 @@
+DROP TABLE audit_events;
+DROP TABLE signing_keys;
+DROP TABLE login_throttles;
+DROP TABLE refresh_tokens;
+DROP TABLE sessions;
+DROP TABLE user_roles;
+DROP TABLE role_permissions;
+DROP TABLE roles;
+DROP TABLE users;
+DROP TABLE tenants;

@@ -1,0 +1,147 @@
+//! The one mapping from domain errors to HTTP: status, code and headers are
+//! decided here for every dialect; each dialect only shapes the body. The
+//! native envelope (api-map) is the default rendering.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::json;
+
+use crate::domain::{Error, FieldError};
+
+impl Error {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Error::Validation(_) => StatusCode::BAD_REQUEST,
+            Error::InvalidCredentials | Error::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            Error::AccountSuspended
+            | Error::AccountLocked { .. }
+            | Error::AccountNotVerified
+            | Error::Forbidden(_)
+            | Error::TenantSuspended => StatusCode::FORBIDDEN,
+            Error::TenantNotFound | Error::NotFound(_) => StatusCode::NOT_FOUND,
+            Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Error::DuplicateEmail | Error::Conflict { .. } => StatusCode::CONFLICT,
+            Error::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            Error::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The machine-readable code (api-map's list).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Validation(_) => "VALIDATION_ERROR",
+            Error::InvalidCredentials => "INVALID_CREDENTIALS",
+            Error::Unauthenticated(_) => "UNAUTHORIZED",
+            Error::AccountSuspended => "ACCOUNT_SUSPENDED",
+            Error::AccountLocked { .. } => "ACCOUNT_LOCKED",
+            Error::AccountNotVerified => "ACCOUNT_NOT_VERIFIED",
+            Error::Forbidden(_) => "FORBIDDEN",
+            Error::TenantNotFound => "TENANT_NOT_FOUND",
+            Error::TenantSuspended => "TENANT_SUSPENDED",
+            Error::NotFound(_) => "RESOURCE_NOT_FOUND",
+            Error::MethodNotAllowed => "METHOD_NOT_ALLOWED",
+            Error::DuplicateEmail => "DUPLICATE_EMAIL",
+            Error::Conflict { .. } => "CONFLICT",
+            Error::PreconditionFailed(_) => "PRECONDITION_FAILED",
+            Error::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
+            Error::UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",
+            Error::RateLimited { .. } => "RATE_LIMIT_EXCEEDED",
+            Error::Unavailable(_) => "SERVICE_UNAVAILABLE",
+            Error::Internal(_) => "INTERNAL_ERROR",
+        }
+    }
+
+    /// Field-level details, when the error is about fields.
+    pub fn details(&self) -> Vec<FieldError> {
+        match self {
+            Error::Validation(fields) => fields.clone(),
+            Error::DuplicateEmail => vec![FieldError::new("email", "is already in use")],
+            Error::Conflict {
+                field: Some(f),
+                message,
+            } => vec![FieldError::new(f.clone(), message.clone())],
+            _ => Vec::new(),
+        }
+    }
+
+    /// The message shown to clients. Internal and availability errors are
+    /// logged in full and answered in general terms.
+    pub fn public_message(&self) -> String {
+        match self {
+            Error::Internal(_) => "An internal error occurred".into(),
+            Error::Unavailable(_) => "The service is temporarily unavailable".into(),
+            other => other.to_string(),
+        }
+    }
+
+    /// Headers every dialect sends with this error.
+    pub fn decorate(&self, response: &mut HttpResponse) {
+        let headers = response.headers_mut();
+        match self {
+            Error::InvalidCredentials | Error::Unauthenticated(_) => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"ithbat\""),
+                );
+            }
+            Error::RateLimited { retry_after_secs } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+            }
+            Error::AccountLocked { until } => {
+                let secs = (*until - chrono::Utc::now()).num_seconds().max(1);
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            }
+            _ => {}
+        }
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+
+    fn log(&self) {
+        match self {
+            Error::Internal(detail) => log::error!("internal error: {detail}"),
+            Error::Unavailable(detail) => log::warn!("unavailable: {detail}"),
+            _ => {}
+        }
+    }
+}
+
+/// The native envelope: `{"success":false,"error":{"code","message","details"}}`.
+pub fn native_body(e: &Error) -> serde_json::Value {
+    let mut error = json!({ "code": e.code(), "message": e.public_message() });
+    let details = e.details();
+    if !details.is_empty() {
+        error["details"] = details
+            .into_iter()
+            .map(|d| json!({ "field": d.field, "message": d.message }))
+            .collect();
+    }
+    json!({ "success": false, "error": error })
+}
+
+impl ResponseError for Error {
+    fn status_code(&self) -> StatusCode {
+        self.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        self.log();
+        let mut response = HttpResponse::build(self.status()).json(native_body(self));
+        self.decorate(&mut response);
+        response
+    }
+}
+
+/// Unknown paths answer in the native envelope.
+pub async fn not_found() -> Result<HttpResponse, Error> {
+    Err(Error::NotFound("Resource"))
+}
+
+/// Known paths called with another method.
+pub async fn method_not_allowed() -> Result<HttpResponse, Error> {
+    Err(Error::MethodNotAllowed)
+}

@@ -1,0 +1,58 @@
+//! The native dialect (`/api/v1`, seeds 000, 001, 003): the
+//! `{"success": true, "data": ...}` envelope and api-map's list shape.
+
+pub mod auth;
+pub mod tenants;
+pub mod users;
+pub mod views;
+
+use actix_web::http::header;
+use actix_web::HttpResponse;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::domain::list::Listing;
+
+/// 200 `{"success": true, "data": data}`
+pub fn ok<T: Serialize>(data: T) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(json!({ "success": true, "data": data }))
+}
+
+/// 201 `{"success": true, "data": data}`
+pub fn created<T: Serialize>(data: T) -> HttpResponse {
+    HttpResponse::Created()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(json!({ "success": true, "data": data }))
+}
+
+/// 200 `{"success": true, "message": message}` plus any extra fields.
+pub fn message(message: &str, extra: serde_json::Value) -> HttpResponse {
+    let mut body = json!({ "success": true, "message": message });
+    if let (Some(body), serde_json::Value::Object(extra)) = (body.as_object_mut(), extra) {
+        body.extend(extra);
+    }
+    HttpResponse::Ok().json(body)
+}
+
+/// api-map's list envelope: seed 001's `data.{key, total}` plus seed 000's
+/// `pagination` object, so clients of either find what they read.
+pub fn list<T: Serialize>(key: &str, listing: Listing<T>) -> HttpResponse {
+    let total_pages = listing.total_pages();
+    let mut data = serde_json::Map::new();
+    data.insert(key.to_string(), json!(listing.items));
+    data.insert("total".into(), json!(listing.total));
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(json!({
+            "success": true,
+            "data": data,
+            "pagination": {
+                "page": listing.page.page,
+                "limit": listing.page.limit,
+                "total": listing.total,
+                "totalPages": total_pages,
+            }
+        }))
+}

@@ -1,0 +1,213 @@
+//! `/api/v1/tenants`: platform administration of tenants.
+
+use actix_web::web::{Data, Path};
+use actix_web::{HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::views::{timestamp, TenantView};
+use super::{created, list, message, ok};
+use crate::api::extract::{nullable, path_id, present, JsonBody, OptionalJsonBody};
+use crate::api::query::Query;
+use crate::domain::principal::Caller;
+use crate::domain::session::Origin;
+use crate::domain::tenant::{Plan, TenantStatus};
+use crate::domain::{Error, Problems};
+use crate::repo::tenants::{TenantQuery, TenantSort};
+use crate::service::passwords::Password;
+use crate::service::tenants::{NewOwner, NewTenant, TenantChanges};
+use crate::service::{tenants, App};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CreateBody {
+    name: String,
+    slug: String,
+    #[serde(default, deserialize_with = "present")]
+    plan: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    admin_email: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    admin_password: Option<Password>,
+    #[serde(default, deserialize_with = "present")]
+    admin_first_name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    admin_last_name: Option<String>,
+}
+
+pub async fn create(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    body: JsonBody<CreateBody>,
+) -> Result<HttpResponse, Error> {
+    let b = body.0;
+    if b.admin_email.is_none()
+        && (b.admin_password.is_some()
+            || b.admin_first_name.is_some()
+            || b.admin_last_name.is_some())
+    {
+        return Err(Error::invalid(
+            "adminEmail",
+            "is required when other admin fields are given",
+        ));
+    }
+    let owner = b.admin_email.map(|email| NewOwner {
+        email,
+        password: b.admin_password,
+        first_name: b.admin_first_name,
+        family_name: b.admin_last_name,
+    });
+    let input = NewTenant {
+        name: b.name,
+        slug: b.slug,
+        plan: b.plan,
+        owner,
+    };
+    let (tenant, admin) = app
+        .run(move |app| async move { tenants::create(&app, &caller, input, &origin).await })
+        .await?;
+    let mut data = json!(TenantView::from(tenant));
+    data["adminUserId"] = json!(admin);
+    Ok(created(data))
+}
+
+pub async fn index(
+    req: HttpRequest,
+    app: Data<App>,
+    caller: Caller,
+) -> Result<HttpResponse, Error> {
+    let q = Query::parse(req.query_string())?;
+    let mut problems = Problems::default();
+    let query = TenantQuery {
+        search: q.text(&mut problems, "search", 200),
+        plan: q.parsed(&mut problems, "plan", Plan::parse),
+        status: q.parsed(&mut problems, "status", TenantStatus::parse),
+        sort: q.sort(
+            &mut problems,
+            &[
+                ("name", TenantSort::Name),
+                ("slug", TenantSort::Slug),
+                ("plan", TenantSort::Plan),
+                ("status", TenantSort::Status),
+                ("createdAt", TenantSort::CreatedAt),
+                ("updatedAt", TenantSort::UpdatedAt),
+            ],
+        ),
+        page: q.page(&mut problems),
+    };
+    problems.into_result()?;
+    let listing = app
+        .run(move |app| async move { tenants::list(&app, &caller, &query).await })
+        .await?;
+    Ok(list("tenants", listing.map(TenantView::from)))
+}
+
+pub async fn current(app: Data<App>, caller: Caller) -> Result<HttpResponse, Error> {
+    let tenant = app
+        .run(move |app| async move { tenants::current(&app, &caller).await })
+        .await?;
+    Ok(ok(TenantView::from(tenant)))
+}
+
+fn tenant_id(raw: &str) -> Result<uuid::Uuid, Error> {
+    path_id(raw, "Tenant").map_err(|_| Error::TenantNotFound)
+}
+
+pub async fn show(app: Data<App>, caller: Caller, id: Path<String>) -> Result<HttpResponse, Error> {
+    let id = tenant_id(&id)?;
+    let tenant = app
+        .run(move |app| async move { tenants::get(&app, &caller, id).await })
+        .await?;
+    Ok(ok(TenantView::from(tenant)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct UpdateBody {
+    #[serde(default, deserialize_with = "present")]
+    name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    slug: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    plan: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    rate_limit_per_minute: Option<Option<i64>>,
+}
+
+pub async fn update(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    id: Path<String>,
+    body: JsonBody<UpdateBody>,
+) -> Result<HttpResponse, Error> {
+    let b = body.0;
+    let changes = TenantChanges {
+        name: b.name,
+        slug: b.slug,
+        plan: b.plan,
+        rate_limit_per_minute: b.rate_limit_per_minute,
+    };
+    let id = tenant_id(&id)?;
+    let tenant = app
+        .run(move |app| async move { tenants::update(&app, &caller, id, changes, &origin).await })
+        .await?;
+    Ok(ok(TenantView::from(tenant)))
+}
+
+pub async fn delete(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    id: Path<String>,
+) -> Result<HttpResponse, Error> {
+    let id = tenant_id(&id)?;
+    let deleted_at = app
+        .run(move |app| async move { tenants::delete(&app, &caller, id, &origin).await })
+        .await?;
+    Ok(message(
+        "Tenant deleted",
+        json!({ "deletedAt": timestamp(deleted_at) }),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SuspendBody {
+    #[serde(default, deserialize_with = "present")]
+    reason: Option<String>,
+}
+
+/// The body of suspend is optional (`{"reason"?}`).
+pub async fn suspend(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    id: Path<String>,
+    body: OptionalJsonBody<SuspendBody>,
+) -> Result<HttpResponse, Error> {
+    let reason = body.0.and_then(|b| b.reason);
+    let id = tenant_id(&id)?;
+    let tenant = app
+        .run(move |app| async move {
+            tenants::set_status(&app, &caller, id, TenantStatus::Suspended, reason, &origin).await
+        })
+        .await?;
+    Ok(ok(TenantView::from(tenant)))
+}
+
+pub async fn reactivate(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    id: Path<String>,
+) -> Result<HttpResponse, Error> {
+    let id = tenant_id(&id)?;
+    let tenant = app
+        .run(move |app| async move {
+            tenants::set_status(&app, &caller, id, TenantStatus::Active, None, &origin).await
+        })
+        .await?;
+    Ok(ok(TenantView::from(tenant)))
+}

@@ -1,0 +1,136 @@
+//! How domain objects look in the native dialect (camelCase, seed 001).
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+
+use crate::domain::session::Session;
+use crate::domain::tenant::Tenant;
+use crate::domain::user::Preferences;
+use crate::service::users::UserDetails;
+
+/// ISO 8601 in UTC with seconds, as the seeds show (`2026-02-24T09:15:00Z`).
+pub fn timestamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// Seed 001's UserResponse, plus seed 000's `name`/`phoneNumber`/
+/// `emailVerified` and api-map's `locked`/`lockedUntil`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserView {
+    id: String,
+    tenant_id: String,
+    email: String,
+    first_name: String,
+    father_name: String,
+    grandfather_name: String,
+    family_name: String,
+    display_name: String,
+    name: String,
+    phone_number: Option<String>,
+    status: &'static str,
+    email_verified: bool,
+    roles: Vec<String>,
+    preferences: Preferences,
+    mfa_enabled: bool,
+    metadata: serde_json::Map<String, serde_json::Value>,
+    external_ids: serde_json::Map<String, serde_json::Value>,
+    locked: bool,
+    locked_until: Option<String>,
+    last_login_at: Option<String>,
+    password_changed_at: Option<String>,
+    created_at: String,
+    updated_at: String,
+}
+
+impl From<UserDetails> for UserView {
+    fn from(d: UserDetails) -> Self {
+        let u = d.user;
+        UserView {
+            id: u.id.to_string(),
+            tenant_id: u.tenant_id.to_string(),
+            display_name: u.name.display(),
+            name: u.name.full(),
+            email: u.email,
+            first_name: u.name.first,
+            father_name: u.name.father,
+            grandfather_name: u.name.grandfather,
+            family_name: u.name.family,
+            phone_number: u.phone_number,
+            status: u.status.as_str(),
+            email_verified: u.email_verified,
+            roles: d.grants.role_names,
+            preferences: u.preferences,
+            mfa_enabled: u.mfa_enabled,
+            metadata: u.metadata,
+            external_ids: u.external_ids,
+            locked: d.locked_until.is_some(),
+            locked_until: d.locked_until.map(timestamp),
+            last_login_at: u.last_login_at.map(timestamp),
+            password_changed_at: u.password_changed_at.map(timestamp),
+            created_at: timestamp(u.created_at),
+            updated_at: timestamp(u.updated_at),
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TenantView {
+    id: String,
+    name: String,
+    slug: String,
+    plan: &'static str,
+    status: &'static str,
+    rate_limit_per_minute: Option<i32>,
+    created_at: String,
+    updated_at: String,
+}
+
+impl From<Tenant> for TenantView {
+    fn from(t: Tenant) -> Self {
+        TenantView {
+            id: t.id.to_string(),
+            name: t.name,
+            slug: t.slug,
+            plan: t.plan.as_str(),
+            status: t.status.as_str(),
+            rate_limit_per_minute: t.rate_limit_per_minute,
+            created_at: timestamp(t.created_at),
+            updated_at: timestamp(t.updated_at),
+        }
+    }
+}
+
+/// Seed 001's session, plus `expiresAt` (reference §9).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionView {
+    id: String,
+    device_type: String,
+    device_name: String,
+    ip_address: Option<String>,
+    user_agent: String,
+    location: Option<serde_json::Value>,
+    created_at: String,
+    last_activity: String,
+    expires_at: String,
+    is_current: bool,
+}
+
+impl SessionView {
+    pub fn new(s: Session, current: uuid::Uuid) -> Self {
+        SessionView {
+            is_current: s.id == current,
+            id: s.id.to_string(),
+            device_type: s.device.kind,
+            device_name: s.device.name,
+            ip_address: s.ip_address,
+            user_agent: s.user_agent,
+            location: s.location,
+            created_at: timestamp(s.created_at),
+            last_activity: timestamp(s.last_activity_at),
+            expires_at: timestamp(s.expires_at),
+        }
+    }
+}

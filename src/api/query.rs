@@ -1,0 +1,133 @@
+//! Query-string parameters with errors that name the parameter.
+
+use crate::domain::list::{PageRequest, SortOrder};
+use crate::domain::{Error, Problems};
+
+pub struct Query {
+    pairs: Vec<(String, String)>,
+}
+
+impl Query {
+    pub fn parse(query_string: &str) -> Result<Query, Error> {
+        serde_urlencoded::from_str(query_string)
+            .map(|pairs| Query { pairs })
+            .map_err(|_| Error::invalid("query", "is not a valid query string"))
+    }
+
+    /// The last value of a parameter, if given and not empty.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn integer(
+        &self,
+        problems: &mut Problems,
+        name: &str,
+        default: u32,
+        range: std::ops::RangeInclusive<u32>,
+    ) -> u32 {
+        let Some(raw) = self.get(name) else {
+            return default;
+        };
+        let message = format!(
+            "must be an integer from {} to {}",
+            range.start(),
+            range.end()
+        );
+        match raw.parse::<u32>() {
+            Ok(n) if range.contains(&n) => n,
+            _ => {
+                problems.add(name, message);
+                default
+            }
+        }
+    }
+
+    /// `page` (from 1) and `limit` (1 to 100, default 25). Out-of-range values
+    /// are errors, not silently clamped (api-map).
+    pub fn page(&self, problems: &mut Problems) -> PageRequest {
+        PageRequest {
+            page: self.integer(problems, "page", 1, 1..=1_000_000),
+            limit: self.integer(
+                problems,
+                "limit",
+                PageRequest::DEFAULT_LIMIT,
+                1..=PageRequest::MAX_LIMIT,
+            ),
+        }
+    }
+
+    /// A free-text parameter of at most `max` characters.
+    pub fn text(&self, problems: &mut Problems, name: &str, max: usize) -> Option<String> {
+        let value = self.get(name)?.trim();
+        if value.chars().count() > max {
+            problems.add(name, format!("must be at most {max} characters"));
+            return None;
+        }
+        (!value.is_empty()).then(|| value.to_string())
+    }
+
+    /// A parameter parsed by `parse`.
+    pub fn parsed<T>(
+        &self,
+        problems: &mut Problems,
+        name: &str,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        problems.check(name, parse(self.get(name)?))
+    }
+
+    /// `sortBy` from an allow-list of (name, field) and `sortOrder`.
+    pub fn sort<T: Copy>(
+        &self,
+        problems: &mut Problems,
+        allowed: &[(&str, T)],
+    ) -> Option<(T, SortOrder)> {
+        let order = self
+            .parsed(problems, "sortOrder", SortOrder::parse)
+            .unwrap_or_default();
+        let by = self.get("sortBy")?;
+        match allowed.iter().find(|(name, _)| *name == by) {
+            Some((_, field)) => Some((*field, order)),
+            None => {
+                let names: Vec<&str> = allowed.iter().map(|(n, _)| *n).collect();
+                problems.add("sortBy", format!("must be one of {}", names.join(", ")));
+                None
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paging() {
+        let mut p = Problems::default();
+        let page = Query::parse("page=2&limit=50").unwrap().page(&mut p);
+        assert_eq!((page.page, page.limit), (2, 50));
+        assert!(p.into_result().is_ok());
+
+        let mut p = Problems::default();
+        Query::parse("page=0&limit=101").unwrap().page(&mut p);
+        match p.into_result().unwrap_err() {
+            Error::Validation(v) => {
+                assert_eq!(
+                    v.iter().map(|f| f.field.as_str()).collect::<Vec<_>>(),
+                    ["page", "limit"]
+                )
+            }
+            e => panic!("{e:?}"),
+        }
+
+        let mut p = Problems::default();
+        Query::parse("limit=abc").unwrap().page(&mut p);
+        assert!(p.into_result().is_err());
+    }
+}

@@ -1,0 +1,75 @@
+//! Probes, metrics and the public key discovery documents.
+
+use actix_web::http::header;
+use actix_web::web::Data;
+use actix_web::{HttpRequest, HttpResponse};
+use serde_json::json;
+use subtle::ConstantTimeEq;
+
+use super::extract::bearer_token;
+use super::observe::Metrics;
+use crate::domain::Error;
+use crate::service::App;
+
+/// The process is alive.
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "status": "ok" }))
+}
+
+/// The database answers; 503 while it does not.
+pub async fn readyz(app: Data<App>) -> HttpResponse {
+    match app.run(|app| async move { app.db.ping().await }).await {
+        Ok(()) => {
+            HttpResponse::Ok().json(json!({ "status": "ready", "database": app.db.backend() }))
+        }
+        Err(e) => {
+            log::warn!("readiness check failed: {e}");
+            HttpResponse::ServiceUnavailable()
+                .json(json!({ "status": "unavailable", "database": app.db.backend() }))
+        }
+    }
+}
+
+/// Prometheus metrics; behind a bearer token when ITHBAT_METRICS_TOKEN is set.
+pub async fn metrics(
+    req: HttpRequest,
+    app: Data<App>,
+    metrics: Data<Metrics>,
+) -> Result<HttpResponse, Error> {
+    if let Some(expected) = &app.config.metrics_token {
+        let given = bearer_token(&req)?;
+        if !bool::from(given.as_bytes().ct_eq(expected.as_bytes())) {
+            return Err(Error::Unauthenticated("Invalid metrics token".into()));
+        }
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(metrics.render(app.db.status())))
+}
+
+/// The public keys that verify every token this server signs.
+pub async fn jwks(app: Data<App>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .json(app.tokens.jwks())
+}
+
+/// OpenID Connect discovery: only what is implemented is listed.
+pub async fn openid_configuration(app: Data<App>) -> HttpResponse {
+    let issuer = app.tokens.issuer();
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .json(json!({
+            "issuer": issuer,
+            "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "token_endpoint_auth_methods_supported": [],
+            "response_types_supported": [],
+            "grant_types_supported": [],
+            "claims_supported": [
+                "iss", "sub", "aud", "exp", "iat", "auth_time", "sid", "tenant_id",
+                "email", "email_verified", "name", "given_name", "family_name"
+            ],
+        }))
+}

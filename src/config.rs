@@ -1,0 +1,306 @@
+//! Configuration: read once from the environment (and an optional `.env`
+//! file), validated at start, with documented defaults.
+
+use std::net::SocketAddr;
+
+use crate::db::DatabaseUrl;
+use crate::service::passwords::HashCost;
+
+/// Every setting, its default and its meaning; printed by `ithbat --help`
+/// and mirrored in the README.
+pub const ENV_HELP: &str = "\
+Configuration (environment variables; a .env file in the working directory is read too):
+  DATABASE_URL               postgres://... or sqlite://PATH        [default: sqlite://ithbat.db]
+  ITHBAT_LISTEN              address to listen on                   [default: 127.0.0.1:8080]
+  ITHBAT_PUBLIC_URL          issuer and link base                   [default: http:// + listen address]
+  ITHBAT_ADMIN_EMAIL         first-start platform administrator     [default: admin@localhost]
+  ITHBAT_ADMIN_PASSWORD      its password                           [default: random, printed once]
+  ITHBAT_SMTP_URL            mail relay, e.g. smtp://127.0.0.1:2525 [default: mail is logged, not sent]
+  ITHBAT_WORKERS             HTTP worker threads                    [default: number of CPUs]
+  ITHBAT_DB_POOL_SIZE        database connections                   [default: 16 PostgreSQL, 8 SQLite]
+  ITHBAT_ARGON2_MEMORY_KIB   argon2id memory cost                   [default: 19456 (OWASP)]
+  ITHBAT_ARGON2_ITERATIONS   argon2id passes                        [default: 2 (OWASP)]
+  ITHBAT_ARGON2_PARALLELISM  argon2id lanes                         [default: 1 (OWASP)]
+  ITHBAT_HASH_CONCURRENCY    password hashes computed at once       [default: number of CPUs]
+  ITHBAT_ACCESS_TOKEN_TTL    access token lifetime, seconds         [default: 3600]
+  ITHBAT_REFRESH_TOKEN_TTL   refresh token lifetime, seconds        [default: 2592000 (30 days)]
+  ITHBAT_MAX_BODY_BYTES      largest request body                   [default: 1048576]
+  ITHBAT_TRUST_PROXY         take the client address from X-Forwarded-For [default: false]
+  ITHBAT_METRICS_TOKEN       bearer token required by /metrics      [default: none, /metrics is open]
+  ITHBAT_SIGNING_KEY_FILE    RSA key (PEM) to import on first start [default: a new key is generated]
+  RUST_LOG                   log filter                             [default: info]";
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: DatabaseUrl,
+    pub listen: SocketAddr,
+    /// None: `http://` + the address actually bound.
+    pub public_url: Option<String>,
+    pub admin_email: Option<String>,
+    pub admin_password: Option<String>,
+    pub smtp_url: Option<String>,
+    pub workers: usize,
+    pub db_pool_size: usize,
+    pub hash_cost: HashCost,
+    pub hash_concurrency: usize,
+    pub access_token_ttl_secs: i64,
+    pub refresh_token_ttl_secs: i64,
+    pub max_body_bytes: usize,
+    pub trust_proxy: bool,
+    pub metrics_token: Option<String>,
+    /// PEM of the RSA key to store when the database has none.
+    pub signing_key_pem: Option<String>,
+}
+
+fn cpus() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+}
+
+impl Config {
+    /// The defaults for a database; everything else as documented.
+    pub fn new(database_url: DatabaseUrl) -> Config {
+        let pool = match database_url {
+            DatabaseUrl::Postgres(_) => 16,
+            DatabaseUrl::Sqlite(_) => 8,
+        };
+        Config {
+            database_url,
+            listen: "127.0.0.1:8080".parse().expect("valid default"),
+            public_url: None,
+            admin_email: None,
+            admin_password: None,
+            smtp_url: None,
+            workers: cpus(),
+            db_pool_size: pool,
+            hash_cost: HashCost::OWASP,
+            hash_concurrency: cpus(),
+            access_token_ttl_secs: 3600,
+            refresh_token_ttl_secs: 30 * 24 * 3600,
+            max_body_bytes: 1 << 20,
+            trust_proxy: false,
+            metrics_token: None,
+            signing_key_pem: None,
+        }
+    }
+
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Config, Vec<String>> {
+        Config::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+    }
+
+    /// Reads settings through `get`; every invalid one is reported.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, Vec<String>> {
+        let mut errors = Vec::new();
+        let url = get("DATABASE_URL").unwrap_or_else(|| "sqlite://ithbat.db".into());
+        let database_url = DatabaseUrl::parse(&url).unwrap_or_else(|e| {
+            errors.push(format!("DATABASE_URL: {e}"));
+            DatabaseUrl::Sqlite("ithbat.db".into())
+        });
+        let mut c = Config::new(database_url);
+
+        fn parse<T: std::str::FromStr>(
+            errors: &mut Vec<String>,
+            name: &str,
+            value: Option<String>,
+            what: &str,
+        ) -> Option<T> {
+            let value = value?;
+            match value.trim().parse() {
+                Ok(v) => Some(v),
+                Err(_) => {
+                    errors.push(format!("{name}: must be {what}, got {value:?}"));
+                    None
+                }
+            }
+        }
+        let e = &mut errors;
+        if let Some(v) = parse(
+            e,
+            "ITHBAT_LISTEN",
+            get("ITHBAT_LISTEN"),
+            "an address such as 127.0.0.1:8080",
+        ) {
+            c.listen = v;
+        }
+        if let Some(url) = get("ITHBAT_PUBLIC_URL") {
+            let url = url.trim_end_matches('/').to_string();
+            if url.starts_with("https://") || url.starts_with("http://") {
+                c.public_url = Some(url);
+            } else {
+                e.push("ITHBAT_PUBLIC_URL: must be an http:// or https:// URL".into());
+            }
+        }
+        c.admin_email = get("ITHBAT_ADMIN_EMAIL");
+        c.admin_password = get("ITHBAT_ADMIN_PASSWORD");
+        c.smtp_url = get("ITHBAT_SMTP_URL");
+        let positive = "a positive integer";
+        if let Some(v) = parse::<usize>(e, "ITHBAT_WORKERS", get("ITHBAT_WORKERS"), positive) {
+            c.workers = v.max(1);
+        }
+        if let Some(v) = parse::<usize>(
+            e,
+            "ITHBAT_DB_POOL_SIZE",
+            get("ITHBAT_DB_POOL_SIZE"),
+            positive,
+        ) {
+            c.db_pool_size = v.max(1);
+        }
+        if let Some(v) = parse(
+            e,
+            "ITHBAT_ARGON2_MEMORY_KIB",
+            get("ITHBAT_ARGON2_MEMORY_KIB"),
+            positive,
+        ) {
+            c.hash_cost.memory_kib = v;
+        }
+        if let Some(v) = parse(
+            e,
+            "ITHBAT_ARGON2_ITERATIONS",
+            get("ITHBAT_ARGON2_ITERATIONS"),
+            positive,
+        ) {
+            c.hash_cost.iterations = v;
+        }
+        if let Some(v) = parse(
+            e,
+            "ITHBAT_ARGON2_PARALLELISM",
+            get("ITHBAT_ARGON2_PARALLELISM"),
+            positive,
+        ) {
+            c.hash_cost.parallelism = v;
+        }
+        if let Err(msg) = c.hash_cost.params() {
+            e.push(format!("ITHBAT_ARGON2_*: invalid argon2 parameters: {msg}"));
+        }
+        if let Some(v) = parse::<usize>(
+            e,
+            "ITHBAT_HASH_CONCURRENCY",
+            get("ITHBAT_HASH_CONCURRENCY"),
+            positive,
+        ) {
+            c.hash_concurrency = v.max(1);
+        }
+        if let Some(v) = parse::<i64>(
+            e,
+            "ITHBAT_ACCESS_TOKEN_TTL",
+            get("ITHBAT_ACCESS_TOKEN_TTL"),
+            positive,
+        ) {
+            if v > 0 {
+                c.access_token_ttl_secs = v;
+            } else {
+                e.push("ITHBAT_ACCESS_TOKEN_TTL: must be positive".into());
+            }
+        }
+        if let Some(v) = parse::<i64>(
+            e,
+            "ITHBAT_REFRESH_TOKEN_TTL",
+            get("ITHBAT_REFRESH_TOKEN_TTL"),
+            positive,
+        ) {
+            if v > 0 {
+                c.refresh_token_ttl_secs = v;
+            } else {
+                e.push("ITHBAT_REFRESH_TOKEN_TTL: must be positive".into());
+            }
+        }
+        if let Some(v) = parse::<usize>(
+            e,
+            "ITHBAT_MAX_BODY_BYTES",
+            get("ITHBAT_MAX_BODY_BYTES"),
+            positive,
+        ) {
+            c.max_body_bytes = v.max(1024);
+        }
+        if let Some(v) = parse(
+            e,
+            "ITHBAT_TRUST_PROXY",
+            get("ITHBAT_TRUST_PROXY"),
+            "true or false",
+        ) {
+            c.trust_proxy = v;
+        }
+        c.metrics_token = get("ITHBAT_METRICS_TOKEN");
+        if let Some(path) = get("ITHBAT_SIGNING_KEY_FILE") {
+            match std::fs::read_to_string(&path) {
+                Ok(pem) => c.signing_key_pem = Some(pem),
+                Err(err) => e.push(format!(
+                    "ITHBAT_SIGNING_KEY_FILE: cannot read {path}: {err}"
+                )),
+            }
+        }
+        if errors.is_empty() {
+            Ok(c)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Warnings about settings that are valid but unwise.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut w = Vec::new();
+        if self.hash_cost.memory_kib < HashCost::OWASP.memory_kib
+            || self.hash_cost.iterations < HashCost::OWASP.iterations
+        {
+            w.push("argon2 cost is below OWASP's recommendation (19 MiB, 2 passes): acceptable in tests only".into());
+        }
+        w
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn from(pairs: &[(&str, &str)]) -> Result<Config, Vec<String>> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults() {
+        let c = from(&[]).unwrap();
+        assert_eq!(c.database_url, DatabaseUrl::Sqlite("ithbat.db".into()));
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.hash_cost, HashCost::OWASP);
+        assert_eq!(c.access_token_ttl_secs, 3600);
+        assert_eq!(c.max_body_bytes, 1 << 20);
+        assert!(c.public_url.is_none());
+    }
+
+    #[test]
+    fn every_bad_value_is_reported() {
+        let errors = from(&[
+            ("DATABASE_URL", "mysql://x"),
+            ("ITHBAT_LISTEN", "nowhere"),
+            ("ITHBAT_PUBLIC_URL", "ftp://x"),
+            ("ITHBAT_ARGON2_MEMORY_KIB", "lots"),
+        ])
+        .unwrap_err();
+        assert_eq!(errors.len(), 4, "{errors:?}");
+        assert!(errors[0].starts_with("DATABASE_URL"));
+    }
+
+    #[test]
+    fn database_urls() {
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://data/x.db"),
+            Ok(DatabaseUrl::Sqlite("data/x.db".into()))
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///abs/x.db"),
+            Ok(DatabaseUrl::Sqlite("/abs/x.db".into()))
+        );
+        assert!(matches!(
+            DatabaseUrl::parse("postgres://root@127.0.0.1/x"),
+            Ok(DatabaseUrl::Postgres(_))
+        ));
+        assert!(DatabaseUrl::parse("sqlite://:memory:").is_err());
+    }
+}

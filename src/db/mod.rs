@@ -1,0 +1,397 @@
+//! The only module that knows there are two backends.
+//!
+//! Repository code is written once against `Db`; `with_conn!` compiles the
+//! query body once per backend, so diesel queries need no trait bounds.
+
+pub mod schema;
+pub mod types;
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, SqliteConnection};
+use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
+use diesel_async::pooled_connection::deadpool::{Object, Pool as DeadPool};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
+use diesel_async::{
+    AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection, TransactionManager,
+};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use futures_util::FutureExt;
+
+use crate::domain::{Error, Result};
+
+pub use types::{Json, Ts, Uid};
+
+pub type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
+
+pub const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+/// Pragmas for every SQLite connection: wait for locks instead of failing
+/// at once (first, so that the other pragmas wait too), enforce foreign
+/// keys, and let readers run beside the writer (WAL).
+const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 15000; PRAGMA foreign_keys = ON; \
+     PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;";
+
+/// Which backend, parsed from DATABASE_URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Postgres(String),
+    /// A file path.
+    Sqlite(String),
+}
+
+impl DatabaseUrl {
+    /// `postgres://...` / `postgresql://...`, or `sqlite://PATH` / `sqlite:PATH`.
+    pub fn parse(url: &str) -> Result<DatabaseUrl, String> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(DatabaseUrl::Postgres(url.to_string()))
+        } else if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
+            if path.is_empty() || path.contains(":memory:") {
+                Err("an SQLite URL needs a file path, e.g. sqlite://ithbat.db".into())
+            } else {
+                Ok(DatabaseUrl::Sqlite(path.to_string()))
+            }
+        } else {
+            Err("must start with postgres://, postgresql:// or sqlite://".into())
+        }
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self {
+            DatabaseUrl::Postgres(_) => "postgres",
+            DatabaseUrl::Sqlite(_) => "sqlite",
+        }
+    }
+}
+
+#[derive(Clone)]
+pub enum Pool {
+    Pg(DeadPool<AsyncPgConnection>),
+    Sqlite(DeadPool<SqliteConn>),
+}
+
+/// A pooled connection of either backend, returned to the pool on drop.
+// Held briefly on the stack of one request; boxing would cost an
+// allocation per checkout.
+#[allow(clippy::large_enum_variant)]
+pub enum Conn {
+    Pg(Object<AsyncPgConnection>),
+    Sqlite(Object<SqliteConn>),
+}
+
+/// A borrowed connection of either backend.
+pub enum Db<'a> {
+    Pg(&'a mut AsyncPgConnection),
+    Sqlite(&'a mut SqliteConn),
+}
+
+/// Runs `$body` with `$c` bound to the concrete connection of `$db`
+/// (a `&mut Db`). The body is compiled once per backend.
+#[macro_export]
+macro_rules! with_conn {
+    ($db:expr, |$c:ident| $body:expr) => {
+        match $db {
+            $crate::db::Db::Pg(conn) => {
+                let $c: &mut diesel_async::AsyncPgConnection = &mut **conn;
+                $body
+            }
+            $crate::db::Db::Sqlite(conn) => {
+                let $c: &mut $crate::db::SqliteConn = &mut **conn;
+                $body
+            }
+        }
+    };
+}
+
+/// Inserts many rows: one statement on PostgreSQL; one statement per row
+/// on SQLite, whose async wrapper has no multi-row insert (call it inside a
+/// transaction there). Evaluates to a `QueryResult<usize>`.
+#[macro_export]
+macro_rules! insert_all {
+    ($db:expr, $table:expr, $rows:expr) => {
+        match $db {
+            $crate::db::Db::Pg(conn) => {
+                diesel::insert_into($table)
+                    .values($rows)
+                    .execute(&mut **conn)
+                    .await
+            }
+            $crate::db::Db::Sqlite(conn) => {
+                let mut inserted = 0;
+                let mut result = Ok(0);
+                for row in $rows {
+                    match diesel::insert_into($table)
+                        .values(row)
+                        .execute(&mut **conn)
+                        .await
+                    {
+                        Ok(n) => inserted += n,
+                        Err(e) => {
+                            result = Err(e);
+                            break;
+                        }
+                    }
+                }
+                result.map(|_: usize| inserted)
+            }
+        }
+    };
+}
+
+impl Pool {
+    /// Connects, runs pending migrations and returns a pool of `size`.
+    pub async fn connect(url: &DatabaseUrl, size: usize) -> Result<Pool> {
+        run_migrations(url).await?;
+        let pool = match url {
+            DatabaseUrl::Postgres(u) => {
+                let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(u.clone());
+                Pool::Pg(
+                    with_limits(DeadPool::builder(manager), size)
+                        .build()
+                        .map_err(Error::internal)?,
+                )
+            }
+            DatabaseUrl::Sqlite(path) => {
+                let mut config = ManagerConfig::default();
+                config.custom_setup = Box::new(|path| {
+                    async move {
+                        let mut conn = SqliteConn::establish(path).await?;
+                        conn.batch_execute(SQLITE_PRAGMAS)
+                            .await
+                            .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                        Ok(conn)
+                    }
+                    .boxed()
+                });
+                let manager = AsyncDieselConnectionManager::<SqliteConn>::new_with_config(
+                    path.clone(),
+                    config,
+                );
+                Pool::Sqlite(
+                    with_limits(DeadPool::builder(manager), size)
+                        .build()
+                        .map_err(Error::internal)?,
+                )
+            }
+        };
+        Ok(pool)
+    }
+
+    pub async fn get(&self) -> Result<Conn> {
+        match self {
+            Pool::Pg(p) => p.get().await.map(Conn::Pg).map_err(unavailable),
+            Pool::Sqlite(p) => p.get().await.map(Conn::Sqlite).map_err(unavailable),
+        }
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Pool::Pg(_) => "postgres",
+            Pool::Sqlite(_) => "sqlite",
+        }
+    }
+
+    /// (connections open, connections idle)
+    pub fn status(&self) -> (usize, usize) {
+        let s = match self {
+            Pool::Pg(p) => p.status(),
+            Pool::Sqlite(p) => p.status(),
+        };
+        (s.size, s.available)
+    }
+
+    /// Is the database reachable? Used by /readyz.
+    pub async fn ping(&self) -> Result<()> {
+        let mut conn = self.get().await?;
+        let mut db = conn.db();
+        let ping = with_conn!(&mut db, |c| diesel::sql_query("SELECT 1").execute(c).await);
+        ping.map(|_| ())
+            .map_err(|e| Error::Unavailable(format!("database: {e}")))
+    }
+}
+
+/// Pool size and timeouts: a request waits at most 10 s for a connection,
+/// and a dead database is noticed within 5 s instead of hanging requests.
+fn with_limits<M: deadpool::managed::Manager>(
+    b: deadpool::managed::PoolBuilder<M>,
+    size: usize,
+) -> deadpool::managed::PoolBuilder<M> {
+    b.max_size(size)
+        .wait_timeout(Some(Duration::from_secs(10)))
+        .create_timeout(Some(Duration::from_secs(5)))
+        .recycle_timeout(Some(Duration::from_secs(5)))
+        .runtime(deadpool::Runtime::Tokio1)
+}
+
+fn unavailable(e: impl std::fmt::Display) -> Error {
+    Error::Unavailable(format!("database unavailable: {e}"))
+}
+
+impl Conn {
+    pub fn db(&mut self) -> Db<'_> {
+        match self {
+            Conn::Pg(c) => Db::Pg(c),
+            Conn::Sqlite(c) => Db::Sqlite(c),
+        }
+    }
+}
+
+/// Runs `$body` (an expression producing a `domain::Result`) in a
+/// transaction on `$db` (a `&mut Db`), bound to `$tx` inside: committed if
+/// the body returns Ok, rolled back otherwise. A macro rather than a method
+/// taking a closure, so that the body is a plain async block: the compiler
+/// can prove such futures `Send`, which it cannot for higher-ranked async
+/// closures.
+#[macro_export]
+macro_rules! transaction {
+    ($db:expr, |$tx:ident| $body:expr) => {{
+        let $tx: &mut $crate::db::Db<'_> = $db;
+        match $tx.begin().await {
+            Err(e) => Err(e),
+            Ok(()) => {
+                let result: $crate::domain::Result<_> = async { $body }.await;
+                $tx.finish(result).await
+            }
+        }
+    }};
+}
+
+impl Db<'_> {
+    /// Starts a transaction; use `transaction!`. On SQLite a transaction
+    /// takes the write lock up front (`BEGIN IMMEDIATE`): a deferred one
+    /// fails with "database is locked" when two of them upgrade at once.
+    pub async fn begin(&mut self) -> Result<()> {
+        match self {
+            Db::Pg(c) => begin_plain(&mut **c).await,
+            Db::Sqlite(c) => {
+                c.spawn_blocking(|c| {
+                    use diesel::connection::{AnsiTransactionManager, TransactionManager as _};
+                    let depth = AnsiTransactionManager::transaction_manager_status_mut(c)
+                        .transaction_depth()?;
+                    if depth.is_some() {
+                        AnsiTransactionManager::begin_transaction(c)
+                    } else {
+                        AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
+                    }
+                })
+                .await?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Ends a transaction begun by `begin`: commits after Ok, rolls back
+    /// after Err; use `transaction!`.
+    pub async fn finish<R>(&mut self, result: Result<R>) -> Result<R> {
+        match result {
+            Ok(value) => {
+                with_conn!(self, |c| commit(c).await)?;
+                Ok(value)
+            }
+            Err(e) => {
+                if let Err(rollback_error) = with_conn!(self, |c| rollback(c).await) {
+                    log::error!("rollback failed: {rollback_error}");
+                }
+                Err(e)
+            }
+        }
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Db::Pg(_) => "postgres",
+            Db::Sqlite(_) => "sqlite",
+        }
+    }
+}
+
+async fn begin_plain<C: AsyncConnection>(c: &mut C) -> Result<()> {
+    C::TransactionManager::begin_transaction(c).await?;
+    Ok(())
+}
+
+async fn commit<C: AsyncConnection>(c: &mut C) -> Result<()> {
+    C::TransactionManager::commit_transaction(c).await?;
+    Ok(())
+}
+
+async fn rollback<C: AsyncConnection>(c: &mut C) -> Result<()> {
+    C::TransactionManager::rollback_transaction(c).await?;
+    Ok(())
+}
+
+/// Is this error a violation of the named unique index?
+pub fn is_unique_violation(e: &diesel::result::Error, index: &str) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error as DieselError};
+    match e {
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+            // PostgreSQL names the constraint; SQLite names the columns
+            // ("UNIQUE constraint failed: users.tenant_id, users.email_key").
+            info.constraint_name() == Some(index)
+                || info.message().contains(index)
+                || sqlite_columns_match(info.message(), index)
+        }
+        _ => false,
+    }
+}
+
+/// SQLite reports unique violations by column; the index names used in our
+/// migrations are `<table>_<...>` so match on the table and every column.
+fn sqlite_columns_match(message: &str, index: &str) -> bool {
+    let Some(cols) = message.strip_prefix("UNIQUE constraint failed: ") else {
+        return false;
+    };
+    let Some(spec) = UNIQUE_INDEXES
+        .iter()
+        .find(|(name, _)| *name == index)
+        .map(|(_, s)| *s)
+    else {
+        return false;
+    };
+    cols == spec
+}
+
+/// Unique indexes, as SQLite names them in errors. Kept beside the
+/// migrations' index names so a violation maps to the right domain error.
+const UNIQUE_INDEXES: &[(&str, &str)] = &[
+    ("tenants_slug_key", "tenants.slug"),
+    ("users_tenant_email_key", "users.tenant_id, users.email_key"),
+    ("roles_tenant_name_key", "roles.tenant_id, roles.name_key"),
+];
+
+/// Runs pending migrations on a plain connection in a blocking task: the
+/// migration harness is synchronous. On PostgreSQL an advisory lock keeps
+/// two instances starting together from migrating at once.
+pub async fn run_migrations(url: &DatabaseUrl) -> Result<usize> {
+    let url = url.clone();
+    tokio::task::spawn_blocking(move || -> Result<usize> {
+        let applied = match &url {
+            DatabaseUrl::Postgres(u) => {
+                let mut conn =
+                    <AsyncConnectionWrapper<AsyncPgConnection> as Connection>::establish(u)
+                        .map_err(unavailable)?;
+                SimpleConnection::batch_execute(&mut conn, "SELECT pg_advisory_lock(7419253301)")
+                    .map_err(Error::from)?;
+                let result = conn.run_pending_migrations(PG_MIGRATIONS).map(|v| v.len());
+                SimpleConnection::batch_execute(&mut conn, "SELECT pg_advisory_unlock(7419253301)")
+                    .map_err(Error::from)?;
+                result
+            }
+            DatabaseUrl::Sqlite(path) => {
+                let mut conn = SqliteConnection::establish(path).map_err(unavailable)?;
+                SimpleConnection::batch_execute(&mut conn, SQLITE_PRAGMAS).map_err(Error::from)?;
+                conn.run_pending_migrations(SQLITE_MIGRATIONS)
+                    .map(|v| v.len())
+            }
+        };
+        applied.map_err(|e| Error::internal(format!("migrations failed: {e}")))
+    })
+    .await
+    .map_err(Error::internal)?
+}

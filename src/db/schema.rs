@@ -1,0 +1,193 @@
+//! Table definitions shared by both backends. Hand-maintained (not generated
+//! by `diesel print-schema`) because it uses the cross-backend types in
+//! `db::types`; the migration-comparison test keeps it honest.
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::*;
+
+    tenants (id) {
+        id -> DbUuid,
+        name -> Text,
+        name_key -> Text,
+        slug -> Text,
+        plan -> Text,
+        status -> Text,
+        rate_limit_per_minute -> Nullable<Integer>,
+        settings -> DbJson,
+        created_at -> DbTimestamptz,
+        updated_at -> DbTimestamptz,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::*;
+
+    users (id) {
+        id -> DbUuid,
+        tenant_id -> DbUuid,
+        email -> Text,
+        email_key -> Text,
+        first_name -> Text,
+        father_name -> Text,
+        grandfather_name -> Text,
+        family_name -> Text,
+        phone_number -> Nullable<Text>,
+        status -> Text,
+        email_verified -> Bool,
+        password_hash -> Nullable<Text>,
+        password_changed_at -> Nullable<DbTimestamptz>,
+        mfa_enabled -> Bool,
+        is_platform_admin -> Bool,
+        preferences -> DbJson,
+        metadata -> DbJson,
+        external_ids -> DbJson,
+        last_login_at -> Nullable<DbTimestamptz>,
+        created_at -> DbTimestamptz,
+        updated_at -> DbTimestamptz,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::*;
+
+    roles (id) {
+        id -> DbUuid,
+        tenant_id -> DbUuid,
+        name -> Text,
+        name_key -> Text,
+        description -> Text,
+        builtin -> Nullable<Text>,
+        created_at -> DbTimestamptz,
+        updated_at -> DbTimestamptz,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::*;
+
+    role_permissions (role_id, permission) {
+        role_id -> DbUuid,
+        permission -> Text,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::*;
+
+    user_roles (user_id, role_id) {
+        user_id -> DbUuid,
+        role_id -> DbUuid,
+        assigned_at -> DbTimestamptz,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::*;
+
+    sessions (id) {
+        id -> DbUuid,
+        tenant_id -> DbUuid,
+        user_id -> DbUuid,
+        user_agent -> Text,
+        ip_address -> Nullable<Text>,
+        device_type -> Text,
+        device_name -> Text,
+        location -> Nullable<DbJson>,
+        remember_me -> Bool,
+        refresh_seq -> Integer,
+        created_at -> DbTimestamptz,
+        last_activity_at -> DbTimestamptz,
+        expires_at -> DbTimestamptz,
+        revoked_at -> Nullable<DbTimestamptz>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::*;
+
+    refresh_tokens (token_hash) {
+        token_hash -> Text,
+        session_id -> DbUuid,
+        created_at -> DbTimestamptz,
+        expires_at -> DbTimestamptz,
+        used_at -> Nullable<DbTimestamptz>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::*;
+
+    login_throttles (tenant_id, email_key) {
+        tenant_id -> DbUuid,
+        email_key -> Text,
+        failed_count -> Integer,
+        window_started_at -> DbTimestamptz,
+        locked_until -> Nullable<DbTimestamptz>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::*;
+
+    signing_keys (kid) {
+        kid -> Text,
+        algorithm -> Text,
+        private_key_pem -> Text,
+        public_jwk -> DbJson,
+        created_at -> DbTimestamptz,
+        retired_at -> Nullable<DbTimestamptz>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::*;
+
+    audit_events (id) {
+        id -> DbUuid,
+        tenant_id -> DbUuid,
+        actor_type -> Text,
+        actor_id -> Nullable<DbUuid>,
+        actor_label -> Nullable<Text>,
+        action -> Text,
+        target_type -> Nullable<Text>,
+        target_id -> Nullable<Text>,
+        status -> Text,
+        ip_address -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        details -> DbJson,
+        created_at -> DbTimestamptz,
+    }
+}
+
+diesel::joinable!(users -> tenants (tenant_id));
+diesel::joinable!(roles -> tenants (tenant_id));
+diesel::joinable!(role_permissions -> roles (role_id));
+diesel::joinable!(user_roles -> users (user_id));
+diesel::joinable!(user_roles -> roles (role_id));
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(sessions -> tenants (tenant_id));
+diesel::joinable!(refresh_tokens -> sessions (session_id));
+diesel::joinable!(audit_events -> tenants (tenant_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    tenants,
+    users,
+    roles,
+    role_permissions,
+    user_roles,
+    sessions,
+    refresh_tokens,
+    login_throttles,
+    signing_keys,
+    audit_events,
+);

@@ -1,0 +1,93 @@
+//! Audit events: who did what to whom, when, from where. Append-only.
+
+use uuid::Uuid;
+
+use super::principal::Caller;
+use super::session::Origin;
+
+#[derive(Debug, Clone)]
+pub enum Actor {
+    User {
+        id: Uuid,
+        label: String,
+    },
+    /// The server itself (bootstrap, maintenance).
+    System,
+    /// Nobody authenticated yet (e.g. a failed login).
+    Anonymous,
+}
+
+impl Actor {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Actor::User { .. } => "user",
+            Actor::System => "system",
+            Actor::Anonymous => "anonymous",
+        }
+    }
+
+    pub fn id(&self) -> Option<Uuid> {
+        match self {
+            Actor::User { id, .. } => Some(*id),
+            _ => None,
+        }
+    }
+
+    pub fn label(&self) -> Option<&str> {
+        match self {
+            Actor::User { label, .. } => Some(label),
+            _ => None,
+        }
+    }
+}
+
+impl From<&Caller> for Actor {
+    fn from(c: &Caller) -> Self {
+        Actor::User {
+            id: c.principal.user_id,
+            label: c.principal.email.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AuditEvent {
+    pub tenant_id: Uuid,
+    pub actor: Actor,
+    /// e.g. `user.updated`, `auth.login_failed`
+    pub action: &'static str,
+    pub target: Option<(&'static str, String)>,
+    pub success: bool,
+    pub origin: Origin,
+    /// What changed, never secrets.
+    pub details: serde_json::Value,
+}
+
+impl AuditEvent {
+    pub fn new(tenant_id: Uuid, actor: Actor, action: &'static str, origin: &Origin) -> Self {
+        AuditEvent {
+            tenant_id,
+            actor,
+            action,
+            target: None,
+            success: true,
+            origin: origin.clone(),
+            details: serde_json::json!({}),
+        }
+    }
+
+    pub fn target(mut self, kind: &'static str, id: impl ToString) -> Self {
+        self.target = Some((kind, id.to_string()));
+        self
+    }
+
+    pub fn failed(mut self) -> Self {
+        self.success = false;
+        self
+    }
+
+    pub fn details(mut self, details: serde_json::Value) -> Self {
+        self.details = details;
+        self
+    }
+}

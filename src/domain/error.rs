@@ -1,0 +1,131 @@
+//! The one error type every layer returns. It says what went wrong in domain
+//! terms; `api::error` decides the HTTP status and body, once per dialect.
+
+use chrono::{DateTime, Utc};
+
+/// One invalid input: the field (a JSON path such as `preferences.theme`, a
+/// query parameter or a header name) and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{}", validation_summary(.0))]
+    Validation(Vec<FieldError>),
+    #[error("Invalid email or password")]
+    InvalidCredentials,
+    #[error("{0}")]
+    Unauthenticated(String),
+    #[error("This account is suspended")]
+    AccountSuspended,
+    #[error("This account is locked after too many failed sign-in attempts")]
+    AccountLocked { until: DateTime<Utc> },
+    #[error("The email address of this account is not verified")]
+    AccountNotVerified,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("Tenant not found")]
+    TenantNotFound,
+    #[error("This tenant is suspended")]
+    TenantSuspended,
+    /// The named resource (e.g. "User", "Session") does not exist in the
+    /// caller's tenant. Another tenant's resource is reported the same way.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("This method is not allowed on this resource")]
+    MethodNotAllowed,
+    #[error("A user with this email already exists")]
+    DuplicateEmail,
+    #[error("{message}")]
+    Conflict {
+        field: Option<String>,
+        message: String,
+    },
+    #[error("{0}")]
+    PreconditionFailed(String),
+    #[error("Request body is larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("Too many requests")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("Internal error")]
+    Internal(String),
+}
+
+fn validation_summary(errors: &[FieldError]) -> String {
+    match errors {
+        [one] if one.field.is_empty() => one.message.clone(),
+        [one] => format!("{}: {}", one.field, one.message),
+        _ => "The request has invalid fields".to_string(),
+    }
+}
+
+impl Error {
+    /// A validation error about one field.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Validation(vec![FieldError::new(field, message)])
+    }
+
+    pub fn conflict(field: &str, message: impl Into<String>) -> Self {
+        Error::Conflict {
+            field: Some(field.to_string()),
+            message: message.into(),
+        }
+    }
+
+    pub fn internal(context: impl std::fmt::Display) -> Self {
+        Error::Internal(context.to_string())
+    }
+}
+
+impl From<diesel::result::Error> for Error {
+    fn from(e: diesel::result::Error) -> Self {
+        Error::Internal(format!("database: {e}"))
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Collects field errors so that a request reports all of them at once.
+#[derive(Default, Debug)]
+pub struct Problems(Vec<FieldError>);
+
+impl Problems {
+    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.push(FieldError::new(field, message));
+    }
+
+    /// Records the error of a field-level check, if any.
+    pub fn check<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
+        match result {
+            Ok(v) => Some(v),
+            Err(message) => {
+                self.add(field, message);
+                None
+            }
+        }
+    }
+
+    pub fn into_result(self) -> Result<()> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Validation(self.0))
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! Paging and sorting shared by every list.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    /// 1-based
+    pub page: u32,
+    pub limit: u32,
+}
+
+impl PageRequest {
+    pub const DEFAULT_LIMIT: u32 = 25;
+    pub const MAX_LIMIT: u32 = 100;
+
+    pub fn offset(&self) -> i64 {
+        i64::from(self.page.saturating_sub(1)) * i64::from(self.limit)
+    }
+}
+
+impl Default for PageRequest {
+    fn default() -> Self {
+        PageRequest {
+            page: 1,
+            limit: Self::DEFAULT_LIMIT,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortOrder {
+    #[default]
+    Asc,
+    Desc,
+}
+
+impl SortOrder {
+    pub fn parse(s: &str) -> Result<SortOrder, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "asc" => Ok(SortOrder::Asc),
+            "desc" => Ok(SortOrder::Desc),
+            _ => Err("must be asc or desc".into()),
+        }
+    }
+}
+
+/// One page of a list and the exact total across all pages.
+#[derive(Debug, Clone)]
+pub struct Listing<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub page: PageRequest,
+}
+
+impl<T> Listing<T> {
+    pub fn total_pages(&self) -> i64 {
+        let limit = i64::from(self.page.limit.max(1));
+        (self.total + limit - 1) / limit
+    }
+
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Listing<U> {
+        Listing {
+            items: self.items.into_iter().map(f).collect(),
+            total: self.total,
+            page: self.page,
+        }
+    }
+}

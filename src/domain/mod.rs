@@ -1,0 +1,13 @@
+//! Plain types and rules: no database, no HTTP.
+
+pub mod audit;
+pub mod error;
+pub mod list;
+pub mod permission;
+pub mod principal;
+pub mod session;
+pub mod settings;
+pub mod tenant;
+pub mod user;
+
+pub use error::{Error, FieldError, Problems, Result};

@@ -1,0 +1,128 @@
+//! Tenants: the isolation boundary. Everything else belongs to one.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::settings::TenantSettings;
+
+/// The slug of the tenant created on first start.
+pub const DEFAULT_TENANT_SLUG: &str = "default";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Plan {
+    Free,
+    Pro,
+    Enterprise,
+}
+
+impl Plan {
+    pub const ALL: [Plan; 3] = [Plan::Free, Plan::Pro, Plan::Enterprise];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Plan::Free => "free",
+            Plan::Pro => "pro",
+            Plan::Enterprise => "enterprise",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Plan, String> {
+        Plan::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or_else(|| "must be one of free, pro, enterprise".to_string())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TenantStatus {
+    Active,
+    Suspended,
+}
+
+impl TenantStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TenantStatus::Active => "active",
+            TenantStatus::Suspended => "suspended",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<TenantStatus, String> {
+        match s {
+            "active" => Ok(TenantStatus::Active),
+            "suspended" => Ok(TenantStatus::Suspended),
+            _ => Err("must be one of active, suspended".to_string()),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Tenant {
+    pub id: Uuid,
+    pub name: String,
+    pub slug: String,
+    pub plan: Plan,
+    pub status: TenantStatus,
+    pub rate_limit_per_minute: Option<i32>,
+    pub settings: TenantSettings,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Tenant names: 1 to 200 characters, no control characters.
+pub fn validate_name(name: &str) -> Result<String, String> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if name.chars().count() > 200 {
+        return Err("must be at most 200 characters".into());
+    }
+    if name.chars().any(char::is_control) {
+        return Err("must not contain control characters".into());
+    }
+    Ok(name.to_string())
+}
+
+/// Slugs: 2 to 63 lowercase letters, digits and hyphens, starting and ending
+/// with a letter or digit (a DNS label, since a slug may become a subdomain).
+pub fn validate_slug(slug: &str) -> Result<String, String> {
+    let ok_len = (2..=63).contains(&slug.len());
+    let ok_chars = slug
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    let ok_ends = !slug.starts_with('-') && !slug.ends_with('-');
+    if ok_len && ok_chars && ok_ends {
+        Ok(slug.to_string())
+    } else {
+        Err("must be 2 to 63 lowercase letters, digits or hyphens, not starting or ending with a hyphen".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs() {
+        assert!(validate_slug("default").is_ok());
+        assert!(validate_slug("acme-2").is_ok());
+        assert!(validate_slug("a").is_err());
+        assert!(validate_slug("-acme").is_err());
+        assert!(validate_slug("Acme").is_err());
+        assert!(validate_slug("acme_corp").is_err());
+        assert!(validate_slug(&"a".repeat(64)).is_err());
+    }
+
+    #[test]
+    fn plans_round_trip() {
+        for p in Plan::ALL {
+            assert_eq!(Plan::parse(p.as_str()), Ok(p));
+        }
+        assert!(Plan::parse("growth").is_err());
+    }
+}

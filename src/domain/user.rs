@@ -1,0 +1,268 @@
+//! Users: one row whichever dialect (native, JSON:API, SCIM) shows it.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UserStatus {
+    Active,
+    Suspended,
+    /// Invited, not yet joined.
+    Pending,
+}
+
+impl UserStatus {
+    pub const ALL: [UserStatus; 3] = [
+        UserStatus::Active,
+        UserStatus::Suspended,
+        UserStatus::Pending,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserStatus::Active => "active",
+            UserStatus::Suspended => "suspended",
+            UserStatus::Pending => "pending",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<UserStatus, String> {
+        UserStatus::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| "must be one of active, suspended, pending".to_string())
+    }
+}
+
+/// Seed 001's user preferences.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Preferences {
+    pub theme: String,
+    pub language: String,
+    pub timezone: String,
+}
+
+impl Default for Preferences {
+    fn default() -> Self {
+        Preferences {
+            theme: "light".into(),
+            language: "en".into(),
+            timezone: "UTC".into(),
+        }
+    }
+}
+
+/// The four name parts of seed 001 (MENA naming).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PersonName {
+    pub first: String,
+    pub father: String,
+    pub grandfather: String,
+    pub family: String,
+}
+
+impl PersonName {
+    /// "First Family", as seed 001 shows (`Alice Smith`).
+    pub fn display(&self) -> String {
+        [self.first.as_str(), self.family.as_str()]
+            .iter()
+            .filter(|s| !s.is_empty())
+            .copied()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// Seed 000's single `name`: first name, then the rest, split on the last
+    /// space ("Jane van Smith" -> "Jane van" / "Smith"; one word -> first only).
+    pub fn split_full(full: &str) -> (String, String) {
+        let full = full.trim();
+        match full.rsplit_once(' ') {
+            Some((first, family)) => (first.trim().to_string(), family.trim().to_string()),
+            None => (full.to_string(), String::new()),
+        }
+    }
+
+    /// Seed 000's `name` as returned: all the parts that are set.
+    pub fn full(&self) -> String {
+        [&self.first, &self.father, &self.grandfather, &self.family]
+            .iter()
+            .filter(|s| !s.is_empty())
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub email: String,
+    pub name: PersonName,
+    pub phone_number: Option<String>,
+    pub status: UserStatus,
+    pub email_verified: bool,
+    pub mfa_enabled: bool,
+    pub is_platform_admin: bool,
+    pub preferences: Preferences,
+    pub metadata: serde_json::Map<String, serde_json::Value>,
+    pub external_ids: serde_json::Map<String, serde_json::Value>,
+    pub last_login_at: Option<DateTime<Utc>>,
+    pub password_changed_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A parsed email address: `address` as given (trimmed), `key` normalised
+/// for uniqueness and lookup (NFC, Unicode lowercase).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email {
+    pub address: String,
+    pub key: String,
+}
+
+/// The lookup key of an email address. Used for login too, so that an
+/// address typed in another case or normal form finds the same account.
+pub fn email_key(address: &str) -> String {
+    address.trim().nfc().collect::<String>().to_lowercase()
+}
+
+impl Email {
+    pub fn parse(input: &str) -> Result<Email, String> {
+        let address: String = input.trim().nfc().collect();
+        let bad = || Err("must be a valid email address".to_string());
+        if address.is_empty() || address.chars().count() > 254 {
+            return bad();
+        }
+        let Some((local, domain)) = address.rsplit_once('@') else {
+            return bad();
+        };
+        let local_ok = !local.is_empty()
+            && local.chars().count() <= 64
+            && !local.starts_with('.')
+            && !local.ends_with('.')
+            && !local.contains("..")
+            && local
+                .chars()
+                .all(|c| !c.is_whitespace() && !c.is_control() && !"@<>()[]\\,;:\"".contains(c));
+        let domain_ok = !domain.is_empty()
+            && domain.split('.').all(|label| {
+                !label.is_empty()
+                    && label.chars().count() <= 63
+                    && !label.starts_with('-')
+                    && !label.ends_with('-')
+                    && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+            });
+        if !local_ok || !domain_ok {
+            return bad();
+        }
+        Ok(Email {
+            key: email_key(&address),
+            address,
+        })
+    }
+}
+
+/// A name part: at most 100 characters, no control characters; `required`
+/// parts must not be blank.
+pub fn validate_name_part(value: &str, required: bool) -> Result<String, String> {
+    let value = value.trim();
+    if required && value.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if value.chars().count() > 100 {
+        return Err("must be at most 100 characters".into());
+    }
+    if value.chars().any(char::is_control) {
+        return Err("must not contain control characters".into());
+    }
+    Ok(value.to_string())
+}
+
+/// E.164-ish phone numbers: an optional +, then 4 to 20 digits, spaces or dashes.
+pub fn validate_phone(value: &str) -> Result<String, String> {
+    let value = value.trim();
+    let digits = value.chars().filter(char::is_ascii_digit).count();
+    let body = value.strip_prefix('+').unwrap_or(value);
+    if (4..=20).contains(&digits)
+        && body
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == ' ' || c == '-')
+    {
+        Ok(value.to_string())
+    } else {
+        Err("must be a phone number such as +966501234567".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_parsing() {
+        assert_eq!(
+            Email::parse(" Alice@Example.com ").unwrap().key,
+            "alice@example.com"
+        );
+        assert_eq!(
+            Email::parse("admin@localhost").unwrap().address,
+            "admin@localhost"
+        );
+        let arabic = Email::parse("مستخدم@مثال.السعودية").unwrap();
+        assert_eq!(arabic.key, "مستخدم@مثال.السعودية");
+        assert_eq!(
+            Email::parse("ÄLICE@Bücher.DE").unwrap().key,
+            "älice@bücher.de"
+        );
+        // NFC: a decomposed "é" and a precomposed one are the same key.
+        assert_eq!(
+            Email::parse("e\u{301}@x.io").unwrap().key,
+            Email::parse("\u{e9}@x.io").unwrap().key
+        );
+        for bad in [
+            "",
+            "plain",
+            "@x.io",
+            "a@",
+            "a b@x.io",
+            "a@x..io",
+            "a@-x.io",
+            ".a@x.io",
+            "a\u{7}@x.io",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad:?} accepted");
+        }
+        assert!(Email::parse(&format!("{}@x.io", "a".repeat(65))).is_err());
+    }
+
+    #[test]
+    fn names() {
+        let n = PersonName {
+            first: "Alice".into(),
+            family: "Smith".into(),
+            ..Default::default()
+        };
+        assert_eq!(n.display(), "Alice Smith");
+        assert_eq!(
+            PersonName::split_full("John Updated Doe"),
+            ("John Updated".into(), "Doe".into())
+        );
+        assert_eq!(PersonName::split_full("Cher"), ("Cher".into(), "".into()));
+        assert!(validate_name_part("  ", true).is_err());
+        assert!(validate_name_part("", false).is_ok());
+        assert!(validate_name_part(&"x".repeat(101), false).is_err());
+    }
+
+    #[test]
+    fn phones() {
+        assert!(validate_phone("+1234567890").is_ok());
+        assert!(validate_phone("+966 50 123 4567").is_ok());
+        assert!(validate_phone("call me").is_err());
+        assert!(validate_phone("+12").is_err());
+    }
+}

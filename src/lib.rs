@@ -1,0 +1,9 @@
+//! ithbat: an identity and access management server.
+
+pub mod api;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod repo;
+pub mod service;
+pub mod startup;

@@ -1,0 +1,213 @@
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use uuid::Uuid;
+
+use super::{corrupt, like_contains};
+use crate::db::schema::tenants;
+use crate::db::{is_unique_violation, Db, Json, Ts, Uid};
+use crate::domain::list::{Listing, PageRequest, SortOrder};
+use crate::domain::tenant::{Plan, Tenant, TenantStatus};
+use crate::domain::{Error, Result};
+use crate::with_conn;
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = tenants)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+struct TenantRow {
+    id: Uid,
+    name: String,
+    slug: String,
+    plan: String,
+    status: String,
+    rate_limit_per_minute: Option<i32>,
+    settings: Json,
+    created_at: Ts,
+    updated_at: Ts,
+}
+
+impl TenantRow {
+    fn into_domain(self) -> Result<Tenant> {
+        Ok(Tenant {
+            id: self.id.0,
+            name: self.name,
+            slug: self.slug,
+            plan: Plan::parse(&self.plan).map_err(|e| corrupt("plan", e))?,
+            status: TenantStatus::parse(&self.status).map_err(|e| corrupt("status", e))?,
+            rate_limit_per_minute: self.rate_limit_per_minute,
+            settings: serde_json::from_value(self.settings.0)
+                .map_err(|e| corrupt("settings", e))?,
+            created_at: self.created_at.0,
+            updated_at: self.updated_at.0,
+        })
+    }
+}
+
+fn settings_json(t: &Tenant) -> Result<Json> {
+    serde_json::to_value(&t.settings)
+        .map(Json)
+        .map_err(Error::internal)
+}
+
+fn map_slug_conflict(e: diesel::result::Error) -> Error {
+    if is_unique_violation(&e, "tenants_slug_key") {
+        Error::conflict("slug", "A tenant with this slug already exists")
+    } else {
+        e.into()
+    }
+}
+
+pub async fn insert(db: &mut Db<'_>, t: &Tenant) -> Result<()> {
+    let settings = settings_json(t)?;
+    let values = (
+        tenants::id.eq(Uid(t.id)),
+        tenants::name.eq(&t.name),
+        tenants::name_key.eq(t.name.to_lowercase()),
+        tenants::slug.eq(&t.slug),
+        tenants::plan.eq(t.plan.as_str()),
+        tenants::status.eq(t.status.as_str()),
+        tenants::rate_limit_per_minute.eq(t.rate_limit_per_minute),
+        tenants::settings.eq(settings),
+        tenants::created_at.eq(Ts(t.created_at)),
+        tenants::updated_at.eq(Ts(t.updated_at)),
+    );
+    with_conn!(db, |c| diesel::insert_into(tenants::table)
+        .values(values)
+        .execute(c)
+        .await)
+    .map_err(map_slug_conflict)?;
+    Ok(())
+}
+
+/// Writes every mutable field of `t`.
+pub async fn update(db: &mut Db<'_>, t: &Tenant) -> Result<bool> {
+    let settings = settings_json(t)?;
+    let changes = (
+        tenants::name.eq(&t.name),
+        tenants::name_key.eq(t.name.to_lowercase()),
+        tenants::slug.eq(&t.slug),
+        tenants::plan.eq(t.plan.as_str()),
+        tenants::status.eq(t.status.as_str()),
+        tenants::rate_limit_per_minute.eq(t.rate_limit_per_minute),
+        tenants::settings.eq(settings),
+        tenants::updated_at.eq(Ts(t.updated_at)),
+    );
+    let n = with_conn!(db, |c| diesel::update(tenants::table.find(Uid(t.id)))
+        .set(changes)
+        .execute(c)
+        .await)
+    .map_err(map_slug_conflict)?;
+    Ok(n == 1)
+}
+
+pub async fn find(db: &mut Db<'_>, id: Uuid) -> Result<Option<Tenant>> {
+    let row = with_conn!(db, |c| tenants::table
+        .find(Uid(id))
+        .select(TenantRow::as_select())
+        .first(c)
+        .await
+        .optional())?;
+    row.map(TenantRow::into_domain).transpose()
+}
+
+pub async fn find_by_slug(db: &mut Db<'_>, slug: &str) -> Result<Option<Tenant>> {
+    let row = with_conn!(db, |c| tenants::table
+        .filter(tenants::slug.eq(slug))
+        .select(TenantRow::as_select())
+        .first(c)
+        .await
+        .optional())?;
+    row.map(TenantRow::into_domain).transpose()
+}
+
+pub async fn count(db: &mut Db<'_>) -> Result<i64> {
+    Ok(with_conn!(db, |c| tenants::table
+        .count()
+        .get_result(c)
+        .await)?)
+}
+
+pub async fn delete(db: &mut Db<'_>, id: Uuid) -> Result<bool> {
+    let n = with_conn!(db, |c| diesel::delete(tenants::table.find(Uid(id)))
+        .execute(c)
+        .await)?;
+    Ok(n == 1)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TenantSort {
+    Name,
+    Slug,
+    Plan,
+    Status,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TenantQuery {
+    pub search: Option<String>,
+    pub plan: Option<Plan>,
+    pub status: Option<TenantStatus>,
+    pub sort: Option<(TenantSort, SortOrder)>,
+    pub page: PageRequest,
+}
+
+pub async fn list(db: &mut Db<'_>, q: &TenantQuery) -> Result<Listing<Tenant>> {
+    let pattern = q
+        .search
+        .as_deref()
+        .map(|s| like_contains(&s.to_lowercase()));
+    let (sort, order) = q.sort.unwrap_or((TenantSort::CreatedAt, SortOrder::Asc));
+    let (rows, total) = with_conn!(db, |c| {
+        let filtered = || {
+            let mut query = tenants::table.into_boxed();
+            if let Some(p) = &pattern {
+                query = query.filter(
+                    tenants::name_key
+                        .like(p.clone())
+                        .escape('\\')
+                        .or(tenants::slug.like(p.clone()).escape('\\')),
+                );
+            }
+            if let Some(plan) = q.plan {
+                query = query.filter(tenants::plan.eq(plan.as_str()));
+            }
+            if let Some(status) = q.status {
+                query = query.filter(tenants::status.eq(status.as_str()));
+            }
+            query
+        };
+        let total: i64 = filtered().count().get_result(c).await?;
+        let mut query = filtered();
+        query = match (sort, order) {
+            (TenantSort::Name, SortOrder::Asc) => query.order(tenants::name_key.asc()),
+            (TenantSort::Name, SortOrder::Desc) => query.order(tenants::name_key.desc()),
+            (TenantSort::Slug, SortOrder::Asc) => query.order(tenants::slug.asc()),
+            (TenantSort::Slug, SortOrder::Desc) => query.order(tenants::slug.desc()),
+            (TenantSort::Plan, SortOrder::Asc) => query.order(tenants::plan.asc()),
+            (TenantSort::Plan, SortOrder::Desc) => query.order(tenants::plan.desc()),
+            (TenantSort::Status, SortOrder::Asc) => query.order(tenants::status.asc()),
+            (TenantSort::Status, SortOrder::Desc) => query.order(tenants::status.desc()),
+            (TenantSort::CreatedAt, SortOrder::Asc) => query.order(tenants::created_at.asc()),
+            (TenantSort::CreatedAt, SortOrder::Desc) => query.order(tenants::created_at.desc()),
+            (TenantSort::UpdatedAt, SortOrder::Asc) => query.order(tenants::updated_at.asc()),
+            (TenantSort::UpdatedAt, SortOrder::Desc) => query.order(tenants::updated_at.desc()),
+        };
+        let rows: Vec<TenantRow> = query
+            .then_order_by(tenants::id.asc())
+            .select(TenantRow::as_select())
+            .limit(i64::from(q.page.limit))
+            .offset(q.page.offset())
+            .load(c)
+            .await?;
+        Ok::<_, diesel::result::Error>((rows, total))
+    })?;
+    Ok(Listing {
+        items: rows
+            .into_iter()
+            .map(TenantRow::into_domain)
+            .collect::<Result<_>>()?,
+        total,
+        page: q.page,
+    })
+}

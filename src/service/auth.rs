@@ -1,0 +1,397 @@
+//! Sign-in, token refresh, sign-out, and turning an access token back into
+//! a caller on every request.
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::passwords::Password;
+use super::tokens::{hash_secret, random_token, TokenSubject};
+use super::{audit, App};
+use crate::db::Db;
+use crate::domain::audit::{Actor, AuditEvent};
+use crate::domain::permission::Permissions;
+use crate::domain::principal::{Caller, Principal};
+use crate::domain::session::{Device, Origin, Session};
+use crate::domain::tenant::{Tenant, TenantStatus, DEFAULT_TENANT_SLUG};
+use crate::domain::user::{email_key, User, UserStatus};
+use crate::domain::{Error, Result};
+use crate::repo;
+use crate::repo::roles::Grants;
+use crate::transaction;
+
+pub struct LoginInput {
+    pub email: String,
+    pub password: Password,
+    pub remember_me: bool,
+}
+
+/// Tokens for a session, and who they are for.
+pub struct TokenSet {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub id_token: String,
+    pub expires_in: i64,
+    pub user: User,
+    pub grants: Grants,
+}
+
+/// The tenant a public auth request addresses: X-Tenant-ID, else `default`.
+pub async fn public_tenant(db: &mut Db<'_>, requested: Option<Uuid>) -> Result<Tenant> {
+    let tenant = match requested {
+        Some(id) => repo::tenants::find(db, id).await?,
+        None => repo::tenants::find_by_slug(db, DEFAULT_TENANT_SLUG).await?,
+    };
+    let tenant = tenant.ok_or(Error::TenantNotFound)?;
+    if tenant.status == TenantStatus::Suspended {
+        return Err(Error::TenantSuspended);
+    }
+    Ok(tenant)
+}
+
+/// Password sign-in. The order of checks keeps three promises: a guess is
+/// counted before it is checked (lockout holds under concurrency), an
+/// unknown email costs one argon2 verification like a known one, and
+/// account state is revealed only to someone who knows the password.
+pub async fn login(
+    app: &App,
+    tenant_id: Option<Uuid>,
+    input: LoginInput,
+    origin: &Origin,
+) -> Result<TokenSet> {
+    let now = Utc::now();
+    let key = email_key(&input.email);
+
+    let (tenant, attempt, found) = {
+        let mut conn = app.db.get().await?;
+        let db = &mut conn.db();
+        let tenant = public_tenant(db, tenant_id).await?;
+        let lockout = &tenant.settings.lockout;
+        let attempt = repo::throttle::reserve_attempt(db, tenant.id, &key, lockout, now).await?;
+        let Some(attempt) = attempt else {
+            let until = repo::throttle::locked_until(db, tenant.id, &key, now)
+                .await?
+                .unwrap_or(now + Duration::minutes(i64::from(lockout.lock_minutes)));
+            let event = failed_login(&tenant, &input.email, origin, "locked");
+            audit(db, event).await?;
+            return Err(Error::AccountLocked { until });
+        };
+        let found = repo::users::find_for_login(db, tenant.id, &key).await?;
+        (tenant, attempt, found)
+    };
+
+    // No connection is held while hashing: a burst of logins waits for a
+    // hashing slot without starving other requests of connections.
+    let hash = found.as_ref().and_then(|(_, h)| h.as_deref());
+    let verified = app.passwords.verify(&input.password, hash).await?;
+
+    let mut conn = app.db.get().await?;
+    let db = &mut conn.db();
+    let user = match found {
+        Some((user, _)) if verified => user,
+        _ => {
+            let lockout = &tenant.settings.lockout;
+            audit(
+                db,
+                failed_login(&tenant, &input.email, origin, "invalid_credentials"),
+            )
+            .await?;
+            if attempt >= i32::try_from(lockout.max_failed_attempts).unwrap_or(i32::MAX) {
+                let until = now + Duration::minutes(i64::from(lockout.lock_minutes));
+                repo::throttle::lock(db, tenant.id, &key, until).await?;
+                let event =
+                    AuditEvent::new(tenant.id, Actor::Anonymous, "auth.account_locked", origin)
+                        .details(
+                            json!({ "email": input.email, "lockedUntil": until.to_rfc3339() }),
+                        );
+                audit(db, event).await?;
+            }
+            return Err(Error::InvalidCredentials);
+        }
+    };
+    repo::throttle::clear(db, tenant.id, &key).await?;
+
+    let refusal = match user.status {
+        UserStatus::Suspended => Some((Error::AccountSuspended, "suspended")),
+        UserStatus::Pending => Some((Error::AccountNotVerified, "pending")),
+        UserStatus::Active
+            if !user.email_verified && tenant.settings.require_email_verification =>
+        {
+            Some((Error::AccountNotVerified, "email_not_verified"))
+        }
+        UserStatus::Active => None,
+    };
+    if let Some((error, reason)) = refusal {
+        audit(
+            db,
+            failed_login(&tenant, &input.email, origin, reason).target("user", user.id),
+        )
+        .await?;
+        return Err(error);
+    }
+
+    let policy = &tenant.settings.sessions;
+    let expires_at = if input.remember_me {
+        now + Duration::days(i64::from(policy.remember_me_days))
+    } else {
+        now + Duration::minutes(i64::from(policy.lifetime_minutes))
+    };
+    let device = Device::from_user_agent(&origin.user_agent);
+    let session = Session {
+        id: Uuid::now_v7(),
+        tenant_id: tenant.id,
+        user_id: user.id,
+        user_agent: origin.user_agent.clone(),
+        ip_address: origin.ip.clone(),
+        device,
+        location: None,
+        remember_me: input.remember_me,
+        refresh_seq: 0,
+        created_at: now,
+        last_activity_at: now,
+        expires_at,
+        revoked_at: None,
+    };
+    let refresh_token = new_refresh_token();
+    let refresh_expiry = refresh_expiry(app, now, expires_at);
+    let (user, grants) = transaction!(db, |tx| {
+        repo::sessions::insert(tx, &session).await?;
+        repo::sessions::insert_refresh_token(
+            tx,
+            &hash_secret(&refresh_token),
+            session.id,
+            now,
+            refresh_expiry,
+        )
+        .await?;
+        repo::users::record_login(tx, user.id, now).await?;
+        let actor = Actor::User {
+            id: user.id,
+            label: user.email.clone(),
+        };
+        let event = AuditEvent::new(tenant.id, actor, "auth.login", origin)
+            .target("session", session.id)
+            .details(json!({ "rememberMe": input.remember_me }));
+        audit(tx, event).await?;
+        let grants = repo::roles::grants_for_user(tx, user.id).await?;
+        Ok((
+            User {
+                last_login_at: Some(now),
+                ..user
+            },
+            grants,
+        ))
+    })?;
+    issue(app, user, grants, session.id, now, now, refresh_token)
+}
+
+fn failed_login(tenant: &Tenant, email: &str, origin: &Origin, reason: &str) -> AuditEvent {
+    AuditEvent::new(tenant.id, Actor::Anonymous, "auth.login_failed", origin)
+        .failed()
+        .details(json!({ "email": email, "reason": reason }))
+}
+
+/// Opaque refresh tokens: 256 random bits with a recognisable prefix (for
+/// secret scanners).
+fn new_refresh_token() -> String {
+    format!("rt_{}", random_token(32))
+}
+
+/// A refresh token never outlives its session.
+fn refresh_expiry(app: &App, now: DateTime<Utc>, session_expires: DateTime<Utc>) -> DateTime<Utc> {
+    (now + Duration::seconds(app.config.refresh_token_ttl_secs)).min(session_expires)
+}
+
+fn issue(
+    app: &App,
+    user: User,
+    grants: Grants,
+    session_id: Uuid,
+    auth_time: DateTime<Utc>,
+    now: DateTime<Utc>,
+    refresh_token: String,
+) -> Result<TokenSet> {
+    let permissions = effective_permissions(&user, &grants.permissions).to_vec();
+    let subject = TokenSubject {
+        user: &user,
+        session_id,
+        roles: &grants.role_names,
+        permissions: &permissions,
+        auth_time,
+    };
+    Ok(TokenSet {
+        access_token: app.tokens.access_token(&subject, now)?,
+        id_token: app.tokens.id_token(&subject, now)?,
+        refresh_token,
+        expires_in: app.tokens.access_ttl(),
+        user,
+        grants: Grants {
+            role_names: grants.role_names,
+            permissions: permissions.into_iter().collect(),
+        },
+    })
+}
+
+/// Platform administrators hold every permission.
+fn effective_permissions(user: &User, granted: &Permissions) -> Permissions {
+    if user.is_platform_admin {
+        Permissions::all()
+    } else {
+        granted.clone()
+    }
+}
+
+/// Exchanges a refresh token for new tokens. Each refresh token works once;
+/// presenting one that was already used revokes its whole session (it has
+/// leaked, or is being replayed).
+pub async fn refresh(app: &App, refresh_token: &str, origin: &Origin) -> Result<TokenSet> {
+    let now = Utc::now();
+    let hash = hash_secret(refresh_token);
+    let rotated = new_refresh_token();
+    let mut conn = app.db.get().await?;
+    let db = &mut conn.db();
+    let outcome = transaction!(db, |tx| {
+        let Some(session_id) = repo::sessions::claim_refresh_token(tx, &hash, now).await? else {
+            return Ok(None);
+        };
+        let state = live_session(tx, session_id, now).await?;
+        let session = &state.session;
+        let user = repo::users::find(tx, session.tenant_id, session.user_id)
+            .await?
+            .ok_or_else(session_ended)?;
+        let expiry = refresh_expiry(app, now, session.expires_at);
+        repo::sessions::insert_refresh_token(tx, &hash_secret(&rotated), session.id, now, expiry)
+            .await?;
+        repo::sessions::record_refresh(tx, session.id, now).await?;
+        let grants = repo::roles::grants_for_user(tx, user.id).await?;
+        Ok(Some((user, grants, session.id, session.created_at)))
+    })?;
+    match outcome {
+        Some((user, grants, session_id, auth_time)) => {
+            issue(app, user, grants, session_id, auth_time, now, rotated)
+        }
+        None => {
+            if let Some(session_id) = repo::sessions::used_refresh_token_session(db, &hash).await? {
+                if let Some(session) = repo::sessions::find(db, session_id).await? {
+                    repo::sessions::revoke_by_id(db, session_id, now).await?;
+                    let event = AuditEvent::new(
+                        session.tenant_id,
+                        Actor::Anonymous,
+                        "auth.refresh_token_reused",
+                        origin,
+                    )
+                    .failed()
+                    .target("session", session_id)
+                    .details(json!({ "userId": session.user_id }));
+                    audit(db, event).await?;
+                }
+                return Err(Error::Unauthenticated(
+                    "This refresh token was already used; its session has been revoked".into(),
+                ));
+            }
+            Err(Error::Unauthenticated(
+                "The refresh token is invalid or expired".into(),
+            ))
+        }
+    }
+}
+
+fn session_ended() -> Error {
+    Error::Unauthenticated("The session has ended; sign in again".into())
+}
+
+/// The session if it is still usable: not revoked, not expired, its user
+/// active and its tenant not suspended.
+async fn live_session(
+    db: &mut Db<'_>,
+    session_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<repo::sessions::SessionState> {
+    let state = repo::sessions::find_state(db, session_id)
+        .await?
+        .ok_or_else(session_ended)?;
+    if state.session.revoked_at.is_some()
+        || state.session.expires_at <= now
+        || state.user_status != UserStatus::Active
+    {
+        return Err(session_ended());
+    }
+    if state.tenant_status == TenantStatus::Suspended {
+        return Err(Error::TenantSuspended);
+    }
+    Ok(state)
+}
+
+/// Resolves a bearer token to the caller acting on `requested_tenant`
+/// (X-Tenant-ID) or their own tenant. Checks the session on every request,
+/// so a revoked session's tokens fail at once, and resolves permissions
+/// from the user's current roles.
+pub async fn authenticate(
+    app: &App,
+    bearer: &str,
+    requested_tenant: Option<Uuid>,
+) -> Result<Caller> {
+    let claims = app.tokens.verify_access(bearer)?;
+    let now = Utc::now();
+    let invalid = || Error::Unauthenticated("The access token is invalid or expired".into());
+    let session_id: Uuid = claims.sid.parse().map_err(|_| invalid())?;
+    let user_id: Uuid = claims.sub.parse().map_err(|_| invalid())?;
+    let mut conn = app.db.get().await?;
+    let db = &mut conn.db();
+    let state = live_session(db, session_id, now).await?;
+    if state.session.user_id != user_id {
+        return Err(invalid());
+    }
+    if state.session.last_activity_at < now - Duration::seconds(60) {
+        repo::sessions::touch(db, session_id, now).await?;
+    }
+    let grants = repo::roles::grants_for_user(db, user_id).await?;
+    let permissions = if state.platform_admin {
+        Permissions::all()
+    } else {
+        grants.permissions
+    };
+    let principal = Principal {
+        user_id,
+        home_tenant: state.session.tenant_id,
+        session_id,
+        email: state.user_email,
+        platform_admin: state.platform_admin,
+        permissions,
+    };
+    let tenant_id = match requested_tenant {
+        None => principal.home_tenant,
+        Some(t) if t == principal.home_tenant => t,
+        // A platform administrator may act on any existing tenant; anyone
+        // else naming another tenant learns nothing about it.
+        Some(t) if principal.platform_admin => {
+            repo::tenants::find(db, t)
+                .await?
+                .ok_or(Error::TenantNotFound)?;
+            t
+        }
+        Some(_) => return Err(Error::TenantNotFound),
+    };
+    Ok(Caller {
+        principal,
+        tenant_id,
+    })
+}
+
+/// Ends the caller's current session.
+pub async fn logout(app: &App, caller: &Caller, origin: &Origin) -> Result<()> {
+    let mut conn = app.db.get().await?;
+    let db = &mut conn.db();
+    let session_id = caller.principal.session_id;
+    transaction!(db, |tx| {
+        repo::sessions::revoke_by_id(tx, session_id, Utc::now()).await?;
+        let event = AuditEvent::new(
+            caller.principal.home_tenant,
+            Actor::from(caller),
+            "auth.logout",
+            origin,
+        )
+        .target("session", session_id);
+        audit(tx, event).await
+    })
+}

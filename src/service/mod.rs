@@ -1,0 +1,56 @@
+//! Use cases: transactions, authorization, password hashing, tokens and
+//! audit. The dialects in `api` call these and only these.
+
+pub mod auth;
+pub mod bootstrap;
+pub mod passwords;
+pub mod sessions;
+pub mod tenants;
+pub mod tokens;
+pub mod users;
+
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::db::{Db, Pool};
+use crate::domain::audit::AuditEvent;
+use crate::domain::Result;
+use passwords::Passwords;
+use tokens::Tokens;
+
+/// Everything a request needs, shared by all workers.
+#[derive(Clone)]
+pub struct App {
+    pub db: Pool,
+    pub config: Arc<Config>,
+    pub tokens: Tokens,
+    pub passwords: Passwords,
+    /// The multi-thread runtime the server was built on; see `run`.
+    pub runtime: tokio::runtime::Handle,
+}
+
+impl App {
+    /// Runs a use case on the server's multi-thread runtime, detached from
+    /// the request that asked for it. HTTP workers are single-threaded and
+    /// drop a request's future when its client goes away or another
+    /// extractor fails; a database operation dropped halfway would leave a
+    /// SQLite connection blocked (diesel-async then needs `block_in_place`,
+    /// which a single-threaded runtime cannot do) or a PostgreSQL protocol
+    /// exchange cut short. Work started here always finishes.
+    pub async fn run<T, F, Fut>(&self, work: F) -> Result<T>
+    where
+        F: FnOnce(App) -> Fut,
+        Fut: std::future::Future<Output = Result<T>> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.runtime
+            .spawn(work(self.clone()))
+            .await
+            .map_err(|e| crate::domain::Error::internal(format!("task failed: {e}")))?
+    }
+}
+
+/// Appends an audit event now; inside the caller's transaction when it has one.
+pub async fn audit(db: &mut Db<'_>, event: AuditEvent) -> Result<()> {
+    crate::repo::audit::append(db, &event, chrono::Utc::now()).await
+}

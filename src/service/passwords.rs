@@ -1,0 +1,188 @@
+//! Password hashing with argon2id on a bounded blocking pool: hashing never
+//! runs on the async workers, and at most `concurrency` hashes run at once
+//! so that a burst of logins queues instead of exhausting memory.
+
+use std::sync::Arc;
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use tokio::sync::Semaphore;
+
+use crate::domain::{Error, Result};
+
+/// argon2id cost. The defaults are OWASP's: 19 MiB, 2 passes, 1 lane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashCost {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+}
+
+impl HashCost {
+    pub const OWASP: HashCost = HashCost {
+        memory_kib: 19 * 1024,
+        iterations: 2,
+        parallelism: 1,
+    };
+
+    pub fn params(self) -> Result<Params, String> {
+        Params::new(self.memory_kib, self.iterations, self.parallelism, None)
+            .map_err(|e| e.to_string())
+    }
+}
+
+impl Default for HashCost {
+    fn default() -> Self {
+        HashCost::OWASP
+    }
+}
+
+/// A password as received: never printed.
+#[derive(Clone, serde::Deserialize)]
+#[serde(transparent)]
+pub struct Password(String);
+
+impl Password {
+    pub fn new(s: impl Into<String>) -> Self {
+        Password(s.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(***)")
+    }
+}
+
+#[derive(Clone)]
+pub struct Passwords {
+    argon: Argon2<'static>,
+    permits: Arc<Semaphore>,
+    /// A hash of a random password at the current cost: verified against
+    /// when the account does not exist, so that an unknown email costs the
+    /// same time as a wrong password.
+    dummy: Arc<String>,
+}
+
+impl Passwords {
+    pub fn new(cost: HashCost, concurrency: usize) -> Result<Passwords, String> {
+        let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, cost.params()?);
+        let dummy = hash_with(&argon, &crate::service::tokens::random_token(24))
+            .map_err(|e| e.to_string())?;
+        Ok(Passwords {
+            argon,
+            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            dummy: Arc::new(dummy),
+        })
+    }
+
+    pub async fn hash(&self, password: &Password) -> Result<String> {
+        let argon = self.argon.clone();
+        let password = password.clone();
+        self.blocking(move || hash_with(&argon, password.expose()))
+            .await?
+    }
+
+    /// Checks `password` against `stored` (a PHC string). With no stored
+    /// hash (unknown user, or no password set) the dummy is checked instead
+    /// and the answer is false.
+    pub async fn verify(&self, password: &Password, stored: Option<&str>) -> Result<bool> {
+        let argon = self.argon.clone();
+        let password = password.clone();
+        let (hash, real) = match stored {
+            Some(h) => (h.to_string(), true),
+            None => (self.dummy.as_ref().clone(), false),
+        };
+        let ok = self
+            .blocking(move || {
+                let parsed = PasswordHash::new(&hash)
+                    .map_err(|e| Error::internal(format!("stored password hash: {e}")))?;
+                Ok::<_, Error>(
+                    argon
+                        .verify_password(password.expose().as_bytes(), &parsed)
+                        .is_ok(),
+                )
+            })
+            .await??;
+        Ok(ok && real)
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T> {
+        let _permit = self.permits.acquire().await.map_err(Error::internal)?;
+        tokio::task::spawn_blocking(f)
+            .await
+            .map_err(Error::internal)
+    }
+}
+
+fn hash_with(argon: &Argon2<'_>, password: &str) -> Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    argon
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| Error::internal(format!("hashing: {e}")))
+}
+
+/// A random password that meets the default policy, for generated accounts.
+pub fn generate_password() -> String {
+    use rand::seq::SliceRandom;
+    use rand::Rng;
+    const LOWER: &[u8] = b"abcdefghijkmnopqrstuvwxyz";
+    const UPPER: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ";
+    const DIGIT: &[u8] = b"23456789";
+    const SPECIAL: &[u8] = b"!@#$%^&*-_=+?";
+    let mut rng = rand::rngs::OsRng;
+    let all: Vec<u8> = [LOWER, UPPER, DIGIT, SPECIAL].concat();
+    let mut chars: Vec<u8> = [LOWER, UPPER, DIGIT, SPECIAL]
+        .iter()
+        .map(|set| set[rng.gen_range(0..set.len())])
+        .collect();
+    chars.extend((0..16).map(|_| all[rng.gen_range(0..all.len())]));
+    chars.shuffle(&mut rng);
+    String::from_utf8(chars).expect("ascii")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::settings::PasswordPolicy;
+
+    #[test]
+    fn generated_passwords_meet_the_default_policy() {
+        for _ in 0..50 {
+            let p = generate_password();
+            assert_eq!(p.len(), 20);
+            PasswordPolicy::default().check(&p).unwrap();
+        }
+    }
+
+    #[tokio::test]
+    async fn hash_and_verify() {
+        let cost = HashCost {
+            memory_kib: 64,
+            iterations: 1,
+            parallelism: 1,
+        };
+        let p = Passwords::new(cost, 2).unwrap();
+        let hash = p.hash(&Password::new("S3cret!pass")).await.unwrap();
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(p
+            .verify(&Password::new("S3cret!pass"), Some(&hash))
+            .await
+            .unwrap());
+        assert!(!p
+            .verify(&Password::new("wrong"), Some(&hash))
+            .await
+            .unwrap());
+        assert!(!p.verify(&Password::new("anything"), None).await.unwrap());
+        assert_eq!(format!("{:?}", Password::new("x")), "Password(***)");
+    }
+}

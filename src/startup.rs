@@ -1,0 +1,124 @@
+//! Build pools, run migrations, bootstrap, build the HTTP server, bind, serve.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+
+use actix_web::middleware::{from_fn, DefaultHeaders};
+use actix_web::web::Data;
+use actix_web::{web, HttpServer};
+
+use crate::api::observe::{observe, Metrics};
+use crate::api::{error, routes};
+use crate::config::Config;
+use crate::db::Pool;
+use crate::service::passwords::Passwords;
+use crate::service::tokens::Tokens;
+use crate::service::{bootstrap, App};
+
+/// A bound, ready-to-run server.
+pub struct Server {
+    pub addr: SocketAddr,
+    pub app: App,
+    /// The password made up for the first platform administrator, when
+    /// this start created one without ITHBAT_ADMIN_PASSWORD.
+    pub generated_admin_password: Option<String>,
+    server: actix_web::dev::Server,
+}
+
+impl Server {
+    pub async fn build(config: Config) -> Result<Server, String> {
+        for warning in config.warnings() {
+            log::warn!("{warning}");
+        }
+        let pool = Pool::connect(&config.database_url, config.db_pool_size)
+            .await
+            .map_err(|e| {
+                format!(
+                    "database {}: {}",
+                    config.database_url.backend(),
+                    describe(&e)
+                )
+            })?;
+        let listener = TcpListener::bind(config.listen)
+            .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        let public_url = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"));
+        let tokens = Tokens::load_or_create(
+            &pool,
+            &public_url,
+            config.access_token_ttl_secs,
+            config.signing_key_pem.as_deref(),
+        )
+        .await
+        .map_err(|e| format!("signing keys: {}", describe(&e)))?;
+        let passwords = Passwords::new(config.hash_cost, config.hash_concurrency)?;
+        let workers = config.workers;
+        let app = App {
+            db: pool,
+            config: Arc::new(config),
+            tokens,
+            passwords,
+            runtime: tokio::runtime::Handle::current(),
+        };
+        let generated_admin_password = bootstrap::run(&app)
+            .await
+            .map_err(|e| format!("first start: {}", describe(&e)))?;
+
+        let metrics = Data::new(Metrics::default());
+        let data = Data::new(app.clone());
+        let server = HttpServer::new(move || {
+            actix_web::App::new()
+                .app_data(data.clone())
+                .app_data(metrics.clone())
+                .configure(routes)
+                .default_service(web::to(error::not_found))
+                .wrap(
+                    DefaultHeaders::new()
+                        .add(("X-Content-Type-Options", "nosniff"))
+                        .add(("X-Frame-Options", "DENY"))
+                        .add(("Referrer-Policy", "no-referrer")),
+                )
+                .wrap(from_fn(observe))
+        })
+        .workers(workers)
+        .listen(listener)
+        .map_err(|e| e.to_string())?
+        .run();
+        log::info!(
+            "ithbat listening on http://{addr} ({} database, issuer {public_url})",
+            app.db.backend()
+        );
+        Ok(Server {
+            addr,
+            app,
+            generated_admin_password,
+            server,
+        })
+    }
+
+    /// Serves until the process is told to stop.
+    pub async fn run(self) -> std::io::Result<()> {
+        self.server.await
+    }
+
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+}
+
+fn describe(e: &crate::domain::Error) -> String {
+    match e {
+        crate::domain::Error::Internal(detail) | crate::domain::Error::Unavailable(detail) => {
+            detail.clone()
+        }
+        crate::domain::Error::Validation(fields) => fields
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    }
+}

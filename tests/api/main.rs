@@ -1,0 +1,34 @@
+//! Black-box tests: real HTTP against the real server on SQLite and on
+//! PostgreSQL. Each test cites the document behaviour it checks.
+
+mod support;
+
+/// Runs each listed `async fn name(backend: Backend)` twice: `name::sqlite`
+/// and `name::postgres`.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::support::Backend::Sqlite).await
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    if $crate::support::skip_postgres() {
+                        return;
+                    }
+                    super::$name($crate::support::Backend::Postgres).await
+                }
+            }
+        )*
+    };
+}
+
+mod auth;
+mod bootstrap;
+mod sessions;
+mod system;
+mod tenants;
+mod users_me;

@@ -1,0 +1,192 @@
+//! A small HTTP client for the API, as an integrator would write one.
+
+use serde_json::{json, Value};
+
+#[derive(Clone)]
+pub struct Api {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub token: Option<String>,
+    pub refresh_token: Option<String>,
+    pub tenant: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub body: Value,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The error code of a native error body.
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+
+    /// The fields named in a native error body's details.
+    pub fn fields(&self) -> Vec<String> {
+        self.body["error"]["details"]
+            .as_array()
+            .map(|d| {
+                d.iter()
+                    .filter_map(|e| e["field"].as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    #[track_caller]
+    pub fn expect(&self, status: u16, code: &str) -> &Self {
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.text
+        );
+        assert_eq!(self.code(), code, "unexpected code; body: {}", self.text);
+        self
+    }
+
+    #[track_caller]
+    pub fn ok(&self) -> &Value {
+        assert!(
+            (200..300).contains(&self.status),
+            "expected success, got {}: {}",
+            self.status,
+            self.text
+        );
+        &self.body["data"]
+    }
+}
+
+/// A client per test: a reqwest client keeps connection tasks on the
+/// runtime that made them, and every test has a runtime of its own.
+fn new_client() -> reqwest::Client {
+    reqwest::Client::builder().build().unwrap()
+}
+
+impl Api {
+    pub fn new(base: &str) -> Api {
+        Api {
+            base: base.to_string(),
+            client: new_client(),
+            token: None,
+            refresh_token: None,
+            tenant: None,
+            user_agent: None,
+        }
+    }
+
+    pub fn with_tenant(&self, tenant: &str) -> Api {
+        Api {
+            tenant: Some(tenant.to_string()),
+            ..self.clone()
+        }
+    }
+
+    pub fn with_token(&self, token: &str) -> Api {
+        Api {
+            token: Some(token.to_string()),
+            ..self.clone()
+        }
+    }
+
+    pub fn with_user_agent(&self, ua: &str) -> Api {
+        Api {
+            user_agent: Some(ua.to_string()),
+            ..self.clone()
+        }
+    }
+
+    pub fn anonymous(&self) -> Api {
+        Api {
+            token: None,
+            refresh_token: None,
+            ..self.clone()
+        }
+    }
+
+    /// Signs in; panics unless it succeeds.
+    pub async fn login(&self, email: &str, password: &str) -> Api {
+        let r = self
+            .post(
+                "/api/v1/auth/login",
+                json!({ "email": email, "password": password }),
+            )
+            .await;
+        assert_eq!(r.status, 200, "login {email}: {}", r.text);
+        Api {
+            token: r.body["data"]["accessToken"].as_str().map(String::from),
+            refresh_token: r.body["data"]["refreshToken"].as_str().map(String::from),
+            ..self.clone()
+        }
+    }
+
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let mut rb = self
+            .client
+            .request(method, format!("{}{}", self.base, path));
+        if let Some(t) = &self.token {
+            rb = rb.bearer_auth(t);
+        }
+        if let Some(t) = &self.tenant {
+            rb = rb.header("X-Tenant-ID", t);
+        }
+        if let Some(ua) = &self.user_agent {
+            rb = rb.header("User-Agent", ua);
+        }
+        rb
+    }
+
+    pub async fn send(rb: reqwest::RequestBuilder) -> Resp {
+        let res = rb.send().await.expect("request sent");
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let text = res.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Resp {
+            status,
+            body,
+            headers,
+            text,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Resp {
+        Self::send(self.request(reqwest::Method::GET, path)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Resp {
+        Self::send(self.request(reqwest::Method::DELETE, path)).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Resp {
+        Self::send(self.request(reqwest::Method::POST, path).json(&body)).await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> Resp {
+        Self::send(self.request(reqwest::Method::PUT, path).json(&body)).await
+    }
+
+    /// Sends a raw body with a content type.
+    pub async fn raw(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> Resp {
+        Self::send(
+            self.request(method, path)
+                .header("Content-Type", content_type)
+                .body(body),
+        )
+        .await
+    }
+}

@@ -1,0 +1,378 @@
+//! Test support: real servers on random ports over real databases.
+//!
+//! `shared(backend)` is one server per backend for the whole test binary;
+//! tests isolate themselves by creating their own tenant (`new_tenant`).
+//! `spawn(backend, tweak)` starts a private server on a fresh database for
+//! tests that change configuration or break the database on purpose.
+//!
+//! PostgreSQL: `ITHBAT_TEST_PG_URL` (default
+//! postgres://root@127.0.0.1:5432/postgres) names a server where the tests
+//! create and drop their own databases. `ITHBAT_TEST_SKIP_POSTGRES=1` skips
+//! the PostgreSQL half locally; CI never sets it.
+
+#![allow(dead_code)]
+
+pub mod client;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
+
+use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use ithbat::config::Config;
+use ithbat::db::DatabaseUrl;
+use ithbat::service::passwords::HashCost;
+use ithbat::startup::Server;
+use serde_json::json;
+
+pub use client::{Api, Resp};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub const ADMIN_EMAIL: &str = "admin@ithbat.test";
+pub const ADMIN_PASSWORD: &str = "Adm1n!Passw0rd";
+/// Meets the default password policy.
+pub const PASSWORD: &str = "Corr3ct!Horse";
+
+pub fn pg_admin_url() -> String {
+    std::env::var("ITHBAT_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://root@127.0.0.1:5432/postgres".into())
+}
+
+/// True only when the developer opted out of the PostgreSQL half.
+pub fn skip_postgres() -> bool {
+    let skip = std::env::var("ITHBAT_TEST_SKIP_POSTGRES").is_ok_and(|v| v == "1");
+    if skip {
+        eprintln!("skipping the PostgreSQL variant: ITHBAT_TEST_SKIP_POSTGRES=1");
+    }
+    skip
+}
+
+/// One RSA key for every server of this test process: generating one per
+/// database would cost more than the tests themselves.
+fn signing_key() -> String {
+    static KEY: OnceLock<String> = OnceLock::new();
+    KEY.get_or_init(|| ithbat::service::tokens::generate_rsa_pem().expect("rsa key"))
+        .clone()
+}
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+fn unique_name() -> String {
+    format!(
+        "ithbat_t_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+/// A database made for one server, removed when dropped.
+pub struct TestDb {
+    pub url: DatabaseUrl,
+    name: String,
+}
+
+impl TestDb {
+    pub async fn create(backend: Backend) -> TestDb {
+        let name = unique_name();
+        match backend {
+            Backend::Sqlite => {
+                let dir = std::env::temp_dir().join("ithbat-tests");
+                std::fs::create_dir_all(&dir).unwrap();
+                remove_stale_files(&dir);
+                let path = dir.join(format!("{name}.db"));
+                TestDb {
+                    url: DatabaseUrl::Sqlite(path.to_string_lossy().into_owned()),
+                    name,
+                }
+            }
+            Backend::Postgres => {
+                let admin = pg_admin_url();
+                let mut conn = AsyncPgConnection::establish(&admin).await.unwrap_or_else(|e| {
+                    panic!(
+                        "PostgreSQL is unreachable at {admin} ({e}). Point ITHBAT_TEST_PG_URL at a server \
+                         where the tests may create databases, or set ITHBAT_TEST_SKIP_POSTGRES=1 to skip \
+                         the PostgreSQL half locally."
+                    )
+                });
+                drop_stale_databases(&mut conn).await;
+                conn.batch_execute(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .unwrap();
+                let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+                TestDb {
+                    url: DatabaseUrl::Postgres(format!("{base}/{name}")),
+                    name,
+                }
+            }
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.url {
+            DatabaseUrl::Postgres(_) => Backend::Postgres,
+            DatabaseUrl::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        match &self.url {
+            DatabaseUrl::Sqlite(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{path}{suffix}"));
+                }
+            }
+            DatabaseUrl::Postgres(_) => {
+                let name = self.name.clone();
+                // Drop runs outside async context: use a thread of its own.
+                let _ = std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .unwrap();
+                    rt.block_on(async {
+                        if let Ok(mut conn) = AsyncPgConnection::establish(&pg_admin_url()).await {
+                            let _ = conn
+                                .batch_execute(&format!(
+                                    "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                                ))
+                                .await;
+                        }
+                    });
+                })
+                .join();
+            }
+        }
+    }
+}
+
+/// SQLite files left by test processes that are gone.
+fn remove_stale_files(dir: &std::path::Path) {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    if ONCE.set(()).is_err() {
+        return;
+    }
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let pid: Option<u32> = name.strip_prefix("ithbat_t_").and_then(|r| r.split('_').next()).and_then(|p| p.parse().ok());
+        if pid.is_some_and(|p| !std::path::Path::new(&format!("/proc/{p}")).exists()) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Databases left by test processes that are gone (killed, or the shared
+/// servers, which live until the process exits).
+async fn drop_stale_databases(conn: &mut AsyncPgConnection) {
+    use diesel::prelude::*;
+    use diesel_async::RunQueryDsl;
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        datname: String,
+    }
+    static ONCE: OnceLock<()> = OnceLock::new();
+    if ONCE.set(()).is_err() {
+        return;
+    }
+    let rows: Vec<Row> =
+        diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE 'ithbat\\_t\\_%'")
+            .load(conn)
+            .await
+            .unwrap_or_default();
+    for row in rows {
+        let pid: Option<u32> = row.datname.split('_').nth(2).and_then(|p| p.parse().ok());
+        let alive = pid.is_some_and(|p| std::path::Path::new(&format!("/proc/{p}")).exists());
+        if !alive {
+            let _ = conn
+                .batch_execute(&format!(
+                    "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                    row.datname
+                ))
+                .await;
+        }
+    }
+}
+
+/// Test configuration: a random port, cheap argon2 (the shipped default is
+/// OWASP's; see Config::warnings), the shared signing key, known admin.
+pub fn test_config(url: DatabaseUrl) -> Config {
+    if std::env::var_os("RUST_LOG").is_some() {
+        ithbat::api::observe::init_logging();
+    }
+    let mut c = Config::new(url);
+    c.listen = "127.0.0.1:0".parse().unwrap();
+    c.admin_email = Some(ADMIN_EMAIL.into());
+    c.admin_password = Some(ADMIN_PASSWORD.into());
+    c.hash_cost = HashCost {
+        memory_kib: 256,
+        iterations: 1,
+        parallelism: 1,
+    };
+    c.workers = 2;
+    c.db_pool_size = 8;
+    c.signing_key_pem = Some(signing_key());
+    c
+}
+
+/// A private server on its own database. Stopped and its database dropped
+/// when dropped.
+pub struct TestApp {
+    pub base: String,
+    pub db: TestDb,
+    pub generated_admin_password: Option<String>,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl TestApp {
+    pub fn api(&self) -> Api {
+        Api::new(&self.base)
+    }
+
+    pub async fn admin(&self) -> Api {
+        self.api().login(ADMIN_EMAIL, ADMIN_PASSWORD).await
+    }
+
+    /// Stops the server (it stops accepting and finishes what is in flight).
+    pub async fn stop(&self) {
+        self.handle.stop(true).await;
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let handle = self.handle.clone();
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(handle.stop(false));
+        })
+        .join();
+    }
+}
+
+/// Starts a private server on a fresh database; `tweak` adjusts its configuration.
+pub async fn spawn(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_on(TestDb::create(backend).await, tweak).await
+}
+
+/// Starts a private server on `db` (which may already hold data).
+pub async fn spawn_on(db: TestDb, tweak: impl FnOnce(&mut Config)) -> TestApp {
+    let mut config = test_config(db.url.clone());
+    tweak(&mut config);
+    let server = Server::build(config).await.expect("server starts");
+    let base = format!("http://{}", server.addr);
+    let handle = server.handle();
+    let generated_admin_password = server.generated_admin_password.clone();
+    tokio::spawn(server.run());
+    TestApp {
+        base,
+        db,
+        generated_admin_password,
+        handle,
+    }
+}
+
+/// The server shared by every test of this binary on `backend`, started on
+/// first use in a runtime of its own that lives as long as the process.
+pub async fn shared(backend: Backend) -> Shared {
+    static SQLITE: OnceLock<String> = OnceLock::new();
+    static POSTGRES: OnceLock<String> = OnceLock::new();
+    let cell = match backend {
+        Backend::Sqlite => &SQLITE,
+        Backend::Postgres => &POSTGRES,
+    };
+    let base = cell.get_or_init(move || {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let db = TestDb::create(backend).await;
+                let server = Server::build(test_config(db.url.clone()))
+                    .await
+                    .expect("shared server starts");
+                tx.send(format!("http://{}", server.addr)).unwrap();
+                // The database outlives this runtime; stale-database
+                // clean-up removes it after the process exits.
+                std::mem::forget(db);
+                let _ = server.run().await;
+            });
+        });
+        rx.recv().expect("shared server started")
+    });
+    Shared { base: base.clone() }
+}
+
+pub struct Shared {
+    pub base: String,
+}
+
+/// A tenant made for one test, with its owner signed in.
+pub struct TestTenant {
+    pub id: String,
+    pub slug: String,
+    pub owner_email: String,
+    pub owner_id: String,
+    /// Signed in as the owner, with X-Tenant-ID set.
+    pub owner: Api,
+}
+
+impl Shared {
+    pub fn api(&self) -> Api {
+        Api::new(&self.base)
+    }
+
+    pub async fn admin(&self) -> Api {
+        self.api().login(ADMIN_EMAIL, ADMIN_PASSWORD).await
+    }
+
+    /// Creates a tenant with an owner (password `PASSWORD`) and signs in as it.
+    pub async fn new_tenant(&self) -> TestTenant {
+        new_tenant(&self.api(), &self.admin().await).await
+    }
+}
+
+pub async fn new_tenant(anonymous: &Api, admin: &Api) -> TestTenant {
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let slug = format!("t{}-{n}", std::process::id());
+    let owner_email = format!("owner@{slug}.example");
+    let r = admin
+        .post(
+            "/api/v1/tenants",
+            json!({
+                "name": format!("Tenant {slug}"),
+                "slug": slug,
+                "plan": "pro",
+                "adminEmail": owner_email,
+                "adminPassword": PASSWORD,
+                "adminFirstName": "Olivia",
+                "adminLastName": "Owner",
+            }),
+        )
+        .await;
+    assert_eq!(r.status, 201, "create tenant: {}", r.body);
+    let id = r.body["data"]["id"].as_str().unwrap().to_string();
+    let owner_id = r.body["data"]["adminUserId"].as_str().unwrap().to_string();
+    let owner = anonymous
+        .with_tenant(&id)
+        .login(&owner_email, PASSWORD)
+        .await;
+    TestTenant {
+        id,
+        slug,
+        owner_email,
+        owner_id,
+        owner,
+    }
+}

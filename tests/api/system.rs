@@ -1,0 +1,441 @@
+//! Probes, metrics, discovery, errors for unknown routes, request ids, logs,
+//! and the two migration sets staying in step.
+
+use std::time::Duration;
+
+use serde_json::json;
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::support::{shared, Backend, TestDb};
+
+on_both_backends!(
+    health_ready_and_metrics,
+    unknown_routes_and_methods_answer_in_the_envelope,
+    request_ids_are_kept_or_made,
+);
+
+async fn health_ready_and_metrics(b: Backend) {
+    let app = shared(b).await;
+    let api = app.api();
+    assert_eq!(api.get("/healthz").await.status, 200);
+    let ready = api.get("/readyz").await;
+    assert_eq!(ready.status, 200);
+    assert_eq!(ready.body["status"], "ready");
+    api.get("/api/v1/users/me").await;
+    let metrics = api.get("/metrics").await;
+    assert_eq!(metrics.status, 200);
+    assert!(metrics
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/plain"));
+    assert!(
+        metrics.text.contains(
+            "ithbat_http_requests_total{method=\"GET\",route=\"/api/v1/users/me\",status=\"401\"}"
+        ),
+        "{}",
+        metrics.text
+    );
+    assert!(metrics.text.contains("ithbat_http_request_duration_seconds_bucket{method=\"GET\",route=\"/readyz\",status=\"200\",le=\"+Inf\"}"));
+}
+
+async fn unknown_routes_and_methods_answer_in_the_envelope(b: Backend) {
+    let app = shared(b).await;
+    let r = app.api().get("/api/v1/nothing-here").await;
+    r.expect(404, "RESOURCE_NOT_FOUND");
+    assert_eq!(r.body["success"], false);
+    let r = app.api().delete("/api/v1/auth/login").await;
+    r.expect(405, "METHOD_NOT_ALLOWED");
+    let r = app.api().get("/api/v1/users/me").await;
+    assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+}
+
+async fn request_ids_are_kept_or_made(b: Backend) {
+    let app = shared(b).await;
+    let r = crate::support::Api::send(
+        app.api()
+            .request(reqwest::Method::GET, "/healthz")
+            .header("X-Request-Id", "abc-123"),
+    )
+    .await;
+    assert_eq!(r.header("x-request-id"), Some("abc-123"));
+    let r = crate::support::Api::send(
+        app.api()
+            .request(reqwest::Method::GET, "/healthz")
+            .header("X-Request-Id", "bad id\"<>"),
+    )
+    .await;
+    let made = r.header("x-request-id").unwrap();
+    assert_eq!(made.len(), 32);
+}
+
+/// /readyz answers 503 while PostgreSQL is unreachable and 200 again once
+/// it is back, without a restart. The server reaches PostgreSQL through a
+/// TCP relay that the test cuts and restores.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readyz_follows_the_database() {
+    if crate::support::skip_postgres() {
+        return;
+    }
+    let db = TestDb::create(Backend::Postgres).await;
+    let ithbat::db::DatabaseUrl::Postgres(url) = db.url.clone() else {
+        unreachable!()
+    };
+    let relay = Relay::start("127.0.0.1:5432").await;
+    let via_relay = url.replacen("127.0.0.1:5432", &relay.addr, 1);
+    let app = crate::support::spawn_on(db, |c| {
+        c.database_url = ithbat::db::DatabaseUrl::Postgres(via_relay);
+        c.db_pool_size = 2;
+    })
+    .await;
+    assert_eq!(app.api().get("/readyz").await.status, 200);
+    relay.set_open(false);
+    let down = app.api().get("/readyz").await;
+    assert_eq!(down.status, 503, "{}", down.text);
+    assert_eq!(down.body["status"], "unavailable");
+    relay.set_open(true);
+    let mut status = 0;
+    for _ in 0..50 {
+        status = app.api().get("/readyz").await.status;
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, 200, "ready again once the database is back");
+}
+
+/// A TCP relay to `target` that can refuse and cut connections.
+struct Relay {
+    addr: String,
+    open: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    generation: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
+}
+
+impl Relay {
+    async fn start(target: &'static str) -> Relay {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let open = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let (tx, _) = tokio::sync::watch::channel(0u64);
+        let generation = std::sync::Arc::new(tx);
+        let (o, g) = (open.clone(), generation.clone());
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut inbound, _)) = listener.accept().await else {
+                    return;
+                };
+                if !o.load(std::sync::atomic::Ordering::SeqCst) {
+                    let _ = inbound.shutdown().await;
+                    continue;
+                }
+                let mut cut = g.subscribe();
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = TcpStream::connect(target).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = cut.changed() => {}
+                    }
+                });
+            }
+        });
+        Relay {
+            addr,
+            open,
+            generation,
+        }
+    }
+
+    fn set_open(&self, open: bool) {
+        self.open.store(open, std::sync::atomic::Ordering::SeqCst);
+        if !open {
+            self.generation.send_modify(|g| *g += 1);
+        }
+    }
+}
+
+/// migrations/postgres and migrations/sqlite describe the same schema:
+/// tables, columns (name, kind, nullability), primary keys and indexes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrations_produce_the_same_schema_on_both_backends() {
+    if crate::support::skip_postgres() {
+        return;
+    }
+    let pg = TestDb::create(Backend::Postgres).await;
+    let lite = TestDb::create(Backend::Sqlite).await;
+    ithbat::db::run_migrations(&pg.url).await.unwrap();
+    ithbat::db::run_migrations(&lite.url).await.unwrap();
+    let pg_schema = schema::postgres(&pg.url).await;
+    let lite_schema = schema::sqlite(&lite.url).await;
+    assert!(pg_schema.len() > 20, "{pg_schema:?}");
+    let only_pg: Vec<_> = pg_schema.difference(&lite_schema).collect();
+    let only_lite: Vec<_> = lite_schema.difference(&pg_schema).collect();
+    assert!(
+        only_pg.is_empty() && only_lite.is_empty(),
+        "only in PostgreSQL: {only_pg:#?}\nonly in SQLite: {only_lite:#?}"
+    );
+}
+
+mod schema {
+    use std::collections::BTreeSet;
+
+    use diesel::sql_types::{Bool, Text};
+    use diesel::QueryableByName;
+    use diesel_async::{AsyncConnection, AsyncPgConnection};
+    use ithbat::db::DatabaseUrl;
+
+    #[derive(QueryableByName)]
+    struct Column {
+        #[diesel(sql_type = Text)]
+        table_name: String,
+        #[diesel(sql_type = Text)]
+        column_name: String,
+        #[diesel(sql_type = Text)]
+        data_type: String,
+        #[diesel(sql_type = Bool)]
+        nullable: bool,
+    }
+
+    #[derive(QueryableByName)]
+    struct Index {
+        #[diesel(sql_type = Text)]
+        name: String,
+        #[diesel(sql_type = Text)]
+        def: String,
+    }
+
+    fn kind(t: &str) -> &'static str {
+        match t.to_ascii_lowercase().as_str() {
+            "integer" | "bigint" | "int4" | "int8" => "integer",
+            "boolean" => "boolean",
+            _ => "text",
+        }
+    }
+
+    /// Each fact as a line: `column t.c kind null`, `index name (cols) unique`.
+    pub async fn postgres(url: &DatabaseUrl) -> BTreeSet<String> {
+        let DatabaseUrl::Postgres(url) = url else {
+            unreachable!()
+        };
+        use diesel_async::RunQueryDsl;
+        let mut conn = AsyncPgConnection::establish(url).await.unwrap();
+        let columns: Vec<Column> = diesel::sql_query(
+            "SELECT table_name::text, column_name::text, data_type::text, (is_nullable = 'YES') AS nullable \
+             FROM information_schema.columns WHERE table_schema = 'public' AND table_name NOT LIKE '\\_\\_diesel%'",
+        )
+        .load(&mut conn)
+        .await
+        .unwrap();
+        let indexes: Vec<Index> = diesel::sql_query(
+            "SELECT indexname::text AS name, indexdef::text AS def FROM pg_indexes \
+             WHERE schemaname = 'public' AND tablename NOT LIKE '\\_\\_diesel%'",
+        )
+        .load(&mut conn)
+        .await
+        .unwrap();
+        let mut facts: BTreeSet<String> = columns
+            .iter()
+            .map(|c| {
+                format!(
+                    "column {}.{} {} {}",
+                    c.table_name,
+                    c.column_name,
+                    kind(&c.data_type),
+                    c.nullable
+                )
+            })
+            .collect();
+        for i in indexes {
+            // "CREATE UNIQUE INDEX x ON public.t USING btree (a, b)"
+            let unique = i.def.contains("UNIQUE");
+            let table = i
+                .def
+                .split(" ON ")
+                .nth(1)
+                .unwrap()
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .trim_start_matches("public.");
+            let cols = i
+                .def
+                .rsplit_once('(')
+                .unwrap()
+                .1
+                .trim_end_matches(')')
+                .replace(' ', "");
+            if i.name.ends_with("_pkey") {
+                facts.insert(format!("primary key {table} ({cols})"));
+            } else {
+                facts.insert(format!(
+                    "index {} on {table} ({cols}) unique={unique}",
+                    i.name
+                ));
+            }
+        }
+        facts
+    }
+
+    #[derive(QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = Text)]
+        name: String,
+    }
+
+    #[derive(QueryableByName)]
+    struct TableInfo {
+        #[diesel(sql_type = Text)]
+        name: String,
+        #[diesel(sql_type = Text)]
+        r#type: String,
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        notnull: i32,
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        pk: i32,
+    }
+
+    #[derive(QueryableByName)]
+    struct IndexList {
+        #[diesel(sql_type = Text)]
+        name: String,
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        unique: i32,
+        #[diesel(sql_type = Text)]
+        origin: String,
+    }
+
+    pub async fn sqlite(url: &DatabaseUrl) -> BTreeSet<String> {
+        let DatabaseUrl::Sqlite(path) = url.clone() else {
+            unreachable!()
+        };
+        tokio::task::spawn_blocking(move || {
+            use diesel::{Connection, RunQueryDsl, SqliteConnection};
+            let mut conn = SqliteConnection::establish(&path).unwrap();
+            let tables: Vec<Name> = diesel::sql_query(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%' AND name NOT LIKE '\\_\\_diesel%' ESCAPE '\\'",
+            )
+            .load(&mut conn)
+            .unwrap();
+            let mut facts = BTreeSet::new();
+            for t in tables {
+                let cols: Vec<TableInfo> = diesel::sql_query(format!("PRAGMA table_info(\"{}\")", t.name)).load(&mut conn).unwrap();
+                let mut pk: Vec<(i32, String)> = Vec::new();
+                for c in &cols {
+                    facts.insert(format!("column {}.{} {} {}", t.name, c.name, kind(&c.r#type), c.notnull == 0 && c.pk == 0));
+                    if c.pk > 0 {
+                        pk.push((c.pk, c.name.clone()));
+                    }
+                }
+                pk.sort();
+                let pk: Vec<String> = pk.into_iter().map(|(_, n)| n).collect();
+                facts.insert(format!("primary key {} ({})", t.name, pk.join(",")));
+                let indexes: Vec<IndexList> = diesel::sql_query(format!("PRAGMA index_list(\"{}\")", t.name)).load(&mut conn).unwrap();
+                for i in indexes.iter().filter(|i| i.origin == "c") {
+                    let cols: Vec<Name> =
+                        diesel::sql_query(format!("SELECT name FROM pragma_index_info('{}') ORDER BY seqno", i.name)).load(&mut conn).unwrap();
+                    let cols: Vec<String> = cols.into_iter().map(|c| c.name).collect();
+                    facts.insert(format!("index {} on {} ({}) unique={}", i.name, t.name, cols.join(","), i.unique == 1));
+                }
+            }
+            facts
+        })
+        .await
+        .unwrap()
+    }
+}
+
+/// The real binary, configured from the environment as a user would run
+/// it: it bootstraps, prints the generated admin password once, serves,
+/// and its log never contains a password or a token that went over the wire.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_runs_from_the_environment_and_keeps_secrets_out_of_logs() {
+    let dir = std::env::temp_dir().join(format!("ithbat-bin-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_ithbat"))
+        .current_dir(&dir)
+        .env_clear()
+        .env("ITHBAT_LISTEN", "127.0.0.1:0")
+        .env("ITHBAT_ARGON2_MEMORY_KIB", "256")
+        .env("ITHBAT_ARGON2_ITERATIONS", "1")
+        .env("RUST_LOG", "debug")
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    tokio::spawn(async move {
+        use tokio::io::AsyncBufReadExt;
+        let mut lines = tokio::io::BufReader::new(stderr).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            let _ = tx.send(line);
+        }
+    });
+    let mut log = Vec::new();
+    let (mut password, mut base) = (None, None);
+    while base.is_none() {
+        let line = tokio::time::timeout(Duration::from_secs(30), rx.recv())
+            .await
+            .expect("server starts")
+            .expect("log line");
+        if let Some(rest) = line
+            .split("generated password for admin@localhost: ")
+            .nth(1)
+        {
+            password = rest.split_whitespace().next().map(String::from);
+        }
+        if let Some(rest) = line.split("listening on ").nth(1) {
+            base = rest.split_whitespace().next().map(String::from);
+        }
+        log.push(line);
+    }
+    let password = password.expect("the generated password is printed");
+    let api = crate::support::Api::new(&base.unwrap());
+    let admin = api.login("admin@localhost", &password).await;
+    let r = admin.get("/api/v1/users/me").await;
+    assert_eq!(r.status, 200);
+    let wrong = api
+        .post(
+            "/api/v1/auth/login",
+            json!({ "email": "admin@localhost", "password": "Secret!Guess9" }),
+        )
+        .await;
+    assert_eq!(wrong.status, 401);
+    let refresh = admin.refresh_token.clone().unwrap();
+    api.post("/api/v1/auth/refresh", json!({ "refreshToken": refresh }))
+        .await;
+    assert!(
+        dir.join("ithbat.db").exists(),
+        "the default database is ithbat.db in the working directory"
+    );
+    child.kill().await.unwrap();
+    while let Ok(Some(line)) = tokio::time::timeout(Duration::from_millis(500), rx.recv()).await {
+        log.push(line);
+    }
+    let after_bootstrap: Vec<&String> = log
+        .iter()
+        .filter(|l| !l.contains("generated password"))
+        .collect();
+    let text = after_bootstrap
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        text.contains("POST /api/v1/auth/login 200"),
+        "access log: {text}"
+    );
+    for secret in [
+        password.as_str(),
+        "Secret!Guess9",
+        admin.token.as_deref().unwrap(),
+        refresh.as_str(),
+    ] {
+        assert!(!text.contains(secret), "a secret is in the log");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

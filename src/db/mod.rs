@@ -12,7 +12,9 @@ use diesel::connection::SimpleConnection;
 use diesel::{Connection, SqliteConnection};
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_async::pooled_connection::deadpool::{Object, Pool as DeadPool};
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{
     AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection, TransactionManager,
@@ -146,11 +148,19 @@ macro_rules! insert_all {
 
 impl Pool {
     /// Connects, runs pending migrations and returns a pool of `size`.
+    /// Connections are recycled without a test query (a round trip per
+    /// request saved): a PostgreSQL connection that has closed, or any
+    /// connection left inside a transaction, is discarded on return anyway.
     pub async fn connect(url: &DatabaseUrl, size: usize) -> Result<Pool> {
         run_migrations(url).await?;
         let pool = match url {
             DatabaseUrl::Postgres(u) => {
-                let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(u.clone());
+                let mut config = ManagerConfig::default();
+                config.recycling_method = RecyclingMethod::Fast;
+                let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(
+                    u.clone(),
+                    config,
+                );
                 Pool::Pg(
                     with_limits(DeadPool::builder(manager), size)
                         .build()
@@ -159,6 +169,7 @@ impl Pool {
             }
             DatabaseUrl::Sqlite(path) => {
                 let mut config = ManagerConfig::default();
+                config.recycling_method = RecyclingMethod::Fast;
                 config.custom_setup = Box::new(|path| {
                     async move {
                         let mut conn = SqliteConn::establish(path).await?;

@@ -129,6 +129,7 @@ diesel::table! {
         tenant_id -> DbUuid,
         email_key -> Text,
         failed_count -> Integer,
+        pending_count -> Integer,
         window_started_at -> DbTimestamptz,
         locked_until -> Nullable<DbTimestamptz>,
     }

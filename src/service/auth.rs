@@ -18,6 +18,7 @@ use crate::domain::user::{email_key, User, UserStatus};
 use crate::domain::{Error, Result};
 use crate::repo;
 use crate::repo::roles::Grants;
+use crate::repo::throttle::Refusal;
 use crate::transaction;
 
 pub struct LoginInput {
@@ -62,28 +63,43 @@ pub async fn login(
     let now = Utc::now();
     let key = email_key(&input.email);
 
-    let (tenant, attempt, found) = {
+    let tenant = {
         let mut conn = app.db.get().await?;
-        let db = &mut conn.db();
-        let tenant = public_tenant(db, tenant_id).await?;
-        let lockout = &tenant.settings.lockout;
-        let attempt = repo::throttle::reserve_attempt(db, tenant.id, &key, lockout, now).await?;
-        let Some(attempt) = attempt else {
-            let until = repo::throttle::locked_until(db, tenant.id, &key, now)
-                .await?
-                .unwrap_or(now + Duration::minutes(i64::from(lockout.lock_minutes)));
-            let event = failed_login(&tenant, &input.email, origin, "locked");
-            audit(db, event).await?;
-            return Err(Error::AccountLocked { until });
-        };
-        let found = repo::users::find_for_login(db, tenant.id, &key).await?;
-        (tenant, attempt, found)
+        public_tenant(&mut conn.db(), tenant_id).await?
     };
-
+    if let Err(e) = admit_guess(app, &tenant, &key).await {
+        if let Error::AccountLocked { .. } = e {
+            let mut conn = app.db.get().await?;
+            audit(
+                &mut conn.db(),
+                failed_login(&tenant, &input.email, origin, "locked"),
+            )
+            .await?;
+        }
+        return Err(e);
+    }
     // No connection is held while hashing: a burst of logins waits for a
     // hashing slot without starving other requests of connections.
-    let hash = found.as_ref().and_then(|(_, h)| h.as_deref());
-    let verified = app.passwords.verify(&input.password, hash).await?;
+    let checked = async {
+        let found = {
+            let mut conn = app.db.get().await?;
+            repo::users::find_for_login(&mut conn.db(), tenant.id, &key).await?
+        };
+        let hash = found.as_ref().and_then(|(_, h)| h.as_deref());
+        let verified = app.passwords.verify(&input.password, hash).await?;
+        Ok::<_, Error>((found, verified))
+    }
+    .await;
+    let (found, verified) = match checked {
+        Ok(v) => v,
+        Err(e) => {
+            // The guess was never judged: give its slot back.
+            if let Ok(mut conn) = app.db.get().await {
+                let _ = repo::throttle::release(&mut conn.db(), tenant.id, &key).await;
+            }
+            return Err(e);
+        }
+    };
 
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();
@@ -91,14 +107,15 @@ pub async fn login(
         Some((user, _)) if verified => user,
         _ => {
             let lockout = &tenant.settings.lockout;
+            let until = now + Duration::minutes(i64::from(lockout.lock_minutes));
+            let locked =
+                repo::throttle::settle_failure(db, tenant.id, &key, lockout, until).await?;
             audit(
                 db,
                 failed_login(&tenant, &input.email, origin, "invalid_credentials"),
             )
             .await?;
-            if attempt >= i32::try_from(lockout.max_failed_attempts).unwrap_or(i32::MAX) {
-                let until = now + Duration::minutes(i64::from(lockout.lock_minutes));
-                repo::throttle::lock(db, tenant.id, &key, until).await?;
+            if locked {
                 let event =
                     AuditEvent::new(tenant.id, Actor::Anonymous, "auth.account_locked", origin)
                         .details(
@@ -109,7 +126,7 @@ pub async fn login(
             return Err(Error::InvalidCredentials);
         }
     };
-    repo::throttle::clear(db, tenant.id, &key).await?;
+    repo::throttle::settle_success(db, tenant.id, &key).await?;
 
     let refusal = match user.status {
         UserStatus::Suspended => Some((Error::AccountSuspended, "suspended")),
@@ -183,6 +200,44 @@ pub async fn login(
         ))
     })?;
     issue(app, user, grants, session.id, now, now, refresh_token)
+}
+
+/// How long a guess waits for earlier guesses at the same account to be
+/// checked before it is turned away with 429.
+const ADMISSION_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Admits one password guess for (tenant, email), waiting while the
+/// window's budget is taken by guesses still being checked (many correct
+/// sign-ins at once, e.g. a script's parallel workers), refusing when the
+/// email is locked.
+async fn admit_guess(app: &App, tenant: &Tenant, key: &str) -> Result<()> {
+    let lockout = &tenant.settings.lockout;
+    let started = std::time::Instant::now();
+    let mut pause = std::time::Duration::from_millis(5);
+    loop {
+        let now = Utc::now();
+        let mut conn = app.db.get().await?;
+        let db = &mut conn.db();
+        if repo::throttle::admit(db, tenant.id, key, lockout, now).await? {
+            return Ok(());
+        }
+        match repo::throttle::refusal(db, tenant.id, key, lockout, now).await? {
+            Refusal::Locked(until) => {
+                let until =
+                    until.unwrap_or(now + Duration::minutes(i64::from(lockout.lock_minutes)));
+                return Err(Error::AccountLocked { until });
+            }
+            Refusal::Busy if started.elapsed() >= ADMISSION_WAIT => {
+                return Err(Error::RateLimited {
+                    retry_after_secs: 1,
+                });
+            }
+            Refusal::Busy => {}
+        }
+        drop(conn);
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(std::time::Duration::from_millis(100));
+    }
 }
 
 fn failed_login(tenant: &Tenant, email: &str, origin: &Origin, reason: &str) -> AuditEvent {

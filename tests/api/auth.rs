@@ -22,6 +22,7 @@ on_both_backends!(
     logout_ends_the_session_at_once,
     tokens_that_are_not_access_tokens_are_refused,
     parallel_wrong_passwords_lock_exactly_once,
+    parallel_correct_logins_all_succeed,
     lockout_does_not_reveal_whether_an_account_exists,
     remember_me_extends_the_session,
 );
@@ -435,6 +436,45 @@ async fn parallel_wrong_passwords_lock_exactly_once(b: Backend) {
         .await
         .unwrap();
     assert_eq!(failures, 51, "every failed login is audited");
+}
+
+/// Guesses under check count against the lockout, but correct ones must
+/// not be turned away for it: 21 parallel sign-ins with the right
+/// password (a script's workers sharing an account) all succeed, even
+/// beside a few wrong ones.
+async fn parallel_correct_logins_all_succeed(b: Backend) {
+    let app = shared(b).await;
+    let t = app.new_tenant().await;
+    let api = app.api().with_tenant(&t.id);
+    let attempts = (0..24).map(|i| {
+        let api = api.clone();
+        let email = t.owner_email.clone();
+        let password = if i % 8 == 7 {
+            format!("Wrong!{i}a")
+        } else {
+            PASSWORD.to_string()
+        };
+        async move {
+            api.post(
+                "/api/v1/auth/login",
+                json!({ "email": email, "password": password }),
+            )
+            .await
+        }
+    });
+    let answers = join_all(attempts).await;
+    let ok = answers.iter().filter(|r| r.status == 200).count();
+    let wrong = answers
+        .iter()
+        .filter(|r| r.code() == "INVALID_CREDENTIALS")
+        .count();
+    assert_eq!(
+        (ok, wrong),
+        (21, 3),
+        "{:?}",
+        answers.iter().map(|r| r.code()).collect::<Vec<_>>()
+    );
+    api.login(&t.owner_email, PASSWORD).await;
 }
 
 /// An unknown email locks after five guesses just like a real one, so the

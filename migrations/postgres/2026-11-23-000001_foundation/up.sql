@@ -109,7 +109,10 @@ CREATE INDEX refresh_tokens_session ON refresh_tokens (session_id);
 CREATE TABLE login_throttles (
     tenant_id uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
     email_key text NOT NULL,
+    -- Failures in the current window.
     failed_count integer NOT NULL,
+    -- Attempts admitted whose password is still being checked.
+    pending_count integer NOT NULL,
     window_started_at timestamptz NOT NULL,
     locked_until timestamptz,
     PRIMARY KEY (tenant_id, email_key)

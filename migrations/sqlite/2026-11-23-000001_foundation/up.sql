@@ -109,7 +109,10 @@ CREATE INDEX refresh_tokens_session ON refresh_tokens (session_id);
 CREATE TABLE login_throttles (
     tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
     email_key TEXT NOT NULL,
+    -- Failures in the current window.
     failed_count INTEGER NOT NULL,
+    -- Attempts admitted whose password is still being checked.
+    pending_count INTEGER NOT NULL,
     window_started_at TEXT NOT NULL,
     locked_until TEXT,
     PRIMARY KEY (tenant_id, email_key)

@@ -159,7 +159,10 @@ fn remove_stale_files(dir: &std::path::Path) {
     }
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let pid: Option<u32> = name.strip_prefix("ithbat_t_").and_then(|r| r.split('_').next()).and_then(|p| p.parse().ok());
+        let pid: Option<u32> = name
+            .strip_prefix("ithbat_t_")
+            .and_then(|r| r.split('_').next())
+            .and_then(|p| p.parse().ok());
         if pid.is_some_and(|p| !std::path::Path::new(&format!("/proc/{p}")).exists()) {
             let _ = std::fs::remove_file(entry.path());
         }

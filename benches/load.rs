@@ -273,7 +273,7 @@ async fn bench_backend(backend: &str, args: &Args) -> Vec<String> {
 fn main() {
     let args = args();
     if std::env::var_os("RUST_LOG").is_some() {
-        ithbat::api::observe::init_logging();
+        ithbat::logging::init();
     }
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())

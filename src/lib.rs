@@ -4,6 +4,7 @@ pub mod api;
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod logging;
 pub mod repo;
 pub mod service;
 pub mod startup;

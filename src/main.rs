@@ -30,7 +30,7 @@ enum Command {
 fn main() -> ExitCode {
     let _ = dotenvy::dotenv();
     let cli = Cli::parse();
-    ithbat::api::observe::init_logging();
+    ithbat::logging::init();
     let config = match Config::from_env() {
         Ok(c) => c,
         Err(errors) => {

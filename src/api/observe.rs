@@ -11,10 +11,7 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::web::Data;
 
-tokio::task_local! {
-    /// The id of the request being served, for log lines.
-    pub static REQUEST_ID: String;
-}
+use crate::logging::REQUEST_ID;
 
 const REQUEST_ID_HEADER: &str = "x-request-id";
 
@@ -166,36 +163,6 @@ impl Metrics {
         );
         out
     }
-}
-
-/// Log format: time, level, target, request id (inside a request), message.
-pub fn init_logging() {
-    use std::io::Write;
-    let env = env_logger::Env::default().default_filter_or("info");
-    let _ = env_logger::Builder::from_env(env)
-        .format(|buf, record| {
-            let id = REQUEST_ID.try_with(|id| id.clone()).ok();
-            let ts = buf.timestamp_millis();
-            match id {
-                Some(id) if record.target() != "ithbat::access" => {
-                    writeln!(
-                        buf,
-                        "{ts} {} {} [{id}] {}",
-                        record.level(),
-                        record.target(),
-                        record.args()
-                    )
-                }
-                _ => writeln!(
-                    buf,
-                    "{ts} {} {} {}",
-                    record.level(),
-                    record.target(),
-                    record.args()
-                ),
-            }
-        })
-        .try_init();
 }
 
 #[cfg(test)]

@@ -43,9 +43,14 @@ impl App {
         Fut: std::future::Future<Output = Result<T>> + Send + 'static,
         T: Send + 'static,
     {
-        self.runtime
-            .spawn(work(self.clone()))
-            .await
+        let work = work(self.clone());
+        let task = match crate::logging::request_id() {
+            Some(id) => self
+                .runtime
+                .spawn(crate::logging::REQUEST_ID.scope(id, work)),
+            None => self.runtime.spawn(work),
+        };
+        task.await
             .map_err(|e| crate::domain::Error::internal(format!("task failed: {e}")))?
     }
 }

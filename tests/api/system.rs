@@ -408,6 +408,17 @@ async fn the_binary_runs_from_the_environment_and_keeps_secrets_out_of_logs() {
     let refresh = admin.refresh_token.clone().unwrap();
     api.post("/api/v1/auth/refresh", json!({ "refreshToken": refresh }))
         .await;
+    // A log line written by a use case carries the id of its request.
+    let created = admin
+        .post(
+            "/api/v1/tenants",
+            json!({ "name": "Gone", "slug": "gone-soon" }),
+        )
+        .await;
+    let tenant = created.body["data"]["id"].as_str().unwrap().to_string();
+    let deleted = admin.delete(&format!("/api/v1/tenants/{tenant}")).await;
+    assert_eq!(deleted.status, 200);
+    let request_id = deleted.header("x-request-id").unwrap().to_string();
     assert!(
         dir.join("ithbat.db").exists(),
         "the default database is ithbat.db in the working directory"
@@ -429,6 +440,11 @@ async fn the_binary_runs_from_the_environment_and_keeps_secrets_out_of_logs() {
         text.contains("POST /api/v1/auth/login 200"),
         "access log: {text}"
     );
+    let deletion = log
+        .iter()
+        .find(|l| l.contains(&format!("tenant {tenant}")))
+        .expect("deletion logged");
+    assert!(deletion.contains(&format!("[{request_id}]")), "{deletion}");
     for secret in [
         password.as_str(),
         "Secret!Guess9",

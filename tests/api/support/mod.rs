@@ -206,7 +206,7 @@ async fn drop_stale_databases(conn: &mut AsyncPgConnection) {
 /// OWASP's; see Config::warnings), the shared signing key, known admin.
 pub fn test_config(url: DatabaseUrl) -> Config {
     if std::env::var_os("RUST_LOG").is_some() {
-        ithbat::api::observe::init_logging();
+        ithbat::logging::init();
     }
     let mut c = Config::new(url);
     c.listen = "127.0.0.1:0".parse().unwrap();

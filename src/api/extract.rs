@@ -125,6 +125,20 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, Error> {
     Ok(value)
 }
 
+/// Deserializes an already parsed JSON object into `T`, naming the
+/// offending field (relative to the object) on error.
+pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Error> {
+    if !value.is_object() {
+        return Err(Error::invalid("", "must be a JSON object"));
+    }
+    serde_path_to_error::deserialize(value).map_err(field_error)
+}
+
+/// A UUID given in a body field.
+pub fn body_id(field: &str, raw: &str) -> Result<Uuid, Error> {
+    Uuid::parse_str(raw.trim()).map_err(|_| Error::invalid(field, "must be a UUID"))
+}
+
 fn field_error(e: serde_path_to_error::Error<serde_json::Error>) -> Error {
     let inner = e.inner();
     if inner.is_syntax() || inner.is_eof() {

@@ -8,9 +8,9 @@ pub mod observe;
 pub mod query;
 pub mod system;
 
-use actix_web::web::{self, delete, get, post, put};
+use actix_web::web::{self, delete, get, patch, post, put};
 
-use native::{auth, tenants, users};
+use native::{audit, auth, groups, roles, settings, tenants, users};
 
 /// A resource whose unmatched methods answer 405 in the native envelope.
 fn resource(path: &str) -> actix_web::Resource {
@@ -43,6 +43,78 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     resource("/users/me")
                         .route(get().to(users::me))
                         .route(put().to(users::update_me)),
+                )
+                // user administration (seeds 000, 001)
+                .service(
+                    resource("/users")
+                        .route(get().to(users::index))
+                        .route(post().to(users::create)),
+                )
+                .service(resource("/users/bulk").route(post().to(users::bulk)))
+                .service(
+                    resource("/users/{id}")
+                        .route(get().to(users::show))
+                        .route(put().to(users::update))
+                        .route(patch().to(users::update))
+                        .route(delete().to(users::delete)),
+                )
+                .service(resource("/users/{id}/suspend").route(post().to(users::suspend)))
+                .service(resource("/users/{id}/reactivate").route(post().to(users::reactivate)))
+                .service(resource("/users/{id}/unlock").route(post().to(users::unlock)))
+                .service(
+                    resource("/users/{id}/sessions")
+                        .route(get().to(users::sessions))
+                        .route(delete().to(users::revoke_sessions)),
+                )
+                .service(resource("/users/{id}/roles").route(post().to(users::assign_role)))
+                .service(
+                    resource("/users/{id}/roles/{role_id}").route(delete().to(users::remove_role)),
+                )
+                .service(resource("/users/{id}/permissions").route(get().to(users::permissions)))
+                .service(resource("/users/{id}/metadata").route(patch().to(users::metadata)))
+                // roles (seed 001, reference 4.1)
+                .service(
+                    resource("/roles")
+                        .route(get().to(roles::index))
+                        .route(post().to(roles::create)),
+                )
+                .service(
+                    resource("/roles/permissions").route(get().to(roles::catalogue_of_permissions)),
+                )
+                .service(
+                    resource("/roles/{id}")
+                        .route(get().to(roles::show))
+                        .route(put().to(roles::update))
+                        .route(delete().to(roles::delete)),
+                )
+                // groups (reference 5)
+                .service(
+                    resource("/groups")
+                        .route(get().to(groups::index))
+                        .route(post().to(groups::create)),
+                )
+                .service(
+                    resource("/groups/{id}")
+                        .route(get().to(groups::show))
+                        .route(put().to(groups::update))
+                        .route(delete().to(groups::delete)),
+                )
+                .service(
+                    resource("/groups/{id}/members")
+                        .route(get().to(groups::members))
+                        .route(post().to(groups::add_member)),
+                )
+                .service(
+                    resource("/groups/{id}/members/{user_id}")
+                        .route(delete().to(groups::remove_member)),
+                )
+                // audit log (read only) and tenant settings
+                .service(resource("/audit-logs").route(get().to(audit::index)))
+                .service(resource("/audit-logs/{id}").route(get().to(audit::show)))
+                .service(
+                    resource("/settings")
+                        .route(get().to(settings::show))
+                        .route(put().to(settings::update)),
                 )
                 // tenants (reference 6)
                 .service(

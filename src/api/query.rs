@@ -48,18 +48,56 @@ impl Query {
         }
     }
 
-    /// `page` (from 1) and `limit` (1 to 100, default 25). Out-of-range values
-    /// are errors, not silently clamped (api-map).
+    /// `page` (from 1) and `limit` (1 to 100, default 25; seed 003 spells it
+    /// `pageSize`). Out-of-range values are errors, not silently clamped
+    /// (api-map).
     pub fn page(&self, problems: &mut Problems) -> PageRequest {
+        let size = if self.get("limit").is_none() && self.get("pageSize").is_some() {
+            "pageSize"
+        } else {
+            "limit"
+        };
         PageRequest {
             page: self.integer(problems, "page", 1, 1..=1_000_000),
             limit: self.integer(
                 problems,
-                "limit",
+                size,
                 PageRequest::DEFAULT_LIMIT,
                 1..=PageRequest::MAX_LIMIT,
             ),
         }
+    }
+
+    /// The free-text search: `search`, or seed 003's `searchText`.
+    pub fn search(&self, problems: &mut Problems) -> Option<String> {
+        let name = if self.get("search").is_none() && self.get("searchText").is_some() {
+            "searchText"
+        } else {
+            "search"
+        };
+        self.text(problems, name, 200)
+    }
+
+    /// A UUID parameter.
+    pub fn uuid(&self, problems: &mut Problems, name: &str) -> Option<uuid::Uuid> {
+        self.parsed(problems, name, |v| {
+            uuid::Uuid::parse_str(v).map_err(|_| "must be a UUID".to_string())
+        })
+    }
+
+    /// An RFC 3339 timestamp parameter.
+    pub fn timestamp(
+        &self,
+        problems: &mut Problems,
+        name: &str,
+    ) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.parsed(problems, name, |v| {
+            chrono::DateTime::parse_from_rfc3339(v)
+                .map(|t| t.with_timezone(&chrono::Utc))
+                .map_err(|_| {
+                    "must be an RFC 3339 timestamp such as 2026-01-15T10:00:00Z".to_string()
+                })
+        })
     }
 
     /// A free-text parameter of at most `max` characters.

@@ -374,6 +374,10 @@ const UNIQUE_INDEXES: &[(&str, &str)] = &[
     ("tenants_slug_key", "tenants.slug"),
     ("users_tenant_email_key", "users.tenant_id, users.email_key"),
     ("roles_tenant_name_key", "roles.tenant_id, roles.name_key"),
+    (
+        "groups_tenant_name_key",
+        "groups.tenant_id, groups.name_key",
+    ),
 ];
 
 /// Runs pending migrations on a plain connection in a blocking task: the

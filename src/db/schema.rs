@@ -29,6 +29,7 @@ diesel::table! {
         tenant_id -> DbUuid,
         email -> Text,
         email_key -> Text,
+        search_key -> Text,
         first_name -> Text,
         father_name -> Text,
         grandfather_name -> Text,
@@ -83,6 +84,32 @@ diesel::table! {
         user_id -> DbUuid,
         role_id -> DbUuid,
         assigned_at -> DbTimestamptz,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::*;
+
+    groups (id) {
+        id -> DbUuid,
+        tenant_id -> DbUuid,
+        name -> Text,
+        name_key -> Text,
+        description -> Text,
+        created_at -> DbTimestamptz,
+        updated_at -> DbTimestamptz,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::*;
+
+    group_members (group_id, user_id) {
+        group_id -> DbUuid,
+        user_id -> DbUuid,
+        added_at -> DbTimestamptz,
     }
 }
 
@@ -175,6 +202,9 @@ diesel::joinable!(roles -> tenants (tenant_id));
 diesel::joinable!(role_permissions -> roles (role_id));
 diesel::joinable!(user_roles -> users (user_id));
 diesel::joinable!(user_roles -> roles (role_id));
+diesel::joinable!(groups -> tenants (tenant_id));
+diesel::joinable!(group_members -> groups (group_id));
+diesel::joinable!(group_members -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(sessions -> tenants (tenant_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
@@ -186,6 +216,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     roles,
     role_permissions,
     user_roles,
+    groups,
+    group_members,
     sessions,
     refresh_tokens,
     login_throttles,

@@ -91,3 +91,21 @@ impl AuditEvent {
         self
     }
 }
+
+/// An event as stored and listed.
+#[derive(Debug, Clone)]
+pub struct AuditRecord {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub actor_type: String,
+    pub actor_id: Option<Uuid>,
+    pub actor_label: Option<String>,
+    pub action: String,
+    pub target_type: Option<String>,
+    pub target_id: Option<String>,
+    pub success: bool,
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+    pub details: serde_json::Value,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}

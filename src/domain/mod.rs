@@ -2,9 +2,11 @@
 
 pub mod audit;
 pub mod error;
+pub mod group;
 pub mod list;
 pub mod permission;
 pub mod principal;
+pub mod role;
 pub mod session;
 pub mod settings;
 pub mod tenant;

@@ -37,6 +37,16 @@ impl Permissions {
         self.0.contains(permission)
     }
 
+    /// Does this set hold every permission of `other`?
+    pub fn contains_all(&self, other: &Permissions) -> bool {
+        other.0.is_subset(&self.0)
+    }
+
+    /// The permissions of `other` this set lacks.
+    pub fn missing(&self, other: &Permissions) -> Vec<String> {
+        other.0.difference(&self.0).cloned().collect()
+    }
+
     pub fn to_vec(&self) -> Vec<String> {
         self.0.iter().cloned().collect()
     }

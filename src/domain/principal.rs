@@ -47,6 +47,21 @@ impl Caller {
         }
     }
 
+    /// No one grants what they do not hold: a role holding permissions the
+    /// caller lacks can be neither written nor assigned by them, and a user
+    /// holding such permissions cannot be managed by them. Platform
+    /// administrators hold everything.
+    pub fn require_superset(&self, permissions: &Permissions, what: &str) -> Result<()> {
+        if self.principal.platform_admin || self.principal.permissions.contains_all(permissions) {
+            return Ok(());
+        }
+        let missing = self.principal.permissions.missing(permissions);
+        Err(Error::Forbidden(format!(
+            "You cannot {what}: it involves permissions you do not hold ({})",
+            missing.join(", ")
+        )))
+    }
+
     pub fn user_id(&self) -> Uuid {
         self.principal.user_id
     }

@@ -73,6 +73,22 @@ pub struct Tenant {
     pub updated_at: DateTime<Utc>,
 }
 
+impl Tenant {
+    /// Requests a minute this tenant may make (api-map): free 100, pro 1,000,
+    /// enterprise as set for the tenant (10,000 until set). A custom limit
+    /// set by a platform administrator wins on any plan.
+    pub fn effective_rate_limit(&self) -> u32 {
+        if let Some(custom) = self.rate_limit_per_minute {
+            return custom.max(1) as u32;
+        }
+        match self.plan {
+            Plan::Free => 100,
+            Plan::Pro => 1_000,
+            Plan::Enterprise => 10_000,
+        }
+    }
+}
+
 /// Tenant names: 1 to 200 characters, no control characters.
 pub fn validate_name(name: &str) -> Result<String, String> {
     let name = name.trim();

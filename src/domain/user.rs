@@ -125,10 +125,17 @@ pub struct Email {
     pub key: String,
 }
 
+/// Case- and normal-form-insensitive text: NFC, then Unicode lowercase.
+/// Computed in Rust for every stored key and every search term, because
+/// SQLite's lower() folds ASCII only.
+pub fn fold(text: &str) -> String {
+    text.nfc().collect::<String>().to_lowercase()
+}
+
 /// The lookup key of an email address. Used for login too, so that an
 /// address typed in another case or normal form finds the same account.
 pub fn email_key(address: &str) -> String {
-    address.trim().nfc().collect::<String>().to_lowercase()
+    fold(address.trim())
 }
 
 impl Email {
@@ -164,6 +171,49 @@ impl Email {
             key: email_key(&address),
             address,
         })
+    }
+}
+
+/// What case-insensitive search matches a user on: the name parts and the
+/// email, lowercased (Unicode) in Rust so that both backends agree.
+pub fn search_key(name: &PersonName, email: &str) -> String {
+    let joined = [&name.first, &name.father, &name.grandfather, &name.family]
+        .iter()
+        .map(|s| s.as_str())
+        .chain(std::iter::once(email))
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    fold(&joined)
+}
+
+/// Largest serialized size of a user's metadata (seed 001 PATCH metadata).
+pub const MAX_METADATA_BYTES: usize = 16 * 1024;
+
+/// Seed 001's metadata merge: objects merge key by key, recursively; a
+/// null value removes its key; anything else replaces what was there.
+pub fn merge_metadata(
+    target: &mut serde_json::Map<String, serde_json::Value>,
+    patch: serde_json::Map<String, serde_json::Value>,
+) {
+    use serde_json::Value;
+    for (key, value) in patch {
+        match value {
+            Value::Null => {
+                target.remove(&key);
+            }
+            Value::Object(inner) => match target.get_mut(&key) {
+                Some(Value::Object(existing)) => merge_metadata(existing, inner),
+                _ => {
+                    let mut fresh = serde_json::Map::new();
+                    merge_metadata(&mut fresh, inner);
+                    target.insert(key, Value::Object(fresh));
+                }
+            },
+            other => {
+                target.insert(key, other);
+            }
+        }
     }
 }
 
@@ -256,6 +306,20 @@ mod tests {
         assert!(validate_name_part("  ", true).is_err());
         assert!(validate_name_part("", false).is_ok());
         assert!(validate_name_part(&"x".repeat(101), false).is_err());
+    }
+
+    #[test]
+    fn metadata_merges_deeply_and_null_removes() {
+        let mut m = serde_json::json!({ "a": 1, "b": { "c": 2, "d": 3 }, "e": [1] })
+            .as_object()
+            .unwrap()
+            .clone();
+        let patch = serde_json::json!({ "a": null, "b": { "c": null, "x": { "y": null, "z": 1 } }, "e": { "f": 1 }, "g": "new" });
+        merge_metadata(&mut m, patch.as_object().unwrap().clone());
+        assert_eq!(
+            serde_json::Value::Object(m),
+            serde_json::json!({ "b": { "d": 3, "x": { "z": 1 } }, "e": { "f": 1 }, "g": "new" })
+        );
     }
 
     #[test]

@@ -5,37 +5,65 @@ use uuid::Uuid;
 
 use crate::db::schema::audit_events;
 use crate::db::{Db, Json, Ts, Uid};
-use crate::domain::audit::AuditEvent;
+use crate::domain::audit::{AuditEvent, AuditRecord};
+use crate::domain::list::{Listing, PageRequest, SortOrder};
 use crate::domain::Result;
-use crate::with_conn;
+use crate::{insert_all, with_conn};
 
 /// Appends an event. There is no update or delete: the log is append-only.
 pub async fn append(db: &mut Db<'_>, e: &AuditEvent, at: DateTime<Utc>) -> Result<()> {
-    let (target_type, target_id) = match &e.target {
-        Some((kind, id)) => (Some(*kind), Some(id.as_str())),
-        None => (None, None),
-    };
-    let user_agent = (!e.origin.user_agent.is_empty()).then_some(e.origin.user_agent.as_str());
-    let values = (
-        audit_events::id.eq(Uid(Uuid::now_v7())),
-        audit_events::tenant_id.eq(Uid(e.tenant_id)),
-        audit_events::actor_type.eq(e.actor.kind()),
-        audit_events::actor_id.eq(e.actor.id().map(Uid)),
-        audit_events::actor_label.eq(e.actor.label()),
-        audit_events::action.eq(e.action),
-        audit_events::target_type.eq(target_type),
-        audit_events::target_id.eq(target_id),
-        audit_events::status.eq(if e.success { "success" } else { "failure" }),
-        audit_events::ip_address.eq(e.origin.ip.as_deref()),
-        audit_events::user_agent.eq(user_agent),
-        audit_events::details.eq(Json(e.details.clone())),
-        audit_events::created_at.eq(Ts(at)),
-    );
-    with_conn!(db, |c| diesel::insert_into(audit_events::table)
-        .values(values)
-        .execute(c)
-        .await)?;
+    append_many(db, std::slice::from_ref(e), at).await
+}
+
+/// Appends events in batched statements (call inside a transaction).
+pub async fn append_many(db: &mut Db<'_>, events: &[AuditEvent], at: DateTime<Utc>) -> Result<()> {
+    let rows: Vec<AuditRow> = events.iter().map(|e| AuditRow::new(e, at)).collect();
+    for chunk in rows.chunks(4000) {
+        insert_all!(db, audit_events::table, chunk)?;
+    }
     Ok(())
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = audit_events)]
+struct AuditRow<'a> {
+    id: Uid,
+    tenant_id: Uid,
+    actor_type: &'a str,
+    actor_id: Option<Uid>,
+    actor_label: Option<&'a str>,
+    action: &'a str,
+    target_type: Option<&'a str>,
+    target_id: Option<&'a str>,
+    status: &'a str,
+    ip_address: Option<&'a str>,
+    user_agent: Option<&'a str>,
+    details: Json,
+    created_at: Ts,
+}
+
+impl<'a> AuditRow<'a> {
+    fn new(e: &'a AuditEvent, at: DateTime<Utc>) -> Self {
+        let (target_type, target_id) = match &e.target {
+            Some((kind, id)) => (Some(*kind), Some(id.as_str())),
+            None => (None, None),
+        };
+        AuditRow {
+            id: Uid(Uuid::now_v7()),
+            tenant_id: Uid(e.tenant_id),
+            actor_type: e.actor.kind(),
+            actor_id: e.actor.id().map(Uid),
+            actor_label: e.actor.label(),
+            action: e.action,
+            target_type,
+            target_id,
+            status: if e.success { "success" } else { "failure" },
+            ip_address: e.origin.ip.as_deref(),
+            user_agent: (!e.origin.user_agent.is_empty()).then_some(e.origin.user_agent.as_str()),
+            details: Json(e.details.clone()),
+            created_at: Ts(at),
+        }
+    }
 }
 
 /// How many events of one action a tenant has.
@@ -46,4 +74,123 @@ pub async fn count_actions(db: &mut Db<'_>, tenant_id: Uuid, action: &str) -> Re
         .count()
         .get_result(c)
         .await)?)
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = audit_events)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+struct RecordRow {
+    id: Uid,
+    tenant_id: Uid,
+    actor_type: String,
+    actor_id: Option<Uid>,
+    actor_label: Option<String>,
+    action: String,
+    target_type: Option<String>,
+    target_id: Option<String>,
+    status: String,
+    ip_address: Option<String>,
+    user_agent: Option<String>,
+    details: Json,
+    created_at: Ts,
+}
+
+impl From<RecordRow> for AuditRecord {
+    fn from(r: RecordRow) -> Self {
+        AuditRecord {
+            id: r.id.0,
+            tenant_id: r.tenant_id.0,
+            actor_type: r.actor_type,
+            actor_id: r.actor_id.map(|u| u.0),
+            actor_label: r.actor_label,
+            action: r.action,
+            target_type: r.target_type,
+            target_id: r.target_id,
+            success: r.status == "success",
+            ip_address: r.ip_address,
+            user_agent: r.user_agent,
+            details: r.details.0,
+            created_at: r.created_at.0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    pub tenant_id: Uuid,
+    pub actor_id: Option<Uuid>,
+    pub action: Option<String>,
+    pub target_type: Option<String>,
+    pub target_id: Option<String>,
+    pub success: Option<bool>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub order: SortOrder,
+    pub page: PageRequest,
+}
+
+/// A tenant's events, filtered in the database; newest first unless asked.
+pub async fn list(db: &mut Db<'_>, q: &AuditQuery) -> Result<Listing<AuditRecord>> {
+    let (rows, total) = with_conn!(db, |c| {
+        let filtered = || {
+            let mut query = audit_events::table
+                .filter(audit_events::tenant_id.eq(Uid(q.tenant_id)))
+                .into_boxed();
+            if let Some(a) = q.actor_id {
+                query = query.filter(audit_events::actor_id.eq(Uid(a)));
+            }
+            if let Some(a) = &q.action {
+                query = query.filter(audit_events::action.eq(a.clone()));
+            }
+            if let Some(t) = &q.target_type {
+                query = query.filter(audit_events::target_type.eq(t.clone()));
+            }
+            if let Some(t) = &q.target_id {
+                query = query.filter(audit_events::target_id.eq(t.clone()));
+            }
+            if let Some(ok) = q.success {
+                query =
+                    query.filter(audit_events::status.eq(if ok { "success" } else { "failure" }));
+            }
+            if let Some(from) = q.from {
+                query = query.filter(audit_events::created_at.ge(Ts(from)));
+            }
+            if let Some(to) = q.to {
+                query = query.filter(audit_events::created_at.le(Ts(to)));
+            }
+            query
+        };
+        let total: i64 = filtered().count().get_result(c).await?;
+        let query = match q.order {
+            SortOrder::Asc => {
+                filtered().order((audit_events::created_at.asc(), audit_events::id.asc()))
+            }
+            SortOrder::Desc => {
+                filtered().order((audit_events::created_at.desc(), audit_events::id.desc()))
+            }
+        };
+        let rows: Vec<RecordRow> = query
+            .select(RecordRow::as_select())
+            .limit(i64::from(q.page.limit))
+            .offset(q.page.offset())
+            .load(c)
+            .await?;
+        Ok::<_, diesel::result::Error>((rows, total))
+    })?;
+    Ok(Listing {
+        items: rows.into_iter().map(AuditRecord::from).collect(),
+        total,
+        page: q.page,
+    })
+}
+
+pub async fn find(db: &mut Db<'_>, tenant_id: Uuid, id: Uuid) -> Result<Option<AuditRecord>> {
+    let row: Option<RecordRow> = with_conn!(db, |c| audit_events::table
+        .filter(audit_events::id.eq(Uid(id)))
+        .filter(audit_events::tenant_id.eq(Uid(tenant_id)))
+        .select(RecordRow::as_select())
+        .first(c)
+        .await
+        .optional())?;
+    Ok(row.map(AuditRecord::from))
 }

@@ -3,6 +3,7 @@
 //! for both backends by `with_conn!`.
 
 pub mod audit;
+pub mod groups;
 pub mod keys;
 pub mod roles;
 pub mod sessions;

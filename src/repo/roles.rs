@@ -1,19 +1,128 @@
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
-use crate::db::schema::{role_permissions, roles, user_roles};
-use crate::db::{Db, Ts, Uid};
+use super::{corrupt, like_contains};
+use crate::db::schema::{role_permissions, roles, user_roles, users};
+use crate::db::{is_unique_violation, Db, Ts, Uid};
+use crate::domain::list::{Listing, PageRequest, SortOrder};
 use crate::domain::permission::{BuiltinRole, Permissions};
-use crate::domain::Result;
+use crate::domain::role::Role;
+use crate::domain::user::{fold, UserStatus};
+use crate::domain::{Error, Result};
 use crate::{insert_all, with_conn};
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = roles)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+struct RoleRow {
+    id: Uid,
+    tenant_id: Uid,
+    name: String,
+    description: String,
+    builtin: Option<String>,
+    created_at: Ts,
+    updated_at: Ts,
+}
 
 #[derive(Insertable)]
 #[diesel(table_name = role_permissions)]
 struct RolePermissionRow<'a> {
     role_id: Uid,
     permission: &'a str,
+}
+
+fn duplicate_name(e: diesel::result::Error) -> Error {
+    if is_unique_violation(&e, "roles_tenant_name_key") {
+        Error::conflict("name", "A role with this name already exists")
+    } else {
+        e.into()
+    }
+}
+
+/// Attaches permissions and holder counts to rows, in two queries.
+async fn complete(db: &mut Db<'_>, rows: Vec<RoleRow>) -> Result<Vec<Role>> {
+    let ids: Vec<Uid> = rows.iter().map(|r| r.id).collect();
+    let permissions: Vec<(Uid, String)> = with_conn!(db, |c| role_permissions::table
+        .filter(role_permissions::role_id.eq_any(ids.clone()))
+        .select((role_permissions::role_id, role_permissions::permission))
+        .order(role_permissions::permission.asc())
+        .load(c)
+        .await)?;
+    let counts: Vec<(Uid, i64)> = with_conn!(db, |c| user_roles::table
+        .filter(user_roles::role_id.eq_any(ids.clone()))
+        .group_by(user_roles::role_id)
+        .select((user_roles::role_id, diesel::dsl::count_star()))
+        .load(c)
+        .await)?;
+    let mut by_role: HashMap<Uuid, Vec<String>> = HashMap::new();
+    for (role, permission) in permissions {
+        by_role.entry(role.0).or_default().push(permission);
+    }
+    let counts: HashMap<Uuid, i64> = counts.into_iter().map(|(r, n)| (r.0, n)).collect();
+    rows.into_iter()
+        .map(|r| {
+            let builtin = match r.builtin.as_deref() {
+                Some(key) => {
+                    Some(BuiltinRole::parse(key).ok_or_else(|| corrupt("built-in role", key))?)
+                }
+                None => None,
+            };
+            Ok(Role {
+                id: r.id.0,
+                tenant_id: r.tenant_id.0,
+                name: r.name,
+                description: r.description,
+                builtin,
+                permissions: by_role.remove(&r.id.0).unwrap_or_default(),
+                user_count: counts.get(&r.id.0).copied().unwrap_or(0),
+                created_at: r.created_at.0,
+                updated_at: r.updated_at.0,
+            })
+        })
+        .collect()
+}
+
+async fn write_permissions(db: &mut Db<'_>, role_id: Uuid, permissions: &[String]) -> Result<()> {
+    with_conn!(db, |c| diesel::delete(
+        role_permissions::table.filter(role_permissions::role_id.eq(Uid(role_id)))
+    )
+    .execute(c)
+    .await)?;
+    let rows: Vec<RolePermissionRow> = permissions
+        .iter()
+        .map(|p| RolePermissionRow {
+            role_id: Uid(role_id),
+            permission: p,
+        })
+        .collect();
+    if !rows.is_empty() {
+        insert_all!(db, role_permissions::table, &rows)?;
+    }
+    Ok(())
+}
+
+/// Inserts a role with its permissions. Call inside a transaction.
+pub async fn insert(db: &mut Db<'_>, role: &Role) -> Result<()> {
+    let values = (
+        roles::id.eq(Uid(role.id)),
+        roles::tenant_id.eq(Uid(role.tenant_id)),
+        roles::name.eq(&role.name),
+        roles::name_key.eq(fold(&role.name)),
+        roles::description.eq(&role.description),
+        roles::builtin.eq(role.builtin.map(BuiltinRole::key)),
+        roles::created_at.eq(Ts(role.created_at)),
+        roles::updated_at.eq(Ts(role.updated_at)),
+    );
+    with_conn!(db, |c| diesel::insert_into(roles::table)
+        .values(values)
+        .execute(c)
+        .await)
+    .map_err(duplicate_name)?;
+    write_permissions(db, role.id, &role.permissions).await
 }
 
 /// Creates the built-in roles of a new tenant with their initial permissions.
@@ -23,55 +132,199 @@ pub async fn insert_builtin(
     now: DateTime<Utc>,
 ) -> Result<Vec<(BuiltinRole, Uuid)>> {
     let mut created = Vec::new();
-    for role in BuiltinRole::ALL {
-        let id = Uuid::now_v7();
-        let values = (
-            roles::id.eq(Uid(id)),
-            roles::tenant_id.eq(Uid(tenant_id)),
-            roles::name.eq(role.key()),
-            roles::name_key.eq(role.key()),
-            roles::description.eq(role.description()),
-            roles::builtin.eq(Some(role.key())),
-            roles::created_at.eq(Ts(now)),
-            roles::updated_at.eq(Ts(now)),
-        );
-        with_conn!(db, |c| diesel::insert_into(roles::table)
-            .values(values)
-            .execute(c)
-            .await)?;
-        let permissions = role.initial_permissions();
-        let rows: Vec<RolePermissionRow> = permissions
-            .iter()
-            .map(|p| RolePermissionRow {
-                role_id: Uid(id),
-                permission: p,
-            })
-            .collect();
-        if !rows.is_empty() {
-            insert_all!(db, role_permissions::table, &rows)?;
-        }
-        created.push((role, id));
+    for builtin in BuiltinRole::ALL {
+        let role = Role {
+            id: Uuid::now_v7(),
+            tenant_id,
+            name: builtin.key().to_string(),
+            description: builtin.description().to_string(),
+            builtin: Some(builtin),
+            permissions: builtin.initial_permissions(),
+            user_count: 0,
+            created_at: now,
+            updated_at: now,
+        };
+        insert(db, &role).await?;
+        created.push((builtin, role.id));
     }
     Ok(created)
 }
 
+/// Writes name, description and permissions. Call inside a transaction.
+pub async fn update(db: &mut Db<'_>, role: &Role) -> Result<()> {
+    with_conn!(db, |c| diesel::update(roles::table.find(Uid(role.id)))
+        .set((
+            roles::name.eq(&role.name),
+            roles::name_key.eq(fold(&role.name)),
+            roles::description.eq(&role.description),
+            roles::updated_at.eq(Ts(role.updated_at)),
+        ))
+        .execute(c)
+        .await)
+    .map_err(duplicate_name)?;
+    write_permissions(db, role.id, &role.permissions).await
+}
+
+pub async fn delete(db: &mut Db<'_>, tenant_id: Uuid, id: Uuid) -> Result<bool> {
+    let n = with_conn!(db, |c| diesel::delete(
+        roles::table
+            .filter(roles::id.eq(Uid(id)))
+            .filter(roles::tenant_id.eq(Uid(tenant_id)))
+    )
+    .execute(c)
+    .await)?;
+    Ok(n == 1)
+}
+
+pub async fn find(db: &mut Db<'_>, tenant_id: Uuid, id: Uuid) -> Result<Option<Role>> {
+    let row: Option<RoleRow> = with_conn!(db, |c| roles::table
+        .filter(roles::id.eq(Uid(id)))
+        .filter(roles::tenant_id.eq(Uid(tenant_id)))
+        .select(RoleRow::as_select())
+        .first(c)
+        .await
+        .optional())?;
+    match row {
+        Some(r) => Ok(complete(db, vec![r]).await?.pop()),
+        None => Ok(None),
+    }
+}
+
+pub async fn find_builtin(db: &mut Db<'_>, tenant_id: Uuid, builtin: BuiltinRole) -> Result<Uuid> {
+    let id: Option<Uid> = with_conn!(db, |c| roles::table
+        .filter(roles::tenant_id.eq(Uid(tenant_id)))
+        .filter(roles::builtin.eq(builtin.key()))
+        .select(roles::id)
+        .first(c)
+        .await
+        .optional())?;
+    id.map(|u| u.0)
+        .ok_or_else(|| Error::internal(format!("tenant {tenant_id} has no {} role", builtin.key())))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoleSort {
+    Name,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RoleQuery {
+    pub tenant_id: Uuid,
+    pub search: Option<String>,
+    pub sort: Option<(RoleSort, SortOrder)>,
+    pub page: PageRequest,
+}
+
+pub async fn list(db: &mut Db<'_>, q: &RoleQuery) -> Result<Listing<Role>> {
+    let pattern = q.search.as_deref().map(|s| like_contains(&fold(s)));
+    let (sort, order) = q.sort.unwrap_or((RoleSort::CreatedAt, SortOrder::Asc));
+    let (rows, total) = with_conn!(db, |c| {
+        let filtered = || {
+            let mut query = roles::table
+                .filter(roles::tenant_id.eq(Uid(q.tenant_id)))
+                .into_boxed();
+            if let Some(p) = &pattern {
+                query = query.filter(roles::name_key.like(p.clone()).escape('\\'));
+            }
+            query
+        };
+        let total: i64 = filtered().count().get_result(c).await?;
+        let query = match (sort, order) {
+            (RoleSort::Name, SortOrder::Asc) => filtered().order(roles::name_key.asc()),
+            (RoleSort::Name, SortOrder::Desc) => filtered().order(roles::name_key.desc()),
+            (RoleSort::CreatedAt, SortOrder::Asc) => filtered().order(roles::created_at.asc()),
+            (RoleSort::CreatedAt, SortOrder::Desc) => filtered().order(roles::created_at.desc()),
+            (RoleSort::UpdatedAt, SortOrder::Asc) => filtered().order(roles::updated_at.asc()),
+            (RoleSort::UpdatedAt, SortOrder::Desc) => filtered().order(roles::updated_at.desc()),
+        };
+        let rows: Vec<RoleRow> = query
+            .then_order_by(roles::id.asc())
+            .select(RoleRow::as_select())
+            .limit(i64::from(q.page.limit))
+            .offset(q.page.offset())
+            .load(c)
+            .await?;
+        Ok::<_, diesel::result::Error>((rows, total))
+    })?;
+    Ok(Listing {
+        items: complete(db, rows).await?,
+        total,
+        page: q.page,
+    })
+}
+
+/// Gives a user a role; false if they already had it.
 pub async fn assign(
     db: &mut Db<'_>,
     user_id: Uuid,
     role_id: Uuid,
     now: DateTime<Utc>,
-) -> Result<()> {
+) -> Result<bool> {
     let values = (
         user_roles::user_id.eq(Uid(user_id)),
         user_roles::role_id.eq(Uid(role_id)),
         user_roles::assigned_at.eq(Ts(now)),
     );
-    with_conn!(db, |c| diesel::insert_into(user_roles::table)
+    let n = with_conn!(db, |c| diesel::insert_into(user_roles::table)
         .values(values)
         .on_conflict_do_nothing()
         .execute(c)
         .await)?;
+    Ok(n == 1)
+}
+
+/// Gives each user the role (bulk creation). Call inside a transaction.
+pub async fn assign_many(
+    db: &mut Db<'_>,
+    user_ids: &[Uuid],
+    role_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    #[derive(Insertable)]
+    #[diesel(table_name = user_roles)]
+    struct Row {
+        user_id: Uid,
+        role_id: Uid,
+        assigned_at: Ts,
+    }
+    let rows: Vec<Row> = user_ids
+        .iter()
+        .map(|u| Row {
+            user_id: Uid(*u),
+            role_id: Uid(role_id),
+            assigned_at: Ts(now),
+        })
+        .collect();
+    for chunk in rows.chunks(5000) {
+        insert_all!(db, user_roles::table, chunk)?;
+    }
     Ok(())
+}
+
+/// Takes a role from a user; false if they did not have it.
+pub async fn unassign(db: &mut Db<'_>, user_id: Uuid, role_id: Uuid) -> Result<bool> {
+    let n = with_conn!(db, |c| diesel::delete(
+        user_roles::table
+            .filter(user_roles::user_id.eq(Uid(user_id)))
+            .filter(user_roles::role_id.eq(Uid(role_id)))
+    )
+    .execute(c)
+    .await)?;
+    Ok(n == 1)
+}
+
+/// How many active users other than `except` hold the role.
+pub async fn active_holders_except(db: &mut Db<'_>, role_id: Uuid, except: Uuid) -> Result<i64> {
+    Ok(with_conn!(db, |c| user_roles::table
+        .inner_join(users::table)
+        .filter(user_roles::role_id.eq(Uid(role_id)))
+        .filter(user_roles::user_id.ne(Uid(except)))
+        .filter(users::status.eq(UserStatus::Active.as_str()))
+        .count()
+        .get_result(c)
+        .await)?)
 }
 
 /// A user's role names and the union of their roles' permissions.
@@ -102,11 +355,10 @@ pub async fn grants_for_user(db: &mut Db<'_>, user_id: Uuid) -> Result<Grants> {
         if role_names.last() != Some(&name) {
             role_names.push(name);
         }
-        let fixed = builtin
+        everything |= builtin
             .as_deref()
             .and_then(BuiltinRole::parse)
             .is_some_and(BuiltinRole::is_fixed);
-        everything |= fixed;
         permissions.extend(permission);
     }
     let permissions = if everything {
@@ -118,4 +370,24 @@ pub async fn grants_for_user(db: &mut Db<'_>, user_id: Uuid) -> Result<Grants> {
         role_names,
         permissions,
     })
+}
+
+/// Role names of many users at once (for lists).
+pub async fn names_for_users(
+    db: &mut Db<'_>,
+    user_ids: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<String>>> {
+    let ids: Vec<Uid> = user_ids.iter().copied().map(Uid).collect();
+    let rows: Vec<(Uid, String)> = with_conn!(db, |c| user_roles::table
+        .inner_join(roles::table)
+        .filter(user_roles::user_id.eq_any(ids))
+        .select((user_roles::user_id, roles::name))
+        .order(roles::name.asc())
+        .load(c)
+        .await)?;
+    let mut names: HashMap<Uuid, Vec<String>> = HashMap::new();
+    for (user, name) in rows {
+        names.entry(user.0).or_default().push(name);
+    }
+    Ok(names)
 }

@@ -7,6 +7,7 @@ use crate::db::schema::tenants;
 use crate::db::{is_unique_violation, Db, Json, Ts, Uid};
 use crate::domain::list::{Listing, PageRequest, SortOrder};
 use crate::domain::tenant::{Plan, Tenant, TenantStatus};
+use crate::domain::user::fold;
 use crate::domain::{Error, Result};
 use crate::with_conn;
 
@@ -61,7 +62,7 @@ pub async fn insert(db: &mut Db<'_>, t: &Tenant) -> Result<()> {
     let values = (
         tenants::id.eq(Uid(t.id)),
         tenants::name.eq(&t.name),
-        tenants::name_key.eq(t.name.to_lowercase()),
+        tenants::name_key.eq(fold(&t.name)),
         tenants::slug.eq(&t.slug),
         tenants::plan.eq(t.plan.as_str()),
         tenants::status.eq(t.status.as_str()),
@@ -83,7 +84,7 @@ pub async fn update(db: &mut Db<'_>, t: &Tenant) -> Result<bool> {
     let settings = settings_json(t)?;
     let changes = (
         tenants::name.eq(&t.name),
-        tenants::name_key.eq(t.name.to_lowercase()),
+        tenants::name_key.eq(fold(&t.name)),
         tenants::slug.eq(&t.slug),
         tenants::plan.eq(t.plan.as_str()),
         tenants::status.eq(t.status.as_str()),

@@ -10,7 +10,6 @@
 use chrono::{DateTime, Duration, Utc};
 use diesel::dsl::case_when;
 use diesel::prelude::*;
-use diesel::query_dsl::methods::FilterDsl;
 use diesel::sql_types::Integer;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
@@ -69,7 +68,7 @@ pub async fn admit(
                         .otherwise(lt::window_started_at)),
                 lt::locked_until.eq(None::<Ts>),
             ));
-        FilterDsl::filter(
+        diesel::query_dsl::methods::FilterDsl::filter(
             stmt,
             lt::locked_until
                 .is_null()
@@ -205,4 +204,24 @@ pub async fn locked_until(
         .await
         .optional())?;
     Ok(until.flatten().map(|t| t.0).filter(|t| *t > now))
+}
+
+/// The locks in force among `email_keys` of a tenant (for lists of users).
+pub async fn locks(
+    db: &mut Db<'_>,
+    tenant_id: Uuid,
+    email_keys: &[String],
+    now: DateTime<Utc>,
+) -> Result<std::collections::HashMap<String, DateTime<Utc>>> {
+    let rows: Vec<(String, Option<Ts>)> = with_conn!(db, |c| lt::table
+        .filter(lt::tenant_id.eq(Uid(tenant_id)))
+        .filter(lt::email_key.eq_any(email_keys))
+        .filter(lt::locked_until.gt(Ts(now)))
+        .select((lt::email_key, lt::locked_until))
+        .load(c)
+        .await)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(k, until)| until.map(|u| (k, u.0)))
+        .collect())
 }

@@ -1,12 +1,15 @@
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
-use super::corrupt;
-use crate::db::schema::users;
+use super::{corrupt, like_contains};
+use crate::db::schema::{user_roles, users};
 use crate::db::{is_unique_violation, Db, Json, Ts, Uid};
-use crate::domain::user::{PersonName, User, UserStatus};
+use crate::domain::list::{Listing, PageRequest, SortOrder};
+use crate::domain::user::{email_key, fold, search_key, PersonName, User, UserStatus};
 use crate::domain::{Error, Result};
 use crate::with_conn;
 
@@ -74,54 +77,129 @@ impl UserRow {
     }
 }
 
-fn preferences_json(u: &User) -> Result<Json> {
-    serde_json::to_value(&u.preferences)
-        .map(Json)
-        .map_err(Error::internal)
+/// The row as written; keys are derived here, in one place.
+#[derive(Insertable)]
+#[diesel(table_name = users)]
+struct NewUserRow {
+    id: Uid,
+    tenant_id: Uid,
+    email: String,
+    email_key: String,
+    search_key: String,
+    first_name: String,
+    father_name: String,
+    grandfather_name: String,
+    family_name: String,
+    phone_number: Option<String>,
+    status: String,
+    email_verified: bool,
+    password_hash: Option<String>,
+    password_changed_at: Option<Ts>,
+    mfa_enabled: bool,
+    is_platform_admin: bool,
+    preferences: Json,
+    metadata: Json,
+    external_ids: Json,
+    last_login_at: Option<Ts>,
+    created_at: Ts,
+    updated_at: Ts,
+}
+
+impl NewUserRow {
+    fn new(u: &User, password_hash: Option<&str>) -> Result<NewUserRow> {
+        Ok(NewUserRow {
+            id: Uid(u.id),
+            tenant_id: Uid(u.tenant_id),
+            email: u.email.clone(),
+            email_key: email_key(&u.email),
+            search_key: search_key(&u.name, &u.email),
+            first_name: u.name.first.clone(),
+            father_name: u.name.father.clone(),
+            grandfather_name: u.name.grandfather.clone(),
+            family_name: u.name.family.clone(),
+            phone_number: u.phone_number.clone(),
+            status: u.status.as_str().to_string(),
+            email_verified: u.email_verified,
+            password_hash: password_hash.map(str::to_string),
+            password_changed_at: u.password_changed_at.map(Ts),
+            mfa_enabled: u.mfa_enabled,
+            is_platform_admin: u.is_platform_admin,
+            preferences: serde_json::to_value(&u.preferences)
+                .map(Json)
+                .map_err(Error::internal)?,
+            metadata: Json(serde_json::Value::Object(u.metadata.clone())),
+            external_ids: Json(serde_json::Value::Object(u.external_ids.clone())),
+            last_login_at: u.last_login_at.map(Ts),
+            created_at: Ts(u.created_at),
+            updated_at: Ts(u.updated_at),
+        })
+    }
+}
+
+fn duplicate_email(e: diesel::result::Error) -> Error {
+    if is_unique_violation(&e, "users_tenant_email_key") {
+        Error::DuplicateEmail
+    } else {
+        e.into()
+    }
 }
 
 /// Inserts a user; `password_hash` is the argon2 PHC string, if any.
-pub async fn insert(
-    db: &mut Db<'_>,
-    u: &User,
-    email_key: &str,
-    password_hash: Option<&str>,
-) -> Result<()> {
-    let values = (
-        users::id.eq(Uid(u.id)),
-        users::tenant_id.eq(Uid(u.tenant_id)),
-        users::email.eq(&u.email),
-        users::email_key.eq(email_key),
-        users::first_name.eq(&u.name.first),
-        users::father_name.eq(&u.name.father),
-        users::grandfather_name.eq(&u.name.grandfather),
-        users::family_name.eq(&u.name.family),
-        users::phone_number.eq(&u.phone_number),
-        users::status.eq(u.status.as_str()),
-        users::email_verified.eq(u.email_verified),
-        users::password_hash.eq(password_hash),
-        users::password_changed_at.eq(u.password_changed_at.map(Ts)),
-        users::mfa_enabled.eq(u.mfa_enabled),
-        users::is_platform_admin.eq(u.is_platform_admin),
-        users::preferences.eq(preferences_json(u)?),
-        users::metadata.eq(Json(serde_json::Value::Object(u.metadata.clone()))),
-        users::external_ids.eq(Json(serde_json::Value::Object(u.external_ids.clone()))),
-        users::last_login_at.eq(u.last_login_at.map(Ts)),
-        users::created_at.eq(Ts(u.created_at)),
-        users::updated_at.eq(Ts(u.updated_at)),
-    );
+pub async fn insert(db: &mut Db<'_>, u: &User, password_hash: Option<&str>) -> Result<()> {
+    let row = NewUserRow::new(u, password_hash)?;
     with_conn!(db, |c| diesel::insert_into(users::table)
-        .values(values)
+        .values(&row)
         .execute(c)
         .await)
-    .map_err(|e| {
-        if is_unique_violation(&e, "users_tenant_email_key") {
-            Error::DuplicateEmail
-        } else {
-            e.into()
-        }
-    })?;
+    .map_err(duplicate_email)?;
     Ok(())
+}
+
+/// Inserts many users at once, skipping those whose email is already taken
+/// in the tenant (by an existing user, or a concurrent insert). Returns the
+/// ids inserted. One statement on PostgreSQL; call inside a transaction.
+pub async fn insert_many(
+    db: &mut Db<'_>,
+    rows: &[(User, Option<String>)],
+) -> Result<HashSet<Uuid>> {
+    let rows: Vec<NewUserRow> = rows
+        .iter()
+        .map(|(u, hash)| NewUserRow::new(u, hash.as_deref()))
+        .collect::<Result<_>>()?;
+    let target = (users::tenant_id, users::email_key);
+    let inserted: Vec<Uid> = match db {
+        Db::Pg(c) => {
+            let mut ids = Vec::with_capacity(rows.len());
+            // PostgreSQL takes at most 65535 bind parameters per statement.
+            for chunk in rows.chunks(2000) {
+                let mut batch: Vec<Uid> = diesel::insert_into(users::table)
+                    .values(chunk)
+                    .on_conflict(target)
+                    .do_nothing()
+                    .returning(users::id)
+                    .get_results(&mut **c)
+                    .await?;
+                ids.append(&mut batch);
+            }
+            ids
+        }
+        Db::Sqlite(c) => {
+            let mut ids = Vec::with_capacity(rows.len());
+            for row in &rows {
+                let id: Option<Uid> = diesel::insert_into(users::table)
+                    .values(row)
+                    .on_conflict(target)
+                    .do_nothing()
+                    .returning(users::id)
+                    .get_result(&mut **c)
+                    .await
+                    .optional()?;
+                ids.extend(id);
+            }
+            ids
+        }
+    };
+    Ok(inserted.into_iter().map(|u| u.0).collect())
 }
 
 pub async fn find(db: &mut Db<'_>, tenant_id: Uuid, id: Uuid) -> Result<Option<User>> {
@@ -152,22 +230,43 @@ pub async fn find_for_login(
         .transpose()
 }
 
-/// Writes the profile fields a user may change about themselves.
-pub async fn update_profile(db: &mut Db<'_>, u: &User) -> Result<()> {
+/// Writes every mutable field of `u` (not the password).
+pub async fn update(db: &mut Db<'_>, u: &User) -> Result<()> {
     let changes = (
+        users::email.eq(&u.email),
+        users::email_key.eq(email_key(&u.email)),
+        users::search_key.eq(search_key(&u.name, &u.email)),
         users::first_name.eq(&u.name.first),
         users::father_name.eq(&u.name.father),
         users::grandfather_name.eq(&u.name.grandfather),
         users::family_name.eq(&u.name.family),
         users::phone_number.eq(&u.phone_number),
-        users::preferences.eq(preferences_json(u)?),
+        users::status.eq(u.status.as_str()),
+        users::email_verified.eq(u.email_verified),
+        users::preferences.eq(serde_json::to_value(&u.preferences)
+            .map(Json)
+            .map_err(Error::internal)?),
+        users::metadata.eq(Json(serde_json::Value::Object(u.metadata.clone()))),
+        users::external_ids.eq(Json(serde_json::Value::Object(u.external_ids.clone()))),
         users::updated_at.eq(Ts(u.updated_at)),
     );
     with_conn!(db, |c| diesel::update(users::table.find(Uid(u.id)))
         .set(changes)
         .execute(c)
-        .await)?;
+        .await)
+    .map_err(duplicate_email)?;
     Ok(())
+}
+
+pub async fn delete(db: &mut Db<'_>, tenant_id: Uuid, id: Uuid) -> Result<bool> {
+    let n = with_conn!(db, |c| diesel::delete(
+        users::table
+            .filter(users::id.eq(Uid(id)))
+            .filter(users::tenant_id.eq(Uid(tenant_id)))
+    )
+    .execute(c)
+    .await)?;
+    Ok(n == 1)
 }
 
 pub async fn record_login(db: &mut Db<'_>, id: Uuid, at: DateTime<Utc>) -> Result<()> {
@@ -202,4 +301,93 @@ pub async fn count_platform_admins(db: &mut Db<'_>, tenant_id: Uuid) -> Result<i
         .count()
         .get_result(c)
         .await)?)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserSort {
+    CreatedAt,
+    UpdatedAt,
+    LastLoginAt,
+    Email,
+    FirstName,
+    FamilyName,
+    Status,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct UserQuery {
+    pub tenant_id: Uuid,
+    /// Case-insensitive substring of the names or the email.
+    pub search: Option<String>,
+    pub status: Option<UserStatus>,
+    pub role_id: Option<Uuid>,
+    pub sort: Option<(UserSort, SortOrder)>,
+    pub page: PageRequest,
+}
+
+/// One page of a tenant's users and the exact total, filtered and sorted in
+/// the database.
+pub async fn list(db: &mut Db<'_>, q: &UserQuery) -> Result<Listing<User>> {
+    let pattern = q.search.as_deref().map(|s| like_contains(&fold(s)));
+    let (sort, order) = q.sort.unwrap_or((UserSort::CreatedAt, SortOrder::Asc));
+    let (rows, total) = with_conn!(db, |c| {
+        let filtered = || {
+            let mut query = users::table
+                .filter(users::tenant_id.eq(Uid(q.tenant_id)))
+                .into_boxed();
+            if let Some(p) = &pattern {
+                query = query.filter(users::search_key.like(p.clone()).escape('\\'));
+            }
+            if let Some(status) = q.status {
+                query = query.filter(users::status.eq(status.as_str()));
+            }
+            if let Some(role) = q.role_id {
+                let holders = user_roles::table
+                    .filter(user_roles::role_id.eq(Uid(role)))
+                    .select(user_roles::user_id);
+                query = query.filter(users::id.eq_any(holders));
+            }
+            query
+        };
+        let total: i64 = filtered().count().get_result(c).await?;
+        let query = match (sort, order) {
+            (UserSort::CreatedAt, SortOrder::Asc) => filtered().order(users::created_at.asc()),
+            (UserSort::CreatedAt, SortOrder::Desc) => filtered().order(users::created_at.desc()),
+            (UserSort::UpdatedAt, SortOrder::Asc) => filtered().order(users::updated_at.asc()),
+            (UserSort::UpdatedAt, SortOrder::Desc) => filtered().order(users::updated_at.desc()),
+            // Never-signed-in users last either way, on both backends.
+            (UserSort::LastLoginAt, SortOrder::Asc) => filtered().order((
+                users::last_login_at.is_null().asc(),
+                users::last_login_at.asc(),
+            )),
+            (UserSort::LastLoginAt, SortOrder::Desc) => filtered().order((
+                users::last_login_at.is_null().asc(),
+                users::last_login_at.desc(),
+            )),
+            (UserSort::Email, SortOrder::Asc) => filtered().order(users::email_key.asc()),
+            (UserSort::Email, SortOrder::Desc) => filtered().order(users::email_key.desc()),
+            (UserSort::FirstName, SortOrder::Asc) => filtered().order(users::first_name.asc()),
+            (UserSort::FirstName, SortOrder::Desc) => filtered().order(users::first_name.desc()),
+            (UserSort::FamilyName, SortOrder::Asc) => filtered().order(users::family_name.asc()),
+            (UserSort::FamilyName, SortOrder::Desc) => filtered().order(users::family_name.desc()),
+            (UserSort::Status, SortOrder::Asc) => filtered().order(users::status.asc()),
+            (UserSort::Status, SortOrder::Desc) => filtered().order(users::status.desc()),
+        };
+        let rows: Vec<UserRow> = query
+            .then_order_by(users::id.asc())
+            .select(UserRow::as_select())
+            .limit(i64::from(q.page.limit))
+            .offset(q.page.offset())
+            .load(c)
+            .await?;
+        Ok::<_, diesel::result::Error>((rows, total))
+    })?;
+    Ok(Listing {
+        items: rows
+            .into_iter()
+            .map(UserRow::into_domain)
+            .collect::<Result<_>>()?,
+        total,
+        page: q.page,
+    })
 }

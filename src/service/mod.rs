@@ -1,10 +1,14 @@
 //! Use cases: transactions, authorization, password hashing, tokens and
 //! audit. The dialects in `api` call these and only these.
 
+pub mod audit_log;
 pub mod auth;
 pub mod bootstrap;
+pub mod groups;
 pub mod passwords;
+pub mod roles;
 pub mod sessions;
+pub mod settings;
 pub mod tenants;
 pub mod tokens;
 pub mod users;

@@ -40,7 +40,6 @@ pub struct NewTenant {
 /// A validated owner, ready to insert.
 pub struct Owner {
     pub user: User,
-    pub email_key: String,
     pub password_hash: Option<String>,
 }
 
@@ -78,7 +77,6 @@ impl Owner {
                 created_at: now,
                 updated_at: now,
             },
-            email_key: email.key,
             password_hash,
         }
     }
@@ -90,13 +88,7 @@ pub async fn provision(db: &mut Db<'_>, tenant: &Tenant, owner: Option<&Owner>) 
     repo::tenants::insert(db, tenant).await?;
     let roles = repo::roles::insert_builtin(db, tenant.id, tenant.created_at).await?;
     if let Some(owner) = owner {
-        repo::users::insert(
-            db,
-            &owner.user,
-            &owner.email_key,
-            owner.password_hash.as_deref(),
-        )
-        .await?;
+        repo::users::insert(db, &owner.user, owner.password_hash.as_deref()).await?;
         let owner_role = roles
             .iter()
             .find(|(r, _)| *r == BuiltinRole::Owner)

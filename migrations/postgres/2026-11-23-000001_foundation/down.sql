@@ -3,6 +3,8 @@ DROP TABLE signing_keys;
 DROP TABLE login_throttles;
 DROP TABLE refresh_tokens;
 DROP TABLE sessions;
+DROP TABLE group_members;
+DROP TABLE groups;
 DROP TABLE user_roles;
 DROP TABLE role_permissions;
 DROP TABLE roles;

@@ -25,6 +25,8 @@ CREATE TABLE users (
     -- NFC + Unicode lowercase of email, computed in Rust: SQLite's lower()
     -- folds ASCII only, and uniqueness must hold for non-ASCII addresses.
     email_key TEXT NOT NULL,
+    -- Lowercase names and email, for case-insensitive search with LIKE.
+    search_key TEXT NOT NULL,
     first_name TEXT NOT NULL,
     father_name TEXT NOT NULL,
     grandfather_name TEXT NOT NULL,
@@ -45,6 +47,7 @@ CREATE TABLE users (
 );
 CREATE UNIQUE INDEX users_tenant_email_key ON users (tenant_id, email_key);
 CREATE INDEX users_tenant_created ON users (tenant_id, created_at);
+CREATE INDEX users_tenant_status ON users (tenant_id, status, created_at);
 
 CREATE TABLE roles (
     id TEXT PRIMARY KEY,
@@ -73,6 +76,25 @@ CREATE TABLE user_roles (
     PRIMARY KEY (user_id, role_id)
 );
 CREATE INDEX user_roles_role ON user_roles (role_id);
+
+CREATE TABLE groups (
+    id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    name_key TEXT NOT NULL,
+    description TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE UNIQUE INDEX groups_tenant_name_key ON groups (tenant_id, name_key);
+
+CREATE TABLE group_members (
+    group_id TEXT NOT NULL REFERENCES groups (id) ON DELETE CASCADE,
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    added_at TEXT NOT NULL,
+    PRIMARY KEY (group_id, user_id)
+);
+CREATE INDEX group_members_user ON group_members (user_id);
 
 CREATE TABLE sessions (
     id TEXT PRIMARY KEY,

@@ -1,7 +1,11 @@
 //! The native dialect (`/api/v1`, seeds 000, 001, 003): the
 //! `{"success": true, "data": ...}` envelope and api-map's list shape.
 
+pub mod audit;
 pub mod auth;
+pub mod groups;
+pub mod roles;
+pub mod settings;
 pub mod tenants;
 pub mod users;
 pub mod views;

@@ -1,17 +1,29 @@
-//! `/api/v1/users/me`: the caller's own profile (seed 001).
+//! `/api/v1/users`: the caller's own profile (seed 001 /users/me) and user
+//! administration (seeds 000 and 001).
 
-use actix_web::web::Data;
-use actix_web::HttpResponse;
+use actix_web::web::{Data, Path};
+use actix_web::{HttpRequest, HttpResponse};
 use serde::Deserialize;
+use serde_json::{json, Value};
 
-use super::ok;
-use super::views::UserView;
-use crate::api::extract::{nullable, present, JsonBody};
+use super::views::{timestamp, SessionView, UserView};
+use super::{created, list, message, ok};
+use crate::api::extract::{body_id, from_value, nullable, path_id, present, JsonBody};
+use crate::api::query::Query;
 use crate::domain::principal::Caller;
 use crate::domain::session::Origin;
-use crate::domain::Error;
-use crate::service::users::ProfileChanges;
+use crate::domain::user::UserStatus;
+use crate::domain::{Error, Problems};
+use crate::repo::users::{UserQuery, UserSort};
+use crate::service::passwords::Password;
+use crate::service::users::{NewUser, ProfileChanges, MAX_BULK};
 use crate::service::{users, App};
+
+fn user_id(raw: &str) -> Result<uuid::Uuid, Error> {
+    path_id(raw, "User")
+}
+
+// ---- /users/me ----
 
 pub async fn me(app: Data<App>, caller: Caller) -> Result<HttpResponse, Error> {
     let me = app
@@ -59,24 +71,410 @@ pub async fn update_me(
     body: JsonBody<UpdateMeBody>,
 ) -> Result<HttpResponse, Error> {
     let b = body.0;
-    let prefs = b.preferences.unwrap_or(PreferencesBody {
-        theme: None,
-        language: None,
-        timezone: None,
-    });
+    let prefs = b.preferences;
     let changes = ProfileChanges {
+        email: None,
         name: b.name,
         first_name: b.first_name,
         father_name: b.father_name,
         grandfather_name: b.grandfather_name,
         family_name: b.family_name,
         phone_number: b.phone_number,
-        theme: prefs.theme,
-        language: prefs.language,
-        timezone: prefs.timezone,
+        theme: prefs.as_ref().and_then(|p| p.theme.clone()),
+        language: prefs.as_ref().and_then(|p| p.language.clone()),
+        timezone: prefs.and_then(|p| p.timezone),
     };
     let me = app
         .run(move |app| async move { users::update_me(&app, &caller, changes, &origin).await })
         .await?;
     Ok(ok(UserView::from(me)))
+}
+
+// ---- administration ----
+
+/// Seed 001: page, limit, search, status, roleId; SDK: sortBy, sortOrder.
+pub async fn index(
+    req: HttpRequest,
+    app: Data<App>,
+    caller: Caller,
+) -> Result<HttpResponse, Error> {
+    let q = Query::parse(req.query_string())?;
+    let mut problems = Problems::default();
+    let query = UserQuery {
+        tenant_id: caller.tenant_id,
+        search: q.search(&mut problems),
+        status: q.parsed(&mut problems, "status", UserStatus::parse),
+        role_id: q.uuid(&mut problems, "roleId"),
+        sort: q.sort(
+            &mut problems,
+            &[
+                ("createdAt", UserSort::CreatedAt),
+                ("updatedAt", UserSort::UpdatedAt),
+                ("lastLoginAt", UserSort::LastLoginAt),
+                ("email", UserSort::Email),
+                ("firstName", UserSort::FirstName),
+                ("familyName", UserSort::FamilyName),
+                ("status", UserSort::Status),
+            ],
+        ),
+        page: q.page(&mut problems),
+    };
+    problems.into_result()?;
+    let listing = app
+        .run(move |app| async move { users::list(&app, &caller, query).await })
+        .await?;
+    Ok(list("users", listing.map(UserView::from)))
+}
+
+pub async fn show(app: Data<App>, caller: Caller, id: Path<String>) -> Result<HttpResponse, Error> {
+    let id = user_id(&id)?;
+    let user = app
+        .run(move |app| async move { users::get(&app, &caller, id).await })
+        .await?;
+    Ok(ok(UserView::from(user)))
+}
+
+/// Seed 001 CreateUserRequest, with seed 000's `name` and `phoneNumber`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CreateBody {
+    email: String,
+    #[serde(default, deserialize_with = "present")]
+    first_name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    father_name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    grandfather_name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    family_name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    phone_number: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    password: Option<Password>,
+    #[serde(default, deserialize_with = "present")]
+    skip_email_verification: Option<bool>,
+}
+
+impl From<CreateBody> for NewUser {
+    fn from(b: CreateBody) -> Self {
+        NewUser {
+            email: b.email,
+            first_name: b.first_name,
+            father_name: b.father_name,
+            grandfather_name: b.grandfather_name,
+            family_name: b.family_name,
+            name: b.name,
+            phone_number: b.phone_number,
+            password: b.password,
+            skip_email_verification: b.skip_email_verification.unwrap_or(false),
+        }
+    }
+}
+
+pub async fn create(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    body: JsonBody<CreateBody>,
+) -> Result<HttpResponse, Error> {
+    let input = NewUser::from(body.0);
+    let user = app
+        .run(move |app| async move { users::create(&app, &caller, input, &origin).await })
+        .await?;
+    Ok(created(UserView::from(user)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BulkBody {
+    users: Vec<Value>,
+}
+
+/// Seed 001 POST /users/bulk: each row is created or reported in `errors`
+/// with its index, email, error and code; one bad row spoils no other.
+pub async fn bulk(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    body: JsonBody<BulkBody>,
+) -> Result<HttpResponse, Error> {
+    let rows = body.0.users;
+    if rows.is_empty() || rows.len() > MAX_BULK {
+        return Err(Error::invalid(
+            "users",
+            format!("must hold 1 to {MAX_BULK} users"),
+        ));
+    }
+    // Rows that are not even the right shape are reported like any other
+    // invalid row; the rest go on to validation and creation.
+    let mut parse_errors = Vec::new();
+    let mut parsed = Vec::new();
+    let mut positions = Vec::new();
+    for (index, row) in rows.into_iter().enumerate() {
+        let email = row
+            .get("email")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        match from_value::<CreateBody>(row) {
+            Ok(b) => {
+                positions.push(index);
+                parsed.push(NewUser::from(b));
+            }
+            Err(e) => parse_errors.push((index, email, e)),
+        }
+    }
+    let outcome = app
+        .run(move |app| async move { users::bulk_create(&app, &caller, parsed, &origin).await })
+        .await?;
+    let mut errors: Vec<(usize, String, Error)> = outcome
+        .errors
+        .into_iter()
+        .map(|(i, email, e)| (positions[i], email, e))
+        .chain(parse_errors)
+        .collect();
+    errors.sort_by_key(|(i, _, _)| *i);
+    let created: Vec<UserView> = outcome.created.into_iter().map(UserView::from).collect();
+    let mut data = json!({
+        "successful": created.len(),
+        "failed": errors.len(),
+        "users": created,
+    });
+    if !errors.is_empty() {
+        data["errors"] = errors
+            .into_iter()
+            .map(|(index, email, e)| {
+                let mut entry = json!({ "index": index, "email": email, "error": e.public_message(), "code": e.code() });
+                let details = e.details();
+                if !details.is_empty() {
+                    entry["details"] = details.into_iter().map(|d| json!({ "field": d.field, "message": d.message })).collect();
+                }
+                entry
+            })
+            .collect();
+    }
+    Ok(ok(data))
+}
+
+/// Fields an administrator may change with PUT (seed 001) or PATCH (seed
+/// 000); only the fields sent change.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct UpdateBody {
+    #[serde(default, deserialize_with = "present")]
+    email: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    first_name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    father_name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    grandfather_name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    family_name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    name: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    phone_number: Option<Option<String>>,
+}
+
+pub async fn update(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    id: Path<String>,
+    body: JsonBody<UpdateBody>,
+) -> Result<HttpResponse, Error> {
+    let id = user_id(&id)?;
+    let b = body.0;
+    let changes = ProfileChanges {
+        email: b.email,
+        name: b.name,
+        first_name: b.first_name,
+        father_name: b.father_name,
+        grandfather_name: b.grandfather_name,
+        family_name: b.family_name,
+        phone_number: b.phone_number,
+        ..Default::default()
+    };
+    let user = app
+        .run(move |app| async move { users::update(&app, &caller, id, changes, &origin).await })
+        .await?;
+    Ok(ok(UserView::from(user)))
+}
+
+/// Seed 001's `message` and seed 000's `deletedAt`, both.
+pub async fn delete(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    id: Path<String>,
+) -> Result<HttpResponse, Error> {
+    let id = user_id(&id)?;
+    let at = app
+        .run(move |app| async move { users::delete(&app, &caller, id, &origin).await })
+        .await?;
+    Ok(message(
+        "User deleted",
+        json!({ "deletedAt": timestamp(at) }),
+    ))
+}
+
+async fn set_status(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    id: Path<String>,
+    status: UserStatus,
+) -> Result<HttpResponse, Error> {
+    let id = user_id(&id)?;
+    let user = app
+        .run(move |app| async move { users::set_status(&app, &caller, id, status, &origin).await })
+        .await?;
+    let text = match status {
+        UserStatus::Suspended => "User suspended",
+        _ => "User reactivated",
+    };
+    Ok(message(text, json!({ "data": UserView::from(user) })))
+}
+
+pub async fn suspend(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    id: Path<String>,
+) -> Result<HttpResponse, Error> {
+    set_status(app, caller, origin, id, UserStatus::Suspended).await
+}
+
+pub async fn reactivate(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    id: Path<String>,
+) -> Result<HttpResponse, Error> {
+    set_status(app, caller, origin, id, UserStatus::Active).await
+}
+
+pub async fn unlock(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    id: Path<String>,
+) -> Result<HttpResponse, Error> {
+    let id = user_id(&id)?;
+    let user = app
+        .run(move |app| async move { users::unlock(&app, &caller, id, &origin).await })
+        .await?;
+    Ok(message(
+        "User account unlocked",
+        json!({ "data": UserView::from(user) }),
+    ))
+}
+
+pub async fn sessions(
+    req: HttpRequest,
+    app: Data<App>,
+    caller: Caller,
+    id: Path<String>,
+) -> Result<HttpResponse, Error> {
+    let id = user_id(&id)?;
+    let q = Query::parse(req.query_string())?;
+    let mut problems = Problems::default();
+    let page = q.page(&mut problems);
+    problems.into_result()?;
+    let current = caller.principal.session_id;
+    let listing = app
+        .run(move |app| async move { users::sessions(&app, &caller, id, page).await })
+        .await?;
+    Ok(list(
+        "sessions",
+        listing.map(|s| SessionView::new(s, current)),
+    ))
+}
+
+pub async fn revoke_sessions(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    id: Path<String>,
+) -> Result<HttpResponse, Error> {
+    let id = user_id(&id)?;
+    let revoked = app
+        .run(move |app| async move { users::revoke_sessions(&app, &caller, id, &origin).await })
+        .await?;
+    Ok(message(
+        "All sessions revoked",
+        json!({ "data": { "revoked": revoked } }),
+    ))
+}
+
+pub async fn permissions(
+    app: Data<App>,
+    caller: Caller,
+    id: Path<String>,
+) -> Result<HttpResponse, Error> {
+    let id = user_id(&id)?;
+    let perms = app
+        .run(move |app| async move { users::permissions(&app, &caller, id).await })
+        .await?;
+    Ok(ok(json!({ "userId": id, "permissions": perms.to_vec() })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AssignBody {
+    role_id: String,
+}
+
+pub async fn assign_role(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    id: Path<String>,
+    body: JsonBody<AssignBody>,
+) -> Result<HttpResponse, Error> {
+    let id = user_id(&id)?;
+    let role = body_id("roleId", &body.0.role_id)?;
+    app.run(move |app| async move { users::assign_role(&app, &caller, id, role, &origin).await })
+        .await?;
+    Ok(message("Role assigned", json!({})))
+}
+
+pub async fn remove_role(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    path: Path<(String, String)>,
+) -> Result<HttpResponse, Error> {
+    let (id, role) = path.into_inner();
+    let id = user_id(&id)?;
+    let role = path_id(&role, "Role")?;
+    app.run(move |app| async move { users::remove_role(&app, &caller, id, role, &origin).await })
+        .await?;
+    Ok(message("Role removed", json!({})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetadataBody {
+    metadata: serde_json::Map<String, Value>,
+}
+
+pub async fn metadata(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    id: Path<String>,
+    body: JsonBody<MetadataBody>,
+) -> Result<HttpResponse, Error> {
+    let id = user_id(&id)?;
+    let patch = body.0.metadata;
+    let user = app
+        .run(move |app| async move {
+            users::merge_user_metadata(&app, &caller, id, patch, &origin).await
+        })
+        .await?;
+    Ok(ok(UserView::from(user)))
 }

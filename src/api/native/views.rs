@@ -59,7 +59,7 @@ impl From<UserDetails> for UserView {
             phone_number: u.phone_number,
             status: u.status.as_str(),
             email_verified: u.email_verified,
-            roles: d.grants.role_names,
+            roles: d.roles,
             preferences: u.preferences,
             mfa_enabled: u.mfa_enabled,
             metadata: u.metadata,
@@ -131,6 +131,162 @@ impl SessionView {
             created_at: timestamp(s.created_at),
             last_activity: timestamp(s.last_activity_at),
             expires_at: timestamp(s.expires_at),
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoleView {
+    id: String,
+    tenant_id: String,
+    name: String,
+    description: String,
+    permissions: Vec<String>,
+    is_system: bool,
+    user_count: i64,
+    created_at: String,
+    updated_at: String,
+}
+
+impl From<crate::domain::role::Role> for RoleView {
+    fn from(r: crate::domain::role::Role) -> Self {
+        RoleView {
+            id: r.id.to_string(),
+            tenant_id: r.tenant_id.to_string(),
+            permissions: r.effective_permissions().to_vec(),
+            is_system: r.builtin.is_some(),
+            name: r.name,
+            description: r.description,
+            user_count: r.user_count,
+            created_at: timestamp(r.created_at),
+            updated_at: timestamp(r.updated_at),
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupView {
+    id: String,
+    tenant_id: String,
+    name: String,
+    description: String,
+    member_count: i64,
+    created_at: String,
+    updated_at: String,
+}
+
+impl From<crate::domain::group::Group> for GroupView {
+    fn from(g: crate::domain::group::Group) -> Self {
+        GroupView {
+            id: g.id.to_string(),
+            tenant_id: g.tenant_id.to_string(),
+            name: g.name,
+            description: g.description,
+            member_count: g.member_count,
+            created_at: timestamp(g.created_at),
+            updated_at: timestamp(g.updated_at),
+        }
+    }
+}
+
+/// Reference 5's GroupMember.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupMemberView {
+    user_id: String,
+    email: String,
+    first_name: String,
+    family_name: String,
+    added_at: String,
+}
+
+impl From<crate::domain::group::GroupMember> for GroupMemberView {
+    fn from(m: crate::domain::group::GroupMember) -> Self {
+        GroupMemberView {
+            user_id: m.user_id.to_string(),
+            email: m.email,
+            first_name: m.first_name,
+            family_name: m.family_name,
+            added_at: timestamp(m.added_at),
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActorView {
+    r#type: String,
+    id: Option<String>,
+    label: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetView {
+    r#type: String,
+    id: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditView {
+    id: String,
+    tenant_id: String,
+    actor: ActorView,
+    action: String,
+    target: Option<TargetView>,
+    status: &'static str,
+    ip_address: Option<String>,
+    user_agent: Option<String>,
+    details: serde_json::Value,
+    created_at: String,
+}
+
+impl From<crate::domain::audit::AuditRecord> for AuditView {
+    fn from(r: crate::domain::audit::AuditRecord) -> Self {
+        AuditView {
+            id: r.id.to_string(),
+            tenant_id: r.tenant_id.to_string(),
+            actor: ActorView {
+                r#type: r.actor_type,
+                id: r.actor_id.map(|u| u.to_string()),
+                label: r.actor_label,
+            },
+            action: r.action,
+            target: r.target_type.map(|t| TargetView {
+                r#type: t,
+                id: r.target_id,
+            }),
+            status: if r.success { "success" } else { "failure" },
+            ip_address: r.ip_address,
+            user_agent: r.user_agent,
+            details: r.details,
+            // Audit times keep milliseconds: events of one second stay ordered.
+            created_at: r.created_at.to_rfc3339_opts(SecondsFormat::Millis, true),
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SettingsView {
+    #[serde(flatten)]
+    settings: crate::domain::settings::TenantSettings,
+    plan: &'static str,
+    /// The limit in force: the plan's, or the custom one.
+    rate_limit_per_minute: u32,
+    custom_rate_limit_per_minute: Option<i32>,
+}
+
+impl From<Tenant> for SettingsView {
+    fn from(t: Tenant) -> Self {
+        SettingsView {
+            plan: t.plan.as_str(),
+            rate_limit_per_minute: t.effective_rate_limit(),
+            custom_rate_limit_per_minute: t.rate_limit_per_minute,
+            settings: t.settings,
         }
     }
 }

@@ -1,0 +1,59 @@
+//! `/api/v1/audit-logs` (`audit:read`): read-only, there is no endpoint that
+//! changes or deletes an event.
+
+use actix_web::web::{Data, Path};
+use actix_web::{HttpRequest, HttpResponse};
+
+use super::views::AuditView;
+use super::{list, ok};
+use crate::api::extract::path_id;
+use crate::api::query::Query;
+use crate::domain::list::SortOrder;
+use crate::domain::principal::Caller;
+use crate::domain::{Error, Problems};
+use crate::repo::audit::AuditQuery;
+use crate::service::{audit_log, App};
+
+/// Filters: actorId (or the SDK's userId), action, targetType/targetId (or
+/// resourceType/resourceId), status (success|failure), from/to (or
+/// startDate/endDate), sortOrder (default desc: newest first).
+pub async fn index(
+    req: HttpRequest,
+    app: Data<App>,
+    caller: Caller,
+) -> Result<HttpResponse, Error> {
+    let q = Query::parse(req.query_string())?;
+    let mut p = Problems::default();
+    let either = |a: &'static str, b: &'static str| if q.get(a).is_some() { a } else { b };
+    let query = AuditQuery {
+        tenant_id: caller.tenant_id,
+        actor_id: q.uuid(&mut p, either("actorId", "userId")),
+        action: q.text(&mut p, "action", 100),
+        target_type: q.text(&mut p, either("targetType", "resourceType"), 100),
+        target_id: q.text(&mut p, either("targetId", "resourceId"), 200),
+        success: q.parsed(&mut p, "status", |v| match v {
+            "success" => Ok(true),
+            "failure" => Ok(false),
+            _ => Err("must be success or failure".into()),
+        }),
+        from: q.timestamp(&mut p, either("from", "startDate")),
+        to: q.timestamp(&mut p, either("to", "endDate")),
+        order: q
+            .parsed(&mut p, "sortOrder", SortOrder::parse)
+            .unwrap_or(SortOrder::Desc),
+        page: q.page(&mut p),
+    };
+    p.into_result()?;
+    let listing = app
+        .run(move |app| async move { audit_log::list(&app, &caller, query).await })
+        .await?;
+    Ok(list("events", listing.map(AuditView::from)))
+}
+
+pub async fn show(app: Data<App>, caller: Caller, id: Path<String>) -> Result<HttpResponse, Error> {
+    let id = path_id(&id, "Audit event")?;
+    let event = app
+        .run(move |app| async move { audit_log::get(&app, &caller, id).await })
+        .await?;
+    Ok(ok(AuditView::from(event)))
+}

@@ -1,0 +1,175 @@
+//! `/api/v1/groups` (reference 5).
+
+use actix_web::web::{Data, Path};
+use actix_web::{HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::views::{GroupMemberView, GroupView};
+use super::{created, list, message, ok};
+use crate::api::extract::{body_id, path_id, present, JsonBody};
+use crate::api::query::Query;
+use crate::domain::principal::Caller;
+use crate::domain::session::Origin;
+use crate::domain::{Error, Problems};
+use crate::repo::groups::{GroupQuery, GroupSort};
+use crate::service::{groups, App};
+
+fn group_id(raw: &str) -> Result<uuid::Uuid, Error> {
+    path_id(raw, "Group")
+}
+
+pub async fn index(
+    req: HttpRequest,
+    app: Data<App>,
+    caller: Caller,
+) -> Result<HttpResponse, Error> {
+    let q = Query::parse(req.query_string())?;
+    let mut problems = Problems::default();
+    let query = GroupQuery {
+        tenant_id: caller.tenant_id,
+        search: q.search(&mut problems),
+        sort: q.sort(
+            &mut problems,
+            &[
+                ("name", GroupSort::Name),
+                ("createdAt", GroupSort::CreatedAt),
+                ("updatedAt", GroupSort::UpdatedAt),
+            ],
+        ),
+        page: q.page(&mut problems),
+    };
+    problems.into_result()?;
+    let listing = app
+        .run(move |app| async move { groups::list(&app, &caller, query).await })
+        .await?;
+    Ok(list("groups", listing.map(GroupView::from)))
+}
+
+pub async fn show(app: Data<App>, caller: Caller, id: Path<String>) -> Result<HttpResponse, Error> {
+    let id = group_id(&id)?;
+    let group = app
+        .run(move |app| async move { groups::get(&app, &caller, id).await })
+        .await?;
+    Ok(ok(GroupView::from(group)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBody {
+    name: String,
+    #[serde(default, deserialize_with = "present")]
+    description: Option<String>,
+}
+
+pub async fn create(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    body: JsonBody<CreateBody>,
+) -> Result<HttpResponse, Error> {
+    let CreateBody { name, description } = body.0;
+    let group =
+        app.run(move |app| async move {
+            groups::create(&app, &caller, name, description, &origin).await
+        })
+        .await?;
+    Ok(created(GroupView::from(group)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateBody {
+    #[serde(default, deserialize_with = "present")]
+    name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    description: Option<String>,
+}
+
+pub async fn update(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    id: Path<String>,
+    body: JsonBody<UpdateBody>,
+) -> Result<HttpResponse, Error> {
+    let id = group_id(&id)?;
+    let UpdateBody { name, description } = body.0;
+    let group = app
+        .run(move |app| async move {
+            groups::update(&app, &caller, id, name, description, &origin).await
+        })
+        .await?;
+    Ok(ok(GroupView::from(group)))
+}
+
+pub async fn delete(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    id: Path<String>,
+) -> Result<HttpResponse, Error> {
+    let id = group_id(&id)?;
+    app.run(move |app| async move { groups::delete(&app, &caller, id, &origin).await })
+        .await?;
+    Ok(message("Group deleted", json!({})))
+}
+
+pub async fn members(
+    req: HttpRequest,
+    app: Data<App>,
+    caller: Caller,
+    id: Path<String>,
+) -> Result<HttpResponse, Error> {
+    let id = group_id(&id)?;
+    let q = Query::parse(req.query_string())?;
+    let mut problems = Problems::default();
+    let page = q.page(&mut problems);
+    problems.into_result()?;
+    let listing = app
+        .run(move |app| async move { groups::members(&app, &caller, id, page).await })
+        .await?;
+    Ok(list("members", listing.map(GroupMemberView::from)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct MemberBody {
+    user_id: String,
+}
+
+pub async fn add_member(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    id: Path<String>,
+    body: JsonBody<MemberBody>,
+) -> Result<HttpResponse, Error> {
+    let id = group_id(&id)?;
+    let user = body_id("userId", &body.0.user_id)?;
+    let added = app
+        .run(move |app| async move { groups::add_member(&app, &caller, id, user, &origin).await })
+        .await?;
+    let text = if added {
+        "Member added"
+    } else {
+        "Already a member"
+    };
+    Ok(message(text, json!({})))
+}
+
+pub async fn remove_member(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    path: Path<(String, String)>,
+) -> Result<HttpResponse, Error> {
+    let (id, user) = path.into_inner();
+    let id = group_id(&id)?;
+    let user = path_id(&user, "Group member")?;
+    app.run(
+        move |app| async move { groups::remove_member(&app, &caller, id, user, &origin).await },
+    )
+    .await?;
+    Ok(message("Member removed", json!({})))
+}

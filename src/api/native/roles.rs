@@ -1,0 +1,147 @@
+//! `/api/v1/roles` (seed 001; reference 4.1).
+
+use actix_web::web::{Data, Path};
+use actix_web::{HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::views::RoleView;
+use super::{created, list, message, ok};
+use crate::api::extract::{path_id, present, JsonBody};
+use crate::api::query::Query;
+use crate::domain::permission::catalogue;
+use crate::domain::principal::Caller;
+use crate::domain::session::Origin;
+use crate::domain::{Error, Problems};
+use crate::repo::roles::{RoleQuery, RoleSort};
+use crate::service::roles::{NewRole, RoleChanges};
+use crate::service::{roles, App};
+
+fn role_id(raw: &str) -> Result<uuid::Uuid, Error> {
+    path_id(raw, "Role")
+}
+
+pub async fn index(
+    req: HttpRequest,
+    app: Data<App>,
+    caller: Caller,
+) -> Result<HttpResponse, Error> {
+    let q = Query::parse(req.query_string())?;
+    let mut problems = Problems::default();
+    let query = RoleQuery {
+        tenant_id: caller.tenant_id,
+        search: q.search(&mut problems),
+        sort: q.sort(
+            &mut problems,
+            &[
+                ("name", RoleSort::Name),
+                ("createdAt", RoleSort::CreatedAt),
+                ("updatedAt", RoleSort::UpdatedAt),
+            ],
+        ),
+        page: q.page(&mut problems),
+    };
+    problems.into_result()?;
+    let listing = app
+        .run(move |app| async move { roles::list(&app, &caller, query).await })
+        .await?;
+    Ok(list("roles", listing.map(RoleView::from)))
+}
+
+/// The assignable permissions: `resource:read` and `resource:write`.
+pub async fn catalogue_of_permissions(caller: Caller) -> Result<HttpResponse, Error> {
+    caller.require("role:read")?;
+    let permissions: Vec<_> = catalogue()
+        .into_iter()
+        .map(|p| {
+            let (resource, action) = p.split_once(':').unwrap_or((&p, ""));
+            let description = match action {
+                "read" => format!("List and view {resource} resources"),
+                _ => format!("Create, update and delete {resource} resources"),
+            };
+            json!({ "name": p, "resource": resource, "action": action, "description": description })
+        })
+        .collect();
+    Ok(ok(
+        json!({ "total": permissions.len(), "permissions": permissions }),
+    ))
+}
+
+pub async fn show(app: Data<App>, caller: Caller, id: Path<String>) -> Result<HttpResponse, Error> {
+    let id = role_id(&id)?;
+    let role = app
+        .run(move |app| async move { roles::get(&app, &caller, id).await })
+        .await?;
+    Ok(ok(RoleView::from(role)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBody {
+    name: String,
+    #[serde(default, deserialize_with = "present")]
+    description: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    permissions: Option<Vec<String>>,
+}
+
+pub async fn create(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    body: JsonBody<CreateBody>,
+) -> Result<HttpResponse, Error> {
+    let b = body.0;
+    let input = NewRole {
+        name: b.name,
+        description: b.description,
+        permissions: b.permissions.unwrap_or_default(),
+    };
+    let role = app
+        .run(move |app| async move { roles::create(&app, &caller, input, &origin).await })
+        .await?;
+    Ok(created(RoleView::from(role)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateBody {
+    #[serde(default, deserialize_with = "present")]
+    name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    description: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    permissions: Option<Vec<String>>,
+}
+
+pub async fn update(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    id: Path<String>,
+    body: JsonBody<UpdateBody>,
+) -> Result<HttpResponse, Error> {
+    let id = role_id(&id)?;
+    let b = body.0;
+    let changes = RoleChanges {
+        name: b.name,
+        description: b.description,
+        permissions: b.permissions,
+    };
+    let role = app
+        .run(move |app| async move { roles::update(&app, &caller, id, changes, &origin).await })
+        .await?;
+    Ok(ok(RoleView::from(role)))
+}
+
+pub async fn delete(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    id: Path<String>,
+) -> Result<HttpResponse, Error> {
+    let id = role_id(&id)?;
+    app.run(move |app| async move { roles::delete(&app, &caller, id, &origin).await })
+        .await?;
+    Ok(message("Role deleted", json!({})))
+}

@@ -1,0 +1,109 @@
+//! `/api/v1/settings`: the tenant's password policy, lockout and sessions
+//! (`settings:read`/`settings:write`), plan and rate limit (platform
+//! administrators).
+
+use actix_web::web::Data;
+use actix_web::HttpResponse;
+use serde::Deserialize;
+
+use super::ok;
+use super::views::SettingsView;
+use crate::api::extract::{nullable, present, JsonBody};
+use crate::domain::principal::Caller;
+use crate::domain::session::Origin;
+use crate::domain::Error;
+use crate::service::settings::SettingsChanges;
+use crate::service::{settings, App};
+
+pub async fn show(app: Data<App>, caller: Caller) -> Result<HttpResponse, Error> {
+    let tenant = app
+        .run(move |app| async move { settings::get(&app, &caller).await })
+        .await?;
+    Ok(ok(SettingsView::from(tenant)))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PolicyBody {
+    #[serde(default, deserialize_with = "present")]
+    min_length: Option<u32>,
+    #[serde(default, deserialize_with = "present")]
+    require_uppercase: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
+    require_lowercase: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
+    require_digit: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
+    require_special: Option<bool>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LockoutBody {
+    #[serde(default, deserialize_with = "present")]
+    max_failed_attempts: Option<u32>,
+    #[serde(default, deserialize_with = "present")]
+    window_minutes: Option<u32>,
+    #[serde(default, deserialize_with = "present")]
+    lock_minutes: Option<u32>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SessionsBody {
+    #[serde(default, deserialize_with = "present")]
+    lifetime_minutes: Option<u32>,
+    #[serde(default, deserialize_with = "present")]
+    remember_me_days: Option<u32>,
+}
+
+/// The shape GET returns; every part optional.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct UpdateBody {
+    #[serde(default, deserialize_with = "present")]
+    password_policy: Option<PolicyBody>,
+    #[serde(default, deserialize_with = "present")]
+    lockout: Option<LockoutBody>,
+    #[serde(default, deserialize_with = "present")]
+    sessions: Option<SessionsBody>,
+    #[serde(default, deserialize_with = "present")]
+    require_email_verification: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
+    plan: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    rate_limit_per_minute: Option<Option<i64>>,
+}
+
+pub async fn update(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    body: JsonBody<UpdateBody>,
+) -> Result<HttpResponse, Error> {
+    let b = body.0;
+    let (policy, lockout, sessions) = (
+        b.password_policy.unwrap_or_default(),
+        b.lockout.unwrap_or_default(),
+        b.sessions.unwrap_or_default(),
+    );
+    let changes = SettingsChanges {
+        min_length: policy.min_length,
+        require_uppercase: policy.require_uppercase,
+        require_lowercase: policy.require_lowercase,
+        require_digit: policy.require_digit,
+        require_special: policy.require_special,
+        max_failed_attempts: lockout.max_failed_attempts,
+        window_minutes: lockout.window_minutes,
+        lock_minutes: lockout.lock_minutes,
+        session_lifetime_minutes: sessions.lifetime_minutes,
+        remember_me_days: sessions.remember_me_days,
+        require_email_verification: b.require_email_verification,
+        plan: b.plan,
+        rate_limit_per_minute: b.rate_limit_per_minute,
+    };
+    let tenant = app
+        .run(move |app| async move { settings::update(&app, &caller, changes, &origin).await })
+        .await?;
+    Ok(ok(SettingsView::from(tenant)))
+}

@@ -1,0 +1,25 @@
+//! Groups of users: the same rows SCIM serves as Groups.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub name: String,
+    pub description: String,
+    pub member_count: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A member as a group lists it.
+#[derive(Debug, Clone)]
+pub struct GroupMember {
+    pub user_id: Uuid,
+    pub email: String,
+    pub first_name: String,
+    pub family_name: String,
+    pub added_at: DateTime<Utc>,
+}

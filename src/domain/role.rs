@@ -1,0 +1,91 @@
+//! Roles: named bundles of permissions, assigned to users.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::permission::{catalogue, BuiltinRole, Permissions};
+
+#[derive(Debug, Clone)]
+pub struct Role {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub name: String,
+    pub description: String,
+    /// Set for the roles every tenant is created with.
+    pub builtin: Option<BuiltinRole>,
+    /// As stored; see `effective_permissions`.
+    pub permissions: Vec<String>,
+    pub user_count: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Role {
+    /// What holding this role grants: the stored permissions, or every
+    /// permission for a role whose permissions are fixed (owner).
+    pub fn effective_permissions(&self) -> Permissions {
+        if self.builtin.is_some_and(BuiltinRole::is_fixed) {
+            Permissions::all()
+        } else {
+            self.permissions.iter().cloned().collect()
+        }
+    }
+}
+
+/// Role names: 1 to 100 characters, no control characters.
+pub fn validate_name(name: &str) -> Result<String, String> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if name.chars().count() > 100 {
+        return Err("must be at most 100 characters".into());
+    }
+    if name.chars().any(char::is_control) {
+        return Err("must not contain control characters".into());
+    }
+    Ok(name.to_string())
+}
+
+pub fn validate_description(description: &str) -> Result<String, String> {
+    if description.chars().count() > 1000 {
+        return Err("must be at most 1000 characters".into());
+    }
+    if description.chars().any(|c| c.is_control() && c != '\n') {
+        return Err("must not contain control characters".into());
+    }
+    Ok(description.trim().to_string())
+}
+
+/// Permissions must come from the catalogue; duplicates are dropped and the
+/// list is sorted.
+pub fn validate_permissions(permissions: &[String]) -> Result<Vec<String>, String> {
+    let known = catalogue();
+    let unknown: Vec<&str> = permissions
+        .iter()
+        .filter(|p| !known.contains(p))
+        .map(|p| p.as_str())
+        .collect();
+    if !unknown.is_empty() {
+        return Err(format!("unknown permission(s): {}", unknown.join(", ")));
+    }
+    let mut list = permissions.to_vec();
+    list.sort();
+    list.dedup();
+    Ok(list)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn permissions_are_checked_against_the_catalogue() {
+        let ok =
+            validate_permissions(&["user:write".into(), "user:read".into(), "user:read".into()])
+                .unwrap();
+        assert_eq!(ok, ["user:read", "user:write"]);
+        let err = validate_permissions(&["user:read".into(), "user:fly".into()]).unwrap_err();
+        assert!(err.contains("user:fly"));
+    }
+}

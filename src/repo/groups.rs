@@ -1,0 +1,245 @@
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use uuid::Uuid;
+
+use super::like_contains;
+use crate::db::schema::{group_members, groups, users};
+use crate::db::{is_unique_violation, Db, Ts, Uid};
+use crate::domain::group::{Group, GroupMember};
+use crate::domain::list::{Listing, PageRequest, SortOrder};
+use crate::domain::user::fold;
+use crate::domain::{Error, Result};
+use crate::with_conn;
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = groups)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+struct GroupRow {
+    id: Uid,
+    tenant_id: Uid,
+    name: String,
+    description: String,
+    created_at: Ts,
+    updated_at: Ts,
+}
+
+fn duplicate_name(e: diesel::result::Error) -> Error {
+    if is_unique_violation(&e, "groups_tenant_name_key") {
+        Error::conflict("name", "A group with this name already exists")
+    } else {
+        e.into()
+    }
+}
+
+/// Attaches member counts to rows in one query.
+async fn complete(db: &mut Db<'_>, rows: Vec<GroupRow>) -> Result<Vec<Group>> {
+    let ids: Vec<Uid> = rows.iter().map(|r| r.id).collect();
+    let counts: Vec<(Uid, i64)> = with_conn!(db, |c| group_members::table
+        .filter(group_members::group_id.eq_any(ids))
+        .group_by(group_members::group_id)
+        .select((group_members::group_id, diesel::dsl::count_star()))
+        .load(c)
+        .await)?;
+    let counts: HashMap<Uuid, i64> = counts.into_iter().map(|(g, n)| (g.0, n)).collect();
+    Ok(rows
+        .into_iter()
+        .map(|r| Group {
+            member_count: counts.get(&r.id.0).copied().unwrap_or(0),
+            id: r.id.0,
+            tenant_id: r.tenant_id.0,
+            name: r.name,
+            description: r.description,
+            created_at: r.created_at.0,
+            updated_at: r.updated_at.0,
+        })
+        .collect())
+}
+
+pub async fn insert(db: &mut Db<'_>, g: &Group) -> Result<()> {
+    let values = (
+        groups::id.eq(Uid(g.id)),
+        groups::tenant_id.eq(Uid(g.tenant_id)),
+        groups::name.eq(&g.name),
+        groups::name_key.eq(fold(&g.name)),
+        groups::description.eq(&g.description),
+        groups::created_at.eq(Ts(g.created_at)),
+        groups::updated_at.eq(Ts(g.updated_at)),
+    );
+    with_conn!(db, |c| diesel::insert_into(groups::table)
+        .values(values)
+        .execute(c)
+        .await)
+    .map_err(duplicate_name)?;
+    Ok(())
+}
+
+pub async fn update(db: &mut Db<'_>, g: &Group) -> Result<()> {
+    with_conn!(db, |c| diesel::update(groups::table.find(Uid(g.id)))
+        .set((
+            groups::name.eq(&g.name),
+            groups::name_key.eq(fold(&g.name)),
+            groups::description.eq(&g.description),
+            groups::updated_at.eq(Ts(g.updated_at)),
+        ))
+        .execute(c)
+        .await)
+    .map_err(duplicate_name)?;
+    Ok(())
+}
+
+pub async fn delete(db: &mut Db<'_>, tenant_id: Uuid, id: Uuid) -> Result<bool> {
+    let n = with_conn!(db, |c| diesel::delete(
+        groups::table
+            .filter(groups::id.eq(Uid(id)))
+            .filter(groups::tenant_id.eq(Uid(tenant_id)))
+    )
+    .execute(c)
+    .await)?;
+    Ok(n == 1)
+}
+
+pub async fn find(db: &mut Db<'_>, tenant_id: Uuid, id: Uuid) -> Result<Option<Group>> {
+    let row: Option<GroupRow> = with_conn!(db, |c| groups::table
+        .filter(groups::id.eq(Uid(id)))
+        .filter(groups::tenant_id.eq(Uid(tenant_id)))
+        .select(GroupRow::as_select())
+        .first(c)
+        .await
+        .optional())?;
+    match row {
+        Some(r) => Ok(complete(db, vec![r]).await?.pop()),
+        None => Ok(None),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupSort {
+    Name,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct GroupQuery {
+    pub tenant_id: Uuid,
+    pub search: Option<String>,
+    pub sort: Option<(GroupSort, SortOrder)>,
+    pub page: PageRequest,
+}
+
+pub async fn list(db: &mut Db<'_>, q: &GroupQuery) -> Result<Listing<Group>> {
+    let pattern = q.search.as_deref().map(|s| like_contains(&fold(s)));
+    let (sort, order) = q.sort.unwrap_or((GroupSort::CreatedAt, SortOrder::Asc));
+    let (rows, total) = with_conn!(db, |c| {
+        let filtered = || {
+            let mut query = groups::table
+                .filter(groups::tenant_id.eq(Uid(q.tenant_id)))
+                .into_boxed();
+            if let Some(p) = &pattern {
+                query = query.filter(groups::name_key.like(p.clone()).escape('\\'));
+            }
+            query
+        };
+        let total: i64 = filtered().count().get_result(c).await?;
+        let query = match (sort, order) {
+            (GroupSort::Name, SortOrder::Asc) => filtered().order(groups::name_key.asc()),
+            (GroupSort::Name, SortOrder::Desc) => filtered().order(groups::name_key.desc()),
+            (GroupSort::CreatedAt, SortOrder::Asc) => filtered().order(groups::created_at.asc()),
+            (GroupSort::CreatedAt, SortOrder::Desc) => filtered().order(groups::created_at.desc()),
+            (GroupSort::UpdatedAt, SortOrder::Asc) => filtered().order(groups::updated_at.asc()),
+            (GroupSort::UpdatedAt, SortOrder::Desc) => filtered().order(groups::updated_at.desc()),
+        };
+        let rows: Vec<GroupRow> = query
+            .then_order_by(groups::id.asc())
+            .select(GroupRow::as_select())
+            .limit(i64::from(q.page.limit))
+            .offset(q.page.offset())
+            .load(c)
+            .await?;
+        Ok::<_, diesel::result::Error>((rows, total))
+    })?;
+    Ok(Listing {
+        items: complete(db, rows).await?,
+        total,
+        page: q.page,
+    })
+}
+
+/// Adds a member; false if already a member.
+pub async fn add_member(
+    db: &mut Db<'_>,
+    group_id: Uuid,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let n = with_conn!(db, |c| diesel::insert_into(group_members::table)
+        .values((
+            group_members::group_id.eq(Uid(group_id)),
+            group_members::user_id.eq(Uid(user_id)),
+            group_members::added_at.eq(Ts(now)),
+        ))
+        .on_conflict_do_nothing()
+        .execute(c)
+        .await)?;
+    Ok(n == 1)
+}
+
+/// Removes a member; false if not a member.
+pub async fn remove_member(db: &mut Db<'_>, group_id: Uuid, user_id: Uuid) -> Result<bool> {
+    let n = with_conn!(db, |c| diesel::delete(
+        group_members::table
+            .filter(group_members::group_id.eq(Uid(group_id)))
+            .filter(group_members::user_id.eq(Uid(user_id)))
+    )
+    .execute(c)
+    .await)?;
+    Ok(n == 1)
+}
+
+/// A group's members, oldest membership first.
+pub async fn members(
+    db: &mut Db<'_>,
+    group_id: Uuid,
+    page: PageRequest,
+) -> Result<Listing<GroupMember>> {
+    let (rows, total) = with_conn!(db, |c| {
+        let total: i64 = group_members::table
+            .filter(group_members::group_id.eq(Uid(group_id)))
+            .count()
+            .get_result(c)
+            .await?;
+        let rows: Vec<(Uid, String, String, String, Ts)> = group_members::table
+            .inner_join(users::table)
+            .filter(group_members::group_id.eq(Uid(group_id)))
+            .select((
+                users::id,
+                users::email,
+                users::first_name,
+                users::family_name,
+                group_members::added_at,
+            ))
+            .order((group_members::added_at.asc(), users::id.asc()))
+            .limit(i64::from(page.limit))
+            .offset(page.offset())
+            .load(c)
+            .await?;
+        Ok::<_, diesel::result::Error>((rows, total))
+    })?;
+    Ok(Listing {
+        items: rows
+            .into_iter()
+            .map(|(id, email, first_name, family_name, added)| GroupMember {
+                user_id: id.0,
+                email,
+                first_name,
+                family_name,
+                added_at: added.0,
+            })
+            .collect(),
+        total,
+        page,
+    })
+}

@@ -171,6 +171,9 @@ async fn bench_backend(backend: &str, args: &Args) -> Vec<String> {
     config.listen = "127.0.0.1:0".parse().unwrap();
     config.admin_email = Some("bench@ithbat.test".into());
     config.admin_password = Some(ADMIN_PASSWORD.into());
+    // The load comes from one address.
+    config.anonymous_rate_limit = u32::MAX;
+    config.auth_rate_limit_per_ip = u32::MAX;
     let server = Server::build(config).await.expect("server starts");
     let base = format!("http://{}", server.addr);
     let handle = server.handle();

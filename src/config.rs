@@ -27,6 +27,10 @@ Configuration (environment variables; a .env file in the working directory is re
   ITHBAT_MAX_BODY_BYTES      largest request body                   [default: 1048576]
   ITHBAT_TRUST_PROXY         take the client address from X-Forwarded-For [default: false]
   ITHBAT_METRICS_TOKEN       bearer token required by /metrics      [default: none, /metrics is open]
+  REDIS_URL                  share rate-limit counters in Redis      [default: counted in this process]
+  ITHBAT_RATE_LIMIT_ANONYMOUS           requests a minute per address without a token   [default: 600]
+  ITHBAT_AUTH_RATE_LIMIT_PER_IP         sign-in attempts a minute per address           [default: 120]
+  ITHBAT_AUTH_RATE_LIMIT_PER_ACCOUNT    sign-in attempts a minute per account           [default: 30]
   ITHBAT_SIGNING_KEY_FILE    RSA key (PEM) to import on first start [default: a new key is generated]
   RUST_LOG                   log filter                             [default: info]";
 
@@ -48,6 +52,13 @@ pub struct Config {
     pub max_body_bytes: usize,
     pub trust_proxy: bool,
     pub metrics_token: Option<String>,
+    pub redis_url: Option<String>,
+    /// Requests a minute per client address for requests without a token.
+    pub anonymous_rate_limit: u32,
+    /// Sign-in attempts a minute per client address.
+    pub auth_rate_limit_per_ip: u32,
+    /// Sign-in attempts a minute per (tenant, email).
+    pub auth_rate_limit_per_account: u32,
     /// PEM of the RSA key to store when the database has none.
     pub signing_key_pem: Option<String>,
 }
@@ -81,6 +92,10 @@ impl Config {
             max_body_bytes: 1 << 20,
             trust_proxy: false,
             metrics_token: None,
+            redis_url: None,
+            anonymous_rate_limit: 600,
+            auth_rate_limit_per_ip: 120,
+            auth_rate_limit_per_account: 30,
             signing_key_pem: None,
         }
     }
@@ -223,6 +238,22 @@ impl Config {
             c.trust_proxy = v;
         }
         c.metrics_token = get("ITHBAT_METRICS_TOKEN");
+        c.redis_url = get("REDIS_URL");
+        for (name, slot) in [
+            ("ITHBAT_RATE_LIMIT_ANONYMOUS", &mut c.anonymous_rate_limit),
+            (
+                "ITHBAT_AUTH_RATE_LIMIT_PER_IP",
+                &mut c.auth_rate_limit_per_ip,
+            ),
+            (
+                "ITHBAT_AUTH_RATE_LIMIT_PER_ACCOUNT",
+                &mut c.auth_rate_limit_per_account,
+            ),
+        ] {
+            if let Some(v) = parse::<u32>(e, name, get(name), positive) {
+                *slot = v.max(1);
+            }
+        }
         if let Some(path) = get("ITHBAT_SIGNING_KEY_FILE") {
             match std::fs::read_to_string(&path) {
                 Ok(pem) => c.signing_key_pem = Some(pem),

@@ -8,10 +8,11 @@ use actix_web::web::Data;
 use actix_web::{web, HttpServer};
 
 use crate::api::observe::{observe, Metrics};
-use crate::api::{error, routes};
+use crate::api::{error, limits, routes};
 use crate::config::Config;
 use crate::db::Pool;
 use crate::service::passwords::Passwords;
+use crate::service::ratelimit::RateLimiter;
 use crate::service::tokens::Tokens;
 use crate::service::{bootstrap, App};
 
@@ -55,12 +56,17 @@ impl Server {
         .await
         .map_err(|e| format!("signing keys: {}", describe(&e)))?;
         let passwords = Passwords::new(config.hash_cost, config.hash_concurrency)?;
+        let limits = match &config.redis_url {
+            Some(url) => RateLimiter::redis(url).await?,
+            None => RateLimiter::in_memory(),
+        };
         let workers = config.workers;
         let app = App {
             db: pool,
             config: Arc::new(config),
             tokens,
             passwords,
+            limits,
             runtime: tokio::runtime::Handle::current(),
         };
         let generated_admin_password = bootstrap::run(&app)
@@ -75,6 +81,7 @@ impl Server {
                 .app_data(metrics.clone())
                 .configure(routes)
                 .default_service(web::to(error::not_found))
+                .wrap(from_fn(limits::limit))
                 .wrap(
                     DefaultHeaders::new()
                         .add(("X-Content-Type-Options", "nosniff"))
@@ -88,8 +95,9 @@ impl Server {
         .map_err(|e| e.to_string())?
         .run();
         log::info!(
-            "ithbat listening on http://{addr} ({} database, issuer {public_url})",
-            app.db.backend()
+            "ithbat listening on http://{addr} ({} database, {} rate limits, issuer {public_url})",
+            app.db.backend(),
+            app.limits.backend()
         );
         Ok(Server {
             addr,

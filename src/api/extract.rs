@@ -4,7 +4,7 @@
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::web::{BytesMut, Data};
-use actix_web::{FromRequest, HttpRequest};
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use futures_util::future::{ready, LocalBoxFuture, Ready};
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
@@ -13,6 +13,7 @@ use uuid::Uuid;
 use crate::domain::principal::Caller;
 use crate::domain::session::Origin;
 use crate::domain::{Error, FieldError};
+use crate::service::tokens::AccessClaims;
 use crate::service::{auth, App};
 
 fn app(req: &HttpRequest) -> Data<App> {
@@ -219,20 +220,25 @@ where
 /// Longest User-Agent kept on sessions and audit events.
 const MAX_USER_AGENT: usize = 512;
 
+/// The client's address: the peer, or with ITHBAT_TRUST_PROXY the first
+/// address of X-Forwarded-For.
+pub fn client_ip(req: &HttpRequest, trust_proxy: bool) -> Option<String> {
+    let forwarded = trust_proxy
+        .then(|| req.headers().get("x-forwarded-for"))
+        .flatten()
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(|ip| ip.trim().to_string())
+        .filter(|ip| ip.parse::<std::net::IpAddr>().is_ok());
+    forwarded.or_else(|| req.peer_addr().map(|a| a.ip().to_string()))
+}
+
 impl FromRequest for Origin {
     type Error = Error;
     type Future = Ready<Result<Self, Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let trust_proxy = app(req).config.trust_proxy;
-        let forwarded = trust_proxy
-            .then(|| req.headers().get("x-forwarded-for"))
-            .flatten()
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .map(|ip| ip.trim().to_string())
-            .filter(|ip| ip.parse::<std::net::IpAddr>().is_ok());
-        let ip = forwarded.or_else(|| req.peer_addr().map(|a| a.ip().to_string()));
+        let ip = client_ip(req, app(req).config.trust_proxy);
         let user_agent = req
             .headers()
             .get(header::USER_AGENT)
@@ -287,11 +293,16 @@ impl FromRequest for Caller {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let app = app(req);
-        let token = bearer_token(req).map(str::to_string);
+        // The rate limiter has usually verified the token already.
+        let verified = req.extensions().get::<AccessClaims>().cloned();
+        let claims = match verified {
+            Some(claims) => Ok(claims),
+            None => bearer_token(req).and_then(|token| app.tokens.verify_access(token)),
+        };
         let tenant = requested_tenant(req);
         Box::pin(async move {
-            let (token, tenant) = (token?, tenant?);
-            app.run(move |app| async move { auth::authenticate(&app, &token, tenant).await })
+            let (claims, tenant) = (claims?, tenant?);
+            app.run(move |app| async move { auth::authenticate(&app, claims, tenant).await })
                 .await
         })
     }

@@ -3,6 +3,7 @@
 
 pub mod error;
 pub mod extract;
+pub mod limits;
 pub mod native;
 pub mod observe;
 pub mod query;

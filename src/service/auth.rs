@@ -6,7 +6,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::passwords::Password;
-use super::tokens::{hash_secret, random_token, TokenSubject};
+use super::tokens::{hash_secret, random_token, AccessClaims, TokenSubject};
 use super::{audit, App};
 use crate::db::Db;
 use crate::domain::audit::{Actor, AuditEvent};
@@ -67,6 +67,7 @@ pub async fn login(
         let mut conn = app.db.get().await?;
         public_tenant(&mut conn.db(), tenant_id).await?
     };
+    limit_sign_in(app, origin, Some((tenant.id, &key))).await?;
     if let Err(e) = admit_guess(app, &tenant, &key).await {
         if let Error::AccountLocked { .. } = e {
             let mut conn = app.db.get().await?;
@@ -202,6 +203,27 @@ pub async fn login(
     issue(app, user, grants, session.id, now, now, refresh_token)
 }
 
+/// Public sign-in endpoints are limited per client address and, when the
+/// account is known from the request, per account (api-map "Rate limits").
+async fn limit_sign_in(app: &App, origin: &Origin, account: Option<(Uuid, &str)>) -> Result<()> {
+    let config = &app.config;
+    let ip = origin.ip.as_deref().unwrap_or("unknown");
+    app.limits
+        .hit(&format!("auth-ip:{ip}"), config.auth_rate_limit_per_ip)
+        .await
+        .check()?;
+    if let Some((tenant, key)) = account {
+        app.limits
+            .hit(
+                &format!("auth-account:{tenant}:{key}"),
+                config.auth_rate_limit_per_account,
+            )
+            .await
+            .check()?;
+    }
+    Ok(())
+}
+
 /// How long a guess waits for earlier guesses at the same account to be
 /// checked before it is turned away with 429.
 const ADMISSION_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
@@ -300,6 +322,7 @@ fn effective_permissions(user: &User, granted: &Permissions) -> Permissions {
 /// presenting one that was already used revokes its whole session (it has
 /// leaked, or is being replayed).
 pub async fn refresh(app: &App, refresh_token: &str, origin: &Origin) -> Result<TokenSet> {
+    limit_sign_in(app, origin, None).await?;
     let now = Utc::now();
     let hash = hash_secret(refresh_token);
     let rotated = new_refresh_token();
@@ -377,16 +400,15 @@ async fn live_session(
     Ok(state)
 }
 
-/// Resolves a bearer token to the caller acting on `requested_tenant`
+/// Resolves a verified access token to the caller acting on `requested_tenant`
 /// (X-Tenant-ID) or their own tenant. Checks the session on every request,
 /// so a revoked session's tokens fail at once, and resolves permissions
 /// from the user's current roles.
 pub async fn authenticate(
     app: &App,
-    bearer: &str,
+    claims: AccessClaims,
     requested_tenant: Option<Uuid>,
 ) -> Result<Caller> {
-    let claims = app.tokens.verify_access(bearer)?;
     let now = Utc::now();
     let invalid = || Error::Unauthenticated("The access token is invalid or expired".into());
     let session_id: Uuid = claims.sid.parse().map_err(|_| invalid())?;

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod bootstrap;
 pub mod groups;
 pub mod passwords;
+pub mod ratelimit;
 pub mod roles;
 pub mod sessions;
 pub mod settings;
@@ -29,6 +30,7 @@ pub struct App {
     pub config: Arc<Config>,
     pub tokens: Tokens,
     pub passwords: Passwords,
+    pub limits: ratelimit::RateLimiter,
     /// The multi-thread runtime the server was built on; see `run`.
     pub runtime: tokio::runtime::Handle,
 }

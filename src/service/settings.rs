@@ -183,4 +183,5 @@ pub async fn update(
         audit(tx, event).await?;
         Ok(tenant)
     })
+    .inspect(|t| app.limits.forget_tenant(t.id))
 }

@@ -312,6 +312,7 @@ pub async fn update(
         audit(tx, event).await?;
         Ok(tenant)
     })
+    .inspect(|t| app.limits.forget_tenant(t.id))
 }
 
 /// A tenant holding platform administrators can be neither suspended nor

@@ -220,6 +220,10 @@ pub fn test_config(url: DatabaseUrl) -> Config {
     c.workers = 2;
     c.db_pool_size = 8;
     c.signing_key_pem = Some(signing_key());
+    // Every test client is 127.0.0.1; tests of the limits lower them.
+    c.anonymous_rate_limit = 1_000_000;
+    c.auth_rate_limit_per_ip = 1_000_000;
+    c.auth_rate_limit_per_account = 1_000;
     c
 }
 

@@ -26,9 +26,14 @@ macro_rules! on_both_backends {
     };
 }
 
+mod audit_settings;
 mod auth;
 mod bootstrap;
+mod bulk;
+mod rate_limits;
+mod roles_groups;
 mod sessions;
 mod system;
 mod tenants;
+mod users_admin;
 mod users_me;

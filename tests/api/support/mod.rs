@@ -383,3 +383,51 @@ pub async fn new_tenant(anonymous: &Api, admin: &Api) -> TestTenant {
         owner,
     }
 }
+
+/// A user made for one test, signed in.
+pub struct TestUser {
+    pub id: String,
+    pub email: String,
+    pub api: Api,
+}
+
+impl TestTenant {
+    /// An address in this tenant's test domain.
+    pub fn email(&self, local: &str) -> String {
+        format!("{local}@{}.example", self.slug)
+    }
+
+    /// Creates an active, verified user (role `member`, password `PASSWORD`)
+    /// through the API as the owner, and signs in as them.
+    pub async fn user(&self, local: &str) -> TestUser {
+        let email = self.email(local);
+        let r = self
+            .owner
+            .post(
+                "/api/v1/users",
+                json!({
+                    "email": email, "firstName": local, "familyName": "Tester",
+                    "password": PASSWORD, "skipEmailVerification": true
+                }),
+            )
+            .await;
+        assert_eq!(r.status, 201, "create user: {}", r.text);
+        let id = r.body["data"]["id"].as_str().unwrap().to_string();
+        let api = self.owner.anonymous().login(&email, PASSWORD).await;
+        TestUser { id, email, api }
+    }
+
+    /// The id of one of the tenant's roles, by name.
+    pub async fn role_id(&self, name: &str) -> String {
+        let r = self.owner.get("/api/v1/roles?limit=100").await;
+        r.ok()["roles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|role| role["name"] == name)
+            .unwrap_or_else(|| panic!("no role {name}: {}", r.text))["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+}

@@ -330,7 +330,7 @@ pub struct UserQuery {
 pub async fn list(db: &mut Db<'_>, q: &UserQuery) -> Result<Listing<User>> {
     let pattern = q.search.as_deref().map(|s| like_contains(&fold(s)));
     let (sort, order) = q.sort.unwrap_or((UserSort::CreatedAt, SortOrder::Asc));
-    let (rows, total) = with_conn!(db, |c| {
+    let (ids, rows, total) = with_conn!(db, |c| {
         let filtered = || {
             let mut query = users::table
                 .filter(users::tenant_id.eq(Uid(q.tenant_id)))
@@ -373,18 +373,28 @@ pub async fn list(db: &mut Db<'_>, q: &UserQuery) -> Result<Listing<User>> {
             (UserSort::Status, SortOrder::Asc) => filtered().order(users::status.asc()),
             (UserSort::Status, SortOrder::Desc) => filtered().order(users::status.desc()),
         };
-        let rows: Vec<UserRow> = query
+        // The page's ids first, from an index alone (a deferred join): deep
+        // pages then skip index entries, not whole rows.
+        let ids: Vec<Uid> = query
             .then_order_by(users::id.asc())
-            .select(UserRow::as_select())
+            .select(users::id)
             .limit(i64::from(q.page.limit))
             .offset(q.page.offset())
             .load(c)
             .await?;
-        Ok::<_, diesel::result::Error>((rows, total))
+        let rows: Vec<UserRow> = users::table
+            .filter(users::id.eq_any(ids.clone()))
+            .select(UserRow::as_select())
+            .load(c)
+            .await?;
+        Ok::<_, diesel::result::Error>((ids, rows, total))
     })?;
+    let mut by_id: std::collections::HashMap<Uid, UserRow> =
+        rows.into_iter().map(|r| (r.id, r)).collect();
     Ok(Listing {
-        items: rows
+        items: ids
             .into_iter()
+            .filter_map(|id| by_id.remove(&id))
             .map(UserRow::into_domain)
             .collect::<Result<_>>()?,
         total,

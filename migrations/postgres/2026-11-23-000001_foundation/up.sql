@@ -46,8 +46,34 @@ CREATE TABLE users (
     updated_at timestamptz NOT NULL
 );
 CREATE UNIQUE INDEX users_tenant_email_key ON users (tenant_id, email_key);
-CREATE INDEX users_tenant_created ON users (tenant_id, created_at);
-CREATE INDEX users_tenant_status ON users (tenant_id, status, created_at);
+-- The user list pages by (sort column, id) and reads ids from these indexes
+-- alone before fetching the page's rows; search scans search_key in an index
+-- rather than whole rows.
+CREATE INDEX users_tenant_created ON users (tenant_id, created_at, id);
+CREATE INDEX users_tenant_status ON users (tenant_id, status, created_at, id);
+CREATE INDEX users_tenant_updated ON users (tenant_id, updated_at, id);
+CREATE INDEX users_tenant_last_login ON users (tenant_id, last_login_at, id);
+CREATE INDEX users_tenant_first_name ON users (tenant_id, first_name, id);
+CREATE INDEX users_tenant_family_name ON users (tenant_id, family_name, id);
+CREATE INDEX users_tenant_search ON users (tenant_id, search_key, id);
+
+-- PostgreSQL only: substring search through a trigram index when pg_trgm can
+-- be created (a trusted extension since PostgreSQL 13, so a database owner
+-- may). Without it, search scans users_tenant_search instead.
+DO $$
+BEGIN
+    CREATE EXTENSION IF NOT EXISTS pg_trgm;
+EXCEPTION WHEN insufficient_privilege OR undefined_file OR feature_not_supported THEN
+    RAISE NOTICE 'pg_trgm is unavailable: user search will scan an index instead';
+END
+$$;
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm') THEN
+        CREATE INDEX users_search_trgm ON users USING gin (search_key gin_trgm_ops);
+    END IF;
+END
+$$;
 
 CREATE TABLE roles (
     id uuid PRIMARY KEY,

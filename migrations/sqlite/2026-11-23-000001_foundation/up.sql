@@ -46,8 +46,16 @@ CREATE TABLE users (
     updated_at TEXT NOT NULL
 );
 CREATE UNIQUE INDEX users_tenant_email_key ON users (tenant_id, email_key);
-CREATE INDEX users_tenant_created ON users (tenant_id, created_at);
-CREATE INDEX users_tenant_status ON users (tenant_id, status, created_at);
+-- The user list pages by (sort column, id) and reads ids from these indexes
+-- alone before fetching the page's rows; search scans search_key in an index
+-- rather than whole rows.
+CREATE INDEX users_tenant_created ON users (tenant_id, created_at, id);
+CREATE INDEX users_tenant_status ON users (tenant_id, status, created_at, id);
+CREATE INDEX users_tenant_updated ON users (tenant_id, updated_at, id);
+CREATE INDEX users_tenant_last_login ON users (tenant_id, last_login_at, id);
+CREATE INDEX users_tenant_first_name ON users (tenant_id, first_name, id);
+CREATE INDEX users_tenant_family_name ON users (tenant_id, family_name, id);
+CREATE INDEX users_tenant_search ON users (tenant_id, search_key, id);
 
 CREATE TABLE roles (
     id TEXT PRIMARY KEY,

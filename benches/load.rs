@@ -200,7 +200,7 @@ async fn bench_backend(backend: &str, args: &Args) -> Vec<String> {
         "bench@ithbat.test".into(),
     )
     .await;
-        let token = body["data"]["accessToken"].as_str().unwrap().to_string();
+    let token = body["data"]["accessToken"].as_str().unwrap().to_string();
     // This measures the server, not its rate limits: lift the platform
     // tenant's limit.
     let current: Value = client
@@ -220,7 +220,6 @@ async fn bench_backend(backend: &str, args: &Args) -> Vec<String> {
         .send()
         .await
         .unwrap();
-
 
     // One account per concurrent client: an account admits at most five
     // guesses under check at once (the lockout), so one shared account

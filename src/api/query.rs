@@ -68,6 +68,15 @@ impl Query {
         }
     }
 
+    /// Just `page` and `limit`, for lists with nothing else to ask.
+    pub fn paging(query_string: &str) -> Result<PageRequest, Error> {
+        let q = Query::parse(query_string)?;
+        let mut problems = Problems::default();
+        let page = q.page(&mut problems);
+        problems.into_result()?;
+        Ok(page)
+    }
+
     /// The free-text search: `search`, or seed 003's `searchText`.
     pub fn search(&self, problems: &mut Problems) -> Option<String> {
         let name = if self.get("search").is_none() && self.get("searchText").is_some() {

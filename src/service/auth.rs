@@ -341,6 +341,13 @@ pub async fn refresh(app: &App, refresh_token: &str, origin: &Origin) -> Result<
         repo::sessions::insert_refresh_token(tx, &hash_secret(&rotated), session.id, now, expiry)
             .await?;
         repo::sessions::record_refresh(tx, session.id, now).await?;
+        let actor = Actor::User {
+            id: user.id,
+            label: user.email.clone(),
+        };
+        let event = AuditEvent::new(session.tenant_id, actor, "auth.token_refreshed", origin)
+            .target("session", session.id);
+        audit(tx, event).await?;
         let grants = repo::roles::grants_for_user(tx, user.id).await?;
         Ok(Some((user, grants, session.id, session.created_at)))
     })?;

@@ -106,10 +106,7 @@ pub async fn list_sessions(
     app: Data<App>,
     caller: Caller,
 ) -> Result<HttpResponse, Error> {
-    let query = Query::parse(req.query_string())?;
-    let mut problems = Problems::default();
-    let page = query.page(&mut problems);
-    problems.into_result()?;
+    let page = Query::paging(req.query_string())?;
     let current = caller.principal.session_id;
     let listing = app
         .run(move |app| async move { sessions::list_own(&app, &caller, page).await })

@@ -122,10 +122,7 @@ pub async fn members(
     id: Path<String>,
 ) -> Result<HttpResponse, Error> {
     let id = group_id(&id)?;
-    let q = Query::parse(req.query_string())?;
-    let mut problems = Problems::default();
-    let page = q.page(&mut problems);
-    problems.into_result()?;
+    let page = Query::paging(req.query_string())?;
     let listing = app
         .run(move |app| async move { groups::members(&app, &caller, id, page).await })
         .await?;

@@ -380,10 +380,7 @@ pub async fn sessions(
     id: Path<String>,
 ) -> Result<HttpResponse, Error> {
     let id = user_id(&id)?;
-    let q = Query::parse(req.query_string())?;
-    let mut problems = Problems::default();
-    let page = q.page(&mut problems);
-    problems.into_result()?;
+    let page = Query::paging(req.query_string())?;
     let current = caller.principal.session_id;
     let listing = app
         .run(move |app| async move { users::sessions(&app, &caller, id, page).await })

@@ -48,7 +48,11 @@ async fn state_changes_and_sign_ins_are_audited(b: Backend) {
         json!({ "email": email, "password": "Wrong!pass1" }),
     )
     .await;
-    anon.login(&email, PASSWORD).await;
+    let signed_in = anon.login(&email, PASSWORD).await;
+    let refresh = signed_in.refresh_token.clone().unwrap();
+    anon.post("/api/v1/auth/refresh", json!({ "refreshToken": refresh }))
+        .await
+        .ok();
     owner
         .post("/api/v1/groups", json!({ "name": "Audited group" }))
         .await;
@@ -69,6 +73,7 @@ async fn state_changes_and_sign_ins_are_audited(b: Backend) {
         "user.suspended",
         "user.reactivated",
         "auth.login_failed",
+        "auth.token_refreshed",
         "group.created",
     ] {
         assert!(actions.contains(&expected), "{expected} not in {actions:?}");

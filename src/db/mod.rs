@@ -378,6 +378,10 @@ const UNIQUE_INDEXES: &[(&str, &str)] = &[
         "groups_tenant_name_key",
         "groups.tenant_id, groups.name_key",
     ),
+    (
+        "users_tenant_user_name_key",
+        "users.tenant_id, users.user_name_key",
+    ),
 ];
 
 /// Runs pending migrations on a plain connection in a blocking task: the

@@ -45,8 +45,84 @@ diesel::table! {
         metadata -> DbJson,
         external_ids -> DbJson,
         last_login_at -> Nullable<DbTimestamptz>,
-        created_at -> DbTimestamptz,
+                created_at -> DbTimestamptz,
         updated_at -> DbTimestamptz,
+        user_name -> Text,
+        user_name_key -> Text,
+        external_id -> Nullable<Text>,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::*;
+
+    user_attributes (user_id) {
+        user_id -> DbUuid,
+        display_name -> Nullable<Text>,
+        nick_name -> Nullable<Text>,
+        title -> Nullable<Text>,
+        user_type -> Nullable<Text>,
+        preferred_language -> Nullable<Text>,
+        locale -> Nullable<Text>,
+        timezone -> Nullable<Text>,
+        profile_url -> Nullable<Text>,
+        employee_number -> Nullable<Text>,
+        cost_center -> Nullable<Text>,
+        organization -> Nullable<Text>,
+        division -> Nullable<Text>,
+        department -> Nullable<Text>,
+        manager_id -> Nullable<DbUuid>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::*;
+
+    user_emails (user_id, position) {
+        user_id -> DbUuid,
+        position -> Integer,
+        value -> Text,
+        value_key -> Text,
+        #[sql_name = "type"]
+        kind -> Nullable<Text>,
+        is_primary -> Bool,
+        display -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::*;
+
+    user_phone_numbers (user_id, position) {
+        user_id -> DbUuid,
+        position -> Integer,
+        value -> Text,
+        #[sql_name = "type"]
+        kind -> Nullable<Text>,
+        is_primary -> Bool,
+        display -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::*;
+
+    scim_tokens (id) {
+        id -> DbUuid,
+        tenant_id -> DbUuid,
+        name -> Text,
+        provider -> Nullable<Text>,
+        provider_display_name -> Nullable<Text>,
+        token_hash -> Text,
+        token_hint -> Text,
+        created_by -> Nullable<DbUuid>,
+        created_at -> DbTimestamptz,
+        last_used_at -> Nullable<DbTimestamptz>,
     }
 }
 
@@ -91,7 +167,7 @@ diesel::table! {
     use diesel::sql_types::*;
     use crate::db::types::*;
 
-    groups (id) {
+        groups (id) {
         id -> DbUuid,
         tenant_id -> DbUuid,
         name -> Text,
@@ -99,6 +175,8 @@ diesel::table! {
         description -> Text,
         created_at -> DbTimestamptz,
         updated_at -> DbTimestamptz,
+        external_id -> Nullable<Text>,
+        version -> Integer,
     }
 }
 
@@ -203,6 +281,9 @@ diesel::joinable!(role_permissions -> roles (role_id));
 diesel::joinable!(user_roles -> users (user_id));
 diesel::joinable!(user_roles -> roles (role_id));
 diesel::joinable!(groups -> tenants (tenant_id));
+diesel::joinable!(user_emails -> users (user_id));
+diesel::joinable!(user_phone_numbers -> users (user_id));
+diesel::joinable!(scim_tokens -> tenants (tenant_id));
 diesel::joinable!(group_members -> groups (group_id));
 diesel::joinable!(group_members -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
@@ -218,6 +299,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     user_roles,
     groups,
     group_members,
+    user_attributes,
+    user_emails,
+    user_phone_numbers,
+    scim_tokens,
     sessions,
     refresh_tokens,
     login_throttles,

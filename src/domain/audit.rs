@@ -2,12 +2,16 @@
 
 use uuid::Uuid;
 
-use super::principal::Caller;
+use super::principal::{Caller, Subject};
 use super::session::Origin;
 
 #[derive(Debug, Clone)]
 pub enum Actor {
     User {
+        id: Uuid,
+        label: String,
+    },
+    ScimToken {
         id: Uuid,
         label: String,
     },
@@ -21,6 +25,7 @@ impl Actor {
     pub fn kind(&self) -> &'static str {
         match self {
             Actor::User { .. } => "user",
+            Actor::ScimToken { .. } => "scim_token",
             Actor::System => "system",
             Actor::Anonymous => "anonymous",
         }
@@ -28,14 +33,14 @@ impl Actor {
 
     pub fn id(&self) -> Option<Uuid> {
         match self {
-            Actor::User { id, .. } => Some(*id),
+            Actor::User { id, .. } | Actor::ScimToken { id, .. } => Some(*id),
             _ => None,
         }
     }
 
     pub fn label(&self) -> Option<&str> {
         match self {
-            Actor::User { label, .. } => Some(label),
+            Actor::User { label, .. } | Actor::ScimToken { label, .. } => Some(label),
             _ => None,
         }
     }
@@ -43,9 +48,10 @@ impl Actor {
 
 impl From<&Caller> for Actor {
     fn from(c: &Caller) -> Self {
-        Actor::User {
-            id: c.principal.user_id,
-            label: c.principal.email.clone(),
+        let label = c.principal.label.clone();
+        match c.principal.subject {
+            Subject::User { id, .. } => Actor::User { id, label },
+            Subject::ScimToken { id } => Actor::ScimToken { id, label },
         }
     }
 }

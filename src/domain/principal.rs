@@ -5,16 +5,35 @@ use uuid::Uuid;
 use super::error::{Error, Result};
 use super::permission::Permissions;
 
-/// An authenticated user, resolved from an access token on every request.
+/// What authenticated a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    /// A person, signed in: their user and session.
+    User { id: Uuid, session: Uuid },
+    /// A SCIM token: an identity provider's provisioning job.
+    ScimToken { id: Uuid },
+}
+
+impl Subject {
+    /// The id of the user or token, for logs (not the email: logs keep no
+    /// personal data they do not need).
+    pub fn id(&self) -> Uuid {
+        match *self {
+            Subject::User { id, .. } | Subject::ScimToken { id } => id,
+        }
+    }
+}
+
+/// An authenticated caller, resolved on every request.
 #[derive(Debug, Clone)]
 pub struct Principal {
-    pub user_id: Uuid,
+    pub subject: Subject,
+    /// An email for users, a name for tokens: what the audit log shows.
+    pub label: String,
     pub home_tenant: Uuid,
-    pub session_id: Uuid,
-    pub email: String,
     pub platform_admin: bool,
-    /// Resolved from the user's roles at request time, so a role change
-    /// applies to the next request.
+    /// Resolved at request time (a user's from their roles, so a role
+    /// change applies to the next request).
     pub permissions: Permissions,
 }
 
@@ -62,7 +81,26 @@ impl Caller {
         )))
     }
 
-    pub fn user_id(&self) -> Uuid {
-        self.principal.user_id
+    /// The signed-in user and their session, for what only a person has
+    /// (their profile, their sessions).
+    pub fn session(&self) -> Result<(Uuid, Uuid)> {
+        match self.principal.subject {
+            Subject::User { id, session } => Ok((id, session)),
+            Subject::ScimToken { .. } => Err(Error::Forbidden(
+                "This endpoint is for signed-in users".into(),
+            )),
+        }
+    }
+
+    /// Is the caller this user?
+    pub fn is_user(&self, user_id: Uuid) -> bool {
+        matches!(self.principal.subject, Subject::User { id, .. } if id == user_id)
+    }
+
+    /// Provisioning clients (SCIM tokens) manage every user of their
+    /// tenant but platform administrators: the identity provider is the
+    /// source of truth for who exists and who is active.
+    pub fn is_provisioner(&self) -> bool {
+        matches!(self.principal.subject, Subject::ScimToken { .. })
     }
 }

@@ -101,6 +101,12 @@ impl PersonName {
 pub struct User {
     pub id: Uuid,
     pub tenant_id: Uuid,
+    /// The login name (SCIM userName); the email unless set otherwise.
+    pub user_name: String,
+    /// The provisioning client's id for this user (SCIM externalId).
+    pub external_id: Option<String>,
+    /// Bumped by every change (the SCIM ETag).
+    pub version: i32,
     pub email: String,
     pub name: PersonName,
     pub phone_number: Option<String>,
@@ -215,6 +221,52 @@ pub fn merge_metadata(
             }
         }
     }
+}
+
+/// A user name (SCIM userName): 1 to 256 characters, no control characters.
+pub fn validate_user_name(value: &str) -> Result<String, String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if value.chars().count() > 256 {
+        return Err("must be at most 256 characters".into());
+    }
+    if value.chars().any(char::is_control) {
+        return Err("must not contain control characters".into());
+    }
+    Ok(value.to_string())
+}
+
+/// One value of a multi-valued attribute (SCIM emails, phoneNumbers).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MultiValue {
+    pub value: String,
+    pub kind: Option<String>,
+    pub primary: bool,
+    pub display: Option<String>,
+}
+
+/// SCIM's User attributes that have no native counterpart, and the
+/// enterprise extension (RFC 7643 4.3).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Profile {
+    pub display_name: Option<String>,
+    pub nick_name: Option<String>,
+    pub title: Option<String>,
+    pub user_type: Option<String>,
+    pub preferred_language: Option<String>,
+    pub locale: Option<String>,
+    pub timezone: Option<String>,
+    pub profile_url: Option<String>,
+    pub employee_number: Option<String>,
+    pub cost_center: Option<String>,
+    pub organization: Option<String>,
+    pub division: Option<String>,
+    pub department: Option<String>,
+    pub manager_id: Option<Uuid>,
+    pub emails: Vec<MultiValue>,
+    pub phone_numbers: Vec<MultiValue>,
 }
 
 /// A name part: at most 100 characters, no control characters; `required`

@@ -5,7 +5,9 @@
 pub mod audit;
 pub mod groups;
 pub mod keys;
+pub mod profiles;
 pub mod roles;
+pub mod scim_tokens;
 pub mod sessions;
 pub mod tenants;
 pub mod throttle;

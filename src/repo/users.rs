@@ -36,6 +36,9 @@ struct UserRow {
     password_changed_at: Option<Ts>,
     created_at: Ts,
     updated_at: Ts,
+    user_name: String,
+    external_id: Option<String>,
+    version: i32,
 }
 
 fn json_object(
@@ -53,6 +56,9 @@ impl UserRow {
         Ok(User {
             id: self.id.0,
             tenant_id: self.tenant_id.0,
+            user_name: self.user_name,
+            external_id: self.external_id,
+            version: self.version,
             email: self.email,
             name: PersonName {
                 first: self.first_name,
@@ -103,6 +109,10 @@ struct NewUserRow {
     last_login_at: Option<Ts>,
     created_at: Ts,
     updated_at: Ts,
+    user_name: String,
+    user_name_key: String,
+    external_id: Option<String>,
+    version: i32,
 }
 
 impl NewUserRow {
@@ -132,15 +142,29 @@ impl NewUserRow {
             last_login_at: u.last_login_at.map(Ts),
             created_at: Ts(u.created_at),
             updated_at: Ts(u.updated_at),
+            user_name: u.user_name.clone(),
+            user_name_key: fold(&u.user_name),
+            external_id: u.external_id.clone(),
+            version: u.version,
         })
     }
 }
 
-fn duplicate_email(e: diesel::result::Error) -> Error {
-    if is_unique_violation(&e, "users_tenant_email_key") {
-        Error::DuplicateEmail
-    } else {
-        e.into()
+/// Maps unique violations on email or userName. SQLite names one violated
+/// index even when both are: when userName is the email, as it is for
+/// users created natively, the taken email is what matters.
+fn duplicate(u: &User) -> impl Fn(diesel::result::Error) -> Error + '_ {
+    move |e| {
+        let user_name_taken = is_unique_violation(&e, "users_tenant_user_name_key");
+        if is_unique_violation(&e, "users_tenant_email_key")
+            || (user_name_taken && email_key(&u.user_name) == email_key(&u.email))
+        {
+            Error::DuplicateEmail
+        } else if user_name_taken {
+            Error::conflict("userName", "A user with this userName already exists")
+        } else {
+            e.into()
+        }
     }
 }
 
@@ -151,13 +175,14 @@ pub async fn insert(db: &mut Db<'_>, u: &User, password_hash: Option<&str>) -> R
         .values(&row)
         .execute(c)
         .await)
-    .map_err(duplicate_email)?;
+    .map_err(duplicate(u))?;
     Ok(())
 }
 
-/// Inserts many users at once, skipping those whose email is already taken
-/// in the tenant (by an existing user, or a concurrent insert). Returns the
-/// ids inserted. One statement on PostgreSQL; call inside a transaction.
+/// Inserts many users at once, skipping those whose email or userName is
+/// already taken in the tenant (by an existing user, or a concurrent
+/// insert). Returns the ids inserted. One statement per 2000 users on
+/// PostgreSQL; call inside a transaction.
 pub async fn insert_many(
     db: &mut Db<'_>,
     rows: &[(User, Option<String>)],
@@ -166,7 +191,6 @@ pub async fn insert_many(
         .iter()
         .map(|(u, hash)| NewUserRow::new(u, hash.as_deref()))
         .collect::<Result<_>>()?;
-    let target = (users::tenant_id, users::email_key);
     let inserted: Vec<Uid> = match db {
         Db::Pg(c) => {
             let mut ids = Vec::with_capacity(rows.len());
@@ -174,8 +198,7 @@ pub async fn insert_many(
             for chunk in rows.chunks(2000) {
                 let mut batch: Vec<Uid> = diesel::insert_into(users::table)
                     .values(chunk)
-                    .on_conflict(target)
-                    .do_nothing()
+                    .on_conflict_do_nothing()
                     .returning(users::id)
                     .get_results(&mut **c)
                     .await?;
@@ -188,8 +211,7 @@ pub async fn insert_many(
             for row in &rows {
                 let id: Option<Uid> = diesel::insert_into(users::table)
                     .values(row)
-                    .on_conflict(target)
-                    .do_nothing()
+                    .on_conflict_do_nothing()
                     .returning(users::id)
                     .get_result(&mut **c)
                     .await
@@ -230,8 +252,15 @@ pub async fn find_for_login(
         .transpose()
 }
 
-/// Writes every mutable field of `u` (not the password).
-pub async fn update(db: &mut Db<'_>, u: &User) -> Result<()> {
+/// Writes every mutable field of `u` (not the password) and bumps its
+/// version; returns the new version.
+pub async fn update(db: &mut Db<'_>, u: &User) -> Result<i32> {
+    let identity = (
+        users::user_name.eq(&u.user_name),
+        users::user_name_key.eq(fold(&u.user_name)),
+        users::external_id.eq(&u.external_id),
+        users::version.eq(users::version + 1),
+    );
     let changes = (
         users::email.eq(&u.email),
         users::email_key.eq(email_key(&u.email)),
@@ -250,12 +279,13 @@ pub async fn update(db: &mut Db<'_>, u: &User) -> Result<()> {
         users::external_ids.eq(Json(serde_json::Value::Object(u.external_ids.clone()))),
         users::updated_at.eq(Ts(u.updated_at)),
     );
-    with_conn!(db, |c| diesel::update(users::table.find(Uid(u.id)))
-        .set(changes)
-        .execute(c)
+    let version: i32 = with_conn!(db, |c| diesel::update(users::table.find(Uid(u.id)))
+        .set((changes, identity))
+        .returning(users::version)
+        .get_result(c)
         .await)
-    .map_err(duplicate_email)?;
-    Ok(())
+    .map_err(duplicate(u))?;
+    Ok(version)
 }
 
 pub async fn delete(db: &mut Db<'_>, tenant_id: Uuid, id: Uuid) -> Result<bool> {

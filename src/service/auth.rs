@@ -11,7 +11,7 @@ use super::{audit, App};
 use crate::db::Db;
 use crate::domain::audit::{Actor, AuditEvent};
 use crate::domain::permission::Permissions;
-use crate::domain::principal::{Caller, Principal};
+use crate::domain::principal::{Caller, Principal, Subject};
 use crate::domain::session::{Device, Origin, Session};
 use crate::domain::tenant::{Tenant, TenantStatus, DEFAULT_TENANT_SLUG};
 use crate::domain::user::{email_key, User, UserStatus};
@@ -436,10 +436,12 @@ pub async fn authenticate(
         grants.permissions
     };
     let principal = Principal {
-        user_id,
+        subject: Subject::User {
+            id: user_id,
+            session: session_id,
+        },
+        label: state.user_email,
         home_tenant: state.session.tenant_id,
-        session_id,
-        email: state.user_email,
         platform_admin: state.platform_admin,
         permissions,
     };
@@ -466,7 +468,7 @@ pub async fn authenticate(
 pub async fn logout(app: &App, caller: &Caller, origin: &Origin) -> Result<()> {
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();
-    let session_id = caller.principal.session_id;
+    let (_, session_id) = caller.session()?;
     transaction!(db, |tx| {
         repo::sessions::revoke_by_id(tx, session_id, Utc::now()).await?;
         let event = AuditEvent::new(

@@ -15,7 +15,8 @@ use crate::transaction;
 
 pub async fn list_own(app: &App, caller: &Caller, page: PageRequest) -> Result<Listing<Session>> {
     let mut conn = app.db.get().await?;
-    repo::sessions::list_active(&mut conn.db(), caller.user_id(), Utc::now(), page).await
+    let (user, _) = caller.session()?;
+    repo::sessions::list_active(&mut conn.db(), user, Utc::now(), page).await
 }
 
 /// Revokes one of the caller's sessions (the current one too, if named).
@@ -28,7 +29,8 @@ pub async fn revoke_own(
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();
     transaction!(db, |tx| {
-        if !repo::sessions::revoke(tx, caller.user_id(), session_id, Utc::now()).await? {
+        let (user, _) = caller.session()?;
+        if !repo::sessions::revoke(tx, user, session_id, Utc::now()).await? {
             return Err(Error::NotFound("Session"));
         }
         let event = AuditEvent::new(
@@ -47,15 +49,15 @@ pub async fn revoke_others(app: &App, caller: &Caller, origin: &Origin) -> Resul
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();
     transaction!(db, |tx| {
-        let keep = Some(caller.principal.session_id);
-        let n = repo::sessions::revoke_all(tx, caller.user_id(), keep, Utc::now()).await?;
+        let (user, session) = caller.session()?;
+        let n = repo::sessions::revoke_all(tx, user, Some(session), Utc::now()).await?;
         let event = AuditEvent::new(
             caller.principal.home_tenant,
             Actor::from(caller),
             "auth.session_revoked",
             origin,
         )
-        .target("user", caller.user_id())
+        .target("user", user)
         .details(json!({ "scope": "all_other_sessions", "revoked": n }));
         audit(tx, event).await?;
         Ok(n)

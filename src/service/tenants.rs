@@ -58,6 +58,9 @@ impl Owner {
             user: User {
                 id: Uuid::now_v7(),
                 tenant_id,
+                user_name: email.address.clone(),
+                external_id: None,
+                version: 1,
                 email: email.address,
                 name,
                 phone_number: None,
@@ -358,7 +361,7 @@ pub async fn delete(
             "tenant {} ({}) deleted by {}",
             tenant.id,
             tenant.slug,
-            caller.user_id()
+            caller.principal.subject.id()
         );
         Ok(now)
     })

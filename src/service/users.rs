@@ -63,7 +63,8 @@ async fn details(db: &mut Db<'_>, user: User) -> Result<UserDetails> {
 pub async fn me(app: &App, caller: &Caller) -> Result<UserDetails> {
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();
-    let user = repo::users::find(db, caller.principal.home_tenant, caller.user_id())
+    let (me, _) = caller.session()?;
+    let user = repo::users::find(db, caller.principal.home_tenant, me)
         .await?
         .ok_or(Error::NotFound("User"))?;
     details(db, user).await
@@ -189,7 +190,8 @@ pub async fn update_me(
     let db = &mut conn.db();
     let tenant_id = caller.principal.home_tenant;
     transaction!(db, |tx| {
-        let mut user = repo::users::find(tx, tenant_id, caller.user_id())
+        let (me, _) = caller.session()?;
+        let mut user = repo::users::find(tx, tenant_id, me)
             .await?
             .ok_or(Error::NotFound("User"))?;
         save_changes(tx, caller, tenant_id, &mut user, changes, origin).await?;
@@ -233,12 +235,14 @@ async fn managed(db: &mut Db<'_>, caller: &Caller, id: Uuid) -> Result<(User, Gr
         ));
     }
     let grants = repo::roles::grants_for_user(db, user.id).await?;
-    caller.require_superset(&grants.permissions, "manage this user")?;
+    if !caller.is_provisioner() {
+        caller.require_superset(&grants.permissions, "manage this user")?;
+    }
     Ok((user, grants))
 }
 
 fn refuse_self(caller: &Caller, user: &User, what: &str) -> Result<()> {
-    if user.id == caller.user_id() {
+    if caller.is_user(user.id) {
         return Err(Error::Conflict {
             field: None,
             message: format!("You cannot {what} yourself"),
@@ -369,6 +373,9 @@ fn validate_new(
     let user = User {
         id: Uuid::now_v7(),
         tenant_id: tenant.id,
+        user_name: email.address.clone(),
+        external_id: None,
+        version: 1,
         email: email.address,
         name: PersonName {
             first,

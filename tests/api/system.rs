@@ -271,7 +271,7 @@ mod schema {
                 .unwrap()
                 .1
                 .trim_end_matches(')')
-                .replace(' ', "");
+                .replace([' ', '"'], "");
             if i.name.ends_with("_pkey") {
                 facts.insert(format!("primary key {table} ({cols})"));
             } else {

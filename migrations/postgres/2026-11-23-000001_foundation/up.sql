@@ -6,7 +6,7 @@ CREATE TABLE tenants (
     id uuid PRIMARY KEY,
     name text NOT NULL,
     -- Unicode lowercase of name, for case-insensitive search on both backends.
-    name_key text NOT NULL,
+    name_key text COLLATE "C" NOT NULL,
     slug text NOT NULL,
     plan text NOT NULL CHECK (plan IN ('free', 'pro', 'enterprise')),
     status text NOT NULL CHECK (status IN ('active', 'suspended')),
@@ -24,9 +24,9 @@ CREATE TABLE users (
     email text NOT NULL,
     -- NFC + Unicode lowercase of email, computed in Rust: SQLite's lower()
     -- folds ASCII only, and uniqueness must hold for non-ASCII addresses.
-    email_key text NOT NULL,
+    email_key text COLLATE "C" NOT NULL,
     -- Lowercase names and email, for case-insensitive search with LIKE.
-    search_key text NOT NULL,
+    search_key text COLLATE "C" NOT NULL,
     first_name text NOT NULL,
     father_name text NOT NULL,
     grandfather_name text NOT NULL,
@@ -79,7 +79,7 @@ CREATE TABLE roles (
     id uuid PRIMARY KEY,
     tenant_id uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
     name text NOT NULL,
-    name_key text NOT NULL,
+    name_key text COLLATE "C" NOT NULL,
     description text NOT NULL,
     -- 'owner', 'admin' or 'member' for the roles every tenant is created with.
     builtin text CHECK (builtin IN ('owner', 'admin', 'member')),
@@ -107,7 +107,7 @@ CREATE TABLE groups (
     id uuid PRIMARY KEY,
     tenant_id uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
     name text NOT NULL,
-    name_key text NOT NULL,
+    name_key text COLLATE "C" NOT NULL,
     description text NOT NULL,
     created_at timestamptz NOT NULL,
     updated_at timestamptz NOT NULL
@@ -156,7 +156,7 @@ CREATE INDEX refresh_tokens_session ON refresh_tokens (session_id);
 -- belongs to a user, so that lockout cannot be used to enumerate accounts.
 CREATE TABLE login_throttles (
     tenant_id uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
-    email_key text NOT NULL,
+    email_key text COLLATE "C" NOT NULL,
     -- Failures in the current window.
     failed_count integer NOT NULL,
     -- Attempts admitted whose password is still being checked.

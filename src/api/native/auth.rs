@@ -107,7 +107,7 @@ pub async fn list_sessions(
     caller: Caller,
 ) -> Result<HttpResponse, Error> {
     let page = Query::paging(req.query_string())?;
-    let current = caller.principal.session_id;
+    let (_, current) = caller.session()?;
     let listing = app
         .run(move |app| async move { sessions::list_own(&app, &caller, page).await })
         .await?;

@@ -381,7 +381,7 @@ pub async fn sessions(
 ) -> Result<HttpResponse, Error> {
     let id = user_id(&id)?;
     let page = Query::paging(req.query_string())?;
-    let current = caller.principal.session_id;
+    let current = caller.session().map(|(_, s)| s).unwrap_or_default();
     let listing = app
         .run(move |app| async move { users::sessions(&app, &caller, id, page).await })
         .await?;

@@ -1,0 +1,13 @@
+DROP TABLE scim_tokens;
+DROP INDEX groups_tenant_external_id;
+ALTER TABLE groups DROP COLUMN version;
+ALTER TABLE groups DROP COLUMN external_id;
+DROP TABLE user_phone_numbers;
+DROP TABLE user_emails;
+DROP TABLE user_attributes;
+DROP INDEX users_tenant_external_id;
+DROP INDEX users_tenant_user_name_key;
+ALTER TABLE users DROP COLUMN version;
+ALTER TABLE users DROP COLUMN external_id;
+ALTER TABLE users DROP COLUMN user_name_key;
+ALTER TABLE users DROP COLUMN user_name;

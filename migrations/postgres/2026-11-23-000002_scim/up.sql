@@ -1,0 +1,80 @@
+-- SCIM 2.0: userName, externalId and versions (ETags) on users and groups,
+-- the other SCIM user attributes, multi-valued emails and phone numbers,
+-- and SCIM tokens. Kept in step with migrations/sqlite.
+
+-- userName is the login name; it defaults to the email and is unique per
+-- tenant regardless of case (user_name_key = fold(user_name)).
+ALTER TABLE users ADD COLUMN user_name text NOT NULL DEFAULT '';
+ALTER TABLE users ADD COLUMN user_name_key text COLLATE "C" NOT NULL DEFAULT '';
+ALTER TABLE users ADD COLUMN external_id text;
+-- Bumped by every change: the SCIM ETag.
+ALTER TABLE users ADD COLUMN version integer NOT NULL DEFAULT 1;
+UPDATE users SET user_name = email, user_name_key = email_key;
+CREATE UNIQUE INDEX users_tenant_user_name_key ON users (tenant_id, user_name_key);
+CREATE INDEX users_tenant_external_id ON users (tenant_id, external_id);
+
+-- SCIM attributes with no native counterpart (one row per user, when set).
+CREATE TABLE user_attributes (
+    user_id uuid PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    display_name text,
+    nick_name text,
+    title text,
+    user_type text,
+    preferred_language text,
+    locale text,
+    timezone text,
+    profile_url text,
+    employee_number text,
+    cost_center text,
+    organization text,
+    division text,
+    department text,
+    manager_id uuid REFERENCES users (id) ON DELETE SET NULL
+);
+CREATE INDEX user_attributes_manager ON user_attributes (manager_id);
+
+-- SCIM emails and phoneNumbers, in the order given. users.email and
+-- users.phone_number hold the primary one.
+CREATE TABLE user_emails (
+    user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    position integer NOT NULL,
+    value text NOT NULL,
+    value_key text COLLATE "C" NOT NULL,
+    type text,
+    is_primary boolean NOT NULL,
+    display text,
+    PRIMARY KEY (user_id, position)
+);
+CREATE INDEX user_emails_value ON user_emails (value_key);
+
+CREATE TABLE user_phone_numbers (
+    user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    position integer NOT NULL,
+    value text NOT NULL,
+    type text,
+    is_primary boolean NOT NULL,
+    display text,
+    PRIMARY KEY (user_id, position)
+);
+
+ALTER TABLE groups ADD COLUMN external_id text;
+ALTER TABLE groups ADD COLUMN version integer NOT NULL DEFAULT 1;
+CREATE INDEX groups_tenant_external_id ON groups (tenant_id, external_id);
+
+CREATE TABLE scim_tokens (
+    id uuid PRIMARY KEY,
+    tenant_id uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    name text NOT NULL,
+    -- The scheme of the SSO provider the token is tied to (Aritma form).
+    provider text,
+    provider_display_name text,
+    -- Hex SHA-256 of the token; the token itself is shown once.
+    token_hash text NOT NULL,
+    -- The token's last four characters, to tell tokens apart in lists.
+    token_hint text NOT NULL,
+    created_by uuid,
+    created_at timestamptz NOT NULL,
+    last_used_at timestamptz
+);
+CREATE UNIQUE INDEX scim_tokens_hash ON scim_tokens (token_hash);
+CREATE INDEX scim_tokens_tenant ON scim_tokens (tenant_id, created_at);

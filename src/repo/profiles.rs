@@ -1,0 +1,208 @@
+//! The SCIM attributes of users beyond the users row: user_attributes,
+//! user_emails and user_phone_numbers.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use uuid::Uuid;
+
+use crate::db::schema::{user_attributes as ua, user_emails, user_phone_numbers};
+use crate::db::{Db, Uid};
+use crate::domain::user::{fold, MultiValue, Profile};
+use crate::domain::Result;
+use crate::{insert_all, with_conn};
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = ua)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+struct AttributesRow {
+    user_id: Uid,
+    display_name: Option<String>,
+    nick_name: Option<String>,
+    title: Option<String>,
+    user_type: Option<String>,
+    preferred_language: Option<String>,
+    locale: Option<String>,
+    timezone: Option<String>,
+    profile_url: Option<String>,
+    employee_number: Option<String>,
+    cost_center: Option<String>,
+    organization: Option<String>,
+    division: Option<String>,
+    department: Option<String>,
+    manager_id: Option<Uid>,
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = user_emails)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+struct EmailRow {
+    user_id: Uid,
+    position: i32,
+    value: String,
+    value_key: String,
+    kind: Option<String>,
+    is_primary: bool,
+    display: Option<String>,
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = user_phone_numbers)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+struct PhoneRow {
+    user_id: Uid,
+    position: i32,
+    value: String,
+    kind: Option<String>,
+    is_primary: bool,
+    display: Option<String>,
+}
+
+/// The profiles of many users, in three queries. Users without any SCIM
+/// attributes get an empty profile.
+pub async fn load(db: &mut Db<'_>, user_ids: &[Uuid]) -> Result<HashMap<Uuid, Profile>> {
+    let ids: Vec<Uid> = user_ids.iter().copied().map(Uid).collect();
+    let attributes: Vec<AttributesRow> = with_conn!(db, |c| ua::table
+        .filter(ua::user_id.eq_any(ids.clone()))
+        .select(AttributesRow::as_select())
+        .load(c)
+        .await)?;
+    let emails: Vec<EmailRow> = with_conn!(db, |c| user_emails::table
+        .filter(user_emails::user_id.eq_any(ids.clone()))
+        .order((user_emails::user_id, user_emails::position))
+        .select(EmailRow::as_select())
+        .load(c)
+        .await)?;
+    let phones: Vec<PhoneRow> = with_conn!(db, |c| user_phone_numbers::table
+        .filter(user_phone_numbers::user_id.eq_any(ids.clone()))
+        .order((user_phone_numbers::user_id, user_phone_numbers::position))
+        .select(PhoneRow::as_select())
+        .load(c)
+        .await)?;
+    let mut profiles: HashMap<Uuid, Profile> = user_ids
+        .iter()
+        .map(|id| (*id, Profile::default()))
+        .collect();
+    for a in attributes {
+        if let Some(p) = profiles.get_mut(&a.user_id.0) {
+            *p = Profile {
+                display_name: a.display_name,
+                nick_name: a.nick_name,
+                title: a.title,
+                user_type: a.user_type,
+                preferred_language: a.preferred_language,
+                locale: a.locale,
+                timezone: a.timezone,
+                profile_url: a.profile_url,
+                employee_number: a.employee_number,
+                cost_center: a.cost_center,
+                organization: a.organization,
+                division: a.division,
+                department: a.department,
+                manager_id: a.manager_id.map(|u| u.0),
+                emails: Vec::new(),
+                phone_numbers: Vec::new(),
+            };
+        }
+    }
+    for e in emails {
+        if let Some(p) = profiles.get_mut(&e.user_id.0) {
+            p.emails.push(MultiValue {
+                value: e.value,
+                kind: e.kind,
+                primary: e.is_primary,
+                display: e.display,
+            });
+        }
+    }
+    for ph in phones {
+        if let Some(p) = profiles.get_mut(&ph.user_id.0) {
+            p.phone_numbers.push(MultiValue {
+                value: ph.value,
+                kind: ph.kind,
+                primary: ph.is_primary,
+                display: ph.display,
+            });
+        }
+    }
+    Ok(profiles)
+}
+
+/// Replaces a user's profile. Call inside a transaction.
+pub async fn save(db: &mut Db<'_>, user_id: Uuid, p: &Profile) -> Result<()> {
+    let uid = Uid(user_id);
+    with_conn!(db, |c| diesel::delete(ua::table.find(uid)).execute(c).await)?;
+    with_conn!(db, |c| diesel::delete(
+        user_emails::table.filter(user_emails::user_id.eq(uid))
+    )
+    .execute(c)
+    .await)?;
+    with_conn!(db, |c| diesel::delete(
+        user_phone_numbers::table.filter(user_phone_numbers::user_id.eq(uid))
+    )
+    .execute(c)
+    .await)?;
+    let attributes = AttributesRow {
+        user_id: uid,
+        display_name: p.display_name.clone(),
+        nick_name: p.nick_name.clone(),
+        title: p.title.clone(),
+        user_type: p.user_type.clone(),
+        preferred_language: p.preferred_language.clone(),
+        locale: p.locale.clone(),
+        timezone: p.timezone.clone(),
+        profile_url: p.profile_url.clone(),
+        employee_number: p.employee_number.clone(),
+        cost_center: p.cost_center.clone(),
+        organization: p.organization.clone(),
+        division: p.division.clone(),
+        department: p.department.clone(),
+        manager_id: p.manager_id.map(Uid),
+    };
+    let empty = Profile {
+        emails: p.emails.clone(),
+        phone_numbers: p.phone_numbers.clone(),
+        ..Profile::default()
+    };
+    if *p != empty {
+        with_conn!(db, |c| diesel::insert_into(ua::table)
+            .values(&attributes)
+            .execute(c)
+            .await)?;
+    }
+    let emails: Vec<EmailRow> = p
+        .emails
+        .iter()
+        .enumerate()
+        .map(|(i, e)| EmailRow {
+            user_id: uid,
+            position: i as i32,
+            value: e.value.clone(),
+            value_key: fold(&e.value),
+            kind: e.kind.clone(),
+            is_primary: e.primary,
+            display: e.display.clone(),
+        })
+        .collect();
+    if !emails.is_empty() {
+        insert_all!(db, user_emails::table, &emails)?;
+    }
+    let phones: Vec<PhoneRow> = p
+        .phone_numbers
+        .iter()
+        .enumerate()
+        .map(|(i, e)| PhoneRow {
+            user_id: uid,
+            position: i as i32,
+            value: e.value.clone(),
+            kind: e.kind.clone(),
+            is_primary: e.primary,
+            display: e.display.clone(),
+        })
+        .collect();
+    if !phones.is_empty() {
+        insert_all!(db, user_phone_numbers::table, &phones)?;
+    }
+    Ok(())
+}

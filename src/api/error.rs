@@ -12,7 +12,7 @@ use crate::domain::{Error, FieldError};
 impl Error {
     pub fn status(&self) -> StatusCode {
         match self {
-            Error::Validation(_) => StatusCode::BAD_REQUEST,
+            Error::Validation(_) | Error::InvalidFilter(_) => StatusCode::BAD_REQUEST,
             Error::InvalidCredentials | Error::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             Error::AccountSuspended
             | Error::AccountLocked { .. }
@@ -34,7 +34,7 @@ impl Error {
     /// The machine-readable code (api-map's list).
     pub fn code(&self) -> &'static str {
         match self {
-            Error::Validation(_) => "VALIDATION_ERROR",
+            Error::Validation(_) | Error::InvalidFilter(_) => "VALIDATION_ERROR",
             Error::InvalidCredentials => "INVALID_CREDENTIALS",
             Error::Unauthenticated(_) => "UNAUTHORIZED",
             Error::AccountSuspended => "ACCOUNT_SUSPENDED",
@@ -60,6 +60,7 @@ impl Error {
     pub fn details(&self) -> Vec<FieldError> {
         match self {
             Error::Validation(fields) => fields.clone(),
+            Error::InvalidFilter(message) => vec![FieldError::new("filter", message.clone())],
             Error::DuplicateEmail => vec![FieldError::new("email", "is already in use")],
             Error::Conflict {
                 field: Some(f),

@@ -7,6 +7,7 @@ pub mod limits;
 pub mod native;
 pub mod observe;
 pub mod query;
+pub mod scim;
 pub mod system;
 
 use actix_web::web::{self, delete, get, patch, post, put};

@@ -34,8 +34,18 @@ pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/
 /// Pragmas for every SQLite connection: wait for locks instead of failing
 /// at once (first, so that the other pragmas wait too), enforce foreign
 /// keys, and let readers run beside the writer (WAL).
+/// LIKE is made case-sensitive, as on PostgreSQL: case-insensitive
+/// matching is done on folded text, and case-exact attributes compare
+/// exactly.
 const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 15000; PRAGMA foreign_keys = ON; \
-     PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;";
+     PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA case_sensitive_like = ON;";
+
+diesel::define_sql_function! {
+    /// NFC then lowercase: `domain::user::fold` in SQL. PostgreSQL defines it
+    /// in a migration; SQLite connections get it from Rust.
+    #[sql_name = "ithbat_fold"]
+    fn fold(text: diesel::sql_types::Nullable<diesel::sql_types::Text>) -> diesel::sql_types::Nullable<diesel::sql_types::Text>;
+}
 
 /// Which backend, parsed from DATABASE_URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,6 +186,13 @@ impl Pool {
                         conn.batch_execute(SQLITE_PRAGMAS)
                             .await
                             .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                        conn.spawn_blocking(|c| {
+                            fold_utils::register_impl(c, |text: Option<String>| {
+                                text.map(|t| crate::domain::user::fold(&t))
+                            })
+                        })
+                        .await
+                        .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
                         Ok(conn)
                     }
                     .boxed()

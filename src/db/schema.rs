@@ -73,7 +73,8 @@ diesel::table! {
         organization -> Nullable<Text>,
         division -> Nullable<Text>,
         department -> Nullable<Text>,
-        manager_id -> Nullable<DbUuid>,
+                manager_id -> Nullable<DbUuid>,
+        addresses -> Nullable<DbJson>,
     }
 }
 

@@ -53,6 +53,9 @@ pub enum Error {
         field: Option<String>,
         message: String,
     },
+    /// A filter that names an unknown attribute or cannot be evaluated.
+    #[error("{0}")]
+    InvalidFilter(String),
     #[error("{0}")]
     PreconditionFailed(String),
     #[error("Request body is larger than {limit} bytes")]

@@ -9,6 +9,10 @@ pub struct Group {
     pub tenant_id: Uuid,
     pub name: String,
     pub description: String,
+    /// The provisioning client's id for this group (SCIM externalId).
+    pub external_id: Option<String>,
+    /// Bumped by every change, members included (the SCIM ETag).
+    pub version: i32,
     pub member_count: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

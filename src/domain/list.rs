@@ -5,6 +5,8 @@ pub struct PageRequest {
     /// 1-based
     pub page: u32,
     pub limit: u32,
+    /// SCIM's startIndex - 1: an offset not aligned to pages.
+    pub start: Option<u64>,
 }
 
 impl PageRequest {
@@ -12,7 +14,19 @@ impl PageRequest {
     pub const MAX_LIMIT: u32 = 100;
 
     pub fn offset(&self) -> i64 {
-        i64::from(self.page.saturating_sub(1)) * i64::from(self.limit)
+        match self.start {
+            Some(start) => i64::try_from(start).unwrap_or(i64::MAX),
+            None => i64::from(self.page.saturating_sub(1)) * i64::from(self.limit),
+        }
+    }
+
+    /// A window from a 0-based offset (SCIM's startIndex - 1) and a count.
+    pub fn window(start: u64, count: u32) -> PageRequest {
+        PageRequest {
+            page: 1,
+            limit: count,
+            start: Some(start),
+        }
     }
 }
 
@@ -21,6 +35,7 @@ impl Default for PageRequest {
         PageRequest {
             page: 1,
             limit: Self::DEFAULT_LIMIT,
+            start: None,
         }
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod error;
+pub mod filter;
 pub mod group;
 pub mod list;
 pub mod permission;

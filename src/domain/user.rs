@@ -249,7 +249,7 @@ pub struct MultiValue {
 
 /// SCIM's User attributes that have no native counterpart, and the
 /// enterprise extension (RFC 7643 4.3).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Profile {
     pub display_name: Option<String>,
     pub nick_name: Option<String>,
@@ -265,6 +265,8 @@ pub struct Profile {
     pub division: Option<String>,
     pub department: Option<String>,
     pub manager_id: Option<Uuid>,
+    /// SCIM addresses, kept as given.
+    pub addresses: Option<serde_json::Value>,
     pub emails: Vec<MultiValue>,
     pub phone_numbers: Vec<MultiValue>,
 }

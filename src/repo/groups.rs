@@ -1,12 +1,14 @@
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
+use super::filter_sql::{group_predicate, FilterSpec};
 use super::like_contains;
 use crate::db::schema::{group_members, groups, users};
+use crate::db::types::{DbTimestamptz, DbUuid};
 use crate::db::{is_unique_violation, Db, Ts, Uid};
 use crate::domain::group::{Group, GroupMember};
 use crate::domain::list::{Listing, PageRequest, SortOrder};
@@ -22,6 +24,8 @@ struct GroupRow {
     tenant_id: Uid,
     name: String,
     description: String,
+    external_id: Option<String>,
+    version: i32,
     created_at: Ts,
     updated_at: Ts,
 }
@@ -52,6 +56,8 @@ async fn complete(db: &mut Db<'_>, rows: Vec<GroupRow>) -> Result<Vec<Group>> {
             tenant_id: r.tenant_id.0,
             name: r.name,
             description: r.description,
+            external_id: r.external_id,
+            version: r.version,
             created_at: r.created_at.0,
             updated_at: r.updated_at.0,
         })
@@ -65,6 +71,8 @@ pub async fn insert(db: &mut Db<'_>, g: &Group) -> Result<()> {
         groups::name.eq(&g.name),
         groups::name_key.eq(fold(&g.name)),
         groups::description.eq(&g.description),
+        groups::external_id.eq(&g.external_id),
+        groups::version.eq(g.version),
         groups::created_at.eq(Ts(g.created_at)),
         groups::updated_at.eq(Ts(g.updated_at)),
     );
@@ -76,17 +84,34 @@ pub async fn insert(db: &mut Db<'_>, g: &Group) -> Result<()> {
     Ok(())
 }
 
-pub async fn update(db: &mut Db<'_>, g: &Group) -> Result<()> {
-    with_conn!(db, |c| diesel::update(groups::table.find(Uid(g.id)))
+/// Writes name, description and external id, and bumps the version;
+/// returns the new version.
+pub async fn update(db: &mut Db<'_>, g: &Group) -> Result<i32> {
+    let version = with_conn!(db, |c| diesel::update(groups::table.find(Uid(g.id)))
         .set((
             groups::name.eq(&g.name),
             groups::name_key.eq(fold(&g.name)),
             groups::description.eq(&g.description),
+            groups::external_id.eq(&g.external_id),
+            groups::version.eq(groups::version + 1),
             groups::updated_at.eq(Ts(g.updated_at)),
         ))
-        .execute(c)
+        .returning(groups::version)
+        .get_result(c)
         .await)
     .map_err(duplicate_name)?;
+    Ok(version)
+}
+
+/// Records a change of membership: a new version and modification time.
+pub async fn touch(db: &mut Db<'_>, id: Uuid, now: DateTime<Utc>) -> Result<()> {
+    with_conn!(db, |c| diesel::update(groups::table.find(Uid(id)))
+        .set((
+            groups::version.eq(groups::version + 1),
+            groups::updated_at.eq(Ts(now))
+        ))
+        .execute(c)
+        .await)?;
     Ok(())
 }
 
@@ -120,37 +145,58 @@ pub enum GroupSort {
     Name,
     CreatedAt,
     UpdatedAt,
+    ExternalId,
 }
 
-#[derive(Debug, Clone, Default)]
-pub struct GroupQuery {
+#[derive(Clone, Default)]
+pub struct GroupQuery<'a> {
     pub tenant_id: Uuid,
     pub search: Option<String>,
+    pub filter: Option<FilterSpec<'a>>,
     pub sort: Option<(GroupSort, SortOrder)>,
     pub page: PageRequest,
 }
 
-pub async fn list(db: &mut Db<'_>, q: &GroupQuery) -> Result<Listing<Group>> {
+pub async fn list(db: &mut Db<'_>, q: &GroupQuery<'_>) -> Result<Listing<Group>> {
     let pattern = q.search.as_deref().map(|s| like_contains(&fold(s)));
     let (sort, order) = q.sort.unwrap_or((GroupSort::CreatedAt, SortOrder::Asc));
     let (rows, total) = with_conn!(db, |c| {
-        let filtered = || {
+        // Built twice: a boxed predicate is consumed by the query it joins.
+        let mut predicates = Vec::new();
+        for _ in 0..2 {
+            predicates.push(
+                q.filter
+                    .map(|f| group_predicate(&*c, f.filter, f.attrs))
+                    .transpose()
+                    .map_err(Error::InvalidFilter)?,
+            );
+        }
+        let filtered = |extra| {
             let mut query = groups::table
                 .filter(groups::tenant_id.eq(Uid(q.tenant_id)))
                 .into_boxed();
             if let Some(p) = &pattern {
                 query = query.filter(groups::name_key.like(p.clone()).escape('\\'));
             }
+            if let Some(extra) = extra {
+                query = query.filter(extra);
+            }
             query
         };
-        let total: i64 = filtered().count().get_result(c).await?;
+        let total: i64 = filtered(predicates.pop().flatten())
+            .count()
+            .get_result(c)
+            .await?;
+        let query = filtered(predicates.pop().flatten());
         let query = match (sort, order) {
-            (GroupSort::Name, SortOrder::Asc) => filtered().order(groups::name_key.asc()),
-            (GroupSort::Name, SortOrder::Desc) => filtered().order(groups::name_key.desc()),
-            (GroupSort::CreatedAt, SortOrder::Asc) => filtered().order(groups::created_at.asc()),
-            (GroupSort::CreatedAt, SortOrder::Desc) => filtered().order(groups::created_at.desc()),
-            (GroupSort::UpdatedAt, SortOrder::Asc) => filtered().order(groups::updated_at.asc()),
-            (GroupSort::UpdatedAt, SortOrder::Desc) => filtered().order(groups::updated_at.desc()),
+            (GroupSort::Name, SortOrder::Asc) => query.order(groups::name_key.asc()),
+            (GroupSort::Name, SortOrder::Desc) => query.order(groups::name_key.desc()),
+            (GroupSort::CreatedAt, SortOrder::Asc) => query.order(groups::created_at.asc()),
+            (GroupSort::CreatedAt, SortOrder::Desc) => query.order(groups::created_at.desc()),
+            (GroupSort::UpdatedAt, SortOrder::Asc) => query.order(groups::updated_at.asc()),
+            (GroupSort::UpdatedAt, SortOrder::Desc) => query.order(groups::updated_at.desc()),
+            (GroupSort::ExternalId, SortOrder::Asc) => query.order(groups::external_id.asc()),
+            (GroupSort::ExternalId, SortOrder::Desc) => query.order(groups::external_id.desc()),
         };
         let rows: Vec<GroupRow> = query
             .then_order_by(groups::id.asc())
@@ -159,7 +205,7 @@ pub async fn list(db: &mut Db<'_>, q: &GroupQuery) -> Result<Listing<Group>> {
             .offset(q.page.offset())
             .load(c)
             .await?;
-        Ok::<_, diesel::result::Error>((rows, total))
+        Ok::<_, Error>((rows, total))
     })?;
     Ok(Listing {
         items: complete(db, rows).await?,
@@ -197,6 +243,90 @@ pub async fn remove_member(db: &mut Db<'_>, group_id: Uuid, user_id: Uuid) -> Re
     .execute(c)
     .await)?;
     Ok(n == 1)
+}
+
+/// Largest id list bound into one statement (SQLite allows 32766
+/// parameters; PostgreSQL 65535).
+const CHUNK: usize = 10_000;
+
+/// Of `user_ids`, the users of `tenant_id` that exist.
+pub async fn existing_users(
+    db: &mut Db<'_>,
+    tenant_id: Uuid,
+    user_ids: &[Uuid],
+) -> Result<HashSet<Uuid>> {
+    let mut found = HashSet::new();
+    for chunk in user_ids.chunks(CHUNK) {
+        let ids: Vec<Uid> = chunk.iter().copied().map(Uid).collect();
+        let rows: Vec<Uid> = with_conn!(db, |c| users::table
+            .filter(users::tenant_id.eq(Uid(tenant_id)))
+            .filter(users::id.eq_any(ids))
+            .select(users::id)
+            .load(c)
+            .await)?;
+        found.extend(rows.into_iter().map(|u| u.0));
+    }
+    Ok(found)
+}
+
+/// Adds users of the group's tenant as members in set-based statements
+/// (`INSERT ... SELECT` from users), skipping current members. Returns
+/// how many were added.
+pub async fn add_members(
+    db: &mut Db<'_>,
+    tenant_id: Uuid,
+    group_id: Uuid,
+    user_ids: &[Uuid],
+    now: DateTime<Utc>,
+) -> Result<usize> {
+    let mut added = 0;
+    for chunk in user_ids.chunks(CHUNK) {
+        let ids: Vec<Uid> = chunk.iter().copied().map(Uid).collect();
+        let rows = users::table
+            .filter(users::tenant_id.eq(Uid(tenant_id)))
+            .filter(users::id.eq_any(ids))
+            .select((
+                Uid(group_id).into_sql::<DbUuid>(),
+                users::id,
+                Ts(now).into_sql::<DbTimestamptz>(),
+            ));
+        added += with_conn!(db, |c| diesel::insert_into(group_members::table)
+            .values(rows.clone())
+            .into_columns((
+                group_members::group_id,
+                group_members::user_id,
+                group_members::added_at
+            ))
+            .on_conflict_do_nothing()
+            .execute(c)
+            .await)?;
+    }
+    Ok(added)
+}
+
+/// Removes members in set-based statements; returns how many were removed.
+pub async fn remove_members(db: &mut Db<'_>, group_id: Uuid, user_ids: &[Uuid]) -> Result<usize> {
+    let mut removed = 0;
+    for chunk in user_ids.chunks(CHUNK) {
+        let ids: Vec<Uid> = chunk.iter().copied().map(Uid).collect();
+        removed += with_conn!(db, |c| diesel::delete(
+            group_members::table
+                .filter(group_members::group_id.eq(Uid(group_id)))
+                .filter(group_members::user_id.eq_any(ids))
+        )
+        .execute(c)
+        .await)?;
+    }
+    Ok(removed)
+}
+
+/// Removes every member; returns how many.
+pub async fn clear_members(db: &mut Db<'_>, group_id: Uuid) -> Result<usize> {
+    Ok(with_conn!(db, |c| diesel::delete(
+        group_members::table.filter(group_members::group_id.eq(Uid(group_id)))
+    )
+    .execute(c)
+    .await)?)
 }
 
 /// A group's members, oldest membership first.
@@ -242,4 +372,65 @@ pub async fn members(
         total,
         page,
     })
+}
+
+/// Every member of each group, with a display name: (user id, display).
+pub async fn members_of(
+    db: &mut Db<'_>,
+    group_ids: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<(Uuid, String)>>> {
+    let ids: Vec<Uid> = group_ids.iter().copied().map(Uid).collect();
+    let rows: Vec<(Uid, Uid, String, String, String)> = with_conn!(db, |c| group_members::table
+        .inner_join(users::table)
+        .filter(group_members::group_id.eq_any(ids))
+        .select((
+            group_members::group_id,
+            users::id,
+            users::first_name,
+            users::family_name,
+            users::user_name
+        ))
+        .order((
+            group_members::group_id,
+            group_members::added_at.asc(),
+            users::id.asc()
+        ))
+        .load(c)
+        .await)?;
+    let mut out: HashMap<Uuid, Vec<(Uuid, String)>> = HashMap::new();
+    for (group, user, first, family, user_name) in rows {
+        let display = crate::domain::user::PersonName {
+            first,
+            family,
+            ..Default::default()
+        }
+        .display();
+        let display = if display.is_empty() {
+            user_name
+        } else {
+            display
+        };
+        out.entry(group.0).or_default().push((user.0, display));
+    }
+    Ok(out)
+}
+
+/// The groups each user belongs to: (group id, group name).
+pub async fn groups_of(
+    db: &mut Db<'_>,
+    user_ids: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<(Uuid, String)>>> {
+    let ids: Vec<Uid> = user_ids.iter().copied().map(Uid).collect();
+    let rows: Vec<(Uid, Uid, String)> = with_conn!(db, |c| group_members::table
+        .inner_join(groups::table)
+        .filter(group_members::user_id.eq_any(ids))
+        .select((group_members::user_id, groups::id, groups::name))
+        .order((group_members::user_id, groups::name_key.asc()))
+        .load(c)
+        .await)?;
+    let mut out: HashMap<Uuid, Vec<(Uuid, String)>> = HashMap::new();
+    for (user, group, name) in rows {
+        out.entry(user.0).or_default().push((group.0, name));
+    }
+    Ok(out)
 }

@@ -3,6 +3,7 @@
 //! for both backends by `with_conn!`.
 
 pub mod audit;
+pub mod filter_sql;
 pub mod groups;
 pub mod keys;
 pub mod profiles;

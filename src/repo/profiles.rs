@@ -8,7 +8,7 @@ use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
 use crate::db::schema::{user_attributes as ua, user_emails, user_phone_numbers};
-use crate::db::{Db, Uid};
+use crate::db::{Db, Json, Uid};
 use crate::domain::user::{fold, MultiValue, Profile};
 use crate::domain::Result;
 use crate::{insert_all, with_conn};
@@ -32,6 +32,7 @@ struct AttributesRow {
     division: Option<String>,
     department: Option<String>,
     manager_id: Option<Uid>,
+    addresses: Option<Json>,
 }
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -101,6 +102,7 @@ pub async fn load(db: &mut Db<'_>, user_ids: &[Uuid]) -> Result<HashMap<Uuid, Pr
                 division: a.division,
                 department: a.department,
                 manager_id: a.manager_id.map(|u| u.0),
+                addresses: a.addresses.map(|j| j.0),
                 emails: Vec::new(),
                 phone_numbers: Vec::new(),
             };
@@ -159,6 +161,7 @@ pub async fn save(db: &mut Db<'_>, user_id: Uuid, p: &Profile) -> Result<()> {
         division: p.division.clone(),
         department: p.department.clone(),
         manager_id: p.manager_id.map(Uid),
+        addresses: p.addresses.clone().map(Json),
     };
     let empty = Profile {
         emails: p.emails.clone(),
@@ -203,6 +206,114 @@ pub async fn save(db: &mut Db<'_>, user_id: Uuid, p: &Profile) -> Result<()> {
         .collect();
     if !phones.is_empty() {
         insert_all!(db, user_phone_numbers::table, &phones)?;
+    }
+    Ok(())
+}
+
+fn primary_email(user_id: Uuid, email: &str) -> EmailRow {
+    EmailRow {
+        user_id: Uid(user_id),
+        position: 0,
+        value: email.to_string(),
+        value_key: fold(email),
+        kind: None,
+        is_primary: true,
+        display: None,
+    }
+}
+
+fn primary_phone(user_id: Uuid, phone: &str) -> PhoneRow {
+    PhoneRow {
+        user_id: Uid(user_id),
+        position: 0,
+        value: phone.to_string(),
+        kind: None,
+        is_primary: true,
+        display: None,
+    }
+}
+
+/// Keeps the primary email and phone rows in step with the users row,
+/// whose `email` and `phone_number` hold the primary values: a user made
+/// or changed natively appears in SCIM `emails` and `phoneNumbers` too.
+pub async fn sync_contact(db: &mut Db<'_>, user: &crate::domain::user::User) -> Result<()> {
+    let uid = Uid(user.id);
+    with_conn!(db, |c| diesel::update(
+        user_emails::table
+            .filter(user_emails::user_id.eq(uid))
+            .filter(user_emails::is_primary.eq(true))
+            .filter(user_emails::value.ne(&user.email))
+    )
+    .set((
+        user_emails::value.eq(&user.email),
+        user_emails::value_key.eq(fold(&user.email))
+    ))
+    .execute(c)
+    .await)?;
+    let emails: i64 = with_conn!(db, |c| user_emails::table
+        .filter(user_emails::user_id.eq(uid))
+        .count()
+        .get_result(c)
+        .await)?;
+    if emails == 0 {
+        let row = primary_email(user.id, &user.email);
+        with_conn!(db, |c| diesel::insert_into(user_emails::table)
+            .values(&row)
+            .execute(c)
+            .await)?;
+    }
+    match &user.phone_number {
+        Some(phone) => {
+            with_conn!(db, |c| diesel::update(
+                user_phone_numbers::table
+                    .filter(user_phone_numbers::user_id.eq(uid))
+                    .filter(user_phone_numbers::is_primary.eq(true))
+                    .filter(user_phone_numbers::value.ne(phone))
+            )
+            .set(user_phone_numbers::value.eq(phone))
+            .execute(c)
+            .await)?;
+            let phones: i64 = with_conn!(db, |c| user_phone_numbers::table
+                .filter(user_phone_numbers::user_id.eq(uid))
+                .count()
+                .get_result(c)
+                .await)?;
+            if phones == 0 {
+                let row = primary_phone(user.id, phone);
+                with_conn!(db, |c| diesel::insert_into(user_phone_numbers::table)
+                    .values(&row)
+                    .execute(c)
+                    .await)?;
+            }
+        }
+        None => {
+            with_conn!(db, |c| diesel::delete(
+                user_phone_numbers::table
+                    .filter(user_phone_numbers::user_id.eq(uid))
+                    .filter(user_phone_numbers::is_primary.eq(true))
+            )
+            .execute(c)
+            .await)?;
+        }
+    }
+    Ok(())
+}
+
+/// The contact rows of new users (bulk creation), in batched statements.
+pub async fn insert_contacts(db: &mut Db<'_>, users: &[&crate::domain::user::User]) -> Result<()> {
+    let emails: Vec<EmailRow> = users
+        .iter()
+        .map(|u| primary_email(u.id, &u.email))
+        .collect();
+    for chunk in emails.chunks(4000) {
+        insert_all!(db, user_emails::table, chunk)?;
+    }
+    let phones: Vec<PhoneRow> = users
+        .iter()
+        .filter_map(|u| u.phone_number.as_deref().map(|p| primary_phone(u.id, p)))
+        .collect();
+    for chunk in phones.chunks(4000) {
+        insert_all!(db, user_phone_numbers::table, chunk)?;
     }
     Ok(())
 }

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
+use super::filter_sql::{user_predicate, FilterSpec};
 use super::{corrupt, like_contains};
 use crate::db::schema::{user_roles, users};
 use crate::db::{is_unique_violation, Db, Json, Ts, Uid};
@@ -176,7 +177,7 @@ pub async fn insert(db: &mut Db<'_>, u: &User, password_hash: Option<&str>) -> R
         .execute(c)
         .await)
     .map_err(duplicate(u))?;
-    Ok(())
+    super::profiles::sync_contact(db, u).await
 }
 
 /// Inserts many users at once, skipping those whose email or userName is
@@ -187,7 +188,7 @@ pub async fn insert_many(
     db: &mut Db<'_>,
     rows: &[(User, Option<String>)],
 ) -> Result<HashSet<Uuid>> {
-    let rows: Vec<NewUserRow> = rows
+    let new_rows: Vec<NewUserRow> = rows
         .iter()
         .map(|(u, hash)| NewUserRow::new(u, hash.as_deref()))
         .collect::<Result<_>>()?;
@@ -195,7 +196,7 @@ pub async fn insert_many(
         Db::Pg(c) => {
             let mut ids = Vec::with_capacity(rows.len());
             // PostgreSQL takes at most 65535 bind parameters per statement.
-            for chunk in rows.chunks(2000) {
+            for chunk in new_rows.chunks(2000) {
                 let mut batch: Vec<Uid> = diesel::insert_into(users::table)
                     .values(chunk)
                     .on_conflict_do_nothing()
@@ -208,7 +209,7 @@ pub async fn insert_many(
         }
         Db::Sqlite(c) => {
             let mut ids = Vec::with_capacity(rows.len());
-            for row in &rows {
+            for row in &new_rows {
                 let id: Option<Uid> = diesel::insert_into(users::table)
                     .values(row)
                     .on_conflict_do_nothing()
@@ -221,7 +222,14 @@ pub async fn insert_many(
             ids
         }
     };
-    Ok(inserted.into_iter().map(|u| u.0).collect())
+    let inserted: HashSet<Uuid> = inserted.into_iter().map(|u| u.0).collect();
+    let new: Vec<&User> = rows
+        .iter()
+        .map(|(u, _)| u)
+        .filter(|u| inserted.contains(&u.id))
+        .collect();
+    super::profiles::insert_contacts(db, &new).await?;
+    Ok(inserted)
 }
 
 pub async fn find(db: &mut Db<'_>, tenant_id: Uuid, id: Uuid) -> Result<Option<User>> {
@@ -285,6 +293,7 @@ pub async fn update(db: &mut Db<'_>, u: &User) -> Result<i32> {
         .get_result(c)
         .await)
     .map_err(duplicate(u))?;
+    super::profiles::sync_contact(db, u).await?;
     Ok(version)
 }
 
@@ -339,29 +348,42 @@ pub enum UserSort {
     UpdatedAt,
     LastLoginAt,
     Email,
+    UserName,
+    ExternalId,
     FirstName,
     FamilyName,
     Status,
 }
 
-#[derive(Debug, Clone, Default)]
-pub struct UserQuery {
+#[derive(Clone, Default)]
+pub struct UserQuery<'a> {
     pub tenant_id: Uuid,
     /// Case-insensitive substring of the names or the email.
     pub search: Option<String>,
     pub status: Option<UserStatus>,
     pub role_id: Option<Uuid>,
+    pub filter: Option<FilterSpec<'a>>,
     pub sort: Option<(UserSort, SortOrder)>,
     pub page: PageRequest,
 }
 
 /// One page of a tenant's users and the exact total, filtered and sorted in
 /// the database.
-pub async fn list(db: &mut Db<'_>, q: &UserQuery) -> Result<Listing<User>> {
+pub async fn list(db: &mut Db<'_>, q: &UserQuery<'_>) -> Result<Listing<User>> {
     let pattern = q.search.as_deref().map(|s| like_contains(&fold(s)));
     let (sort, order) = q.sort.unwrap_or((UserSort::CreatedAt, SortOrder::Asc));
     let (ids, rows, total) = with_conn!(db, |c| {
-        let filtered = || {
+        // Built twice: a boxed predicate is consumed by the query it joins.
+        let mut predicates = Vec::new();
+        for _ in 0..2 {
+            predicates.push(
+                q.filter
+                    .map(|f| user_predicate(&*c, f.filter, f.attrs))
+                    .transpose()
+                    .map_err(Error::InvalidFilter)?,
+            );
+        }
+        let filtered = |extra| {
             let mut query = users::table
                 .filter(users::tenant_id.eq(Uid(q.tenant_id)))
                 .into_boxed();
@@ -377,31 +399,42 @@ pub async fn list(db: &mut Db<'_>, q: &UserQuery) -> Result<Listing<User>> {
                     .select(user_roles::user_id);
                 query = query.filter(users::id.eq_any(holders));
             }
+            if let Some(extra) = extra {
+                query = query.filter(extra);
+            }
             query
         };
-        let total: i64 = filtered().count().get_result(c).await?;
+        let total: i64 = filtered(predicates.pop().flatten())
+            .count()
+            .get_result(c)
+            .await?;
+        let base = filtered(predicates.pop().flatten());
         let query = match (sort, order) {
-            (UserSort::CreatedAt, SortOrder::Asc) => filtered().order(users::created_at.asc()),
-            (UserSort::CreatedAt, SortOrder::Desc) => filtered().order(users::created_at.desc()),
-            (UserSort::UpdatedAt, SortOrder::Asc) => filtered().order(users::updated_at.asc()),
-            (UserSort::UpdatedAt, SortOrder::Desc) => filtered().order(users::updated_at.desc()),
+            (UserSort::CreatedAt, SortOrder::Asc) => base.order(users::created_at.asc()),
+            (UserSort::CreatedAt, SortOrder::Desc) => base.order(users::created_at.desc()),
+            (UserSort::UpdatedAt, SortOrder::Asc) => base.order(users::updated_at.asc()),
+            (UserSort::UpdatedAt, SortOrder::Desc) => base.order(users::updated_at.desc()),
             // Never-signed-in users last either way, on both backends.
-            (UserSort::LastLoginAt, SortOrder::Asc) => filtered().order((
+            (UserSort::LastLoginAt, SortOrder::Asc) => base.order((
                 users::last_login_at.is_null().asc(),
                 users::last_login_at.asc(),
             )),
-            (UserSort::LastLoginAt, SortOrder::Desc) => filtered().order((
+            (UserSort::LastLoginAt, SortOrder::Desc) => base.order((
                 users::last_login_at.is_null().asc(),
                 users::last_login_at.desc(),
             )),
-            (UserSort::Email, SortOrder::Asc) => filtered().order(users::email_key.asc()),
-            (UserSort::Email, SortOrder::Desc) => filtered().order(users::email_key.desc()),
-            (UserSort::FirstName, SortOrder::Asc) => filtered().order(users::first_name.asc()),
-            (UserSort::FirstName, SortOrder::Desc) => filtered().order(users::first_name.desc()),
-            (UserSort::FamilyName, SortOrder::Asc) => filtered().order(users::family_name.asc()),
-            (UserSort::FamilyName, SortOrder::Desc) => filtered().order(users::family_name.desc()),
-            (UserSort::Status, SortOrder::Asc) => filtered().order(users::status.asc()),
-            (UserSort::Status, SortOrder::Desc) => filtered().order(users::status.desc()),
+            (UserSort::UserName, SortOrder::Asc) => base.order(users::user_name_key.asc()),
+            (UserSort::UserName, SortOrder::Desc) => base.order(users::user_name_key.desc()),
+            (UserSort::ExternalId, SortOrder::Asc) => base.order(users::external_id.asc()),
+            (UserSort::ExternalId, SortOrder::Desc) => base.order(users::external_id.desc()),
+            (UserSort::Email, SortOrder::Asc) => base.order(users::email_key.asc()),
+            (UserSort::Email, SortOrder::Desc) => base.order(users::email_key.desc()),
+            (UserSort::FirstName, SortOrder::Asc) => base.order(users::first_name.asc()),
+            (UserSort::FirstName, SortOrder::Desc) => base.order(users::first_name.desc()),
+            (UserSort::FamilyName, SortOrder::Asc) => base.order(users::family_name.asc()),
+            (UserSort::FamilyName, SortOrder::Desc) => base.order(users::family_name.desc()),
+            (UserSort::Status, SortOrder::Asc) => base.order(users::status.asc()),
+            (UserSort::Status, SortOrder::Desc) => base.order(users::status.desc()),
         };
         // The page's ids first, from an index alone (a deferred join): deep
         // pages then skip index entries, not whole rows.
@@ -417,7 +450,7 @@ pub async fn list(db: &mut Db<'_>, q: &UserQuery) -> Result<Listing<User>> {
             .select(UserRow::as_select())
             .load(c)
             .await?;
-        Ok::<_, diesel::result::Error>((ids, rows, total))
+        Ok::<_, Error>((ids, rows, total))
     })?;
     let mut by_id: std::collections::HashMap<Uid, UserRow> =
         rows.into_iter().map(|r| (r.id, r)).collect();

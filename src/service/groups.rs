@@ -16,7 +16,7 @@ use crate::repo;
 use crate::repo::groups::GroupQuery;
 use crate::transaction;
 
-pub async fn list(app: &App, caller: &Caller, query: GroupQuery) -> Result<Listing<Group>> {
+pub async fn list(app: &App, caller: &Caller, query: GroupQuery<'_>) -> Result<Listing<Group>> {
     caller.require("group:read")?;
     let mut conn = app.db.get().await?;
     let query = GroupQuery {
@@ -55,6 +55,8 @@ pub async fn create(
         tenant_id: caller.tenant_id,
         name: name.unwrap_or_default(),
         description: description.unwrap_or_default(),
+        external_id: None,
+        version: 1,
         member_count: 0,
         created_at: now,
         updated_at: now,

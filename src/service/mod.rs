@@ -8,6 +8,7 @@ pub mod groups;
 pub mod passwords;
 pub mod ratelimit;
 pub mod roles;
+pub mod scim_tokens;
 pub mod sessions;
 pub mod settings;
 pub mod tenants;

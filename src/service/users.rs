@@ -271,7 +271,11 @@ async fn keep_an_owner(db: &mut Db<'_>, user: &User, grants: &Grants) -> Result<
     Ok(())
 }
 
-pub async fn list(app: &App, caller: &Caller, query: UserQuery) -> Result<Listing<UserDetails>> {
+pub async fn list(
+    app: &App,
+    caller: &Caller,
+    query: UserQuery<'_>,
+) -> Result<Listing<UserDetails>> {
     caller.require("user:read")?;
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();

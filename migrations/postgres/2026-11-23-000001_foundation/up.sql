@@ -1,15 +1,17 @@
 -- Foundation: tenants, users, roles, sessions, refresh tokens, login
 -- throttling, signing keys and the audit log.
 -- Kept in step with migrations/sqlite (a test compares the two schemas).
+-- Text compares byte-wise (COLLATE "C"), as in SQLite, so that sorting and
+-- ordering comparisons mean the same on both backends.
 
 CREATE TABLE tenants (
     id uuid PRIMARY KEY,
-    name text NOT NULL,
+    name text COLLATE "C" NOT NULL,
     -- Unicode lowercase of name, for case-insensitive search on both backends.
     name_key text COLLATE "C" NOT NULL,
-    slug text NOT NULL,
-    plan text NOT NULL CHECK (plan IN ('free', 'pro', 'enterprise')),
-    status text NOT NULL CHECK (status IN ('active', 'suspended')),
+    slug text COLLATE "C" NOT NULL,
+    plan text COLLATE "C" NOT NULL CHECK (plan IN ('free', 'pro', 'enterprise')),
+    status text COLLATE "C" NOT NULL CHECK (status IN ('active', 'suspended')),
     rate_limit_per_minute integer,
     settings jsonb NOT NULL,
     created_at timestamptz NOT NULL,
@@ -21,20 +23,20 @@ CREATE INDEX tenants_created ON tenants (created_at);
 CREATE TABLE users (
     id uuid PRIMARY KEY,
     tenant_id uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
-    email text NOT NULL,
+    email text COLLATE "C" NOT NULL,
     -- NFC + Unicode lowercase of email, computed in Rust: SQLite's lower()
     -- folds ASCII only, and uniqueness must hold for non-ASCII addresses.
     email_key text COLLATE "C" NOT NULL,
     -- Lowercase names and email, for case-insensitive search with LIKE.
     search_key text COLLATE "C" NOT NULL,
-    first_name text NOT NULL,
-    father_name text NOT NULL,
-    grandfather_name text NOT NULL,
-    family_name text NOT NULL,
-    phone_number text,
-    status text NOT NULL CHECK (status IN ('active', 'suspended', 'pending')),
+    first_name text COLLATE "C" NOT NULL,
+    father_name text COLLATE "C" NOT NULL,
+    grandfather_name text COLLATE "C" NOT NULL,
+    family_name text COLLATE "C" NOT NULL,
+    phone_number text COLLATE "C",
+    status text COLLATE "C" NOT NULL CHECK (status IN ('active', 'suspended', 'pending')),
     email_verified boolean NOT NULL,
-    password_hash text,
+    password_hash text COLLATE "C",
     password_changed_at timestamptz,
     mfa_enabled boolean NOT NULL,
     is_platform_admin boolean NOT NULL,
@@ -78,11 +80,11 @@ $$;
 CREATE TABLE roles (
     id uuid PRIMARY KEY,
     tenant_id uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
-    name text NOT NULL,
+    name text COLLATE "C" NOT NULL,
     name_key text COLLATE "C" NOT NULL,
-    description text NOT NULL,
+    description text COLLATE "C" NOT NULL,
     -- 'owner', 'admin' or 'member' for the roles every tenant is created with.
-    builtin text CHECK (builtin IN ('owner', 'admin', 'member')),
+    builtin text COLLATE "C" CHECK (builtin IN ('owner', 'admin', 'member')),
     created_at timestamptz NOT NULL,
     updated_at timestamptz NOT NULL
 );
@@ -91,7 +93,7 @@ CREATE UNIQUE INDEX roles_tenant_builtin ON roles (tenant_id, builtin);
 
 CREATE TABLE role_permissions (
     role_id uuid NOT NULL REFERENCES roles (id) ON DELETE CASCADE,
-    permission text NOT NULL,
+    permission text COLLATE "C" NOT NULL,
     PRIMARY KEY (role_id, permission)
 );
 
@@ -106,9 +108,9 @@ CREATE INDEX user_roles_role ON user_roles (role_id);
 CREATE TABLE groups (
     id uuid PRIMARY KEY,
     tenant_id uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
-    name text NOT NULL,
+    name text COLLATE "C" NOT NULL,
     name_key text COLLATE "C" NOT NULL,
-    description text NOT NULL,
+    description text COLLATE "C" NOT NULL,
     created_at timestamptz NOT NULL,
     updated_at timestamptz NOT NULL
 );
@@ -126,10 +128,10 @@ CREATE TABLE sessions (
     id uuid PRIMARY KEY,
     tenant_id uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
     user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-    user_agent text NOT NULL,
-    ip_address text,
-    device_type text NOT NULL,
-    device_name text NOT NULL,
+    user_agent text COLLATE "C" NOT NULL,
+    ip_address text COLLATE "C",
+    device_type text COLLATE "C" NOT NULL,
+    device_name text COLLATE "C" NOT NULL,
     location jsonb,
     remember_me boolean NOT NULL,
     -- Number of refresh-token rotations in this session.
@@ -144,7 +146,7 @@ CREATE INDEX sessions_tenant ON sessions (tenant_id, created_at);
 
 CREATE TABLE refresh_tokens (
     -- Hex SHA-256 of the opaque token; the token itself is never stored.
-    token_hash text PRIMARY KEY,
+    token_hash text COLLATE "C" PRIMARY KEY,
     session_id uuid NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
     created_at timestamptz NOT NULL,
     expires_at timestamptz NOT NULL,
@@ -167,9 +169,9 @@ CREATE TABLE login_throttles (
 );
 
 CREATE TABLE signing_keys (
-    kid text PRIMARY KEY,
-    algorithm text NOT NULL,
-    private_key_pem text NOT NULL,
+    kid text COLLATE "C" PRIMARY KEY,
+    algorithm text COLLATE "C" NOT NULL,
+    private_key_pem text COLLATE "C" NOT NULL,
     public_jwk jsonb NOT NULL,
     created_at timestamptz NOT NULL,
     retired_at timestamptz
@@ -178,15 +180,15 @@ CREATE TABLE signing_keys (
 CREATE TABLE audit_events (
     id uuid PRIMARY KEY,
     tenant_id uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
-    actor_type text NOT NULL,
+    actor_type text COLLATE "C" NOT NULL,
     actor_id uuid,
-    actor_label text,
-    action text NOT NULL,
-    target_type text,
-    target_id text,
-    status text NOT NULL CHECK (status IN ('success', 'failure')),
-    ip_address text,
-    user_agent text,
+    actor_label text COLLATE "C",
+    action text COLLATE "C" NOT NULL,
+    target_type text COLLATE "C",
+    target_id text COLLATE "C",
+    status text COLLATE "C" NOT NULL CHECK (status IN ('success', 'failure')),
+    ip_address text COLLATE "C",
+    user_agent text COLLATE "C",
     details jsonb NOT NULL,
     created_at timestamptz NOT NULL
 );

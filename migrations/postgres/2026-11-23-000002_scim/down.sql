@@ -1,3 +1,4 @@
+DROP FUNCTION ithbat_fold(text);
 DROP TABLE scim_tokens;
 DROP INDEX groups_tenant_external_id;
 ALTER TABLE groups DROP COLUMN version;

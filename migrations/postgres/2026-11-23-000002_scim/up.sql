@@ -4,9 +4,9 @@
 
 -- userName is the login name; it defaults to the email and is unique per
 -- tenant regardless of case (user_name_key = fold(user_name)).
-ALTER TABLE users ADD COLUMN user_name text NOT NULL DEFAULT '';
+ALTER TABLE users ADD COLUMN user_name text COLLATE "C" NOT NULL DEFAULT '';
 ALTER TABLE users ADD COLUMN user_name_key text COLLATE "C" NOT NULL DEFAULT '';
-ALTER TABLE users ADD COLUMN external_id text;
+ALTER TABLE users ADD COLUMN external_id text COLLATE "C";
 -- Bumped by every change: the SCIM ETag.
 ALTER TABLE users ADD COLUMN version integer NOT NULL DEFAULT 1;
 UPDATE users SET user_name = email, user_name_key = email_key;
@@ -16,20 +16,22 @@ CREATE INDEX users_tenant_external_id ON users (tenant_id, external_id);
 -- SCIM attributes with no native counterpart (one row per user, when set).
 CREATE TABLE user_attributes (
     user_id uuid PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
-    display_name text,
-    nick_name text,
-    title text,
-    user_type text,
-    preferred_language text,
-    locale text,
-    timezone text,
-    profile_url text,
-    employee_number text,
-    cost_center text,
-    organization text,
-    division text,
-    department text,
-    manager_id uuid REFERENCES users (id) ON DELETE SET NULL
+    display_name text COLLATE "C",
+    nick_name text COLLATE "C",
+    title text COLLATE "C",
+    user_type text COLLATE "C",
+    preferred_language text COLLATE "C",
+    locale text COLLATE "C",
+    timezone text COLLATE "C",
+    profile_url text COLLATE "C",
+    employee_number text COLLATE "C",
+    cost_center text COLLATE "C",
+    organization text COLLATE "C",
+    division text COLLATE "C",
+    department text COLLATE "C",
+        manager_id uuid REFERENCES users (id) ON DELETE SET NULL,
+    -- SCIM addresses, kept as given (not filterable).
+    addresses jsonb
 );
 CREATE INDEX user_attributes_manager ON user_attributes (manager_id);
 
@@ -38,43 +40,53 @@ CREATE INDEX user_attributes_manager ON user_attributes (manager_id);
 CREATE TABLE user_emails (
     user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     position integer NOT NULL,
-    value text NOT NULL,
+    value text COLLATE "C" NOT NULL,
     value_key text COLLATE "C" NOT NULL,
-    type text,
+    type text COLLATE "C",
     is_primary boolean NOT NULL,
-    display text,
+    display text COLLATE "C",
     PRIMARY KEY (user_id, position)
 );
 CREATE INDEX user_emails_value ON user_emails (value_key);
+INSERT INTO user_emails (user_id, position, value, value_key, type, is_primary, display)
+    SELECT id, 0, email, email_key, NULL, true, NULL FROM users;
 
 CREATE TABLE user_phone_numbers (
     user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     position integer NOT NULL,
-    value text NOT NULL,
-    type text,
+    value text COLLATE "C" NOT NULL,
+    type text COLLATE "C",
     is_primary boolean NOT NULL,
-    display text,
-    PRIMARY KEY (user_id, position)
+    display text COLLATE "C",
+        PRIMARY KEY (user_id, position)
 );
+INSERT INTO user_phone_numbers (user_id, position, value, type, is_primary, display)
+    SELECT id, 0, phone_number, NULL, true, NULL FROM users WHERE phone_number IS NOT NULL;
 
-ALTER TABLE groups ADD COLUMN external_id text;
+ALTER TABLE groups ADD COLUMN external_id text COLLATE "C";
 ALTER TABLE groups ADD COLUMN version integer NOT NULL DEFAULT 1;
 CREATE INDEX groups_tenant_external_id ON groups (tenant_id, external_id);
 
 CREATE TABLE scim_tokens (
     id uuid PRIMARY KEY,
     tenant_id uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
-    name text NOT NULL,
+    name text COLLATE "C" NOT NULL,
     -- The scheme of the SSO provider the token is tied to (Aritma form).
-    provider text,
-    provider_display_name text,
+    provider text COLLATE "C",
+    provider_display_name text COLLATE "C",
     -- Hex SHA-256 of the token; the token itself is shown once.
-    token_hash text NOT NULL,
+    token_hash text COLLATE "C" NOT NULL,
     -- The token's last four characters, to tell tokens apart in lists.
-    token_hint text NOT NULL,
+    token_hint text COLLATE "C" NOT NULL,
     created_by uuid,
     created_at timestamptz NOT NULL,
     last_used_at timestamptz
 );
 CREATE UNIQUE INDEX scim_tokens_hash ON scim_tokens (token_hash);
 CREATE INDEX scim_tokens_tenant ON scim_tokens (tenant_id, created_at);
+
+-- Case-insensitive comparison for filters: NFC, then lowercase. SQLite gets
+-- the same function from Rust on every connection (domain::user::fold).
+CREATE FUNCTION ithbat_fold(text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT lower(normalize($1, NFC)) $$;

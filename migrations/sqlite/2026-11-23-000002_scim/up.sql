@@ -29,7 +29,9 @@ CREATE TABLE user_attributes (
     organization TEXT,
     division TEXT,
     department TEXT,
-    manager_id TEXT REFERENCES users (id) ON DELETE SET NULL
+        manager_id TEXT REFERENCES users (id) ON DELETE SET NULL,
+    -- SCIM addresses, kept as given (not filterable).
+    addresses TEXT
 );
 CREATE INDEX user_attributes_manager ON user_attributes (manager_id);
 
@@ -46,6 +48,8 @@ CREATE TABLE user_emails (
     PRIMARY KEY (user_id, position)
 );
 CREATE INDEX user_emails_value ON user_emails (value_key);
+INSERT INTO user_emails (user_id, position, value, value_key, type, is_primary, display)
+    SELECT id, 0, email, email_key, NULL, true, NULL FROM users;
 
 CREATE TABLE user_phone_numbers (
     user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
@@ -54,8 +58,10 @@ CREATE TABLE user_phone_numbers (
     type TEXT,
     is_primary BOOLEAN NOT NULL,
     display TEXT,
-    PRIMARY KEY (user_id, position)
+        PRIMARY KEY (user_id, position)
 );
+INSERT INTO user_phone_numbers (user_id, position, value, type, is_primary, display)
+    SELECT id, 0, phone_number, NULL, true, NULL FROM users WHERE phone_number IS NOT NULL;
 
 ALTER TABLE groups ADD COLUMN external_id TEXT;
 ALTER TABLE groups ADD COLUMN version INTEGER NOT NULL DEFAULT 1;

@@ -29,6 +29,7 @@ pub async fn index(
     let query = GroupQuery {
         tenant_id: caller.tenant_id,
         search: q.search(&mut problems),
+        filter: None,
         sort: q.sort(
             &mut problems,
             &[

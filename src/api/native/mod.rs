@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod groups;
 pub mod roles;
+pub mod scim_tokens;
 pub mod settings;
 pub mod tenants;
 pub mod users;

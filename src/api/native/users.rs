@@ -105,6 +105,7 @@ pub async fn index(
         search: q.search(&mut problems),
         status: q.parsed(&mut problems, "status", UserStatus::parse),
         role_id: q.uuid(&mut problems, "roleId"),
+        filter: None,
         sort: q.sort(
             &mut problems,
             &[

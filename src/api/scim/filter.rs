@@ -1,0 +1,262 @@
+//! Parses SCIM filters (`filter.pest`) into the shared `domain::filter` AST.
+
+use pest::iterators::Pair;
+use pest::Parser;
+use pest_derive::Parser;
+
+use crate::domain::filter::{AttrPath, CompareOp, Filter, Value};
+
+#[derive(Parser)]
+#[grammar = "api/scim/filter.pest"]
+struct ScimFilter;
+
+/// Longest filter accepted: filters are written by hand or by an IdP's
+/// sync engine, never megabytes.
+const MAX_FILTER_LEN: usize = 4096;
+
+/// Parses a filter; the error says where and what was expected.
+pub fn parse(input: &str) -> Result<Filter, String> {
+    if input.len() > MAX_FILTER_LEN {
+        return Err(format!("filter is longer than {MAX_FILTER_LEN} characters"));
+    }
+    let mut pairs = ScimFilter::parse(Rule::filter, input).map_err(|e| {
+        let (line, col) = match e.line_col {
+            pest::error::LineColLocation::Pos(p) | pest::error::LineColLocation::Span(p, _) => p,
+        };
+        let _ = line;
+        format!("syntax error at character {col} of the filter")
+    })?;
+    let filter = pairs.next().expect("filter rule");
+    let or_expr = filter.into_inner().next().expect("or_expr");
+    build(or_expr)
+}
+
+/// Builds the AST from a parse tree node.
+fn build(pair: Pair<'_, Rule>) -> Result<Filter, String> {
+    match pair.as_rule() {
+        Rule::or_expr | Rule::val_or => fold(pair, Filter::Or),
+        Rule::and_expr | Rule::val_and => fold(pair, Filter::And),
+        Rule::unary | Rule::val_unary | Rule::group | Rule::val_group => {
+            build(pair.into_inner().next().expect("inner expression"))
+        }
+        Rule::not_expr | Rule::val_not => {
+            let inner = pair
+                .into_inner()
+                .find(|p| matches!(p.as_rule(), Rule::or_expr | Rule::val_or));
+            Ok(Filter::Not(Box::new(build(
+                inner.expect("negated expression"),
+            )?)))
+        }
+        Rule::value_path => {
+            let mut inner = pair.into_inner();
+            let path = attr_path(inner.next().expect("attribute").as_str())?;
+            if path.sub.is_some() {
+                return Err(format!(
+                    "{path}: a value path names a multi-valued attribute, not a sub-attribute"
+                ));
+            }
+            let filter = build(inner.next().expect("value filter"))?;
+            Ok(Filter::ValuePath(path, Box::new(filter)))
+        }
+        Rule::attr_exp => {
+            let mut inner = pair.into_inner();
+            let path = attr_path(inner.next().expect("attribute").as_str())?;
+            let next = inner.next().expect("operator");
+            if next.as_rule() == Rule::present {
+                return Ok(Filter::Present(path));
+            }
+            let op = CompareOp::parse(next.as_str()).expect("grammar admits only operators");
+            let value = comp_value(inner.next().expect("value"))?;
+            Ok(Filter::Compare(path, op, value))
+        }
+        other => Err(format!("unexpected {other:?}")),
+    }
+}
+
+/// Left-associative `a op b op c`, skipping the keyword tokens.
+fn fold(
+    pair: Pair<'_, Rule>,
+    join: fn(Box<Filter>, Box<Filter>) -> Filter,
+) -> Result<Filter, String> {
+    let mut operands = pair
+        .into_inner()
+        .filter(|p| !matches!(p.as_rule(), Rule::or_kw | Rule::and_kw))
+        .map(build);
+    let mut result = operands.next().expect("at least one operand")?;
+    for next in operands {
+        result = join(Box::new(result), Box::new(next?));
+    }
+    Ok(result)
+}
+
+fn comp_value(pair: Pair<'_, Rule>) -> Result<Value, String> {
+    let inner = pair.into_inner().next().expect("a value");
+    Ok(match inner.as_rule() {
+        Rule::true_kw => Value::Bool(true),
+        Rule::false_kw => Value::Bool(false),
+        Rule::null_kw => Value::Null,
+        Rule::number => Value::Num(
+            inner
+                .as_str()
+                .parse()
+                .map_err(|_| format!("{} is not a number", inner.as_str()))?,
+        ),
+        Rule::string => {
+            // The grammar accepted JSON string syntax; let serde_json unescape it.
+            Value::Str(
+                serde_json::from_str(inner.as_str()).map_err(|_| "malformed string".to_string())?,
+            )
+        }
+        other => return Err(format!("unexpected {other:?}")),
+    })
+}
+
+/// Splits `[URN ":"] name ["." sub]`. A URN ends at its last colon; the
+/// name and sub-attribute must be ATTRNAMEs (or `$ref`).
+pub fn attr_path(raw: &str) -> Result<AttrPath, String> {
+    let (schema, rest) = match raw.rfind(':') {
+        Some(i) => (Some(raw[..i].to_string()), &raw[i + 1..]),
+        None => (None, raw),
+    };
+    if let Some(urn) = &schema {
+        if !urn.to_ascii_lowercase().starts_with("urn:") {
+            return Err(format!("{raw}: a schema must be a URN"));
+        }
+    }
+    let (name, sub) = match rest.split_once('.') {
+        Some((n, s)) => (n, Some(s)),
+        None => (rest, None),
+    };
+    let valid = |n: &str| {
+        n == "$ref"
+            || (n.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && n.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+    };
+    if !valid(name) || sub.is_some_and(|s| !valid(s)) {
+        return Err(format!("{raw} is not an attribute path"));
+    }
+    Ok(AttrPath {
+        schema,
+        name: name.to_string(),
+        sub: sub.map(str::to_string),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &str) -> Value {
+        Value::Str(v.into())
+    }
+
+    fn cmp(path: &str, op: CompareOp, v: Value) -> Filter {
+        Filter::Compare(attr_path(path).unwrap(), op, v)
+    }
+
+    #[test]
+    fn rfc_examples_parse() {
+        // RFC 7644 3.4.2.2 examples.
+        let examples = [
+            r#"userName Eq "john""#,
+            r#"name.familyName co "O'Malley""#,
+            r#"userName sw "J""#,
+            r#"urn:ietf:params:scim:schemas:core:2.0:User:userName sw "J""#,
+            r#"title pr"#,
+            r#"meta.lastModified gt "2011-05-13T04:42:34Z""#,
+            r#"meta.lastModified ge "2011-05-13T04:42:34Z""#,
+            r#"meta.lastModified lt "2011-05-13T04:42:34Z""#,
+            r#"meta.lastModified le "2011-05-13T04:42:34Z""#,
+            r#"title pr and userType eq "Employee""#,
+            r#"title pr or userType eq "Intern""#,
+            r#"schemas eq "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User""#,
+            r#"userType eq "Employee" and (emails co "example.com" or emails.value co "example.org")"#,
+            r#"userType ne "Employee" and not (emails co "example.com" or emails.value co "example.org")"#,
+            r#"userType eq "Employee" and (emails.type eq "work")"#,
+            r#"userType eq "Employee" and emails[type eq "work" and value co "@example.com"]"#,
+            r#"emails[type eq "work" and value co "@example.com"] or ims[type eq "xmpp" and value co "@foo.com"]"#,
+            r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq "42""#,
+            r#"active eq false"#,
+            r#"x eq null"#,
+            r#"loginCount gt 10.5"#,
+        ];
+        for e in examples {
+            parse(e).unwrap_or_else(|err| panic!("{e}: {err}"));
+        }
+    }
+
+    #[test]
+    fn precedence_and_structure() {
+        let f = parse(r#"a eq "1" or b eq "2" and c eq "3""#).unwrap();
+        assert_eq!(
+            f,
+            Filter::Or(
+                Box::new(cmp("a", CompareOp::Eq, s("1"))),
+                Box::new(Filter::And(
+                    Box::new(cmp("b", CompareOp::Eq, s("2"))),
+                    Box::new(cmp("c", CompareOp::Eq, s("3")))
+                ))
+            )
+        );
+        let f = parse(r#"(a eq "1" or b eq "2") and not (c pr)"#).unwrap();
+        assert!(matches!(f, Filter::And(_, ref r) if matches!(**r, Filter::Not(_))));
+        let f = parse(r#"emails[type eq "work"]"#).unwrap();
+        assert!(matches!(f, Filter::ValuePath(ref p, _) if p.name == "emails"));
+        let f = parse(
+            r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "x""#,
+        )
+        .unwrap();
+        match f {
+            Filter::Compare(p, _, _) => {
+                assert_eq!(
+                    p.schema.as_deref(),
+                    Some("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User")
+                );
+                assert_eq!(
+                    (p.name.as_str(), p.sub.as_deref()),
+                    ("manager", Some("value"))
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            parse(r#"userName eq "a\"b\\c""#).unwrap(),
+            cmp("userName", CompareOp::Eq, s("a\"b\\c"))
+        );
+        assert_eq!(
+            parse(r#"organization eq "x""#).unwrap(),
+            cmp("organization", CompareOp::Eq, s("x"))
+        );
+        assert_eq!(
+            parse(r#"notes eq "x""#).unwrap(),
+            cmp("notes", CompareOp::Eq, s("x"))
+        );
+    }
+
+    #[test]
+    fn everything_else_is_rejected() {
+        for bad in [
+            "",
+            "userName",
+            r#"userName eq"#,
+            r#"userName equals "x""#,
+            r#"userName eq "x" and"#,
+            r#"userName eq 'x'"#,
+            r#"userName eq "x""#.replace(' ', "").as_str(),
+            r#"(userName eq "x""#,
+            r#"emails[type eq "work""#,
+            r#"emails[type[value eq "x"]]"#,
+            r#"emails.value[type eq "x"]"#,
+            r#"userName eq "x" junk"#,
+            r#"1abc eq "x""#,
+            r#"userName eq "unterminated"#,
+            r#"userName eq tru"#,
+            r#"userName eq "x" or or b eq "y""#,
+            r#"not userName eq "x""#,
+            r#"http://x:y eq "z""#,
+        ] {
+            assert!(parse(bad).is_err(), "accepted {bad:?}");
+        }
+    }
+}

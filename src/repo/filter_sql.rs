@@ -1,0 +1,801 @@
+//! Translates `domain::filter::Filter` into SQL predicates on users and
+//! groups. Which column an attribute lives in is known here; how it
+//! compares (case-exact or not, text, boolean, time) comes from the
+//! dialect's `Attributes`, so one translator serves SCIM and JSON:API.
+//!
+//! Every predicate is two-valued: comparisons on nullable columns are
+//! guarded by IS NOT NULL, multi-valued and side-table attributes are
+//! `id IN (subquery)`, so NOT means what the reference evaluator
+//! (`domain::filter::matches`) means, including for missing values.
+
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Nullable};
+use uuid::Uuid;
+
+use super::like_contains;
+use crate::db::fold;
+use crate::db::schema::{
+    group_members, groups, user_attributes as ua, user_emails, user_phone_numbers, users,
+};
+use crate::db::{SqliteConn, Ts, Uid};
+use crate::domain::filter::{AttrPath, Attributes, CompareOp, Filter, Kind, Value};
+use crate::domain::user::fold as fold_text;
+
+/// A filter with the attribute kinds of the dialect that wrote it.
+#[derive(Clone, Copy)]
+pub struct FilterSpec<'a> {
+    pub filter: &'a Filter,
+    pub attrs: &'a (dyn Attributes + Sync),
+}
+
+/// A boxed SQL predicate on table `T` for backend `DB`.
+pub type Predicate<T, DB> = Box<dyn BoxableExpression<T, DB, SqlType = Nullable<Bool>>>;
+
+pub const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+
+/// Filters per backend: implemented for each connection type, so that
+/// repository code written once (`with_conn!`) picks the right one.
+pub trait Translate {
+    type Backend: diesel::backend::Backend;
+    fn users(
+        f: &Filter,
+        attrs: &dyn Attributes,
+    ) -> Result<Predicate<users::table, Self::Backend>, String>;
+    fn groups(
+        f: &Filter,
+        attrs: &dyn Attributes,
+    ) -> Result<Predicate<groups::table, Self::Backend>, String>;
+}
+
+impl Translate for diesel_async::AsyncPgConnection {
+    type Backend = diesel::pg::Pg;
+    fn users(
+        f: &Filter,
+        attrs: &dyn Attributes,
+    ) -> Result<Predicate<users::table, Self::Backend>, String> {
+        pg::users(f, attrs)
+    }
+    fn groups(
+        f: &Filter,
+        attrs: &dyn Attributes,
+    ) -> Result<Predicate<groups::table, Self::Backend>, String> {
+        pg::groups(f, attrs)
+    }
+}
+
+impl Translate for SqliteConn {
+    type Backend = diesel::sqlite::Sqlite;
+    fn users(
+        f: &Filter,
+        attrs: &dyn Attributes,
+    ) -> Result<Predicate<users::table, Self::Backend>, String> {
+        sqlite::users(f, attrs)
+    }
+    fn groups(
+        f: &Filter,
+        attrs: &dyn Attributes,
+    ) -> Result<Predicate<groups::table, Self::Backend>, String> {
+        sqlite::groups(f, attrs)
+    }
+}
+
+/// `C::users(...)` for the connection in hand (type inference helper).
+pub fn user_predicate<C: Translate>(
+    _: &C,
+    f: &Filter,
+    attrs: &dyn Attributes,
+) -> Result<Predicate<users::table, C::Backend>, String> {
+    C::users(f, attrs)
+}
+
+pub fn group_predicate<C: Translate>(
+    _: &C,
+    f: &Filter,
+    attrs: &dyn Attributes,
+) -> Result<Predicate<groups::table, C::Backend>, String> {
+    C::groups(f, attrs)
+}
+
+fn unsupported(path: &AttrPath) -> String {
+    format!("{path} cannot be used in a filter")
+}
+
+fn bad_operator(path: &AttrPath, op: CompareOp) -> String {
+    format!("{path} does not support the {op:?} operator").to_lowercase()
+}
+
+/// A schema URN a path may carry: the core schema of the resource, or for
+/// users the enterprise extension.
+fn schema_ok(path: &AttrPath, core: &str, extension: Option<&str>) -> bool {
+    match &path.schema {
+        None => true,
+        Some(s) => {
+            s.eq_ignore_ascii_case(core) || extension.is_some_and(|e| s.eq_ignore_ascii_case(e))
+        }
+    }
+}
+
+/// The string a comparison uses: folded for case-insensitive attributes.
+fn text_value(value: &Value, kind: Kind, path: &AttrPath) -> Result<(String, bool), String> {
+    match (value, kind) {
+        (Value::Str(s), Kind::Str { case_exact }) => Ok((
+            if case_exact { s.clone() } else { fold_text(s) },
+            case_exact,
+        )),
+        _ => Err(format!("{path} compares with a string")),
+    }
+}
+
+fn time_value(value: &Value, path: &AttrPath) -> Result<Ts, String> {
+    match value {
+        Value::Str(s) => chrono::DateTime::parse_from_rfc3339(s)
+            .map(|t| Ts(t.with_timezone(&chrono::Utc)))
+            .map_err(|_| format!("{path} compares with an RFC 3339 date-time")),
+        _ => Err(format!("{path} compares with an RFC 3339 date-time")),
+    }
+}
+
+fn uuid_value(value: &Value, path: &AttrPath) -> Result<Option<Uuid>, String> {
+    match value {
+        // Not a UUID: it names nothing.
+        Value::Str(s) => Ok(Uuid::parse_str(s).ok()),
+        _ => Err(format!("{path} compares with a string")),
+    }
+}
+
+macro_rules! backend {
+    ($module:ident, $db:ty) => {
+        pub mod $module {
+            use super::*;
+
+            type DB = $db;
+
+            /// A text comparison on `$col` (any Nullable<Text> expression),
+            /// folded on the SQL side when `$fold`.
+            macro_rules! text_cmp {
+                ($col:expr, $op:expr, $v:expr, $path:expr) => {{
+                    let v: String = $v;
+                    let col = $col;
+                    let p: Predicate<_, DB> = match $op {
+                        CompareOp::Eq => Box::new(col.is_not_null().and(col.eq(v))),
+                        CompareOp::Co => Box::new(
+                            col.is_not_null()
+                                .and(col.like(like_contains(&v)).escape('\\')),
+                        ),
+                        CompareOp::Sw => Box::new(
+                            col.is_not_null().and(
+                                col.like(format!("{}%", &like_contains(&v)[1..]))
+                                    .escape('\\'),
+                            ),
+                        ),
+                        CompareOp::Ew => {
+                            let pattern = like_contains(&v);
+                            Box::new(
+                                col.is_not_null().and(
+                                    col.like(pattern[..pattern.len() - 1].to_string())
+                                        .escape('\\'),
+                                ),
+                            )
+                        }
+                        CompareOp::Gt => Box::new(col.is_not_null().and(col.gt(v))),
+                        CompareOp::Ge => Box::new(col.is_not_null().and(col.ge(v))),
+                        CompareOp::Lt => Box::new(col.is_not_null().and(col.lt(v))),
+                        CompareOp::Le => Box::new(col.is_not_null().and(col.le(v))),
+                        CompareOp::Ne => unreachable!("ne is not(eq)"),
+                    };
+                    let _ = $path;
+                    p
+                }};
+            }
+
+            /// A text column, compared per the attribute's case-exactness:
+            /// `$key` is a column already folded (or None to fold in SQL).
+            macro_rules! text_attr {
+                ($raw:expr, $op:expr, $value:expr, $kind:expr, $path:expr) => {{
+                    let (v, exact) = text_value($value, $kind, $path)?;
+                    if exact {
+                        text_cmp!($raw, $op, v, $path)
+                    } else {
+                        text_cmp!(fold($raw), $op, v, $path)
+                    }
+                }};
+            }
+
+            macro_rules! present {
+                ($col:expr) => {{
+                    let col = $col;
+                    let p: Predicate<_, DB> =
+                        Box::new(col.is_not_null().and(col.ne(String::new())));
+                    p
+                }};
+            }
+
+            macro_rules! time_cmp {
+                ($col:expr, $op:expr, $value:expr, $path:expr) => {{
+                    let t = time_value($value, $path)?;
+                    let col = $col;
+                    let p: Predicate<_, DB> = match $op {
+                        CompareOp::Eq => Box::new(col.eq(t).nullable()),
+                        CompareOp::Gt => Box::new(col.gt(t).nullable()),
+                        CompareOp::Ge => Box::new(col.ge(t).nullable()),
+                        CompareOp::Lt => Box::new(col.lt(t).nullable()),
+                        CompareOp::Le => Box::new(col.le(t).nullable()),
+                        other => return Err(bad_operator($path, other)),
+                    };
+                    p
+                }};
+            }
+
+            /// `attr ne v` means "no value equals v", missing values included.
+            fn negate<T: 'static>(p: Predicate<T, DB>) -> Predicate<T, DB>
+            where
+                diesel::dsl::not<Predicate<T, DB>>:
+                    BoxableExpression<T, DB, SqlType = Nullable<Bool>>,
+            {
+                Box::new(diesel::dsl::not(p))
+            }
+
+            fn combine<T: 'static, F>(f: &Filter, atom: &F) -> Result<Predicate<T, DB>, String>
+            where
+                F: Fn(&Filter) -> Result<Predicate<T, DB>, String>,
+                Predicate<T, DB>: BoxableExpression<T, DB, SqlType = Nullable<Bool>>,
+                diesel::dsl::And<Predicate<T, DB>, Predicate<T, DB>>:
+                    BoxableExpression<T, DB, SqlType = Nullable<Bool>>,
+                diesel::dsl::Or<Predicate<T, DB>, Predicate<T, DB>>:
+                    BoxableExpression<T, DB, SqlType = Nullable<Bool>>,
+                diesel::dsl::not<Predicate<T, DB>>:
+                    BoxableExpression<T, DB, SqlType = Nullable<Bool>>,
+            {
+                match f {
+                    Filter::And(a, b) => Ok(Box::new(combine(a, atom)?.and(combine(b, atom)?))),
+                    Filter::Or(a, b) => Ok(Box::new(combine(a, atom)?.or(combine(b, atom)?))),
+                    Filter::Not(a) => Ok(negate(combine(a, atom)?)),
+                    Filter::Compare(path, CompareOp::Ne, value) => Ok(negate(atom(
+                        &Filter::Compare(path.clone(), CompareOp::Eq, value.clone()),
+                    )?)),
+                    other => atom(other),
+                }
+            }
+
+            // ---- users ----
+
+            pub fn users(
+                f: &Filter,
+                attrs: &dyn Attributes,
+            ) -> Result<Predicate<users::table, DB>, String> {
+                combine(f, &|atom| user_atom(atom, attrs))
+            }
+
+            fn user_atom(
+                f: &Filter,
+                attrs: &dyn Attributes,
+            ) -> Result<Predicate<users::table, DB>, String> {
+                match f {
+                    Filter::Present(path) => user_present(path),
+                    Filter::Compare(path, op, value) => user_compare(path, *op, value, attrs),
+                    Filter::ValuePath(path, inner) => {
+                        let core = "urn:ietf:params:scim:schemas:core:2.0:User";
+                        if !schema_ok(path, core, None) {
+                            return Err(unsupported(path));
+                        }
+                        match path.name.to_ascii_lowercase().as_str() {
+                            "emails" => {
+                                let inner = combine(inner, &|a| email_atom(a, path, attrs))?;
+                                Ok(Box::new(
+                                    users::id
+                                        .eq_any(
+                                            user_emails::table
+                                                .filter(inner)
+                                                .select(user_emails::user_id)
+                                                .into_boxed(),
+                                        )
+                                        .nullable(),
+                                ))
+                            }
+                            "phonenumbers" => {
+                                let inner = combine(inner, &|a| phone_atom(a, path, attrs))?;
+                                Ok(Box::new(
+                                    users::id
+                                        .eq_any(
+                                            user_phone_numbers::table
+                                                .filter(inner)
+                                                .select(user_phone_numbers::user_id)
+                                                .into_boxed(),
+                                        )
+                                        .nullable(),
+                                ))
+                            }
+                            _ => Err(unsupported(path)),
+                        }
+                    }
+                    _ => unreachable!("combined"),
+                }
+            }
+
+            /// The sub-attribute a path names on a multi-valued attribute:
+            /// `emails` alone means `emails.value`.
+            fn relative(path: &AttrPath, parent: &AttrPath) -> AttrPath {
+                AttrPath {
+                    schema: parent.schema.clone(),
+                    name: parent.name.clone(),
+                    sub: Some(path.name.clone()),
+                }
+            }
+
+            fn email_atom(
+                f: &Filter,
+                parent: &AttrPath,
+                attrs: &dyn Attributes,
+            ) -> Result<Predicate<user_emails::table, DB>, String> {
+                let (path, op, value) = match f {
+                    Filter::Present(p) => (relative(p, parent), None, None),
+                    Filter::Compare(p, op, v) => (relative(p, parent), Some(*op), Some(v)),
+                    _ => return Err(format!("{parent}: value paths do not nest")),
+                };
+                email_sub(&path, op, value, attrs)
+            }
+
+            fn email_sub(
+                path: &AttrPath,
+                op: Option<CompareOp>,
+                value: Option<&Value>,
+                attrs: &dyn Attributes,
+            ) -> Result<Predicate<user_emails::table, DB>, String> {
+                let sub = path.sub.as_deref().unwrap_or("value").to_ascii_lowercase();
+                let kind = attrs.kind(path).unwrap_or(Kind::Str { case_exact: false });
+                match (sub.as_str(), op, value) {
+                    ("value", None, _) => Ok(present!(user_emails::value_key.nullable())),
+                    ("value", Some(op), Some(v)) => {
+                        let (v, exact) = text_value(v, kind, path)?;
+                        if exact {
+                            Ok(text_cmp!(user_emails::value.nullable(), op, v, path))
+                        } else {
+                            Ok(text_cmp!(user_emails::value_key.nullable(), op, v, path))
+                        }
+                    }
+                    ("type", None, _) => Ok(present!(user_emails::kind)),
+                    ("type", Some(op), Some(v)) => {
+                        Ok(text_attr!(user_emails::kind, op, v, kind, path))
+                    }
+                    ("display", None, _) => Ok(present!(user_emails::display)),
+                    ("display", Some(op), Some(v)) => {
+                        Ok(text_attr!(user_emails::display, op, v, kind, path))
+                    }
+                    ("primary", None, _) => {
+                        Ok(Box::new(user_emails::is_primary.eq(true).nullable()))
+                    }
+                    ("primary", Some(CompareOp::Eq), Some(Value::Bool(b))) => {
+                        Ok(Box::new(user_emails::is_primary.eq(*b).nullable()))
+                    }
+                    _ => Err(unsupported(path)),
+                }
+            }
+
+            fn phone_atom(
+                f: &Filter,
+                parent: &AttrPath,
+                attrs: &dyn Attributes,
+            ) -> Result<Predicate<user_phone_numbers::table, DB>, String> {
+                let (path, op, value) = match f {
+                    Filter::Present(p) => (relative(p, parent), None, None),
+                    Filter::Compare(p, op, v) => (relative(p, parent), Some(*op), Some(v)),
+                    _ => return Err(format!("{parent}: value paths do not nest")),
+                };
+                phone_sub(&path, op, value, attrs)
+            }
+
+            fn phone_sub(
+                path: &AttrPath,
+                op: Option<CompareOp>,
+                value: Option<&Value>,
+                attrs: &dyn Attributes,
+            ) -> Result<Predicate<user_phone_numbers::table, DB>, String> {
+                let sub = path.sub.as_deref().unwrap_or("value").to_ascii_lowercase();
+                let kind = attrs.kind(path).unwrap_or(Kind::Str { case_exact: false });
+                match (sub.as_str(), op, value) {
+                    ("value", None, _) => Ok(present!(user_phone_numbers::value.nullable())),
+                    ("value", Some(op), Some(v)) => Ok(text_attr!(
+                        user_phone_numbers::value.nullable(),
+                        op,
+                        v,
+                        kind,
+                        path
+                    )),
+                    ("type", None, _) => Ok(present!(user_phone_numbers::kind)),
+                    ("type", Some(op), Some(v)) => {
+                        Ok(text_attr!(user_phone_numbers::kind, op, v, kind, path))
+                    }
+                    ("display", None, _) => Ok(present!(user_phone_numbers::display)),
+                    ("display", Some(op), Some(v)) => {
+                        Ok(text_attr!(user_phone_numbers::display, op, v, kind, path))
+                    }
+                    ("primary", None, _) => {
+                        Ok(Box::new(user_phone_numbers::is_primary.eq(true).nullable()))
+                    }
+                    ("primary", Some(CompareOp::Eq), Some(Value::Bool(b))) => {
+                        Ok(Box::new(user_phone_numbers::is_primary.eq(*b).nullable()))
+                    }
+                    _ => Err(unsupported(path)),
+                }
+            }
+
+            /// Users whose side-table row satisfies `p`.
+            fn with_attributes(p: Predicate<ua::table, DB>) -> Predicate<users::table, DB> {
+                Box::new(
+                    users::id
+                        .eq_any(ua::table.filter(p).select(ua::user_id).into_boxed())
+                        .nullable(),
+                )
+            }
+
+            fn side_column(
+                name: &str,
+            ) -> Option<Box<dyn Fn(Option<(CompareOp, String, bool)>) -> Predicate<ua::table, DB>>>
+            {
+                macro_rules! side {
+                    ($col:expr) => {
+                        Some(Box::new(
+                            move |cmp: Option<(CompareOp, String, bool)>| match cmp {
+                                None => present!($col),
+                                Some((op, v, true)) => text_cmp!($col, op, v, ()),
+                                Some((op, v, false)) => text_cmp!(fold($col), op, v, ()),
+                            },
+                        ))
+                    };
+                }
+                match name {
+                    "displayname" => side!(ua::display_name),
+                    "nickname" => side!(ua::nick_name),
+                    "title" => side!(ua::title),
+                    "usertype" => side!(ua::user_type),
+                    "preferredlanguage" => side!(ua::preferred_language),
+                    "locale" => side!(ua::locale),
+                    "timezone" => side!(ua::timezone),
+                    "profileurl" => side!(ua::profile_url),
+                    "employeenumber" => side!(ua::employee_number),
+                    "costcenter" => side!(ua::cost_center),
+                    "organization" => side!(ua::organization),
+                    "division" => side!(ua::division),
+                    "department" => side!(ua::department),
+                    _ => None,
+                }
+            }
+
+            fn user_present(path: &AttrPath) -> Result<Predicate<users::table, DB>, String> {
+                let core = "urn:ietf:params:scim:schemas:core:2.0:User";
+                if !schema_ok(path, core, Some(ENTERPRISE)) {
+                    return Err(unsupported(path));
+                }
+                let key = path.key();
+                Ok(match key.as_str() {
+                    "id" | "username" | "active" | "meta.created" | "meta.lastmodified"
+                    | "meta" => Box::new(users::id.eq(users::id).nullable()),
+                    "externalid" => present!(users::external_id),
+                    "name" => Box::new(
+                        users::first_name
+                            .ne("")
+                            .or(users::family_name.ne(""))
+                            .or(users::father_name.ne(""))
+                            .nullable(),
+                    ),
+                    "name.givenname" => present!(users::first_name.nullable()),
+                    "name.familyname" => present!(users::family_name.nullable()),
+                    "name.middlename" => present!(users::father_name.nullable()),
+                    "name.formatted" => Box::new(
+                        users::first_name
+                            .ne("")
+                            .or(users::family_name.ne(""))
+                            .or(users::father_name.ne(""))
+                            .nullable(),
+                    ),
+                    "emails" | "emails.value" => Box::new(
+                        users::id
+                            .eq_any(
+                                user_emails::table
+                                    .filter(user_emails::value_key.ne(""))
+                                    .select(user_emails::user_id)
+                                    .into_boxed(),
+                            )
+                            .nullable(),
+                    ),
+                    "phonenumbers" | "phonenumbers.value" => Box::new(
+                        users::id
+                            .eq_any(
+                                user_phone_numbers::table
+                                    .filter(user_phone_numbers::value.ne(""))
+                                    .select(user_phone_numbers::user_id)
+                                    .into_boxed(),
+                            )
+                            .nullable(),
+                    ),
+                    "groups" | "groups.value" => Box::new(
+                        users::id
+                            .eq_any(
+                                group_members::table
+                                    .select(group_members::user_id)
+                                    .into_boxed(),
+                            )
+                            .nullable(),
+                    ),
+                    "manager" | "manager.value" => {
+                        with_attributes(Box::new(ua::manager_id.is_not_null().nullable()))
+                    }
+                    _ if key.starts_with("emails.") => {
+                        let p = email_sub(path, None, None, &NoKinds)?;
+                        Box::new(
+                            users::id
+                                .eq_any(
+                                    user_emails::table
+                                        .filter(p)
+                                        .select(user_emails::user_id)
+                                        .into_boxed(),
+                                )
+                                .nullable(),
+                        )
+                    }
+                    _ if key.starts_with("phonenumbers.") => {
+                        let p = phone_sub(path, None, None, &NoKinds)?;
+                        Box::new(
+                            users::id
+                                .eq_any(
+                                    user_phone_numbers::table
+                                        .filter(p)
+                                        .select(user_phone_numbers::user_id)
+                                        .into_boxed(),
+                                )
+                                .nullable(),
+                        )
+                    }
+                    other => match side_column(other) {
+                        Some(side) => with_attributes(side(None)),
+                        None => return Err(unsupported(path)),
+                    },
+                })
+            }
+
+            fn user_compare(
+                path: &AttrPath,
+                op: CompareOp,
+                value: &Value,
+                attrs: &dyn Attributes,
+            ) -> Result<Predicate<users::table, DB>, String> {
+                let core = "urn:ietf:params:scim:schemas:core:2.0:User";
+                if !schema_ok(path, core, Some(ENTERPRISE)) {
+                    return Err(unsupported(path));
+                }
+                let kind = attrs.kind(path).ok_or_else(|| unsupported(path))?;
+                if let Value::Null = value {
+                    return Err(format!(
+                        "{path}: compare with null using 'pr' or 'not (... pr)'"
+                    ));
+                }
+                let key = path.key();
+                Ok(match key.as_str() {
+                    "id" => match (op, uuid_value(value, path)?) {
+                        (CompareOp::Eq, Some(id)) => Box::new(users::id.eq(Uid(id)).nullable()),
+                        (CompareOp::Eq, None) => Box::new(users::id.ne(users::id).nullable()),
+                        _ => return Err(bad_operator(path, op)),
+                    },
+                    "username" => {
+                        let (v, exact) = text_value(value, kind, path)?;
+                        if exact {
+                            text_cmp!(users::user_name.nullable(), op, v, path)
+                        } else {
+                            text_cmp!(users::user_name_key.nullable(), op, v, path)
+                        }
+                    }
+                    "externalid" => text_attr!(users::external_id, op, value, kind, path),
+                    "name.givenname" => {
+                        text_attr!(users::first_name.nullable(), op, value, kind, path)
+                    }
+                    "name.familyname" => {
+                        text_attr!(users::family_name.nullable(), op, value, kind, path)
+                    }
+                    "name.middlename" => {
+                        text_attr!(users::father_name.nullable(), op, value, kind, path)
+                    }
+                    "active" => match (op, value) {
+                        (CompareOp::Eq, Value::Bool(true)) => {
+                            Box::new(users::status.eq("active").nullable())
+                        }
+                        (CompareOp::Eq, Value::Bool(false)) => {
+                            Box::new(users::status.ne("active").nullable())
+                        }
+                        _ => {
+                            return Err(format!("{path} compares with true or false using eq or ne"))
+                        }
+                    },
+                    "meta.created" => time_cmp!(users::created_at, op, value, path),
+                    "meta.lastmodified" => time_cmp!(users::updated_at, op, value, path),
+                    "emails" | "emails.value" | "emails.type" | "emails.display"
+                    | "emails.primary" => {
+                        let sub = if key == "emails" {
+                            relative(&AttrPath::new("value"), path)
+                        } else {
+                            path.clone()
+                        };
+                        let p = email_sub(&sub, Some(op), Some(value), attrs)?;
+                        Box::new(
+                            users::id
+                                .eq_any(
+                                    user_emails::table
+                                        .filter(p)
+                                        .select(user_emails::user_id)
+                                        .into_boxed(),
+                                )
+                                .nullable(),
+                        )
+                    }
+                    "phonenumbers"
+                    | "phonenumbers.value"
+                    | "phonenumbers.type"
+                    | "phonenumbers.display"
+                    | "phonenumbers.primary" => {
+                        let sub = if key == "phonenumbers" {
+                            relative(&AttrPath::new("value"), path)
+                        } else {
+                            path.clone()
+                        };
+                        let p = phone_sub(&sub, Some(op), Some(value), attrs)?;
+                        Box::new(
+                            users::id
+                                .eq_any(
+                                    user_phone_numbers::table
+                                        .filter(p)
+                                        .select(user_phone_numbers::user_id)
+                                        .into_boxed(),
+                                )
+                                .nullable(),
+                        )
+                    }
+                    "groups" | "groups.value" => match (op, uuid_value(value, path)?) {
+                        (CompareOp::Eq, Some(g)) => Box::new(
+                            users::id
+                                .eq_any(
+                                    group_members::table
+                                        .filter(group_members::group_id.eq(Uid(g)))
+                                        .select(group_members::user_id)
+                                        .into_boxed(),
+                                )
+                                .nullable(),
+                        ),
+                        (CompareOp::Eq, None) => Box::new(users::id.ne(users::id).nullable()),
+                        _ => return Err(bad_operator(path, op)),
+                    },
+                    "groups.display" => {
+                        let (v, _) = text_value(value, kind, path)?;
+                        let p: Predicate<groups::table, DB> =
+                            text_cmp!(groups::name_key.nullable(), op, v, path);
+                        Box::new(
+                            users::id
+                                .eq_any(
+                                    group_members::table
+                                        .filter(group_members::group_id.eq_any(
+                                            groups::table.filter(p).select(groups::id).into_boxed(),
+                                        ))
+                                        .select(group_members::user_id)
+                                        .into_boxed(),
+                                )
+                                .nullable(),
+                        )
+                    }
+                    "manager" | "manager.value" => match (op, uuid_value(value, path)?) {
+                        (CompareOp::Eq, Some(m)) => {
+                            with_attributes(Box::new(ua::manager_id.eq(Uid(m))))
+                        }
+                        (CompareOp::Eq, None) => Box::new(users::id.ne(users::id).nullable()),
+                        _ => return Err(bad_operator(path, op)),
+                    },
+                    other => match side_column(other) {
+                        Some(side) => {
+                            let (v, exact) = text_value(value, kind, path)?;
+                            with_attributes(side(Some((op, v, exact))))
+                        }
+                        None => return Err(unsupported(path)),
+                    },
+                })
+            }
+
+            // ---- groups ----
+
+            pub fn groups(
+                f: &Filter,
+                attrs: &dyn Attributes,
+            ) -> Result<Predicate<groups::table, DB>, String> {
+                combine(f, &|atom| group_atom(atom, attrs))
+            }
+
+            fn group_atom(
+                f: &Filter,
+                attrs: &dyn Attributes,
+            ) -> Result<Predicate<groups::table, DB>, String> {
+                let core = "urn:ietf:params:scim:schemas:core:2.0:Group";
+                match f {
+                    Filter::Present(path) => {
+                        if !schema_ok(path, core, None) {
+                            return Err(unsupported(path));
+                        }
+                        Ok(match path.key().as_str() {
+                            "id" | "displayname" | "meta.created" | "meta.lastmodified" => {
+                                Box::new(groups::id.eq(groups::id).nullable())
+                            }
+                            "externalid" => present!(groups::external_id),
+                            "members" | "members.value" => Box::new(
+                                groups::id
+                                    .eq_any(
+                                        group_members::table
+                                            .select(group_members::group_id)
+                                            .into_boxed(),
+                                    )
+                                    .nullable(),
+                            ),
+                            _ => return Err(unsupported(path)),
+                        })
+                    }
+                    Filter::Compare(path, op, value) => {
+                        if !schema_ok(path, core, None) {
+                            return Err(unsupported(path));
+                        }
+                        let kind = attrs.kind(path).ok_or_else(|| unsupported(path))?;
+                        Ok(match path.key().as_str() {
+                            "id" => match (op, uuid_value(value, path)?) {
+                                (CompareOp::Eq, Some(id)) => {
+                                    Box::new(groups::id.eq(Uid(id)).nullable())
+                                }
+                                (CompareOp::Eq, None) => {
+                                    Box::new(groups::id.ne(groups::id).nullable())
+                                }
+                                _ => return Err(bad_operator(path, *op)),
+                            },
+                            "displayname" => {
+                                let (v, exact) = text_value(value, kind, path)?;
+                                if exact {
+                                    text_cmp!(groups::name.nullable(), *op, v, path)
+                                } else {
+                                    text_cmp!(groups::name_key.nullable(), *op, v, path)
+                                }
+                            }
+                            "externalid" => text_attr!(groups::external_id, *op, value, kind, path),
+                            "meta.created" => time_cmp!(groups::created_at, *op, value, path),
+                            "meta.lastmodified" => time_cmp!(groups::updated_at, *op, value, path),
+                            "members" | "members.value" => match (op, uuid_value(value, path)?) {
+                                (CompareOp::Eq, Some(u)) => Box::new(
+                                    groups::id
+                                        .eq_any(
+                                            group_members::table
+                                                .filter(group_members::user_id.eq(Uid(u)))
+                                                .select(group_members::group_id)
+                                                .into_boxed(),
+                                        )
+                                        .nullable(),
+                                ),
+                                (CompareOp::Eq, None) => {
+                                    Box::new(groups::id.ne(groups::id).nullable())
+                                }
+                                _ => return Err(bad_operator(path, *op)),
+                            },
+                            _ => return Err(unsupported(path)),
+                        })
+                    }
+                    Filter::ValuePath(path, _) => Err(unsupported(path)),
+                    _ => unreachable!("combined"),
+                }
+            }
+        }
+    };
+}
+
+/// For presence tests, where case does not matter.
+struct NoKinds;
+
+impl Attributes for NoKinds {
+    fn kind(&self, _: &AttrPath) -> Option<Kind> {
+        Some(Kind::Str { case_exact: false })
+    }
+    fn is_multi_valued(&self, _: &AttrPath) -> bool {
+        false
+    }
+}
+
+backend!(pg, diesel::pg::Pg);
+backend!(sqlite, diesel::sqlite::Sqlite);

@@ -1,0 +1,166 @@
+//! SCIM tokens: the bearer secrets identity providers provision with.
+//! Shown once at creation, stored as SHA-256, revoked by deletion.
+
+use chrono::Utc;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::tokens::{hash_secret, random_token};
+use super::{audit, App};
+use crate::domain::audit::{Actor, AuditEvent};
+use crate::domain::permission::Permissions;
+use crate::domain::principal::{Caller, Principal, Subject};
+use crate::domain::session::Origin;
+use crate::domain::tenant::TenantStatus;
+use crate::domain::{Error, Problems, Result};
+use crate::repo;
+use crate::repo::scim_tokens::TokenRow;
+use crate::transaction;
+
+/// Every SCIM token starts so, for secret scanners and for routing.
+pub const PREFIX: &str = "scim_live_";
+
+/// What a SCIM token may do: provision users and groups.
+fn provisioning_permissions() -> Permissions {
+    [
+        "user:read",
+        "user:write",
+        "group:read",
+        "group:write",
+        "scim:read",
+        "scim:write",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect()
+}
+
+pub struct NewToken {
+    pub name: Option<String>,
+    /// The scheme of the SSO provider the token belongs to (Aritma form).
+    pub provider: Option<String>,
+    pub provider_display_name: Option<String>,
+}
+
+fn text(problems: &mut Problems, field: &str, value: Option<&str>, max: usize) -> Option<String> {
+    let value = value?.trim();
+    if value.is_empty() || value.chars().count() > max || value.chars().any(char::is_control) {
+        problems.add(field, format!("must be 1 to {max} printable characters"));
+        return None;
+    }
+    Some(value.to_string())
+}
+
+/// Creates a token; returns it with its secret, which is never shown again.
+pub async fn create(
+    app: &App,
+    caller: &Caller,
+    input: NewToken,
+    origin: &Origin,
+) -> Result<(TokenRow, String)> {
+    caller.require("scim:write")?;
+    let mut problems = Problems::default();
+    let name = text(&mut problems, "name", input.name.as_deref(), 200);
+    let provider = text(&mut problems, "provider", input.provider.as_deref(), 200);
+    let display = text(
+        &mut problems,
+        "providerDisplayName",
+        input.provider_display_name.as_deref(),
+        200,
+    );
+    problems.into_result()?;
+    let name = name
+        .or_else(|| display.clone())
+        .unwrap_or_else(|| "SCIM token".into());
+    let secret = format!("{PREFIX}{}", random_token(32));
+    let hint: String = secret
+        .chars()
+        .rev()
+        .take(4)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    let id = Uuid::now_v7();
+    let now = Utc::now();
+    let creator = caller.session().ok().map(|(user, _)| user);
+    let mut conn = app.db.get().await?;
+    let db = &mut conn.db();
+    transaction!(db, |tx| {
+        repo::scim_tokens::insert(
+            tx,
+            id,
+            caller.tenant_id,
+            &name,
+            provider.as_deref(),
+            display.as_deref(),
+            &hash_secret(&secret),
+            &hint,
+            creator,
+            now,
+        )
+        .await?;
+        let event = AuditEvent::new(
+            caller.tenant_id,
+            Actor::from(caller),
+            "scim.token_created",
+            origin,
+        )
+        .target("scim_token", id)
+        .details(json!({ "name": name, "provider": provider }));
+        audit(tx, event).await?;
+        let row = repo::scim_tokens::find(tx, caller.tenant_id, id)
+            .await?
+            .ok_or_else(|| Error::internal("token vanished"))?;
+        Ok((row, secret))
+    })
+}
+
+pub async fn list(app: &App, caller: &Caller) -> Result<Vec<TokenRow>> {
+    caller.require("scim:read")?;
+    let mut conn = app.db.get().await?;
+    repo::scim_tokens::list(&mut conn.db(), caller.tenant_id).await
+}
+
+/// Deletes a token: it stops working on its next request.
+pub async fn delete(app: &App, caller: &Caller, id: Uuid, origin: &Origin) -> Result<()> {
+    caller.require("scim:write")?;
+    let mut conn = app.db.get().await?;
+    let db = &mut conn.db();
+    transaction!(db, |tx| {
+        if !repo::scim_tokens::delete(tx, caller.tenant_id, id).await? {
+            return Err(Error::NotFound("SCIM token"));
+        }
+        let event = AuditEvent::new(
+            caller.tenant_id,
+            Actor::from(caller),
+            "scim.token_revoked",
+            origin,
+        )
+        .target("scim_token", id);
+        audit(tx, event).await
+    })
+}
+
+/// The principal of a SCIM token, or None if it names no token. A token
+/// of a suspended tenant is refused.
+pub async fn authenticate(app: &App, secret: &str) -> Result<Option<Principal>> {
+    let mut conn = app.db.get().await?;
+    let db = &mut conn.db();
+    let Some((row, tenant_status)) =
+        repo::scim_tokens::find_by_hash(db, &hash_secret(secret)).await?
+    else {
+        return Ok(None);
+    };
+    if tenant_status == TenantStatus::Suspended.as_str() {
+        return Err(Error::TenantSuspended);
+    }
+    repo::scim_tokens::touch(db, row.id.0, Utc::now()).await?;
+    Ok(Some(Principal {
+        subject: Subject::ScimToken { id: row.id.0 },
+        label: row.name,
+        home_tenant: row.tenant_id.0,
+        platform_admin: false,
+        permissions: provisioning_permissions(),
+    }))
+}

@@ -8,13 +8,16 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::web::Data;
-use actix_web::{HttpMessage, ResponseError};
+use actix_web::{HttpMessage, HttpResponse, ResponseError};
 use uuid::Uuid;
 
 use super::extract::{bearer_token, client_ip};
+use super::scim::error::ScimError;
 use crate::domain::{Error, Result};
 use crate::repo;
 use crate::service::ratelimit::Decision;
+use crate::service::scim_tokens;
+use crate::service::tokens::hash_secret;
 use crate::service::App;
 
 /// Probes and metrics are for the operator's infrastructure, not clients.
@@ -36,23 +39,25 @@ pub async fn limit(
             .await
             .map(ServiceResponse::map_into_left_body);
     }
-    let claims = bearer_token(req.request())
-        .ok()
-        .and_then(|token| app.tokens.verify_access(token).ok());
-    let decision = match &claims {
-        Some(claims) => {
-            let tenant: Option<Uuid> = claims.tenant_id.parse().ok();
-            match tenant {
-                Some(tenant) => tenant_decision(&app, tenant).await,
-                None => Ok(anonymous_decision(&app, &req).await),
-            }
-        }
-        None => Ok(anonymous_decision(&app, &req).await),
+    let token = bearer_token(req.request()).ok().map(str::to_string);
+    let claims = token
+        .as_deref()
+        .filter(|t| !t.starts_with(scim_tokens::PREFIX))
+        .and_then(|t| app.tokens.verify_access(t).ok());
+    let tenant = match (&claims, token) {
+        (Some(claims), _) => Ok(claims.tenant_id.parse::<Uuid>().ok()),
+        (None, Some(t)) if t.starts_with(scim_tokens::PREFIX) => scim_token_tenant(&app, t).await,
+        _ => Ok(None),
+    };
+    let decision = match tenant {
+        Ok(Some(tenant)) => tenant_decision(&app, tenant).await,
+        Ok(None) => Ok(anonymous_decision(&app, &req).await),
+        Err(e) => Err(e),
     };
     let decision = match decision {
         Ok(d) => d,
         Err(e) => {
-            let response = e.error_response();
+            let response = error_response(&req, e);
             return Ok(req.into_response(response).map_into_right_body());
         }
     };
@@ -64,13 +69,46 @@ pub async fn limit(
         let error = Error::RateLimited {
             retry_after_secs: decision.reset_secs.max(1),
         };
-        let mut response = error.error_response();
+        let mut response = error_response(&req, error);
         add_headers(response.headers_mut(), decision);
         return Ok(req.into_response(response).map_into_right_body());
     }
     let mut res = next.call(req).await?;
     add_headers(res.headers_mut(), decision);
     Ok(res.map_into_left_body())
+}
+
+/// An error in the dialect of the path: SCIM clients get SCIM errors.
+fn error_response(req: &ServiceRequest, e: Error) -> HttpResponse {
+    if is_scim_path(req.path()) {
+        ScimError::from(e).error_response()
+    } else {
+        e.error_response()
+    }
+}
+
+pub fn is_scim_path(path: &str) -> bool {
+    path.starts_with("/scim/v2")
+        || path.split('/').nth(2) == Some("api") && path.split('/').nth(3) == Some("scim")
+}
+
+/// The tenant of a SCIM token, remembered briefly so that a sync job's
+/// requests cost no extra query each; None for a token that names nothing.
+async fn scim_token_tenant(app: &Data<App>, token: String) -> Result<Option<Uuid>> {
+    let hash = hash_secret(&token);
+    if let Some(tenant) = app.limits.cached_token_tenant(&hash) {
+        return Ok(tenant);
+    }
+    let key = hash.clone();
+    let tenant = app
+        .run(move |app| async move {
+            let mut conn = app.db.get().await?;
+            let found = repo::scim_tokens::find_by_hash(&mut conn.db(), &key).await?;
+            Ok::<_, Error>(found.map(|(row, _)| row.tenant_id.0))
+        })
+        .await?;
+    app.limits.remember_token_tenant(hash, tenant);
+    Ok(tenant)
 }
 
 async fn anonymous_decision(app: &App, req: &ServiceRequest) -> Decision {

@@ -12,7 +12,7 @@ pub mod system;
 
 use actix_web::web::{self, delete, get, patch, post, put};
 
-use native::{audit, auth, groups, roles, settings, tenants, users};
+use native::{audit, auth, groups, roles, scim_tokens, settings, tenants, users};
 
 /// A resource whose unmatched methods answer 405 in the native envelope.
 fn resource(path: &str) -> actix_web::Resource {
@@ -28,6 +28,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             resource("/.well-known/openid-configuration")
                 .route(get().to(system::openid_configuration)),
         )
+        .service(scim::scope("/scim/v2"))
+        .service(scim::scope("/{tenant}/api/scim/v2"))
+        // Aritma's SCIM token form (seed 003)
+        .service(resource("/core/iam/v1/scim").route(post().to(scim_tokens::create_aritma)))
         .service(
             web::scope("/api/v1")
                 // auth (reference 2.1, 2.4, 2.8; seed 001)
@@ -110,6 +114,19 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     resource("/groups/{id}/members/{user_id}")
                         .route(delete().to(groups::remove_member)),
                 )
+                // SCIM tokens (reference 14; seed 003 spells it scim-tokens)
+                .service(
+                    resource("/scim/tokens")
+                        .route(get().to(scim_tokens::index))
+                        .route(post().to(scim_tokens::create)),
+                )
+                .service(resource("/scim/tokens/{id}").route(delete().to(scim_tokens::delete)))
+                .service(
+                    resource("/scim-tokens")
+                        .route(get().to(scim_tokens::index))
+                        .route(post().to(scim_tokens::create)),
+                )
+                .service(resource("/scim-tokens/{id}").route(delete().to(scim_tokens::delete)))
                 // audit log (read only) and tenant settings
                 .service(resource("/audit-logs").route(get().to(audit::index)))
                 .service(resource("/audit-logs/{id}").route(get().to(audit::show)))

@@ -239,7 +239,16 @@ fn values<'a>(resource: &'a Json, path: &AttrPath) -> Vec<&'a Json> {
         },
         None => resource,
     };
-    let Some(top) = get_ci(base, &path.name) else {
+    // Without a URN, an extension's attribute is still found in its
+    // extension object (`department` is the enterprise extension's).
+    let found = get_ci(base, &path.name).or_else(|| match (&path.schema, resource) {
+        (None, Json::Object(members)) => members
+            .iter()
+            .filter(|(k, v)| k.to_ascii_lowercase().starts_with("urn:") && v.is_object())
+            .find_map(|(_, ext)| get_ci(ext, &path.name)),
+        _ => None,
+    });
+    let Some(top) = found else {
         return Vec::new();
     };
     let items: Vec<&Json> = match top {

@@ -156,14 +156,16 @@ macro_rules! backend {
                 ($col:expr, $op:expr, $v:expr, $path:expr) => {{
                     let v: String = $v;
                     let col = $col;
+                    // Absent is NULL or '' (names are stored as ''): an
+                    // absent attribute matches no comparison.
+                    let present = col.is_not_null().and(col.ne(String::new()));
                     let p: Predicate<_, DB> = match $op {
-                        CompareOp::Eq => Box::new(col.is_not_null().and(col.eq(v))),
-                        CompareOp::Co => Box::new(
-                            col.is_not_null()
-                                .and(col.like(like_contains(&v)).escape('\\')),
-                        ),
+                        CompareOp::Eq => Box::new(present.and(col.eq(v))),
+                        CompareOp::Co => {
+                            Box::new(present.and(col.like(like_contains(&v)).escape('\\')))
+                        }
                         CompareOp::Sw => Box::new(
-                            col.is_not_null().and(
+                            present.and(
                                 col.like(format!("{}%", &like_contains(&v)[1..]))
                                     .escape('\\'),
                             ),
@@ -171,16 +173,16 @@ macro_rules! backend {
                         CompareOp::Ew => {
                             let pattern = like_contains(&v);
                             Box::new(
-                                col.is_not_null().and(
+                                present.and(
                                     col.like(pattern[..pattern.len() - 1].to_string())
                                         .escape('\\'),
                                 ),
                             )
                         }
-                        CompareOp::Gt => Box::new(col.is_not_null().and(col.gt(v))),
-                        CompareOp::Ge => Box::new(col.is_not_null().and(col.ge(v))),
-                        CompareOp::Lt => Box::new(col.is_not_null().and(col.lt(v))),
-                        CompareOp::Le => Box::new(col.is_not_null().and(col.le(v))),
+                        CompareOp::Gt => Box::new(present.and(col.gt(v))),
+                        CompareOp::Ge => Box::new(present.and(col.ge(v))),
+                        CompareOp::Lt => Box::new(present.and(col.lt(v))),
+                        CompareOp::Le => Box::new(present.and(col.le(v))),
                         CompareOp::Ne => unreachable!("ne is not(eq)"),
                     };
                     let _ = $path;

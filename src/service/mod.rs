@@ -6,6 +6,7 @@ pub mod auth;
 pub mod bootstrap;
 pub mod groups;
 pub mod passwords;
+pub mod provisioning;
 pub mod ratelimit;
 pub mod roles;
 pub mod scim_tokens;
@@ -44,11 +45,12 @@ impl App {
     /// SQLite connection blocked (diesel-async then needs `block_in_place`,
     /// which a single-threaded runtime cannot do) or a PostgreSQL protocol
     /// exchange cut short. Work started here always finishes.
-    pub async fn run<T, F, Fut>(&self, work: F) -> Result<T>
+    pub async fn run<T, E, F, Fut>(&self, work: F) -> std::result::Result<T, E>
     where
         F: FnOnce(App) -> Fut,
-        Fut: std::future::Future<Output = Result<T>> + Send + 'static,
+        Fut: std::future::Future<Output = std::result::Result<T, E>> + Send + 'static,
         T: Send + 'static,
+        E: From<crate::domain::Error> + Send + 'static,
     {
         let work = work(self.clone());
         let task = match crate::logging::request_id() {
@@ -58,7 +60,7 @@ impl App {
             None => self.runtime.spawn(work),
         };
         task.await
-            .map_err(|e| crate::domain::Error::internal(format!("task failed: {e}")))?
+            .map_err(|e| E::from(crate::domain::Error::internal(format!("task failed: {e}"))))?
     }
 }
 

@@ -47,11 +47,53 @@ enum Store {
 pub struct RateLimiter {
     store: Arc<Store>,
     /// Tenants' limits, looked up at most every few seconds.
-    tenant_limits: Arc<Mutex<HashMap<Uuid, (u32, Instant)>>>,
+    tenant_limits: TtlCache<Uuid, u32>,
+    /// The tenant of each SCIM token hash seen lately (None: no such token).
+    token_tenants: TtlCache<String, Option<Uuid>>,
 }
 
 /// How long a tenant's limit is cached: plan changes apply within this.
 const TENANT_LIMIT_TTL: Duration = Duration::from_secs(10);
+
+/// A small map whose entries expire after TENANT_LIMIT_TTL.
+struct TtlCache<K, V>(Arc<Mutex<HashMap<K, (V, Instant)>>>);
+
+impl<K, V> Clone for TtlCache<K, V> {
+    fn clone(&self) -> Self {
+        TtlCache(Arc::clone(&self.0))
+    }
+}
+
+impl<K, V> Default for TtlCache<K, V> {
+    fn default() -> Self {
+        TtlCache(Arc::default())
+    }
+}
+
+impl<K: std::hash::Hash + Eq, V: Copy> TtlCache<K, V> {
+    fn get<Q>(&self, key: &Q) -> Option<V>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: std::hash::Hash + Eq + ?Sized,
+    {
+        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(key)
+            .filter(|(_, at)| at.elapsed() < TENANT_LIMIT_TTL)
+            .map(|(v, _)| *v)
+    }
+
+    fn put(&self, key: K, value: V) {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > 10_000 {
+            map.retain(|_, (_, at)| at.elapsed() < TENANT_LIMIT_TTL);
+        }
+        map.insert(key, (value, Instant::now()));
+    }
+
+    fn remove(&self, key: &K) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).remove(key);
+    }
+}
 
 fn now_secs() -> u64 {
     SystemTime::now()
@@ -64,7 +106,8 @@ impl RateLimiter {
     pub fn in_memory() -> RateLimiter {
         RateLimiter {
             store: Arc::new(Store::Memory(Mutex::new(HashMap::new()))),
-            tenant_limits: Arc::default(),
+            tenant_limits: TtlCache::default(),
+            token_tenants: TtlCache::default(),
         }
     }
 
@@ -79,7 +122,8 @@ impl RateLimiter {
             .map_err(|e| format!("cannot reach Redis at REDIS_URL: {e}"))?;
         Ok(RateLimiter {
             store: Arc::new(Store::Redis(manager)),
-            tenant_limits: Arc::default(),
+            tenant_limits: TtlCache::default(),
+            token_tenants: TtlCache::default(),
         })
     }
 
@@ -138,27 +182,25 @@ impl RateLimiter {
     }
 
     pub fn cached_tenant_limit(&self, tenant: Uuid) -> Option<u32> {
-        let cache = self.tenant_limits.lock().unwrap_or_else(|p| p.into_inner());
-        cache
-            .get(&tenant)
-            .filter(|(_, at)| at.elapsed() < TENANT_LIMIT_TTL)
-            .map(|(limit, _)| *limit)
+        self.tenant_limits.get(&tenant)
     }
 
     pub fn remember_tenant_limit(&self, tenant: Uuid, limit: u32) {
-        let mut cache = self.tenant_limits.lock().unwrap_or_else(|p| p.into_inner());
-        if cache.len() > 10_000 {
-            cache.retain(|_, (_, at)| at.elapsed() < TENANT_LIMIT_TTL);
-        }
-        cache.insert(tenant, (limit, Instant::now()));
+        self.tenant_limits.put(tenant, limit);
+    }
+
+    /// The tenant a SCIM token hash was last found to belong to.
+    pub fn cached_token_tenant(&self, hash: &str) -> Option<Option<Uuid>> {
+        self.token_tenants.get(hash)
+    }
+
+    pub fn remember_token_tenant(&self, hash: String, tenant: Option<Uuid>) {
+        self.token_tenants.put(hash, tenant);
     }
 
     /// Forgets a tenant's cached limit (its plan or limit changed).
     pub fn forget_tenant(&self, tenant: Uuid) {
-        self.tenant_limits
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&tenant);
+        self.tenant_limits.remove(&tenant);
     }
 }
 

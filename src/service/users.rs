@@ -225,7 +225,7 @@ async fn save_changes(
 /// A user of the caller's tenant that the caller may manage: platform
 /// administrators are managed only by platform administrators, and no one
 /// manages a user holding permissions they lack themselves.
-async fn managed(db: &mut Db<'_>, caller: &Caller, id: Uuid) -> Result<(User, Grants)> {
+pub(crate) async fn managed(db: &mut Db<'_>, caller: &Caller, id: Uuid) -> Result<(User, Grants)> {
     let user = repo::users::find(db, caller.tenant_id, id)
         .await?
         .ok_or(Error::NotFound("User"))?;
@@ -253,7 +253,7 @@ fn refuse_self(caller: &Caller, user: &User, what: &str) -> Result<()> {
 
 /// A tenant keeps at least one active owner: refuses to take the last one
 /// away (by suspension, deletion or role removal).
-async fn keep_an_owner(db: &mut Db<'_>, user: &User, grants: &Grants) -> Result<()> {
+pub(crate) async fn keep_an_owner(db: &mut Db<'_>, user: &User, grants: &Grants) -> Result<()> {
     if !grants
         .role_names
         .iter()
@@ -571,23 +571,31 @@ pub async fn delete(
     caller.require("user:write")?;
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();
-    transaction!(db, |tx| {
-        let (user, grants) = managed(tx, caller, id).await?;
-        refuse_self(caller, &user, "delete")?;
-        keep_an_owner(tx, &user, &grants).await?;
-        repo::users::delete(tx, caller.tenant_id, user.id).await?;
-        repo::throttle::clear(tx, caller.tenant_id, &email_key(&user.email)).await?;
-        let event = AuditEvent::new(
-            caller.tenant_id,
-            Actor::from(caller),
-            "user.deleted",
-            origin,
-        )
-        .target("user", user.id)
-        .details(json!({ "email": user.email }));
-        audit(tx, event).await?;
-        Ok(Utc::now())
-    })
+    transaction!(db, |tx| delete_managed(tx, caller, id, origin).await)
+}
+
+/// The deletion itself, inside the caller's transaction.
+pub(crate) async fn delete_managed(
+    tx: &mut Db<'_>,
+    caller: &Caller,
+    id: Uuid,
+    origin: &Origin,
+) -> Result<DateTime<Utc>> {
+    let (user, grants) = managed(tx, caller, id).await?;
+    refuse_self(caller, &user, "delete")?;
+    keep_an_owner(tx, &user, &grants).await?;
+    repo::users::delete(tx, caller.tenant_id, user.id).await?;
+    repo::throttle::clear(tx, caller.tenant_id, &email_key(&user.email)).await?;
+    let event = AuditEvent::new(
+        caller.tenant_id,
+        Actor::from(caller),
+        "user.deleted",
+        origin,
+    )
+    .target("user", user.id)
+    .details(json!({ "email": user.email }));
+    audit(tx, event).await?;
+    Ok(Utc::now())
 }
 
 /// Suspends (sign-in refused, every session and refresh token revoked at

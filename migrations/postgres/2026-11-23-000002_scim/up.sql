@@ -87,6 +87,18 @@ CREATE INDEX scim_tokens_tenant ON scim_tokens (tenant_id, created_at);
 
 -- Case-insensitive comparison for filters: NFC, then lowercase. SQLite gets
 -- the same function from Rust on every connection (domain::user::fold).
-CREATE FUNCTION ithbat_fold(text) RETURNS text
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$ SELECT lower(normalize($1, NFC)) $$;
+-- ICU's root locale lowercases as Rust does (all scripts, final sigma),
+-- whatever the database's own locale; without ICU, the database's ctype.
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_collation WHERE collname = 'und-x-icu') THEN
+        CREATE FUNCTION ithbat_fold(text) RETURNS text
+            LANGUAGE sql IMMUTABLE PARALLEL SAFE
+            AS 'SELECT lower(normalize($1, NFC) COLLATE "und-x-icu")';
+    ELSE
+        CREATE FUNCTION ithbat_fold(text) RETURNS text
+            LANGUAGE sql IMMUTABLE PARALLEL SAFE
+            AS 'SELECT lower(normalize($1, NFC))';
+    END IF;
+END
+$$;

@@ -37,6 +37,16 @@ impl ScimError {
         }
     }
 
+    /// An error with no `scimType` (RFC 7644 3.12 defines them for 400s).
+    pub fn plain(status: u16, detail: impl Into<String>) -> ScimError {
+        ScimError {
+            status: StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+            scim_type: None,
+            detail: detail.into(),
+            source: None,
+        }
+    }
+
     pub fn invalid_value(detail: impl Into<String>) -> ScimError {
         ScimError::new(400, "invalidValue", detail)
     }
@@ -50,15 +60,23 @@ impl From<Error> for ScimError {
     fn from(e: Error) -> ScimError {
         let scim_type = match &e {
             Error::InvalidFilter(_) => Some("invalidFilter"),
-            Error::Validation(fields) if fields.iter().any(|f| f.field == "body") => Some("invalidSyntax"),
+            Error::Validation(fields) if fields.iter().any(|f| f.field == "body") => {
+                Some("invalidSyntax")
+            }
             Error::Validation(_) => Some("invalidValue"),
-            Error::DuplicateEmail | Error::Conflict { .. } => Some("uniqueness"),
+            Error::DuplicateEmail | Error::Conflict { field: Some(_), .. } => Some("uniqueness"),
             _ => None,
         };
         let detail = match &e {
             Error::Validation(fields) => fields
                 .iter()
-                .map(|f| if f.field.is_empty() { f.message.clone() } else { format!("{}: {}", f.field, f.message) })
+                .map(|f| {
+                    if f.field.is_empty() {
+                        f.message.clone()
+                    } else {
+                        format!("{}: {}", f.field, f.message)
+                    }
+                })
                 .collect::<Vec<_>>()
                 .join("; "),
             other => other.public_message(),
@@ -74,11 +92,19 @@ impl From<Error> for ScimError {
 
 /// The SCIM error body.
 pub fn body(status: StatusCode, scim_type: Option<&str>, detail: &str) -> serde_json::Value {
-    let mut body = json!({ "schemas": [ERROR], "status": status.as_u16().to_string(), "detail": detail });
+    let mut body =
+        json!({ "schemas": [ERROR], "status": status.as_u16().to_string(), "detail": detail });
     if let Some(t) = scim_type {
         body["scimType"] = json!(t);
     }
     body
+}
+
+impl ScimError {
+    /// The status and SCIM error body, e.g. for a failed bulk operation.
+    pub fn status_and_body(&self) -> (StatusCode, serde_json::Value) {
+        (self.status, body(self.status, self.scim_type, &self.detail))
+    }
 }
 
 impl ResponseError for ScimError {

@@ -13,6 +13,7 @@
 #![allow(dead_code)]
 
 pub mod client;
+pub mod scim;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;

@@ -1,0 +1,131 @@
+//! The HTTP face of the SCIM operations on `/Users` and `/Groups`: read the
+//! request, run the operation on the server runtime, answer in SCIM.
+
+use actix_web::web::Data;
+use actix_web::{HttpRequest, HttpResponse};
+use uuid::Uuid;
+
+use super::context::{if_match, if_none_match, Scim, ScimJson};
+use super::error::{ScimError, ScimResult};
+use super::list;
+use super::ops::{self, resource_id, Reply};
+use super::schema::Resource;
+use crate::service::App;
+
+/// The resource type a route names: `/Users/...` or `/Groups/...`.
+fn resource(req: &HttpRequest) -> ScimResult<Resource> {
+    Resource::from_endpoint(req.match_info().get("resource").unwrap_or(""))
+        .ok_or_else(|| ScimError::plain(404, format!("No endpoint {}", req.path())))
+}
+
+fn target(req: &HttpRequest) -> ScimResult<(Resource, Uuid)> {
+    let r = resource(req)?;
+    Ok((r, resource_id(r, req.match_info().get("id").unwrap_or(""))?))
+}
+
+pub async fn index(app: Data<App>, scim: Scim, req: HttpRequest) -> ScimResult<HttpResponse> {
+    let r = resource(&req)?;
+    let params = list::from_query(req.query_string())?;
+    let reply: Reply = app
+        .run(move |app| async move { ops::list(&app, &scim, r, &params).await })
+        .await?;
+    Ok(reply.into_response())
+}
+
+/// `POST /Users/.search` (RFC 7644 3.4.3): a list whose query is the body.
+pub async fn search(
+    app: Data<App>,
+    scim: Scim,
+    req: HttpRequest,
+    body: ScimJson,
+) -> ScimResult<HttpResponse> {
+    let r = resource(&req)?;
+    let params = list::from_search(&body.0)?;
+    let reply: Reply = app
+        .run(move |app| async move { ops::list(&app, &scim, r, &params).await })
+        .await?;
+    Ok(reply.into_response())
+}
+
+pub async fn create(
+    app: Data<App>,
+    scim: Scim,
+    req: HttpRequest,
+    body: ScimJson,
+) -> ScimResult<HttpResponse> {
+    let r = resource(&req)?;
+    let projection = list::projection(req.query_string());
+    let reply: Reply = app
+        .run(move |app| async move { ops::create(&app, &scim, r, &body.0, &projection).await })
+        .await?;
+    Ok(reply.into_response())
+}
+
+pub async fn show(app: Data<App>, scim: Scim, req: HttpRequest) -> ScimResult<HttpResponse> {
+    let (r, id) = target(&req)?;
+    let projection = list::projection(req.query_string());
+    let fresh = if_none_match(&req);
+    let reply: Reply = app
+        .run(move |app| async move { ops::read(&app, &scim, r, id, &projection, fresh).await })
+        .await?;
+    Ok(reply.into_response())
+}
+
+pub async fn replace(
+    app: Data<App>,
+    scim: Scim,
+    req: HttpRequest,
+    body: ScimJson,
+) -> ScimResult<HttpResponse> {
+    let (r, id) = target(&req)?;
+    let projection = list::projection(req.query_string());
+    let pre = if_match(&req);
+    let reply: Reply =
+        app.run(move |app| async move {
+            ops::replace(&app, &scim, r, id, &body.0, pre, &projection).await
+        })
+        .await?;
+    Ok(reply.into_response())
+}
+
+pub async fn patch(
+    app: Data<App>,
+    scim: Scim,
+    req: HttpRequest,
+    body: ScimJson,
+) -> ScimResult<HttpResponse> {
+    let (r, id) = target(&req)?;
+    let projection = list::projection(req.query_string());
+    let pre = if_match(&req);
+    let reply: Reply =
+        app.run(move |app| async move {
+            ops::patch(&app, &scim, r, id, &body.0, pre, &projection).await
+        })
+        .await?;
+    Ok(reply.into_response())
+}
+
+pub async fn delete(app: Data<App>, scim: Scim, req: HttpRequest) -> ScimResult<HttpResponse> {
+    let (r, id) = target(&req)?;
+    let pre = if_match(&req);
+    let reply: Reply = app
+        .run(move |app| async move { ops::delete(&app, &scim, r, id, pre).await })
+        .await?;
+    Ok(reply.into_response())
+}
+
+/// `/Me` (RFC 7644 3.11) is optional; a SCIM token is no user.
+pub async fn me() -> ScimResult<HttpResponse> {
+    Err(ScimError::plain(501, "The /Me endpoint is not supported"))
+}
+
+pub async fn not_found(req: HttpRequest) -> ScimResult<HttpResponse> {
+    Err(ScimError::plain(404, format!("No endpoint {}", req.path())))
+}
+
+pub async fn method_not_allowed(req: HttpRequest) -> ScimResult<HttpResponse> {
+    Err(ScimError::plain(
+        405,
+        format!("{} is not supported on {}", req.method(), req.path()),
+    ))
+}

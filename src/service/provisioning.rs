@@ -1,0 +1,788 @@
+//! Provisioning: users and groups written whole by an identity provider
+//! (SCIM). The same users and groups as every other dialect; what differs
+//! is that a record carries every attribute at once, that an `If-Match`
+//! version may guard a write, and that group membership changes in sets.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::Utc;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::passwords::Password;
+use super::{audit, App};
+use crate::db::Db;
+use crate::domain::audit::{Actor, AuditEvent};
+use crate::domain::group::Group;
+use crate::domain::list::Listing;
+use crate::domain::permission::BuiltinRole;
+use crate::domain::principal::Caller;
+use crate::domain::role::validate_name as validate_group_name;
+use crate::domain::session::Origin;
+use crate::domain::user::{
+    validate_name_part, validate_user_name, Email, MultiValue, PersonName, Preferences, Profile,
+    User, UserStatus,
+};
+use crate::domain::{Error, FieldError, Problems, Result};
+use crate::repo;
+use crate::repo::groups::GroupQuery;
+use crate::repo::users::UserQuery;
+use crate::transaction;
+
+/// Everything an identity provider writes about a user.
+#[derive(Debug, Clone, Default)]
+pub struct UserRecord {
+    pub user_name: String,
+    pub external_id: Option<String>,
+    pub given_name: Option<String>,
+    pub middle_name: Option<String>,
+    pub family_name: Option<String>,
+    pub active: bool,
+    pub profile: Profile,
+    pub password: Option<Password>,
+}
+
+/// A user with what SCIM shows beside the row.
+#[derive(Debug, Clone)]
+pub struct ProvisionedUser {
+    pub user: User,
+    pub profile: Profile,
+    /// (group id, group name)
+    pub groups: Vec<(Uuid, String)>,
+}
+
+async fn provisioned(db: &mut Db<'_>, users: Vec<User>) -> Result<Vec<ProvisionedUser>> {
+    let ids: Vec<Uuid> = users.iter().map(|u| u.id).collect();
+    let mut profiles = repo::profiles::load(db, &ids).await?;
+    let mut groups = repo::groups::groups_of(db, &ids).await?;
+    Ok(users
+        .into_iter()
+        .map(|user| ProvisionedUser {
+            profile: profiles.remove(&user.id).unwrap_or_default(),
+            groups: groups.remove(&user.id).unwrap_or_default(),
+            user,
+        })
+        .collect())
+}
+
+async fn one(db: &mut Db<'_>, user: User) -> Result<ProvisionedUser> {
+    provisioned(db, vec![user])
+        .await?
+        .pop()
+        .ok_or_else(|| Error::internal("user vanished"))
+}
+
+fn precondition(expected: Option<i32>, actual: i32) -> Result<()> {
+    match expected {
+        Some(v) if v != actual => Err(Error::PreconditionFailed(format!(
+            "The resource has changed (version {actual}, not {v})"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+pub async fn get_user(app: &App, caller: &Caller, id: Uuid) -> Result<ProvisionedUser> {
+    caller.require("user:read")?;
+    let mut conn = app.db.get().await?;
+    let db = &mut conn.db();
+    let user = repo::users::find(db, caller.tenant_id, id)
+        .await?
+        .ok_or(Error::NotFound("User"))?;
+    one(db, user).await
+}
+
+pub async fn list_users(
+    app: &App,
+    caller: &Caller,
+    query: UserQuery<'_>,
+) -> Result<Listing<ProvisionedUser>> {
+    caller.require("user:read")?;
+    let mut conn = app.db.get().await?;
+    let db = &mut conn.db();
+    let query = UserQuery {
+        tenant_id: caller.tenant_id,
+        ..query
+    };
+    let listing = repo::users::list(db, &query).await?;
+    Ok(Listing {
+        items: provisioned(db, listing.items).await?,
+        total: listing.total,
+        page: listing.page,
+    })
+}
+
+/// Optional text: trimmed, at most `max` printable characters; empty is
+/// absent.
+fn optional(
+    problems: &mut Problems,
+    field: &str,
+    value: &Option<String>,
+    max: usize,
+) -> Option<String> {
+    let v = value.as_deref()?.trim();
+    if v.is_empty() {
+        return None;
+    }
+    if v.chars().count() > max || v.chars().any(char::is_control) {
+        problems.add(field, format!("must be at most {max} printable characters"));
+        return None;
+    }
+    Some(v.to_string())
+}
+
+fn multi(
+    problems: &mut Problems,
+    field: &str,
+    values: &[MultiValue],
+    check: impl Fn(&str) -> Result<String, String>,
+) -> Vec<MultiValue> {
+    if values.iter().filter(|v| v.primary).count() > 1 {
+        problems.add(field, "may have one primary value at most");
+    }
+    values
+        .iter()
+        .enumerate()
+        .filter_map(|(i, v)| {
+            let value = problems.check(&format!("{field}[{i}].value"), check(&v.value))?;
+            Some(MultiValue {
+                value,
+                kind: optional(problems, &format!("{field}[{i}].type"), &v.kind, 64),
+                primary: v.primary,
+                display: optional(problems, &format!("{field}[{i}].display"), &v.display, 256),
+            })
+        })
+        .collect()
+}
+
+/// The record, checked: a user row's worth of fields and a profile. The
+/// user's email is the primary (else first) email, else the userName when
+/// it is an address: every user needs one to sign in and be reached.
+struct Checked {
+    user_name: String,
+    external_id: Option<String>,
+    name: PersonName,
+    email: Email,
+    phone: Option<String>,
+    profile: Profile,
+}
+
+fn validate(record: &UserRecord) -> Result<Checked> {
+    let mut p = Problems::default();
+    let user_name = p.check("userName", validate_user_name(&record.user_name));
+    let external_id = optional(&mut p, "externalId", &record.external_id, 256);
+    let mut name_part = |field: &str, v: &Option<String>| {
+        v.as_deref()
+            .and_then(|v| p.check(field, validate_name_part(v, false)))
+            .unwrap_or_default()
+    };
+    let name = PersonName {
+        first: name_part("name.givenName", &record.given_name),
+        father: name_part("name.middleName", &record.middle_name),
+        grandfather: String::new(),
+        family: name_part("name.familyName", &record.family_name),
+    };
+    let src = &record.profile;
+    let emails = multi(&mut p, "emails", &src.emails, |v| {
+        Email::parse(v).map(|e| e.address)
+    });
+    let phone_numbers = multi(&mut p, "phoneNumbers", &src.phone_numbers, |v| {
+        let v = v.trim();
+        if v.is_empty() || v.chars().count() > 64 || v.chars().any(char::is_control) {
+            Err("must be 1 to 64 printable characters".into())
+        } else {
+            Ok(v.to_string())
+        }
+    });
+    let text = |p: &mut Problems, field: &str, v: &Option<String>| optional(p, field, v, 256);
+    let profile = Profile {
+        display_name: text(&mut p, "displayName", &src.display_name),
+        nick_name: text(&mut p, "nickName", &src.nick_name),
+        title: text(&mut p, "title", &src.title),
+        user_type: text(&mut p, "userType", &src.user_type),
+        preferred_language: text(&mut p, "preferredLanguage", &src.preferred_language),
+        locale: text(&mut p, "locale", &src.locale),
+        timezone: text(&mut p, "timezone", &src.timezone),
+        profile_url: optional(&mut p, "profileUrl", &src.profile_url, 2048),
+        employee_number: text(&mut p, "employeeNumber", &src.employee_number),
+        cost_center: text(&mut p, "costCenter", &src.cost_center),
+        organization: text(&mut p, "organization", &src.organization),
+        division: text(&mut p, "division", &src.division),
+        department: text(&mut p, "department", &src.department),
+        manager_id: src.manager_id,
+        addresses: src.addresses.clone(),
+        emails,
+        phone_numbers,
+    };
+    let chosen = profile
+        .emails
+        .iter()
+        .find(|e| e.primary)
+        .or(profile.emails.first())
+        .map(|e| e.value.clone())
+        .or_else(|| user_name.clone());
+    let email = chosen.and_then(|address| Email::parse(&address).ok());
+    if email.is_none() && user_name.is_some() {
+        p.add(
+            "emails",
+            "a user needs an email address: send emails, or a userName that is one",
+        );
+    }
+    let phone = profile
+        .phone_numbers
+        .iter()
+        .find(|e| e.primary)
+        .or(profile.phone_numbers.first())
+        .map(|e| e.value.clone());
+    p.into_result()?;
+    Ok(Checked {
+        user_name: user_name.expect("validated"),
+        external_id,
+        name,
+        email: email.expect("validated"),
+        phone,
+        profile,
+    })
+}
+
+async fn check_manager(
+    db: &mut Db<'_>,
+    caller: &Caller,
+    user: Uuid,
+    manager: Option<Uuid>,
+) -> Result<()> {
+    let Some(m) = manager else {
+        return Ok(());
+    };
+    if m == user || repo::users::find(db, caller.tenant_id, m).await?.is_none() {
+        return Err(Error::invalid(
+            "manager.value",
+            "is not another user of this tenant",
+        ));
+    }
+    Ok(())
+}
+
+/// Creates a user as provisioned: active unless said otherwise, its email
+/// taken as verified (the identity provider vouches for it), with the
+/// `member` role.
+pub async fn create_user(
+    app: &App,
+    caller: &Caller,
+    record: UserRecord,
+    origin: &Origin,
+) -> Result<ProvisionedUser> {
+    caller.require("user:write")?;
+    let Checked {
+        user_name,
+        external_id,
+        name,
+        email,
+        phone,
+        profile,
+    } = validate(&record)?;
+    if let Some(p) = &record.password {
+        let mut conn = app.db.get().await?;
+        let tenant = repo::tenants::find(&mut conn.db(), caller.tenant_id)
+            .await?
+            .ok_or(Error::TenantNotFound)?;
+        tenant
+            .settings
+            .password_policy
+            .check(p.expose())
+            .map_err(|e| Error::invalid("password", e))?;
+    }
+    let hash = match &record.password {
+        Some(p) => Some(app.passwords.hash(p).await?),
+        None => None,
+    };
+    let now = Utc::now();
+    let user = User {
+        id: Uuid::now_v7(),
+        tenant_id: caller.tenant_id,
+        user_name,
+        external_id,
+        version: 1,
+        email: email.address,
+        name,
+        phone_number: phone,
+        status: if record.active {
+            UserStatus::Active
+        } else {
+            UserStatus::Suspended
+        },
+        email_verified: true,
+        mfa_enabled: false,
+        is_platform_admin: false,
+        preferences: Preferences::default(),
+        metadata: Default::default(),
+        external_ids: Default::default(),
+        last_login_at: None,
+        password_changed_at: hash.as_ref().map(|_| now),
+        created_at: now,
+        updated_at: now,
+    };
+    let mut conn = app.db.get().await?;
+    let db = &mut conn.db();
+    transaction!(db, |tx| {
+        check_manager(tx, caller, user.id, profile.manager_id).await?;
+        repo::users::insert(tx, &user, hash.as_deref()).await?;
+        repo::profiles::save(tx, user.id, &profile).await?;
+        let member = repo::roles::find_builtin(tx, caller.tenant_id, BuiltinRole::Member).await?;
+        repo::roles::assign(tx, user.id, member, now).await?;
+        let event = AuditEvent::new(
+            caller.tenant_id,
+            Actor::from(caller),
+            "user.created",
+            origin,
+        )
+        .target("user", user.id)
+        .details(
+            json!({ "userName": user.user_name, "email": user.email, "active": record.active }),
+        );
+        audit(tx, event).await?;
+        one(tx, user).await
+    })
+}
+
+/// Replaces every provisioned attribute of a user (SCIM PUT, and PATCH
+/// after it is applied). Deactivating revokes every session at once; a
+/// new password revokes them too.
+pub async fn replace_user(
+    app: &App,
+    caller: &Caller,
+    id: Uuid,
+    record: UserRecord,
+    expected_version: Option<i32>,
+    origin: &Origin,
+) -> Result<ProvisionedUser> {
+    caller.require("user:write")?;
+    let Checked {
+        user_name,
+        external_id,
+        name,
+        email,
+        phone,
+        profile,
+    } = validate(&record)?;
+    let hash = match &record.password {
+        Some(p) => {
+            let mut conn = app.db.get().await?;
+            let tenant = repo::tenants::find(&mut conn.db(), caller.tenant_id)
+                .await?
+                .ok_or(Error::TenantNotFound)?;
+            tenant
+                .settings
+                .password_policy
+                .check(p.expose())
+                .map_err(|e| Error::invalid("password", e))?;
+            Some(app.passwords.hash(p).await?)
+        }
+        None => None,
+    };
+    let mut conn = app.db.get().await?;
+    let db = &mut conn.db();
+    transaction!(db, |tx| {
+        let (mut user, grants) = super::users::managed(tx, caller, id).await?;
+        precondition(expected_version, user.version)?;
+        check_manager(tx, caller, user.id, profile.manager_id).await?;
+        let before = (
+            user.clone(),
+            repo::profiles::load(tx, &[user.id])
+                .await?
+                .remove(&user.id)
+                .unwrap_or_default(),
+        );
+        let status = match (record.active, user.status) {
+            (true, UserStatus::Suspended | UserStatus::Pending) => UserStatus::Active,
+            (true, s) => s,
+            (false, _) => UserStatus::Suspended,
+        };
+        if status == UserStatus::Suspended && user.status != UserStatus::Suspended {
+            super::users::keep_an_owner(tx, &user, &grants).await?;
+        }
+        let now = Utc::now();
+        user.user_name = user_name;
+        user.external_id = external_id;
+        // Grandfather names are not in SCIM: they stay as they were.
+        user.name = PersonName {
+            grandfather: user.name.grandfather.clone(),
+            ..name
+        };
+        user.email = email.address;
+        user.phone_number = phone;
+        user.status = status;
+        user.updated_at = now;
+        let mut changed = changed_fields(&before.0, &before.1, &user, &profile);
+        if hash.is_some() {
+            changed.push("password");
+        }
+        user.version = repo::users::update(tx, &user).await?;
+        repo::profiles::save(tx, user.id, &profile).await?;
+        if let Some(hash) = &hash {
+            repo::users::set_password_hash(tx, user.id, hash, now).await?;
+        }
+        let deactivated =
+            status == UserStatus::Suspended && before.0.status != UserStatus::Suspended;
+        if deactivated || hash.is_some() {
+            repo::sessions::revoke_all(tx, user.id, None, now).await?;
+        }
+        let action = match (
+            before.0.status == UserStatus::Suspended,
+            status == UserStatus::Suspended,
+        ) {
+            (false, true) => "user.suspended",
+            (true, false) => "user.reactivated",
+            _ => "user.updated",
+        };
+        let event = AuditEvent::new(caller.tenant_id, Actor::from(caller), action, origin)
+            .target("user", user.id)
+            .details(json!({ "changed": changed }));
+        audit(tx, event).await?;
+        one(tx, user).await
+    })
+}
+
+fn changed_fields(
+    old: &User,
+    old_profile: &Profile,
+    new: &User,
+    profile: &Profile,
+) -> Vec<&'static str> {
+    let mut changed = Vec::new();
+    for (field, differs) in [
+        ("userName", old.user_name != new.user_name),
+        ("externalId", old.external_id != new.external_id),
+        ("name", old.name != new.name),
+        ("email", old.email != new.email),
+        ("phoneNumber", old.phone_number != new.phone_number),
+        ("active", old.status != new.status),
+        ("profile", old_profile != profile),
+    ] {
+        if differs {
+            changed.push(field);
+        }
+    }
+    changed
+}
+
+pub async fn delete_user(
+    app: &App,
+    caller: &Caller,
+    id: Uuid,
+    expected_version: Option<i32>,
+    origin: &Origin,
+) -> Result<()> {
+    caller.require("user:write")?;
+    let mut conn = app.db.get().await?;
+    let db = &mut conn.db();
+    transaction!(db, |tx| {
+        let (user, _) = super::users::managed(tx, caller, id).await?;
+        precondition(expected_version, user.version)?;
+        super::users::delete_managed(tx, caller, id, origin)
+            .await
+            .map(|_| ())
+    })
+}
+
+// ---- groups ----
+
+/// A group with its members when they were asked for.
+#[derive(Debug, Clone)]
+pub struct ProvisionedGroup {
+    pub group: Group,
+    /// (user id, display name); None when not loaded.
+    pub members: Option<Vec<(Uuid, String)>>,
+}
+
+pub struct GroupRecord {
+    pub display_name: String,
+    pub external_id: Option<String>,
+    pub members: Vec<Uuid>,
+}
+
+async fn with_members(
+    db: &mut Db<'_>,
+    groups: Vec<Group>,
+    load: bool,
+) -> Result<Vec<ProvisionedGroup>> {
+    let mut members = if load {
+        let ids: Vec<Uuid> = groups.iter().map(|g| g.id).collect();
+        repo::groups::members_of(db, &ids).await?
+    } else {
+        HashMap::new()
+    };
+    Ok(groups
+        .into_iter()
+        .map(|group| ProvisionedGroup {
+            members: load.then(|| members.remove(&group.id).unwrap_or_default()),
+            group,
+        })
+        .collect())
+}
+
+async fn one_group(
+    db: &mut Db<'_>,
+    caller: &Caller,
+    id: Uuid,
+    load: bool,
+) -> Result<ProvisionedGroup> {
+    let group = repo::groups::find(db, caller.tenant_id, id)
+        .await?
+        .ok_or(Error::NotFound("Group"))?;
+    with_members(db, vec![group], load)
+        .await?
+        .pop()
+        .ok_or_else(|| Error::internal("group vanished"))
+}
+
+pub async fn get_group(
+    app: &App,
+    caller: &Caller,
+    id: Uuid,
+    load_members: bool,
+) -> Result<ProvisionedGroup> {
+    caller.require("group:read")?;
+    let mut conn = app.db.get().await?;
+    one_group(&mut conn.db(), caller, id, load_members).await
+}
+
+pub async fn list_groups(
+    app: &App,
+    caller: &Caller,
+    query: GroupQuery<'_>,
+    load_members: bool,
+) -> Result<Listing<ProvisionedGroup>> {
+    caller.require("group:read")?;
+    let mut conn = app.db.get().await?;
+    let db = &mut conn.db();
+    let query = GroupQuery {
+        tenant_id: caller.tenant_id,
+        ..query
+    };
+    let listing = repo::groups::list(db, &query).await?;
+    Ok(Listing {
+        items: with_members(db, listing.items, load_members).await?,
+        total: listing.total,
+        page: listing.page,
+    })
+}
+
+fn validate_group(record: &GroupRecord) -> Result<(String, Option<String>)> {
+    let mut p = Problems::default();
+    let name = p.check("displayName", validate_group_name(&record.display_name));
+    let external_id = optional(&mut p, "externalId", &record.external_id, 256);
+    p.into_result()?;
+    Ok((name.expect("validated"), external_id))
+}
+
+/// Members must be users of the group's tenant; unknown ids are named.
+async fn check_members(db: &mut Db<'_>, caller: &Caller, members: &[Uuid]) -> Result<()> {
+    let found = repo::groups::existing_users(db, caller.tenant_id, members).await?;
+    let missing: Vec<String> = members
+        .iter()
+        .filter(|m| !found.contains(m))
+        .take(5)
+        .map(Uuid::to_string)
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Validation(vec![FieldError::new(
+            "members",
+            format!("are not users of this tenant: {}", missing.join(", ")),
+        )]))
+    }
+}
+
+fn unique(ids: &[Uuid]) -> Vec<Uuid> {
+    let mut seen = HashSet::new();
+    ids.iter().copied().filter(|id| seen.insert(*id)).collect()
+}
+
+pub async fn create_group(
+    app: &App,
+    caller: &Caller,
+    record: GroupRecord,
+    origin: &Origin,
+) -> Result<ProvisionedGroup> {
+    caller.require("group:write")?;
+    let (name, external_id) = validate_group(&record)?;
+    let members = unique(&record.members);
+    let now = Utc::now();
+    let group = Group {
+        id: Uuid::now_v7(),
+        tenant_id: caller.tenant_id,
+        name,
+        description: String::new(),
+        external_id,
+        version: 1,
+        member_count: 0,
+        created_at: now,
+        updated_at: now,
+    };
+    let mut conn = app.db.get().await?;
+    let db = &mut conn.db();
+    transaction!(db, |tx| {
+        check_members(tx, caller, &members).await?;
+        repo::groups::insert(tx, &group)
+            .await
+            .map_err(display_name_conflict)?;
+        repo::groups::add_members(tx, caller.tenant_id, group.id, &members, now).await?;
+        let event = AuditEvent::new(
+            caller.tenant_id,
+            Actor::from(caller),
+            "group.created",
+            origin,
+        )
+        .target("group", group.id)
+        .details(json!({ "name": group.name, "members": members.len() }));
+        audit(tx, event).await?;
+        one_group(tx, caller, group.id, true).await
+    })
+}
+
+/// Groups are unique by name: in SCIM's words, by displayName.
+fn display_name_conflict(e: Error) -> Error {
+    match e {
+        Error::Conflict {
+            field: Some(f),
+            message,
+        } if f == "name" => Error::Conflict {
+            field: Some("displayName".into()),
+            message,
+        },
+        other => other,
+    }
+}
+
+/// A change of a group: new attributes, and members added, removed or
+/// replaced, applied together in one transaction.
+#[derive(Debug, Default)]
+pub struct GroupChange {
+    pub display_name: Option<String>,
+    /// Some(None) clears it.
+    pub external_id: Option<Option<String>>,
+    /// Replace the whole membership first.
+    pub replace_members: Option<Vec<Uuid>>,
+    pub add_members: Vec<Uuid>,
+    pub remove_members: Vec<Uuid>,
+    pub remove_all_members: bool,
+}
+
+/// Applies a change with set-based membership statements: adding or
+/// removing ten thousand members is a few statements, not ten thousand.
+pub async fn change_group(
+    app: &App,
+    caller: &Caller,
+    id: Uuid,
+    change: GroupChange,
+    expected_version: Option<i32>,
+    origin: &Origin,
+    load_members: bool,
+) -> Result<ProvisionedGroup> {
+    caller.require("group:write")?;
+    let mut conn = app.db.get().await?;
+    let db = &mut conn.db();
+    transaction!(db, |tx| {
+        let mut group = repo::groups::find(tx, caller.tenant_id, id)
+            .await?
+            .ok_or(Error::NotFound("Group"))?;
+        precondition(expected_version, group.version)?;
+        let now = Utc::now();
+        let mut changed = Vec::new();
+        let mut p = Problems::default();
+        if let Some(name) = &change.display_name {
+            if let Some(name) = p.check("displayName", validate_group_name(name)) {
+                group.name = name;
+                changed.push("displayName");
+            }
+        }
+        if let Some(ext) = &change.external_id {
+            group.external_id = optional(&mut p, "externalId", ext, 256);
+            changed.push("externalId");
+        }
+        p.into_result()?;
+        let mut added = 0;
+        let mut removed = 0;
+        if change.remove_all_members || change.replace_members.is_some() {
+            removed += repo::groups::clear_members(tx, group.id).await?;
+        }
+        let mut additions = change.replace_members.clone().unwrap_or_default();
+        additions.extend(change.add_members.iter().copied());
+        let additions = unique(&additions);
+        if !additions.is_empty() {
+            check_members(tx, caller, &additions).await?;
+            added +=
+                repo::groups::add_members(tx, caller.tenant_id, group.id, &additions, now).await?;
+        }
+        if !change.remove_members.is_empty() {
+            removed +=
+                repo::groups::remove_members(tx, group.id, &unique(&change.remove_members)).await?;
+        }
+        group.updated_at = now;
+        if changed.is_empty() {
+            repo::groups::touch(tx, group.id, now).await?;
+        } else {
+            repo::groups::update(tx, &group)
+                .await
+                .map_err(display_name_conflict)?;
+        }
+        let event = AuditEvent::new(
+            caller.tenant_id,
+            Actor::from(caller),
+            "group.updated",
+            origin,
+        )
+        .target("group", group.id)
+        .details(json!({ "changed": changed, "membersAdded": added, "membersRemoved": removed }));
+        audit(tx, event).await?;
+        one_group(tx, caller, group.id, load_members).await
+    })
+}
+
+/// Replaces a group whole (SCIM PUT).
+pub async fn replace_group(
+    app: &App,
+    caller: &Caller,
+    id: Uuid,
+    record: GroupRecord,
+    expected_version: Option<i32>,
+    origin: &Origin,
+) -> Result<ProvisionedGroup> {
+    let (name, external_id) = validate_group(&record)?;
+    let change = GroupChange {
+        display_name: Some(name),
+        external_id: Some(external_id),
+        replace_members: Some(record.members),
+        ..Default::default()
+    };
+    change_group(app, caller, id, change, expected_version, origin, true).await
+}
+
+pub async fn delete_group(
+    app: &App,
+    caller: &Caller,
+    id: Uuid,
+    expected_version: Option<i32>,
+    origin: &Origin,
+) -> Result<()> {
+    caller.require("group:write")?;
+    let mut conn = app.db.get().await?;
+    let db = &mut conn.db();
+    transaction!(db, |tx| {
+        let group = repo::groups::find(tx, caller.tenant_id, id)
+            .await?
+            .ok_or(Error::NotFound("Group"))?;
+        precondition(expected_version, group.version)?;
+        repo::groups::delete(tx, caller.tenant_id, group.id).await?;
+        let event = AuditEvent::new(
+            caller.tenant_id,
+            Actor::from(caller),
+            "group.deleted",
+            origin,
+        )
+        .target("group", group.id)
+        .details(json!({ "name": group.name, "members": group.member_count }));
+        audit(tx, event).await
+    })
+}

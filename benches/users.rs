@@ -1,7 +1,9 @@
 //! User administration at scale, on loopback, on SQLite and PostgreSQL:
 //! bulk import of 100,000 users (100 requests of 1000, no passwords), one
 //! bulk request of 100 users with passwords (OWASP argon2 cost, hashed in
-//! parallel), then `GET /api/v1/users` with exact totals over the 100,000.
+//! parallel), then `GET /api/v1/users` with exact totals over the 100,000,
+//! and SCIM over the same users: `GET /scim/v2/Users?filter=userName eq`
+//! and group membership PATCHes (one member, and 10,000 at once).
 //!
 //!     cargo bench --bench users
 //!     cargo bench --bench users -- --backend sqlite --users 20000
@@ -234,6 +236,7 @@ async fn bench(backend: &str, users: usize) -> Vec<String> {
             sample["data"]["total"]
         ));
     }
+    rows.extend(scim(&c, backend, users).await);
     handle.stop(true).await;
     if std::env::var_os("BENCH_KEEP").is_some() {
         eprintln!("kept the database: {url:?}");
@@ -254,6 +257,143 @@ async fn bench(backend: &str, users: usize) -> Vec<String> {
             }
         }
     }
+    rows
+}
+
+/// SCIM over the imported users, with a SCIM token as Entra ID would use.
+async fn scim(admin: &Client, backend: &str, users: usize) -> Vec<String> {
+    let mut rows = Vec::new();
+    let (_, token) = admin
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/scim/tokens",
+            Some(&json!({ "name": "bench" })),
+        )
+        .await;
+    let c = Client {
+        http: admin.http.clone(),
+        base: admin.base.clone(),
+        token: token["data"]["token"].as_str().unwrap().to_string(),
+    };
+    let wanted = format!("user{:06}@bench.example", users / 2);
+    let query =
+        serde_urlencoded::to_string([("filter", format!("userName eq \"{wanted}\""))]).unwrap();
+    let path = format!("/scim/v2/Users?{query}");
+    let (_, latencies, sample) = time_gets(&c, &path, 200, 1).await;
+    assert_eq!(sample["totalResults"], 1, "{sample}");
+    let (rate, _, _) = time_gets(&c, &path, 500, 8).await;
+    rows.push(format!(
+        "| {backend} | SCIM GET /Users?filter=userName eq \"...\" | 200 | {:.1} | {:.1} | {rate:.0} req/s with 8 in flight |",
+        percentile(&latencies, 0.5),
+        percentile(&latencies, 0.99),
+    ));
+
+    // Ids of 10,000 users, read through SCIM pages of 1000.
+    let mut ids = Vec::new();
+    while ids.len() < 10_000.min(users) {
+        let page = format!(
+            "/scim/v2/Users?attributes=id&count=1000&startIndex={}",
+            ids.len() + 1
+        );
+        let (status, body) = c.send(reqwest::Method::GET, &page, None).await;
+        assert_eq!(status, 200, "{body}");
+        ids.extend(
+            body["Resources"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|u| u["id"].as_str().unwrap().to_string()),
+        );
+    }
+    let mut groups = Vec::new();
+    for g in 0..8 {
+        let body = json!({ "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": format!("bench-{g}") });
+        let (status, created) = c
+            .send(reqwest::Method::POST, "/scim/v2/Groups", Some(&body))
+            .await;
+        assert_eq!(status, 201, "{created}");
+        groups.push(created["id"].as_str().unwrap().to_string());
+    }
+    let patch = |op: &str, members: &[String]| {
+        let value: Vec<Value> = members.iter().map(|m| json!({ "value": m })).collect();
+        json!({ "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{ "op": op, "path": "members", "value": value }] })
+    };
+    // One member added or removed per request, as Entra ID sends changes.
+    let single = |n: usize| {
+        let group = groups[n % groups.len()].clone();
+        let op = if (n / groups.len()) % 2 == 0 {
+            "add"
+        } else {
+            "remove"
+        };
+        (
+            format!("/scim/v2/Groups/{group}"),
+            patch(op, &ids[n % 100..n % 100 + 1]),
+        )
+    };
+    let mut latencies = Vec::new();
+    for n in 0..200 {
+        let (path, body) = single(n * groups.len());
+        let t = Instant::now();
+        let (status, _) = c.send(reqwest::Method::PATCH, &path, Some(&body)).await;
+        assert_eq!(status, 204);
+        latencies.push(t.elapsed());
+    }
+    latencies.sort();
+    let started = Instant::now();
+    let count = 400;
+    futures_util::stream::iter(0..count)
+        .map(|n| {
+            let (path, body) = single(n);
+            let c = &c;
+            async move {
+                let (status, _) = c.send(reqwest::Method::PATCH, &path, Some(&body)).await;
+                assert_eq!(status, 204);
+            }
+        })
+        .buffer_unordered(8)
+        .collect::<Vec<_>>()
+        .await;
+    let rate = count as f64 / started.elapsed().as_secs_f64();
+    rows.push(format!(
+        "| {backend} | SCIM PATCH /Groups/{{id}}, add or remove 1 member | 200 | {:.1} | {:.1} | {rate:.0} req/s with 8 in flight over 8 groups |",
+        percentile(&latencies, 0.5),
+        percentile(&latencies, 0.99),
+    ));
+
+    // 10,000 members at once, added then removed, five times.
+    let mut add = Vec::new();
+    let mut remove = Vec::new();
+    let path = format!("/scim/v2/Groups/{}", groups[0]);
+    let (_, _) = c.send(reqwest::Method::PATCH, &path, Some(&json!({ "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{ "op": "remove", "path": "members" }] }))).await;
+    for _ in 0..5 {
+        let t = Instant::now();
+        let (status, body) = c
+            .send(reqwest::Method::PATCH, &path, Some(&patch("add", &ids)))
+            .await;
+        assert_eq!(status, 204, "{body}");
+        add.push(t.elapsed());
+        let t = Instant::now();
+        let (status, body) = c
+            .send(reqwest::Method::PATCH, &path, Some(&patch("remove", &ids)))
+            .await;
+        assert_eq!(status, 204, "{body}");
+        remove.push(t.elapsed());
+    }
+    add.sort();
+    remove.sort();
+    rows.push(format!(
+        "| {backend} | SCIM PATCH /Groups/{{id}}, add {} members | 5 | {:.0} | {:.0} | one request |",
+        ids.len(),
+        percentile(&add, 0.5),
+        percentile(&add, 0.99),
+    ));
+    rows.push(format!(
+        "| {backend} | SCIM PATCH /Groups/{{id}}, remove {} members | 5 | {:.0} | {:.0} | one request |",
+        ids.len(),
+        percentile(&remove, 0.5),
+        percentile(&remove, 0.99),
+    ));
     rows
 }
 

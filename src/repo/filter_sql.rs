@@ -135,6 +135,46 @@ fn time_value(value: &Value, path: &AttrPath) -> Result<Ts, String> {
     }
 }
 
+/// `meta.version`: `W/"3"` (or `"3"`) names version 3; anything else none.
+fn version_value(value: &Value, path: &AttrPath) -> Result<Option<i32>, String> {
+    match value {
+        Value::Str(s) => {
+            let tag = s.strip_prefix("W/").unwrap_or(s).trim_matches('"');
+            Ok(tag.parse().ok())
+        }
+        _ => Err(format!("{path} compares with a string")),
+    }
+}
+
+/// A comparison on an attribute every resource of a type shares
+/// (`meta.resourceType` is "User"), decided here by the reference
+/// evaluator, so that both agree by construction.
+fn constant_compare(
+    path: &AttrPath,
+    op: CompareOp,
+    value: &Value,
+    constant: &str,
+    attrs: &dyn Attributes,
+) -> Result<bool, String> {
+    if !matches!(value, Value::Str(_)) {
+        return Err(format!("{path} compares with a string"));
+    }
+    let leaf = serde_json::json!(constant);
+    let doc = match &path.sub {
+        Some(sub) => serde_json::json!({ path.name.clone(): { sub.clone(): leaf } }),
+        None => serde_json::json!({ path.name.clone(): leaf }),
+    };
+    let bare = AttrPath {
+        schema: None,
+        ..path.clone()
+    };
+    Ok(crate::domain::filter::matches(
+        &doc,
+        &Filter::Compare(bare, op, value.clone()),
+        attrs,
+    ))
+}
+
 fn uuid_value(value: &Value, path: &AttrPath) -> Result<Option<Uuid>, String> {
     match value {
         // Not a UUID: it names nothing.
@@ -294,6 +334,20 @@ macro_rules! backend {
                                         .nullable(),
                                 ))
                             }
+                            "groups" => {
+                                let inner =
+                                    combine(inner, &|a| membership_atom(a, path, "direct", attrs))?;
+                                Ok(Box::new(
+                                    users::id
+                                        .eq_any(
+                                            group_members::table
+                                                .filter(inner)
+                                                .select(group_members::user_id)
+                                                .into_boxed(),
+                                        )
+                                        .nullable(),
+                                ))
+                            }
                             "phonenumbers" => {
                                 let inner = combine(inner, &|a| phone_atom(a, path, attrs))?;
                                 Ok(Box::new(
@@ -421,6 +475,62 @@ macro_rules! backend {
                 }
             }
 
+            /// One membership, seen from either side: `groups[...]` on a
+            /// user (`value` is the group, `display` its name, `type`
+            /// "direct") or `members[...]` on a group (`value` is the user,
+            /// `type` "User").
+            fn membership_atom(
+                f: &Filter,
+                parent: &AttrPath,
+                kind_name: &str,
+                attrs: &dyn Attributes,
+            ) -> Result<Predicate<group_members::table, DB>, String> {
+                let (path, op, value) = match f {
+                    Filter::Present(p) => (relative(p, parent), None, None),
+                    Filter::Compare(p, op, v) => (relative(p, parent), Some(*op), Some(v)),
+                    _ => return Err(format!("{parent}: value paths do not nest")),
+                };
+                let on_groups = parent.name.eq_ignore_ascii_case("groups");
+                let always = || -> Predicate<group_members::table, DB> {
+                    Box::new(group_members::user_id.eq(group_members::user_id).nullable())
+                };
+                let never = || -> Predicate<group_members::table, DB> {
+                    Box::new(group_members::user_id.ne(group_members::user_id).nullable())
+                };
+                let sub = path.sub.as_deref().unwrap_or("value").to_ascii_lowercase();
+                match (sub.as_str(), op, value) {
+                    ("value" | "type", None, _) => Ok(always()),
+                    ("value", Some(CompareOp::Eq), Some(v)) => match uuid_value(v, &path)? {
+                        Some(id) if on_groups => {
+                            Ok(Box::new(group_members::group_id.eq(Uid(id)).nullable()))
+                        }
+                        Some(id) => Ok(Box::new(group_members::user_id.eq(Uid(id)).nullable())),
+                        None => Ok(never()),
+                    },
+                    ("type", Some(op), Some(v)) => {
+                        if constant_compare(&path, op, v, kind_name, attrs)? {
+                            Ok(always())
+                        } else {
+                            Ok(never())
+                        }
+                    }
+                    ("display", Some(op), Some(v)) if on_groups => {
+                        let kind = attrs.kind(&path).unwrap_or(Kind::Str { case_exact: false });
+                        let (v, _) = text_value(v, kind, &path)?;
+                        let named: Predicate<groups::table, DB> =
+                            text_cmp!(groups::name_key.nullable(), op, v, &path);
+                        Ok(Box::new(
+                            group_members::group_id
+                                .eq_any(groups::table.filter(named).select(groups::id).into_boxed())
+                                .nullable(),
+                        ))
+                    }
+                    ("display", None, _) if on_groups => Ok(always()),
+                    (_, Some(op), Some(_)) if sub == "value" => Err(bad_operator(&path, op)),
+                    _ => Err(unsupported(&path)),
+                }
+            }
+
             /// Users whose side-table row satisfies `p`.
             fn with_attributes(p: Predicate<ua::table, DB>) -> Predicate<users::table, DB> {
                 Box::new(
@@ -471,7 +581,9 @@ macro_rules! backend {
                 let key = path.key();
                 Ok(match key.as_str() {
                     "id" | "username" | "active" | "meta.created" | "meta.lastmodified"
-                    | "meta" => Box::new(users::id.eq(users::id).nullable()),
+                    | "meta.resourcetype" | "meta.version" | "meta" => {
+                        Box::new(users::id.eq(users::id).nullable())
+                    }
                     "externalid" => present!(users::external_id),
                     "name" => Box::new(
                         users::first_name
@@ -609,6 +721,18 @@ macro_rules! backend {
                     },
                     "meta.created" => time_cmp!(users::created_at, op, value, path),
                     "meta.lastmodified" => time_cmp!(users::updated_at, op, value, path),
+                    "meta.resourcetype" => {
+                        if constant_compare(path, op, value, "User", attrs)? {
+                            Box::new(users::id.eq(users::id).nullable())
+                        } else {
+                            Box::new(users::id.ne(users::id).nullable())
+                        }
+                    }
+                    "meta.version" => match (op, version_value(value, path)?) {
+                        (CompareOp::Eq, Some(v)) => Box::new(users::version.eq(v).nullable()),
+                        (CompareOp::Eq, None) => Box::new(users::id.ne(users::id).nullable()),
+                        _ => return Err(bad_operator(path, op)),
+                    },
                     "emails" | "emails.value" | "emails.type" | "emails.display"
                     | "emails.primary" => {
                         let sub = if key == "emails" {
@@ -718,7 +842,8 @@ macro_rules! backend {
                             return Err(unsupported(path));
                         }
                         Ok(match path.key().as_str() {
-                            "id" | "displayname" | "meta.created" | "meta.lastmodified" => {
+                            "id" | "displayname" | "meta.created" | "meta.lastmodified"
+                            | "meta.resourcetype" | "meta.version" => {
                                 Box::new(groups::id.eq(groups::id).nullable())
                             }
                             "externalid" => present!(groups::external_id),
@@ -760,6 +885,22 @@ macro_rules! backend {
                             "externalid" => text_attr!(groups::external_id, *op, value, kind, path),
                             "meta.created" => time_cmp!(groups::created_at, *op, value, path),
                             "meta.lastmodified" => time_cmp!(groups::updated_at, *op, value, path),
+                            "meta.resourcetype" => {
+                                if constant_compare(path, *op, value, "Group", attrs)? {
+                                    Box::new(groups::id.eq(groups::id).nullable())
+                                } else {
+                                    Box::new(groups::id.ne(groups::id).nullable())
+                                }
+                            }
+                            "meta.version" => match (op, version_value(value, path)?) {
+                                (CompareOp::Eq, Some(v)) => {
+                                    Box::new(groups::version.eq(v).nullable())
+                                }
+                                (CompareOp::Eq, None) => {
+                                    Box::new(groups::id.ne(groups::id).nullable())
+                                }
+                                _ => return Err(bad_operator(path, *op)),
+                            },
                             "members" | "members.value" => match (op, uuid_value(value, path)?) {
                                 (CompareOp::Eq, Some(u)) => Box::new(
                                     groups::id
@@ -778,6 +919,22 @@ macro_rules! backend {
                             },
                             _ => return Err(unsupported(path)),
                         })
+                    }
+                    Filter::ValuePath(path, inner)
+                        if schema_ok(path, core, None)
+                            && path.name.eq_ignore_ascii_case("members") =>
+                    {
+                        let inner = combine(inner, &|a| membership_atom(a, path, "User", attrs))?;
+                        Ok(Box::new(
+                            groups::id
+                                .eq_any(
+                                    group_members::table
+                                        .filter(inner)
+                                        .select(group_members::group_id)
+                                        .into_boxed(),
+                                )
+                                .nullable(),
+                        ))
                     }
                     Filter::ValuePath(path, _) => Err(unsupported(path)),
                     _ => unreachable!("combined"),

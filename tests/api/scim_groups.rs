@@ -137,6 +137,24 @@ async fn entra_id_group_cycle(b: Backend) {
         .query("/Groups", &[("filter", &format!("members eq \"{bob}\""))])
         .await;
     assert_eq!(r.scim(200)["totalResults"], 0);
+    let r = scim
+        .query("/Groups", &[("filter", &format!("members[value eq \"{alice}\" and type eq \"User\"] and meta.resourceType eq \"Group\""))])
+        .await;
+    assert_eq!(r.scim(200)["totalResults"], 1);
+    let r = scim
+        .query("/Groups", &[("filter", r#"meta.version eq "W/\"5\"""#)])
+        .await;
+    assert_eq!(r.scim(200)["totalResults"], 1, "{}", r.text);
+    let r = scim
+        .query(
+            "/Groups",
+            &[(
+                "filter",
+                r#"meta.version eq "W/\"4\"" or members[type eq "Group"]"#,
+            )],
+        )
+        .await;
+    assert_eq!(r.scim(200)["totalResults"], 0, "{}", r.text);
 
     let r = scim.delete(&format!("/Groups/{id}")).await;
     assert_eq!(r.status, 204, "{}", r.text);

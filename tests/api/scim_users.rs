@@ -749,6 +749,19 @@ async fn enterprise_extension_and_groups(b: Backend) {
         )
         .await;
     assert_eq!(r.scim(200)["totalResults"], 1);
+    let r = scim.query("/Users", &[("filter", r#"groups[display co "GUIDES" and type eq "direct"] and meta.resourceType eq "User""#)]).await;
+    assert_eq!(r.scim(200)["totalResults"], 1);
+    assert_eq!(r.body["Resources"][0]["id"], id.as_str());
+    let r = scim
+        .query(
+            "/Users",
+            &[(
+                "filter",
+                r#"meta.resourceType ne "User" or groups[display eq "Nobody"]"#,
+            )],
+        )
+        .await;
+    assert_eq!(r.scim(200)["totalResults"], 0);
 
     // Deleting the manager clears the link.
     scim.delete(&format!("/Users/{boss}")).await;

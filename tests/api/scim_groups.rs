@@ -36,13 +36,17 @@ async fn entra_id_group_cycle(b: Backend) {
         )
         .await;
     let bob = scim.create_user(&t.email("bob"), json!({})).await;
+    // Entra lists a Microsoft schema URI with no attributes under it
+    // (Microsoft documents it as "an invalid schema URI"); it is ignored.
     let r = scim
         .post(
             "/Groups",
-            json!({ "externalId": "8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159", "displayName": "Engineering", "meta": { "resourceType": "Group" }, "schemas": [GROUP] }),
+            json!({ "externalId": "8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159", "displayName": "Engineering", "meta": { "resourceType": "Group" },
+                    "schemas": [GROUP, "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"] }),
         )
         .await;
     let created = r.scim(201).clone();
+    assert_eq!(created["schemas"], json!([GROUP]));
     let id = created["id"].as_str().unwrap().to_string();
     assert_eq!(r.header("location"), created["meta"]["location"].as_str());
     assert_eq!(created["displayName"], "Engineering");

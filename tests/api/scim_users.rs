@@ -845,7 +845,7 @@ async fn bad_input_changes_nothing(b: Backend) {
             "schemas",
         ),
         (
-            json!({ "schemas": [USER, "urn:example:Other"], "userName": "x@x.example" }),
+            json!({ "schemas": [USER, "urn:example:Other"], "userName": "x@x.example", "urn:example:Other": { "title": "x" } }),
             "urn:example:Other",
         ),
         (json!({ "schemas": [USER] }), "userName"),

@@ -230,8 +230,15 @@ fn multi_values(object: &Value, name: &str) -> ScimResult<Vec<MultiValue>> {
         .collect()
 }
 
-/// Checks `schemas`: present, naming this resource's schema, and no schema
-/// this server does not know for it.
+/// Checks `schemas`: present, naming this resource's schema, and no
+/// attributes under a schema this server does not know for it.
+///
+/// A URI that is listed but carries no attributes is let through, though
+/// RFC 7643 section 3 allows only the resource type's schemas there:
+/// Entra ID's Create Group lists
+/// `http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group`
+/// with nothing under it, and refusing that would refuse every group it
+/// provisions, while accepting it loses no data.
 pub fn check_schemas(body: &Value, core: &str, allowed: &[&str]) -> ScimResult<()> {
     let Some(Value::Array(schemas)) = get(body, "schemas") else {
         return Err(ScimError::invalid_value(format!(
@@ -244,10 +251,10 @@ pub fn check_schemas(body: &Value, core: &str, allowed: &[&str]) -> ScimResult<(
             "schemas: must list {core}"
         )));
     }
-    if let Some(unknown) = names
-        .iter()
-        .find(|s| !allowed.iter().any(|a| a.eq_ignore_ascii_case(s)))
-    {
+    if let Some(unknown) = names.iter().find(|s| {
+        !allowed.iter().any(|a| a.eq_ignore_ascii_case(s))
+            && get(body, s).is_some_and(|v| !v.is_null())
+    }) {
         return Err(ScimError::invalid_value(format!(
             "schemas: {unknown} is not supported here"
         )));

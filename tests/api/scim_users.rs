@@ -107,6 +107,17 @@ async fn entra_id_user_cycle(b: Backend) {
         .query("/Users", &[("filter", "externalId eq \"ext-0001\"")])
         .await;
     assert_eq!(r.scim(200)["totalResults"], 1);
+    // Entra also matches on `emails[type eq "work"].value` ("/Users"
+    // guidelines of Microsoft's SCIM tutorial), a form beyond RFC 7644's
+    // ABNF that means `emails[type eq "work" and value eq "..."]`.
+    for (kind, found) in [("work", 1), ("home", 0)] {
+        let filter = format!(
+            "emails[type eq \"{kind}\"].value eq \"{}\"",
+            email.to_lowercase()
+        );
+        let r = scim.query("/Users", &[("filter", &filter)]).await;
+        assert_eq!(r.scim(200)["totalResults"], found, "{filter}");
+    }
 
     // Entra's PATCH forms.
     let manager = scim.create_user(&t.email("boss"), json!({})).await;

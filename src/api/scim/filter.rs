@@ -55,22 +55,37 @@ fn build(pair: Pair<'_, Rule>) -> Result<Filter, String> {
                     "{path}: a value path names a multi-valued attribute, not a sub-attribute"
                 ));
             }
-            let filter = build(inner.next().expect("value filter"))?;
+            let mut filter = build(inner.next().expect("value filter"))?;
+            if let Some(sub) = inner.next() {
+                // `attr[f].sub op v` is `attr[f and sub op v]`.
+                let mut sub = sub.into_inner();
+                let name = attr_path(sub.next().expect("sub-attribute").as_str())?;
+                let condition = condition(name, sub)?;
+                filter = Filter::And(Box::new(filter), Box::new(condition));
+            }
             Ok(Filter::ValuePath(path, Box::new(filter)))
         }
         Rule::attr_exp => {
             let mut inner = pair.into_inner();
             let path = attr_path(inner.next().expect("attribute").as_str())?;
-            let next = inner.next().expect("operator");
-            if next.as_rule() == Rule::present {
-                return Ok(Filter::Present(path));
-            }
-            let op = CompareOp::parse(next.as_str()).expect("grammar admits only operators");
-            let value = comp_value(inner.next().expect("value"))?;
-            Ok(Filter::Compare(path, op, value))
+            condition(path, inner)
         }
         other => Err(format!("unexpected {other:?}")),
     }
+}
+
+/// `path pr` or `path op value`, from the tokens after the path.
+fn condition(
+    path: AttrPath,
+    mut tokens: pest::iterators::Pairs<'_, Rule>,
+) -> Result<Filter, String> {
+    let next = tokens.next().expect("operator");
+    if next.as_rule() == Rule::present {
+        return Ok(Filter::Present(path));
+    }
+    let op = CompareOp::parse(next.as_str()).expect("grammar admits only operators");
+    let value = comp_value(tokens.next().expect("value"))?;
+    Ok(Filter::Compare(path, op, value))
 }
 
 /// Left-associative `a op b op c`, skipping the keyword tokens.
@@ -224,6 +239,21 @@ mod tests {
             parse(r#"userName eq "a\"b\\c""#).unwrap(),
             cmp("userName", CompareOp::Eq, s("a\"b\\c"))
         );
+        // Entra ID's filtered value path with a trailing condition.
+        assert_eq!(
+            parse(r#"emails[type eq "work"].value eq "a@b.example""#).unwrap(),
+            Filter::ValuePath(
+                attr_path("emails").unwrap(),
+                Box::new(Filter::And(
+                    Box::new(cmp("type", CompareOp::Eq, s("work"))),
+                    Box::new(cmp("value", CompareOp::Eq, s("a@b.example")))
+                ))
+            )
+        );
+        assert!(matches!(
+            parse(r#"phoneNumbers[type eq "fax"].value pr and active eq true"#).unwrap(),
+            Filter::And(ref l, _) if matches!(**l, Filter::ValuePath(_, ref f) if matches!(**f, Filter::And(_, ref r) if matches!(**r, Filter::Present(_))))
+        ));
         assert_eq!(
             parse(r#"organization eq "x""#).unwrap(),
             cmp("organization", CompareOp::Eq, s("x"))
@@ -248,6 +278,10 @@ mod tests {
             r#"emails[type eq "work""#,
             r#"emails[type[value eq "x"]]"#,
             r#"emails.value[type eq "x"]"#,
+            r#"emails[type eq "work"].value"#,
+            r#"emails[type eq "work"].value.x eq "y""#,
+            r#"emails[type eq "work"]."#,
+            r#"emails[type eq "work"] .value eq "x""#,
             r#"userName eq "x" junk"#,
             r#"1abc eq "x""#,
             r#"userName eq "unterminated"#,

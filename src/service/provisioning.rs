@@ -37,7 +37,10 @@ pub struct UserRecord {
     pub given_name: Option<String>,
     pub middle_name: Option<String>,
     pub family_name: Option<String>,
-    pub active: bool,
+    /// None when the request does not say: active on creation, unchanged
+    /// on replacement (RFC 7644 3.5.1 lets an omitted attribute keep a
+    /// value; a profile update must not undo a suspension).
+    pub active: Option<bool>,
     pub profile: Profile,
     pub password: Option<Password>,
 }
@@ -305,7 +308,7 @@ pub async fn create_user(
         email: email.address,
         name,
         phone_number: phone,
-        status: if record.active {
+        status: if record.active.unwrap_or(true) {
             UserStatus::Active
         } else {
             UserStatus::Suspended
@@ -337,7 +340,7 @@ pub async fn create_user(
         )
         .target("user", user.id)
         .details(
-            json!({ "userName": user.user_name, "email": user.email, "active": record.active }),
+            json!({ "userName": user.user_name, "email": user.email, "active": user.status == UserStatus::Active }),
         );
         audit(tx, event).await?;
         one(tx, user).await
@@ -393,9 +396,9 @@ pub async fn replace_user(
                 .unwrap_or_default(),
         );
         let status = match (record.active, user.status) {
-            (true, UserStatus::Suspended | UserStatus::Pending) => UserStatus::Active,
-            (true, s) => s,
-            (false, _) => UserStatus::Suspended,
+            (Some(true), UserStatus::Suspended | UserStatus::Pending) => UserStatus::Active,
+            (Some(false), _) => UserStatus::Suspended,
+            (_, s) => s,
         };
         if status == UserStatus::Suspended && user.status != UserStatus::Suspended {
             super::users::keep_an_owner(tx, &user, &grants).await?;

@@ -308,6 +308,26 @@ async fn deactivation_suspends_and_revokes_sessions(b: Backend) {
         audit.text
     );
 
+    // RFC 7644 3.5.1: a readWrite attribute omitted from a PUT "MAY be
+    // assumed to be not asserted by the client". A sync job replacing the
+    // profile without `active`, or removing it, leaves the user suspended;
+    // only `active: true` reactivates.
+    let path = format!("/Users/{}", person.id);
+    let mut full = scim.get(&path).await.scim(200).clone();
+    full.as_object_mut().unwrap().remove("active");
+    full["title"] = json!("Still away");
+    let r = scim.put(&path, full.clone()).await;
+    assert_eq!(r.scim(200)["active"], false);
+    assert_eq!(r.body["title"], "Still away");
+    let r = scim
+        .patch(&path, json!([{ "op": "remove", "path": "active" }]))
+        .await;
+    assert_eq!(r.scim(200)["active"], false);
+    let native = t.owner.get(&format!("/api/v1/users/{}", person.id)).await;
+    assert_eq!(native.ok()["status"], "suspended");
+    full["active"] = json!(true);
+    assert_eq!(scim.put(&path, full).await.scim(200)["active"], true);
+
     // The tenant's last owner cannot be deactivated by a sync job.
     let r = scim
         .patch(

@@ -276,8 +276,8 @@ pub fn user_record(body: &Value) -> ScimResult<UserRecord> {
         Some(_) => return Err(ScimError::invalid_value("name: must be an object")),
     };
     let active = match get(body, "active") {
-        None | Some(Value::Null) => true,
-        Some(v) => boolean(v, "active")?,
+        None | Some(Value::Null) => None,
+        Some(v) => Some(boolean(v, "active")?),
     };
     let enterprise = match get(body, ENTERPRISE) {
         None | Some(Value::Null) => Value::Null,

@@ -608,6 +608,49 @@ async fn attributes_and_excluded_attributes(b: Backend) {
         r.scim(200),
         &json!({ "schemas": [USER, ENTERPRISE], "id": id, "title": "New" })
     );
+
+    // POST and PUT answer with the same projections (RFC 7644 3.9: "on
+    // ... POST, PUT, and PATCH operations").
+    let user_name = t.email("proj2");
+    let r = scim
+        .send(
+            reqwest::Method::POST,
+            "/Users?attributes=userName",
+            Some(json!({ "schemas": [USER], "userName": user_name, "title": "T" })),
+            &[],
+        )
+        .await;
+    let created = r.scim(201).clone();
+    let id2 = created["id"].as_str().unwrap();
+    assert_eq!(
+        created,
+        json!({ "schemas": [USER], "id": id2, "userName": user_name })
+    );
+    let r = scim
+        .send(
+            reqwest::Method::PUT,
+            &format!("/Users/{id2}?excludedAttributes=meta,emails,name"),
+            Some(json!({ "schemas": [USER], "userName": user_name, "title": "T2" })),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        r.scim(200),
+        &json!({ "schemas": [USER], "id": id2, "userName": user_name, "title": "T2", "active": true })
+    );
+    let r = scim
+        .send(
+            reqwest::Method::POST,
+            "/Groups?excludedAttributes=members,meta",
+            Some(json!({ "schemas": [crate::support::scim::GROUP], "displayName": "Projected", "members": [{ "value": id2 }] })),
+            &[],
+        )
+        .await;
+    let group = r.scim(201);
+    assert_eq!(
+        group,
+        &json!({ "schemas": [crate::support::scim::GROUP], "id": group["id"], "displayName": "Projected" })
+    );
 }
 
 /// RFC 7644 3.4.2.3-4: sortBy/sortOrder, 1-based startIndex, count,

@@ -5,7 +5,8 @@
 //!
 //! Accepted beside the RFC's letter, because identity providers send them:
 //! capitalised op names ("Replace"), values without a path whose keys are
-//! paths ("name.givenName"), booleans as strings ("False"), members removed
+//! paths ("name.givenName"), extension attributes without their URN
+//! ("manager"), booleans as strings ("False"), members removed
 //! by a value array, and add or replace through a value filter that matches
 //! nothing (it creates the value the filter describes). Read-only
 //! attributes inside a value without a path (Okta repeats the `id`) are
@@ -17,7 +18,7 @@ use uuid::Uuid;
 use super::error::{ScimError, ScimResult};
 use super::filter;
 use super::resources::{get, member_ids};
-use super::schema::{ENTERPRISE, PATCH_OP, USER};
+use super::schema::{ScimAttributes, ENTERPRISE, PATCH_OP, USER};
 use crate::domain::filter::{AttrPath, Attributes, CompareOp, Filter, Value as FValue};
 use crate::service::provisioning::GroupChange;
 
@@ -202,11 +203,55 @@ fn multi_valued(attrs: &dyn Attributes, attr: &AttrPath) -> bool {
     })
 }
 
+/// The attribute a user path names, its schema made explicit: an
+/// unqualified name of the enterprise extension is the extension's, as in
+/// filters (RFC 7644 3.10 asks clients to qualify extension attributes;
+/// older Entra ID requests name `manager` bare). A path no schema of the
+/// resource defines, down to its sub-attribute, is an invalidPath rather
+/// than a change that silently does nothing.
+fn resolve(path: &Path, attrs: &ScimAttributes) -> ScimResult<Path> {
+    let attr = &path.attr;
+    // externalId is a common attribute (RFC 7643 3.1), in no schema.
+    if attr.schema.is_none() && attr.is("externalId", None) && path.sub.is_none() {
+        return Ok(path.clone());
+    }
+    let schemas: Vec<&str> = match &attr.schema {
+        None => vec![USER, ENTERPRISE],
+        Some(urn) => vec![urn.as_str()],
+    };
+    let defines = |schema: &str, sub: Option<&String>| {
+        attrs
+            .definition(&AttrPath {
+                schema: Some(schema.to_string()),
+                name: attr.name.clone(),
+                sub: sub.cloned(),
+            })
+            .is_some()
+    };
+    let schema = schemas
+        .iter()
+        .find(|s| defines(s, None))
+        .ok_or_else(|| invalid_path(format!("{attr} is not an attribute of a User")))?;
+    for sub in [&attr.sub, &path.sub].into_iter().flatten() {
+        if !defines(schema, Some(sub)) {
+            return Err(invalid_path(format!(
+                "{}.{sub} is not an attribute of a User",
+                attr.name
+            )));
+        }
+    }
+    let mut resolved = path.clone();
+    if schema.eq_ignore_ascii_case(ENTERPRISE) {
+        resolved.attr.schema = Some(ENTERPRISE.to_string());
+    }
+    Ok(resolved)
+}
+
 /// Applies operations to a user's representation.
 pub fn apply_to_user(
     resource: &mut Value,
     ops: &[Operation],
-    attrs: &dyn Attributes,
+    attrs: &ScimAttributes,
 ) -> ScimResult<()> {
     let Value::Object(map) = resource else {
         return Err(ScimError::invalid_syntax("not an object"));
@@ -255,7 +300,7 @@ fn apply_one(
     op: Op,
     path: &Path,
     value: Option<&Value>,
-    attrs: &dyn Attributes,
+    attrs: &ScimAttributes,
 ) -> ScimResult<()> {
     let attr = &path.attr;
     if attr.schema.is_none() && READ_ONLY.iter().any(|r| r.eq_ignore_ascii_case(&attr.name)) {
@@ -268,6 +313,8 @@ fn apply_one(
     if attr.schema.is_none() && attr.name.eq_ignore_ascii_case("schemas") {
         return Ok(());
     }
+    let path = &resolve(path, attrs)?;
+    let attr = &path.attr;
     let multi = multi_valued(attrs, attr);
     let Some(target) = holder(resource, attr, op != Op::Remove)? else {
         return Ok(());

@@ -16,6 +16,7 @@ Configuration (environment variables; a .env file in the working directory is re
   ITHBAT_ADMIN_EMAIL         first-start platform administrator     [default: admin@localhost]
   ITHBAT_ADMIN_PASSWORD      its password                           [default: random, printed once]
   ITHBAT_SMTP_URL            mail relay, e.g. smtp://127.0.0.1:2525 [default: mail is logged, not sent]
+  ITHBAT_MAIL_FROM           sender of invitation and reset mail    [default: ithbat <no-reply@localhost>]
   ITHBAT_WORKERS             HTTP worker threads                    [default: number of CPUs]
   ITHBAT_DB_POOL_SIZE        database connections                   [default: 16 PostgreSQL, 8 SQLite]
   ITHBAT_ARGON2_MEMORY_KIB   argon2id memory cost                   [default: 19456 (OWASP)]
@@ -42,7 +43,11 @@ pub struct Config {
     pub public_url: Option<String>,
     pub admin_email: Option<String>,
     pub admin_password: Option<String>,
+    /// `smtp://[user:pass@]host:port` (STARTTLS with `?tls=required`) or
+    /// `smtps://...` (TLS); None: mail is logged, not sent.
     pub smtp_url: Option<String>,
+    /// The From of every mail.
+    pub mail_from: String,
     pub workers: usize,
     pub db_pool_size: usize,
     pub hash_cost: HashCost,
@@ -83,6 +88,7 @@ impl Config {
             admin_email: None,
             admin_password: None,
             smtp_url: None,
+            mail_from: "ithbat <no-reply@localhost>".into(),
             workers: cpus(),
             db_pool_size: pool,
             hash_cost: HashCost::OWASP,
@@ -149,7 +155,21 @@ impl Config {
         }
         c.admin_email = get("ITHBAT_ADMIN_EMAIL");
         c.admin_password = get("ITHBAT_ADMIN_PASSWORD");
-        c.smtp_url = get("ITHBAT_SMTP_URL");
+        if let Some(url) = get("ITHBAT_SMTP_URL") {
+            if url.starts_with("smtp://") || url.starts_with("smtps://") {
+                c.smtp_url = Some(url);
+            } else {
+                e.push("ITHBAT_SMTP_URL: must be an smtp:// or smtps:// URL".into());
+            }
+        }
+        if let Some(from) = get("ITHBAT_MAIL_FROM") {
+            match from.parse::<lettre::message::Mailbox>() {
+                Ok(_) => c.mail_from = from,
+                Err(_) => e.push(format!(
+                    "ITHBAT_MAIL_FROM: must be an address such as \"Acme <no-reply@acme.example>\", got {from:?}"
+                )),
+            }
+        }
         let positive = "a positive integer";
         if let Some(v) = parse::<usize>(e, "ITHBAT_WORKERS", get("ITHBAT_WORKERS"), positive) {
             c.workers = v.max(1);

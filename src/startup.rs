@@ -60,6 +60,7 @@ impl Server {
             Some(url) => RateLimiter::redis(url).await?,
             None => RateLimiter::in_memory(),
         };
+        let mail = crate::service::mail::Mailer::new(&config)?;
         let workers = config.workers;
         let app = App {
             db: pool,
@@ -67,6 +68,7 @@ impl Server {
             tokens,
             passwords,
             limits,
+            mail,
             runtime: tokio::runtime::Handle::current(),
         };
         let generated_admin_password = bootstrap::run(&app)

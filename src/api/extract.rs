@@ -31,7 +31,7 @@ pub struct JsonBody<T>(pub T);
 pub struct OptionalJsonBody<T>(pub Option<T>);
 
 /// Reads the body within the size limit, after checking its media type.
-fn read_body(
+pub(crate) fn read_body(
     req: &HttpRequest,
     payload: &mut Payload,
 ) -> LocalBoxFuture<'static, Result<BytesMut, Error>> {

@@ -82,6 +82,8 @@ pub async fn limit(
 fn error_response(req: &ServiceRequest, e: Error) -> HttpResponse {
     if is_scim_path(req.path()) {
         ScimError::from(e).error_response()
+    } else if super::jsonapi::is_jsonapi_path(req.path()) {
+        super::jsonapi::error::JsonApiError::from(e).error_response()
     } else {
         e.error_response()
     }

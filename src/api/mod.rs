@@ -3,6 +3,7 @@
 
 pub mod error;
 pub mod extract;
+pub mod jsonapi;
 pub mod limits;
 pub mod native;
 pub mod observe;
@@ -15,7 +16,7 @@ use actix_web::web::{self, delete, get, patch, post, put};
 use native::{audit, auth, groups, roles, scim_tokens, settings, tenants, users};
 
 /// A resource whose unmatched methods answer 405 in the native envelope.
-fn resource(path: &str) -> actix_web::Resource {
+pub(crate) fn resource(path: &str) -> actix_web::Resource {
     web::resource(path).default_service(web::to(error::method_not_allowed))
 }
 
@@ -34,6 +35,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(resource("/core/iam/v1/scim").route(post().to(scim_tokens::create_aritma)))
         .service(
             web::scope("/api/v1")
+                // JSON:API dialect (seed 002)
+                .configure(jsonapi::routes)
                 // auth (reference 2.1, 2.4, 2.8; seed 001)
                 .service(resource("/auth/login").route(post().to(auth::login)))
                 .service(resource("/auth/refresh").route(post().to(auth::refresh)))
@@ -44,6 +47,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         .route(delete().to(auth::revoke_other_sessions)),
                 )
                 .service(resource("/auth/sessions/{id}").route(delete().to(auth::revoke_session)))
+                // registration, verification, passwords (reference 2.2, 2.3, 2.5)
+                .service(resource("/auth/register").route(post().to(auth::register)))
+                .service(resource("/auth/verify-email").route(post().to(auth::verify_email)))
+                .service(
+                    resource("/auth/resend-verification")
+                        .route(post().to(auth::resend_verification)),
+                )
+                .service(
+                    resource("/auth/password-reset/initiate")
+                        .route(post().to(auth::initiate_password_reset)),
+                )
+                .service(
+                    resource("/auth/password-reset/complete")
+                        .route(post().to(auth::complete_password_reset)),
+                )
+                .service(resource("/auth/change-password").route(post().to(auth::change_password)))
                 // self-service (seed 001)
                 .service(
                     resource("/users/me")

@@ -47,6 +47,14 @@ diesel::define_sql_function! {
     fn fold(text: diesel::sql_types::Nullable<diesel::sql_types::Text>) -> diesel::sql_types::Nullable<diesel::sql_types::Text>;
 }
 
+/// Gives an SQLite connection `ithbat_fold`, as PostgreSQL's migrations
+/// define it.
+fn register_fold(c: &mut SqliteConnection) -> diesel::QueryResult<()> {
+    fold_utils::register_impl(c, |text: Option<String>| {
+        text.map(|t| crate::domain::user::fold(&t))
+    })
+}
+
 /// Which backend, parsed from DATABASE_URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DatabaseUrl {
@@ -186,13 +194,9 @@ impl Pool {
                         conn.batch_execute(SQLITE_PRAGMAS)
                             .await
                             .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
-                        conn.spawn_blocking(|c| {
-                            fold_utils::register_impl(c, |text: Option<String>| {
-                                text.map(|t| crate::domain::user::fold(&t))
-                            })
-                        })
-                        .await
-                        .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                        conn.spawn_blocking(register_fold)
+                            .await
+                            .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
                         Ok(conn)
                     }
                     .boxed()
@@ -422,6 +426,8 @@ pub async fn run_migrations(url: &DatabaseUrl) -> Result<usize> {
             DatabaseUrl::Sqlite(path) => {
                 let mut conn = SqliteConnection::establish(path).map_err(unavailable)?;
                 SimpleConnection::batch_execute(&mut conn, SQLITE_PRAGMAS).map_err(Error::from)?;
+                // Migrations may fold text as PostgreSQL's do.
+                register_fold(&mut conn).map_err(Error::from)?;
                 conn.run_pending_migrations(SQLITE_MIGRATIONS)
                     .map(|v| v.len())
             }

@@ -45,12 +45,18 @@ diesel::table! {
         metadata -> DbJson,
         external_ids -> DbJson,
         last_login_at -> Nullable<DbTimestamptz>,
-                created_at -> DbTimestamptz,
+        created_at -> DbTimestamptz,
         updated_at -> DbTimestamptz,
         user_name -> Text,
         user_name_key -> Text,
         external_id -> Nullable<Text>,
         version -> Integer,
+        organization_id -> Nullable<DbUuid>,
+        name_key -> Text,
+        picture_url -> Nullable<Text>,
+        sso_channel -> Nullable<Text>,
+        joined_at -> Nullable<DbTimestamptz>,
+        invitation_expires_at -> Nullable<DbTimestamptz>,
     }
 }
 
@@ -73,7 +79,7 @@ diesel::table! {
         organization -> Nullable<Text>,
         division -> Nullable<Text>,
         department -> Nullable<Text>,
-                manager_id -> Nullable<DbUuid>,
+        manager_id -> Nullable<DbUuid>,
         addresses -> Nullable<DbJson>,
     }
 }
@@ -161,6 +167,7 @@ diesel::table! {
         user_id -> DbUuid,
         role_id -> DbUuid,
         assigned_at -> DbTimestamptz,
+        scope -> Text,
     }
 }
 
@@ -168,7 +175,7 @@ diesel::table! {
     use diesel::sql_types::*;
     use crate::db::types::*;
 
-        groups (id) {
+    groups (id) {
         id -> DbUuid,
         tenant_id -> DbUuid,
         name -> Text,
@@ -211,6 +218,7 @@ diesel::table! {
         last_activity_at -> DbTimestamptz,
         expires_at -> DbTimestamptz,
         revoked_at -> Nullable<DbTimestamptz>,
+        nonce -> Text,
     }
 }
 
@@ -276,7 +284,40 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::*;
+
+    organizations (id) {
+        id -> DbUuid,
+        tenant_id -> DbUuid,
+        name -> Text,
+        name_key -> Text,
+        created_at -> DbTimestamptz,
+        updated_at -> DbTimestamptz,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::*;
+
+    account_tokens (token_hash) {
+        token_hash -> Text,
+        tenant_id -> DbUuid,
+        user_id -> DbUuid,
+        purpose -> Text,
+        redirect_url -> Nullable<Text>,
+        created_at -> DbTimestamptz,
+        expires_at -> DbTimestamptz,
+        used_at -> Nullable<DbTimestamptz>,
+    }
+}
+
 diesel::joinable!(users -> tenants (tenant_id));
+diesel::joinable!(users -> organizations (organization_id));
+diesel::joinable!(organizations -> tenants (tenant_id));
+diesel::joinable!(account_tokens -> users (user_id));
 diesel::joinable!(roles -> tenants (tenant_id));
 diesel::joinable!(role_permissions -> roles (role_id));
 diesel::joinable!(user_roles -> users (user_id));
@@ -309,4 +350,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_throttles,
     signing_keys,
     audit_events,
+    organizations,
+    account_tokens,
 );

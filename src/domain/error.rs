@@ -62,6 +62,8 @@ pub enum Error {
     PayloadTooLarge { limit: usize },
     #[error("{0}")]
     UnsupportedMediaType(String),
+    #[error("{0}")]
+    NotAcceptable(String),
     #[error("Too many requests")]
     RateLimited { retry_after_secs: u64 },
     #[error("{0}")]

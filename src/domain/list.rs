@@ -57,15 +57,23 @@ impl SortOrder {
     }
 }
 
-/// One page of a list and the exact total across all pages.
+/// One page of a list and the total across all pages.
 #[derive(Debug, Clone)]
 pub struct Listing<T> {
     pub items: Vec<T>,
+    /// Exact, unless the query asked not to count (JSON:API without
+    /// `count=true`): then a lower bound that passes the page's end exactly
+    /// when another page follows.
     pub total: i64,
     pub page: PageRequest,
 }
 
 impl<T> Listing<T> {
+    /// Does another page follow this one?
+    pub fn has_more(&self) -> bool {
+        self.total > self.page.offset() + i64::from(self.page.limit)
+    }
+
     pub fn total_pages(&self) -> i64 {
         let limit = i64::from(self.page.limit.max(1));
         (self.total + limit - 1) / limit

@@ -1,5 +1,6 @@
 //! Plain types and rules: no database, no HTTP.
 
+pub mod account;
 pub mod audit;
 pub mod error;
 pub mod filter;

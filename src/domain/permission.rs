@@ -5,7 +5,17 @@ use std::collections::BTreeSet;
 
 /// Resources that carry a read and a write permission.
 pub const RESOURCES: &[&str] = &[
-    "user", "role", "group", "audit", "tenant", "settings", "client", "scim", "domain", "policy",
+    "user",
+    "role",
+    "group",
+    "audit",
+    "tenant",
+    "settings",
+    "client",
+    "scim",
+    "domain",
+    "policy",
+    "organization",
 ];
 
 /// Every permission a role can hold. `audit` is read-only: the log cannot be

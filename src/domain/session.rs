@@ -18,6 +18,9 @@ pub struct Session {
     pub last_activity_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// A random value per session (seed 002 `nonce`); OpenID Connect
+    /// sign-ins keep the client's nonce here.
+    pub nonce: String,
 }
 
 /// Where a request came from: recorded on sessions and audit events.

@@ -12,6 +12,8 @@ pub struct TenantSettings {
     pub sessions: SessionPolicy,
     /// Refuse sign-in (ACCOUNT_NOT_VERIFIED) until the email is verified.
     pub require_email_verification: bool,
+    /// Let anyone create an account with `POST /auth/register`.
+    pub allow_registration: bool,
 }
 
 impl Default for TenantSettings {
@@ -21,6 +23,7 @@ impl Default for TenantSettings {
             lockout: LockoutPolicy::default(),
             sessions: SessionPolicy::default(),
             require_email_verification: true,
+            allow_registration: true,
         }
     }
 }

@@ -121,6 +121,33 @@ pub struct User {
     pub password_changed_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// What the JSON:API dialect calls an account adds to a user.
+    pub account: AccountFields,
+}
+
+/// Seed 002's account attributes that other dialects do not show.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountFields {
+    /// The organization (team inside the tenant) the account belongs to.
+    pub organization_id: Option<Uuid>,
+    pub picture_url: Option<String>,
+    /// The SSO provider scheme the account signs in through, if any.
+    pub sso_channel: Option<String>,
+    /// When the account became usable by its owner: at creation with a
+    /// password (or by provisioning), or on accepting the invitation.
+    pub joined_at: Option<DateTime<Utc>>,
+    /// While invited: when the invitation lapses.
+    pub invitation_expires_at: Option<DateTime<Utc>>,
+}
+
+impl AccountFields {
+    /// An account its owner can use from `at` on.
+    pub fn joined(at: DateTime<Utc>) -> AccountFields {
+        AccountFields {
+            joined_at: Some(at),
+            ..Default::default()
+        }
+    }
 }
 
 /// A parsed email address: `address` as given (trimmed), `key` normalised

@@ -15,7 +15,8 @@ use uuid::Uuid;
 use super::like_contains;
 use crate::db::fold;
 use crate::db::schema::{
-    group_members, groups, user_attributes as ua, user_emails, user_phone_numbers, users,
+    account_tokens, group_members, groups, organizations, roles, sessions, user_attributes as ua,
+    user_emails, user_phone_numbers, user_roles, users,
 };
 use crate::db::{SqliteConn, Ts, Uid};
 use crate::domain::filter::{AttrPath, Attributes, CompareOp, Filter, Kind, Value};
@@ -26,7 +27,21 @@ use crate::domain::user::fold as fold_text;
 pub struct FilterSpec<'a> {
     pub filter: &'a Filter,
     pub attrs: &'a (dyn Attributes + Sync),
+    /// Whose attribute names the filter uses.
+    pub names: Names,
 }
+
+/// The attribute vocabularies a user filter may be written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Names {
+    /// SCIM's User (`userName`, `name.givenName`, `emails[...]`).
+    Scim,
+    /// Seed 002's account (`name`, `email`, `enabled`, `role_name`, ...).
+    Account,
+}
+
+/// The account_tokens purpose whose tokens `password_reset_token` names.
+pub const RESET_PURPOSE: &str = "password_reset";
 
 /// A boxed SQL predicate on table `T` for backend `DB`.
 pub type Predicate<T, DB> = Box<dyn BoxableExpression<T, DB, SqlType = Nullable<Bool>>>;
@@ -45,6 +60,18 @@ pub trait Translate {
         f: &Filter,
         attrs: &dyn Attributes,
     ) -> Result<Predicate<groups::table, Self::Backend>, String>;
+    fn accounts(
+        f: &Filter,
+        attrs: &dyn Attributes,
+    ) -> Result<Predicate<users::table, Self::Backend>, String>;
+    fn organizations(
+        f: &Filter,
+        attrs: &dyn Attributes,
+    ) -> Result<Predicate<organizations::table, Self::Backend>, String>;
+    fn sessions(
+        f: &Filter,
+        attrs: &dyn Attributes,
+    ) -> Result<Predicate<sessions::table, Self::Backend>, String>;
 }
 
 impl Translate for diesel_async::AsyncPgConnection {
@@ -60,6 +87,24 @@ impl Translate for diesel_async::AsyncPgConnection {
         attrs: &dyn Attributes,
     ) -> Result<Predicate<groups::table, Self::Backend>, String> {
         pg::groups(f, attrs)
+    }
+    fn accounts(
+        f: &Filter,
+        attrs: &dyn Attributes,
+    ) -> Result<Predicate<users::table, Self::Backend>, String> {
+        pg::accounts(f, attrs)
+    }
+    fn organizations(
+        f: &Filter,
+        attrs: &dyn Attributes,
+    ) -> Result<Predicate<organizations::table, Self::Backend>, String> {
+        pg::organizations(f, attrs)
+    }
+    fn sessions(
+        f: &Filter,
+        attrs: &dyn Attributes,
+    ) -> Result<Predicate<sessions::table, Self::Backend>, String> {
+        pg::sessions(f, attrs)
     }
 }
 
@@ -77,15 +122,50 @@ impl Translate for SqliteConn {
     ) -> Result<Predicate<groups::table, Self::Backend>, String> {
         sqlite::groups(f, attrs)
     }
+    fn accounts(
+        f: &Filter,
+        attrs: &dyn Attributes,
+    ) -> Result<Predicate<users::table, Self::Backend>, String> {
+        sqlite::accounts(f, attrs)
+    }
+    fn organizations(
+        f: &Filter,
+        attrs: &dyn Attributes,
+    ) -> Result<Predicate<organizations::table, Self::Backend>, String> {
+        sqlite::organizations(f, attrs)
+    }
+    fn sessions(
+        f: &Filter,
+        attrs: &dyn Attributes,
+    ) -> Result<Predicate<sessions::table, Self::Backend>, String> {
+        sqlite::sessions(f, attrs)
+    }
 }
 
-/// `C::users(...)` for the connection in hand (type inference helper).
+/// `C::users(...)` for the connection in hand (type inference helper), in
+/// the vocabulary the filter was written in.
 pub fn user_predicate<C: Translate>(
     _: &C,
-    f: &Filter,
-    attrs: &dyn Attributes,
+    spec: FilterSpec<'_>,
 ) -> Result<Predicate<users::table, C::Backend>, String> {
-    C::users(f, attrs)
+    match spec.names {
+        Names::Scim => C::users(spec.filter, spec.attrs),
+        Names::Account => C::accounts(spec.filter, spec.attrs),
+    }
+}
+
+pub fn organization_predicate<C: Translate>(
+    _: &C,
+    spec: FilterSpec<'_>,
+) -> Result<Predicate<organizations::table, C::Backend>, String> {
+    C::organizations(spec.filter, spec.attrs)
+}
+
+pub fn session_predicate<C: Translate>(
+    _: &C,
+    spec: FilterSpec<'_>,
+) -> Result<Predicate<sessions::table, C::Backend>, String> {
+    C::sessions(spec.filter, spec.attrs)
 }
 
 pub fn group_predicate<C: Translate>(
@@ -173,6 +253,14 @@ fn constant_compare(
         &Filter::Compare(bare, op, value.clone()),
         attrs,
     ))
+}
+
+/// An integer a number attribute compares with.
+fn integer_value(value: &Value, path: &AttrPath) -> Result<i32, String> {
+    match value {
+        Value::Num(n) if n.fract() == 0.0 && n.abs() <= f64::from(i32::MAX) => Ok(*n as i32),
+        _ => Err(format!("{path} compares with an integer")),
+    }
 }
 
 fn uuid_value(value: &Value, path: &AttrPath) -> Result<Option<Uuid>, String> {
@@ -265,6 +353,53 @@ macro_rules! backend {
                         other => return Err(bad_operator($path, other)),
                     };
                     p
+                }};
+            }
+
+            /// `time_cmp!` on a nullable column: no value matches nothing.
+            macro_rules! time_cmp_opt {
+                ($col:expr, $op:expr, $value:expr, $path:expr) => {{
+                    let t = time_value($value, $path)?;
+                    let col = $col;
+                    let set = col.is_not_null();
+                    let p: Predicate<_, DB> = match $op {
+                        CompareOp::Eq => Box::new(set.and(col.eq(t))),
+                        CompareOp::Gt => Box::new(set.and(col.gt(t))),
+                        CompareOp::Ge => Box::new(set.and(col.ge(t))),
+                        CompareOp::Lt => Box::new(set.and(col.lt(t))),
+                        CompareOp::Le => Box::new(set.and(col.le(t))),
+                        other => return Err(bad_operator($path, other)),
+                    };
+                    p
+                }};
+            }
+
+            macro_rules! int_cmp {
+                ($col:expr, $op:expr, $value:expr, $path:expr) => {{
+                    let n = integer_value($value, $path)?;
+                    let col = $col;
+                    let p: Predicate<_, DB> = match $op {
+                        CompareOp::Eq => Box::new(col.eq(n).nullable()),
+                        CompareOp::Gt => Box::new(col.gt(n).nullable()),
+                        CompareOp::Ge => Box::new(col.ge(n).nullable()),
+                        CompareOp::Lt => Box::new(col.lt(n).nullable()),
+                        CompareOp::Le => Box::new(col.le(n).nullable()),
+                        other => return Err(bad_operator($path, other)),
+                    };
+                    p
+                }};
+            }
+
+            /// A text column whose folded form is stored in `$key`:
+            /// case-insensitive attributes compare the key.
+            macro_rules! keyed_text {
+                ($raw:expr, $key:expr, $op:expr, $value:expr, $kind:expr, $path:expr) => {{
+                    let (v, exact) = text_value($value, $kind, $path)?;
+                    if exact {
+                        text_cmp!($raw, $op, v, $path)
+                    } else {
+                        text_cmp!($key, $op, v, $path)
+                    }
                 }};
             }
 
@@ -935,6 +1070,281 @@ macro_rules! backend {
                                 )
                                 .nullable(),
                         ))
+                    }
+                    Filter::ValuePath(path, _) => Err(unsupported(path)),
+                    _ => unreachable!("combined"),
+                }
+            }
+
+            // ---- accounts (seed 002): users under their JSON:API names ----
+
+            pub fn accounts(
+                f: &Filter,
+                attrs: &dyn Attributes,
+            ) -> Result<Predicate<users::table, DB>, String> {
+                combine(f, &|atom| account_atom(atom, attrs))
+            }
+
+            /// Users holding a role (in any scope) whose row satisfies `p`.
+            fn holding(p: Predicate<user_roles::table, DB>) -> Predicate<users::table, DB> {
+                Box::new(
+                    users::id
+                        .eq_any(
+                            user_roles::table
+                                .filter(p)
+                                .select(user_roles::user_id)
+                                .into_boxed(),
+                        )
+                        .nullable(),
+                )
+            }
+
+            /// Users with an unused password-reset token satisfying `p`.
+            fn resetting(p: Predicate<account_tokens::table, DB>) -> Predicate<users::table, DB> {
+                Box::new(
+                    users::id
+                        .eq_any(
+                            account_tokens::table
+                                .filter(account_tokens::purpose.eq(RESET_PURPOSE))
+                                .filter(account_tokens::used_at.is_null())
+                                .filter(p)
+                                .select(account_tokens::user_id)
+                                .into_boxed(),
+                        )
+                        .nullable(),
+                )
+            }
+
+            fn account_atom(
+                f: &Filter,
+                attrs: &dyn Attributes,
+            ) -> Result<Predicate<users::table, DB>, String> {
+                let always = || -> Predicate<users::table, DB> {
+                    Box::new(users::id.eq(users::id).nullable())
+                };
+                let never = || -> Predicate<users::table, DB> {
+                    Box::new(users::id.ne(users::id).nullable())
+                };
+                match f {
+                    Filter::Present(path) => Ok(match path.key().as_str() {
+                        "id" | "email" | "enabled" | "created_at" | "updated_at" => always(),
+                        "name" => present!(users::name_key.nullable()),
+                        "sso_channel" => present!(users::sso_channel),
+                        "picture_url" => present!(users::picture_url),
+                        "joined_at" => Box::new(users::joined_at.is_not_null().nullable()),
+                        "invitation_expired_at" => {
+                            Box::new(users::invitation_expires_at.is_not_null().nullable())
+                        }
+                        "role_name" | "role_scope" => holding(Box::new(
+                            user_roles::user_id.eq(user_roles::user_id).nullable(),
+                        )),
+                        "password_reset_token" | "password_reset_token_expires_at" => {
+                            resetting(Box::new(
+                                account_tokens::user_id
+                                    .eq(account_tokens::user_id)
+                                    .nullable(),
+                            ))
+                        }
+                        _ => return Err(unsupported(path)),
+                    }),
+                    Filter::Compare(path, op, value) => {
+                        let op = *op;
+                        let kind = attrs.kind(path).ok_or_else(|| unsupported(path))?;
+                        Ok(match path.key().as_str() {
+                            "id" => match (op, uuid_value(value, path)?) {
+                                (CompareOp::Eq, Some(id)) => {
+                                    Box::new(users::id.eq(Uid(id)).nullable())
+                                }
+                                (CompareOp::Eq, None) => never(),
+                                _ => return Err(bad_operator(path, op)),
+                            },
+                            // Only the folded full name is stored: names
+                            // compare without regard to case.
+                            "name" => {
+                                let ci = Kind::Str { case_exact: false };
+                                let (v, _) = text_value(value, ci, path)?;
+                                text_cmp!(users::name_key.nullable(), op, v, path)
+                            }
+                            "email" => keyed_text!(
+                                users::email.nullable(),
+                                users::email_key.nullable(),
+                                op,
+                                value,
+                                kind,
+                                path
+                            ),
+                            "sso_channel" => text_attr!(users::sso_channel, op, value, kind, path),
+                            "picture_url" => text_attr!(users::picture_url, op, value, kind, path),
+                            "enabled" => match (op, value) {
+                                (CompareOp::Eq, Value::Bool(true)) => {
+                                    Box::new(users::status.ne("suspended").nullable())
+                                }
+                                (CompareOp::Eq, Value::Bool(false)) => {
+                                    Box::new(users::status.eq("suspended").nullable())
+                                }
+                                _ => return Err(format!("{path} compares with true or false")),
+                            },
+                            "role_name" => {
+                                let (v, exact) = text_value(value, kind, path)?;
+                                let named: Predicate<roles::table, DB> = if exact {
+                                    text_cmp!(roles::name.nullable(), op, v, path)
+                                } else {
+                                    text_cmp!(roles::name_key.nullable(), op, v, path)
+                                };
+                                holding(Box::new(
+                                    user_roles::role_id
+                                        .eq_any(
+                                            roles::table
+                                                .filter(named)
+                                                .select(roles::id)
+                                                .into_boxed(),
+                                        )
+                                        .nullable(),
+                                ))
+                            }
+                            "role_scope" => holding(text_attr!(
+                                user_roles::scope.nullable(),
+                                op,
+                                value,
+                                kind,
+                                path
+                            )),
+                            "joined_at" => time_cmp_opt!(users::joined_at, op, value, path),
+                            "invitation_expired_at" => {
+                                time_cmp_opt!(users::invitation_expires_at, op, value, path)
+                            }
+                            "created_at" => time_cmp!(users::created_at, op, value, path),
+                            "updated_at" => time_cmp!(users::updated_at, op, value, path),
+                            // Only the hash of a token is stored: compare hashes.
+                            "password_reset_token" => match (op, value) {
+                                (CompareOp::Eq, Value::Str(token)) => resetting(Box::new(
+                                    account_tokens::token_hash
+                                        .eq(crate::service::tokens::hash_secret(token))
+                                        .nullable(),
+                                )),
+                                (CompareOp::Eq, _) => {
+                                    return Err(format!("{path} compares with a string"))
+                                }
+                                _ => return Err(bad_operator(path, op)),
+                            },
+                            "password_reset_token_expires_at" => {
+                                resetting(time_cmp!(account_tokens::expires_at, op, value, path))
+                            }
+                            _ => return Err(unsupported(path)),
+                        })
+                    }
+                    Filter::ValuePath(path, _) => Err(unsupported(path)),
+                    _ => unreachable!("combined"),
+                }
+            }
+
+            // ---- organizations (seed 002) ----
+
+            pub fn organizations(
+                f: &Filter,
+                attrs: &dyn Attributes,
+            ) -> Result<Predicate<organizations::table, DB>, String> {
+                combine(f, &|atom| organization_atom(atom, attrs))
+            }
+
+            fn organization_atom(
+                f: &Filter,
+                attrs: &dyn Attributes,
+            ) -> Result<Predicate<organizations::table, DB>, String> {
+                match f {
+                    Filter::Present(path) => match path.key().as_str() {
+                        "id" | "name" | "created_at" | "updated_at" => {
+                            Ok(Box::new(organizations::id.eq(organizations::id).nullable()))
+                        }
+                        _ => Err(unsupported(path)),
+                    },
+                    Filter::Compare(path, op, value) => {
+                        let op = *op;
+                        let kind = attrs.kind(path).ok_or_else(|| unsupported(path))?;
+                        Ok(match path.key().as_str() {
+                            "id" => match (op, uuid_value(value, path)?) {
+                                (CompareOp::Eq, Some(id)) => {
+                                    Box::new(organizations::id.eq(Uid(id)).nullable())
+                                }
+                                (CompareOp::Eq, None) => {
+                                    Box::new(organizations::id.ne(organizations::id).nullable())
+                                }
+                                _ => return Err(bad_operator(path, op)),
+                            },
+                            "name" => keyed_text!(
+                                organizations::name.nullable(),
+                                organizations::name_key.nullable(),
+                                op,
+                                value,
+                                kind,
+                                path
+                            ),
+                            "created_at" => time_cmp!(organizations::created_at, op, value, path),
+                            "updated_at" => time_cmp!(organizations::updated_at, op, value, path),
+                            _ => return Err(unsupported(path)),
+                        })
+                    }
+                    Filter::ValuePath(path, _) => Err(unsupported(path)),
+                    _ => unreachable!("combined"),
+                }
+            }
+
+            // ---- account_sessions (seed 002): sessions ----
+
+            pub fn sessions(
+                f: &Filter,
+                attrs: &dyn Attributes,
+            ) -> Result<Predicate<sessions::table, DB>, String> {
+                combine(f, &|atom| session_atom(atom, attrs))
+            }
+
+            fn session_atom(
+                f: &Filter,
+                attrs: &dyn Attributes,
+            ) -> Result<Predicate<sessions::table, DB>, String> {
+                match f {
+                    Filter::Present(path) => Ok(match path.key().as_str() {
+                        "id" | "account_id" | "refresh_seq" | "created_at" => {
+                            Box::new(sessions::id.eq(sessions::id).nullable())
+                        }
+                        "nonce" => present!(sessions::nonce.nullable()),
+                        "user_agent" => present!(sessions::user_agent.nullable()),
+                        "ip" => present!(sessions::ip_address),
+                        _ => return Err(unsupported(path)),
+                    }),
+                    Filter::Compare(path, op, value) => {
+                        let op = *op;
+                        let kind = attrs.kind(path).ok_or_else(|| unsupported(path))?;
+                        let id_of =
+                            |id: Option<Uuid>,
+                             col: fn(Uid) -> Predicate<sessions::table, DB>|
+                             -> Result<Predicate<sessions::table, DB>, String> {
+                                match (op, id) {
+                                    (CompareOp::Eq, Some(id)) => Ok(col(Uid(id))),
+                                    (CompareOp::Eq, None) => {
+                                        Ok(Box::new(sessions::id.ne(sessions::id).nullable()))
+                                    }
+                                    _ => Err(bad_operator(path, op)),
+                                }
+                            };
+                        Ok(match path.key().as_str() {
+                            "id" => id_of(uuid_value(value, path)?, |id| {
+                                Box::new(sessions::id.eq(id).nullable())
+                            })?,
+                            "account_id" => id_of(uuid_value(value, path)?, |id| {
+                                Box::new(sessions::user_id.eq(id).nullable())
+                            })?,
+                            "refresh_seq" => int_cmp!(sessions::refresh_seq, op, value, path),
+                            "nonce" => {
+                                text_attr!(sessions::nonce.nullable(), op, value, kind, path)
+                            }
+                            "user_agent" => {
+                                text_attr!(sessions::user_agent.nullable(), op, value, kind, path)
+                            }
+                            "ip" => text_attr!(sessions::ip_address, op, value, kind, path),
+                            "created_at" => time_cmp!(sessions::created_at, op, value, path),
+                            _ => return Err(unsupported(path)),
+                        })
                     }
                     Filter::ValuePath(path, _) => Err(unsupported(path)),
                     _ => unreachable!("combined"),

@@ -2,10 +2,12 @@
 //! types; they know nothing of HTTP. Each query is written once and compiled
 //! for both backends by `with_conn!`.
 
+pub mod account_tokens;
 pub mod audit;
 pub mod filter_sql;
 pub mod groups;
 pub mod keys;
+pub mod organizations;
 pub mod profiles;
 pub mod roles;
 pub mod scim_tokens;

@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::{corrupt, like_contains};
 use crate::db::schema::{role_permissions, roles, user_roles, users};
 use crate::db::{is_unique_violation, Db, Ts, Uid};
+use crate::domain::account::TENANT_SCOPE;
 use crate::domain::list::{Listing, PageRequest, SortOrder};
 use crate::domain::permission::{BuiltinRole, Permissions};
 use crate::domain::role::Role;
@@ -255,17 +256,28 @@ pub async fn list(db: &mut Db<'_>, q: &RoleQuery) -> Result<Listing<Role>> {
     })
 }
 
-/// Gives a user a role; false if they already had it.
+/// Gives a user a role on the whole tenant; false if they already had it
+/// there. A narrower holding of the same role is widened. Call inside a
+/// transaction.
 pub async fn assign(
     db: &mut Db<'_>,
     user_id: Uuid,
     role_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<bool> {
+    with_conn!(db, |c| diesel::delete(
+        user_roles::table
+            .filter(user_roles::user_id.eq(Uid(user_id)))
+            .filter(user_roles::role_id.eq(Uid(role_id)))
+            .filter(user_roles::scope.ne(TENANT_SCOPE))
+    )
+    .execute(c)
+    .await)?;
     let values = (
         user_roles::user_id.eq(Uid(user_id)),
         user_roles::role_id.eq(Uid(role_id)),
         user_roles::assigned_at.eq(Ts(now)),
+        user_roles::scope.eq(TENANT_SCOPE),
     );
     let n = with_conn!(db, |c| diesel::insert_into(user_roles::table)
         .values(values)
@@ -273,6 +285,105 @@ pub async fn assign(
         .execute(c)
         .await)?;
     Ok(n == 1)
+}
+
+/// Makes `role_id` on `scope` the user's only role (an account's
+/// `role_name`/`role_scope`). Call inside a transaction.
+pub async fn replace_all(
+    db: &mut Db<'_>,
+    user_id: Uuid,
+    role_id: Uuid,
+    scope: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    with_conn!(db, |c| diesel::delete(
+        user_roles::table.filter(user_roles::user_id.eq(Uid(user_id)))
+    )
+    .execute(c)
+    .await)?;
+    let values = (
+        user_roles::user_id.eq(Uid(user_id)),
+        user_roles::role_id.eq(Uid(role_id)),
+        user_roles::assigned_at.eq(Ts(now)),
+        user_roles::scope.eq(scope),
+    );
+    with_conn!(db, |c| diesel::insert_into(user_roles::table)
+        .values(values)
+        .execute(c)
+        .await)?;
+    Ok(())
+}
+
+/// A role of the tenant by name, regardless of case.
+pub async fn find_by_name(db: &mut Db<'_>, tenant_id: Uuid, name: &str) -> Result<Option<Role>> {
+    let row = with_conn!(db, |c| roles::table
+        .filter(roles::tenant_id.eq(Uid(tenant_id)))
+        .filter(roles::name_key.eq(fold(name.trim())))
+        .select(RoleRow::as_select())
+        .first(c)
+        .await
+        .optional())?;
+    match row {
+        Some(row) => Ok(complete(db, vec![row]).await?.pop()),
+        None => Ok(None),
+    }
+}
+
+/// One role a user holds, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assignment {
+    pub role_id: Uuid,
+    pub role_name: String,
+    pub builtin: Option<BuiltinRole>,
+    pub scope: String,
+}
+
+impl Assignment {
+    /// Which of several roles an account shows as its `role_name`: owner,
+    /// admin, custom roles by name, then member; wider scopes first.
+    fn rank(&self) -> (u8, String, usize) {
+        let tier = match self.builtin {
+            Some(BuiltinRole::Owner) => 0,
+            Some(BuiltinRole::Admin) => 1,
+            None => 2,
+            Some(BuiltinRole::Member) => 3,
+        };
+        (tier, self.role_name.to_lowercase(), self.scope.len())
+    }
+}
+
+/// Every user's role assignments, the one an account shows first.
+pub async fn assignments_for_users(
+    db: &mut Db<'_>,
+    user_ids: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<Assignment>>> {
+    let ids: Vec<Uid> = user_ids.iter().copied().map(Uid).collect();
+    let rows: Vec<(Uid, Uid, String, Option<String>, String)> =
+        with_conn!(db, |c| user_roles::table
+            .inner_join(roles::table)
+            .filter(user_roles::user_id.eq_any(ids))
+            .select((
+                user_roles::user_id,
+                roles::id,
+                roles::name,
+                roles::builtin,
+                user_roles::scope
+            ))
+            .load(c)
+            .await)?;
+    let mut out: HashMap<Uuid, Vec<Assignment>> = HashMap::new();
+    for (user, role_id, role_name, builtin, scope) in rows {
+        out.entry(user.0).or_default().push(Assignment {
+            role_id: role_id.0,
+            role_name,
+            builtin: builtin.as_deref().and_then(BuiltinRole::parse),
+            scope,
+        });
+    }
+    for list in out.values_mut() {
+        list.sort_by_key(Assignment::rank);
+    }
+    Ok(out)
 }
 
 /// Gives each user the role (bulk creation). Call inside a transaction.
@@ -320,6 +431,7 @@ pub async fn active_holders_except(db: &mut Db<'_>, role_id: Uuid, except: Uuid)
     Ok(with_conn!(db, |c| user_roles::table
         .inner_join(users::table)
         .filter(user_roles::role_id.eq(Uid(role_id)))
+        .filter(user_roles::scope.eq(TENANT_SCOPE))
         .filter(user_roles::user_id.ne(Uid(except)))
         .filter(users::status.eq(UserStatus::Active.as_str()))
         .count()
@@ -340,6 +452,8 @@ pub async fn grants_for_user(db: &mut Db<'_>, user_id: Uuid) -> Result<Grants> {
             .inner_join(roles::table)
             .left_join(role_permissions::table.on(role_permissions::role_id.eq(roles::id)))
             .filter(user_roles::user_id.eq(Uid(user_id)))
+            // A role held on part of the tenant grants nothing tenant-wide.
+            .filter(user_roles::scope.eq(TENANT_SCOPE))
             .select((
                 roles::name,
                 roles::builtin,
@@ -381,6 +495,7 @@ pub async fn names_for_users(
     let rows: Vec<(Uid, String)> = with_conn!(db, |c| user_roles::table
         .inner_join(roles::table)
         .filter(user_roles::user_id.eq_any(ids))
+        .filter(user_roles::scope.eq(TENANT_SCOPE))
         .select((user_roles::user_id, roles::name))
         .order(roles::name.asc())
         .load(c)

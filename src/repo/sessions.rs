@@ -4,13 +4,14 @@ use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
 use super::corrupt;
+use super::filter_sql::{session_predicate, FilterSpec};
 use crate::db::schema::{refresh_tokens, sessions, tenants, users};
 use crate::db::{Db, Json, Ts, Uid};
-use crate::domain::list::{Listing, PageRequest};
+use crate::domain::list::{Listing, PageRequest, SortOrder};
 use crate::domain::session::{Device, Session};
 use crate::domain::tenant::TenantStatus;
 use crate::domain::user::UserStatus;
-use crate::domain::Result;
+use crate::domain::{Error, Result};
 use crate::with_conn;
 
 #[derive(Queryable, Selectable)]
@@ -31,6 +32,7 @@ struct SessionRow {
     last_activity_at: Ts,
     expires_at: Ts,
     revoked_at: Option<Ts>,
+    nonce: String,
 }
 
 impl From<SessionRow> for Session {
@@ -52,6 +54,7 @@ impl From<SessionRow> for Session {
             last_activity_at: r.last_activity_at.0,
             expires_at: r.expires_at.0,
             revoked_at: r.revoked_at.map(|t| t.0),
+            nonce: r.nonce,
         }
     }
 }
@@ -72,6 +75,7 @@ pub async fn insert(db: &mut Db<'_>, s: &Session) -> Result<()> {
         sessions::last_activity_at.eq(Ts(s.last_activity_at)),
         sessions::expires_at.eq(Ts(s.expires_at)),
         sessions::revoked_at.eq(s.revoked_at.map(Ts)),
+        sessions::nonce.eq(&s.nonce),
     );
     with_conn!(db, |c| diesel::insert_into(sessions::table)
         .values(values)
@@ -174,6 +178,128 @@ pub async fn list_active(
         total,
         page,
     })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionSort {
+    CreatedAt,
+    RefreshSeq,
+    LastActivity,
+}
+
+/// The active sessions of a tenant (seed 002 account_sessions).
+#[derive(Clone, Default)]
+pub struct SessionQuery<'a> {
+    pub tenant_id: Uuid,
+    /// Only this user's sessions.
+    pub user_id: Option<Uuid>,
+    pub filter: Option<FilterSpec<'a>>,
+    /// Empty: newest first.
+    pub sort: Vec<(SessionSort, SortOrder)>,
+    pub page: PageRequest,
+    pub skip_count: bool,
+}
+
+pub async fn list(
+    db: &mut Db<'_>,
+    q: &SessionQuery<'_>,
+    now: DateTime<Utc>,
+) -> Result<Listing<Session>> {
+    let fetch = i64::from(q.page.limit) + i64::from(q.skip_count);
+    let (rows, total) = with_conn!(db, |c| {
+        let mut predicates = Vec::new();
+        for _ in 0..2 {
+            predicates.push(
+                q.filter
+                    .map(|f| session_predicate(&*c, f))
+                    .transpose()
+                    .map_err(Error::InvalidFilter)?,
+            );
+        }
+        let filtered = |extra| {
+            let mut query = sessions::table
+                .filter(sessions::tenant_id.eq(Uid(q.tenant_id)))
+                .filter(sessions::revoked_at.is_null())
+                .filter(sessions::expires_at.gt(Ts(now)))
+                .into_boxed();
+            if let Some(user) = q.user_id {
+                query = query.filter(sessions::user_id.eq(Uid(user)));
+            }
+            if let Some(extra) = extra {
+                query = query.filter(extra);
+            }
+            query
+        };
+        let counted = predicates.pop().flatten();
+        let total: Option<i64> = if q.skip_count {
+            None
+        } else {
+            Some(filtered(counted).count().get_result(c).await?)
+        };
+        let mut query = filtered(predicates.pop().flatten());
+        for (key, order) in &q.sort {
+            query = match (key, order) {
+                (SessionSort::CreatedAt, SortOrder::Asc) => {
+                    query.then_order_by(sessions::created_at.asc())
+                }
+                (SessionSort::CreatedAt, SortOrder::Desc) => {
+                    query.then_order_by(sessions::created_at.desc())
+                }
+                (SessionSort::RefreshSeq, SortOrder::Asc) => {
+                    query.then_order_by(sessions::refresh_seq.asc())
+                }
+                (SessionSort::RefreshSeq, SortOrder::Desc) => {
+                    query.then_order_by(sessions::refresh_seq.desc())
+                }
+                (SessionSort::LastActivity, SortOrder::Asc) => {
+                    query.then_order_by(sessions::last_activity_at.asc())
+                }
+                (SessionSort::LastActivity, SortOrder::Desc) => {
+                    query.then_order_by(sessions::last_activity_at.desc())
+                }
+            };
+        }
+        if q.sort.is_empty() {
+            query = query.then_order_by(sessions::created_at.desc());
+        }
+        let rows: Vec<SessionRow> = query
+            .then_order_by(sessions::id.asc())
+            .select(SessionRow::as_select())
+            .limit(fetch)
+            .offset(q.page.offset())
+            .load(c)
+            .await?;
+        Ok::<_, Error>((rows, total))
+    })?;
+    let total = total.unwrap_or(q.page.offset() + rows.len() as i64);
+    Ok(Listing {
+        items: rows
+            .into_iter()
+            .take(q.page.limit as usize)
+            .map(Session::from)
+            .collect(),
+        total,
+        page: q.page,
+    })
+}
+
+/// An active session of the tenant.
+pub async fn find_active_in_tenant(
+    db: &mut Db<'_>,
+    tenant_id: Uuid,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Option<Session>> {
+    let row = with_conn!(db, |c| sessions::table
+        .filter(sessions::id.eq(Uid(id)))
+        .filter(sessions::tenant_id.eq(Uid(tenant_id)))
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::expires_at.gt(Ts(now)))
+        .select(SessionRow::as_select())
+        .first(c)
+        .await
+        .optional())?;
+    Ok(row.map(Session::from))
 }
 
 /// Revokes one active session of a user; false when there is none.

@@ -10,7 +10,9 @@ use super::{corrupt, like_contains};
 use crate::db::schema::{user_roles, users};
 use crate::db::{is_unique_violation, Db, Json, Ts, Uid};
 use crate::domain::list::{Listing, PageRequest, SortOrder};
-use crate::domain::user::{email_key, fold, search_key, PersonName, User, UserStatus};
+use crate::domain::user::{
+    email_key, fold, search_key, AccountFields, PersonName, User, UserStatus,
+};
 use crate::domain::{Error, Result};
 use crate::with_conn;
 
@@ -40,6 +42,11 @@ struct UserRow {
     user_name: String,
     external_id: Option<String>,
     version: i32,
+    organization_id: Option<Uid>,
+    picture_url: Option<String>,
+    sso_channel: Option<String>,
+    joined_at: Option<Ts>,
+    invitation_expires_at: Option<Ts>,
 }
 
 fn json_object(
@@ -80,6 +87,13 @@ impl UserRow {
             password_changed_at: self.password_changed_at.map(|t| t.0),
             created_at: self.created_at.0,
             updated_at: self.updated_at.0,
+            account: AccountFields {
+                organization_id: self.organization_id.map(|u| u.0),
+                picture_url: self.picture_url,
+                sso_channel: self.sso_channel,
+                joined_at: self.joined_at.map(|t| t.0),
+                invitation_expires_at: self.invitation_expires_at.map(|t| t.0),
+            },
         })
     }
 }
@@ -114,6 +128,12 @@ struct NewUserRow {
     user_name_key: String,
     external_id: Option<String>,
     version: i32,
+    organization_id: Option<Uid>,
+    name_key: String,
+    picture_url: Option<String>,
+    sso_channel: Option<String>,
+    joined_at: Option<Ts>,
+    invitation_expires_at: Option<Ts>,
 }
 
 impl NewUserRow {
@@ -147,6 +167,12 @@ impl NewUserRow {
             user_name_key: fold(&u.user_name),
             external_id: u.external_id.clone(),
             version: u.version,
+            organization_id: u.account.organization_id.map(Uid),
+            name_key: fold(&u.name.full()),
+            picture_url: u.account.picture_url.clone(),
+            sso_channel: u.account.sso_channel.clone(),
+            joined_at: u.account.joined_at.map(Ts),
+            invitation_expires_at: u.account.invitation_expires_at.map(Ts),
         })
     }
 }
@@ -243,6 +269,17 @@ pub async fn find(db: &mut Db<'_>, tenant_id: Uuid, id: Uuid) -> Result<Option<U
     row.map(UserRow::into_domain).transpose()
 }
 
+pub async fn find_many(db: &mut Db<'_>, tenant_id: Uuid, ids: &[Uuid]) -> Result<Vec<User>> {
+    let ids: Vec<Uid> = ids.iter().copied().map(Uid).collect();
+    let rows: Vec<UserRow> = with_conn!(db, |c| users::table
+        .filter(users::tenant_id.eq(Uid(tenant_id)))
+        .filter(users::id.eq_any(ids))
+        .select(UserRow::as_select())
+        .load(c)
+        .await)?;
+    rows.into_iter().map(UserRow::into_domain).collect()
+}
+
 /// The user with this email key and their password hash, for sign-in.
 pub async fn find_for_login(
     db: &mut Db<'_>,
@@ -287,8 +324,17 @@ pub async fn update(db: &mut Db<'_>, u: &User) -> Result<i32> {
         users::external_ids.eq(Json(serde_json::Value::Object(u.external_ids.clone()))),
         users::updated_at.eq(Ts(u.updated_at)),
     );
+    let a = &u.account;
+    let account = (
+        users::organization_id.eq(a.organization_id.map(Uid)),
+        users::name_key.eq(fold(&u.name.full())),
+        users::picture_url.eq(&a.picture_url),
+        users::sso_channel.eq(&a.sso_channel),
+        users::joined_at.eq(a.joined_at.map(Ts)),
+        users::invitation_expires_at.eq(a.invitation_expires_at.map(Ts)),
+    );
     let version: i32 = with_conn!(db, |c| diesel::update(users::table.find(Uid(u.id)))
-        .set((changes, identity))
+        .set((changes, identity, account))
         .returning(users::version)
         .get_result(c)
         .await)
@@ -353,6 +399,13 @@ pub enum UserSort {
     FirstName,
     FamilyName,
     Status,
+    /// The full name, without regard to case (JSON:API `name`).
+    Name,
+    /// Suspended last (JSON:API `enabled`, descending: enabled first).
+    Enabled,
+    SsoChannel,
+    JoinedAt,
+    InvitationExpiresAt,
 }
 
 #[derive(Clone, Default)]
@@ -363,22 +416,96 @@ pub struct UserQuery<'a> {
     pub status: Option<UserStatus>,
     pub role_id: Option<Uuid>,
     pub filter: Option<FilterSpec<'a>>,
-    pub sort: Option<(UserSort, SortOrder)>,
+    /// Sort keys in order; `id` breaks ties. Empty: by creation.
+    pub sort: Vec<(UserSort, SortOrder)>,
     pub page: PageRequest,
+    /// Leave the total uncounted (see `Listing::total`).
+    pub skip_count: bool,
 }
 
-/// One page of a tenant's users and the exact total, filtered and sorted in
-/// the database.
+/// Orders a boxed user query by one more key. Absent values sort last
+/// either way, on both backends.
+macro_rules! order_users {
+    ($query:expr, $key:expr, $order:expr) => {{
+        let q = $query;
+        match ($key, $order) {
+            (UserSort::CreatedAt, SortOrder::Asc) => q.then_order_by(users::created_at.asc()),
+            (UserSort::CreatedAt, SortOrder::Desc) => q.then_order_by(users::created_at.desc()),
+            (UserSort::UpdatedAt, SortOrder::Asc) => q.then_order_by(users::updated_at.asc()),
+            (UserSort::UpdatedAt, SortOrder::Desc) => q.then_order_by(users::updated_at.desc()),
+            (UserSort::LastLoginAt, o) => {
+                let q = q.then_order_by(users::last_login_at.is_null().asc());
+                match o {
+                    SortOrder::Asc => q.then_order_by(users::last_login_at.asc()),
+                    SortOrder::Desc => q.then_order_by(users::last_login_at.desc()),
+                }
+            }
+            (UserSort::UserName, SortOrder::Asc) => q.then_order_by(users::user_name_key.asc()),
+            (UserSort::UserName, SortOrder::Desc) => q.then_order_by(users::user_name_key.desc()),
+            (UserSort::ExternalId, SortOrder::Asc) => q.then_order_by(users::external_id.asc()),
+            (UserSort::ExternalId, SortOrder::Desc) => q.then_order_by(users::external_id.desc()),
+            (UserSort::Email, SortOrder::Asc) => q.then_order_by(users::email_key.asc()),
+            (UserSort::Email, SortOrder::Desc) => q.then_order_by(users::email_key.desc()),
+            (UserSort::FirstName, SortOrder::Asc) => q.then_order_by(users::first_name.asc()),
+            (UserSort::FirstName, SortOrder::Desc) => q.then_order_by(users::first_name.desc()),
+            (UserSort::FamilyName, SortOrder::Asc) => q.then_order_by(users::family_name.asc()),
+            (UserSort::FamilyName, SortOrder::Desc) => q.then_order_by(users::family_name.desc()),
+            (UserSort::Status, SortOrder::Asc) => q.then_order_by(users::status.asc()),
+            (UserSort::Status, SortOrder::Desc) => q.then_order_by(users::status.desc()),
+            (UserSort::Name, SortOrder::Asc) => q.then_order_by(users::name_key.asc()),
+            (UserSort::Name, SortOrder::Desc) => q.then_order_by(users::name_key.desc()),
+            // false < true: ascending puts disabled accounts first.
+            (UserSort::Enabled, SortOrder::Asc) => {
+                q.then_order_by(users::status.ne("suspended").asc())
+            }
+            (UserSort::Enabled, SortOrder::Desc) => {
+                q.then_order_by(users::status.ne("suspended").desc())
+            }
+            (UserSort::SsoChannel, o) => {
+                let q = q.then_order_by(users::sso_channel.is_null().asc());
+                match o {
+                    SortOrder::Asc => q.then_order_by(users::sso_channel.asc()),
+                    SortOrder::Desc => q.then_order_by(users::sso_channel.desc()),
+                }
+            }
+            (UserSort::JoinedAt, o) => {
+                let q = q.then_order_by(users::joined_at.is_null().asc());
+                match o {
+                    SortOrder::Asc => q.then_order_by(users::joined_at.asc()),
+                    SortOrder::Desc => q.then_order_by(users::joined_at.desc()),
+                }
+            }
+            (UserSort::InvitationExpiresAt, o) => {
+                let q = q.then_order_by(users::invitation_expires_at.is_null().asc());
+                match o {
+                    SortOrder::Asc => q.then_order_by(users::invitation_expires_at.asc()),
+                    SortOrder::Desc => q.then_order_by(users::invitation_expires_at.desc()),
+                }
+            }
+        }
+    }};
+}
+
+/// One page of a tenant's users and the total, filtered and sorted in the
+/// database.
 pub async fn list(db: &mut Db<'_>, q: &UserQuery<'_>) -> Result<Listing<User>> {
     let pattern = q.search.as_deref().map(|s| like_contains(&fold(s)));
-    let (sort, order) = q.sort.unwrap_or((UserSort::CreatedAt, SortOrder::Asc));
+    let default_sort = [(UserSort::CreatedAt, SortOrder::Asc)];
+    let sorts: &[(UserSort, SortOrder)] = if q.sort.is_empty() {
+        &default_sort
+    } else {
+        &q.sort
+    };
+    // Without a count, one row more than the page tells whether another
+    // page follows.
+    let fetch = i64::from(q.page.limit) + i64::from(q.skip_count);
     let (ids, rows, total) = with_conn!(db, |c| {
         // Built twice: a boxed predicate is consumed by the query it joins.
         let mut predicates = Vec::new();
         for _ in 0..2 {
             predicates.push(
                 q.filter
-                    .map(|f| user_predicate(&*c, f.filter, f.attrs))
+                    .map(|f| user_predicate(&*c, f))
                     .transpose()
                     .map_err(Error::InvalidFilter)?,
             );
@@ -404,44 +531,22 @@ pub async fn list(db: &mut Db<'_>, q: &UserQuery<'_>) -> Result<Listing<User>> {
             }
             query
         };
-        let total: i64 = filtered(predicates.pop().flatten())
-            .count()
-            .get_result(c)
-            .await?;
-        let base = filtered(predicates.pop().flatten());
-        let query = match (sort, order) {
-            (UserSort::CreatedAt, SortOrder::Asc) => base.order(users::created_at.asc()),
-            (UserSort::CreatedAt, SortOrder::Desc) => base.order(users::created_at.desc()),
-            (UserSort::UpdatedAt, SortOrder::Asc) => base.order(users::updated_at.asc()),
-            (UserSort::UpdatedAt, SortOrder::Desc) => base.order(users::updated_at.desc()),
-            // Never-signed-in users last either way, on both backends.
-            (UserSort::LastLoginAt, SortOrder::Asc) => base.order((
-                users::last_login_at.is_null().asc(),
-                users::last_login_at.asc(),
-            )),
-            (UserSort::LastLoginAt, SortOrder::Desc) => base.order((
-                users::last_login_at.is_null().asc(),
-                users::last_login_at.desc(),
-            )),
-            (UserSort::UserName, SortOrder::Asc) => base.order(users::user_name_key.asc()),
-            (UserSort::UserName, SortOrder::Desc) => base.order(users::user_name_key.desc()),
-            (UserSort::ExternalId, SortOrder::Asc) => base.order(users::external_id.asc()),
-            (UserSort::ExternalId, SortOrder::Desc) => base.order(users::external_id.desc()),
-            (UserSort::Email, SortOrder::Asc) => base.order(users::email_key.asc()),
-            (UserSort::Email, SortOrder::Desc) => base.order(users::email_key.desc()),
-            (UserSort::FirstName, SortOrder::Asc) => base.order(users::first_name.asc()),
-            (UserSort::FirstName, SortOrder::Desc) => base.order(users::first_name.desc()),
-            (UserSort::FamilyName, SortOrder::Asc) => base.order(users::family_name.asc()),
-            (UserSort::FamilyName, SortOrder::Desc) => base.order(users::family_name.desc()),
-            (UserSort::Status, SortOrder::Asc) => base.order(users::status.asc()),
-            (UserSort::Status, SortOrder::Desc) => base.order(users::status.desc()),
+        let counted = predicates.pop().flatten();
+        let total: Option<i64> = if q.skip_count {
+            None
+        } else {
+            Some(filtered(counted).count().get_result(c).await?)
         };
+        let mut query = filtered(predicates.pop().flatten());
+        for (key, order) in sorts {
+            query = order_users!(query, *key, *order);
+        }
         // The page's ids first, from an index alone (a deferred join): deep
         // pages then skip index entries, not whole rows.
         let ids: Vec<Uid> = query
             .then_order_by(users::id.asc())
             .select(users::id)
-            .limit(i64::from(q.page.limit))
+            .limit(fetch)
             .offset(q.page.offset())
             .load(c)
             .await?;
@@ -452,11 +557,13 @@ pub async fn list(db: &mut Db<'_>, q: &UserQuery<'_>) -> Result<Listing<User>> {
             .await?;
         Ok::<_, Error>((ids, rows, total))
     })?;
+    let total = total.unwrap_or(q.page.offset() + ids.len() as i64);
     let mut by_id: std::collections::HashMap<Uid, UserRow> =
         rows.into_iter().map(|r| (r.id, r)).collect();
     Ok(Listing {
         items: ids
             .into_iter()
+            .take(q.page.limit as usize)
             .filter_map(|id| by_id.remove(&id))
             .map(UserRow::into_domain)
             .collect::<Result<_>>()?,

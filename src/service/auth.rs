@@ -169,6 +169,7 @@ pub async fn login(
         last_activity_at: now,
         expires_at,
         revoked_at: None,
+        nonce: random_token(16),
     };
     let refresh_token = new_refresh_token();
     let refresh_expiry = refresh_expiry(app, now, expires_at);

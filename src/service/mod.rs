@@ -1,13 +1,18 @@
 //! Use cases: transactions, authorization, password hashing, tokens and
 //! audit. The dialects in `api` call these and only these.
 
+pub mod accounts;
 pub mod audit_log;
 pub mod auth;
 pub mod bootstrap;
 pub mod groups;
+pub mod invitations;
+pub mod mail;
+pub mod organizations;
 pub mod passwords;
 pub mod provisioning;
 pub mod ratelimit;
+pub mod recovery;
 pub mod roles;
 pub mod scim_tokens;
 pub mod sessions;
@@ -33,6 +38,7 @@ pub struct App {
     pub tokens: Tokens,
     pub passwords: Passwords,
     pub limits: ratelimit::RateLimiter,
+    pub mail: mail::Mailer,
     /// The multi-thread runtime the server was built on; see `run`.
     pub runtime: tokio::runtime::Handle,
 }

@@ -20,8 +20,8 @@ use crate::domain::principal::Caller;
 use crate::domain::role::validate_name as validate_group_name;
 use crate::domain::session::Origin;
 use crate::domain::user::{
-    validate_name_part, validate_user_name, Email, MultiValue, PersonName, Preferences, Profile,
-    User, UserStatus,
+    validate_name_part, validate_user_name, AccountFields, Email, MultiValue, PersonName,
+    Preferences, Profile, User, UserStatus,
 };
 use crate::domain::{Error, FieldError, Problems, Result};
 use crate::repo;
@@ -323,6 +323,8 @@ pub async fn create_user(
         password_changed_at: hash.as_ref().map(|_| now),
         created_at: now,
         updated_at: now,
+        // Provisioned by the identity provider, usable at once.
+        account: AccountFields::joined(now),
     };
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();

@@ -11,6 +11,7 @@ use crate::domain::principal::Caller;
 use crate::domain::session::{Origin, Session};
 use crate::domain::{Error, Result};
 use crate::repo;
+use crate::repo::sessions::SessionQuery;
 use crate::transaction;
 
 pub async fn list_own(app: &App, caller: &Caller, page: PageRequest) -> Result<Listing<Session>> {
@@ -61,5 +62,56 @@ pub async fn revoke_others(app: &App, caller: &Caller, origin: &Origin) -> Resul
         .details(json!({ "scope": "all_other_sessions", "revoked": n }));
         audit(tx, event).await?;
         Ok(n)
+    })
+}
+
+/// The tenant's active sessions (seed 002 account_sessions): all of them
+/// with user:read, otherwise the caller's own.
+pub async fn list_tenant(
+    app: &App,
+    caller: &Caller,
+    query: SessionQuery<'_>,
+) -> Result<Listing<Session>> {
+    let own = match caller.require("user:read") {
+        Ok(()) => query.user_id,
+        Err(e) => Some(caller.session().map_err(|_| e)?.0),
+    };
+    let query = SessionQuery {
+        tenant_id: caller.tenant_id,
+        user_id: own,
+        ..query
+    };
+    let mut conn = app.db.get().await?;
+    repo::sessions::list(&mut conn.db(), &query, Utc::now()).await
+}
+
+/// Revokes an active session of the tenant: the caller's own, or with
+/// user:write anyone's (whom they may manage).
+pub async fn revoke_in_tenant(app: &App, caller: &Caller, id: Uuid, origin: &Origin) -> Result<()> {
+    let mut conn = app.db.get().await?;
+    let db = &mut conn.db();
+    transaction!(db, |tx| {
+        let now = Utc::now();
+        let session = repo::sessions::find_active_in_tenant(tx, caller.tenant_id, id, now)
+            .await?
+            .ok_or(Error::NotFound("Session"))?;
+        if !caller.is_user(session.user_id) {
+            // Without user:read the session might as well not exist.
+            caller
+                .require("user:read")
+                .map_err(|_| Error::NotFound("Session"))?;
+            caller.require("user:write")?;
+            super::users::managed(tx, caller, session.user_id).await?;
+        }
+        repo::sessions::revoke_by_id(tx, session.id, now).await?;
+        let event = AuditEvent::new(
+            caller.tenant_id,
+            Actor::from(caller),
+            "auth.session_revoked",
+            origin,
+        )
+        .target("session", session.id)
+        .details(json!({ "userId": session.user_id }));
+        audit(tx, event).await
     })
 }

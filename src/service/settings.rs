@@ -36,6 +36,7 @@ pub struct SettingsChanges {
     pub session_lifetime_minutes: Option<u32>,
     pub remember_me_days: Option<u32>,
     pub require_email_verification: Option<bool>,
+    pub allow_registration: Option<bool>,
     /// Platform administrators only.
     pub plan: Option<String>,
     /// Platform administrators only; Some(None) returns to the plan's default.
@@ -121,6 +122,9 @@ fn apply(settings: &mut TenantSettings, c: &SettingsChanges) -> Result<()> {
     );
     if let Some(v) = c.require_email_verification {
         settings.require_email_verification = v;
+    }
+    if let Some(v) = c.allow_registration {
+        settings.allow_registration = v;
     }
     p.into_result()
 }

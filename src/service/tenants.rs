@@ -15,7 +15,9 @@ use crate::domain::principal::Caller;
 use crate::domain::session::Origin;
 use crate::domain::settings::TenantSettings;
 use crate::domain::tenant::{validate_name, validate_slug, Plan, Tenant, TenantStatus};
-use crate::domain::user::{validate_name_part, Email, PersonName, Preferences, User, UserStatus};
+use crate::domain::user::{
+    validate_name_part, AccountFields, Email, PersonName, Preferences, User, UserStatus,
+};
 use crate::domain::{Error, Problems, Result};
 use crate::repo;
 use crate::repo::tenants::TenantQuery;
@@ -79,6 +81,10 @@ impl Owner {
                 password_changed_at: active.then_some(now),
                 created_at: now,
                 updated_at: now,
+                account: AccountFields {
+                    joined_at: active.then_some(now),
+                    ..Default::default()
+                },
             },
             password_hash,
         }

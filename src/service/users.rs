@@ -10,48 +10,64 @@ use uuid::Uuid;
 use super::passwords::Password;
 use super::{audit, App};
 use crate::db::Db;
+use crate::domain::account::{
+    validate_picture_url, validate_role_scope, validate_sso_channel, TokenPurpose, TENANT_SCOPE,
+};
 use crate::domain::audit::{Actor, AuditEvent};
 use crate::domain::list::{Listing, PageRequest};
 use crate::domain::permission::{BuiltinRole, Permissions};
 use crate::domain::principal::Caller;
 use crate::domain::session::{Origin, Session};
 use crate::domain::user::{
-    email_key, merge_metadata, validate_name_part, validate_phone, Email, PersonName, Preferences,
-    User, UserStatus, MAX_METADATA_BYTES,
+    email_key, merge_metadata, validate_name_part, validate_phone, AccountFields, Email,
+    PersonName, Preferences, User, UserStatus, MAX_METADATA_BYTES,
 };
 use crate::domain::{Error, FieldError, Problems, Result};
 use crate::repo;
-use crate::repo::roles::Grants;
+use crate::repo::roles::{Assignment, Grants};
 use crate::repo::users::UserQuery;
 use crate::transaction;
 
-/// A user as the API shows it: the row, role names and lockout.
+/// A user as the API shows it: the row, roles and lockout.
 pub struct UserDetails {
     pub user: User,
+    /// Names of the roles held on the whole tenant (what grants permissions).
     pub roles: Vec<String>,
+    /// Every role held, on any scope, the one an account shows first.
+    pub assignments: Vec<Assignment>,
     pub locked_until: Option<DateTime<Utc>>,
 }
 
-/// Role names and locks for many users, in two queries.
-async fn details_of(db: &mut Db<'_>, users: Vec<User>) -> Result<Vec<UserDetails>> {
+/// Roles and locks for many users, in two queries.
+pub(crate) async fn details_of(db: &mut Db<'_>, users: Vec<User>) -> Result<Vec<UserDetails>> {
     let Some(tenant_id) = users.first().map(|u| u.tenant_id) else {
         return Ok(Vec::new());
     };
     let ids: Vec<Uuid> = users.iter().map(|u| u.id).collect();
     let keys: Vec<String> = users.iter().map(|u| email_key(&u.email)).collect();
-    let mut roles = repo::roles::names_for_users(db, &ids).await?;
+    let mut assignments = repo::roles::assignments_for_users(db, &ids).await?;
     let locks = repo::throttle::locks(db, tenant_id, &keys, Utc::now()).await?;
     Ok(users
         .into_iter()
-        .map(|user| UserDetails {
-            roles: roles.remove(&user.id).unwrap_or_default(),
-            locked_until: locks.get(&email_key(&user.email)).copied(),
-            user,
+        .map(|user| {
+            let assignments = assignments.remove(&user.id).unwrap_or_default();
+            let mut roles: Vec<String> = assignments
+                .iter()
+                .filter(|a| a.scope == TENANT_SCOPE)
+                .map(|a| a.role_name.clone())
+                .collect();
+            roles.sort();
+            UserDetails {
+                roles,
+                assignments,
+                locked_until: locks.get(&email_key(&user.email)).copied(),
+                user,
+            }
         })
         .collect())
 }
 
-async fn details(db: &mut Db<'_>, user: User) -> Result<UserDetails> {
+pub(crate) async fn details(db: &mut Db<'_>, user: User) -> Result<UserDetails> {
     details_of(db, vec![user])
         .await?
         .pop()
@@ -86,6 +102,10 @@ pub struct ProfileChanges {
     pub theme: Option<String>,
     pub language: Option<String>,
     pub timezone: Option<String>,
+    /// Seed 002 account attributes; Some(None) clears.
+    pub picture_url: Option<Option<String>>,
+    pub sso_channel: Option<Option<String>>,
+    pub organization_id: Option<Option<Uuid>>,
 }
 
 /// A settable string field: its API name, the new value if any, and where it lives.
@@ -162,8 +182,34 @@ fn apply(user: &mut User, changes: ProfileChanges) -> Result<Vec<&'static str>> 
             }
         }
     }
+    match changes.picture_url {
+        Some(Some(u)) => {
+            next.account.picture_url = problems.check("pictureUrl", validate_picture_url(&u))
+        }
+        Some(None) => next.account.picture_url = None,
+        None => {}
+    }
+    match changes.sso_channel {
+        Some(Some(c)) => {
+            next.account.sso_channel = problems.check("ssoChannel", validate_sso_channel(&c))
+        }
+        Some(None) => next.account.sso_channel = None,
+        None => {}
+    }
+    if let Some(org) = changes.organization_id {
+        next.account.organization_id = org;
+    }
     problems.into_result()?;
     let mut changed = Vec::new();
+    if next.account.picture_url != user.account.picture_url {
+        changed.push("pictureUrl");
+    }
+    if next.account.sso_channel != user.account.sso_channel {
+        changed.push("ssoChannel");
+    }
+    if next.account.organization_id != user.account.organization_id {
+        changed.push("organization");
+    }
     if next.email != user.email {
         changed.push("email");
     }
@@ -200,7 +246,7 @@ pub async fn update_me(
 }
 
 /// Applies and stores profile changes, auditing what changed.
-async fn save_changes(
+pub(crate) async fn save_changes(
     db: &mut Db<'_>,
     caller: &Caller,
     tenant_id: Uuid,
@@ -208,9 +254,18 @@ async fn save_changes(
     changes: ProfileChanges,
     origin: &Origin,
 ) -> Result<()> {
+    if let Some(Some(org)) = changes.organization_id {
+        organization_of_tenant(db, tenant_id, org).await?;
+    }
     let changed = apply(user, changes)?;
     if changed.is_empty() {
         return Ok(());
+    }
+    if changed.contains(&"email") {
+        // Links mailed to the old address must not act on the new one.
+        for purpose in [TokenPurpose::EmailVerification, TokenPurpose::PasswordReset] {
+            repo::account_tokens::discard(db, user.id, purpose).await?;
+        }
     }
     user.updated_at = Utc::now();
     repo::users::update(db, user).await?;
@@ -308,8 +363,28 @@ pub async fn get(app: &App, caller: &Caller, id: Uuid) -> Result<UserDetails> {
     details(db, user).await
 }
 
+/// Users of the caller's tenant by id (for compound documents): any with
+/// user:read, otherwise only the caller themselves.
+pub async fn get_many(app: &App, caller: &Caller, ids: &[Uuid]) -> Result<Vec<UserDetails>> {
+    let visible: Vec<Uuid> = if caller.require("user:read").is_ok() {
+        ids.to_vec()
+    } else {
+        ids.iter()
+            .copied()
+            .filter(|id| caller.is_user(*id))
+            .collect()
+    };
+    if visible.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut conn = app.db.get().await?;
+    let db = &mut conn.db();
+    let users = repo::users::find_many(db, caller.tenant_id, &visible).await?;
+    details_of(db, users).await
+}
+
 /// A user to create (seed 001 CreateUserRequest, with seed 000's `name` and
-/// `phoneNumber`).
+/// `phoneNumber`; seed 002's account attributes).
 #[derive(Debug, Default, Clone)]
 pub struct NewUser {
     pub email: String,
@@ -321,11 +396,31 @@ pub struct NewUser {
     pub phone_number: Option<String>,
     pub password: Option<Password>,
     pub skip_email_verification: bool,
+    pub organization_id: Option<Uuid>,
+    pub picture_url: Option<String>,
+    pub sso_channel: Option<String>,
+    /// The role to hold, by name, and where (default: `member` on the
+    /// whole tenant).
+    pub role: Option<RoleChoice>,
+    /// Without a password, invite the owner to choose one: the account is
+    /// pending until they join through the mailed link.
+    pub invite: bool,
+    /// Create it suspended (seed 002 `enabled: false`); no invitation is sent.
+    pub suspended: bool,
+    /// Where the invitation link leads once accepted.
+    pub redirect_url: Option<String>,
+}
+
+/// A role by name, on a scope.
+#[derive(Debug, Clone)]
+pub struct RoleChoice {
+    pub name: String,
+    pub scope: String,
 }
 
 /// Validates a new user into a User row (and the password to hash), or the
 /// field errors.
-fn validate_new(
+pub(crate) fn validate_new(
     tenant: &crate::domain::tenant::Tenant,
     input: &NewUser,
     now: DateTime<Utc>,
@@ -364,6 +459,17 @@ fn validate_new(
         .phone_number
         .as_deref()
         .and_then(|p| problems.check("phoneNumber", validate_phone(p)));
+    let picture_url = input
+        .picture_url
+        .as_deref()
+        .and_then(|u| problems.check("pictureUrl", validate_picture_url(u)));
+    let sso_channel = input
+        .sso_channel
+        .as_deref()
+        .and_then(|c| problems.check("ssoChannel", validate_sso_channel(c)));
+    if let Some(role) = &input.role {
+        problems.check("roleScope", validate_role_scope(&role.scope));
+    }
     if let Some(p) = &input.password {
         problems.check(
             "password",
@@ -374,6 +480,7 @@ fn validate_new(
         return Err(fields);
     }
     let email = email.expect("validated");
+    let invited = input.invite && input.password.is_none();
     let user = User {
         id: Uuid::now_v7(),
         tenant_id: tenant.id,
@@ -388,7 +495,14 @@ fn validate_new(
             family,
         },
         phone_number: phone,
-        status: UserStatus::Active,
+        status: if input.suspended {
+            UserStatus::Suspended
+        } else if invited {
+            UserStatus::Pending
+        } else {
+            UserStatus::Active
+        },
+        // Accepting an invitation proves the address, as verifying does.
         email_verified: input.skip_email_verification,
         mfa_enabled: false,
         is_platform_admin: false,
@@ -399,6 +513,13 @@ fn validate_new(
         password_changed_at: input.password.as_ref().map(|_| now),
         created_at: now,
         updated_at: now,
+        account: AccountFields {
+            organization_id: input.organization_id,
+            picture_url,
+            sso_channel,
+            joined_at: (!invited).then_some(now),
+            invitation_expires_at: invited.then(|| now + TokenPurpose::Invitation.lifetime()),
+        },
     };
     Ok((user, input.password.clone()))
 }
@@ -409,9 +530,10 @@ async fn caller_tenant(db: &mut Db<'_>, caller: &Caller) -> Result<crate::domain
         .ok_or(Error::TenantNotFound)
 }
 
-/// Creates one user with the `member` role. Without a password the account
-/// has none (as if given a random one never disclosed): it signs in after a
-/// reset or an invitation sets one.
+/// Creates one user, with the `member` role unless another is chosen.
+/// Without a password the account has none (as if given a random one never
+/// disclosed): it signs in after a reset sets one; or, when `invite` is
+/// set, it is pending and its owner is mailed an invitation to join.
 pub async fn create(
     app: &App,
     caller: &Caller,
@@ -423,25 +545,117 @@ pub async fn create(
         let mut conn = app.db.get().await?;
         caller_tenant(&mut conn.db(), caller).await?
     };
+    create_in(app, &tenant, input, Creator::Caller(caller), origin).await
+}
+
+/// Who creates a user: a caller (whose permissions bound the role they
+/// may give), or the user themselves signing up.
+pub(crate) enum Creator<'a> {
+    Caller(&'a Caller),
+    SelfService,
+}
+
+/// Validates, hashes and inserts a user of `tenant`, with its role and, for
+/// pending accounts, its invitation (mailed once committed).
+pub(crate) async fn create_in(
+    app: &App,
+    tenant: &crate::domain::tenant::Tenant,
+    input: NewUser,
+    creator: Creator<'_>,
+    origin: &Origin,
+) -> Result<UserDetails> {
     let now = Utc::now();
-    let (user, password) = validate_new(&tenant, &input, now).map_err(Error::Validation)?;
+    let (user, password) = validate_new(tenant, &input, now).map_err(Error::Validation)?;
     let hash = match &password {
         Some(p) => Some(app.passwords.hash(p).await?),
         None => None,
     };
+    let actor = match creator {
+        Creator::Caller(c) => Actor::from(c),
+        Creator::SelfService => Actor::Anonymous,
+    };
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();
-    transaction!(db, |tx| {
+    let (details, mailing) = transaction!(db, |tx| {
+        if let Some(org) = user.account.organization_id {
+            organization_of_tenant(tx, tenant.id, org).await?;
+        }
         repo::users::insert(tx, &user, hash.as_deref()).await?;
-        let member = repo::roles::find_builtin(tx, tenant.id, BuiltinRole::Member).await?;
-        repo::roles::assign(tx, user.id, member, now).await?;
-        audit(tx, created_event(caller, &user, origin)).await?;
-        details(tx, user).await
-    })
+        match (&input.role, &creator) {
+            (Some(choice), Creator::Caller(caller)) => {
+                hold_role(tx, caller, &user, choice, now).await?;
+            }
+            _ => {
+                let member = repo::roles::find_builtin(tx, tenant.id, BuiltinRole::Member).await?;
+                repo::roles::assign(tx, user.id, member, now).await?;
+            }
+        }
+        audit(tx, created_event(actor.clone(), &user, origin)).await?;
+        // Mail to send once committed: an invitation, or the link that
+        // verifies the address of an account that must verify it.
+        let mailing = match user.status {
+            UserStatus::Pending => {
+                let redirect = input.redirect_url.as_deref();
+                let token =
+                    super::invitations::issue(tx, actor.clone(), &user, redirect, origin).await?;
+                Some((TokenPurpose::Invitation, token))
+            }
+            UserStatus::Active
+                if !user.email_verified && tenant.settings.require_email_verification =>
+            {
+                let purpose = TokenPurpose::EmailVerification;
+                let token = super::invitations::store_token(tx, &user, purpose, None).await?;
+                Some((purpose, token))
+            }
+            _ => None,
+        };
+        Ok((details(tx, user).await?, mailing))
+    })?;
+    match mailing {
+        Some((TokenPurpose::Invitation, token)) => {
+            super::invitations::mail(app, tenant, &details.user, &token)
+        }
+        Some((_, token)) => super::recovery::mail_verification(app, tenant, &details.user, &token),
+        None => {}
+    }
+    Ok(details)
 }
 
-fn created_event(caller: &Caller, user: &User, origin: &Origin) -> AuditEvent {
-    AuditEvent::new(user.tenant_id, Actor::from(caller), "user.created", origin)
+/// The organization, which must be the tenant's (a relationship names it).
+pub(crate) async fn organization_of_tenant(
+    db: &mut Db<'_>,
+    tenant_id: Uuid,
+    id: Uuid,
+) -> Result<crate::domain::account::Organization> {
+    repo::organizations::find(db, tenant_id, id)
+        .await?
+        .ok_or(Error::NotFound("Organization"))
+}
+
+/// Makes `choice` the user's only role. Any role but `member` on the whole
+/// tenant needs role:write, and no one grants a role holding permissions
+/// they lack.
+pub(crate) async fn hold_role(
+    tx: &mut Db<'_>,
+    caller: &Caller,
+    user: &User,
+    choice: &RoleChoice,
+    now: DateTime<Utc>,
+) -> Result<crate::domain::role::Role> {
+    let scope = validate_role_scope(&choice.scope).map_err(|e| Error::invalid("roleScope", e))?;
+    let role = repo::roles::find_by_name(tx, caller.tenant_id, &choice.name)
+        .await?
+        .ok_or_else(|| Error::invalid("roleName", "is not a role of this tenant"))?;
+    if role.builtin != Some(BuiltinRole::Member) || scope != TENANT_SCOPE {
+        caller.require("role:write")?;
+    }
+    caller.require_superset(&role.effective_permissions(), "assign this role")?;
+    repo::roles::replace_all(tx, user.id, role.id, &scope, now).await?;
+    Ok(role)
+}
+
+fn created_event(actor: Actor, user: &User, origin: &Origin) -> AuditEvent {
+    AuditEvent::new(user.tenant_id, actor, "user.created", origin)
         .target("user", user.id)
         .details(json!({ "email": user.email, "emailVerified": user.email_verified }))
 }
@@ -525,7 +739,8 @@ pub async fn bulk_create(
             .iter()
             .filter(|(_, u, _)| inserted.contains(&u.id))
             .map(|(_, u, _)| {
-                created_event(caller, u, origin).details(json!({ "email": u.email, "bulk": true }))
+                created_event(Actor::from(caller), u, origin)
+                    .details(json!({ "email": u.email, "bulk": true }))
             })
             .collect();
         repo::audit::append_many(tx, &events, now).await?;
@@ -612,30 +827,49 @@ pub async fn set_status(
     let db = &mut conn.db();
     transaction!(db, |tx| {
         let (mut user, grants) = managed(tx, caller, id).await?;
-        let now = Utc::now();
-        let action = match status {
-            UserStatus::Suspended => {
-                refuse_self(caller, &user, "suspend")?;
-                keep_an_owner(tx, &user, &grants).await?;
-                "user.suspended"
-            }
-            _ => "user.reactivated",
-        };
-        if user.status != status {
-            user.status = status;
-            user.updated_at = now;
-            repo::users::update(tx, &user).await?;
-            let revoked = match status {
-                UserStatus::Suspended => repo::sessions::revoke_all(tx, user.id, None, now).await?,
-                _ => 0,
-            };
-            let event = AuditEvent::new(caller.tenant_id, Actor::from(caller), action, origin)
-                .target("user", user.id)
-                .details(json!({ "sessionsRevoked": revoked }));
-            audit(tx, event).await?;
-        }
+        change_status(tx, caller, &mut user, &grants, status, origin).await?;
         details(tx, user).await
     })
+}
+
+/// Suspends or reactivates a managed user inside the caller's transaction.
+/// Reactivating an invited account that never joined makes it pending
+/// again, not active.
+pub(crate) async fn change_status(
+    tx: &mut Db<'_>,
+    caller: &Caller,
+    user: &mut User,
+    grants: &Grants,
+    status: UserStatus,
+    origin: &Origin,
+) -> Result<()> {
+    let now = Utc::now();
+    let status = match status {
+        UserStatus::Active if user.account.joined_at.is_none() => UserStatus::Pending,
+        other => other,
+    };
+    let action = match status {
+        UserStatus::Suspended => {
+            refuse_self(caller, user, "suspend")?;
+            keep_an_owner(tx, user, grants).await?;
+            "user.suspended"
+        }
+        _ => "user.reactivated",
+    };
+    if user.status != status {
+        user.status = status;
+        user.updated_at = now;
+        user.version = repo::users::update(tx, user).await?;
+        let revoked = match status {
+            UserStatus::Suspended => repo::sessions::revoke_all(tx, user.id, None, now).await?,
+            _ => 0,
+        };
+        let event = AuditEvent::new(caller.tenant_id, Actor::from(caller), action, origin)
+            .target("user", user.id)
+            .details(json!({ "sessionsRevoked": revoked }));
+        audit(tx, event).await?;
+    }
+    Ok(())
 }
 
 /// Clears a lockout.

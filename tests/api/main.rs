@@ -30,6 +30,7 @@ mod audit_settings;
 mod auth;
 mod bootstrap;
 mod bulk;
+mod jsonapi_accounts;
 mod rate_limits;
 mod roles_groups;
 mod scim_bulk;

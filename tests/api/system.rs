@@ -249,7 +249,12 @@ mod schema {
             })
             .collect();
         // Indexes only PostgreSQL can have (trigram search).
-        const POSTGRES_ONLY: [&str; 1] = ["users_search_trgm"];
+        const POSTGRES_ONLY: [&str; 4] = [
+            "users_search_trgm",
+            "users_email_trgm",
+            "users_name_trgm",
+            "organizations_name_trgm",
+        ];
         for i in indexes
             .into_iter()
             .filter(|i| !POSTGRES_ONLY.contains(&i.name.as_str()))

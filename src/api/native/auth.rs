@@ -6,15 +6,16 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::views::SessionView;
-use super::{list, message, ok};
-use crate::api::extract::{path_id, present, requested_tenant, JsonBody};
+use super::{created, list, message, ok};
+use crate::api::extract::{body_id, path_id, present, requested_tenant, JsonBody};
 use crate::api::query::Query;
 use crate::domain::principal::Caller;
 use crate::domain::session::Origin;
 use crate::domain::{Error, Problems};
 use crate::service::auth::{LoginInput, TokenSet};
 use crate::service::passwords::Password;
-use crate::service::{auth, sessions, App};
+use crate::service::users::NewUser;
+use crate::service::{auth, recovery, sessions, App};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -141,4 +142,194 @@ pub async fn revoke_session(
     app.run(move |app| async move { sessions::revoke_own(&app, &caller, id, &origin).await })
         .await?;
     Ok(message("Session revoked", json!({})))
+}
+
+// ---- registration, verification and passwords (reference 2.2, 2.3, 2.5) ----
+
+/// Reference 2.2's register body (the guide's fields, the SDK's `tenantId`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RegisterBody {
+    email: String,
+    #[serde(default, deserialize_with = "present")]
+    password: Option<Password>,
+    #[serde(default, deserialize_with = "present")]
+    first_name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    father_name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    grandfather_name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    family_name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    tenant_id: Option<String>,
+}
+
+/// 201 with the guide's fields, whether the email was free or not (the
+/// owner of a taken address is told by mail instead).
+pub async fn register(
+    req: HttpRequest,
+    app: Data<App>,
+    origin: Origin,
+    body: JsonBody<RegisterBody>,
+) -> Result<HttpResponse, Error> {
+    let b = body.0;
+    let header = requested_tenant(&req)?;
+    let in_body = b
+        .tenant_id
+        .as_deref()
+        .map(|t| body_id("tenantId", t))
+        .transpose()?;
+    if let (Some(h), Some(t)) = (header, in_body) {
+        if h != t {
+            return Err(Error::invalid(
+                "tenantId",
+                "names another tenant than X-Tenant-ID",
+            ));
+        }
+    }
+    let input = NewUser {
+        email: b.email,
+        password: b.password,
+        first_name: b.first_name,
+        father_name: b.father_name,
+        grandfather_name: b.grandfather_name,
+        family_name: b.family_name,
+        ..Default::default()
+    };
+    let tenant = header.or(in_body);
+    let r = app
+        .run(move |app| async move { recovery::register(&app, tenant, input, &origin).await })
+        .await?;
+    Ok(created(json!({
+        "userId": r.user_id,
+        "id": r.user_id,
+        "email": r.email,
+        "displayName": r.display_name,
+        "tenantId": r.tenant_id,
+        "message": "Registration successful. Please check your email to verify your account.",
+    })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenBody {
+    token: String,
+}
+
+pub async fn verify_email(
+    app: Data<App>,
+    origin: Origin,
+    body: JsonBody<TokenBody>,
+) -> Result<HttpResponse, Error> {
+    let token = body.0.token;
+    app.run(move |app| async move { recovery::verify_email(&app, &token, &origin).await })
+        .await?;
+    Ok(message("Email verified successfully", json!({})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailBody {
+    email: String,
+}
+
+/// The same answer whether or not an unverified account has the email.
+pub async fn resend_verification(
+    req: HttpRequest,
+    app: Data<App>,
+    origin: Origin,
+    body: JsonBody<EmailBody>,
+) -> Result<HttpResponse, Error> {
+    let tenant = requested_tenant(&req)?;
+    let email = body.0.email;
+    app.run(move |app| async move {
+        recovery::resend_verification(&app, tenant, &email, &origin).await
+    })
+    .await?;
+    Ok(message(
+        "If an unverified account has this address, a new verification link is on its way",
+        json!({}),
+    ))
+}
+
+/// The same answer whether or not an account has the email.
+pub async fn initiate_password_reset(
+    req: HttpRequest,
+    app: Data<App>,
+    origin: Origin,
+    body: JsonBody<EmailBody>,
+) -> Result<HttpResponse, Error> {
+    let tenant = requested_tenant(&req)?;
+    let email = body.0.email;
+    app.run(move |app| async move { recovery::request_reset(&app, tenant, &email, &origin).await })
+        .await?;
+    Ok(message(
+        "If an account has this address, a password reset link is on its way",
+        json!({}),
+    ))
+}
+
+/// The completion the reference could not show: the mailed token and the
+/// new password.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompleteResetBody {
+    token: String,
+    #[serde(alias = "newPassword", alias = "password")]
+    new_password: Password,
+}
+
+pub async fn complete_password_reset(
+    app: Data<App>,
+    origin: Origin,
+    body: JsonBody<CompleteResetBody>,
+) -> Result<HttpResponse, Error> {
+    let b = body.0;
+    app.run(
+        move |app| async move { recovery::reset(&app, &b.token, b.new_password, &origin).await },
+    )
+    .await
+    .map_err(|e| rename_field(e, "password", "new_password"))?;
+    Ok(message("Password reset successfully", json!({})))
+}
+
+/// Reference 2.5: snake_case fields (the API refused the SDK's camelCase).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordBody {
+    current_password: Password,
+    new_password: Password,
+}
+
+pub async fn change_password(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    body: JsonBody<ChangePasswordBody>,
+) -> Result<HttpResponse, Error> {
+    let b = body.0;
+    app.run(move |app| async move {
+        recovery::change(&app, &caller, b.current_password, b.new_password, &origin).await
+    })
+    .await?;
+    Ok(message("Password changed successfully", json!({})))
+}
+
+/// Names a field as this endpoint's body calls it.
+fn rename_field(e: Error, from: &str, to: &str) -> Error {
+    match e {
+        Error::Validation(fields) => Error::Validation(
+            fields
+                .into_iter()
+                .map(|mut f| {
+                    if f.field == from {
+                        f.field = to.to_string();
+                    }
+                    f
+                })
+                .collect(),
+        ),
+        other => other,
+    }
 }

@@ -70,6 +70,8 @@ pub struct UpdateBody {
     #[serde(default, deserialize_with = "present")]
     require_email_verification: Option<bool>,
     #[serde(default, deserialize_with = "present")]
+    allow_registration: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
     plan: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     rate_limit_per_minute: Option<Option<i64>>,
@@ -99,6 +101,7 @@ pub async fn update(
         session_lifetime_minutes: sessions.lifetime_minutes,
         remember_me_days: sessions.remember_me_days,
         require_email_verification: b.require_email_verification,
+        allow_registration: b.allow_registration,
         plan: b.plan,
         rate_limit_per_minute: b.rate_limit_per_minute,
     };

@@ -83,6 +83,7 @@ pub async fn update_me(
         theme: prefs.as_ref().and_then(|p| p.theme.clone()),
         language: prefs.as_ref().and_then(|p| p.language.clone()),
         timezone: prefs.and_then(|p| p.timezone),
+        ..Default::default()
     };
     let me = app
         .run(move |app| async move { users::update_me(&app, &caller, changes, &origin).await })
@@ -106,19 +107,23 @@ pub async fn index(
         status: q.parsed(&mut problems, "status", UserStatus::parse),
         role_id: q.uuid(&mut problems, "roleId"),
         filter: None,
-        sort: q.sort(
-            &mut problems,
-            &[
-                ("createdAt", UserSort::CreatedAt),
-                ("updatedAt", UserSort::UpdatedAt),
-                ("lastLoginAt", UserSort::LastLoginAt),
-                ("email", UserSort::Email),
-                ("firstName", UserSort::FirstName),
-                ("familyName", UserSort::FamilyName),
-                ("status", UserSort::Status),
-            ],
-        ),
+        sort: q
+            .sort(
+                &mut problems,
+                &[
+                    ("createdAt", UserSort::CreatedAt),
+                    ("updatedAt", UserSort::UpdatedAt),
+                    ("lastLoginAt", UserSort::LastLoginAt),
+                    ("email", UserSort::Email),
+                    ("firstName", UserSort::FirstName),
+                    ("familyName", UserSort::FamilyName),
+                    ("status", UserSort::Status),
+                ],
+            )
+            .into_iter()
+            .collect(),
         page: q.page(&mut problems),
+        skip_count: false,
     };
     problems.into_result()?;
     let listing = app
@@ -170,6 +175,7 @@ impl From<CreateBody> for NewUser {
             phone_number: b.phone_number,
             password: b.password,
             skip_email_verification: b.skip_email_verification.unwrap_or(false),
+            ..Default::default()
         }
     }
 }

@@ -16,7 +16,7 @@ use super::resources::{etag, group_json, group_record, user_json, user_record, P
 use super::schema::{Resource, ScimAttributes, GROUP, USER};
 use crate::domain::list::PageRequest;
 use crate::domain::Error;
-use crate::repo::filter_sql::FilterSpec;
+use crate::repo::filter_sql::{FilterSpec, Names};
 use crate::repo::groups::{GroupQuery, GroupSort};
 use crate::repo::users::{UserQuery, UserSort};
 use crate::service::{provisioning, App};
@@ -179,8 +179,9 @@ pub async fn list(
                 filter: params.filter.as_ref().map(|filter| FilterSpec {
                     filter,
                     attrs: &USER_ATTRIBUTES,
+                    names: Names::Scim,
                 }),
-                sort,
+                sort: sort.into_iter().collect(),
                 page,
                 ..Default::default()
             };
@@ -205,6 +206,7 @@ pub async fn list(
                 filter: params.filter.as_ref().map(|filter| FilterSpec {
                     filter,
                     attrs: &GROUP_ATTRIBUTES,
+                    names: Names::Scim,
                 }),
                 sort,
                 page,

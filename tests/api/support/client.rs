@@ -53,6 +53,33 @@ impl Resp {
         self
     }
 
+    /// The first JSON:API error object.
+    pub fn error(&self) -> &Value {
+        &self.body["errors"][0]
+    }
+
+    /// Asserts a JSON:API error: status, code and the `source` of the
+    /// first error object (`{"pointer": ...}` or `{"parameter": ...}`).
+    #[track_caller]
+    pub fn jsonapi_error(&self, status: u16, source: Option<Value>) -> &Self {
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.text
+        );
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/vnd.api+json"),
+            "{}",
+            self.text
+        );
+        assert_eq!(self.error()["status"], status.to_string(), "{}", self.text);
+        if let Some(source) = source {
+            assert_eq!(self.error()["source"], source, "{}", self.text);
+        }
+        self
+    }
+
     #[track_caller]
     pub fn ok(&self) -> &Value {
         assert!(
@@ -168,6 +195,24 @@ impl Api {
 
     pub async fn post(&self, path: &str, body: Value) -> Resp {
         Self::send(self.request(reqwest::Method::POST, path).json(&body)).await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> Resp {
+        Self::send(self.request(reqwest::Method::PATCH, path).json(&body)).await
+    }
+
+    /// A JSON:API request: the body (if any) as application/vnd.api+json.
+    pub async fn jsonapi(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Resp {
+        let rb = self
+            .request(method, path)
+            .header("Accept", "application/vnd.api+json");
+        let rb = match body {
+            Some(b) => rb
+                .header("Content-Type", "application/vnd.api+json")
+                .body(b.to_string()),
+            None => rb,
+        };
+        Self::send(rb).await
     }
 
     pub async fn put(&self, path: &str, body: Value) -> Resp {

@@ -14,6 +14,7 @@
 
 pub mod client;
 pub mod scim;
+pub mod smtp;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
@@ -108,6 +109,29 @@ impl TestDb {
                     url: DatabaseUrl::Postgres(format!("{base}/{name}")),
                     name,
                 }
+            }
+        }
+    }
+
+    /// Runs SQL on the database behind a server, for tests that must put
+    /// it in a state no request can (an expired token, say).
+    pub async fn execute(&self, sql: &str) {
+        match &self.url {
+            DatabaseUrl::Postgres(url) => {
+                let mut conn = AsyncPgConnection::establish(url).await.unwrap();
+                conn.batch_execute(sql).await.unwrap();
+            }
+            DatabaseUrl::Sqlite(path) => {
+                use diesel::connection::SimpleConnection;
+                use diesel::Connection;
+                let (path, sql) = (path.clone(), sql.to_string());
+                tokio::task::spawn_blocking(move || {
+                    let mut conn = diesel::SqliteConnection::establish(&path).unwrap();
+                    conn.batch_execute("PRAGMA busy_timeout = 15000;").unwrap();
+                    conn.batch_execute(&sql).unwrap();
+                })
+                .await
+                .unwrap();
             }
         }
     }
@@ -221,6 +245,8 @@ pub fn test_config(url: DatabaseUrl) -> Config {
     c.workers = 2;
     c.db_pool_size = 8;
     c.signing_key_pem = Some(signing_key());
+    // Mail goes to a real SMTP server on loopback; tests read it there.
+    c.smtp_url = Some(smtp::shared_sink().url());
     // Every test client is 127.0.0.1; tests of the limits lower them.
     c.anonymous_rate_limit = 1_000_000;
     c.auth_rate_limit_per_ip = 1_000_000;

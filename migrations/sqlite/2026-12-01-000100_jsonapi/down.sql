@@ -1,0 +1,17 @@
+DELETE FROM role_permissions WHERE permission IN ('organization:read', 'organization:write');
+DROP TABLE account_tokens;
+ALTER TABLE sessions DROP COLUMN nonce;
+DROP INDEX user_roles_scope;
+ALTER TABLE user_roles DROP COLUMN scope;
+DROP INDEX users_organization;
+DROP INDEX users_tenant_sso_channel;
+DROP INDEX users_tenant_invitation;
+DROP INDEX users_tenant_joined;
+DROP INDEX users_tenant_name;
+ALTER TABLE users DROP COLUMN invitation_expires_at;
+ALTER TABLE users DROP COLUMN joined_at;
+ALTER TABLE users DROP COLUMN sso_channel;
+ALTER TABLE users DROP COLUMN picture_url;
+ALTER TABLE users DROP COLUMN name_key;
+ALTER TABLE users DROP COLUMN organization_id;
+DROP TABLE organizations;

@@ -1,0 +1,262 @@
+//! The JSON:API dialect (seed 002, JSON:API 1.1) beside the native paths
+//! under `/api/v1`: `accounts`, `organizations`, `account_sessions` and
+//! `account/passwords`. Accounts are users and account sessions are
+//! sessions: only parsing and shaping live here.
+
+pub mod accounts;
+pub mod document;
+pub mod error;
+pub mod organizations;
+pub mod passwords;
+pub mod query;
+pub mod sessions;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::web::{self, delete, get, patch, post, Data};
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+use serde_json::Value;
+
+use crate::api::extract::{bearer_token, read_body, requested_tenant};
+use crate::domain::principal::Caller;
+use crate::domain::session::Origin;
+use crate::domain::Error;
+use crate::service::tokens::AccessClaims;
+use crate::service::{auth, App};
+use error::JsonApiError;
+
+pub const MEDIA_TYPE: &str = "application/vnd.api+json";
+
+/// Paths this dialect serves (under `/api/v1`), so that errors raised
+/// before a handler runs (rate limits) are JSON:API documents too.
+pub fn is_jsonapi_path(path: &str) -> bool {
+    let Some(rest) = path.strip_prefix("/api/v1/") else {
+        return false;
+    };
+    let first = rest.split('/').next().unwrap_or("");
+    matches!(first, "accounts" | "organizations" | "account_sessions")
+        || rest.starts_with("account/passwords")
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    use crate::api::resource;
+    cfg.service(
+        resource("/accounts")
+            .route(get().to(accounts::index))
+            .route(post().to(accounts::create)),
+    )
+    .service(
+        resource("/accounts/{id}")
+            .route(get().to(accounts::show))
+            .route(patch().to(accounts::update))
+            .route(delete().to(accounts::delete)),
+    )
+    .service(resource("/accounts/{token}/join").route(patch().to(accounts::join)))
+    .service(
+        resource("/accounts/{id}/resend_invitation").route(post().to(accounts::resend_invitation)),
+    )
+    .service(
+        resource("/organizations")
+            .route(get().to(organizations::index))
+            .route(post().to(organizations::create)),
+    )
+    .service(
+        resource("/organizations/{id}")
+            .route(get().to(organizations::show))
+            .route(patch().to(organizations::update))
+            .route(delete().to(organizations::delete)),
+    )
+    .service(resource("/account_sessions").route(get().to(sessions::index)))
+    .service(resource("/account_sessions/{id}").route(delete().to(sessions::delete)))
+    .service(
+        resource("/account/passwords/request_reset").route(post().to(passwords::request_reset)),
+    )
+    .service(resource("/account/passwords/reset").route(post().to(passwords::reset)))
+    .service(resource("/account/passwords/token_valid").route(get().to(passwords::token_valid)))
+    .service(resource("/account/passwords/change").route(post().to(passwords::change)));
+}
+
+fn app(req: &HttpRequest) -> Data<App> {
+    req.app_data::<Data<App>>()
+        .cloned()
+        .expect("App is registered")
+}
+
+/// The media type parameters JSON:API allows (1.1: `ext` and `profile`).
+fn params_allowed(media: &str) -> bool {
+    media.split(';').skip(1).all(|p| {
+        let name = p
+            .split('=')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        name.is_empty() || name == "ext" || name == "profile"
+    })
+}
+
+fn essence(media: &str) -> String {
+    media
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// JSON:API "Content Negotiation": a request whose Accept names the
+/// JSON:API media type only with parameters it does not allow is refused
+/// with 406.
+fn acceptable(req: &HttpRequest) -> Result<(), Error> {
+    let Some(accept) = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return Ok(());
+    };
+    let ranges: Vec<&str> = accept.split(',').map(str::trim).collect();
+    let jsonapi: Vec<&&str> = ranges.iter().filter(|r| essence(r) == MEDIA_TYPE).collect();
+    let other_ok = ranges.iter().any(|r| {
+        matches!(
+            essence(r).as_str(),
+            "*/*" | "application/*" | "application/json"
+        )
+    });
+    if !jsonapi.is_empty() && !other_ok && jsonapi.iter().all(|r| !params_allowed(r)) {
+        return Err(Error::NotAcceptable(format!(
+            "Accept names {MEDIA_TYPE} only with parameters other than ext and profile"
+        )));
+    }
+    Ok(())
+}
+
+/// A JSON:API request: who calls (if anyone), from where, and what they
+/// accept.
+pub struct Request {
+    pub caller: Option<Caller>,
+    pub origin: Origin,
+    pub query: String,
+    pub tenant: Option<uuid::Uuid>,
+}
+
+impl Request {
+    /// The caller, for endpoints that need one.
+    pub fn caller(&self) -> Result<Caller, JsonApiError> {
+        self.caller.clone().ok_or_else(|| {
+            Error::Unauthenticated(
+                "Authentication required: send Authorization: Bearer <access token>".into(),
+            )
+            .into()
+        })
+    }
+}
+
+impl FromRequest for Request {
+    type Error = JsonApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, JsonApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let app = app(req);
+        let accept = acceptable(req);
+        let origin = Origin::extract(req).into_inner();
+        let query = req.query_string().to_string();
+        let tenant = requested_tenant(req);
+        let token = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .map(|_| bearer_token(req).map(str::to_string));
+        let verified = req.extensions().get::<AccessClaims>().cloned();
+        Box::pin(async move {
+            accept?;
+            let origin = origin?;
+            let tenant = tenant?;
+            let caller = match token {
+                None => None,
+                Some(token) => {
+                    let token = token?;
+                    let claims = match verified {
+                        Some(c) => c,
+                        None => app.tokens.verify_access(&token)?,
+                    };
+                    Some(
+                        app.run(move |app| async move {
+                            auth::authenticate(&app, claims, tenant).await
+                        })
+                        .await?,
+                    )
+                }
+            };
+            Ok(Request {
+                caller,
+                origin,
+                query,
+                tenant,
+            })
+        })
+    }
+}
+
+/// A request body: JSON within the size limit, sent as
+/// `application/vnd.api+json` (with no parameters but `ext` and `profile`,
+/// else 415) or `application/json`.
+pub struct Body(pub Value);
+
+impl FromRequest for Body {
+    type Error = JsonApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, JsonApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let media = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .map(|v| v.to_str().unwrap_or("").to_string());
+        let body = read_body(req, payload);
+        Box::pin(async move {
+            if let Some(media) = media {
+                let ok = match essence(&media).as_str() {
+                    MEDIA_TYPE => params_allowed(&media),
+                    "application/json" => true,
+                    _ => false,
+                };
+                if !ok {
+                    return Err(Error::UnsupportedMediaType(format!(
+                        "Content-Type must be {MEDIA_TYPE} (parameters: ext, profile only), not {media:?}"
+                    ))
+                    .into());
+                }
+            }
+            let bytes = body.await?;
+            if bytes.iter().all(u8::is_ascii_whitespace) {
+                return Ok(Body(Value::Null));
+            }
+            let value: Value = serde_json::from_slice(&bytes)
+                .map_err(|e| Error::invalid("body", format!("is not valid JSON ({e})")))?;
+            Ok(Body(value))
+        })
+    }
+}
+
+/// Deserializes attributes into `T`, naming the offending attribute.
+pub fn attributes<T: serde::de::DeserializeOwned>(
+    attributes: serde_json::Map<String, Value>,
+) -> Result<T, Error> {
+    crate::api::extract::from_value(Value::Object(attributes))
+}
+
+/// A path id: anything but a UUID names nothing.
+pub fn path_id(raw: &str, what: &'static str) -> Result<uuid::Uuid, JsonApiError> {
+    crate::api::extract::path_id(raw, what).map_err(JsonApiError::from)
+}
+
+/// JSON:API timestamps keep microseconds, so that a value read back in a
+/// filter finds the same instant.
+pub fn timestamp(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+pub fn opt_timestamp(t: Option<chrono::DateTime<chrono::Utc>>) -> Value {
+    t.map(|t| Value::String(timestamp(t)))
+        .unwrap_or(Value::Null)
+}

@@ -1,0 +1,175 @@
+//! `organizations` (seed 002): teams inside a tenant.
+
+use actix_web::http::StatusCode;
+use actix_web::web::{Data, Path};
+use actix_web::HttpResponse;
+use serde::Deserialize;
+
+use super::document::{self, drop_read_only, Fields, Resource};
+use super::error::JsonApiResult;
+use super::query::{self, FieldKind, FieldNames, FilterField, Spec};
+use super::{attributes, path_id, timestamp, Body, Request};
+use crate::api::extract::present;
+use crate::domain::account::Organization;
+use crate::domain::Error;
+use crate::repo::filter_sql::{FilterSpec, Names};
+use crate::repo::organizations::{OrganizationQuery, OrganizationSort};
+use crate::service::{organizations, App};
+
+pub const KIND: &str = "organizations";
+
+pub const FIELDS: &[&str] = &["name", "created_at", "updated_at"];
+
+const READ_ONLY: &[&str] = &["created_at", "updated_at"];
+
+/// Seed 002's filter list for organizations.
+pub static SPEC: Spec = Spec {
+    kind: KIND,
+    filters: &[
+        FilterField::new("id", FieldKind::Id),
+        FilterField::new("name", FieldKind::Text { ci: true }),
+        FilterField::new("created_at", FieldKind::Time),
+        FilterField::new("updated_at", FieldKind::Time),
+    ],
+    role_scope_filter: false,
+    sorts: &["name", "created_at", "updated_at"],
+    fields: FIELDS,
+    includes: &[],
+};
+
+const TYPES: FieldNames = &[(KIND, FIELDS)];
+
+pub fn resource(o: &Organization) -> Resource {
+    Resource::new(KIND, o.id)
+        .attr("name", o.name.clone())
+        .attr("created_at", timestamp(o.created_at))
+        .attr("updated_at", timestamp(o.updated_at))
+}
+
+fn sort_key(name: &str) -> OrganizationSort {
+    match name {
+        "name" => OrganizationSort::Name,
+        "updated_at" => OrganizationSort::UpdatedAt,
+        _ => OrganizationSort::CreatedAt,
+    }
+}
+
+pub async fn index(app: Data<App>, r: Request) -> JsonApiResult<HttpResponse> {
+    let caller = r.caller()?;
+    let q = query::parse_list(&r.query, &SPEC, TYPES)?;
+    let (fields, counted) = (q.fields.clone(), q.count);
+    let listing = app
+        .run(move |app| async move {
+            let query = OrganizationQuery {
+                filter: q.filter.as_ref().map(|filter| FilterSpec {
+                    filter,
+                    attrs: &SPEC,
+                    names: Names::Account,
+                }),
+                sort: q.sort.iter().map(|(n, o)| (sort_key(n), *o)).collect(),
+                page: q.page,
+                skip_count: !q.count,
+                ..Default::default()
+            };
+            organizations::list(&app, &caller, query)
+                .await
+                .map(|l| l.map(|o| resource(&o)))
+        })
+        .await?;
+    Ok(document::collection(
+        KIND,
+        &listing,
+        counted,
+        &[],
+        &fields,
+        &r.query,
+    ))
+}
+
+pub async fn show(app: Data<App>, r: Request, id: Path<String>) -> JsonApiResult<HttpResponse> {
+    let caller = r.caller()?;
+    let id = path_id(&id, "Organization")?;
+    let q = query::parse_show(&r.query, &SPEC, TYPES)?;
+    let org = app
+        .run(move |app| async move { organizations::get(&app, &caller, id).await })
+        .await?;
+    Ok(document::single(
+        StatusCode::OK,
+        &resource(&org),
+        &[],
+        &q.fields,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateAttributes {
+    name: String,
+}
+
+pub async fn create(app: Data<App>, r: Request, body: Body) -> JsonApiResult<HttpResponse> {
+    let caller = r.caller()?;
+    query::no_parameters(&r.query)?;
+    let mut incoming = document::read(body.0, KIND, None, &[])?;
+    drop_read_only(&mut incoming.attributes, READ_ONLY);
+    let a: CreateAttributes = attributes(incoming.attributes)?;
+    let origin = r.origin;
+    let org = app
+        .run(move |app| async move { organizations::create(&app, &caller, &a.name, &origin).await })
+        .await?;
+    let org = resource(&org);
+    let mut response = document::single(StatusCode::OK, &org, &[], &Fields::new());
+    if let Ok(location) = org.self_link().parse() {
+        response
+            .headers_mut()
+            .insert(actix_web::http::header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateAttributes {
+    #[serde(default, deserialize_with = "present")]
+    name: Option<String>,
+}
+
+pub async fn update(
+    app: Data<App>,
+    r: Request,
+    id: Path<String>,
+    body: Body,
+) -> JsonApiResult<HttpResponse> {
+    let caller = r.caller()?;
+    query::no_parameters(&r.query)?;
+    let id_text = id.into_inner();
+    let id = path_id(&id_text, "Organization")?;
+    let mut incoming = document::read(body.0, KIND, Some(&id_text), &[])?;
+    drop_read_only(&mut incoming.attributes, READ_ONLY);
+    let a: UpdateAttributes = attributes(incoming.attributes)?;
+    let origin = r.origin;
+    let org = app
+        .run(move |app| async move {
+            organizations::rename(&app, &caller, id, a.name.as_deref(), &origin).await
+        })
+        .await?;
+    Ok(document::single(
+        StatusCode::OK,
+        &resource(&org),
+        &[],
+        &Fields::new(),
+    ))
+}
+
+pub async fn delete(app: Data<App>, r: Request, id: Path<String>) -> JsonApiResult<HttpResponse> {
+    let caller = r.caller()?;
+    query::no_parameters(&r.query)?;
+    let id = path_id(&id, "Organization")?;
+    let origin = r.origin;
+    app.run(move |app| async move {
+        organizations::delete(&app, &caller, id, &origin).await?;
+        Ok::<_, Error>(())
+    })
+    .await?;
+    Ok(document::no_content())
+}

@@ -403,6 +403,10 @@ const UNIQUE_INDEXES: &[(&str, &str)] = &[
         "users_tenant_user_name_key",
         "users.tenant_id, users.user_name_key",
     ),
+    (
+        "organizations_tenant_name_key",
+        "organizations.tenant_id, organizations.name_key",
+    ),
 ];
 
 /// Runs pending migrations on a plain connection in a blocking task: the

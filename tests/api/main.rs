@@ -31,6 +31,8 @@ mod auth;
 mod bootstrap;
 mod bulk;
 mod jsonapi_accounts;
+mod jsonapi_organizations_sessions;
+mod jsonapi_query;
 mod rate_limits;
 mod roles_groups;
 mod scim_bulk;

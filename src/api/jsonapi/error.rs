@@ -54,13 +54,18 @@ impl std::fmt::Display for JsonApiError {
 
 pub type JsonApiResult<T> = Result<T, JsonApiError>;
 
-/// Query parameters this dialect reads; an error about one of them points
-/// at the parameter.
+/// Query parameters this dialect reads, or any name marked `?name` (a
+/// parameter it does not know); an error about one points at it.
 fn is_parameter(field: &str) -> bool {
-    ["filter[", "page[", "fields["]
+    ["filter[", "page[", "fields[", "?"]
         .iter()
         .any(|p| field.starts_with(p))
         || matches!(field, "sort" | "count" | "included" | "include" | "query")
+}
+
+/// The parameter's name, without the `?` mark.
+fn parameter(field: &str) -> &str {
+    field.strip_prefix('?').unwrap_or(field)
 }
 
 /// The attribute a domain field is shown as.
@@ -81,7 +86,7 @@ pub fn source(field: &str, body: Body) -> Option<Value> {
         return None;
     }
     if is_parameter(field) {
-        return Some(json!({ "parameter": field }));
+        return Some(json!({ "parameter": parameter(field) }));
     }
     if field.eq_ignore_ascii_case("x-tenant-id") {
         return Some(json!({ "header": "X-Tenant-ID" }));
@@ -128,7 +133,7 @@ pub fn errors(e: &Error, body: Body) -> Vec<Value> {
             } else if let Some(member) = d.field.strip_prefix('/') {
                 format!("{member} {}", d.message)
             } else if is_parameter(&d.field) {
-                format!("{} {}", d.field, d.message)
+                format!("{} {}", parameter(&d.field), d.message)
             } else {
                 format!("{} {}", attribute(&d.field), d.message)
             };

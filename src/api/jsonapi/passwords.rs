@@ -88,12 +88,16 @@ pub async fn token_valid(app: Data<App>, r: Request) -> JsonApiResult<HttpRespon
         match k.as_str() {
             "token" => token = Some(v),
             _ => {
-                return Err(Error::invalid(k, "is not a parameter of this request (token)").into())
+                return Err(Error::invalid(
+                    format!("?{k}"),
+                    "is not a parameter of this request (token)",
+                )
+                .into())
             }
         }
     }
     let Some(token) = token.filter(|t| !t.is_empty()) else {
-        return Err(Error::invalid("token", "is required").into());
+        return Err(Error::invalid("?token", "is required").into());
     };
     let valid = app
         .run(move |app| async move { recovery::reset_token_valid(&app, &token).await })

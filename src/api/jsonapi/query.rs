@@ -149,7 +149,9 @@ pub fn parse_list(query: &str, spec: &Spec, types: FieldNames) -> Result<ListQue
     let mut count = false;
     let mut fields = HashMap::new();
     let mut include = Vec::new();
-    let mut filters: Vec<Filter> = Vec::new();
+    // Repeats of one equality (or __in) parameter mean any of their
+    // values; different parameters must all hold.
+    let mut filters: Vec<(String, Filter)> = Vec::new();
     for (key, value) in pairs(query)? {
         match key.as_str() {
             "page[number]" => match value.trim().parse::<u32>() {
@@ -181,16 +183,27 @@ pub fn parse_list(query: &str, spec: &Spec, types: FieldNames) -> Result<ListQue
             },
             k if k.starts_with("filter[") && k.ends_with(']') => {
                 match parse_filter(&k[7..k.len() - 1], &value, spec) {
-                    Ok(f) => filters.push(f),
+                    Ok(f) => {
+                        let repeat = filters.iter().position(|(k, _)| *k == key);
+                        match repeat {
+                            Some(i) if means_any(&key) => {
+                                let (_, previous) = filters.remove(i);
+                                let either = Filter::Or(Box::new(previous), Box::new(f));
+                                filters.insert(i, (key.clone(), either));
+                            }
+                            _ => filters.push((key.clone(), f)),
+                        }
+                    }
                     Err(message) => problems.add(key.clone(), message),
                 }
             }
-            _ => problems.add(key, unknown_parameter(spec)),
+            _ => problems.add(format!("?{key}"), unknown_parameter(spec)),
         }
     }
     problems.into_result()?;
     let filter = filters
         .into_iter()
+        .map(|(_, f)| f)
         .reduce(|a, b| Filter::And(Box::new(a), Box::new(b)));
     Ok(ListQuery {
         page,
@@ -200,6 +213,14 @@ pub fn parse_list(query: &str, spec: &Spec, types: FieldNames) -> Result<ListQue
         fields,
         include,
     })
+}
+
+/// Whether repeating a filter parameter means "any of" (equality and
+/// `__in`) rather than "all of" (`__nin`, ranges).
+fn means_any(key: &str) -> bool {
+    !["__nin]", "__gte]", "__lte]", "__match]"]
+        .iter()
+        .any(|op| key.ends_with(op))
 }
 
 /// Parses the parameters of a show.
@@ -231,7 +252,10 @@ pub fn parse_show(query: &str, spec: &Spec, types: FieldNames) -> Result<ShowQue
 /// Refuses every query parameter (requests that take none).
 pub fn no_parameters(query: &str) -> Result<(), Error> {
     match pairs(query)?.into_iter().next() {
-        Some((key, _)) => Err(Error::invalid(key, "is not a parameter of this request")),
+        Some((key, _)) => Err(Error::invalid(
+            format!("?{key}"),
+            "is not a parameter of this request",
+        )),
         None => Ok(()),
     }
 }
@@ -519,7 +543,7 @@ mod tests {
         );
         assert_eq!(err_fields("fields[people]=a"), ["fields[people]"]);
         assert_eq!(err_fields("count=yes"), ["count"]);
-        assert_eq!(err_fields("bogus=1"), ["bogus"]);
+        assert_eq!(err_fields("bogus=1"), ["?bogus"]);
         assert_eq!(
             err_fields("filter[with_role_scope]=nope"),
             ["filter[with_role_scope]"]

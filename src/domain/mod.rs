@@ -1,6 +1,7 @@
 //! Plain types and rules: no database, no HTTP.
 
 pub mod audit;
+pub mod client;
 pub mod error;
 pub mod filter;
 pub mod group;
@@ -8,6 +9,7 @@ pub mod list;
 pub mod permission;
 pub mod principal;
 pub mod role;
+pub mod scope;
 pub mod session;
 pub mod settings;
 pub mod tenant;

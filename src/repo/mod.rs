@@ -3,7 +3,9 @@
 //! for both backends by `with_conn!`.
 
 pub mod audit;
+pub mod clients;
 pub mod filter_sql;
+pub mod grants;
 pub mod groups;
 pub mod keys;
 pub mod profiles;

@@ -7,7 +7,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::json;
 
-use crate::domain::{Error, FieldError};
+use crate::domain::{Error, FieldError, OAuthError};
 
 impl Error {
     pub fn status(&self) -> StatusCode {
@@ -18,7 +18,13 @@ impl Error {
             | Error::AccountLocked { .. }
             | Error::AccountNotVerified
             | Error::Forbidden(_)
+            | Error::InsufficientScope(_)
             | Error::TenantSuspended => StatusCode::FORBIDDEN,
+            Error::OAuth {
+                error: OAuthError::InvalidClient,
+                ..
+            } => StatusCode::UNAUTHORIZED,
+            Error::OAuth { .. } => StatusCode::BAD_REQUEST,
             Error::TenantNotFound | Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Error::DuplicateEmail | Error::Conflict { .. } => StatusCode::CONFLICT,
@@ -41,6 +47,15 @@ impl Error {
             Error::AccountLocked { .. } => "ACCOUNT_LOCKED",
             Error::AccountNotVerified => "ACCOUNT_NOT_VERIFIED",
             Error::Forbidden(_) => "FORBIDDEN",
+            Error::InsufficientScope(_) => "INSUFFICIENT_SCOPE",
+            Error::OAuth { error, .. } => match error {
+                OAuthError::InvalidRequest => "INVALID_REQUEST",
+                OAuthError::InvalidClient => "INVALID_CLIENT",
+                OAuthError::InvalidGrant => "INVALID_GRANT",
+                OAuthError::UnauthorizedClient => "UNAUTHORIZED_CLIENT",
+                OAuthError::UnsupportedGrantType => "UNSUPPORTED_GRANT_TYPE",
+                OAuthError::InvalidScope => "INVALID_SCOPE",
+            },
             Error::TenantNotFound => "TENANT_NOT_FOUND",
             Error::TenantSuspended => "TENANT_SUSPENDED",
             Error::NotFound(_) => "RESOURCE_NOT_FOUND",
@@ -88,6 +103,23 @@ impl Error {
                 headers.insert(
                     header::WWW_AUTHENTICATE,
                     HeaderValue::from_static("Bearer realm=\"ithbat\""),
+                );
+            }
+            // RFC 6750 3.1: name the scope the token lacks.
+            Error::InsufficientScope(scope) => {
+                let value = format!("Bearer error=\"insufficient_scope\", scope=\"{scope}\"");
+                if let Ok(v) = HeaderValue::from_str(&value) {
+                    headers.insert(header::WWW_AUTHENTICATE, v);
+                }
+            }
+            // RFC 6749 5.2: a 401 names the scheme clients authenticate with.
+            Error::OAuth {
+                error: OAuthError::InvalidClient,
+                ..
+            } => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Basic realm=\"ithbat\""),
                 );
             }
             Error::RateLimited { retry_after_secs } => {

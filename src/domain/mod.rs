@@ -15,4 +15,4 @@ pub mod settings;
 pub mod tenant;
 pub mod user;
 
-pub use error::{Error, FieldError, Problems, Result};
+pub use error::{Error, FieldError, OAuthError, Problems, Result};

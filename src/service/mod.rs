@@ -4,7 +4,9 @@
 pub mod audit_log;
 pub mod auth;
 pub mod bootstrap;
+pub mod clients;
 pub mod groups;
+pub mod oauth;
 pub mod passwords;
 pub mod provisioning;
 pub mod ratelimit;

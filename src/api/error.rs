@@ -2,9 +2,11 @@
 //! decided here for every dialect; each dialect only shapes the body. The
 //! native envelope (api-map) is the default rendering.
 
+use actix_web::body::EitherBody;
+use actix_web::dev::ServiceResponse;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use serde_json::json;
 
 use crate::domain::{Error, FieldError, OAuthError};
@@ -166,6 +168,25 @@ impl ResponseError for Error {
         let mut response = HttpResponse::build(self.status()).json(native_body(self));
         self.decorate(&mut response);
         response
+    }
+}
+
+/// For a dialect's scope (Aritma, OAuth): a response that carries a domain
+/// error (from a handler, an extractor, or the scope's default service)
+/// is rendered again by `render`, so that every error under the scope is
+/// in its dialect while status and headers stay those decided above.
+pub fn rerender<B>(
+    res: ServiceResponse<B>,
+    render: impl Fn(&Error, &HttpRequest) -> HttpResponse,
+) -> ServiceResponse<EitherBody<B>> {
+    let rendered = res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<Error>())
+        .map(|e| render(e, res.request()));
+    match rendered {
+        Some(response) => res.into_response(response).map_into_right_body(),
+        None => res.map_into_left_body(),
     }
 }
 

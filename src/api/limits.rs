@@ -78,10 +78,14 @@ pub async fn limit(
     Ok(res.map_into_left_body())
 }
 
-/// An error in the dialect of the path: SCIM clients get SCIM errors.
+/// An error in the dialect of the path: SCIM clients get SCIM errors,
+/// Aritma clients problem details.
 fn error_response(req: &ServiceRequest, e: Error) -> HttpResponse {
-    if is_scim_path(req.path()) {
+    let path = req.path();
+    if is_scim_path(path) {
         ScimError::from(e).error_response()
+    } else if super::aritma::is_path(path) {
+        super::aritma::error::response(&e, path)
     } else {
         e.error_response()
     }

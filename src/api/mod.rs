@@ -1,6 +1,7 @@
 //! HTTP only: parse the request, call a service, shape the response. The
 //! route table for every dialect is here, in one readable place.
 
+pub mod aritma;
 pub mod error;
 pub mod extract;
 pub mod limits;
@@ -15,7 +16,7 @@ use actix_web::web::{self, delete, get, patch, post, put};
 use native::{audit, auth, groups, roles, scim_tokens, settings, tenants, users};
 
 /// A resource whose unmatched methods answer 405 in the native envelope.
-fn resource(path: &str) -> actix_web::Resource {
+pub(crate) fn resource(path: &str) -> actix_web::Resource {
     web::resource(path).default_service(web::to(error::method_not_allowed))
 }
 
@@ -30,8 +31,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .service(scim::scope("/scim/v2"))
         .service(scim::scope("/{tenant}/api/scim/v2"))
-        // Aritma's SCIM token form (seed 003)
-        .service(resource("/core/iam/v1/scim").route(post().to(scim_tokens::create_aritma)))
+        // the Aritma IAM dialect (seed 003)
+        .configure(aritma::routes)
         .service(
             web::scope("/api/v1")
                 // auth (reference 2.1, 2.4, 2.8; seed 001)

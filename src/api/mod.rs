@@ -6,6 +6,7 @@ pub mod error;
 pub mod extract;
 pub mod limits;
 pub mod native;
+pub mod oauth;
 pub mod observe;
 pub mod query;
 pub mod scim;
@@ -31,8 +32,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .service(scim::scope("/scim/v2"))
         .service(scim::scope("/{tenant}/api/scim/v2"))
-        // the Aritma IAM dialect (seed 003)
+        // the Aritma IAM dialect (seed 003) and OAuth 2.0 for machines
         .configure(aritma::routes)
+        .configure(oauth::routes)
         .service(
             web::scope("/api/v1")
                 // auth (reference 2.1, 2.4, 2.8; seed 001)

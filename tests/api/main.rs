@@ -26,10 +26,13 @@ macro_rules! on_both_backends {
     };
 }
 
+mod aritma;
 mod audit_settings;
 mod auth;
 mod bootstrap;
 mod bulk;
+mod clients;
+mod oauth;
 mod rate_limits;
 mod roles_groups;
 mod scim_bulk;

@@ -68,7 +68,7 @@ pub async fn login(
         let mut conn = app.db.get().await?;
         public_tenant(&mut conn.db(), tenant_id).await?
     };
-    limit_sign_in(app, origin, Some(&format!("{}:{key}", tenant.id))).await?;
+    limit_sign_in(app, origin, Some((tenant.id, &key))).await?;
     if let Err(e) = admit_guess(app, &tenant, &key).await {
         if let Error::AccountLocked { .. } = e {
             let mut conn = app.db.get().await?;
@@ -205,19 +205,18 @@ pub async fn login(
 }
 
 /// Public sign-in endpoints are limited per client address and, when the
-/// account (a user's email in a tenant, an OAuth client) is known from the
-/// request, per account (api-map "Rate limits").
-pub(crate) async fn limit_sign_in(app: &App, origin: &Origin, account: Option<&str>) -> Result<()> {
+/// account is known from the request, per account (api-map "Rate limits").
+async fn limit_sign_in(app: &App, origin: &Origin, account: Option<(Uuid, &str)>) -> Result<()> {
     let config = &app.config;
     let ip = origin.ip.as_deref().unwrap_or("unknown");
     app.limits
         .hit(&format!("auth-ip:{ip}"), config.auth_rate_limit_per_ip)
         .await
         .check()?;
-    if let Some(account) = account {
+    if let Some((tenant, key)) = account {
         app.limits
             .hit(
-                &format!("auth-account:{account}"),
+                &format!("auth-account:{tenant}:{key}"),
                 config.auth_rate_limit_per_account,
             )
             .await

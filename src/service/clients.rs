@@ -11,7 +11,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::passwords::Password;
-use super::{audit, auth, App};
+use super::{audit, App};
 use crate::domain::audit::{Actor, AuditEvent};
 use crate::domain::client::{
     check_consistency, validate_description, validate_expiration, validate_grant_types,
@@ -360,12 +360,48 @@ fn invalid_client(description: &str) -> Error {
     Error::oauth(OAuthError::InvalidClient, description)
 }
 
+/// The failure counters of a client authentication: per address and per
+/// client id, with the sign-in limits (ITHBAT_AUTH_RATE_LIMIT_PER_IP and
+/// _PER_ACCOUNT).
+fn failure_limits(app: &App, creds: &Credentials, origin: &Origin) -> [(String, u32); 2] {
+    let ip = origin.ip.as_deref().unwrap_or("unknown");
+    [
+        (
+            format!("oauth-fail-ip:{ip}"),
+            app.config.auth_rate_limit_per_ip,
+        ),
+        (
+            format!("oauth-fail-client:{}", creds.client_id),
+            app.config.auth_rate_limit_per_account,
+        ),
+    ]
+}
+
 /// Authenticates a client by secret. An unknown client costs one argon2
 /// verification like a known one; a failure for a known client is
 /// audited; whether a client is disabled is told only to someone who
-/// knows its secret. Attempts are limited per address and per client.
+/// knows its secret. Failures are limited per address and per client
+/// (guessing is what needs stopping; a service asking for tokens, or a
+/// resource server introspecting them, is not slowed).
 pub async fn authenticate(app: &App, creds: &Credentials, origin: &Origin) -> Result<Client> {
-    auth::limit_sign_in(app, origin, Some(&format!("client:{}", creds.client_id))).await?;
+    let limits = failure_limits(app, creds, origin);
+    for (key, limit) in &limits {
+        app.limits.peek(key, *limit).await.check()?;
+    }
+    let outcome = verify(app, creds, origin).await;
+    if let Err(Error::OAuth {
+        error: OAuthError::InvalidClient,
+        ..
+    }) = &outcome
+    {
+        for (key, limit) in &limits {
+            app.limits.hit(key, *limit).await;
+        }
+    }
+    outcome
+}
+
+async fn verify(app: &App, creds: &Credentials, origin: &Origin) -> Result<Client> {
     let Some(secret) = &creds.secret else {
         return Err(invalid_client(
             "Client authentication is required (client_secret_basic or client_secret_post)",

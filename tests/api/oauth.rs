@@ -9,7 +9,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde_json::{json, Value};
 
 use crate::support::oauth::{post_form, Auth, IAM};
-use crate::support::{shared, signing_key, Api, Backend, Resp};
+use crate::support::{new_tenant, shared, signing_key, spawn, Api, Backend, Resp};
 
 on_both_backends!(
     client_credentials_by_basic_and_by_post,
@@ -21,6 +21,7 @@ on_both_backends!(
     refresh_tokens_rotate_and_a_reused_one_revokes_its_grant,
     disabled_and_deleted_clients_tokens_stop_working_on_next_use,
     discovery_lists_the_oauth_endpoints,
+    guessing_secrets_is_limited_using_them_is_not,
 );
 
 /// RFC 6749 5.1: a token response is JSON, never cached.
@@ -698,4 +699,38 @@ async fn discovery_lists_the_oauth_endpoints(b: Backend) {
         .as_array()
         .unwrap()
         .contains(&json!(IAM)));
+}
+
+/// Developers' guide (no brute force from outside): failed client
+/// authentications are limited per client (and per address, with the
+/// sign-in limits); successful ones are not, so that a busy service or
+/// resource server is not slowed. The refusal is RFC 6749-shaped, 429
+/// with Retry-After.
+async fn guessing_secrets_is_limited_using_them_is_not(b: Backend) {
+    let server = spawn(b, |c| c.auth_rate_limit_per_account = 3).await;
+    let t = new_tenant(&server.api(), &server.admin().await).await;
+    let m = t.machine().await;
+    for _ in 0..10 {
+        token_response(&m.request_token(&[]).await);
+    }
+    let cc = [("grant_type", "client_credentials")];
+    for _ in 0..3 {
+        let r = post_form(
+            &m.api,
+            "/oauth/token",
+            Auth::Basic(&m.id, "guess-guess"),
+            &cc,
+        )
+        .await;
+        oauth_error(&r, 401, "invalid_client");
+    }
+    // Now even the right secret waits for the window to pass.
+    let r = m.request_token(&[]).await;
+    oauth_error(&r, 429, "temporarily_unavailable");
+    assert!(r.header("retry-after").is_some());
+    let r = m.introspect("anything").await;
+    oauth_error(&r, 429, "temporarily_unavailable");
+    // Another client is not affected.
+    let other = t.machine().await;
+    token_response(&other.request_token(&[]).await);
 }

@@ -2,12 +2,14 @@
 //! decided here for every dialect; each dialect only shapes the body. The
 //! native envelope (api-map) is the default rendering.
 
+use actix_web::body::EitherBody;
+use actix_web::dev::ServiceResponse;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use serde_json::json;
 
-use crate::domain::{Error, FieldError};
+use crate::domain::{Error, FieldError, OAuthError};
 
 impl Error {
     pub fn status(&self) -> StatusCode {
@@ -18,7 +20,13 @@ impl Error {
             | Error::AccountLocked { .. }
             | Error::AccountNotVerified
             | Error::Forbidden(_)
+            | Error::InsufficientScope(_)
             | Error::TenantSuspended => StatusCode::FORBIDDEN,
+            Error::OAuth {
+                error: OAuthError::InvalidClient,
+                ..
+            } => StatusCode::UNAUTHORIZED,
+            Error::OAuth { .. } => StatusCode::BAD_REQUEST,
             Error::TenantNotFound | Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Error::DuplicateEmail | Error::Conflict { .. } => StatusCode::CONFLICT,
@@ -42,6 +50,15 @@ impl Error {
             Error::AccountLocked { .. } => "ACCOUNT_LOCKED",
             Error::AccountNotVerified => "ACCOUNT_NOT_VERIFIED",
             Error::Forbidden(_) => "FORBIDDEN",
+            Error::InsufficientScope(_) => "INSUFFICIENT_SCOPE",
+            Error::OAuth { error, .. } => match error {
+                OAuthError::InvalidRequest => "INVALID_REQUEST",
+                OAuthError::InvalidClient => "INVALID_CLIENT",
+                OAuthError::InvalidGrant => "INVALID_GRANT",
+                OAuthError::UnauthorizedClient => "UNAUTHORIZED_CLIENT",
+                OAuthError::UnsupportedGrantType => "UNSUPPORTED_GRANT_TYPE",
+                OAuthError::InvalidScope => "INVALID_SCOPE",
+            },
             Error::TenantNotFound => "TENANT_NOT_FOUND",
             Error::TenantSuspended => "TENANT_SUSPENDED",
             Error::NotFound(_) => "RESOURCE_NOT_FOUND",
@@ -92,6 +109,23 @@ impl Error {
                     HeaderValue::from_static("Bearer realm=\"ithbat\""),
                 );
             }
+            // RFC 6750 3.1: name the scope the token lacks.
+            Error::InsufficientScope(scope) => {
+                let value = format!("Bearer error=\"insufficient_scope\", scope=\"{scope}\"");
+                if let Ok(v) = HeaderValue::from_str(&value) {
+                    headers.insert(header::WWW_AUTHENTICATE, v);
+                }
+            }
+            // RFC 6749 5.2: a 401 names the scheme clients authenticate with.
+            Error::OAuth {
+                error: OAuthError::InvalidClient,
+                ..
+            } => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Basic realm=\"ithbat\""),
+                );
+            }
             Error::RateLimited { retry_after_secs } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
             }
@@ -136,6 +170,25 @@ impl ResponseError for Error {
         let mut response = HttpResponse::build(self.status()).json(native_body(self));
         self.decorate(&mut response);
         response
+    }
+}
+
+/// For a dialect's scope (Aritma, OAuth): a response that carries a domain
+/// error (from a handler, an extractor, or the scope's default service)
+/// is rendered again by `render`, so that every error under the scope is
+/// in its dialect while status and headers stay those decided above.
+pub fn rerender<B>(
+    res: ServiceResponse<B>,
+    render: impl Fn(&Error, &HttpRequest) -> HttpResponse,
+) -> ServiceResponse<EitherBody<B>> {
+    let rendered = res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<Error>())
+        .map(|e| render(e, res.request()));
+    match rendered {
+        Some(response) => res.into_response(response).map_into_right_body(),
+        None => res.map_into_left_body(),
     }
 }
 

@@ -78,12 +78,18 @@ pub async fn limit(
     Ok(res.map_into_left_body())
 }
 
-/// An error in the dialect of the path: SCIM clients get SCIM errors.
+/// An error in the dialect of the path: SCIM clients get SCIM errors,
+/// Aritma clients problem details, OAuth clients RFC 6749 errors.
 fn error_response(req: &ServiceRequest, e: Error) -> HttpResponse {
-    if is_scim_path(req.path()) {
+    let path = req.path();
+    if is_scim_path(path) {
         ScimError::from(e).error_response()
-    } else if super::jsonapi::is_jsonapi_path(req.path()) {
+    } else if super::jsonapi::is_jsonapi_path(path) {
         super::jsonapi::error::JsonApiError::from(e).error_response()
+    } else if super::aritma::is_path(path) {
+        super::aritma::error::response(&e, path)
+    } else if super::oauth::is_path(path) {
+        super::oauth::error::response(&e)
     } else {
         e.error_response()
     }

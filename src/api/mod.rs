@@ -1,11 +1,13 @@
 //! HTTP only: parse the request, call a service, shape the response. The
 //! route table for every dialect is here, in one readable place.
 
+pub mod aritma;
 pub mod error;
 pub mod extract;
 pub mod jsonapi;
 pub mod limits;
 pub mod native;
+pub mod oauth;
 pub mod observe;
 pub mod query;
 pub mod scim;
@@ -31,8 +33,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .service(scim::scope("/scim/v2"))
         .service(scim::scope("/{tenant}/api/scim/v2"))
-        // Aritma's SCIM token form (seed 003)
-        .service(resource("/core/iam/v1/scim").route(post().to(scim_tokens::create_aritma)))
+        // the Aritma IAM dialect (seed 003) and OAuth 2.0 for machines
+        .configure(aritma::routes)
+        .configure(oauth::routes)
         .service(
             web::scope("/api/v1")
                 // JSON:API dialect (seed 002)

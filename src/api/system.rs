@@ -8,6 +8,7 @@ use subtle::ConstantTimeEq;
 
 use super::extract::bearer_token;
 use super::observe::Metrics;
+use crate::domain::scope::CATALOGUE;
 use crate::domain::Error;
 use crate::service::App;
 
@@ -54,22 +55,31 @@ pub async fn jwks(app: Data<App>) -> HttpResponse {
         .json(app.tokens.jwks())
 }
 
-/// OpenID Connect discovery: only what is implemented is listed.
+/// OpenID Connect discovery (and RFC 8414 metadata): only what is
+/// implemented is listed.
 pub async fn openid_configuration(app: Data<App>) -> HttpResponse {
     let issuer = app.tokens.issuer();
+    let client_auth = ["client_secret_basic", "client_secret_post"];
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
         .json(json!({
             "issuer": issuer,
             "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
+            "token_endpoint": format!("{issuer}/oauth/token"),
+            "introspection_endpoint": format!("{issuer}/oauth/introspect"),
+            "revocation_endpoint": format!("{issuer}/oauth/revoke"),
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["RS256"],
-            "token_endpoint_auth_methods_supported": [],
+            "token_endpoint_auth_methods_supported": client_auth,
+            "introspection_endpoint_auth_methods_supported": client_auth,
+            "revocation_endpoint_auth_methods_supported": client_auth,
             "response_types_supported": [],
-            "grant_types_supported": [],
+            "grant_types_supported": ["client_credentials", "refresh_token"],
+            "scopes_supported": CATALOGUE.iter().map(|s| s.name).collect::<Vec<_>>(),
             "claims_supported": [
                 "iss", "sub", "aud", "exp", "iat", "auth_time", "sid", "tenant_id",
-                "email", "email_verified", "name", "given_name", "family_name"
+                "email", "email_verified", "name", "given_name", "family_name",
+                "client_id", "scope"
             ],
         }))
 }

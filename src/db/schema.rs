@@ -353,3 +353,82 @@ diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     account_tokens,
 );
+
+// ---- OAuth clients (migration 2026-12-01-000200_oauth_clients) ----
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::*;
+
+    oauth_clients (id) {
+        id -> DbUuid,
+        tenant_id -> DbUuid,
+        name -> Text,
+        description -> Text,
+        search_key -> Text,
+        grant_types -> DbJson,
+        redirect_uris -> DbJson,
+        scopes -> DbJson,
+        enabled -> Bool,
+        created_by -> Nullable<DbUuid>,
+        created_at -> DbTimestamptz,
+        updated_at -> DbTimestamptz,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::*;
+
+    oauth_client_secrets (id) {
+        id -> DbUuid,
+        client_id -> DbUuid,
+        description -> Text,
+        secret_hash -> Text,
+        expires_at -> Nullable<DbTimestamptz>,
+        created_by -> Nullable<DbUuid>,
+        created_at -> DbTimestamptz,
+        last_used_at -> Nullable<DbTimestamptz>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::*;
+
+    oauth_grants (id) {
+        id -> DbUuid,
+        client_id -> DbUuid,
+        grant_type -> Text,
+        scope -> Text,
+        created_at -> DbTimestamptz,
+        expires_at -> DbTimestamptz,
+        revoked_at -> Nullable<DbTimestamptz>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::*;
+
+    oauth_refresh_tokens (token_hash) {
+        token_hash -> Text,
+        grant_id -> DbUuid,
+        created_at -> DbTimestamptz,
+        expires_at -> DbTimestamptz,
+        used_at -> Nullable<DbTimestamptz>,
+    }
+}
+
+diesel::joinable!(oauth_clients -> tenants (tenant_id));
+diesel::joinable!(oauth_client_secrets -> oauth_clients (client_id));
+diesel::joinable!(oauth_grants -> oauth_clients (client_id));
+diesel::joinable!(oauth_refresh_tokens -> oauth_grants (grant_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    tenants,
+    oauth_clients,
+    oauth_client_secrets,
+    oauth_grants,
+    oauth_refresh_tokens,
+);

@@ -15,6 +15,11 @@ pub enum Actor {
         id: Uuid,
         label: String,
     },
+    /// An OAuth client acting as itself.
+    Client {
+        id: Uuid,
+        label: String,
+    },
     /// The server itself (bootstrap, maintenance).
     System,
     /// Nobody authenticated yet (e.g. a failed login).
@@ -26,6 +31,7 @@ impl Actor {
         match self {
             Actor::User { .. } => "user",
             Actor::ScimToken { .. } => "scim_token",
+            Actor::Client { .. } => "client",
             Actor::System => "system",
             Actor::Anonymous => "anonymous",
         }
@@ -33,14 +39,18 @@ impl Actor {
 
     pub fn id(&self) -> Option<Uuid> {
         match self {
-            Actor::User { id, .. } | Actor::ScimToken { id, .. } => Some(*id),
+            Actor::User { id, .. } | Actor::ScimToken { id, .. } | Actor::Client { id, .. } => {
+                Some(*id)
+            }
             _ => None,
         }
     }
 
     pub fn label(&self) -> Option<&str> {
         match self {
-            Actor::User { label, .. } | Actor::ScimToken { label, .. } => Some(label),
+            Actor::User { label, .. }
+            | Actor::ScimToken { label, .. }
+            | Actor::Client { label, .. } => Some(label),
             _ => None,
         }
     }
@@ -52,6 +62,7 @@ impl From<&Caller> for Actor {
         match c.principal.subject {
             Subject::User { id, .. } => Actor::User { id, label },
             Subject::ScimToken { id } => Actor::ScimToken { id, label },
+            Subject::Client { id, .. } => Actor::Client { id, label },
         }
     }
 }

@@ -36,6 +36,16 @@ pub enum Error {
     AccountNotVerified,
     #[error("{0}")]
     Forbidden(String),
+    /// The credential lacks an OAuth scope the operation requires
+    /// (RFC 6750 3.1 insufficient_scope).
+    #[error("This operation requires the {0} scope")]
+    InsufficientScope(String),
+    /// An OAuth 2.0 endpoint's own refusal (RFC 6749 5.2).
+    #[error("{description}")]
+    OAuth {
+        error: OAuthError,
+        description: String,
+    },
     #[error("Tenant not found")]
     TenantNotFound,
     #[error("This tenant is suspended")]
@@ -72,6 +82,30 @@ pub enum Error {
     Internal(String),
 }
 
+/// The error codes of RFC 6749 5.2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OAuthError {
+    InvalidRequest,
+    InvalidClient,
+    InvalidGrant,
+    UnauthorizedClient,
+    UnsupportedGrantType,
+    InvalidScope,
+}
+
+impl OAuthError {
+    pub fn code(self) -> &'static str {
+        match self {
+            OAuthError::InvalidRequest => "invalid_request",
+            OAuthError::InvalidClient => "invalid_client",
+            OAuthError::InvalidGrant => "invalid_grant",
+            OAuthError::UnauthorizedClient => "unauthorized_client",
+            OAuthError::UnsupportedGrantType => "unsupported_grant_type",
+            OAuthError::InvalidScope => "invalid_scope",
+        }
+    }
+}
+
 fn validation_summary(errors: &[FieldError]) -> String {
     match errors {
         [one] if one.field.is_empty() => one.message.clone(),
@@ -90,6 +124,13 @@ impl Error {
         Error::Conflict {
             field: Some(field.to_string()),
             message: message.into(),
+        }
+    }
+
+    pub fn oauth(error: OAuthError, description: impl Into<String>) -> Self {
+        Error::OAuth {
+            error,
+            description: description.into(),
         }
     }
 

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod audit;
+pub mod client;
 pub mod error;
 pub mod filter;
 pub mod group;
@@ -9,9 +10,10 @@ pub mod list;
 pub mod permission;
 pub mod principal;
 pub mod role;
+pub mod scope;
 pub mod session;
 pub mod settings;
 pub mod tenant;
 pub mod user;
 
-pub use error::{Error, FieldError, Problems, Result};
+pub use error::{Error, FieldError, OAuthError, Problems, Result};

@@ -4,6 +4,7 @@ use uuid::Uuid;
 
 use super::error::{Error, Result};
 use super::permission::Permissions;
+use super::scope::Scopes;
 
 /// What authenticated a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -12,6 +13,9 @@ pub enum Subject {
     User { id: Uuid, session: Uuid },
     /// A SCIM token: an identity provider's provisioning job.
     ScimToken { id: Uuid },
+    /// An OAuth client acting as itself (client_credentials): the client
+    /// and the grant its token belongs to (a client's "session").
+    Client { id: Uuid, grant: Uuid },
 }
 
 impl Subject {
@@ -19,7 +23,7 @@ impl Subject {
     /// personal data they do not need).
     pub fn id(&self) -> Uuid {
         match *self {
-            Subject::User { id, .. } | Subject::ScimToken { id } => id,
+            Subject::User { id, .. } | Subject::ScimToken { id } | Subject::Client { id, .. } => id,
         }
     }
 }
@@ -35,6 +39,8 @@ pub struct Principal {
     /// Resolved at request time (a user's from their roles, so a role
     /// change applies to the next request).
     pub permissions: Permissions,
+    /// The OAuth scopes the credential carries (see `Scopes`).
+    pub scopes: Scopes,
 }
 
 /// A principal acting on one tenant: its own, or for a platform
@@ -53,6 +59,15 @@ impl Caller {
             Err(Error::Forbidden(format!(
                 "This action requires the {permission} permission"
             )))
+        }
+    }
+
+    /// The credential must carry `scope` (RFC 6750 insufficient_scope).
+    pub fn require_scope(&self, scope: &str) -> Result<()> {
+        if self.principal.scopes.allows(scope) {
+            Ok(())
+        } else {
+            Err(Error::InsufficientScope(scope.to_string()))
         }
     }
 
@@ -86,7 +101,7 @@ impl Caller {
     pub fn session(&self) -> Result<(Uuid, Uuid)> {
         match self.principal.subject {
             Subject::User { id, session } => Ok((id, session)),
-            Subject::ScimToken { .. } => Err(Error::Forbidden(
+            Subject::ScimToken { .. } | Subject::Client { .. } => Err(Error::Forbidden(
                 "This endpoint is for signed-in users".into(),
             )),
         }

@@ -4,7 +4,9 @@
 
 pub mod account_tokens;
 pub mod audit;
+pub mod clients;
 pub mod filter_sql;
+pub mod grants;
 pub mod groups;
 pub mod keys;
 pub mod organizations;

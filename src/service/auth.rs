@@ -12,6 +12,7 @@ use crate::db::Db;
 use crate::domain::audit::{Actor, AuditEvent};
 use crate::domain::permission::Permissions;
 use crate::domain::principal::{Caller, Principal, Subject};
+use crate::domain::scope::Scopes;
 use crate::domain::session::{Device, Origin, Session};
 use crate::domain::tenant::{Tenant, TenantStatus, DEFAULT_TENANT_SLUG};
 use crate::domain::user::{email_key, User, UserStatus};
@@ -388,7 +389,7 @@ fn session_ended() -> Error {
 
 /// The session if it is still usable: not revoked, not expired, its user
 /// active and its tenant not suspended.
-async fn live_session(
+pub(crate) async fn live_session(
     db: &mut Db<'_>,
     session_id: Uuid,
     now: DateTime<Utc>,
@@ -409,23 +410,42 @@ async fn live_session(
 }
 
 /// Resolves a verified access token to the caller acting on `requested_tenant`
-/// (X-Tenant-ID) or their own tenant. Checks the session on every request,
-/// so a revoked session's tokens fail at once, and resolves permissions
-/// from the user's current roles.
+/// (X-Tenant-ID) or their own tenant. Checks the token's session (a
+/// user's) or grant (a client's) on every request, so that a revoked
+/// session, a suspended user or a disabled client fails at once, and
+/// resolves permissions from current roles.
 pub async fn authenticate(
     app: &App,
     claims: AccessClaims,
     requested_tenant: Option<Uuid>,
 ) -> Result<Caller> {
     let now = Utc::now();
-    let invalid = || Error::Unauthenticated("The access token is invalid or expired".into());
-    let session_id: Uuid = claims.sid.parse().map_err(|_| invalid())?;
-    let user_id: Uuid = claims.sub.parse().map_err(|_| invalid())?;
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();
+    let principal = if claims.is_client_token() {
+        super::oauth::client_principal(db, &claims, now).await?
+    } else {
+        user_principal(db, &claims, now).await?
+    };
+    let tenant_id = acting_tenant(db, &principal, requested_tenant).await?;
+    Ok(Caller {
+        principal,
+        tenant_id,
+    })
+}
+
+/// The signed-in user behind a session token. A first-party sign-in acts
+/// in person: every scope, limited by the user's permissions.
+async fn user_principal(
+    db: &mut Db<'_>,
+    claims: &AccessClaims,
+    now: DateTime<Utc>,
+) -> Result<Principal> {
+    let session_id: Uuid = claims.sid.parse().map_err(|_| invalid_access_token())?;
+    let user_id: Uuid = claims.sub.parse().map_err(|_| invalid_access_token())?;
     let state = live_session(db, session_id, now).await?;
     if state.session.user_id != user_id {
-        return Err(invalid());
+        return Err(invalid_access_token());
     }
     if state.session.last_activity_at < now - Duration::seconds(60) {
         repo::sessions::touch(db, session_id, now).await?;
@@ -436,7 +456,7 @@ pub async fn authenticate(
     } else {
         grants.permissions
     };
-    let principal = Principal {
+    Ok(Principal {
         subject: Subject::User {
             id: user_id,
             session: session_id,
@@ -445,24 +465,33 @@ pub async fn authenticate(
         home_tenant: state.session.tenant_id,
         platform_admin: state.platform_admin,
         permissions,
-    };
-    let tenant_id = match requested_tenant {
-        None => principal.home_tenant,
-        Some(t) if t == principal.home_tenant => t,
-        // A platform administrator may act on any existing tenant; anyone
-        // else naming another tenant learns nothing about it.
+        scopes: Scopes::All,
+    })
+}
+
+pub(crate) fn invalid_access_token() -> Error {
+    Error::Unauthenticated("The access token is invalid or expired".into())
+}
+
+/// The tenant a principal acts on: its own, or for a platform
+/// administrator the existing one X-Tenant-ID names. Anyone else naming
+/// another tenant learns nothing about it.
+async fn acting_tenant(
+    db: &mut Db<'_>,
+    principal: &Principal,
+    requested: Option<Uuid>,
+) -> Result<Uuid> {
+    match requested {
+        None => Ok(principal.home_tenant),
+        Some(t) if t == principal.home_tenant => Ok(t),
         Some(t) if principal.platform_admin => {
             repo::tenants::find(db, t)
                 .await?
                 .ok_or(Error::TenantNotFound)?;
-            t
+            Ok(t)
         }
-        Some(_) => return Err(Error::TenantNotFound),
-    };
-    Ok(Caller {
-        principal,
-        tenant_id,
-    })
+        Some(_) => Err(Error::TenantNotFound),
+    }
 }
 
 /// Ends the caller's current session.

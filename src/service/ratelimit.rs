@@ -181,6 +181,41 @@ impl RateLimiter {
         }
     }
 
+    /// Whether `key` is still within `limit` this minute, without counting:
+    /// for limits on failures, counted with `hit` only when one happens.
+    pub async fn peek(&self, key: &str, limit: u32) -> Decision {
+        let now = now_secs();
+        let window = now / WINDOW_SECS;
+        let reset_secs = (window + 1) * WINDOW_SECS - now;
+        let count = match &*self.store {
+            Store::Memory(map) => {
+                let map = map.lock().unwrap_or_else(|p| p.into_inner());
+                map.get(key)
+                    .filter(|(w, _)| *w == window)
+                    .map_or(0, |(_, n)| *n)
+            }
+            Store::Redis(manager) => {
+                let mut conn = manager.clone();
+                let counted: redis::RedisResult<Option<u32>> = redis::cmd("GET")
+                    .arg(format!("ithbat:rl:{key}:{window}"))
+                    .query_async(&mut conn)
+                    .await;
+                counted
+                    .unwrap_or_else(|e| {
+                        log::warn!("rate limit store unavailable, allowing the request: {e}");
+                        None
+                    })
+                    .unwrap_or(0)
+            }
+        };
+        Decision {
+            limit,
+            remaining: limit.saturating_sub(count),
+            reset_secs,
+            allowed: count < limit,
+        }
+    }
+
     pub fn cached_tenant_limit(&self, tenant: Uuid) -> Option<u32> {
         self.tenant_limits.get(&tenant)
     }
@@ -221,5 +256,10 @@ mod tests {
         assert!(!d.allowed);
         assert!(matches!(d.check(), Err(Error::RateLimited { .. })));
         assert!(limiter.hit("other", 3).await.allowed);
+        // peek counts nothing: a key at its limit admits no further failure.
+        assert!(!limiter.peek("k", 3).await.allowed);
+        assert!(limiter.peek("other", 3).await.allowed);
+        assert!(limiter.peek("other", 3).await.allowed);
+        assert!(limiter.peek("unseen", 1).await.allowed);
     }
 }

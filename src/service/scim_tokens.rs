@@ -10,6 +10,7 @@ use super::{audit, App};
 use crate::domain::audit::{Actor, AuditEvent};
 use crate::domain::permission::Permissions;
 use crate::domain::principal::{Caller, Principal, Subject};
+use crate::domain::scope::Scopes;
 use crate::domain::session::Origin;
 use crate::domain::tenant::TenantStatus;
 use crate::domain::{Error, Problems, Result};
@@ -162,5 +163,7 @@ pub async fn authenticate(app: &App, secret: &str) -> Result<Option<Principal>> 
         home_tenant: row.tenant_id.0,
         platform_admin: false,
         permissions: provisioning_permissions(),
+        // Not an OAuth credential: it reaches the SCIM service only.
+        scopes: Scopes::none(),
     }))
 }

@@ -26,13 +26,16 @@ macro_rules! on_both_backends {
     };
 }
 
+mod aritma;
 mod audit_settings;
 mod auth;
 mod bootstrap;
 mod bulk;
+mod clients;
 mod jsonapi_accounts;
 mod jsonapi_organizations_sessions;
 mod jsonapi_query;
+mod oauth;
 mod rate_limits;
 mod roles_groups;
 mod scim_bulk;

@@ -1,4 +1,4 @@
-//! `/api/v1/scim/tokens` (reference 14) and the Aritma form `/core/iam/v1/scim`.
+//! `/api/v1/scim/tokens` (reference 14). Aritma's form is `api::aritma::scim_tokens`.
 
 use actix_web::web::{Data, Path};
 use actix_web::HttpResponse;
@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::views::timestamp;
 use super::{created, message, ok};
-use crate::api::extract::{path_id, present, JsonBody, OptionalJsonBody};
+use crate::api::extract::{path_id, present, OptionalJsonBody};
 use crate::domain::principal::Caller;
 use crate::domain::session::Origin;
 use crate::domain::Error;
@@ -81,36 +81,4 @@ pub async fn delete(
     app.run(move |app| async move { scim_tokens::delete(&app, &caller, id, &origin).await })
         .await?;
     Ok(message("SCIM token revoked", json!({})))
-}
-
-/// Aritma: `POST /v1/scim` with `provider` and `providerDisplayName`, both
-/// required; 200 `{"id", "token", "provider", "providerDisplayName"}`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct AritmaBody {
-    provider: String,
-    provider_display_name: String,
-}
-
-pub async fn create_aritma(
-    app: Data<App>,
-    caller: Caller,
-    origin: Origin,
-    body: JsonBody<AritmaBody>,
-) -> Result<HttpResponse, Error> {
-    let b = body.0;
-    let input = NewToken {
-        name: None,
-        provider: Some(b.provider),
-        provider_display_name: Some(b.provider_display_name),
-    };
-    let (row, secret) = app
-        .run(move |app| async move { scim_tokens::create(&app, &caller, input, &origin).await })
-        .await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "id": row.id.0,
-        "token": secret,
-        "provider": row.provider,
-        "providerDisplayName": row.provider_display_name,
-    })))
 }

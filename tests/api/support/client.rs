@@ -25,13 +25,21 @@ impl Resp {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
-    /// The error code of a native error body.
+    /// The error code of a native error body, or of problem details
+    /// (the Aritma dialect's `code` member).
     pub fn code(&self) -> &str {
-        self.body["error"]["code"].as_str().unwrap_or("")
+        self.body["error"]["code"]
+            .as_str()
+            .or_else(|| self.problem().and_then(|p| p["code"].as_str()))
+            .unwrap_or("")
     }
 
-    /// The fields named in a native error body's details.
+    /// The fields named in a native error body's details, or in the
+    /// `errors` member of problem details.
     pub fn fields(&self) -> Vec<String> {
+        if let Some(errors) = self.problem().and_then(|p| p["errors"].as_object()) {
+            return errors.keys().cloned().collect();
+        }
         self.body["error"]["details"]
             .as_array()
             .map(|d| {
@@ -40,6 +48,13 @@ impl Resp {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// The body, if it is RFC 7807 problem details.
+    pub fn problem(&self) -> Option<&Value> {
+        self.header("content-type")
+            .is_some_and(|t| t.starts_with("application/problem+json"))
+            .then_some(&self.body)
     }
 
     #[track_caller]

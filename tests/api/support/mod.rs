@@ -13,6 +13,7 @@
 #![allow(dead_code)]
 
 pub mod client;
+pub mod oauth;
 pub mod scim;
 pub mod smtp;
 
@@ -54,8 +55,9 @@ pub fn skip_postgres() -> bool {
 }
 
 /// One RSA key for every server of this test process: generating one per
-/// database would cost more than the tests themselves.
-fn signing_key() -> String {
+/// database would cost more than the tests themselves. Tests that need a
+/// token the server would sign (an expired one) sign with it too.
+pub fn signing_key() -> String {
     static KEY: OnceLock<String> = OnceLock::new();
     KEY.get_or_init(|| ithbat::service::tokens::generate_rsa_pem().expect("rsa key"))
         .clone()
@@ -132,6 +134,35 @@ impl TestDb {
                 })
                 .await
                 .unwrap();
+            }
+        }
+    }
+
+    /// Runs a query whose one column is text named `v`; its values.
+    pub async fn texts(&self, sql: &str) -> Vec<String> {
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            v: String,
+        }
+        let sql = sql.to_string();
+        match &self.url {
+            DatabaseUrl::Postgres(url) => {
+                use diesel_async::RunQueryDsl;
+                let mut conn = AsyncPgConnection::establish(url).await.unwrap();
+                let rows: Vec<Row> = diesel::sql_query(sql).load(&mut conn).await.unwrap();
+                rows.into_iter().map(|r| r.v).collect()
+            }
+            DatabaseUrl::Sqlite(path) => {
+                let path = path.clone();
+                tokio::task::spawn_blocking(move || {
+                    use diesel::{Connection, RunQueryDsl, SqliteConnection};
+                    let mut conn = SqliteConnection::establish(&path).unwrap();
+                    let rows: Vec<Row> = diesel::sql_query(sql).load(&mut conn).unwrap();
+                    rows.into_iter().map(|r| r.v).collect()
+                })
+                .await
+                .unwrap()
             }
         }
     }

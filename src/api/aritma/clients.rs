@@ -1,0 +1,213 @@
+//! Seed 003 "Client": `/v1/clients`, one client, its secrets. Update and
+//! delete of a client are ours (the reference shows none), in the same
+//! shapes.
+
+use actix_web::web::{Data, Path};
+use actix_web::{HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::views;
+use crate::api::extract::{path_id, present, JsonBody};
+use crate::api::query::Query;
+use crate::domain::principal::Caller;
+use crate::domain::session::Origin;
+use crate::domain::{Error, Problems};
+use crate::service::clients::{ClientChanges, NewClient, NewSecret};
+use crate::service::{clients, App};
+
+/// The absolute URL of the requested path, for list links.
+fn url(app: &App, req: &HttpRequest) -> String {
+    format!(
+        "{}{}",
+        app.tokens.issuer().trim_end_matches('/'),
+        req.path()
+    )
+}
+
+/// `GET /v1/clients?searchText=&page=&pageSize=`: ClientDto items.
+pub async fn index(
+    app: Data<App>,
+    caller: Caller,
+    req: HttpRequest,
+) -> Result<HttpResponse, Error> {
+    let q = Query::parse(req.query_string())?;
+    let mut problems = Problems::default();
+    let page = q.page(&mut problems);
+    let search = q.search(&mut problems);
+    problems.into_result()?;
+    let term = search.clone();
+    let listing = app
+        .run(move |app| async move { clients::list(&app, &caller, term, page).await })
+        .await?;
+    Ok(views::page(
+        listing.map(|c| views::client_summary(&c)),
+        &url(&app, &req),
+        search.as_deref(),
+    ))
+}
+
+/// All fields required (seed 003); `redirectUris` empty for a
+/// client_credentials-only client.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CreateBody {
+    name: String,
+    description: String,
+    allowed_grant_types: Vec<String>,
+    redirect_uris: Vec<String>,
+    allowed_scopes: Vec<String>,
+}
+
+/// `POST /v1/clients`: 200 with the new client (no secrets yet).
+pub async fn create(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    body: JsonBody<CreateBody>,
+) -> Result<HttpResponse, Error> {
+    let b = body.0;
+    let input = NewClient {
+        name: b.name,
+        description: b.description,
+        grant_types: b.allowed_grant_types,
+        redirect_uris: b.redirect_uris,
+        scopes: b.allowed_scopes,
+    };
+    let client = app
+        .run(move |app| async move { clients::create(&app, &caller, input, &origin).await })
+        .await?;
+    Ok(views::ok(views::client_details(&client)))
+}
+
+pub async fn show(app: Data<App>, caller: Caller, id: Path<String>) -> Result<HttpResponse, Error> {
+    let id = path_id(&id, "Client")?;
+    let client = app
+        .run(move |app| async move { clients::get(&app, &caller, id).await })
+        .await?;
+    Ok(views::ok(views::client_details(&client)))
+}
+
+/// Any of the create fields, and `enabled`; absent ones are kept.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct UpdateBody {
+    #[serde(default, deserialize_with = "present")]
+    name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    description: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    allowed_grant_types: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "present")]
+    redirect_uris: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "present")]
+    allowed_scopes: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "present")]
+    enabled: Option<bool>,
+}
+
+/// `PUT /v1/clients/{clientId}`: 200 with the client. Disabling it
+/// revokes its tokens.
+pub async fn update(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    id: Path<String>,
+    body: JsonBody<UpdateBody>,
+) -> Result<HttpResponse, Error> {
+    let id = path_id(&id, "Client")?;
+    let b = body.0;
+    let changes = ClientChanges {
+        name: b.name,
+        description: b.description,
+        grant_types: b.allowed_grant_types,
+        redirect_uris: b.redirect_uris,
+        scopes: b.allowed_scopes,
+        enabled: b.enabled,
+    };
+    let client = app
+        .run(move |app| async move { clients::update(&app, &caller, id, changes, &origin).await })
+        .await?;
+    Ok(views::ok(views::client_details(&client)))
+}
+
+/// `DELETE /v1/clients/{clientId}`: its tokens stop working.
+pub async fn delete(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    id: Path<String>,
+) -> Result<HttpResponse, Error> {
+    let id = path_id(&id, "Client")?;
+    app.run(move |app| async move { clients::delete(&app, &caller, id, &origin).await })
+        .await?;
+    Ok(views::done())
+}
+
+/// `GET /v1/clients/{clientId}/secrets`: metadata only, never a value.
+pub async fn secrets(
+    app: Data<App>,
+    caller: Caller,
+    id: Path<String>,
+) -> Result<HttpResponse, Error> {
+    let id = path_id(&id, "Client")?;
+    let secrets = app
+        .run(move |app| async move { clients::secrets(&app, &caller, id).await })
+        .await?;
+    Ok(views::ok(
+        secrets.iter().map(views::secret).collect::<Vec<_>>(),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SecretBody {
+    value: String,
+    description: String,
+    #[serde(default)]
+    expiration: Option<DateTime<Utc>>,
+}
+
+/// `POST /v1/clients/{clientId}/secrets`: the value (8 to 32 characters,
+/// the caller's) appears in this response only.
+pub async fn create_secret(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    id: Path<String>,
+    body: JsonBody<SecretBody>,
+) -> Result<HttpResponse, Error> {
+    let id = path_id(&id, "Client")?;
+    let b = body.0;
+    let input = NewSecret {
+        value: b.value,
+        description: b.description,
+        expiration: b.expiration,
+    };
+    let (secret, value) =
+        app.run(move |app| async move {
+            clients::create_secret(&app, &caller, id, input, &origin).await
+        })
+        .await?;
+    let mut body = views::secret(&secret);
+    body["value"] = json!(value);
+    Ok(views::ok(body))
+}
+
+/// `DELETE /v1/clients/{clientId}/secrets/{secretId}`.
+pub async fn delete_secret(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    ids: Path<(String, String)>,
+) -> Result<HttpResponse, Error> {
+    let (client, secret) = ids.into_inner();
+    let client = path_id(&client, "Client")?;
+    let secret = path_id(&secret, "Client secret")?;
+    app.run(move |app| async move {
+        clients::delete_secret(&app, &caller, client, secret, &origin).await
+    })
+    .await?;
+    Ok(views::done())
+}

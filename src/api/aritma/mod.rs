@@ -1,0 +1,90 @@
+//! The Aritma IAM dialect (seed 003, reference/aritma.md) under
+//! `/core/iam`: a client whose base URL was `https://api.aritma.io/core/iam`
+//! works unchanged against `https://HOST/core/iam`. It is a view of the same
+//! services as `/api/v1`; what it adds is its own shapes and two rules that
+//! hold for every route here, enforced by `guard` rather than per handler:
+//!
+//! - every operation requires the OAuth scope `services.iam` (seed 003):
+//!   a token without it gets 403 with `WWW-Authenticate: Bearer
+//!   error="insufficient_scope", scope="services.iam"`;
+//! - every error, whatever produced it, is RFC 7807 problem details.
+
+pub mod clients;
+pub mod error;
+pub mod scim_tokens;
+pub mod scopes;
+pub mod views;
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::middleware::{from_fn, Next};
+use actix_web::web::{self, delete, get, post, put};
+use actix_web::{FromRequest, HttpMessage};
+
+use super::resource;
+use crate::domain::principal::Caller;
+use crate::domain::scope::SERVICES_IAM;
+
+/// Is `path` served by this dialect (for errors raised before routing)?
+pub fn is_path(path: &str) -> bool {
+    path == "/core/iam" || path.starts_with("/core/iam/")
+}
+
+/// The dialect's routes, under `/core/iam`.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/core/iam")
+            .wrap(from_fn(guard))
+            // scopes (seed 003 "Scope")
+            .service(resource("/v1/scopes").route(get().to(scopes::index)))
+            // clients (seed 003 "Client")
+            .service(
+                resource("/v1/clients")
+                    .route(get().to(clients::index))
+                    .route(post().to(clients::create)),
+            )
+            .service(
+                resource("/v1/clients/{client_id}")
+                    .route(get().to(clients::show))
+                    .route(put().to(clients::update))
+                    .route(delete().to(clients::delete)),
+            )
+            .service(
+                resource("/v1/clients/{client_id}/secrets")
+                    .route(get().to(clients::secrets))
+                    .route(post().to(clients::create_secret)),
+            )
+            .service(
+                resource("/v1/clients/{client_id}/secrets/{secret_id}")
+                    .route(delete().to(clients::delete_secret)),
+            )
+            // SCIM tokens (seed 003 "SCIM"): the tokens of /api/v1/scim/tokens
+            .service(resource("/v1/scim").route(post().to(scim_tokens::create)))
+            .default_service(web::to(super::error::not_found)),
+    );
+}
+
+/// Authenticates every request of the dialect once, requires
+/// `services.iam`, and leaves the caller for the handlers' `Caller`
+/// extractor; renders every error as problem details.
+async fn guard(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let caller = Caller::from_request(req.request(), &mut Payload::None)
+        .await
+        .and_then(|caller| caller.require_scope(SERVICES_IAM).map(|()| caller));
+    match caller {
+        Ok(caller) => {
+            req.extensions_mut().insert(caller);
+        }
+        Err(e) => {
+            let response = error::response(&e, req.path());
+            return Ok(req.into_response(response).map_into_right_body());
+        }
+    }
+    let res = next.call(req).await?;
+    Ok(super::error::rerender(res, |e, req| {
+        error::response(e, req.path())
+    }))
+}

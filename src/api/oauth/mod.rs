@@ -1,0 +1,39 @@
+//! OAuth 2.0 endpoints for machines under `/oauth`: token (RFC 6749),
+//! introspection (RFC 7662) and revocation (RFC 7009). Every error under
+//! the scope is an RFC 6749 5.2 error body.
+
+pub mod error;
+pub mod form;
+pub mod handlers;
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::{from_fn, Next};
+use actix_web::web::{self, post};
+
+use super::resource;
+
+/// Is `path` served by the OAuth endpoints (for errors raised before routing)?
+pub fn is_path(path: &str) -> bool {
+    path.starts_with("/oauth/")
+}
+
+/// The endpoints, under `/oauth`.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/oauth")
+            .wrap(from_fn(render_errors))
+            .service(resource("/token").route(post().to(handlers::token)))
+            .service(resource("/introspect").route(post().to(handlers::introspect)))
+            .service(resource("/revoke").route(post().to(handlers::revoke)))
+            .default_service(web::to(super::error::not_found)),
+    );
+}
+
+async fn render_errors(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let res = next.call(req).await?;
+    Ok(super::error::rerender(res, |e, _| error::response(e)))
+}

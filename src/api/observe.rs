@@ -40,7 +40,7 @@ pub async fn observe(
     let id = request_id(&req);
     let started = Instant::now();
     let method = req.method().to_string();
-    let path = req.path().to_string();
+    let mut path = req.path().to_string();
     let metrics = req.app_data::<Data<Metrics>>().cloned();
     let result = REQUEST_ID.scope(id.clone(), next.call(req)).await;
     let elapsed = started.elapsed();
@@ -53,6 +53,12 @@ pub async fn observe(
                 .unwrap_or_else(|| "unmatched".to_string());
             if let Some(m) = metrics {
                 m.record(&method, &route, status, elapsed.as_secs_f64());
+            }
+            // Tokens in paths (`/accounts/{token}/join`) stay out of logs.
+            if let Some(token) = res.request().match_info().get("token") {
+                if !token.is_empty() {
+                    path = path.replace(token, "[token]");
+                }
             }
             if let Ok(v) = HeaderValue::from_str(&id) {
                 res.headers_mut()

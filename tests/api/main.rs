@@ -26,6 +26,7 @@ macro_rules! on_both_backends {
     };
 }
 
+mod account_mail;
 mod aritma;
 mod audit_settings;
 mod auth;

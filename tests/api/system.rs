@@ -371,6 +371,7 @@ async fn the_binary_runs_from_the_environment_and_keeps_secrets_out_of_logs() {
         .env("ITHBAT_ARGON2_MEMORY_KIB", "256")
         .env("ITHBAT_ARGON2_ITERATIONS", "1")
         .env("RUST_LOG", "debug")
+        .env("ITHBAT_SMTP_URL", crate::support::smtp::shared_sink().url())
         .stderr(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .kill_on_drop(true)
@@ -429,6 +430,39 @@ async fn the_binary_runs_from_the_environment_and_keeps_secrets_out_of_logs() {
     let deleted = admin.delete(&format!("/api/v1/tenants/{tenant}")).await;
     assert_eq!(deleted.status, 200);
     let request_id = deleted.header("x-request-id").unwrap().to_string();
+    // Mailed tokens travel in paths and query strings; they stay out too.
+    let invited = format!("invited-{}@log.example", uuid::Uuid::new_v4().simple());
+    let r = admin
+        .post(
+            "/api/v1/accounts",
+            json!({ "data": { "type": "accounts", "attributes": { "name": "Log Test", "email": invited } } }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let invitation = crate::support::smtp::shared_sink()
+        .mail_to(&invited)
+        .await
+        .token();
+    let joined = api
+        .patch(
+            &format!("/api/v1/accounts/{invitation}/join"),
+            json!({ "password": "J0in!Secret" }),
+        )
+        .await;
+    assert_eq!(joined.status, 204, "{}", joined.text);
+    api.post(
+        "/api/v1/account/passwords/request_reset",
+        json!({ "email": invited }),
+    )
+    .await;
+    let reset = crate::support::smtp::shared_sink()
+        .mail_to(&invited)
+        .await
+        .token();
+    api.get(&format!(
+        "/api/v1/account/passwords/token_valid?token={reset}"
+    ))
+    .await;
     assert!(
         dir.join("ithbat.db").exists(),
         "the default database is ithbat.db in the working directory"
@@ -460,6 +494,9 @@ async fn the_binary_runs_from_the_environment_and_keeps_secrets_out_of_logs() {
         "Secret!Guess9",
         admin.token.as_deref().unwrap(),
         refresh.as_str(),
+        invitation.as_str(),
+        "J0in!Secret",
+        reset.as_str(),
     ] {
         assert!(!text.contains(secret), "a secret is in the log");
     }

@@ -34,6 +34,7 @@ mod bootstrap;
 mod bulk;
 mod clients;
 mod jsonapi_accounts;
+mod jsonapi_filter_property;
 mod jsonapi_organizations_sessions;
 mod jsonapi_query;
 mod oauth;

@@ -413,11 +413,12 @@ fn parse_filter(key: &str, value: &str, spec: &Spec) -> Result<Filter, String> {
                 any
             }
         }
+        // Taken as given: a space inside a name is part of what is sought.
         "match" => {
-            if value.trim().is_empty() {
+            if value.is_empty() {
                 return Err("must not be empty".into());
             }
-            Filter::Compare(path, CompareOp::Co, Value::Str(value.trim().to_string()))
+            Filter::Compare(path, CompareOp::Co, Value::Str(value.to_string()))
         }
         "gte" => Filter::Compare(path, CompareOp::Ge, single(value)?),
         "lte" => Filter::Compare(path, CompareOp::Le, single(value)?),

@@ -2,8 +2,10 @@
 //! bulk import of 100,000 users (100 requests of 1000, no passwords), one
 //! bulk request of 100 users with passwords (OWASP argon2 cost, hashed in
 //! parallel), then `GET /api/v1/users` with exact totals over the 100,000,
-//! and SCIM over the same users: `GET /scim/v2/Users?filter=userName eq`
-//! and group membership PATCHes (one member, and 10,000 at once).
+//! seed 002's JSON:API accounts index with `filter[email__match]`, sort and
+//! `count=true` over the same users, and SCIM over them:
+//! `GET /scim/v2/Users?filter=userName eq` and group membership PATCHes
+//! (one member, and 10,000 at once).
 //!
 //!     cargo bench --bench users
 //!     cargo bench --bench users -- --backend sqlite --users 20000
@@ -234,6 +236,34 @@ async fn bench(backend: &str, users: usize) -> Vec<String> {
             percentile(&latencies, 0.5),
             percentile(&latencies, 0.99),
             sample["data"]["total"]
+        ));
+    }
+    // Seed 002's query language over the same 100,000 users as accounts.
+    for (label, path) in [
+        (
+            "GET /accounts?filter[email__match]=user01234&sort=-created_at&count=true",
+            "/api/v1/accounts?filter%5Bemail__match%5D=user01234&sort=-created_at&count=true",
+        ),
+        (
+            "GET /accounts?filter[name__match]=carol&sort=name,-created_at&count=true&page[size]=50",
+            "/api/v1/accounts?filter%5Bname__match%5D=carol&sort=name,-created_at&count=true&page%5Bsize%5D=50",
+        ),
+        (
+            "GET /accounts?filter[email__match]=bench&sort=email&count=true&page[size]=100",
+            "/api/v1/accounts?filter%5Bemail__match%5D=bench&sort=email&count=true&page%5Bsize%5D=100",
+        ),
+        (
+            "GET /accounts (default page: 1000 accounts, no count)",
+            "/api/v1/accounts",
+        ),
+    ] {
+        let (_, latencies, sample) = time_gets(&c, path, 100, 1).await;
+        let (rate, _, _) = time_gets(&c, path, 200, 8).await;
+        rows.push(format!(
+            "| {backend} | {label} | 100 | {:.1} | {:.1} | {rate:.0} req/s with 8 in flight; count={} |",
+            percentile(&latencies, 0.5),
+            percentile(&latencies, 0.99),
+            sample["meta"]["count"]
         ));
     }
     rows.extend(scim(&c, backend, users).await);

@@ -43,9 +43,19 @@ pub async fn metrics(
             return Err(Error::Unauthenticated("Invalid metrics token".into()));
         }
     }
+    let (hashes, verifications) = app.passwords.work_done();
+    let mut body = metrics.render(app.db.status());
+    body.push_str(&format!(
+        "# HELP ithbat_password_hashes_total argon2id hashes computed.\n\
+         # TYPE ithbat_password_hashes_total counter\n\
+         ithbat_password_hashes_total {hashes}\n\
+         # HELP ithbat_password_verifications_total argon2id verifications computed (unknown accounts included).\n\
+         # TYPE ithbat_password_verifications_total counter\n\
+         ithbat_password_verifications_total {verifications}\n"
+    ));
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
-        .body(metrics.render(app.db.status())))
+        .body(body))
 }
 
 /// The public keys that verify every token this server signs.

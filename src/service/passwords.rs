@@ -67,6 +67,8 @@ pub struct Passwords {
     /// when the account does not exist, so that an unknown email costs the
     /// same time as a wrong password.
     dummy: Arc<String>,
+    /// Hashes and verifications computed, for /metrics.
+    work: Arc<[std::sync::atomic::AtomicU64; 2]>,
 }
 
 impl Passwords {
@@ -78,10 +80,18 @@ impl Passwords {
             argon,
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
             dummy: Arc::new(dummy),
+            work: Arc::default(),
         })
     }
 
+    /// (hashes, verifications) computed since start.
+    pub fn work_done(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (self.work[0].load(Relaxed), self.work[1].load(Relaxed))
+    }
+
     pub async fn hash(&self, password: &Password) -> Result<String> {
+        self.work[0].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let argon = self.argon.clone();
         let password = password.clone();
         self.blocking(move || hash_with(&argon, password.expose()))
@@ -92,6 +102,7 @@ impl Passwords {
     /// hash (unknown user, or no password set) the dummy is checked instead
     /// and the answer is false.
     pub async fn verify(&self, password: &Password, stored: Option<&str>) -> Result<bool> {
+        self.work[1].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let argon = self.argon.clone();
         let password = password.clone();
         let (hash, real) = match stored {

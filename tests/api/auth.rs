@@ -25,6 +25,7 @@ on_both_backends!(
     parallel_correct_logins_all_succeed,
     lockout_does_not_reveal_whether_an_account_exists,
     remember_me_extends_the_session,
+    an_unknown_email_costs_one_argon2_verification,
 );
 
 /// Reference 2.1: `{success, data: {accessToken, refreshToken, idToken,
@@ -524,4 +525,37 @@ async fn remember_me_extends_the_session(b: Backend) {
     };
     assert_eq!(expiry(true), 30 * 24);
     assert_eq!(expiry(false), 24);
+}
+
+/// Issue 3: "An unknown email costs the same argon2 work as a known one":
+/// the server's own count of argon2 verifications (in /metrics) goes up
+/// by one for a wrong password, an unknown email and a right password alike.
+async fn an_unknown_email_costs_one_argon2_verification(b: Backend) {
+    let app = spawn(b, |_| {}).await;
+    let api = app.api();
+    let verifications = || async {
+        let text = api.get("/metrics").await.text;
+        text.lines()
+            .find_map(|l| l.strip_prefix("ithbat_password_verifications_total "))
+            .expect("the counter is exported")
+            .parse::<u64>()
+            .unwrap()
+    };
+    let admin = crate::support::ADMIN_EMAIL;
+    for (email, password, status) in [
+        (admin, "Wr0ng!Password", 401),
+        ("nobody@ithbat.test", "Wr0ng!Password", 401),
+        ("nobody@ithbat.test", crate::support::ADMIN_PASSWORD, 401),
+        (admin, crate::support::ADMIN_PASSWORD, 200),
+    ] {
+        let before = verifications().await;
+        let r = api
+            .post(
+                "/api/v1/auth/login",
+                json!({ "email": email, "password": password }),
+            )
+            .await;
+        assert_eq!(r.status, status, "{}", r.text);
+        assert_eq!(verifications().await, before + 1, "{email}");
+    }
 }

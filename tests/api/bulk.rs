@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::support::{shared, Backend, PASSWORD};
+use crate::support::{new_tenant, shared, spawn, Backend, PASSWORD};
 
 on_both_backends!(
     bulk_creates_every_row_of_the_seed_example,
@@ -11,6 +11,7 @@ on_both_backends!(
     bulk_refuses_empty_and_oversized_batches,
     bulk_creates_a_thousand_users,
     bulk_users_with_passwords_can_sign_in,
+    a_failure_midway_leaves_no_user_half_made,
 );
 
 /// The seed's request: two users, `{"successful": 2, "failed": 0, "users": [...]}`.
@@ -201,4 +202,40 @@ async fn bulk_users_with_passwords_can_sign_in(b: Backend) {
             .login(&t.email(&format!("pw{i}")), PASSWORD)
             .await;
     }
+}
+
+/// Issue 4: "a crash midway leaves no half-created user". The database is
+/// made to fail on the sixth row of ten (a trigger); the request fails and
+/// not one of the ten users exists.
+async fn a_failure_midway_leaves_no_user_half_made(b: Backend) {
+    let server = spawn(b, |_| {}).await;
+    let t = new_tenant(&server.api(), &server.admin().await).await;
+    let boom = match b {
+        Backend::Postgres => {
+            "CREATE FUNCTION ithbat_test_boom() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN IF NEW.email_key LIKE 'boom%' THEN RAISE EXCEPTION 'boom'; END IF; RETURN NEW; END $$;
+             CREATE TRIGGER boom BEFORE INSERT ON users FOR EACH ROW EXECUTE FUNCTION ithbat_test_boom();"
+        }
+        Backend::Sqlite => {
+            "CREATE TRIGGER boom BEFORE INSERT ON users WHEN NEW.email_key LIKE 'boom%'
+             BEGIN SELECT RAISE(ABORT, 'boom'); END;"
+        }
+    };
+    server.db.execute(boom).await;
+    let total = |r: crate::support::Resp| r.ok()["total"].as_i64().unwrap();
+    let before = total(t.owner.get("/api/v1/users").await);
+    let users: Vec<Value> = (0..10)
+        .map(|n| {
+            let local = if n == 5 { "boom".to_string() } else { format!("row{n}") };
+            json!({ "email": t.email(&local), "firstName": "Row", "familyName": format!("N{n}"), "password": PASSWORD })
+        })
+        .collect();
+    let r = t
+        .owner
+        .post("/api/v1/users/bulk", json!({ "users": users }))
+        .await;
+    r.expect(500, "INTERNAL_ERROR");
+    assert_eq!(total(t.owner.get("/api/v1/users").await), before);
+    let r = t.owner.get(&format!("/api/v1/users?search=row")).await;
+    assert_eq!(r.ok()["total"], 0, "no row of the batch was kept");
 }

@@ -236,6 +236,6 @@ async fn a_failure_midway_leaves_no_user_half_made(b: Backend) {
         .await;
     r.expect(500, "INTERNAL_ERROR");
     assert_eq!(total(t.owner.get("/api/v1/users").await), before);
-    let r = t.owner.get(&format!("/api/v1/users?search=row")).await;
+    let r = t.owner.get("/api/v1/users?search=row").await;
     assert_eq!(r.ok()["total"], 0, "no row of the batch was kept");
 }

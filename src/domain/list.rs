@@ -20,6 +20,12 @@ impl PageRequest {
         }
     }
 
+    /// Rows a page query fetches: the page, and one more when the total
+    /// is not counted, which tells whether another page follows.
+    pub fn fetch(&self, counted: bool) -> i64 {
+        i64::from(self.limit) + i64::from(!counted)
+    }
+
     /// A window from a 0-based offset (SCIM's startIndex - 1) and a count.
     pub fn window(start: u64, count: u32) -> PageRequest {
         PageRequest {
@@ -77,6 +83,18 @@ impl<T> Listing<T> {
     pub fn total_pages(&self) -> i64 {
         let limit = i64::from(self.page.limit.max(1));
         (self.total + limit - 1) / limit
+    }
+
+    /// A page from rows fetched with `PageRequest::fetch`: the count when
+    /// there is one, else the lower bound `Listing::total` describes.
+    pub fn of(mut rows: Vec<T>, total: Option<i64>, page: PageRequest) -> Listing<T> {
+        let total = total.unwrap_or(page.offset() + rows.len() as i64);
+        rows.truncate(page.limit as usize);
+        Listing {
+            items: rows,
+            total,
+            page,
+        }
     }
 
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Listing<U> {

@@ -390,6 +390,21 @@ macro_rules! backend {
                 }};
             }
 
+            /// `$col = id` for `eq` with a UUID; a value that is no UUID
+            /// names nothing (`$never`); other operators are refused.
+            macro_rules! uuid_eq {
+                ($col:expr, $never:expr, $op:expr, $value:expr, $path:expr) => {{
+                    match ($op, uuid_value($value, $path)?) {
+                        (CompareOp::Eq, Some(id)) => {
+                            let p: Predicate<_, DB> = Box::new($col.eq(Uid(id)).nullable());
+                            p
+                        }
+                        (CompareOp::Eq, None) => $never,
+                        (op, _) => return Err(bad_operator($path, op)),
+                    }
+                }};
+            }
+
             /// A text column whose folded form is stored in `$key`:
             /// case-insensitive attributes compare the key.
             macro_rules! keyed_text {
@@ -820,11 +835,13 @@ macro_rules! backend {
                 }
                 let key = path.key();
                 Ok(match key.as_str() {
-                    "id" => match (op, uuid_value(value, path)?) {
-                        (CompareOp::Eq, Some(id)) => Box::new(users::id.eq(Uid(id)).nullable()),
-                        (CompareOp::Eq, None) => Box::new(users::id.ne(users::id).nullable()),
-                        _ => return Err(bad_operator(path, op)),
-                    },
+                    "id" => uuid_eq!(
+                        users::id,
+                        Box::new(users::id.ne(users::id).nullable()),
+                        op,
+                        value,
+                        path
+                    ),
                     "username" => {
                         let (v, exact) = text_value(value, kind, path)?;
                         if exact {
@@ -1000,15 +1017,13 @@ macro_rules! backend {
                         }
                         let kind = attrs.kind(path).ok_or_else(|| unsupported(path))?;
                         Ok(match path.key().as_str() {
-                            "id" => match (op, uuid_value(value, path)?) {
-                                (CompareOp::Eq, Some(id)) => {
-                                    Box::new(groups::id.eq(Uid(id)).nullable())
-                                }
-                                (CompareOp::Eq, None) => {
-                                    Box::new(groups::id.ne(groups::id).nullable())
-                                }
-                                _ => return Err(bad_operator(path, *op)),
-                            },
+                            "id" => uuid_eq!(
+                                groups::id,
+                                Box::new(groups::id.ne(groups::id).nullable()),
+                                *op,
+                                value,
+                                path
+                            ),
                             "displayname" => {
                                 let (v, exact) = text_value(value, kind, path)?;
                                 if exact {
@@ -1151,13 +1166,7 @@ macro_rules! backend {
                         let op = *op;
                         let kind = attrs.kind(path).ok_or_else(|| unsupported(path))?;
                         Ok(match path.key().as_str() {
-                            "id" => match (op, uuid_value(value, path)?) {
-                                (CompareOp::Eq, Some(id)) => {
-                                    Box::new(users::id.eq(Uid(id)).nullable())
-                                }
-                                (CompareOp::Eq, None) => never(),
-                                _ => return Err(bad_operator(path, op)),
-                            },
+                            "id" => uuid_eq!(users::id, never(), op, value, path),
                             // Only the folded full name is stored: names
                             // compare without regard to case.
                             "name" => {
@@ -1262,15 +1271,13 @@ macro_rules! backend {
                         let op = *op;
                         let kind = attrs.kind(path).ok_or_else(|| unsupported(path))?;
                         Ok(match path.key().as_str() {
-                            "id" => match (op, uuid_value(value, path)?) {
-                                (CompareOp::Eq, Some(id)) => {
-                                    Box::new(organizations::id.eq(Uid(id)).nullable())
-                                }
-                                (CompareOp::Eq, None) => {
-                                    Box::new(organizations::id.ne(organizations::id).nullable())
-                                }
-                                _ => return Err(bad_operator(path, op)),
-                            },
+                            "id" => uuid_eq!(
+                                organizations::id,
+                                Box::new(organizations::id.ne(organizations::id).nullable()),
+                                op,
+                                value,
+                                path
+                            ),
                             "name" => keyed_text!(
                                 organizations::name.nullable(),
                                 organizations::name_key.nullable(),
@@ -1315,25 +1322,12 @@ macro_rules! backend {
                     Filter::Compare(path, op, value) => {
                         let op = *op;
                         let kind = attrs.kind(path).ok_or_else(|| unsupported(path))?;
-                        let id_of =
-                            |id: Option<Uuid>,
-                             col: fn(Uid) -> Predicate<sessions::table, DB>|
-                             -> Result<Predicate<sessions::table, DB>, String> {
-                                match (op, id) {
-                                    (CompareOp::Eq, Some(id)) => Ok(col(Uid(id))),
-                                    (CompareOp::Eq, None) => {
-                                        Ok(Box::new(sessions::id.ne(sessions::id).nullable()))
-                                    }
-                                    _ => Err(bad_operator(path, op)),
-                                }
-                            };
+                        let never = || -> Predicate<sessions::table, DB> {
+                            Box::new(sessions::id.ne(sessions::id).nullable())
+                        };
                         Ok(match path.key().as_str() {
-                            "id" => id_of(uuid_value(value, path)?, |id| {
-                                Box::new(sessions::id.eq(id).nullable())
-                            })?,
-                            "account_id" => id_of(uuid_value(value, path)?, |id| {
-                                Box::new(sessions::user_id.eq(id).nullable())
-                            })?,
+                            "id" => uuid_eq!(sessions::id, never(), op, value, path),
+                            "account_id" => uuid_eq!(sessions::user_id, never(), op, value, path),
                             "refresh_seq" => int_cmp!(sessions::refresh_seq, op, value, path),
                             "nonce" => {
                                 text_attr!(sessions::nonce.nullable(), op, value, kind, path)

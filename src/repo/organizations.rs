@@ -138,7 +138,7 @@ pub struct OrganizationQuery<'a> {
 }
 
 pub async fn list(db: &mut Db<'_>, q: &OrganizationQuery<'_>) -> Result<Listing<Organization>> {
-    let fetch = i64::from(q.page.limit) + i64::from(q.skip_count);
+    let fetch = q.page.fetch(!q.skip_count);
     let (rows, total) = with_conn!(db, |c| {
         let mut predicates = Vec::new();
         for _ in 0..2 {
@@ -199,14 +199,6 @@ pub async fn list(db: &mut Db<'_>, q: &OrganizationQuery<'_>) -> Result<Listing<
             .await?;
         Ok::<_, Error>((rows, total))
     })?;
-    let total = total.unwrap_or(q.page.offset() + rows.len() as i64);
-    Ok(Listing {
-        items: rows
-            .into_iter()
-            .take(q.page.limit as usize)
-            .map(Organization::from)
-            .collect(),
-        total,
-        page: q.page,
-    })
+    let rows = rows.into_iter().map(Organization::from).collect();
+    Ok(Listing::of(rows, total, q.page))
 }

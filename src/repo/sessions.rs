@@ -205,7 +205,7 @@ pub async fn list(
     q: &SessionQuery<'_>,
     now: DateTime<Utc>,
 ) -> Result<Listing<Session>> {
-    let fetch = i64::from(q.page.limit) + i64::from(q.skip_count);
+    let fetch = q.page.fetch(!q.skip_count);
     let (rows, total) = with_conn!(db, |c| {
         let mut predicates = Vec::new();
         for _ in 0..2 {
@@ -271,16 +271,8 @@ pub async fn list(
             .await?;
         Ok::<_, Error>((rows, total))
     })?;
-    let total = total.unwrap_or(q.page.offset() + rows.len() as i64);
-    Ok(Listing {
-        items: rows
-            .into_iter()
-            .take(q.page.limit as usize)
-            .map(Session::from)
-            .collect(),
-        total,
-        page: q.page,
-    })
+    let rows = rows.into_iter().map(Session::from).collect();
+    Ok(Listing::of(rows, total, q.page))
 }
 
 /// An active session of the tenant.

@@ -498,7 +498,7 @@ pub async fn list(db: &mut Db<'_>, q: &UserQuery<'_>) -> Result<Listing<User>> {
     };
     // Without a count, one row more than the page tells whether another
     // page follows.
-    let fetch = i64::from(q.page.limit) + i64::from(q.skip_count);
+    let fetch = q.page.fetch(!q.skip_count);
     let (ids, rows, total) = with_conn!(db, |c| {
         // Built twice: a boxed predicate is consumed by the query it joins.
         let mut predicates = Vec::new();
@@ -557,17 +557,12 @@ pub async fn list(db: &mut Db<'_>, q: &UserQuery<'_>) -> Result<Listing<User>> {
             .await?;
         Ok::<_, Error>((ids, rows, total))
     })?;
-    let total = total.unwrap_or(q.page.offset() + ids.len() as i64);
     let mut by_id: std::collections::HashMap<Uid, UserRow> =
         rows.into_iter().map(|r| (r.id, r)).collect();
-    Ok(Listing {
-        items: ids
-            .into_iter()
-            .take(q.page.limit as usize)
-            .filter_map(|id| by_id.remove(&id))
-            .map(UserRow::into_domain)
-            .collect::<Result<_>>()?,
-        total,
-        page: q.page,
-    })
+    let users = ids
+        .into_iter()
+        .filter_map(|id| by_id.remove(&id))
+        .map(UserRow::into_domain)
+        .collect::<Result<_>>()?;
+    Ok(Listing::of(users, total, q.page))
 }

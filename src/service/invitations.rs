@@ -124,25 +124,12 @@ pub async fn join(
     password: Password,
     origin: &Origin,
 ) -> Result<Option<String>> {
-    let hash = hash_secret(token);
     let now = Utc::now();
-    let (claim, tenant) = {
-        let mut conn = app.db.get().await?;
-        let db = &mut conn.db();
-        let claim = repo::account_tokens::check(db, &hash, TokenPurpose::Invitation, now)
-            .await?
-            .map_err(token_error)?;
-        let tenant = repo::tenants::find(db, claim.tenant_id)
-            .await?
-            .ok_or(Error::TenantNotFound)?;
-        (claim, tenant)
-    };
-    tenant
-        .settings
-        .password_policy
-        .check(password.expose())
-        .map_err(|e| Error::invalid("password", e))?;
-    let password_hash = app.passwords.hash(&password).await?;
+    let NewPassword {
+        token_hash: hash,
+        claim,
+        password_hash,
+    } = new_password(app, token, TokenPurpose::Invitation, &password, now).await?;
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();
     transaction!(db, |tx| {
@@ -218,6 +205,49 @@ pub async fn resend(app: &App, caller: &Caller, id: Uuid, origin: &Origin) -> Re
 /// A resent invitation leads where the first one did.
 async fn previous_redirect(tx: &mut Db<'_>, user: &User) -> Result<Option<String>> {
     repo::account_tokens::latest_redirect(tx, user.id, TokenPurpose::Invitation).await
+}
+
+/// A mailed token about to set a password, checked (not yet used), and
+/// the password checked against the tenant's policy and hashed.
+pub(crate) struct NewPassword {
+    pub token_hash: String,
+    pub claim: Claim,
+    pub password_hash: String,
+}
+
+/// Checks the token before the password is hashed (no hashing for a dead
+/// link) and without using it, so that a refused password leaves the link
+/// usable; the caller claims it in the transaction that writes.
+pub(crate) async fn new_password(
+    app: &App,
+    token: &str,
+    purpose: TokenPurpose,
+    password: &Password,
+    now: chrono::DateTime<Utc>,
+) -> Result<NewPassword> {
+    let token_hash = hash_secret(token);
+    let (claim, tenant) = {
+        let mut conn = app.db.get().await?;
+        let db = &mut conn.db();
+        let claim = repo::account_tokens::check(db, &token_hash, purpose, now)
+            .await?
+            .map_err(token_error)?;
+        let tenant = repo::tenants::find(db, claim.tenant_id)
+            .await?
+            .ok_or(Error::TenantNotFound)?;
+        (claim, tenant)
+    };
+    tenant
+        .settings
+        .password_policy
+        .check(password.expose())
+        .map_err(|e| Error::invalid("password", e))?;
+    let password_hash = app.passwords.hash(password).await?;
+    Ok(NewPassword {
+        token_hash,
+        claim,
+        password_hash,
+    })
 }
 
 /// A token that cannot be used, as a field error a client can show.

@@ -11,7 +11,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::auth::public_tenant;
-use super::invitations::{link, store_token, token_error};
+use super::invitations::{link, new_password, store_token, token_error, NewPassword};
 use super::mail::Action;
 use super::passwords::Password;
 use super::tokens::hash_secret;
@@ -143,25 +143,12 @@ pub async fn reset_token_valid(app: &App, token: &str) -> Result<bool> {
 /// Sets a new password with a reset token: the tenant's policy applies,
 /// every session ends and a lockout is cleared.
 pub async fn reset(app: &App, token: &str, password: Password, origin: &Origin) -> Result<()> {
-    let hash = hash_secret(token);
     let now = Utc::now();
-    let (claim, tenant) = {
-        let mut conn = app.db.get().await?;
-        let db = &mut conn.db();
-        let claim = repo::account_tokens::check(db, &hash, TokenPurpose::PasswordReset, now)
-            .await?
-            .map_err(token_error)?;
-        let tenant = repo::tenants::find(db, claim.tenant_id)
-            .await?
-            .ok_or(Error::TenantNotFound)?;
-        (claim, tenant)
-    };
-    tenant
-        .settings
-        .password_policy
-        .check(password.expose())
-        .map_err(|e| Error::invalid("password", e))?;
-    let password_hash = app.passwords.hash(&password).await?;
+    let NewPassword {
+        token_hash: hash,
+        claim,
+        password_hash,
+    } = new_password(app, token, TokenPurpose::PasswordReset, &password, now).await?;
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();
     transaction!(db, |tx| {

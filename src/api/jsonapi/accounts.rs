@@ -14,7 +14,6 @@ use crate::api::extract::{nullable, present};
 use crate::domain::list::Listing;
 use crate::domain::user::UserStatus;
 use crate::domain::Error;
-use crate::repo::filter_sql::{FilterSpec, Names};
 use crate::repo::users::{UserQuery, UserSort};
 use crate::service::accounts::AccountChanges;
 use crate::service::passwords::Password;
@@ -158,11 +157,7 @@ pub async fn index(app: Data<App>, r: Request) -> JsonApiResult<HttpResponse> {
     let (listing, included) = app
         .run(move |app| async move {
             let query = UserQuery {
-                filter: q.filter.as_ref().map(|filter| FilterSpec {
-                    filter,
-                    attrs: &SPEC,
-                    names: Names::Account,
-                }),
+                filter: q.filter_spec(&SPEC),
                 sort: q.sort.iter().map(|(n, o)| (sort_key(n), *o)).collect(),
                 page: q.page,
                 skip_count: !q.count,
@@ -271,13 +266,7 @@ pub async fn create(app: Data<App>, r: Request, body: Body) -> JsonApiResult<Htt
                 .map(|d| resource(&d))
         })
         .await?;
-    let mut response = document::single(StatusCode::OK, &account, &[], &Fields::new());
-    if let Ok(location) = account.self_link().parse() {
-        response
-            .headers_mut()
-            .insert(actix_web::http::header::LOCATION, location);
-    }
-    Ok(response)
+    Ok(document::created(&account))
 }
 
 #[derive(Deserialize)]

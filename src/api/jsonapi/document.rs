@@ -190,6 +190,21 @@ pub fn collection(
     respond(actix_web::http::StatusCode::OK, body)
 }
 
+/// A created resource: seed 002 answers create with 200 and the document;
+/// `Location` names it, as JSON:API's 201 would.
+pub fn created(resource: &Resource) -> HttpResponse {
+    let mut response = single(
+        actix_web::http::StatusCode::OK,
+        resource,
+        &[],
+        &Fields::new(),
+    );
+    if let Ok(location) = resource.self_link().parse() {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
+}
+
 pub fn no_content() -> HttpResponse {
     HttpResponse::NoContent()
         .insert_header((header::CACHE_CONTROL, "no-store"))

@@ -12,7 +12,6 @@ use super::{attributes, path_id, timestamp, Body, Request};
 use crate::api::extract::present;
 use crate::domain::account::Organization;
 use crate::domain::Error;
-use crate::repo::filter_sql::{FilterSpec, Names};
 use crate::repo::organizations::{OrganizationQuery, OrganizationSort};
 use crate::service::{organizations, App};
 
@@ -61,11 +60,7 @@ pub async fn index(app: Data<App>, r: Request) -> JsonApiResult<HttpResponse> {
     let listing = app
         .run(move |app| async move {
             let query = OrganizationQuery {
-                filter: q.filter.as_ref().map(|filter| FilterSpec {
-                    filter,
-                    attrs: &SPEC,
-                    names: Names::Account,
-                }),
+                filter: q.filter_spec(&SPEC),
                 sort: q.sort.iter().map(|(n, o)| (sort_key(n), *o)).collect(),
                 page: q.page,
                 skip_count: !q.count,
@@ -117,14 +112,7 @@ pub async fn create(app: Data<App>, r: Request, body: Body) -> JsonApiResult<Htt
     let org = app
         .run(move |app| async move { organizations::create(&app, &caller, &a.name, &origin).await })
         .await?;
-    let org = resource(&org);
-    let mut response = document::single(StatusCode::OK, &org, &[], &Fields::new());
-    if let Ok(location) = org.self_link().parse() {
-        response
-            .headers_mut()
-            .insert(actix_web::http::header::LOCATION, location);
-    }
-    Ok(response)
+    Ok(document::created(&resource(&org)))
 }
 
 #[derive(Deserialize)]

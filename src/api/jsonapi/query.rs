@@ -9,6 +9,7 @@ use crate::domain::account::{covering_scopes, validate_role_scope};
 use crate::domain::filter::{AttrPath, Attributes, CompareOp, Filter, Kind, Value};
 use crate::domain::list::{PageRequest, SortOrder};
 use crate::domain::{Error, Problems};
+use crate::repo::filter_sql::{FilterSpec, Names};
 
 /// Default and largest `page[size]` (seed 002).
 pub const PAGE_SIZE: u32 = 1000;
@@ -123,6 +124,17 @@ pub struct ListQuery {
     /// `fields[type]`: the attributes and relationships to show, per type.
     pub fields: HashMap<String, BTreeSet<String>>,
     pub include: Vec<&'static str>,
+}
+
+impl ListQuery {
+    /// The filter as the repositories take it: the AST with `spec`'s kinds.
+    pub fn filter_spec(&self, spec: &'static Spec) -> Option<FilterSpec<'_>> {
+        self.filter.as_ref().map(|filter| FilterSpec {
+            filter,
+            attrs: spec,
+            names: Names::Account,
+        })
+    }
 }
 
 /// Parameters of a show (`fields`, `included`).

@@ -10,7 +10,6 @@ use super::query::{self, FieldKind, FieldNames, FilterField, Spec};
 use super::{path_id, timestamp, Request};
 use crate::domain::session::Session;
 use crate::domain::Error;
-use crate::repo::filter_sql::{FilterSpec, Names};
 use crate::repo::sessions::{SessionQuery, SessionSort};
 use crate::service::{sessions, users, App};
 
@@ -79,11 +78,7 @@ pub async fn index(app: Data<App>, r: Request) -> JsonApiResult<HttpResponse> {
     let (listing, included) = app
         .run(move |app| async move {
             let query = SessionQuery {
-                filter: q.filter.as_ref().map(|filter| FilterSpec {
-                    filter,
-                    attrs: &SPEC,
-                    names: Names::Account,
-                }),
+                filter: q.filter_spec(&SPEC),
                 sort: q.sort.iter().map(|(n, o)| (sort_key(n), *o)).collect(),
                 page: q.page,
                 skip_count: !q.count,

@@ -9,6 +9,7 @@ pub mod clients;
 pub mod groups;
 pub mod invitations;
 pub mod mail;
+pub mod mfa;
 pub mod oauth;
 pub mod organizations;
 pub mod passwords;

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 
 use crate::db::DatabaseUrl;
 use crate::service::passwords::HashCost;
+use crate::service::sealing::SealingKey;
 
 /// Every setting, its default and its meaning; printed by `ithbat --help`
 /// and mirrored in the README.
@@ -33,6 +34,7 @@ Configuration (environment variables; a .env file in the working directory is re
   ITHBAT_AUTH_RATE_LIMIT_PER_IP         sign-in attempts a minute per address           [default: 120]
   ITHBAT_AUTH_RATE_LIMIT_PER_ACCOUNT    sign-in attempts a minute per account           [default: 30]
   ITHBAT_SIGNING_KEY_FILE    RSA key (PEM) to import on first start [default: a new key is generated]
+  ITHBAT_SECRET_KEY          base64 of 32 bytes sealing TOTP secrets [default: generated, stored in the database]
   RUST_LOG                   log filter                             [default: info]";
 
 #[derive(Debug, Clone)]
@@ -66,6 +68,8 @@ pub struct Config {
     pub auth_rate_limit_per_account: u32,
     /// PEM of the RSA key to store when the database has none.
     pub signing_key_pem: Option<String>,
+    /// The key sealing TOTP secrets; None: one kept in the database.
+    pub secret_key: Option<SealingKey>,
 }
 
 fn cpus() -> usize {
@@ -103,6 +107,7 @@ impl Config {
             auth_rate_limit_per_ip: 120,
             auth_rate_limit_per_account: 30,
             signing_key_pem: None,
+            secret_key: None,
         }
     }
 
@@ -282,6 +287,12 @@ impl Config {
                 )),
             }
         }
+        if let Some(text) = get("ITHBAT_SECRET_KEY") {
+            match SealingKey::parse(&text) {
+                Ok(key) => c.secret_key = Some(key),
+                Err(err) => e.push(format!("ITHBAT_SECRET_KEY: {err}")),
+            }
+        }
         if errors.is_empty() {
             Ok(c)
         } else {
@@ -332,9 +343,14 @@ mod tests {
             ("ITHBAT_LISTEN", "nowhere"),
             ("ITHBAT_PUBLIC_URL", "ftp://x"),
             ("ITHBAT_ARGON2_MEMORY_KIB", "lots"),
+            ("ITHBAT_SECRET_KEY", "c2hvcnQ="),
         ])
         .unwrap_err();
-        assert_eq!(errors.len(), 4, "{errors:?}");
+        assert_eq!(errors.len(), 5, "{errors:?}");
+        assert!(
+            errors[4].starts_with("ITHBAT_SECRET_KEY: must encode 32 bytes"),
+            "{errors:?}"
+        );
         assert!(errors[0].starts_with("DATABASE_URL"));
     }
 

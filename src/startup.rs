@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::db::Pool;
 use crate::service::passwords::Passwords;
 use crate::service::ratelimit::RateLimiter;
+use crate::service::sealing::Sealer;
 use crate::service::tokens::Tokens;
 use crate::service::{bootstrap, App};
 
@@ -55,6 +56,9 @@ impl Server {
         )
         .await
         .map_err(|e| format!("signing keys: {}", describe(&e)))?;
+        let sealer = Sealer::load_or_create(&pool, config.secret_key.as_ref())
+            .await
+            .map_err(|e| format!("sealing key: {}", describe(&e)))?;
         let passwords = Passwords::new(config.hash_cost, config.hash_concurrency)?;
         let limits = match &config.redis_url {
             Some(url) => RateLimiter::redis(url).await?,
@@ -69,6 +73,7 @@ impl Server {
             passwords,
             limits,
             mail,
+            sealer,
             runtime: tokio::runtime::Handle::current(),
         };
         let generated_admin_password = bootstrap::run(&app)

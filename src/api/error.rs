@@ -15,7 +15,9 @@ impl Error {
     pub fn status(&self) -> StatusCode {
         match self {
             Error::Validation(_) | Error::InvalidFilter(_) => StatusCode::BAD_REQUEST,
-            Error::InvalidCredentials | Error::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            Error::InvalidCredentials | Error::InvalidMfaCode | Error::Unauthenticated(_) => {
+                StatusCode::UNAUTHORIZED
+            }
             Error::AccountSuspended
             | Error::AccountLocked { .. }
             | Error::AccountNotVerified
@@ -45,6 +47,7 @@ impl Error {
         match self {
             Error::Validation(_) | Error::InvalidFilter(_) => "VALIDATION_ERROR",
             Error::InvalidCredentials => "INVALID_CREDENTIALS",
+            Error::InvalidMfaCode => "INVALID_MFA_CODE",
             Error::Unauthenticated(_) => "UNAUTHORIZED",
             Error::AccountSuspended => "ACCOUNT_SUSPENDED",
             Error::AccountLocked { .. } => "ACCOUNT_LOCKED",
@@ -103,7 +106,7 @@ impl Error {
     pub fn decorate(&self, response: &mut HttpResponse) {
         let headers = response.headers_mut();
         match self {
-            Error::InvalidCredentials | Error::Unauthenticated(_) => {
+            Error::InvalidCredentials | Error::InvalidMfaCode | Error::Unauthenticated(_) => {
                 headers.insert(
                     header::WWW_AUTHENTICATE,
                     HeaderValue::from_static("Bearer realm=\"ithbat\""),

@@ -15,7 +15,7 @@ pub mod system;
 
 use actix_web::web::{self, delete, get, patch, post, put};
 
-use native::{audit, auth, groups, roles, scim_tokens, settings, tenants, users};
+use native::{audit, auth, groups, mfa, roles, scim_tokens, settings, tenants, users};
 
 /// A resource whose unmatched methods answer 405 in the native envelope.
 pub(crate) fn resource(path: &str) -> actix_web::Resource {
@@ -66,6 +66,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         .route(post().to(auth::complete_password_reset)),
                 )
                 .service(resource("/auth/change-password").route(post().to(auth::change_password)))
+                // MFA (reference 2.7): the second sign-in step, then enrolment
+                .service(resource("/auth/mfa/verify").route(post().to(mfa::verify)))
+                .service(resource("/auth/mfa/verify-backup").route(post().to(mfa::verify_backup)))
+                .service(resource("/auth/mfa/setup").route(post().to(mfa::setup)))
+                .service(resource("/auth/mfa/verify-setup").route(post().to(mfa::verify_setup)))
+                .service(resource("/auth/mfa/disable").route(post().to(mfa::disable)))
+                .service(resource("/auth/mfa/backup-codes").route(post().to(mfa::backup_codes)))
                 // self-service (seed 001)
                 .service(
                     resource("/users/me")

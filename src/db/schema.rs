@@ -432,3 +432,57 @@ diesel::allow_tables_to_appear_in_same_query!(
     oauth_grants,
     oauth_refresh_tokens,
 );
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::*;
+
+    sealing_keys (name) {
+        name -> Text,
+        secret -> Text,
+        created_at -> DbTimestamptz,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::*;
+
+    user_mfa (user_id) {
+        user_id -> DbUuid,
+        tenant_id -> DbUuid,
+        totp_secret -> Text,
+        enabled_at -> Nullable<DbTimestamptz>,
+        last_used_step -> Nullable<BigInt>,
+        created_at -> DbTimestamptz,
+        updated_at -> DbTimestamptz,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::*;
+
+    mfa_backup_codes (user_id, code_hash) {
+        user_id -> DbUuid,
+        code_hash -> Text,
+        used_at -> Nullable<DbTimestamptz>,
+        created_at -> DbTimestamptz,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::*;
+
+    mfa_challenges (token_hash) {
+        token_hash -> Text,
+        tenant_id -> DbUuid,
+        user_id -> DbUuid,
+        remember_me -> Bool,
+        attempts -> Integer,
+        created_at -> DbTimestamptz,
+        expires_at -> DbTimestamptz,
+        used_at -> Nullable<DbTimestamptz>,
+    }
+}

@@ -26,6 +26,9 @@ pub enum Error {
     Validation(Vec<FieldError>),
     #[error("Invalid email or password")]
     InvalidCredentials,
+    /// A second-factor code (TOTP or backup code) that is wrong or used.
+    #[error("The verification code is invalid")]
+    InvalidMfaCode,
     #[error("{0}")]
     Unauthenticated(String),
     #[error("This account is suspended")]

@@ -7,6 +7,7 @@ pub mod error;
 pub mod filter;
 pub mod group;
 pub mod list;
+pub mod mfa;
 pub mod permission;
 pub mod principal;
 pub mod role;

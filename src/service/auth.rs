@@ -28,6 +28,13 @@ pub struct LoginInput {
     pub remember_me: bool,
 }
 
+/// How a correct password ends: a session, or for a user with MFA the
+/// challenge of the second step (reference 2.7).
+pub enum SignIn {
+    Complete(Box<TokenSet>),
+    MfaRequired { mfa_token: String },
+}
+
 /// Tokens for a session, and who they are for.
 pub struct TokenSet {
     pub access_token: String,
@@ -60,7 +67,7 @@ pub async fn login(
     tenant_id: Option<Uuid>,
     input: LoginInput,
     origin: &Origin,
-) -> Result<TokenSet> {
+) -> Result<SignIn> {
     let now = Utc::now();
     let key = email_key(&input.email);
 
@@ -108,29 +115,42 @@ pub async fn login(
     let user = match found {
         Some((user, _)) if verified => user,
         _ => {
-            let lockout = &tenant.settings.lockout;
-            let until = now + Duration::minutes(i64::from(lockout.lock_minutes));
-            let locked =
-                repo::throttle::settle_failure(db, tenant.id, &key, lockout, until).await?;
-            audit(
-                db,
-                failed_login(&tenant, &input.email, origin, "invalid_credentials"),
-            )
-            .await?;
-            if locked {
-                let event =
-                    AuditEvent::new(tenant.id, Actor::Anonymous, "auth.account_locked", origin)
-                        .details(
-                            json!({ "email": input.email, "lockedUntil": until.to_rfc3339() }),
-                        );
-                audit(db, event).await?;
-            }
+            let event = failed_login(&tenant, &input.email, origin, "invalid_credentials");
+            settle_failed_guess(db, &tenant, &input.email, origin, event).await?;
             return Err(Error::InvalidCredentials);
         }
     };
-    repo::throttle::settle_success(db, tenant.id, &key).await?;
+    // With a second factor a correct password is half a sign-in: its guess
+    // is given back, but the failures counted so far (wrong codes too) are
+    // forgiven only when the code is right.
+    if user.mfa_enabled {
+        repo::throttle::release(db, tenant.id, &key).await?;
+    } else {
+        repo::throttle::settle_success(db, tenant.id, &key).await?;
+    }
 
-    let refusal = match user.status {
+    if let Some((error, reason)) = account_refusal(&tenant, &user) {
+        audit(
+            db,
+            failed_login(&tenant, &input.email, origin, reason).target("user", user.id),
+        )
+        .await?;
+        return Err(error);
+    }
+    if user.mfa_enabled {
+        let mfa_token =
+            super::mfa::challenge(db, &tenant, &user, input.remember_me, origin, now).await?;
+        return Ok(SignIn::MfaRequired { mfa_token });
+    }
+    start_session(app, db, &tenant, user, input.remember_me, origin, None)
+        .await
+        .map(|tokens| SignIn::Complete(Box::new(tokens)))
+}
+
+/// Why a user who proved who they are may still not sign in, and the
+/// reason the audit log records.
+pub(crate) fn account_refusal(tenant: &Tenant, user: &User) -> Option<(Error, &'static str)> {
+    match user.status {
         UserStatus::Suspended => Some((Error::AccountSuspended, "suspended")),
         UserStatus::Pending => Some((Error::AccountNotVerified, "pending")),
         UserStatus::Active
@@ -139,18 +159,23 @@ pub async fn login(
             Some((Error::AccountNotVerified, "email_not_verified"))
         }
         UserStatus::Active => None,
-    };
-    if let Some((error, reason)) = refusal {
-        audit(
-            db,
-            failed_login(&tenant, &input.email, origin, reason).target("user", user.id),
-        )
-        .await?;
-        return Err(error);
     }
+}
 
+/// Opens a session for a user who has signed in (password, and the
+/// second factor named by `second_factor` if any) and issues its tokens.
+pub(crate) async fn start_session(
+    app: &App,
+    db: &mut Db<'_>,
+    tenant: &Tenant,
+    user: User,
+    remember_me: bool,
+    origin: &Origin,
+    second_factor: Option<&str>,
+) -> Result<TokenSet> {
+    let now = Utc::now();
     let policy = &tenant.settings.sessions;
-    let expires_at = if input.remember_me {
+    let expires_at = if remember_me {
         now + Duration::days(i64::from(policy.remember_me_days))
     } else {
         now + Duration::minutes(i64::from(policy.lifetime_minutes))
@@ -164,7 +189,7 @@ pub async fn login(
         ip_address: origin.ip.clone(),
         device,
         location: None,
-        remember_me: input.remember_me,
+        remember_me,
         refresh_seq: 0,
         created_at: now,
         last_activity_at: now,
@@ -172,6 +197,10 @@ pub async fn login(
         revoked_at: None,
         nonce: random_token(16),
     };
+    let mut details = json!({ "rememberMe": remember_me });
+    if let Some(factor) = second_factor {
+        details["mfa"] = json!(factor);
+    }
     let refresh_token = new_refresh_token();
     let refresh_expiry = refresh_expiry(app, now, expires_at);
     let (user, grants) = transaction!(db, |tx| {
@@ -191,7 +220,7 @@ pub async fn login(
         };
         let event = AuditEvent::new(tenant.id, actor, "auth.login", origin)
             .target("session", session.id)
-            .details(json!({ "rememberMe": input.remember_me }));
+            .details(details);
         audit(tx, event).await?;
         let grants = repo::roles::grants_for_user(tx, user.id).await?;
         Ok((
@@ -207,7 +236,11 @@ pub async fn login(
 
 /// Public sign-in endpoints are limited per client address and, when the
 /// account is known from the request, per account (api-map "Rate limits").
-async fn limit_sign_in(app: &App, origin: &Origin, account: Option<(Uuid, &str)>) -> Result<()> {
+pub(crate) async fn limit_sign_in(
+    app: &App,
+    origin: &Origin,
+    account: Option<(Uuid, &str)>,
+) -> Result<()> {
     let config = &app.config;
     let ip = origin.ip.as_deref().unwrap_or("unknown");
     app.limits
@@ -230,11 +263,11 @@ async fn limit_sign_in(app: &App, origin: &Origin, account: Option<(Uuid, &str)>
 /// checked before it is turned away with 429.
 const ADMISSION_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// Admits one password guess for (tenant, email), waiting while the
-/// window's budget is taken by guesses still being checked (many correct
-/// sign-ins at once, e.g. a script's parallel workers), refusing when the
-/// email is locked.
-async fn admit_guess(app: &App, tenant: &Tenant, key: &str) -> Result<()> {
+/// Admits one guess (a password, or a second-factor code) for (tenant,
+/// email), waiting while the window's budget is taken by guesses still
+/// being checked (many correct sign-ins at once, e.g. a script's parallel
+/// workers), refusing when the email is locked.
+pub(crate) async fn admit_guess(app: &App, tenant: &Tenant, key: &str) -> Result<()> {
     let lockout = &tenant.settings.lockout;
     let started = std::time::Instant::now();
     let mut pause = std::time::Duration::from_millis(5);
@@ -264,7 +297,85 @@ async fn admit_guess(app: &App, tenant: &Tenant, key: &str) -> Result<()> {
     }
 }
 
-fn failed_login(tenant: &Tenant, email: &str, origin: &Origin, reason: &str) -> AuditEvent {
+/// Settles an admitted guess at `email`'s account as failed and records
+/// `event`; the failure that locks the account also records
+/// `auth.account_locked`.
+pub(crate) async fn settle_failed_guess(
+    db: &mut Db<'_>,
+    tenant: &Tenant,
+    email: &str,
+    origin: &Origin,
+    event: AuditEvent,
+) -> Result<()> {
+    let lockout = &tenant.settings.lockout;
+    let until = Utc::now() + Duration::minutes(i64::from(lockout.lock_minutes));
+    let locked =
+        repo::throttle::settle_failure(db, tenant.id, &email_key(email), lockout, until).await?;
+    audit(db, event).await?;
+    if locked {
+        let event = AuditEvent::new(tenant.id, Actor::Anonymous, "auth.account_locked", origin)
+            .details(json!({ "email": email, "lockedUntil": until.to_rfc3339() }));
+        audit(db, event).await?;
+    }
+    Ok(())
+}
+
+/// A signed-in user confirms a sensitive change with their password. The
+/// guess counts toward the lockout like a sign-in, so a stolen access
+/// token cannot be used to guess the password.
+pub(crate) async fn confirm_password(
+    app: &App,
+    tenant: &Tenant,
+    user: &User,
+    password: &Password,
+    origin: &Origin,
+) -> Result<()> {
+    let key = email_key(&user.email);
+    admit_guess(app, tenant, &key).await?;
+    let checked = async {
+        let found = {
+            let mut conn = app.db.get().await?;
+            repo::users::find_for_login(&mut conn.db(), tenant.id, &key).await?
+        };
+        let hash = found
+            .as_ref()
+            .filter(|(u, _)| u.id == user.id)
+            .and_then(|(_, h)| h.as_deref());
+        app.passwords.verify(password, hash).await
+    }
+    .await;
+    let mut conn = app.db.get().await?;
+    let db = &mut conn.db();
+    match checked {
+        Ok(true) => repo::throttle::settle_success(db, tenant.id, &key).await,
+        Ok(false) => {
+            let event = AuditEvent::new(
+                tenant.id,
+                Actor::User {
+                    id: user.id,
+                    label: user.email.clone(),
+                },
+                "auth.password_check_failed",
+                origin,
+            )
+            .failed()
+            .target("user", user.id);
+            settle_failed_guess(db, tenant, &user.email, origin, event).await?;
+            Err(Error::invalid("password", "is incorrect"))
+        }
+        Err(e) => {
+            repo::throttle::release(db, tenant.id, &key).await?;
+            Err(e)
+        }
+    }
+}
+
+pub(crate) fn failed_login(
+    tenant: &Tenant,
+    email: &str,
+    origin: &Origin,
+    reason: &str,
+) -> AuditEvent {
     AuditEvent::new(tenant.id, Actor::Anonymous, "auth.login_failed", origin)
         .failed()
         .details(json!({ "email": email, "reason": reason }))

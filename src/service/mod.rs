@@ -9,6 +9,7 @@ pub mod clients;
 pub mod groups;
 pub mod invitations;
 pub mod mail;
+pub mod mfa;
 pub mod oauth;
 pub mod organizations;
 pub mod passwords;
@@ -17,6 +18,7 @@ pub mod ratelimit;
 pub mod recovery;
 pub mod roles;
 pub mod scim_tokens;
+pub mod sealing;
 pub mod sessions;
 pub mod settings;
 pub mod tenants;
@@ -41,6 +43,8 @@ pub struct App {
     pub passwords: Passwords,
     pub limits: ratelimit::RateLimiter,
     pub mail: mail::Mailer,
+    /// Seals secrets the server reads back (TOTP secrets).
+    pub sealer: sealing::Sealer,
     /// The multi-thread runtime the server was built on; see `run`.
     pub runtime: tokio::runtime::Handle,
 }

@@ -329,14 +329,7 @@ async fn lockout_and_session_settings_apply(b: Backend) {
     assert!(retry <= 60, "locked for the configured minute, not 15");
 
     let owner_again = t.owner.anonymous().login(&t.owner_email, PASSWORD).await;
-    let sessions = owner_again.get("/api/v1/auth/sessions").await;
-    let s = sessions.ok()["sessions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["isCurrent"] == true)
-        .unwrap()
-        .clone();
+    let s = owner_again.current_session().await;
     let created = chrono::DateTime::parse_from_rfc3339(s["createdAt"].as_str().unwrap()).unwrap();
     let expires = chrono::DateTime::parse_from_rfc3339(s["expiresAt"].as_str().unwrap()).unwrap();
     assert_eq!((expires - created).num_minutes(), 60);

@@ -37,6 +37,7 @@ mod jsonapi_accounts;
 mod jsonapi_filter_property;
 mod jsonapi_organizations_sessions;
 mod jsonapi_query;
+mod mfa;
 mod oauth;
 mod rate_limits;
 mod roles_groups;

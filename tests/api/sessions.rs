@@ -65,13 +65,7 @@ async fn deleting_a_session_revokes_its_tokens_at_once(b: Backend) {
         .with_tenant(&t.id)
         .login(&t.owner_email, PASSWORD)
         .await;
-    let me = second.get("/api/v1/auth/sessions").await;
-    let id = me.ok()["sessions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["isCurrent"] == true)
-        .unwrap()["id"]
+    let id = second.current_session().await["id"]
         .as_str()
         .unwrap()
         .to_string();

@@ -7,6 +7,7 @@ use serde_json::json;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
+use crate::support::totp::Authenticator;
 use crate::support::{shared, Backend, TestDb};
 
 on_both_backends!(
@@ -463,6 +464,32 @@ async fn the_binary_runs_from_the_environment_and_keeps_secrets_out_of_logs() {
         "/api/v1/account/passwords/token_valid?token={reset}"
     ))
     .await;
+    // MFA (reference 2.7): the secret, the backup codes and the mfaToken
+    // go over the wire and nowhere else.
+    let setup = admin.post("/api/v1/auth/mfa/setup", json!({})).await;
+    let mut phone = Authenticator::new(setup.body["data"]["secret"].as_str().unwrap());
+    let code = phone.next_code().await;
+    let enabled = admin
+        .post("/api/v1/auth/mfa/verify-setup", json!({ "code": code }))
+        .await;
+    let backup_code = enabled.body["data"]["backupCodes"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let challenge = api
+        .post(
+            "/api/v1/auth/login",
+            json!({ "email": "admin@localhost", "password": password }),
+        )
+        .await;
+    let mfa_token = challenge.body["mfaToken"].as_str().unwrap().to_string();
+    let second = api
+        .post(
+            "/api/v1/auth/mfa/verify-backup",
+            json!({ "mfaToken": mfa_token, "code": backup_code }),
+        )
+        .await;
+    assert_eq!(second.status, 200, "{}", second.text);
     assert!(
         dir.join("ithbat.db").exists(),
         "the default database is ithbat.db in the working directory"
@@ -497,6 +524,10 @@ async fn the_binary_runs_from_the_environment_and_keeps_secrets_out_of_logs() {
         invitation.as_str(),
         "J0in!Secret",
         reset.as_str(),
+        phone.secret.as_str(),
+        backup_code.as_str(),
+        mfa_token.as_str(),
+        second.body["data"]["accessToken"].as_str().unwrap(),
     ] {
         assert!(!text.contains(secret), "a secret is in the log");
     }

@@ -1,5 +1,6 @@
 //! `/api/v1/auth/*`: login, refresh, logout and the caller's sessions.
 
+use actix_web::http::header;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -12,7 +13,7 @@ use crate::api::query::Query;
 use crate::domain::principal::Caller;
 use crate::domain::session::Origin;
 use crate::domain::{Error, Problems};
-use crate::service::auth::{LoginInput, TokenSet};
+use crate::service::auth::{LoginInput, SignIn, TokenSet};
 use crate::service::passwords::Password;
 use crate::service::users::NewUser;
 use crate::service::{auth, recovery, sessions, App};
@@ -27,7 +28,7 @@ pub struct LoginBody {
 }
 
 /// Reference 2.1: the tokens and who they are for.
-fn token_response(t: TokenSet) -> HttpResponse {
+pub(super) fn token_response(t: TokenSet) -> HttpResponse {
     let u = &t.user;
     ok(json!({
         "accessToken": t.access_token,
@@ -72,10 +73,16 @@ pub async fn login(
         remember_me: body.remember_me.unwrap_or(false),
     };
     let tenant = requested_tenant(&req)?;
-    let tokens = app
+    let outcome = app
         .run(move |app| async move { auth::login(&app, tenant, input, &origin).await })
         .await?;
-    Ok(token_response(tokens))
+    Ok(match outcome {
+        SignIn::Complete(tokens) => token_response(*tokens),
+        // Reference 2.1 and 2.7: not enveloped, and no token but this one.
+        SignIn::MfaRequired { mfa_token } => HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(json!({ "mfaRequired": true, "mfaToken": mfa_token })),
+    })
 }
 
 #[derive(Deserialize)]

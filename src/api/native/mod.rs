@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod auth;
 pub mod groups;
+pub mod mfa;
 pub mod roles;
 pub mod scim_tokens;
 pub mod settings;

@@ -200,6 +200,18 @@ impl Api {
         }
     }
 
+    /// The caller's own session, as `GET /auth/sessions` lists it.
+    pub async fn current_session(&self) -> Value {
+        let r = self.get("/api/v1/auth/sessions").await;
+        r.ok()["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["isCurrent"] == true)
+            .unwrap_or_else(|| panic!("no current session: {}", r.text))
+            .clone()
+    }
+
     pub async fn get(&self, path: &str) -> Resp {
         Self::send(self.request(reqwest::Method::GET, path)).await
     }

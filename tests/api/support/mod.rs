@@ -16,6 +16,7 @@ pub mod client;
 pub mod oauth;
 pub mod scim;
 pub mod smtp;
+pub mod totp;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;

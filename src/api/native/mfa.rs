@@ -1,0 +1,245 @@
+//! `/api/v1/auth/mfa/*` (reference 2.7): TOTP enrolment of the signed-in
+//! user, and the second step of a sign-in that answered `mfaRequired`.
+
+use actix_web::web::Data;
+use actix_web::{HttpRequest, HttpResponse};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::auth::token_response;
+use super::{message, ok};
+use crate::api::extract::{present, requested_tenant, JsonBody, OptionalJsonBody};
+use crate::domain::mfa::{parse_backup_code, parse_totp_code};
+use crate::domain::principal::Caller;
+use crate::domain::session::Origin;
+use crate::domain::{Error, Problems};
+use crate::service::mfa::{self, Proof};
+use crate::service::passwords::Password;
+use crate::service::App;
+
+/// The SDK names a method; TOTP is the one offered (SMS, email and
+/// WebAuthn are not).
+fn check_method(problems: &mut Problems, method: Option<&str>) {
+    if method.is_some_and(|m| m != "totp") {
+        problems.add("method", "must be totp, the only method offered");
+    }
+}
+
+fn check_password(problems: &mut Problems, password: &Password) {
+    if password.expose().is_empty() {
+        problems.add("password", "must not be empty");
+    }
+}
+
+/// The guide sends no body; the SDK sends `{"method", "password"}`.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct SetupBody {
+    #[serde(default, deserialize_with = "present")]
+    method: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    password: Option<Password>,
+}
+
+/// `{"secret", "qrCodeUrl", "backupCodes": []}` (guide), `qrCode` (the
+/// SDK's name for the same image) and `otpauthUrl`, the URI the image
+/// carries. Backup codes come with verify-setup, once MFA is on.
+pub async fn setup(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    body: OptionalJsonBody<SetupBody>,
+) -> Result<HttpResponse, Error> {
+    let body = body.0.unwrap_or_default();
+    let mut problems = Problems::default();
+    check_method(&mut problems, body.method.as_deref());
+    if let Some(p) = &body.password {
+        check_password(&mut problems, p);
+    }
+    problems.into_result()?;
+    let password = body.password;
+    let enrolment = app
+        .run(move |app| async move { mfa::setup(&app, &caller, password, &origin).await })
+        .await?;
+    let qr = qr_png_data_url(&enrolment.otpauth_url)?;
+    Ok(ok(json!({
+        "secret": enrolment.secret,
+        "qrCodeUrl": qr,
+        "qrCode": qr,
+        "otpauthUrl": enrolment.otpauth_url,
+        "backupCodes": [],
+    })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifySetupBody {
+    code: String,
+    #[serde(default, deserialize_with = "present")]
+    method: Option<String>,
+}
+
+/// Turns MFA on; the ten backup codes are shown this once.
+pub async fn verify_setup(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    body: JsonBody<VerifySetupBody>,
+) -> Result<HttpResponse, Error> {
+    let body = body.0;
+    let mut problems = Problems::default();
+    check_method(&mut problems, body.method.as_deref());
+    let code = problems.check("code", parse_totp_code(&body.code));
+    problems.into_result()?;
+    let code = code.unwrap_or_default();
+    let codes = app
+        .run(move |app| async move { mfa::verify_setup(&app, &caller, &code, &origin).await })
+        .await?;
+    Ok(ok(
+        json!({ "message": "MFA enabled", "backupCodes": codes }),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DisableBody {
+    password: Password,
+    #[serde(default, deserialize_with = "present")]
+    method: Option<String>,
+}
+
+pub async fn disable(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    body: JsonBody<DisableBody>,
+) -> Result<HttpResponse, Error> {
+    let body = body.0;
+    let mut problems = Problems::default();
+    check_method(&mut problems, body.method.as_deref());
+    check_password(&mut problems, &body.password);
+    problems.into_result()?;
+    let password = body.password;
+    app.run(move |app| async move { mfa::disable(&app, &caller, &password, &origin).await })
+        .await?;
+    Ok(message("MFA disabled", json!({})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupCodesBody {
+    password: Password,
+}
+
+/// Ten new backup codes; the old ones stop working.
+pub async fn backup_codes(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    body: JsonBody<BackupCodesBody>,
+) -> Result<HttpResponse, Error> {
+    let password = body.0.password;
+    let mut problems = Problems::default();
+    check_password(&mut problems, &password);
+    problems.into_result()?;
+    let codes = app
+        .run(move |app| async move {
+            mfa::regenerate_backup_codes(&app, &caller, &password, &origin).await
+        })
+        .await?;
+    Ok(ok(json!({ "backupCodes": codes })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct VerifyBody {
+    mfa_token: String,
+    code: String,
+}
+
+/// Both second steps: the same body, the same token response as a
+/// sign-in (reference 2.1), a different kind of code.
+async fn second_step(
+    req: HttpRequest,
+    app: Data<App>,
+    origin: Origin,
+    body: VerifyBody,
+    proof: fn(&str) -> Result<Proof, String>,
+) -> Result<HttpResponse, Error> {
+    let mut problems = Problems::default();
+    if body.mfa_token.is_empty() {
+        problems.add("mfaToken", "must not be empty");
+    }
+    let proof = problems.check("code", proof(&body.code));
+    problems.into_result()?;
+    let Some(proof) = proof else {
+        return Err(Error::invalid("code", "is required"));
+    };
+    let tenant = requested_tenant(&req)?;
+    let token = body.mfa_token;
+    let tokens = app
+        .run(move |app| async move { mfa::verify(&app, tenant, &token, proof, &origin).await })
+        .await?;
+    Ok(token_response(tokens))
+}
+
+pub async fn verify(
+    req: HttpRequest,
+    app: Data<App>,
+    origin: Origin,
+    body: JsonBody<VerifyBody>,
+) -> Result<HttpResponse, Error> {
+    second_step(req, app, origin, body.0, |c| {
+        parse_totp_code(c).map(Proof::Totp)
+    })
+    .await
+}
+
+pub async fn verify_backup(
+    req: HttpRequest,
+    app: Data<App>,
+    origin: Origin,
+    body: JsonBody<VerifyBody>,
+) -> Result<HttpResponse, Error> {
+    second_step(req, app, origin, body.0, |c| {
+        parse_backup_code(c).map(Proof::BackupCode)
+    })
+    .await
+}
+
+/// Pixels per QR module, and the quiet zone around the symbol in modules
+/// (ISO/IEC 18004 asks for four).
+const QR_SCALE: usize = 6;
+const QR_QUIET: usize = 4;
+
+/// The otpauth URI as a QR code in a `data:image/png;base64,` URL, which a
+/// page can show as is (`<img src>`): black modules on white, 8-bit grey.
+fn qr_png_data_url(text: &str) -> Result<String, Error> {
+    let code = qrcode::QrCode::with_error_correction_level(text, qrcode::EcLevel::M)
+        .map_err(Error::internal)?;
+    let modules = code.width();
+    let colors = code.to_colors();
+    let side = (modules + 2 * QR_QUIET) * QR_SCALE;
+    let mut pixels = vec![255u8; side * side];
+    for (i, color) in colors.iter().enumerate() {
+        if *color != qrcode::Color::Dark {
+            continue;
+        }
+        let (mx, my) = (i % modules + QR_QUIET, i / modules + QR_QUIET);
+        for y in my * QR_SCALE..(my + 1) * QR_SCALE {
+            pixels[y * side + mx * QR_SCALE..y * side + (mx + 1) * QR_SCALE].fill(0);
+        }
+    }
+    let mut png = Vec::new();
+    {
+        let side = u32::try_from(side).map_err(Error::internal)?;
+        let mut encoder = png::Encoder::new(&mut png, side, side);
+        encoder.set_color(png::ColorType::Grayscale);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder.write_header().map_err(Error::internal)?;
+        writer.write_image_data(&pixels).map_err(Error::internal)?;
+    }
+    Ok(format!("data:image/png;base64,{}", STANDARD.encode(png)))
+}

@@ -318,7 +318,7 @@ impl FromRequest for Caller {
         let tenant = requested_tenant(req);
         Box::pin(async move {
             let (claims, tenant) = (claims?, tenant?);
-            app.run(move |app| async move { auth::authenticate(&app, claims, tenant).await })
+            app.run(move |app| async move { auth::authenticate_api(&app, claims, tenant).await })
                 .await
         })
     }

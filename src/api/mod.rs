@@ -9,6 +9,7 @@ pub mod limits;
 pub mod native;
 pub mod oauth;
 pub mod observe;
+pub mod pages;
 pub mod query;
 pub mod scim;
 pub mod system;

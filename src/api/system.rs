@@ -70,25 +70,36 @@ pub async fn jwks(app: Data<App>) -> HttpResponse {
 pub async fn openid_configuration(app: Data<App>) -> HttpResponse {
     let issuer = app.tokens.issuer();
     let client_auth = ["client_secret_basic", "client_secret_post"];
+    // Public clients (no secret) redeem codes with PKCE alone.
+    let token_auth = ["client_secret_basic", "client_secret_post", "none"];
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
         .json(json!({
             "issuer": issuer,
             "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
+            "authorization_endpoint": format!("{issuer}/oauth/authorize"),
             "token_endpoint": format!("{issuer}/oauth/token"),
+            "userinfo_endpoint": format!("{issuer}/oauth/userinfo"),
+            "end_session_endpoint": format!("{issuer}/oauth/logout"),
             "introspection_endpoint": format!("{issuer}/oauth/introspect"),
             "revocation_endpoint": format!("{issuer}/oauth/revoke"),
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["RS256"],
-            "token_endpoint_auth_methods_supported": client_auth,
+            "token_endpoint_auth_methods_supported": token_auth,
             "introspection_endpoint_auth_methods_supported": client_auth,
             "revocation_endpoint_auth_methods_supported": client_auth,
-            "response_types_supported": [],
-            "grant_types_supported": ["client_credentials", "refresh_token"],
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query"],
+            "code_challenge_methods_supported": ["S256"],
+            "prompt_values_supported": ["none", "login"],
+            "authorization_response_iss_parameter_supported": true,
+            "grant_types_supported": ["authorization_code", "client_credentials", "refresh_token"],
             "scopes_supported": CATALOGUE.iter().map(|s| s.name).collect::<Vec<_>>(),
             "claims_supported": [
                 "iss", "sub", "aud", "exp", "iat", "auth_time", "sid", "tenant_id",
                 "email", "email_verified", "name", "given_name", "family_name",
+                "middle_name", "preferred_username", "picture", "locale", "zoneinfo",
+                "updated_at", "phone_number", "phone_number_verified", "nonce", "azp",
                 "client_id", "scope"
             ],
         }))

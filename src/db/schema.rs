@@ -232,6 +232,8 @@ diesel::table! {
         created_at -> DbTimestamptz,
         expires_at -> DbTimestamptz,
         used_at -> Nullable<DbTimestamptz>,
+        client_id -> Nullable<DbUuid>,
+        scope -> Nullable<Text>,
     }
 }
 
@@ -314,6 +316,57 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::*;
+
+    authorization_requests (id) {
+        id -> DbUuid,
+        tenant_id -> DbUuid,
+        client_id -> DbUuid,
+        redirect_uri -> Text,
+        scope -> Text,
+        state -> Nullable<Text>,
+        nonce -> Nullable<Text>,
+        code_challenge -> Text,
+        csrf_hash -> Text,
+        created_at -> DbTimestamptz,
+        expires_at -> DbTimestamptz,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::*;
+
+    authorization_codes (code_hash) {
+        code_hash -> Text,
+        tenant_id -> DbUuid,
+        client_id -> DbUuid,
+        session_id -> DbUuid,
+        redirect_uri -> Text,
+        scope -> Text,
+        nonce -> Nullable<Text>,
+        code_challenge -> Text,
+        created_at -> DbTimestamptz,
+        expires_at -> DbTimestamptz,
+        used_at -> Nullable<DbTimestamptz>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::*;
+
+    browser_sessions (token_hash) {
+        token_hash -> Text,
+        tenant_id -> DbUuid,
+        session_id -> DbUuid,
+        created_at -> DbTimestamptz,
+        expires_at -> DbTimestamptz,
+    }
+}
+
 diesel::joinable!(users -> tenants (tenant_id));
 diesel::joinable!(users -> organizations (organization_id));
 diesel::joinable!(organizations -> tenants (tenant_id));
@@ -332,6 +385,9 @@ diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(sessions -> tenants (tenant_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(audit_events -> tenants (tenant_id));
+
+diesel::joinable!(authorization_codes -> sessions (session_id));
+diesel::joinable!(browser_sessions -> sessions (session_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
@@ -352,6 +408,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     organizations,
     account_tokens,
+    authorization_requests,
+    authorization_codes,
+    browser_sessions,
 );
 
 // ---- OAuth clients (migration 2026-12-01-000200_oauth_clients) ----

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod audit;
+pub mod authorization;
 pub mod client;
 pub mod error;
 pub mod filter;

@@ -44,6 +44,12 @@ pub const CATALOGUE: &[ScopeInfo] = &[
         identity: true,
     },
     ScopeInfo {
+        name: "phone",
+        display_name: "Phone",
+        description: "The user's phone number",
+        identity: true,
+    },
+    ScopeInfo {
         name: "offline_access",
         display_name: "Offline access",
         description: "A refresh token, to act while the user is away",

@@ -4,6 +4,7 @@
 
 pub mod account_tokens;
 pub mod audit;
+pub mod authorization;
 pub mod clients;
 pub mod filter_sql;
 pub mod grants;

@@ -337,18 +337,29 @@ pub async fn record_refresh(db: &mut Db<'_>, id: Uuid, now: DateTime<Utc>) -> Re
 
 // ---- refresh tokens (stored as SHA-256 hashes) ----
 
+/// Who a user's refresh token was issued to: an OAuth client and the
+/// scope it was granted, or (None) the first-party sign-in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshBinding {
+    pub client_id: Uuid,
+    pub scope: String,
+}
+
 pub async fn insert_refresh_token(
     db: &mut Db<'_>,
     hash: &str,
     session_id: Uuid,
     now: DateTime<Utc>,
     expires_at: DateTime<Utc>,
+    binding: Option<&RefreshBinding>,
 ) -> Result<()> {
     let values = (
         refresh_tokens::token_hash.eq(hash),
         refresh_tokens::session_id.eq(Uid(session_id)),
         refresh_tokens::created_at.eq(Ts(now)),
         refresh_tokens::expires_at.eq(Ts(expires_at)),
+        refresh_tokens::client_id.eq(binding.map(|b| Uid(b.client_id))),
+        refresh_tokens::scope.eq(binding.map(|b| b.scope.clone())),
     );
     with_conn!(db, |c| diesel::insert_into(refresh_tokens::table)
         .values(values)
@@ -357,22 +368,34 @@ pub async fn insert_refresh_token(
     Ok(())
 }
 
-/// Marks an unused, unexpired refresh token as used and returns its session.
-/// Atomic: of two concurrent presentations, one claims it.
+/// Marks an unused, unexpired refresh token as used and returns its
+/// session and binding. Atomic: of two concurrent presentations, one
+/// claims it.
 pub async fn claim_refresh_token(
     db: &mut Db<'_>,
     hash: &str,
     now: DateTime<Utc>,
-) -> Result<Option<Uuid>> {
-    let sid: Option<Uid> = with_conn!(db, |c| diesel::update(refresh_tokens::table.find(hash))
+) -> Result<Option<(Uuid, Option<RefreshBinding>)>> {
+    type Row = (Uid, Option<Uid>, Option<String>);
+    let row: Option<Row> = with_conn!(db, |c| diesel::update(refresh_tokens::table.find(hash))
         .filter(refresh_tokens::used_at.is_null())
         .filter(refresh_tokens::expires_at.gt(Ts(now)))
         .set(refresh_tokens::used_at.eq(Ts(now)))
-        .returning(refresh_tokens::session_id)
+        .returning((
+            refresh_tokens::session_id,
+            refresh_tokens::client_id,
+            refresh_tokens::scope
+        ))
         .get_result(c)
         .await
         .optional())?;
-    Ok(sid.map(|u| u.0))
+    Ok(row.map(|(sid, client, scope)| {
+        let binding = client.map(|c| RefreshBinding {
+            client_id: c.0,
+            scope: scope.unwrap_or_default(),
+        });
+        (sid.0, binding)
+    }))
 }
 
 /// The session of a refresh token that was already used, if it was.

@@ -6,13 +6,13 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::passwords::Password;
-use super::tokens::{hash_secret, random_token, AccessClaims, TokenSubject};
+use super::tokens::{hash_secret, random_token, AccessClaims, ClientBinding, TokenSubject};
 use super::{audit, App};
 use crate::db::Db;
 use crate::domain::audit::{Actor, AuditEvent};
 use crate::domain::permission::Permissions;
 use crate::domain::principal::{Caller, Principal, Subject};
-use crate::domain::scope::Scopes;
+use crate::domain::scope::{ScopeSet, Scopes};
 use crate::domain::session::{Device, Origin, Session};
 use crate::domain::tenant::{Tenant, TenantStatus, DEFAULT_TENANT_SLUG};
 use crate::domain::user::{email_key, User, UserStatus};
@@ -43,6 +43,9 @@ pub struct TokenSet {
     pub expires_in: i64,
     pub user: User,
     pub grants: Grants,
+    pub session_id: Uuid,
+    /// The scope granted, for tokens issued to an OAuth client.
+    pub scope: Option<ScopeSet>,
 }
 
 /// The tenant a public auth request addresses: X-Tenant-ID, else `default`.
@@ -211,6 +214,7 @@ pub(crate) async fn start_session(
             session.id,
             now,
             refresh_expiry,
+            None,
         )
         .await?;
         repo::users::record_login(tx, user.id, now).await?;
@@ -231,7 +235,7 @@ pub(crate) async fn start_session(
             grants,
         ))
     })?;
-    issue(app, user, grants, session.id, now, now, refresh_token)
+    issue(app, user, grants, session.id, now, now, refresh_token, None)
 }
 
 /// Public sign-in endpoints are limited per client address and, when the
@@ -392,7 +396,10 @@ fn refresh_expiry(app: &App, now: DateTime<Utc>, session_expires: DateTime<Utc>)
     (now + Duration::seconds(app.config.refresh_token_ttl_secs)).min(session_expires)
 }
 
-fn issue(
+/// Signs a session's tokens: for the first-party sign-in, or (`client`)
+/// for an OAuth client, with its scope and nonce.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn issue(
     app: &App,
     user: User,
     grants: Grants,
@@ -400,6 +407,7 @@ fn issue(
     auth_time: DateTime<Utc>,
     now: DateTime<Utc>,
     refresh_token: String,
+    client: Option<ClientBinding<'_>>,
 ) -> Result<TokenSet> {
     let permissions = effective_permissions(&user, &grants.permissions).to_vec();
     let subject = TokenSubject {
@@ -407,6 +415,7 @@ fn issue(
         session_id,
         roles: &grants.role_names,
         permissions: &permissions,
+        client,
         auth_time,
     };
     Ok(TokenSet {
@@ -419,7 +428,23 @@ fn issue(
             role_names: grants.role_names,
             permissions: permissions.into_iter().collect(),
         },
+        session_id,
+        scope: client.map(|c| c.scope.clone()),
     })
+}
+
+/// A new first-party refresh token for a session.
+pub(crate) fn fresh_refresh_token() -> String {
+    new_refresh_token()
+}
+
+/// How long a refresh token issued now for a session may live.
+pub(crate) fn refresh_token_expiry(
+    app: &App,
+    now: DateTime<Utc>,
+    session_expires: DateTime<Utc>,
+) -> DateTime<Utc> {
+    refresh_expiry(app, now, session_expires)
 }
 
 /// Platform administrators hold every permission.
@@ -433,8 +458,16 @@ fn effective_permissions(user: &User, granted: &Permissions) -> Permissions {
 
 /// Exchanges a refresh token for new tokens. Each refresh token works once;
 /// presenting one that was already used revokes its whole session (it has
-/// leaked, or is being replayed).
-pub async fn refresh(app: &App, refresh_token: &str, origin: &Origin) -> Result<TokenSet> {
+/// leaked, or is being replayed). A token issued to an OAuth client works
+/// only for that client (`client`), and one of the first-party sign-in
+/// only there (None): neither can be turned into the other's.
+pub async fn refresh(
+    app: &App,
+    refresh_token: &str,
+    client: Option<Uuid>,
+    scope: Option<&ScopeSet>,
+    origin: &Origin,
+) -> Result<TokenSet> {
     limit_sign_in(app, origin, None).await?;
     let now = Utc::now();
     let hash = hash_secret(refresh_token);
@@ -442,17 +475,39 @@ pub async fn refresh(app: &App, refresh_token: &str, origin: &Origin) -> Result<
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();
     let outcome = transaction!(db, |tx| {
-        let Some(session_id) = repo::sessions::claim_refresh_token(tx, &hash, now).await? else {
+        let Some((session_id, binding)) =
+            repo::sessions::claim_refresh_token(tx, &hash, now).await?
+        else {
             return Ok(None);
         };
+        if binding.as_ref().map(|b| b.client_id) != client {
+            // Rolled back: the token stays as it was for its own holder.
+            return Err(invalid_refresh_token());
+        }
+        // RFC 6749 6: a refresh may not add scopes the grant did not have.
+        if let (Some(asked), Some(b)) = (scope, &binding) {
+            if !asked.is_subset(&ScopeSet::parse(&b.scope).unwrap_or_default()) {
+                return Err(Error::oauth(
+                    crate::domain::OAuthError::InvalidScope,
+                    "A refresh cannot add scopes the grant did not have",
+                ));
+            }
+        }
         let state = live_session(tx, session_id, now).await?;
         let session = &state.session;
         let user = repo::users::find(tx, session.tenant_id, session.user_id)
             .await?
             .ok_or_else(session_ended)?;
         let expiry = refresh_expiry(app, now, session.expires_at);
-        repo::sessions::insert_refresh_token(tx, &hash_secret(&rotated), session.id, now, expiry)
-            .await?;
+        repo::sessions::insert_refresh_token(
+            tx,
+            &hash_secret(&rotated),
+            session.id,
+            now,
+            expiry,
+            binding.as_ref(),
+        )
+        .await?;
         repo::sessions::record_refresh(tx, session.id, now).await?;
         let actor = Actor::User {
             id: user.id,
@@ -462,11 +517,27 @@ pub async fn refresh(app: &App, refresh_token: &str, origin: &Origin) -> Result<
             .target("session", session.id);
         audit(tx, event).await?;
         let grants = repo::roles::grants_for_user(tx, user.id).await?;
-        Ok(Some((user, grants, session.id, session.created_at)))
+        Ok(Some((
+            user,
+            grants,
+            session.id,
+            session.created_at,
+            binding,
+        )))
     })?;
     match outcome {
-        Some((user, grants, session_id, auth_time)) => {
-            issue(app, user, grants, session_id, auth_time, now, rotated)
+        Some((user, grants, session_id, auth_time, binding)) => {
+            let scope = binding.map(|b| ScopeSet::parse(&b.scope).unwrap_or_default());
+            let client = client
+                .zip(scope.as_ref())
+                .map(|(client_id, scope)| ClientBinding {
+                    client_id,
+                    scope,
+                    nonce: None,
+                });
+            issue(
+                app, user, grants, session_id, auth_time, now, rotated, client,
+            )
         }
         None => {
             if let Some(session_id) = repo::sessions::used_refresh_token_session(db, &hash).await? {
@@ -487,11 +558,13 @@ pub async fn refresh(app: &App, refresh_token: &str, origin: &Origin) -> Result<
                     "This refresh token was already used; its session has been revoked".into(),
                 ));
             }
-            Err(Error::Unauthenticated(
-                "The refresh token is invalid or expired".into(),
-            ))
+            Err(invalid_refresh_token())
         }
     }
+}
+
+fn invalid_refresh_token() -> Error {
+    Error::Unauthenticated("The refresh token is invalid or expired".into())
 }
 
 fn session_ended() -> Error {
@@ -545,6 +618,20 @@ pub async fn authenticate(
     })
 }
 
+/// `authenticate` for the management APIs (native, JSON:API, SCIM, Aritma):
+/// a token an OAuth client holds for a user reaches them only with the
+/// `services.iam` scope; one with only `openid profile email` serves
+/// `/oauth/userinfo` and nothing more.
+pub async fn authenticate_api(
+    app: &App,
+    claims: AccessClaims,
+    requested_tenant: Option<Uuid>,
+) -> Result<Caller> {
+    let caller = authenticate(app, claims, requested_tenant).await?;
+    caller.require_scope(crate::domain::scope::SERVICES_IAM)?;
+    Ok(caller)
+}
+
 /// The signed-in user behind a session token. A first-party sign-in acts
 /// in person: every scope, limited by the user's permissions.
 async fn user_principal(
@@ -576,7 +663,12 @@ async fn user_principal(
         home_tenant: state.session.tenant_id,
         platform_admin: state.platform_admin,
         permissions,
-        scopes: Scopes::All,
+        // A token issued to an OAuth client carries what it was granted; a
+        // first-party sign-in acts in person.
+        scopes: match &claims.scope {
+            Some(scope) => Scopes::Granted(ScopeSet::parse(scope).unwrap_or_default()),
+            None => Scopes::All,
+        },
     })
 }
 

@@ -460,3 +460,38 @@ async fn verify(app: &App, creds: &Credentials, origin: &Origin) -> Result<Clien
     }
     Ok(client)
 }
+
+/// A public client (RFC 6749 2.1: one that cannot keep a secret, such as a
+/// single-page or native app) presenting only its `client_id`. A client is
+/// public while it has no secrets at all; one that ever had a secret must
+/// authenticate with a live one. Public clients are held to PKCE, which
+/// the authorization code grant requires of everyone.
+pub async fn authenticate_public(app: &App, client_id: &str, origin: &Origin) -> Result<Client> {
+    let refused = || invalid_client("Client authentication is required for this client");
+    let id = Uuid::parse_str(client_id).map_err(|_| invalid_client(AUTH_FAILED))?;
+    let mut conn = app.db.get().await?;
+    let db = &mut conn.db();
+    let (client, tenant_status) = repo::clients::find_any(db, id)
+        .await?
+        .ok_or_else(|| invalid_client(AUTH_FAILED))?;
+    if !repo::clients::secrets(db, client.id).await?.is_empty() {
+        let event = AuditEvent::new(
+            client.tenant_id,
+            Actor::Anonymous,
+            "oauth.client_auth_failed",
+            origin,
+        )
+        .failed()
+        .target("client", client.id)
+        .details(json!({ "reason": "secret required" }));
+        audit(db, event).await?;
+        return Err(refused());
+    }
+    if !client.enabled {
+        return Err(invalid_client("This client is disabled"));
+    }
+    if tenant_status == TenantStatus::Suspended {
+        return Err(invalid_client("The tenant of this client is suspended"));
+    }
+    Ok(client)
+}

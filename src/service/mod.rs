@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod audit_log;
 pub mod auth;
+pub mod authorize;
 pub mod bootstrap;
 pub mod clients;
 pub mod groups;

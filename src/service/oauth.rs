@@ -35,6 +35,12 @@ pub enum TokenRequest {
     ClientCredentials {
         scope: Option<ScopeSet>,
     },
+    /// A user's sign-in, redeemed (served by `service::authorize`).
+    AuthorizationCode {
+        code: String,
+        redirect_uri: Option<String>,
+        code_verifier: Option<String>,
+    },
     RefreshToken {
         refresh_token: String,
         scope: Option<ScopeSet>,
@@ -45,6 +51,7 @@ impl TokenRequest {
     fn grant_type(&self) -> GrantType {
         match self {
             TokenRequest::ClientCredentials { .. } => GrantType::ClientCredentials,
+            TokenRequest::AuthorizationCode { .. } => GrantType::AuthorizationCode,
             TokenRequest::RefreshToken { .. } => GrantType::RefreshToken,
         }
     }
@@ -84,6 +91,10 @@ pub async fn token(
             refresh_token,
             scope,
         } => refresh(app, client, &refresh_token, scope, origin).await,
+        TokenRequest::AuthorizationCode { .. } => Err(oauth(
+            OAuthError::InvalidRequest,
+            "An authorization code is redeemed for a user, not for the client",
+        )),
     }
 }
 

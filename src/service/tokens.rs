@@ -100,6 +100,21 @@ pub struct IdClaims {
     pub name: String,
     pub given_name: String,
     pub family_name: String,
+    /// The nonce of the authorization request (OpenID Connect 3.1.3.7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    /// The client the token was issued to (`azp`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub azp: Option<String>,
+}
+
+/// Tokens issued to an OAuth client for a user (authorization code): its
+/// id, the scope granted, and the nonce of its request.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientBinding<'a> {
+    pub client_id: Uuid,
+    pub scope: &'a ScopeSet,
+    pub nonce: Option<&'a str>,
 }
 
 /// What tokens are issued about.
@@ -108,6 +123,8 @@ pub struct TokenSubject<'a> {
     pub session_id: Uuid,
     pub roles: &'a [String],
     pub permissions: &'a [String],
+    /// None: the first-party sign-in (`/api/v1/auth/login`).
+    pub client: Option<ClientBinding<'a>>,
     pub auth_time: DateTime<Utc>,
 }
 
@@ -208,8 +225,8 @@ impl Tokens {
             jti: Uuid::new_v4().to_string(),
             tenant_id: s.user.tenant_id.to_string(),
             sid: s.session_id.to_string(),
-            client_id: None,
-            scope: None,
+            client_id: s.client.map(|c| c.client_id.to_string()),
+            scope: s.client.map(|c| c.scope.to_string()),
             email: s.user.email.clone(),
             roles: s.roles.to_vec(),
             permissions: s.permissions.to_vec(),
@@ -250,7 +267,12 @@ impl Tokens {
         let claims = IdClaims {
             iss: self.issuer.clone(),
             sub: s.user.id.to_string(),
-            aud: self.issuer.clone(),
+            // An ID token is for the client that asked (OIDC 2); the
+            // first-party sign-in's is for this server itself.
+            aud: s
+                .client
+                .map(|c| c.client_id.to_string())
+                .unwrap_or_else(|| self.issuer.clone()),
             exp: now.timestamp() + self.access_ttl,
             iat: now.timestamp(),
             auth_time: s.auth_time.timestamp(),
@@ -261,6 +283,8 @@ impl Tokens {
             name: s.user.name.display(),
             given_name: s.user.name.first.clone(),
             family_name: s.user.name.family.clone(),
+            nonce: s.client.and_then(|c| c.nonce.map(str::to_string)),
+            azp: s.client.map(|c| c.client_id.to_string()),
         };
         jsonwebtoken::encode(&self.header("JWT"), &claims, &self.signing.key)
             .map_err(Error::internal)
@@ -288,6 +312,26 @@ impl Tokens {
         jsonwebtoken::decode::<AccessClaims>(token, key, &validation)
             .map(|d| d.claims)
             .map_err(|_| invalid())
+    }
+}
+
+impl Tokens {
+    /// The claims of an ID token this server signed, expired or not (an
+    /// `id_token_hint` may be old: OpenID Connect RP-Initiated Logout 2).
+    pub fn read_id_token(&self, token: &str) -> Option<IdClaims> {
+        let header = jsonwebtoken::decode_header(token).ok()?;
+        if header.alg != Algorithm::RS256 {
+            return None;
+        }
+        let key = self.verifying.get(header.kid.as_deref()?)?;
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.set_issuer(&[&self.issuer]);
+        validation.validate_exp = false;
+        validation.validate_aud = false;
+        validation.set_required_spec_claims(&["iss", "sub"]);
+        jsonwebtoken::decode::<IdClaims>(token, key, &validation)
+            .ok()
+            .map(|d| d.claims)
     }
 }
 

@@ -216,7 +216,10 @@ async fn the_scope_catalogue(b: Backend) {
         .iter()
         .map(|s| s["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, [IAM, "openid", "profile", "email", "offline_access"]);
+    assert_eq!(
+        names,
+        [IAM, "openid", "profile", "email", "phone", "offline_access"]
+    );
     assert!(r
         .body
         .as_array()

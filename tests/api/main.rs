@@ -39,6 +39,7 @@ mod jsonapi_organizations_sessions;
 mod jsonapi_query;
 mod mfa;
 mod oauth;
+mod oidc;
 mod rate_limits;
 mod roles_groups;
 mod scim_bulk;

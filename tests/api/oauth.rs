@@ -213,11 +213,7 @@ async fn token_errors_follow_rfc_6749(b: Backend) {
     oauth_error(&r, 400, "invalid_request");
 
     // unsupported_grant_type, before any client authentication.
-    for grant in [
-        "password",
-        "authorization_code",
-        "urn:ietf:params:oauth:grant-type:device_code",
-    ] {
+    for grant in ["password", "urn:ietf:params:oauth:grant-type:device_code"] {
         let r = post_form(api, "/oauth/token", Auth::None, &[("grant_type", grant)]).await;
         oauth_error(&r, 400, "unsupported_grant_type");
     }
@@ -689,10 +685,28 @@ async fn discovery_lists_the_oauth_endpoints(b: Backend) {
     );
     assert_eq!(
         c["grant_types_supported"],
-        json!(["client_credentials", "refresh_token"])
+        json!(["authorization_code", "client_credentials", "refresh_token"])
+    );
+    assert_eq!(
+        c["authorization_endpoint"],
+        format!("{}/oauth/authorize", app.base)
+    );
+    assert_eq!(
+        c["userinfo_endpoint"],
+        format!("{}/oauth/userinfo", app.base)
+    );
+    assert_eq!(
+        c["end_session_endpoint"],
+        format!("{}/oauth/logout", app.base)
+    );
+    assert_eq!(c["response_types_supported"], json!(["code"]));
+    assert_eq!(c["code_challenge_methods_supported"], json!(["S256"]));
+    // Public clients redeem codes with PKCE and no secret.
+    assert_eq!(
+        c["token_endpoint_auth_methods_supported"],
+        json!(["client_secret_basic", "client_secret_post", "none"])
     );
     let methods = json!(["client_secret_basic", "client_secret_post"]);
-    assert_eq!(c["token_endpoint_auth_methods_supported"], methods);
     assert_eq!(c["introspection_endpoint_auth_methods_supported"], methods);
     assert_eq!(c["revocation_endpoint_auth_methods_supported"], methods);
     assert!(c["scopes_supported"]

@@ -182,7 +182,7 @@ impl FromRequest for Request {
                     };
                     Some(
                         app.run(move |app| async move {
-                            auth::authenticate(&app, claims, tenant).await
+                            auth::authenticate_api(&app, claims, tenant).await
                         })
                         .await?,
                     )

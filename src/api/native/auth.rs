@@ -98,7 +98,7 @@ pub async fn refresh(
 ) -> Result<HttpResponse, Error> {
     let token = body.0.refresh_token;
     let tokens = app
-        .run(move |app| async move { auth::refresh(&app, &token, &origin).await })
+        .run(move |app| async move { auth::refresh(&app, &token, None, None, &origin).await })
         .await?;
     Ok(token_response(tokens))
 }

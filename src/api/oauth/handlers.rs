@@ -12,7 +12,7 @@ use crate::domain::scope::ScopeSet;
 use crate::domain::session::Origin;
 use crate::domain::{Error, OAuthError, Result};
 use crate::service::oauth::{Introspection, TokenRequest};
-use crate::service::{clients, oauth, App};
+use crate::service::{auth, authorize, clients, oauth, App};
 
 /// Token, introspection and revocation answers are never cached
 /// (RFC 6749 5.1).
@@ -37,14 +37,33 @@ fn token_request(form: &OAuthForm) -> Result<TokenRequest> {
     match form.get("grant_type")? {
         None => Err(invalid_request("The parameter grant_type is required")),
         Some("client_credentials") => Ok(TokenRequest::ClientCredentials { scope }),
+        Some("authorization_code") => Ok(TokenRequest::AuthorizationCode {
+            code: form.require("code")?.to_string(),
+            redirect_uri: form.get("redirect_uri")?.map(str::to_string),
+            code_verifier: form.get("code_verifier")?.map(str::to_string),
+        }),
         Some("refresh_token") => Ok(TokenRequest::RefreshToken {
             refresh_token: form.require("refresh_token")?.to_string(),
             scope,
         }),
         Some(other) => Err(Error::oauth(
             OAuthError::UnsupportedGrantType,
-            format!("The grant type {other} is not supported (client_credentials, refresh_token)"),
+            format!(
+                "The grant type {other} is not supported (authorization_code, client_credentials, refresh_token)"
+            ),
         )),
+    }
+}
+
+/// Is this token request about a user (a code, or a user's refresh token)
+/// rather than the client acting as itself?
+fn for_a_user(request: &TokenRequest) -> bool {
+    match request {
+        TokenRequest::AuthorizationCode { .. } => true,
+        TokenRequest::RefreshToken { refresh_token, .. } => {
+            !refresh_token.starts_with(oauth::REFRESH_PREFIX)
+        }
+        TokenRequest::ClientCredentials { .. } => false,
     }
 }
 
@@ -56,22 +75,176 @@ pub async fn token(
 ) -> Result<HttpResponse> {
     let request = token_request(&form)?;
     let creds = credentials(&req, &form)?;
-    let issued = app
+    if !for_a_user(&request) {
+        let issued = app
+            .run(move |app| async move {
+                let client = clients::authenticate(&app, &creds, &origin).await?;
+                oauth::token(&app, &client, request, &origin).await
+            })
+            .await?;
+        let mut body = json!({
+            "access_token": issued.access_token,
+            "token_type": "Bearer",
+            "expires_in": issued.expires_in,
+            "scope": issued.scope.to_string(),
+        });
+        if let Some(t) = issued.refresh_token {
+            body["refresh_token"] = json!(t);
+        }
+        return Ok(no_store(Some(body)));
+    }
+    let tokens = app
         .run(move |app| async move {
-            let client = clients::authenticate(&app, &creds, &origin).await?;
-            oauth::token(&app, &client, request, &origin).await
+            // Public clients (no secret) may redeem codes: PKCE binds them.
+            let client = match creds.secret {
+                Some(_) => clients::authenticate(&app, &creds, &origin).await?,
+                None => clients::authenticate_public(&app, &creds.client_id, &origin).await?,
+            };
+            match request {
+                TokenRequest::AuthorizationCode {
+                    code,
+                    redirect_uri,
+                    code_verifier,
+                } => {
+                    authorize::exchange(
+                        &app,
+                        &client,
+                        &code,
+                        redirect_uri.as_deref(),
+                        code_verifier.as_deref(),
+                        &origin,
+                    )
+                    .await
+                }
+                TokenRequest::RefreshToken {
+                    refresh_token,
+                    scope,
+                } => {
+                    if !client.allows(crate::domain::client::GrantType::RefreshToken) {
+                        return Err(Error::oauth(
+                            OAuthError::UnauthorizedClient,
+                            "This client may not use the refresh_token grant",
+                        ));
+                    }
+                    let scope = scope.as_ref();
+                    auth::refresh(&app, &refresh_token, Some(client.id), scope, &origin)
+                        .await
+                        .map_err(|e| match e {
+                            Error::Unauthenticated(m) => Error::oauth(OAuthError::InvalidGrant, m),
+                            other => other,
+                        })
+                }
+                TokenRequest::ClientCredentials { .. } => unreachable!("not for a user"),
+            }
         })
         .await?;
+    let scope = tokens.scope.clone().unwrap_or_default();
     let mut body = json!({
-        "access_token": issued.access_token,
+        "access_token": tokens.access_token,
         "token_type": "Bearer",
-        "expires_in": issued.expires_in,
-        "scope": issued.scope.to_string(),
+        "expires_in": tokens.expires_in,
+        "scope": scope.to_string(),
     });
-    if let Some(t) = issued.refresh_token {
-        body["refresh_token"] = json!(t);
+    if !tokens.refresh_token.is_empty() {
+        body["refresh_token"] = json!(tokens.refresh_token);
+    }
+    if scope.contains("openid") {
+        body["id_token"] = json!(tokens.id_token);
     }
     Ok(no_store(Some(body)))
+}
+
+/// A Bearer-token error for a protected resource (RFC 6750 3).
+fn bearer_error(status: u16, error: &str, description: &str, scope: Option<&str>) -> HttpResponse {
+    let mut challenge = format!("Bearer error=\"{error}\", error_description=\"{description}\"");
+    if let Some(scope) = scope {
+        challenge.push_str(&format!(", scope=\"{scope}\""));
+    }
+    HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap_or_default())
+        .insert_header((header::WWW_AUTHENTICATE, challenge))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(json!({ "error": error, "error_description": description }))
+}
+
+/// `GET`/`POST /oauth/userinfo` (OpenID Connect Core 5.3): the claims the
+/// token's scopes cover (`profile`, `email`, `phone`); a first-party
+/// sign-in's token sees them all.
+pub async fn userinfo(app: Data<App>, req: HttpRequest) -> HttpResponse {
+    let invalid = || {
+        bearer_error(
+            401,
+            "invalid_token",
+            "The access token is invalid or expired",
+            None,
+        )
+    };
+    let Ok(token) = crate::api::extract::bearer_token(&req) else {
+        return invalid();
+    };
+    let Ok(claims) = app.tokens.verify_access(token) else {
+        return invalid();
+    };
+    if claims.is_client_token() {
+        return bearer_error(
+            403,
+            "insufficient_scope",
+            "A client's own token names no user",
+            Some("openid"),
+        );
+    }
+    let result = app
+        .run(move |app| async move {
+            let caller = auth::authenticate(&app, claims, None).await?;
+            let (user_id, _) = caller.session()?;
+            let mut conn = app.db.get().await?;
+            let user =
+                crate::repo::users::find(&mut conn.db(), caller.principal.home_tenant, user_id)
+                    .await?
+                    .ok_or_else(auth::invalid_access_token)?;
+            Ok::<_, Error>((caller, user))
+        })
+        .await;
+    let Ok((caller, user)) = result else {
+        return invalid();
+    };
+    let scopes = &caller.principal.scopes;
+    if !scopes.allows("openid") {
+        return bearer_error(
+            403,
+            "insufficient_scope",
+            "userinfo needs the openid scope",
+            Some("openid"),
+        );
+    }
+    let mut body = json!({ "sub": user.id });
+    if scopes.allows("profile") {
+        body["name"] = json!(user.name.display());
+        body["given_name"] = json!(user.name.first);
+        body["family_name"] = json!(user.name.family);
+        if !user.name.father.is_empty() {
+            body["middle_name"] = json!(user.name.father);
+        }
+        body["preferred_username"] = json!(user.user_name);
+        if let Some(picture) = &user.account.picture_url {
+            body["picture"] = json!(picture);
+        }
+        body["locale"] = json!(user.preferences.language);
+        body["zoneinfo"] = json!(user.preferences.timezone);
+        body["updated_at"] = json!(user.updated_at.timestamp());
+    }
+    if scopes.allows("email") {
+        body["email"] = json!(user.email);
+        body["email_verified"] = json!(user.email_verified);
+    }
+    if scopes.allows("phone") {
+        if let Some(phone) = &user.phone_number {
+            body["phone_number"] = json!(phone);
+            body["phone_number_verified"] = json!(false);
+        }
+    }
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(body)
 }
 
 /// RFC 7662 2.2: `{"active": false}` and nothing else for any token that

@@ -9,8 +9,9 @@ pub mod handlers;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::{from_fn, Next};
-use actix_web::web::{self, post};
+use actix_web::web::{self, get, post};
 
+use super::pages::signin;
 use super::resource;
 
 /// Is `path` served by the OAuth endpoints (for errors raised before routing)?
@@ -26,6 +27,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(resource("/token").route(post().to(handlers::token)))
             .service(resource("/introspect").route(post().to(handlers::introspect)))
             .service(resource("/revoke").route(post().to(handlers::revoke)))
+            .service(
+                resource("/userinfo")
+                    .route(get().to(handlers::userinfo))
+                    .route(post().to(handlers::userinfo)),
+            )
+            // the hosted sign-in (pages render their own errors as HTML)
+            .service(resource("/authorize").route(get().to(signin::authorize)))
+            .service(resource("/authorize/password").route(post().to(signin::password)))
+            .service(resource("/authorize/mfa").route(post().to(signin::second_factor)))
+            .service(
+                resource("/logout")
+                    .route(get().to(signin::logout))
+                    .route(post().to(signin::logout)),
+            )
             .default_service(web::to(super::error::not_found)),
     );
 }

@@ -106,7 +106,7 @@ impl FromRequest for Scim {
                     };
                     // A platform administrator may name the tenant in the path.
                     let caller =
-                        auth::authenticate(&app, claims, header_tenant.or(path_tenant)).await?;
+                        auth::authenticate_api(&app, claims, header_tenant.or(path_tenant)).await?;
                     caller.require(permission)?;
                     Ok(caller)
                 })

@@ -12,11 +12,13 @@
 
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod client;
 pub mod oauth;
 pub mod scim;
 pub mod smtp;
 pub mod totp;
+pub mod web;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;

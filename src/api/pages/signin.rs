@@ -1,0 +1,354 @@
+//! The hosted sign-in (`/oauth/authorize`): the page a client sends a
+//! person to, its password and second-factor forms, and RP-initiated
+//! logout (`/oauth/logout`). Forms are protected against cross-site
+//! requests by a token that must be in the form and in a SameSite=Strict
+//! cookie, and match the stored request's hash.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::web::{Data, Form};
+use actix_web::{HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+use super::{cookie, message, origin_of, CookieJar, Page};
+use crate::domain::session::Origin;
+use crate::service::authorize::{
+    self, AuthorizeParams, BrowserCookie, Next, PageError, SignInPage,
+};
+use crate::service::mail::escape;
+use crate::service::passwords::Password;
+use crate::service::App;
+
+const CSRF: &str = "ithbat_csrf";
+const BROWSER: &str = "ithbat_session";
+
+fn jar(app: &App) -> CookieJar {
+    CookieJar::for_issuer(app.tokens.issuer())
+}
+
+/// The parameters of a query string, each once (OAuth: a repeated
+/// parameter is an error; here its first value is taken and the rest
+/// refused by `authorize::begin`'s checks).
+fn params(query: &str) -> Result<AuthorizeParams, PageError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
+        .map_err(|_| PageError("This sign-in link is malformed.".into()))?;
+    let mut p = AuthorizeParams::default();
+    for (key, value) in pairs {
+        let slot = match key.as_str() {
+            "response_type" => &mut p.response_type,
+            "client_id" => &mut p.client_id,
+            "redirect_uri" => &mut p.redirect_uri,
+            "scope" => &mut p.scope,
+            "state" => &mut p.state,
+            "nonce" => &mut p.nonce,
+            "code_challenge" => &mut p.code_challenge,
+            "code_challenge_method" => &mut p.code_challenge_method,
+            "prompt" => &mut p.prompt,
+            "login_hint" => &mut p.login_hint,
+            _ => continue,
+        };
+        if slot.is_some() {
+            return Err(PageError(format!(
+                "The parameter {key} is given more than once."
+            )));
+        }
+        *slot = Some(value).filter(|v| !v.is_empty());
+    }
+    Ok(p)
+}
+
+fn error_page(e: PageError) -> HttpResponse {
+    message(StatusCode::BAD_REQUEST, "ithbat", "Cannot sign in", &e.0)
+}
+
+/// Renders what comes next: a page, or the way back to the client.
+fn respond(app: &App, next: Result<Next, PageError>) -> HttpResponse {
+    let jar = jar(app);
+    match next {
+        Err(e) => error_page(e),
+        Ok(Next::Redirect { location, cookie }) => {
+            let mut r = HttpResponse::SeeOther();
+            r.insert_header((header::LOCATION, location))
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .append_header((header::SET_COOKIE, jar.set(CSRF, "", "Strict", Some(0))));
+            if let Some(BrowserCookie { value, expires_at }) = cookie {
+                let age = (expires_at - chrono::Utc::now()).num_seconds().max(0);
+                r.append_header((
+                    header::SET_COOKIE,
+                    jar.set(BROWSER, &value, "Lax", Some(age)),
+                ));
+            }
+            r.finish()
+        }
+        Ok(Next::SignIn(page)) => {
+            let mut response = sign_in_page(&page);
+            set_csrf(&mut response, &jar, &page.csrf);
+            response
+        }
+        Ok(Next::Mfa(page, mfa_token)) => {
+            let mut response = mfa_page(&page, &mfa_token);
+            set_csrf(&mut response, &jar, &page.csrf);
+            response
+        }
+    }
+}
+
+fn set_csrf(response: &mut HttpResponse, jar: &CookieJar, csrf: &str) {
+    if let Ok(v) = header::HeaderValue::from_str(&jar.set(CSRF, csrf, "Strict", None)) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+}
+
+fn hidden(page: &SignInPage) -> String {
+    format!(
+        "<input type=\"hidden\" name=\"request\" value=\"{}\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">",
+        page.request.id,
+        escape(&page.csrf)
+    )
+}
+
+fn alert(page: &SignInPage) -> String {
+    match page.problem.as_deref().filter(|p| !p.is_empty()) {
+        Some(p) => format!("<div class=\"alert\" role=\"alert\">{}</div>", escape(p)),
+        None => String::new(),
+    }
+}
+
+fn sign_in_page(page: &SignInPage) -> HttpResponse {
+    let body = format!(
+        "<h1>Sign in</h1><p class=\"sub\">to continue to <strong>{client}</strong></p>{alert}\
+         <form method=\"post\" action=\"/oauth/authorize/password\">{hidden}\
+         <label for=\"email\">Email</label>\
+         <input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"username\" required autofocus value=\"{hint}\">\
+         <label for=\"password\">Password</label>\
+         <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
+         <label class=\"check\"><input type=\"checkbox\" name=\"remember\" value=\"1\"> Keep me signed in on this device</label>\
+         <button type=\"submit\" id=\"sign-in\">Sign in</button></form>",
+        client = escape(&page.client_name),
+        alert = alert(page),
+        hidden = hidden(page),
+        hint = escape(page.login_hint.as_deref().unwrap_or("")),
+    );
+    Page {
+        title: &format!("Sign in · {}", page.tenant_name),
+        brand: &page.tenant_name,
+        body,
+        status: if page.problem.is_some() {
+            StatusCode::UNAUTHORIZED
+        } else {
+            StatusCode::OK
+        },
+        form_action: origin_of(&page.request.redirect_uri).into_iter().collect(),
+    }
+    .render()
+}
+
+fn mfa_page(page: &SignInPage, mfa_token: &str) -> HttpResponse {
+    let body = format!(
+        "<h1>Two-step verification</h1><p class=\"sub\">Enter the 6-digit code from your authenticator app \
+         to continue to <strong>{client}</strong>.</p>{alert}\
+         <form method=\"post\" action=\"/oauth/authorize/mfa\">{hidden}\
+         <input type=\"hidden\" name=\"mfa_token\" value=\"{token}\">\
+         <label for=\"code\">Code</label>\
+         <input id=\"code\" name=\"code\" type=\"text\" inputmode=\"numeric\" autocomplete=\"one-time-code\" \
+         pattern=\"[0-9 ]*\" maxlength=\"8\" required autofocus>\
+         <button type=\"submit\" id=\"verify\">Verify</button></form>\
+         <form method=\"post\" action=\"/oauth/authorize/mfa\">{hidden}\
+         <input type=\"hidden\" name=\"mfa_token\" value=\"{token}\"><input type=\"hidden\" name=\"backup\" value=\"1\">\
+         <p class=\"or\">or</p><label for=\"backup-code\">A backup code</label>\
+         <input id=\"backup-code\" name=\"code\" type=\"text\" autocomplete=\"off\" maxlength=\"32\" required>\
+         <button type=\"submit\" class=\"secondary\">Use a backup code</button></form>",
+        client = escape(&page.client_name),
+        alert = alert(page),
+        hidden = hidden(page),
+        token = escape(mfa_token),
+    );
+    Page {
+        title: &format!("Verify · {}", page.tenant_name),
+        brand: &page.tenant_name,
+        body,
+        status: if page.problem.as_deref().is_some_and(|p| !p.is_empty()) {
+            StatusCode::UNAUTHORIZED
+        } else {
+            StatusCode::OK
+        },
+        form_action: origin_of(&page.request.redirect_uri).into_iter().collect(),
+    }
+    .render()
+}
+
+/// `GET /oauth/authorize` (RFC 6749 4.1.1, OpenID Connect 3.1.2.1).
+pub async fn authorize(req: HttpRequest, app: Data<App>, origin: Origin) -> HttpResponse {
+    let params = match params(req.query_string()) {
+        Ok(p) => p,
+        Err(e) => return error_page(e),
+    };
+    let browser = cookie(&req, &jar(&app), BROWSER);
+    let next = app
+        .run(move |app| async move {
+            Ok::<_, crate::domain::Error>(
+                authorize::begin(&app, params, browser.as_deref(), &origin).await,
+            )
+        })
+        .await;
+    respond(
+        &app,
+        next.unwrap_or_else(|_| Err(PageError("Something went wrong; try again.".into()))),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    request: String,
+    csrf: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    remember: Option<String>,
+}
+
+/// `POST /oauth/authorize/password`.
+pub async fn password(
+    req: HttpRequest,
+    app: Data<App>,
+    origin: Origin,
+    form: Form<PasswordForm>,
+) -> HttpResponse {
+    let f = form.into_inner();
+    let csrf_cookie = cookie(&req, &jar(&app), CSRF);
+    let next = app
+        .run(move |app| async move {
+            Ok::<_, crate::domain::Error>(
+                authorize::password(
+                    &app,
+                    &f.request,
+                    &f.csrf,
+                    csrf_cookie.as_deref(),
+                    f.email,
+                    Password::new(f.password),
+                    f.remember.is_some(),
+                    &origin,
+                )
+                .await,
+            )
+        })
+        .await;
+    respond(
+        &app,
+        next.unwrap_or_else(|_| Err(PageError("Something went wrong; try again.".into()))),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct MfaForm {
+    request: String,
+    csrf: String,
+    mfa_token: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    backup: Option<String>,
+}
+
+/// `POST /oauth/authorize/mfa`.
+pub async fn second_factor(
+    req: HttpRequest,
+    app: Data<App>,
+    origin: Origin,
+    form: Form<MfaForm>,
+) -> HttpResponse {
+    let f = form.into_inner();
+    let csrf_cookie = cookie(&req, &jar(&app), CSRF);
+    let next = app
+        .run(move |app| async move {
+            Ok::<_, crate::domain::Error>(
+                authorize::second_factor(
+                    &app,
+                    &f.request,
+                    &f.csrf,
+                    csrf_cookie.as_deref(),
+                    &f.mfa_token,
+                    &f.code,
+                    f.backup.is_some(),
+                    &origin,
+                )
+                .await,
+            )
+        })
+        .await;
+    respond(
+        &app,
+        next.unwrap_or_else(|_| Err(PageError("Something went wrong; try again.".into()))),
+    )
+}
+
+/// `GET`/`POST /oauth/logout` (OpenID Connect RP-Initiated Logout 1.0):
+/// `id_token_hint`, `client_id`, `post_logout_redirect_uri`, `state`.
+pub async fn logout(
+    req: HttpRequest,
+    app: Data<App>,
+    origin: Origin,
+    body: String,
+) -> HttpResponse {
+    let query = if req.method() == actix_web::http::Method::POST {
+        body
+    } else {
+        req.query_string().to_string()
+    };
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&query).unwrap_or_default();
+    let get = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, v)| k == name && !v.is_empty())
+            .map(|(_, v)| v.clone())
+    };
+    let (hint, client, redirect, state) = (
+        get("id_token_hint"),
+        get("client_id"),
+        get("post_logout_redirect_uri"),
+        get("state"),
+    );
+    let jar = jar(&app);
+    let browser = cookie(&req, &jar, BROWSER);
+    let outcome = app
+        .run(move |app| async move {
+            authorize::end_session(
+                &app,
+                browser.as_deref(),
+                hint.as_deref(),
+                client.as_deref(),
+                redirect.as_deref(),
+                state.as_deref(),
+                &origin,
+            )
+            .await
+        })
+        .await;
+    let clear = jar.set(BROWSER, "", "Lax", Some(0));
+    match outcome {
+        Ok(Some(location)) => HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, location))
+            .insert_header((header::SET_COOKIE, clear))
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .finish(),
+        Ok(None) => {
+            let mut r = message(
+                StatusCode::OK,
+                "ithbat",
+                "You are signed out",
+                "You can close this window.",
+            );
+            if let Ok(v) = header::HeaderValue::from_str(&clear) {
+                r.headers_mut().append(header::SET_COOKIE, v);
+            }
+            r
+        }
+        Err(_) => message(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "ithbat",
+            "Cannot sign out",
+            "Something went wrong; try again.",
+        ),
+    }
+}

@@ -1,0 +1,932 @@
+//! Sign-in for people (issue 8 item 1): `/oauth/authorize` with the hosted
+//! page, authorization code with PKCE S256 (RFC 7636, OAuth 2.1), OpenID
+//! Connect ID tokens and userinfo, refresh, RP-initiated logout, and the
+//! page's security (CSRF, CSP, no open redirect).
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::support::oauth::{post_form, Auth};
+use crate::support::totp::Authenticator;
+use crate::support::web::{field, query, Web};
+use crate::support::{shared, Backend, Resp, TestTenant, PASSWORD};
+
+on_both_backends!(
+    code_flow_with_pkce_issues_oidc_tokens,
+    codes_are_single_use_and_bound,
+    bad_requests_never_redirect_elsewhere,
+    the_page_is_safe_and_says_little,
+    a_browser_sign_in_serves_the_next_client,
+    second_factor_on_the_hosted_page,
+    refresh_tokens_stay_with_their_client,
+    public_clients_redeem_with_pkce_alone,
+    end_session_signs_out,
+    scopes_limit_what_tokens_reach,
+);
+
+const REDIRECT: &str = "https://app.example/callback";
+
+struct Rp {
+    id: String,
+    secret: String,
+}
+
+/// A client that signs users in (authorization_code, refresh_token) with a
+/// secret; `secret` false makes it public.
+async fn rp(t: &TestTenant, scopes: &[&str], secret: bool) -> Rp {
+    let r = t
+        .owner
+        .post(
+            "/core/iam/v1/clients",
+            json!({
+                "name": "Acme Portal",
+                "description": "The web app",
+                "allowedGrantTypes": ["authorization_code", "refresh_token"],
+                "redirectUris": [REDIRECT, "http://127.0.0.1:9/cb"],
+                "allowedScopes": scopes,
+            }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let id = r.body["clientId"].as_str().unwrap().to_string();
+    let value = if secret {
+        let v = "Rp!s3cret-value".to_string();
+        t.add_secret(&id, &v).await;
+        v
+    } else {
+        String::new()
+    };
+    Rp { id, secret: value }
+}
+
+fn pkce() -> (String, String) {
+    let verifier = format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
+    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    (verifier, challenge)
+}
+
+fn authorize_url(client: &str, challenge: &str, scope: &str, extra: &[(&str, &str)]) -> String {
+    let mut params = vec![
+        ("response_type", "code"),
+        ("client_id", client),
+        ("redirect_uri", REDIRECT),
+        ("scope", scope),
+        ("state", "st-123"),
+        ("nonce", "n-456"),
+        ("code_challenge", challenge),
+        ("code_challenge_method", "S256"),
+    ];
+    params.extend_from_slice(extra);
+    format!(
+        "/oauth/authorize?{}",
+        serde_urlencoded::to_string(&params).unwrap()
+    )
+}
+
+/// The sign-in page, then its password form: the redirect it answers.
+async fn sign_in(web: &mut Web, url: &str, email: &str, password: &str) -> Resp {
+    let page = web.get(url).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    let (request, csrf) = (field(&page.text, "request"), field(&page.text, "csrf"));
+    web.post_form(
+        "/oauth/authorize/password",
+        &[
+            ("request", &request),
+            ("csrf", &csrf),
+            ("email", email),
+            ("password", password),
+        ],
+    )
+    .await
+}
+
+/// The code of a redirect back to the client, checking state and iss.
+fn code_of(r: &Resp, issuer: &str) -> String {
+    assert_eq!(r.status, 303, "{}", r.text);
+    let location = r.header("location").unwrap();
+    assert!(location.starts_with(REDIRECT), "{location}");
+    let q = query(location);
+    assert_eq!(q["state"], "st-123");
+    assert_eq!(q["iss"], issuer, "RFC 9207");
+    q["code"].clone()
+}
+
+async fn exchange(t: &TestTenant, rp: &Rp, code: &str, verifier: &str) -> Resp {
+    let auth = if rp.secret.is_empty() {
+        Auth::None
+    } else {
+        Auth::Basic(&rp.id, &rp.secret)
+    };
+    let mut params = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", verifier),
+    ];
+    if rp.secret.is_empty() {
+        params.push(("client_id", &rp.id));
+    }
+    post_form(&t.owner, "/oauth/token", auth, &params).await
+}
+
+fn claims(jwt: &str) -> Value {
+    let part = jwt.split('.').nth(1).unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
+}
+
+async fn issuer(t: &TestTenant) -> String {
+    let r = t.owner.get("/.well-known/openid-configuration").await;
+    r.body["issuer"].as_str().unwrap().to_string()
+}
+
+/// OpenID Connect 3.1: the page, the code (state and iss returned), the
+/// token response with an ID token for this client (nonce, azp, sid),
+/// and userinfo.
+async fn code_flow_with_pkce_issues_oidc_tokens(b: Backend) {
+    let app = shared(b).await;
+    let t = app.new_tenant().await;
+    let user = t.user("alice").await;
+    let rp = rp(&t, &["openid", "profile", "email", "services.iam"], true).await;
+    let (verifier, challenge) = pkce();
+    let mut web = Web::new(&app.base);
+    let iss = issuer(&t).await;
+    let r = sign_in(
+        &mut web,
+        &authorize_url(&rp.id, &challenge, "openid profile email", &[]),
+        &user.email,
+        PASSWORD,
+    )
+    .await;
+    let code = code_of(&r, &iss);
+    assert!(
+        web.cookies.keys().any(|k| k.ends_with("ithbat_session")),
+        "a browser sign-in"
+    );
+    let r = exchange(&t, &rp, &code, &verifier).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    assert_eq!(r.body["token_type"], "Bearer");
+    assert_eq!(r.body["scope"], "email openid profile");
+    assert!(r.body["refresh_token"].is_string());
+    let id = claims(r.body["id_token"].as_str().unwrap());
+    assert_eq!(id["aud"], rp.id);
+    assert_eq!(id["azp"], rp.id);
+    assert_eq!(id["iss"], iss);
+    assert_eq!(id["sub"], user.id);
+    assert_eq!(id["nonce"], "n-456");
+    assert_eq!(id["email"], user.email);
+    assert!(id["auth_time"].is_i64() && id["sid"].is_string());
+    let access = r.body["access_token"].as_str().unwrap().to_string();
+    let at = claims(&access);
+    assert_eq!(at["client_id"], rp.id);
+    assert_eq!(at["scope"], "email openid profile");
+
+    let info = t
+        .owner
+        .anonymous()
+        .with_token(&access)
+        .get("/oauth/userinfo")
+        .await;
+    assert_eq!(info.status, 200, "{}", info.text);
+    assert_eq!(info.body["sub"], user.id);
+    assert_eq!(info.body["email"], user.email);
+    assert_eq!(info.body["given_name"], "alice");
+    assert!(info.body.get("phone_number").is_none(), "no phone scope");
+    let bad = t
+        .owner
+        .anonymous()
+        .with_token("garbage")
+        .get("/oauth/userinfo")
+        .await;
+    assert_eq!(bad.status, 401);
+    assert!(bad
+        .header("www-authenticate")
+        .unwrap()
+        .contains("invalid_token"));
+}
+
+/// RFC 6749 4.1.2/4.1.3, RFC 7636 4.6: a code works once, for its client,
+/// redirect URI and verifier; presenting it twice revokes what it gave.
+async fn codes_are_single_use_and_bound(b: Backend) {
+    let app = shared(b).await;
+    let t = app.new_tenant().await;
+    let user = t.user("bob").await;
+    let rp = rp(&t, &["openid", "services.iam"], true).await;
+    let other = self::rp(&t, &["openid"], true).await;
+    let iss = issuer(&t).await;
+    let mut web = Web::new(&app.base);
+    let (verifier, challenge) = pkce();
+    let r = sign_in(
+        &mut web,
+        &authorize_url(&rp.id, &challenge, "openid services.iam", &[]),
+        &user.email,
+        PASSWORD,
+    )
+    .await;
+    let code = code_of(&r, &iss);
+
+    // Wrong verifier, redirect URI or client: invalid_grant, and the code is spent.
+    let (wrong, _) = pkce();
+    let r = exchange(&t, &rp, &code, &wrong).await;
+    assert_eq!(
+        (r.status, r.body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{}",
+        r.text
+    );
+
+    let r = sign_in(
+        &mut web,
+        &authorize_url(&rp.id, &challenge, "openid", &[("prompt", "login")]),
+        &user.email,
+        PASSWORD,
+    )
+    .await;
+    let code = code_of(&r, &iss);
+    let r = post_form(
+        &t.owner,
+        "/oauth/token",
+        Auth::Basic(&rp.id, &rp.secret),
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", "http://127.0.0.1:9/cb"),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await;
+    assert_eq!(r.body["error"], "invalid_grant", "{}", r.text);
+
+    let r = sign_in(
+        &mut web,
+        &authorize_url(&rp.id, &challenge, "openid", &[("prompt", "login")]),
+        &user.email,
+        PASSWORD,
+    )
+    .await;
+    let code = code_of(&r, &iss);
+    let r = exchange(&t, &other, &code, &verifier).await;
+    assert_eq!(
+        r.body["error"], "invalid_grant",
+        "another client: {}",
+        r.text
+    );
+
+    let r = sign_in(
+        &mut web,
+        &authorize_url(
+            &rp.id,
+            &challenge,
+            "openid services.iam",
+            &[("prompt", "login")],
+        ),
+        &user.email,
+        PASSWORD,
+    )
+    .await;
+    let code = code_of(&r, &iss);
+    let first = exchange(&t, &rp, &code, &verifier).await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    let access = first.body["access_token"].as_str().unwrap().to_string();
+    t.owner
+        .anonymous()
+        .with_token(&access)
+        .get("/api/v1/users/me")
+        .await
+        .ok();
+    let replay = exchange(&t, &rp, &code, &verifier).await;
+    assert_eq!(replay.body["error"], "invalid_grant", "{}", replay.text);
+    t.owner
+        .anonymous()
+        .with_token(&access)
+        .get("/api/v1/users/me")
+        .await
+        .expect(401, "UNAUTHORIZED");
+    let r = exchange(&t, &rp, "not-a-code", &verifier).await;
+    assert_eq!(r.body["error"], "invalid_grant");
+    let r = post_form(
+        &t.owner,
+        "/oauth/token",
+        Auth::Basic(&rp.id, &rp.secret),
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", "x"),
+            ("redirect_uri", REDIRECT),
+        ],
+    )
+    .await;
+    assert_eq!(
+        r.body["error"], "invalid_request",
+        "a verifier is required: {}",
+        r.text
+    );
+}
+
+/// Errors about the client or its redirect URI are shown on our page and
+/// never redirected (no open redirect); the others go back to the client
+/// with `error`, `state` and `iss` (RFC 6749 4.1.2.1).
+async fn bad_requests_never_redirect_elsewhere(b: Backend) {
+    let app = shared(b).await;
+    let t = app.new_tenant().await;
+    let rp = rp(&t, &["openid"], true).await;
+    let mut web = Web::new(&app.base);
+    let (_, challenge) = pkce();
+    for url in [
+        authorize_url(
+            "00000000-0000-0000-0000-000000000000",
+            &challenge,
+            "openid",
+            &[],
+        ),
+        authorize_url("not-a-uuid", &challenge, "openid", &[]),
+        authorize_url(&rp.id, &challenge, "openid", &[]).replace("app.example", "evil.example"),
+        authorize_url(&rp.id, &challenge, "openid", &[]).replace("callback", "callback%3Fx%3D1"),
+        format!("/oauth/authorize?client_id={}&client_id={}", rp.id, rp.id),
+    ] {
+        let r = web.get(&url).await;
+        assert_eq!(r.status, 400, "{url}: {}", r.text);
+        assert!(r.header("location").is_none(), "{url} must not redirect");
+        assert!(r.text.contains("<h1>Cannot sign in</h1>"), "{}", r.text);
+    }
+    let base = |extra: &[(&str, &str)], method: Option<&str>| {
+        let mut params = vec![
+            ("response_type", "code"),
+            ("client_id", rp.id.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("scope", "openid"),
+            ("state", "st-123"),
+            ("code_challenge", challenge.as_str()),
+        ];
+        if let Some(m) = method {
+            params.push(("code_challenge_method", m));
+        }
+        params.extend_from_slice(extra);
+        format!(
+            "/oauth/authorize?{}",
+            serde_urlencoded::to_string(&params).unwrap()
+        )
+    };
+    for (url, error) in [
+        (base(&[], Some("plain")), "invalid_request"),
+        (base(&[], None), "invalid_request"),
+        (
+            base(&[("response_type", "token")], Some("S256")).replacen(
+                "response_type=code&",
+                "",
+                1,
+            ),
+            "unsupported_response_type",
+        ),
+        (
+            base(&[], Some("S256")).replace("scope=openid", "scope=openid+admin"),
+            "invalid_scope",
+        ),
+        (base(&[("prompt", "none")], Some("S256")), "login_required"),
+    ] {
+        let r = web.get(&url).await;
+        assert_eq!(r.status, 303, "{url}: {}", r.text);
+        let location = r.header("location").unwrap();
+        assert!(location.starts_with(REDIRECT), "{location}");
+        let q = query(location);
+        assert_eq!(q["error"], error, "{url}");
+        assert_eq!(q["state"], "st-123");
+    }
+    // Without a challenge at all.
+    let r = web.get(&authorize_url(&rp.id, "", "openid", &[])).await;
+    assert_eq!(
+        query(r.header("location").unwrap())["error"],
+        "invalid_request"
+    );
+}
+
+/// The page: CSP with frame-ancestors 'none' and no script, no-store, a
+/// CSRF token that must be in the form and the cookie, and the same
+/// words for a wrong password as for an unknown account.
+async fn the_page_is_safe_and_says_little(b: Backend) {
+    let app = shared(b).await;
+    let t = app.new_tenant().await;
+    let user = t.user("carol").await;
+    let rp = rp(&t, &["openid"], true).await;
+    let (_, challenge) = pkce();
+    let url = authorize_url(
+        &rp.id,
+        &challenge,
+        "openid",
+        &[("login_hint", "carol@x.example\"><script>")],
+    );
+    let mut web = Web::new(&app.base);
+    let page = web.get(&url).await;
+    assert_eq!(page.status, 200);
+    let csp = page.header("content-security-policy").unwrap().to_string();
+    assert!(
+        csp.contains("frame-ancestors 'none'") && csp.contains("default-src 'none'"),
+        "{csp}"
+    );
+    assert!(
+        !csp.contains("script-src") && !page.text.contains("<script"),
+        "no script, and the hint is escaped"
+    );
+    assert!(
+        csp.contains("form-action 'self' https://app.example"),
+        "{csp}"
+    );
+    assert_eq!(page.header("cache-control"), Some("no-store"));
+    assert_eq!(page.header("x-frame-options"), Some("DENY"));
+    assert!(page.text.contains("Acme Portal") && page.text.contains(&format!("Tenant {}", t.slug)));
+    let csrf_cookie = page
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.contains("ithbat_csrf="))
+        .unwrap();
+    assert!(
+        csrf_cookie.contains("HttpOnly") && csrf_cookie.contains("SameSite=Strict"),
+        "{csrf_cookie}"
+    );
+    let (request, csrf) = (field(&page.text, "request"), field(&page.text, "csrf"));
+
+    let wrong = web
+        .post_form(
+            "/oauth/authorize/password",
+            &[
+                ("request", &request),
+                ("csrf", &csrf),
+                ("email", &user.email),
+                ("password", "Wr0ng!pass"),
+            ],
+        )
+        .await;
+    let unknown = web
+        .post_form(
+            "/oauth/authorize/password",
+            &[
+                ("request", &request),
+                ("csrf", &csrf),
+                ("email", &t.email("nobody")),
+                ("password", "Wr0ng!pass"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, 401);
+    assert_eq!(unknown.status, 401);
+    let alert = |html: &str| {
+        html.split("role=\"alert\">")
+            .nth(1)
+            .unwrap()
+            .split('<')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(
+        alert(&wrong.text),
+        alert(&unknown.text),
+        "no account enumeration"
+    );
+
+    // Cross-site: the form without the cookie, or with another token.
+    let mut stranger = Web::new(&app.base);
+    let r = stranger
+        .post_form(
+            "/oauth/authorize/password",
+            &[
+                ("request", &request),
+                ("csrf", &csrf),
+                ("email", &user.email),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 400, "no cookie: {}", r.text);
+    let r = web
+        .post_form(
+            "/oauth/authorize/password",
+            &[
+                ("request", &request),
+                ("csrf", "forged"),
+                ("email", &user.email),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 400, "wrong token: {}", r.text);
+    let r = web
+        .post_form(
+            "/oauth/authorize/password",
+            &[
+                ("request", "00000000-0000-0000-0000-000000000000"),
+                ("csrf", &csrf),
+                ("email", &user.email),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    let r = web
+        .post_form(
+            "/oauth/authorize/password",
+            &[
+                ("request", &request),
+                ("csrf", &csrf),
+                ("email", &user.email),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    // A request is used once.
+    let r = web
+        .post_form(
+            "/oauth/authorize/password",
+            &[
+                ("request", &request),
+                ("csrf", &csrf),
+                ("email", &user.email),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 400);
+}
+
+/// A browser that signed in for one client signs in at once for the next
+/// client of the same tenant (no page), unless prompt=login.
+async fn a_browser_sign_in_serves_the_next_client(b: Backend) {
+    let app = shared(b).await;
+    let t = app.new_tenant().await;
+    let user = t.user("dave").await;
+    let first = rp(&t, &["openid"], true).await;
+    let second = rp(&t, &["openid", "email"], true).await;
+    let iss = issuer(&t).await;
+    let mut web = Web::new(&app.base);
+    let (verifier, challenge) = pkce();
+    let r = sign_in(
+        &mut web,
+        &authorize_url(&first.id, &challenge, "openid", &[]),
+        &user.email,
+        PASSWORD,
+    )
+    .await;
+    code_of(&r, &iss);
+    let r = web
+        .get(&authorize_url(
+            &second.id,
+            &challenge,
+            "openid email",
+            &[("prompt", "none")],
+        ))
+        .await;
+    let code = code_of(&r, &iss);
+    let tokens = exchange(&t, &second, &code, &verifier).await;
+    assert_eq!(tokens.status, 200, "{}", tokens.text);
+    assert_eq!(
+        claims(tokens.body["id_token"].as_str().unwrap())["sub"],
+        user.id
+    );
+    let again = web
+        .get(&authorize_url(
+            &second.id,
+            &challenge,
+            "openid",
+            &[("prompt", "login")],
+        ))
+        .await;
+    assert_eq!(again.status, 200, "prompt=login shows the page");
+    // Another tenant's client does not see this browser's sign-in.
+    let elsewhere = app.new_tenant().await;
+    let foreign = rp(&elsewhere, &["openid"], true).await;
+    let r = web
+        .get(&authorize_url(
+            &foreign.id,
+            &challenge,
+            "openid",
+            &[("prompt", "none")],
+        ))
+        .await;
+    assert_eq!(
+        query(r.header("location").unwrap())["error"],
+        "login_required"
+    );
+}
+
+/// Reference 2.7 on the hosted page: a user with MFA gets the code step
+/// after the password; a wrong code is refused; a backup code works.
+async fn second_factor_on_the_hosted_page(b: Backend) {
+    let app = shared(b).await;
+    let t = app.new_tenant().await;
+    let user = t.user("erin").await;
+    let r = user.api.post("/api/v1/auth/mfa/setup", json!({})).await;
+    let mut authenticator = Authenticator::new(r.ok()["secret"].as_str().unwrap());
+    let code = authenticator.next_code().await;
+    let r = user
+        .api
+        .post("/api/v1/auth/mfa/verify-setup", json!({ "code": code }))
+        .await;
+    let backup = r.ok()["backupCodes"][0].as_str().unwrap().to_string();
+    let rp = rp(&t, &["openid"], true).await;
+    let iss = issuer(&t).await;
+    let (verifier, challenge) = pkce();
+    let mut web = Web::new(&app.base);
+    let page = sign_in(
+        &mut web,
+        &authorize_url(&rp.id, &challenge, "openid", &[]),
+        &user.email,
+        PASSWORD,
+    )
+    .await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(page.text.contains("Two-step verification"), "{}", page.text);
+    let (request, csrf, mfa) = (
+        field(&page.text, "request"),
+        field(&page.text, "csrf"),
+        field(&page.text, "mfa_token"),
+    );
+    let wrong = web
+        .post_form(
+            "/oauth/authorize/mfa",
+            &[
+                ("request", &request),
+                ("csrf", &csrf),
+                ("mfa_token", &mfa),
+                ("code", &authenticator.wrong_code()),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, 401, "{}", wrong.text);
+    assert!(wrong.text.contains("role=\"alert\""));
+    let code = authenticator.next_code().await;
+    let r = web
+        .post_form(
+            "/oauth/authorize/mfa",
+            &[
+                ("request", &request),
+                ("csrf", &csrf),
+                ("mfa_token", &mfa),
+                ("code", &code),
+            ],
+        )
+        .await;
+    eprintln!(
+        "DEBUG {}",
+        r.text
+            .split("role=\"alert\">")
+            .nth(1)
+            .unwrap_or("none")
+            .split('<')
+            .next()
+            .unwrap()
+    );
+    let issued = code_of(&r, &iss);
+    assert_eq!(exchange(&t, &rp, &issued, &verifier).await.status, 200);
+
+    let mut web = Web::new(&app.base);
+    let page = sign_in(
+        &mut web,
+        &authorize_url(&rp.id, &challenge, "openid", &[]),
+        &user.email,
+        PASSWORD,
+    )
+    .await;
+    let (request, csrf, mfa) = (
+        field(&page.text, "request"),
+        field(&page.text, "csrf"),
+        field(&page.text, "mfa_token"),
+    );
+    let r = web
+        .post_form(
+            "/oauth/authorize/mfa",
+            &[
+                ("request", &request),
+                ("csrf", &csrf),
+                ("mfa_token", &mfa),
+                ("code", &backup),
+                ("backup", "1"),
+            ],
+        )
+        .await;
+    code_of(&r, &iss);
+}
+
+/// A user's refresh token issued to a client rotates through /oauth/token
+/// for that client only, keeps its scope, and is refused by the
+/// first-party /api/v1/auth/refresh.
+async fn refresh_tokens_stay_with_their_client(b: Backend) {
+    let app = shared(b).await;
+    let t = app.new_tenant().await;
+    let user = t.user("frank").await;
+    let rp = rp(&t, &["openid", "email"], true).await;
+    let other = self::rp(&t, &["openid", "email"], true).await;
+    let iss = issuer(&t).await;
+    let (verifier, challenge) = pkce();
+    let mut web = Web::new(&app.base);
+    let r = sign_in(
+        &mut web,
+        &authorize_url(&rp.id, &challenge, "openid email", &[]),
+        &user.email,
+        PASSWORD,
+    )
+    .await;
+    let tokens = exchange(&t, &rp, &code_of(&r, &iss), &verifier).await;
+    let refresh = tokens.body["refresh_token"].as_str().unwrap().to_string();
+    let first_party = t
+        .owner
+        .anonymous()
+        .post("/api/v1/auth/refresh", json!({ "refreshToken": refresh }))
+        .await;
+    first_party.expect(401, "UNAUTHORIZED");
+    let r = post_form(
+        &t.owner,
+        "/oauth/token",
+        Auth::Basic(&other.id, &other.secret),
+        &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
+    )
+    .await;
+    assert_eq!(r.body["error"], "invalid_grant", "{}", r.text);
+    let r = post_form(
+        &t.owner,
+        "/oauth/token",
+        Auth::Basic(&rp.id, &rp.secret),
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &refresh),
+            ("scope", "openid email phone"),
+        ],
+    )
+    .await;
+    assert_eq!(r.body["error"], "invalid_scope", "{}", r.text);
+    let r = post_form(
+        &t.owner,
+        "/oauth/token",
+        Auth::Basic(&rp.id, &rp.secret),
+        &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
+    )
+    .await;
+    assert_eq!(
+        r.status, 200,
+        "the refusals above did not spend it: {}",
+        r.text
+    );
+    assert_eq!(r.body["scope"], "email openid");
+    assert_ne!(r.body["refresh_token"], refresh);
+    let again = post_form(
+        &t.owner,
+        "/oauth/token",
+        Auth::Basic(&rp.id, &rp.secret),
+        &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
+    )
+    .await;
+    assert_eq!(again.body["error"], "invalid_grant", "single use");
+}
+
+/// A client with no secret (RFC 6749 2.1 public client) redeems a code
+/// with client_id and PKCE; a confidential one cannot skip its secret.
+async fn public_clients_redeem_with_pkce_alone(b: Backend) {
+    let app = shared(b).await;
+    let t = app.new_tenant().await;
+    let user = t.user("gina").await;
+    let spa = rp(&t, &["openid"], false).await;
+    let confidential = rp(&t, &["openid"], true).await;
+    let iss = issuer(&t).await;
+    let (verifier, challenge) = pkce();
+    let mut web = Web::new(&app.base);
+    let r = sign_in(
+        &mut web,
+        &authorize_url(&spa.id, &challenge, "openid", &[]),
+        &user.email,
+        PASSWORD,
+    )
+    .await;
+    let r = exchange(&t, &spa, &code_of(&r, &iss), &verifier).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = web
+        .get(&authorize_url(&confidential.id, &challenge, "openid", &[]))
+        .await;
+    let code = code_of(&r, &iss);
+    let r = post_form(
+        &t.owner,
+        "/oauth/token",
+        Auth::None,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", &verifier),
+            ("client_id", &confidential.id),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.body["error"].as_str()),
+        (401, Some("invalid_client")),
+        "{}",
+        r.text
+    );
+}
+
+/// OpenID Connect RP-Initiated Logout: the session ends, the browser's
+/// sign-in with it, and only a registered post-logout URI is followed.
+async fn end_session_signs_out(b: Backend) {
+    let app = shared(b).await;
+    let t = app.new_tenant().await;
+    let user = t.user("hank").await;
+    let rp = rp(&t, &["openid", "services.iam"], true).await;
+    let iss = issuer(&t).await;
+    let (verifier, challenge) = pkce();
+    let mut web = Web::new(&app.base);
+    let r = sign_in(
+        &mut web,
+        &authorize_url(&rp.id, &challenge, "openid services.iam", &[]),
+        &user.email,
+        PASSWORD,
+    )
+    .await;
+    let tokens = exchange(&t, &rp, &code_of(&r, &iss), &verifier).await;
+    let (access, id_token) = (
+        tokens.body["access_token"].as_str().unwrap().to_string(),
+        tokens.body["id_token"].as_str().unwrap().to_string(),
+    );
+    let api = t.owner.anonymous().with_token(&access);
+    api.get("/api/v1/users/me").await.ok();
+    let evil = web
+        .get(&format!("/oauth/logout?id_token_hint={id_token}&post_logout_redirect_uri=https://evil.example/&state=x"))
+        .await;
+    assert_eq!(evil.status, 200, "an unregistered URI is not followed");
+    assert!(evil.text.contains("You are signed out"));
+    api.get("/api/v1/users/me")
+        .await
+        .expect(401, "UNAUTHORIZED");
+    let r = web
+        .get(&authorize_url(
+            &rp.id,
+            &challenge,
+            "openid",
+            &[("prompt", "none")],
+        ))
+        .await;
+    assert_eq!(
+        query(r.header("location").unwrap())["error"],
+        "login_required",
+        "the browser sign-in ended too"
+    );
+
+    let r = sign_in(
+        &mut web,
+        &authorize_url(&rp.id, &challenge, "openid", &[]),
+        &user.email,
+        PASSWORD,
+    )
+    .await;
+    let tokens = exchange(&t, &rp, &code_of(&r, &iss), &verifier).await;
+    let id_token = tokens.body["id_token"].as_str().unwrap().to_string();
+    let r = web
+        .get(&format!(
+            "/oauth/logout?id_token_hint={id_token}&post_logout_redirect_uri={REDIRECT}&state=bye"
+        ))
+        .await;
+    assert_eq!(r.status, 303);
+    assert_eq!(
+        r.header("location"),
+        Some(format!("{REDIRECT}?state=bye").as_str())
+    );
+}
+
+/// A token an OAuth client holds for a user reaches the management APIs
+/// only with services.iam; with openid alone it serves userinfo.
+async fn scopes_limit_what_tokens_reach(b: Backend) {
+    let app = shared(b).await;
+    let t = app.new_tenant().await;
+    let user = t.user("ivy").await;
+    let rp = rp(&t, &["openid", "profile", "services.iam"], true).await;
+    let iss = issuer(&t).await;
+    let (verifier, challenge) = pkce();
+    let mut web = Web::new(&app.base);
+    let r = sign_in(
+        &mut web,
+        &authorize_url(&rp.id, &challenge, "openid profile", &[]),
+        &user.email,
+        PASSWORD,
+    )
+    .await;
+    let tokens = exchange(&t, &rp, &code_of(&r, &iss), &verifier).await;
+    let api = t
+        .owner
+        .anonymous()
+        .with_token(tokens.body["access_token"].as_str().unwrap());
+    let r = api.get("/api/v1/users/me").await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    assert!(r
+        .header("www-authenticate")
+        .unwrap()
+        .contains("insufficient_scope"));
+    let r = api.get("/oauth/userinfo").await;
+    assert_eq!(r.status, 200);
+    assert!(r.body.get("email").is_none(), "no email scope: {}", r.text);
+    assert_eq!(r.body["preferred_username"], user.email);
+}

@@ -31,6 +31,7 @@ mod aritma;
 mod audit_settings;
 mod auth;
 mod bootstrap;
+mod browser_signin;
 mod bulk;
 mod clients;
 mod jsonapi_accounts;

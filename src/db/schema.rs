@@ -545,3 +545,58 @@ diesel::table! {
         used_at -> Nullable<DbTimestamptz>,
     }
 }
+
+// ---- IAM policies (migration 2026-12-02-000100_policies) ----
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::*;
+
+    policies (id) {
+        id -> DbUuid,
+        tenant_id -> DbUuid,
+        subject -> Text,
+        user_id -> Nullable<DbUuid>,
+        client_id -> Nullable<DbUuid>,
+        group_id -> Nullable<DbUuid>,
+        action -> Text,
+        scope -> Text,
+        created_at -> DbTimestamptz,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::*;
+
+    group_client_members (group_id, client_id) {
+        group_id -> DbUuid,
+        client_id -> DbUuid,
+        added_at -> DbTimestamptz,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::*;
+
+    iam_actions (tenant_id, name) {
+        tenant_id -> DbUuid,
+        name -> Text,
+        description -> Text,
+        created_at -> DbTimestamptz,
+    }
+}
+
+diesel::joinable!(group_client_members -> groups (group_id));
+diesel::joinable!(group_client_members -> oauth_clients (client_id));
+
+diesel::allow_tables_to_appear_in_same_query!(policies, group_client_members, iam_actions);
+diesel::allow_tables_to_appear_in_same_query!(policies, groups);
+diesel::allow_tables_to_appear_in_same_query!(policies, users);
+diesel::allow_tables_to_appear_in_same_query!(policies, oauth_clients);
+diesel::allow_tables_to_appear_in_same_query!(policies, group_members);
+diesel::allow_tables_to_appear_in_same_query!(group_client_members, groups);
+diesel::allow_tables_to_appear_in_same_query!(group_client_members, users);
+diesel::allow_tables_to_appear_in_same_query!(group_client_members, oauth_clients);
+diesel::allow_tables_to_appear_in_same_query!(group_client_members, group_members);

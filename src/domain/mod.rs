@@ -1,5 +1,6 @@
 //! Plain types and rules: no database, no HTTP.
 
+pub mod access;
 pub mod account;
 pub mod audit;
 pub mod authorization;

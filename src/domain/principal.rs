@@ -2,6 +2,7 @@
 
 use uuid::Uuid;
 
+use super::access::{permission_action, Access, ROOT_SCOPE};
 use super::error::{Error, Result};
 use super::permission::Permissions;
 use super::scope::Scopes;
@@ -36,8 +37,11 @@ pub struct Principal {
     pub label: String,
     pub home_tenant: Uuid,
     pub platform_admin: bool,
-    /// Resolved at request time (a user's from their roles, so a role
-    /// change applies to the next request).
+    /// What the caller may do where (`domain::access`), resolved at
+    /// request time from policies, groups and roles, so that a change
+    /// applies to the next request.
+    pub access: Access,
+    /// The native permissions `access` holds on the whole tenant.
     pub permissions: Permissions,
     /// The OAuth scopes the credential carries (see `Scopes`).
     pub scopes: Scopes,
@@ -52,12 +56,32 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// A native permission is the IAM action of the same name on the
+    /// whole tenant (`user:read` is `iam.user.read` on `/`): the same
+    /// question as `may`.
     pub fn require(&self, permission: &str) -> Result<()> {
-        if self.principal.platform_admin || self.principal.permissions.has(permission) {
+        if self.may(&permission_action(permission), ROOT_SCOPE) {
             Ok(())
         } else {
             Err(Error::Forbidden(format!(
                 "This action requires the {permission} permission"
+            )))
+        }
+    }
+
+    /// May the caller do `action` on `scope`? The one authorization
+    /// question (`domain::access`).
+    pub fn may(&self, action: &str, scope: &str) -> bool {
+        self.principal.platform_admin || self.principal.access.may(action, scope)
+    }
+
+    /// `may`, or 403 naming what is missing.
+    pub fn require_action(&self, action: &str, scope: &str) -> Result<()> {
+        if self.may(action, scope) {
+            Ok(())
+        } else {
+            Err(Error::Forbidden(format!(
+                "This action requires {action} on {scope}"
             )))
         }
     }

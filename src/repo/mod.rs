@@ -2,6 +2,7 @@
 //! types; they know nothing of HTTP. Each query is written once and compiled
 //! for both backends by `with_conn!`.
 
+pub mod access;
 pub mod account_tokens;
 pub mod audit;
 pub mod authorization;

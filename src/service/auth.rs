@@ -9,6 +9,7 @@ use super::passwords::Password;
 use super::tokens::{hash_secret, random_token, AccessClaims, ClientBinding, TokenSubject};
 use super::{audit, App};
 use crate::db::Db;
+use crate::domain::access::{Access, SubjectRef};
 use crate::domain::audit::{Actor, AuditEvent};
 use crate::domain::permission::Permissions;
 use crate::domain::principal::{Caller, Principal, Subject};
@@ -648,11 +649,10 @@ async fn user_principal(
     if state.session.last_activity_at < now - Duration::seconds(60) {
         repo::sessions::touch(db, session_id, now).await?;
     }
-    let grants = repo::roles::grants_for_user(db, user_id).await?;
-    let permissions = if state.platform_admin {
-        Permissions::all()
+    let access = if state.platform_admin {
+        Access::everything()
     } else {
-        grants.permissions
+        super::access::load(db, state.session.tenant_id, SubjectRef::User(user_id)).await?
     };
     Ok(Principal {
         subject: Subject::User {
@@ -662,7 +662,8 @@ async fn user_principal(
         label: state.user_email,
         home_tenant: state.session.tenant_id,
         platform_admin: state.platform_admin,
-        permissions,
+        permissions: access.permissions(),
+        access,
         // A token issued to an OAuth client carries what it was granted; a
         // first-party sign-in acts in person.
         scopes: match &claims.scope {

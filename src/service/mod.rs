@@ -1,6 +1,7 @@
 //! Use cases: transactions, authorization, password hashing, tokens and
 //! audit. The dialects in `api` call these and only these.
 
+pub mod access;
 pub mod accounts;
 pub mod audit_log;
 pub mod auth;
@@ -22,6 +23,7 @@ pub mod scim_tokens;
 pub mod sealing;
 pub mod sessions;
 pub mod settings;
+pub mod subjects;
 pub mod tenants;
 pub mod tokens;
 pub mod users;

@@ -15,9 +15,9 @@ use uuid::Uuid;
 use super::tokens::{hash_secret, random_token, AccessClaims, ClientTokenSubject};
 use super::{audit, auth, App};
 use crate::db::Db;
+use crate::domain::access::SubjectRef;
 use crate::domain::audit::{Actor, AuditEvent};
 use crate::domain::client::{Client, GrantType};
-use crate::domain::permission::Permissions;
 use crate::domain::principal::{Principal, Subject};
 use crate::domain::scope::{self, ScopeSet, Scopes};
 use crate::domain::session::Origin;
@@ -329,6 +329,8 @@ pub async fn client_principal(
     }
     let carried = ScopeSet::parse(claims.scope.as_deref().unwrap_or("")).map_err(|_| invalid())?;
     let allowed: ScopeSet = state.client_scopes.into_iter().collect();
+    // Clients hold what policies grant them and their groups.
+    let access = super::access::load(db, state.tenant_id, SubjectRef::Client(client_id)).await?;
     Ok(Principal {
         subject: Subject::Client {
             id: client_id,
@@ -337,8 +339,8 @@ pub async fn client_principal(
         label: state.client_name,
         home_tenant: state.tenant_id,
         platform_admin: false,
-        // Clients are granted permissions by policies (a later issue).
-        permissions: Permissions::default(),
+        permissions: access.permissions(),
+        access,
         scopes: Scopes::Granted(carried.intersection(&allowed)),
     })
 }

@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::tokens::{hash_secret, random_token};
 use super::{audit, App};
+use crate::domain::access::{Access, Source};
 use crate::domain::audit::{Actor, AuditEvent};
 use crate::domain::permission::Permissions;
 use crate::domain::principal::{Caller, Principal, Subject};
@@ -162,6 +163,10 @@ pub async fn authenticate(app: &App, secret: &str) -> Result<Option<Principal>> 
         label: row.name,
         home_tenant: row.tenant_id.0,
         platform_admin: false,
+        access: Access::from_permissions(
+            &provisioning_permissions(),
+            Source::Role("SCIM provisioning".into()),
+        ),
         permissions: provisioning_permissions(),
         // Not an OAuth credential: it reaches the SCIM service only.
         scopes: Scopes::none(),

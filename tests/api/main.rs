@@ -28,6 +28,7 @@ macro_rules! on_both_backends {
 
 mod account_mail;
 mod aritma;
+mod aritma_iam;
 mod audit_settings;
 mod auth;
 mod bootstrap;

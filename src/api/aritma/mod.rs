@@ -11,6 +11,7 @@
 
 pub mod clients;
 pub mod error;
+pub mod iam;
 pub mod scim_tokens;
 pub mod scopes;
 pub mod views;
@@ -60,6 +61,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             // SCIM tokens (seed 003 "SCIM"): the tokens of /api/v1/scim/tokens
             .service(resource("/v1/scim").route(post().to(scim_tokens::create)))
+            // actions, policies, roles, subjects, me (seed 003 "IAM")
+            .configure(iam::routes)
             .default_service(web::to(super::error::not_found)),
     );
 }

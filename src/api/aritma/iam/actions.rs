@@ -1,0 +1,67 @@
+//! Seed 003 "Actions": the catalogue policies name actions from. Listing
+//! is the reference's (`GET /v1/actions`, its shape inferred);
+//! registering and removing a tenant's own actions are ours.
+
+use actix_web::web::{Data, Path};
+use actix_web::HttpResponse;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::api::aritma::views;
+use crate::api::extract::JsonBody;
+use crate::domain::access::ActionInfo;
+use crate::domain::principal::Caller;
+use crate::domain::session::Origin;
+use crate::domain::Error;
+use crate::service::{access, App};
+
+fn action(a: &ActionInfo) -> serde_json::Value {
+    json!({ "name": a.name, "description": a.description, "builtin": a.builtin })
+}
+
+/// `GET /v1/actions`: `[{"name", "description", "builtin"}]` by name
+/// [iam.policy.read].
+pub async fn index(app: Data<App>, caller: Caller) -> Result<HttpResponse, Error> {
+    let list = app
+        .run(move |app| async move { access::catalogue(&app, &caller).await })
+        .await?;
+    Ok(views::ok(list.iter().map(action).collect::<Vec<_>>()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBody {
+    name: String,
+    #[serde(default)]
+    description: String,
+}
+
+/// `POST /v1/actions {"name", "description"}` [iam.policy.write]: 200
+/// with the action; 409 if registered already.
+pub async fn create(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    body: JsonBody<CreateBody>,
+) -> Result<HttpResponse, Error> {
+    let b = body.0;
+    let created = app
+        .run(move |app| async move {
+            access::register_action(&app, &caller, b.name, b.description, &origin).await
+        })
+        .await?;
+    Ok(views::ok(action(&created)))
+}
+
+/// `DELETE /v1/actions/{name}` [iam.policy.write]: 200, no content.
+pub async fn delete(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    name: Path<String>,
+) -> Result<HttpResponse, Error> {
+    let name = name.into_inner();
+    app.run(move |app| async move { access::remove_action(&app, &caller, &name, &origin).await })
+        .await?;
+    Ok(views::done())
+}

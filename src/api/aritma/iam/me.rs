@@ -1,0 +1,108 @@
+//! Seed 003 "Me": the caller, its tenant roles (the `roles` claim of its
+//! tokens) and what it may do. `GET /v1/me` and `/v1/me/claims` are the
+//! reference's (paths inferred); `/v1/me/permissions` is ours.
+
+use actix_web::web::Data;
+use actix_web::HttpResponse;
+use serde_json::{json, Value};
+
+use super::views::grants;
+use crate::api::aritma::views;
+use crate::domain::access::SubjectRef;
+use crate::domain::account::TENANT_SCOPE;
+use crate::domain::principal::{Caller, Subject};
+use crate::domain::Error;
+use crate::service::users::UserDetails;
+use crate::service::{users, App};
+
+/// The signed-in user's details, or None for a client acting as itself.
+async fn details(app: &App, caller: &Caller) -> Result<Option<UserDetails>, Error> {
+    match caller.principal.subject {
+        Subject::User { .. } => {
+            let caller = caller.clone();
+            Ok(Some(
+                app.run(move |app| async move { users::me(&app, &caller).await })
+                    .await?,
+            ))
+        }
+        Subject::Client { .. } => Ok(None),
+        Subject::ScimToken { .. } => Err(Error::Forbidden(
+            "This endpoint is for users and clients".into(),
+        )),
+    }
+}
+
+/// UserDto `{id, userName, email, phoneNumber, twoFactorEnabled, roles}`
+/// (roles as RoleDto, those held on the whole tenant), plus `subjectId`
+/// and the resolved `permissions`. A client sees its subject and
+/// permissions.
+pub async fn show(app: Data<App>, caller: Caller) -> Result<HttpResponse, Error> {
+    let permissions = grants(&caller.principal.access, caller.tenant_id);
+    let body = match details(&app, &caller).await? {
+        Some(d) => {
+            let roles: Vec<Value> = d
+                .assignments
+                .iter()
+                .filter(|a| a.scope == TENANT_SCOPE)
+                .map(|a| json!({ "id": a.role_id, "name": a.role_name }))
+                .collect();
+            json!({
+                "id": d.user.id,
+                "userName": d.user.user_name,
+                "email": d.user.email,
+                "phoneNumber": d.user.phone_number.clone().unwrap_or_default(),
+                "twoFactorEnabled": d.user.mfa_enabled,
+                "roles": roles,
+                "subjectId": SubjectRef::User(d.user.id).to_string(),
+                "permissions": permissions,
+            })
+        }
+        None => {
+            let id = caller.principal.subject.id();
+            json!({
+                "id": id,
+                "displayName": caller.principal.label,
+                "subjectId": SubjectRef::Client(id).to_string(),
+                "type": "Client",
+                "roles": [],
+                "permissions": permissions,
+            })
+        }
+    };
+    Ok(views::ok(body))
+}
+
+/// The claims the caller's access tokens carry about it, one per value:
+/// `[{claimId, userId, claimType, claimValue}]`, tenant roles as `role`
+/// claims (the `roles` array of the token).
+pub async fn claims(app: Data<App>, caller: Caller) -> Result<HttpResponse, Error> {
+    let id = caller.principal.subject.id();
+    let mut pairs: Vec<(&str, String)> = vec![
+        ("sub", id.to_string()),
+        ("tenant_id", caller.principal.home_tenant.to_string()),
+    ];
+    match details(&app, &caller).await? {
+        Some(d) => {
+            pairs.push(("email", d.user.email.clone()));
+            pairs.push(("name", d.user.name.display()));
+            if let Some(phone) = &d.user.phone_number {
+                pairs.push(("phone_number", phone.clone()));
+            }
+            pairs.extend(d.roles.iter().map(|r| ("role", r.clone())));
+        }
+        None => pairs.push(("client_id", id.to_string())),
+    }
+    let claims: Vec<Value> = pairs
+        .into_iter()
+        .enumerate()
+        .map(|(i, (kind, value))| {
+            json!({ "claimId": i + 1, "userId": id, "claimType": kind, "claimValue": value })
+        })
+        .collect();
+    Ok(views::ok(claims))
+}
+
+/// `GET /v1/me/permissions`: what the caller may do where, and why.
+pub async fn permissions(caller: Caller) -> HttpResponse {
+    views::ok(grants(&caller.principal.access, caller.tenant_id))
+}

@@ -1,0 +1,116 @@
+//! Seed 003 "Policies": `POST /v1/policies` (seen), and the list and
+//! delete the reference cuts off (inferred: `GET /v1/policies`,
+//! `DELETE /v1/policies` with the same triple as query parameters).
+
+use actix_web::web::Data;
+use actix_web::{HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+use super::views::{envelope, list_params, policy, stored_policy};
+use crate::api::aritma::views;
+use crate::api::extract::JsonBody;
+use crate::api::query::Query;
+use crate::domain::access::{validate_action, validate_scope, SubjectRef};
+use crate::domain::list::PageRequest;
+use crate::domain::principal::Caller;
+use crate::domain::session::Origin;
+use crate::domain::{Error, Problems};
+use crate::repo::access::PolicyQuery;
+use crate::service::access::PolicyInput;
+use crate::service::{access, App};
+
+/// All three required (seed 003).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBody {
+    subject: String,
+    scope: String,
+    action: String,
+}
+
+/// `POST /v1/policies`: 200 `{"subject", "scope", "action", "tenant"}`.
+/// Creating one the tenant has answers the same.
+pub async fn create(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    body: JsonBody<CreateBody>,
+) -> Result<HttpResponse, Error> {
+    let b = body.0;
+    let tenant = caller.tenant_id;
+    let input = PolicyInput {
+        subject: b.subject,
+        scope: b.scope,
+        action: b.action,
+    };
+    let p = app
+        .run(move |app| async move { access::create_policy(&app, &caller, input, &origin).await })
+        .await?;
+    Ok(views::ok(policy(
+        &p.subject.to_string(),
+        &p.scope,
+        &p.action,
+        tenant,
+    )))
+}
+
+/// `GET /v1/policies?subject=&action=&scope=&page=&pageSize=`: exact
+/// filters, envelope 2.
+pub async fn index(
+    app: Data<App>,
+    caller: Caller,
+    req: HttpRequest,
+) -> Result<HttpResponse, Error> {
+    let (_, slice, page) = list_params(req.query_string())?;
+    let q = Query::parse(req.query_string())?;
+    let mut problems = Problems::default();
+    let subject = q.parsed(&mut problems, "subject", SubjectRef::parse);
+    let action = q.parsed(&mut problems, "action", validate_action);
+    let scope = q.parsed(&mut problems, "scope", validate_scope);
+    problems.into_result()?;
+    let tenant = caller.tenant_id;
+    let query = PolicyQuery {
+        tenant_id: tenant,
+        subject,
+        action,
+        scope,
+        page: PageRequest::window(slice.offset, slice.limit),
+    };
+    let listing = app
+        .run(move |app| async move { access::list_policies(&app, &caller, query).await })
+        .await?;
+    let data = listing
+        .items
+        .iter()
+        .map(|p| stored_policy(p, tenant))
+        .collect();
+    Ok(envelope(data, listing.total, slice, page))
+}
+
+/// `DELETE /v1/policies?subject=&scope=&action=`: 200, no content; 404
+/// unless the tenant has that policy.
+pub async fn delete(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    req: HttpRequest,
+) -> Result<HttpResponse, Error> {
+    let q = Query::parse(req.query_string())?;
+    let mut problems = Problems::default();
+    let mut required = |name: &str| match q.get(name) {
+        Some(v) => v.to_string(),
+        None => {
+            problems.add(name, "is required");
+            String::new()
+        }
+    };
+    let input = PolicyInput {
+        subject: required("subject"),
+        scope: required("scope"),
+        action: required("action"),
+    };
+    problems.into_result()?;
+    app.run(move |app| async move { access::delete_policy(&app, &caller, input, &origin).await })
+        .await?;
+    Ok(views::done())
+}

@@ -1,0 +1,156 @@
+//! Seed 003 "Roles": RoleDto `{id, name}`, the same rows as
+//! `/api/v1/roles`, each a bundle of IAM actions (`actions`, added to the
+//! reference's two fields). Assigning them to users is seed 003's user
+//! role operations (`POST`/`DELETE /v1/users/{userId}/roles/{roleId}`).
+//! Only the list is named by the reference; get, create and delete are
+//! ours, in the same shape.
+
+use actix_web::web::{Data, Path};
+use actix_web::{HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::views::{envelope, list_params};
+use crate::api::aritma::views;
+use crate::api::extract::{path_id, JsonBody};
+use crate::domain::access::{permissions_of_actions, role_actions};
+use crate::domain::list::PageRequest;
+use crate::domain::permission::BuiltinRole;
+use crate::domain::principal::Caller;
+use crate::domain::role::Role;
+use crate::domain::session::Origin;
+use crate::domain::{Error, Problems};
+use crate::repo::roles::RoleQuery;
+use crate::service::roles::NewRole;
+use crate::service::{roles, users, App};
+
+/// RoleDto, with the actions the role bundles.
+fn role(r: &Role) -> Value {
+    let fixed = r.builtin.is_some_and(BuiltinRole::is_fixed);
+    json!({
+        "id": r.id,
+        "name": r.name,
+        "description": r.description,
+        "builtin": r.builtin.is_some(),
+        "actions": role_actions(fixed, &r.permissions),
+    })
+}
+
+/// `GET /v1/roles?searchQuery=&page=&pageSize=` [role:read]: envelope 2.
+pub async fn index(
+    app: Data<App>,
+    caller: Caller,
+    req: HttpRequest,
+) -> Result<HttpResponse, Error> {
+    let (search, slice, page) = list_params(req.query_string())?;
+    let query = RoleQuery {
+        search,
+        page: PageRequest::window(slice.offset, slice.limit),
+        ..Default::default()
+    };
+    let listing = app
+        .run(move |app| async move { roles::list(&app, &caller, query).await })
+        .await?;
+    let data = listing.items.iter().map(role).collect();
+    Ok(envelope(data, listing.total, slice, page))
+}
+
+pub async fn show(app: Data<App>, caller: Caller, id: Path<String>) -> Result<HttpResponse, Error> {
+    let id = path_id(&id, "Role")?;
+    let r = app
+        .run(move |app| async move { roles::get(&app, &caller, id).await })
+        .await?;
+    Ok(views::ok(role(&r)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBody {
+    name: String,
+    #[serde(default)]
+    description: Option<String>,
+    actions: Vec<String>,
+}
+
+/// `POST /v1/roles {"name", "description", "actions"}` [role:write]: the
+/// actions are IAM actions (`iam.user` bundles `iam.user.read` and
+/// `iam.user.write`); no one creates a role holding what they lack.
+pub async fn create(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    body: JsonBody<CreateBody>,
+) -> Result<HttpResponse, Error> {
+    let b = body.0;
+    let mut problems = Problems::default();
+    let permissions = problems.check("actions", permissions_of_actions(&b.actions));
+    problems.into_result()?;
+    let input = NewRole {
+        name: b.name,
+        description: b.description,
+        permissions: permissions.unwrap_or_default(),
+    };
+    let r = app
+        .run(move |app| async move { roles::create(&app, &caller, input, &origin).await })
+        .await?;
+    Ok(views::ok(role(&r)))
+}
+
+pub async fn delete(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    id: Path<String>,
+) -> Result<HttpResponse, Error> {
+    let id = path_id(&id, "Role")?;
+    app.run(move |app| async move { roles::delete(&app, &caller, id, &origin).await })
+        .await?;
+    Ok(views::done())
+}
+
+/// The ids of `/v1/users/{userId}/roles/{roleId}`: unknown ones are 404.
+fn user_role(ids: &(String, String)) -> Result<(uuid::Uuid, uuid::Uuid), Error> {
+    Ok((path_id(&ids.0, "User")?, path_id(&ids.1, "Role")?))
+}
+
+/// A role the tenant lacks is 404 here: it is in the path.
+fn role_in_path(e: Error) -> Error {
+    match e {
+        Error::Validation(ref fields) if fields.iter().any(|f| f.field == "roleId") => {
+            Error::NotFound("Role")
+        }
+        e => e,
+    }
+}
+
+/// `POST /v1/users/{userId}/roles/{roleId}` [role:write]: 200, no
+/// content; assigning a held role again changes nothing.
+pub async fn assign(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    ids: Path<(String, String)>,
+) -> Result<HttpResponse, Error> {
+    let (user, role) = user_role(&ids)?;
+    app.run(move |app| async move {
+        users::assign_role(&app, &caller, user, role, &origin)
+            .await
+            .map_err(role_in_path)
+    })
+    .await?;
+    Ok(views::done())
+}
+
+/// `DELETE /v1/users/{userId}/roles/{roleId}` (`removerolefromuser`)
+/// [role:write]: 200, no content; 404 unless the user holds it.
+pub async fn unassign(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    ids: Path<(String, String)>,
+) -> Result<HttpResponse, Error> {
+    let (user, role) = user_role(&ids)?;
+    app.run(move |app| async move { users::remove_role(&app, &caller, user, role, &origin).await })
+        .await?;
+    Ok(views::done())
+}

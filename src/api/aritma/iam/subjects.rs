@@ -1,0 +1,282 @@
+//! Seed 003 "Subjects", all fourteen operations. Lists take
+//! `searchQuery`, `page` and `pageSize` and answer envelope 2. A subject
+//! in a path is its subjectId (`group-<uuid>`); under
+//! `/subjects/{users,clients,groups}/` the bare id works too. Unknown
+//! subjects, and other tenants', are 404.
+
+use actix_web::web::{Data, Path};
+use actix_web::{HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::views::{envelope, grants, group, list_params, subjects};
+use crate::api::aritma::views;
+use crate::api::extract::JsonBody;
+use crate::domain::access::{SubjectKind, SubjectRef};
+use crate::domain::principal::Caller;
+use crate::domain::session::Origin;
+use crate::domain::Error;
+use crate::service::subjects::Slice;
+use crate::service::{access, groups as group_service, subjects as service, App};
+
+async fn list(
+    app: Data<App>,
+    caller: Caller,
+    req: HttpRequest,
+    kinds: &'static [SubjectKind],
+) -> Result<HttpResponse, Error> {
+    let (search, slice, page) = list_params(req.query_string())?;
+    let window = app
+        .run(move |app| async move { service::list(&app, &caller, kinds, search, slice).await })
+        .await?;
+    Ok(subjects(window, slice, page))
+}
+
+/// Subjects 1: `GET /v1/subjects`: users, then clients, then groups.
+pub async fn index(
+    app: Data<App>,
+    caller: Caller,
+    req: HttpRequest,
+) -> Result<HttpResponse, Error> {
+    use SubjectKind::*;
+    list(app, caller, req, &[User, Client, Group]).await
+}
+
+/// Subjects 12: `GET /v1/subjects/users`.
+pub async fn users(
+    app: Data<App>,
+    caller: Caller,
+    req: HttpRequest,
+) -> Result<HttpResponse, Error> {
+    list(app, caller, req, &[SubjectKind::User]).await
+}
+
+/// Subjects 4: `GET /v1/subjects/clients`.
+pub async fn clients(
+    app: Data<App>,
+    caller: Caller,
+    req: HttpRequest,
+) -> Result<HttpResponse, Error> {
+    list(app, caller, req, &[SubjectKind::Client]).await
+}
+
+/// Subjects 14: `GET /v1/subjects/groups`.
+pub async fn groups(
+    app: Data<App>,
+    caller: Caller,
+    req: HttpRequest,
+) -> Result<HttpResponse, Error> {
+    list(app, caller, req, &[SubjectKind::Group]).await
+}
+
+fn subject_id(raw: &str) -> Result<SubjectRef, Error> {
+    SubjectRef::parse(raw).map_err(|_| Error::NotFound("Subject"))
+}
+
+fn kind_id(kind: SubjectKind, raw: &str) -> Result<SubjectRef, Error> {
+    kind.parse_id(raw).ok_or(Error::NotFound("Subject"))
+}
+
+fn group_id(raw: &str) -> Result<uuid::Uuid, Error> {
+    SubjectKind::Group
+        .parse_id(raw)
+        .map(SubjectRef::id)
+        .ok_or(Error::NotFound("Group"))
+}
+
+async fn permissions_of(
+    app: Data<App>,
+    caller: Caller,
+    subject: SubjectRef,
+) -> Result<HttpResponse, Error> {
+    let tenant = caller.tenant_id;
+    let held = app
+        .run(move |app| async move { access::subject_access(&app, &caller, subject).await })
+        .await?;
+    Ok(views::ok(grants(&held, tenant)))
+}
+
+/// Subjects 3: `GET /v1/subjects/{subject}/permissions` [iam.policy.read]: what
+/// the subject may do where, and why.
+pub async fn permissions(
+    app: Data<App>,
+    caller: Caller,
+    subject: Path<String>,
+) -> Result<HttpResponse, Error> {
+    let subject = subject_id(&subject)?;
+    permissions_of(app, caller, subject).await
+}
+
+/// Subjects 13: `GET /v1/subjects/users/{id}/permissions`.
+pub async fn user_permissions(
+    app: Data<App>,
+    caller: Caller,
+    id: Path<String>,
+) -> Result<HttpResponse, Error> {
+    let subject = kind_id(SubjectKind::User, &id)?;
+    permissions_of(app, caller, subject).await
+}
+
+/// Subjects 5: `GET /v1/subjects/clients/{id}/permissions`.
+pub async fn client_permissions(
+    app: Data<App>,
+    caller: Caller,
+    id: Path<String>,
+) -> Result<HttpResponse, Error> {
+    let subject = kind_id(SubjectKind::Client, &id)?;
+    permissions_of(app, caller, subject).await
+}
+
+/// Subjects 8: `GET /v1/subjects/groups/{groupSubjectId}/permissions`.
+pub async fn group_permissions(
+    app: Data<App>,
+    caller: Caller,
+    id: Path<String>,
+) -> Result<HttpResponse, Error> {
+    let subject = kind_id(SubjectKind::Group, &id)?;
+    permissions_of(app, caller, subject).await
+}
+
+/// Subjects 2: `GET /v1/subjects/{subject}/memberships`: the groups it is in,
+/// envelope 2 (one page: a subject is in few groups).
+pub async fn memberships(
+    app: Data<App>,
+    caller: Caller,
+    subject: Path<String>,
+) -> Result<HttpResponse, Error> {
+    let subject = subject_id(&subject)?;
+    let found = app
+        .run(move |app| async move { service::memberships(&app, &caller, subject).await })
+        .await?;
+    let total = i64::try_from(found.len()).unwrap_or(i64::MAX);
+    let slice = Slice {
+        offset: 0,
+        limit: u32::try_from(found.len()).unwrap_or(u32::MAX).max(1),
+    };
+    Ok(envelope(found.iter().map(group).collect(), total, slice, 1))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CreateGroupBody {
+    display_name: String,
+    #[serde(default)]
+    description: Option<String>,
+}
+
+/// Subjects 6: `POST /v1/subjects/groups {"displayName", "description"}`
+/// [group:write]: `{"id", "displayName", "subjectId", "type": "Group"}`.
+pub async fn create_group(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    body: JsonBody<CreateGroupBody>,
+) -> Result<HttpResponse, Error> {
+    let b = body.0;
+    let g = app
+        .run(move |app| async move {
+            group_service::create(&app, &caller, b.display_name, b.description, &origin)
+                .await
+                .map_err(display_name_field)
+        })
+        .await?;
+    Ok(views::ok(json!({
+        "id": g.id,
+        "displayName": g.name,
+        "subjectId": SubjectRef::Group(g.id).to_string(),
+        "type": "Group",
+    })))
+}
+
+/// The group service names its field `name`; this body calls it
+/// `displayName`.
+fn display_name_field(e: Error) -> Error {
+    match e {
+        Error::Validation(fields) => Error::Validation(
+            fields
+                .into_iter()
+                .map(|mut f| {
+                    if f.field == "name" {
+                        f.field = "displayName".into();
+                    }
+                    f
+                })
+                .collect(),
+        ),
+        Error::Conflict { field, message } if field.as_deref() == Some("name") => Error::Conflict {
+            field: Some("displayName".into()),
+            message,
+        },
+        e => e,
+    }
+}
+
+/// Subjects 7: `DELETE /v1/subjects/groups/{groupSubjectId}` [group:write]: 200,
+/// no content; its policies and memberships go with it.
+pub async fn delete_group(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    id: Path<String>,
+) -> Result<HttpResponse, Error> {
+    let id = group_id(&id)?;
+    app.run(move |app| async move { group_service::delete(&app, &caller, id, &origin).await })
+        .await?;
+    Ok(views::done())
+}
+
+/// Subjects 9: `GET /v1/subjects/groups/{groupSubjectId}/members`: its users, then
+/// its clients, envelope 2.
+pub async fn members(
+    app: Data<App>,
+    caller: Caller,
+    id: Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, Error> {
+    let id = group_id(&id)?;
+    let (_, slice, page) = list_params(req.query_string())?;
+    let window = app
+        .run(move |app| async move { service::members(&app, &caller, id, slice).await })
+        .await?;
+    Ok(subjects(window, slice, page))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AddMembersBody {
+    subject_ids: Vec<String>,
+}
+
+/// Subjects 10: `POST /v1/subjects/groups/{groupSubjectId}/members
+/// {"subjectIds": [...]}` [group:write]: users and clients, all or none;
+/// 200, no content.
+pub async fn add_members(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    id: Path<String>,
+    body: JsonBody<AddMembersBody>,
+) -> Result<HttpResponse, Error> {
+    let id = group_id(&id)?;
+    let ids = body.0.subject_ids;
+    app.run(move |app| async move { service::add_members(&app, &caller, id, ids, &origin).await })
+        .await?;
+    Ok(views::done())
+}
+
+/// Subjects 11: `DELETE /v1/subjects/groups/{groupSubjectId}/members/{subjectId}`
+/// [group:write]: 200, no content; 404 unless a member.
+pub async fn remove_member(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    ids: Path<(String, String)>,
+) -> Result<HttpResponse, Error> {
+    let id = group_id(&ids.0)?;
+    let member = SubjectRef::parse(&ids.1).map_err(|_| Error::NotFound("Group member"))?;
+    app.run(
+        move |app| async move { service::remove_member(&app, &caller, id, member, &origin).await },
+    )
+    .await?;
+    Ok(views::done())
+}

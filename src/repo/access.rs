@@ -1,0 +1,365 @@
+//! IAM policies, the actions tenants register, clients as group members,
+//! and `facts`: what `domain::access::resolve` needs to answer for one
+//! subject, loaded in three indexed queries.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use uuid::Uuid;
+
+use crate::db::schema::{
+    group_client_members, group_members, iam_actions, policies, role_permissions, roles, user_roles,
+};
+use crate::db::{Db, Ts, Uid};
+use crate::domain::access::{role_actions, Facts, Policy, RoleHolding, SubjectRef};
+use crate::domain::list::{Listing, PageRequest};
+use crate::domain::permission::BuiltinRole;
+use crate::domain::Result;
+use crate::with_conn;
+
+/// The groups `subject` (a user or a client) belongs to.
+pub async fn groups_of(db: &mut Db<'_>, subject: SubjectRef) -> Result<Vec<Uuid>> {
+    let rows: Vec<Uid> = match subject {
+        SubjectRef::User(id) => with_conn!(db, |c| group_members::table
+            .filter(group_members::user_id.eq(Uid(id)))
+            .select(group_members::group_id)
+            .load(c)
+            .await)?,
+        SubjectRef::Client(id) => with_conn!(db, |c| group_client_members::table
+            .filter(group_client_members::client_id.eq(Uid(id)))
+            .select(group_client_members::group_id)
+            .load(c)
+            .await)?,
+        SubjectRef::Group(_) => Vec::new(),
+    };
+    Ok(rows.into_iter().map(|g| g.0).collect())
+}
+
+#[derive(Queryable)]
+struct PolicyRow {
+    subject: String,
+    action: String,
+    scope: String,
+}
+
+fn policy(row: PolicyRow) -> Option<Policy> {
+    Some(Policy {
+        // Written by us from a parsed subject.
+        subject: SubjectRef::parse(&row.subject).ok()?,
+        action: row.action,
+        scope: row.scope,
+    })
+}
+
+/// What decides `subject`'s access in `tenant_id`: its policies and its
+/// groups', its memberships, and the roles it holds with their actions.
+pub async fn facts(db: &mut Db<'_>, tenant_id: Uuid, subject: SubjectRef) -> Result<Facts> {
+    let groups = groups_of(db, subject).await?;
+    let mut subjects: Vec<String> = groups
+        .iter()
+        .map(|g| SubjectRef::Group(*g).to_string())
+        .collect();
+    subjects.push(subject.to_string());
+    let rows: Vec<PolicyRow> = with_conn!(db, |c| policies::table
+        .filter(policies::tenant_id.eq(Uid(tenant_id)))
+        .filter(policies::subject.eq_any(subjects.clone()))
+        .select((policies::subject, policies::action, policies::scope))
+        .load(c)
+        .await)?;
+    let roles = match subject {
+        SubjectRef::User(id) => role_holdings(db, id).await?,
+        SubjectRef::Client(_) | SubjectRef::Group(_) => Vec::new(),
+    };
+    Ok(Facts {
+        policies: rows.into_iter().filter_map(policy).collect(),
+        memberships: groups.into_iter().map(|g| (g, subject)).collect(),
+        roles,
+    })
+}
+
+/// A role a user holds, where, and one of its permissions.
+#[derive(Queryable)]
+struct HoldingRow {
+    id: Uid,
+    name: String,
+    builtin: Option<String>,
+    scope: String,
+    permission: Option<String>,
+}
+
+/// A user's roles, each on the scope it is held on, with its actions.
+async fn role_holdings(db: &mut Db<'_>, user_id: Uuid) -> Result<Vec<RoleHolding>> {
+    let rows: Vec<HoldingRow> = with_conn!(db, |c| user_roles::table
+        .inner_join(roles::table)
+        .left_join(role_permissions::table.on(role_permissions::role_id.eq(roles::id)))
+        .filter(user_roles::user_id.eq(Uid(user_id)))
+        .select((
+            roles::id,
+            roles::name,
+            roles::builtin,
+            user_roles::scope,
+            role_permissions::permission.nullable(),
+        ))
+        .load(c)
+        .await)?;
+    let mut held: HashMap<(Uuid, String), (String, bool, Vec<String>)> = HashMap::new();
+    for HoldingRow {
+        id,
+        name,
+        builtin,
+        scope,
+        permission,
+    } in rows
+    {
+        let fixed = builtin
+            .as_deref()
+            .and_then(BuiltinRole::parse)
+            .is_some_and(BuiltinRole::is_fixed);
+        let entry = held
+            .entry((id.0, scope))
+            .or_insert_with(|| (name, fixed, Vec::new()));
+        entry.2.extend(permission);
+    }
+    let subject = SubjectRef::User(user_id);
+    Ok(held
+        .into_iter()
+        .map(|((_, scope), (role, fixed, permissions))| RoleHolding {
+            subject,
+            role,
+            scope,
+            actions: role_actions(fixed, &permissions),
+        })
+        .collect())
+}
+
+// ---- policies ----
+
+/// A stored policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredPolicy {
+    pub subject: String,
+    pub action: String,
+    pub scope: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Inserts a policy; false if the tenant already has it.
+pub async fn insert_policy(
+    db: &mut Db<'_>,
+    tenant_id: Uuid,
+    p: &Policy,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let (user, client, group) = match p.subject {
+        SubjectRef::User(id) => (Some(Uid(id)), None, None),
+        SubjectRef::Client(id) => (None, Some(Uid(id)), None),
+        SubjectRef::Group(id) => (None, None, Some(Uid(id))),
+    };
+    let values = (
+        policies::id.eq(Uid(Uuid::now_v7())),
+        policies::tenant_id.eq(Uid(tenant_id)),
+        policies::subject.eq(p.subject.to_string()),
+        policies::user_id.eq(user),
+        policies::client_id.eq(client),
+        policies::group_id.eq(group),
+        policies::action.eq(p.action.clone()),
+        policies::scope.eq(p.scope.clone()),
+        policies::created_at.eq(Ts(now)),
+    );
+    let n = with_conn!(db, |c| diesel::insert_into(policies::table)
+        .values(values.clone())
+        .on_conflict_do_nothing()
+        .execute(c)
+        .await)?;
+    Ok(n == 1)
+}
+
+/// Deletes a policy; false if the tenant has no such policy.
+pub async fn delete_policy(db: &mut Db<'_>, tenant_id: Uuid, p: &Policy) -> Result<bool> {
+    let n = with_conn!(db, |c| diesel::delete(
+        policies::table
+            .filter(policies::tenant_id.eq(Uid(tenant_id)))
+            .filter(policies::subject.eq(p.subject.to_string()))
+            .filter(policies::action.eq(p.action.clone()))
+            .filter(policies::scope.eq(p.scope.clone()))
+    )
+    .execute(c)
+    .await)?;
+    Ok(n == 1)
+}
+
+/// Filters of the policy list; each given one must hold.
+#[derive(Debug, Clone, Default)]
+pub struct PolicyQuery {
+    pub tenant_id: Uuid,
+    pub subject: Option<SubjectRef>,
+    pub action: Option<String>,
+    pub scope: Option<String>,
+    pub page: PageRequest,
+}
+
+/// The tenant's policies, by subject, action and scope.
+pub async fn list_policies(db: &mut Db<'_>, q: &PolicyQuery) -> Result<Listing<StoredPolicy>> {
+    let subject = q.subject.map(|s| s.to_string());
+    let (rows, total) = with_conn!(db, |c| {
+        let filtered = || {
+            let mut query = policies::table
+                .filter(policies::tenant_id.eq(Uid(q.tenant_id)))
+                .into_boxed();
+            if let Some(s) = &subject {
+                query = query.filter(policies::subject.eq(s.clone()));
+            }
+            if let Some(a) = &q.action {
+                query = query.filter(policies::action.eq(a.clone()));
+            }
+            if let Some(s) = &q.scope {
+                query = query.filter(policies::scope.eq(s.clone()));
+            }
+            query
+        };
+        let total: i64 = filtered().count().get_result(c).await?;
+        let rows: Vec<(String, String, String, Ts)> = filtered()
+            .order((
+                policies::subject.asc(),
+                policies::action.asc(),
+                policies::scope.asc(),
+            ))
+            .select((
+                policies::subject,
+                policies::action,
+                policies::scope,
+                policies::created_at,
+            ))
+            .limit(i64::from(q.page.limit))
+            .offset(q.page.offset())
+            .load(c)
+            .await?;
+        Ok::<_, diesel::result::Error>((rows, total))
+    })?;
+    Ok(Listing {
+        items: rows
+            .into_iter()
+            .map(|(subject, action, scope, at)| StoredPolicy {
+                subject,
+                action,
+                scope,
+                created_at: at.0,
+            })
+            .collect(),
+        total,
+        page: q.page,
+    })
+}
+
+/// How many of the tenant's policies name one of `actions`.
+pub async fn count_policies_naming(
+    db: &mut Db<'_>,
+    tenant_id: Uuid,
+    actions: &[String],
+) -> Result<i64> {
+    Ok(with_conn!(db, |c| policies::table
+        .filter(policies::tenant_id.eq(Uid(tenant_id)))
+        .filter(policies::action.eq_any(actions.to_vec()))
+        .count()
+        .get_result(c)
+        .await)?)
+}
+
+// ---- registered actions ----
+
+/// The tenant's registered actions: (name, description), by name.
+pub async fn actions(db: &mut Db<'_>, tenant_id: Uuid) -> Result<Vec<(String, String)>> {
+    Ok(with_conn!(db, |c| iam_actions::table
+        .filter(iam_actions::tenant_id.eq(Uid(tenant_id)))
+        .order(iam_actions::name.asc())
+        .select((iam_actions::name, iam_actions::description))
+        .load(c)
+        .await)?)
+}
+
+/// Registers an action; false if the tenant has it already.
+pub async fn insert_action(
+    db: &mut Db<'_>,
+    tenant_id: Uuid,
+    name: &str,
+    description: &str,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let n = with_conn!(db, |c| diesel::insert_into(iam_actions::table)
+        .values((
+            iam_actions::tenant_id.eq(Uid(tenant_id)),
+            iam_actions::name.eq(name.to_string()),
+            iam_actions::description.eq(description.to_string()),
+            iam_actions::created_at.eq(Ts(now)),
+        ))
+        .on_conflict_do_nothing()
+        .execute(c)
+        .await)?;
+    Ok(n == 1)
+}
+
+pub async fn delete_action(db: &mut Db<'_>, tenant_id: Uuid, name: &str) -> Result<bool> {
+    let n = with_conn!(db, |c| diesel::delete(
+        iam_actions::table
+            .filter(iam_actions::tenant_id.eq(Uid(tenant_id)))
+            .filter(iam_actions::name.eq(name.to_string()))
+    )
+    .execute(c)
+    .await)?;
+    Ok(n == 1)
+}
+
+// ---- clients in groups ----
+
+/// Adds clients as members, skipping current ones; returns how many.
+pub async fn add_client_members(
+    db: &mut Db<'_>,
+    group_id: Uuid,
+    client_ids: &[Uuid],
+    now: DateTime<Utc>,
+) -> Result<usize> {
+    let mut added = 0;
+    for id in client_ids {
+        added += with_conn!(db, |c| diesel::insert_into(group_client_members::table)
+            .values((
+                group_client_members::group_id.eq(Uid(group_id)),
+                group_client_members::client_id.eq(Uid(*id)),
+                group_client_members::added_at.eq(Ts(now)),
+            ))
+            .on_conflict_do_nothing()
+            .execute(c)
+            .await)?;
+    }
+    Ok(added)
+}
+
+pub async fn remove_client_member(
+    db: &mut Db<'_>,
+    group_id: Uuid,
+    client_id: Uuid,
+) -> Result<bool> {
+    let n = with_conn!(db, |c| diesel::delete(
+        group_client_members::table
+            .filter(group_client_members::group_id.eq(Uid(group_id)))
+            .filter(group_client_members::client_id.eq(Uid(client_id)))
+    )
+    .execute(c)
+    .await)?;
+    Ok(n == 1)
+}
+
+/// The clients of a group, by when they joined.
+pub async fn client_members(db: &mut Db<'_>, group_id: Uuid) -> Result<Vec<Uuid>> {
+    let rows: Vec<Uid> = with_conn!(db, |c| group_client_members::table
+        .filter(group_client_members::group_id.eq(Uid(group_id)))
+        .order((
+            group_client_members::added_at.asc(),
+            group_client_members::client_id.asc()
+        ))
+        .select(group_client_members::client_id)
+        .load(c)
+        .await)?;
+    Ok(rows.into_iter().map(|c| c.0).collect())
+}

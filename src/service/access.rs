@@ -1,0 +1,337 @@
+//! Policies and the action catalogue (seed 003 "Policies", "Actions"),
+//! and resolving what a subject may do (`domain::access`) for principals
+//! and for the permission views.
+//!
+//! Who may manage policies is itself a policy question: writing a policy
+//! on scope R needs `iam.policy.write` on R, and no one grants what they
+//! do not hold (the action on R), the rule roles follow too.
+
+use chrono::Utc;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{audit, App};
+use crate::db::Db;
+use crate::domain::access::{
+    self, resolve, validate_action, validate_scope, Access, ActionInfo, Policy, SubjectRef, IAM,
+    ROOT_SCOPE,
+};
+use crate::domain::audit::{Actor, AuditEvent};
+use crate::domain::list::Listing;
+use crate::domain::principal::Caller;
+use crate::domain::role::validate_description;
+use crate::domain::session::Origin;
+use crate::domain::{Error, Problems, Result};
+use crate::repo;
+use crate::repo::access::{PolicyQuery, StoredPolicy};
+use crate::transaction;
+
+pub const POLICY_READ: &str = "iam.policy.read";
+pub const POLICY_WRITE: &str = "iam.policy.write";
+
+/// What `subject` may do in `tenant_id`, resolved from current policies,
+/// memberships and roles.
+pub async fn load(db: &mut Db<'_>, tenant_id: Uuid, subject: SubjectRef) -> Result<Access> {
+    let facts = repo::access::facts(db, tenant_id, subject).await?;
+    Ok(resolve(subject, &facts))
+}
+
+/// The subject exists in the caller's tenant (else 404, as for another
+/// tenant's).
+pub async fn find_subject(db: &mut Db<'_>, tenant_id: Uuid, subject: SubjectRef) -> Result<()> {
+    let found = match subject {
+        SubjectRef::User(id) => repo::users::find(db, tenant_id, id).await?.is_some(),
+        SubjectRef::Client(id) => repo::clients::find(db, tenant_id, id).await?.is_some(),
+        SubjectRef::Group(id) => repo::groups::find(db, tenant_id, id).await?.is_some(),
+    };
+    if found {
+        Ok(())
+    } else {
+        Err(Error::NotFound("Subject"))
+    }
+}
+
+/// What a subject of the caller's tenant may do, with why
+/// (`GET /v1/subjects/{subject}/permissions`). Needs `iam.policy.read`.
+pub async fn subject_access(app: &App, caller: &Caller, subject: SubjectRef) -> Result<Access> {
+    caller.require_action(POLICY_READ, ROOT_SCOPE)?;
+    let mut conn = app.db.get().await?;
+    let db = &mut conn.db();
+    find_subject(db, caller.tenant_id, subject).await?;
+    if let SubjectRef::User(id) = subject {
+        let user = repo::users::find(db, caller.tenant_id, id).await?;
+        if user.is_some_and(|u| u.is_platform_admin) {
+            return Ok(Access::everything());
+        }
+    }
+    load(db, caller.tenant_id, subject).await
+}
+
+// ---- the action catalogue ----
+
+/// The built-in actions and the tenant's own, by name; the tenant's with
+/// the actions above them that are not built in.
+pub async fn catalogue(app: &App, caller: &Caller) -> Result<Vec<ActionInfo>> {
+    caller.require_action(POLICY_READ, ROOT_SCOPE)?;
+    let mut conn = app.db.get().await?;
+    let registered = repo::access::actions(&mut conn.db(), caller.tenant_id).await?;
+    Ok(merge_catalogue(registered))
+}
+
+fn merge_catalogue(registered: Vec<(String, String)>) -> Vec<ActionInfo> {
+    let mut out = access::builtin_actions();
+    let mut own: std::collections::BTreeMap<String, String> = Default::default();
+    for (name, description) in &registered {
+        for ancestor in access::with_ancestors(name) {
+            own.entry(ancestor.to_string()).or_default();
+        }
+        own.insert(name.clone(), description.clone());
+    }
+    out.extend(own.into_iter().map(|(name, description)| ActionInfo {
+        name,
+        description,
+        builtin: false,
+    }));
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
+}
+
+async fn registered_names(db: &mut Db<'_>, tenant_id: Uuid) -> Result<Vec<String>> {
+    Ok(repo::access::actions(db, tenant_id)
+        .await?
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect())
+}
+
+/// Registers a tenant action (ours: the reference lists actions only).
+/// Names beneath `iam` are the IAM's; registering a name twice is 409.
+pub async fn register_action(
+    app: &App,
+    caller: &Caller,
+    name: String,
+    description: String,
+    origin: &Origin,
+) -> Result<ActionInfo> {
+    caller.require_action(POLICY_WRITE, ROOT_SCOPE)?;
+    let mut problems = Problems::default();
+    let name = problems
+        .check("name", validate_action(&name))
+        .and_then(|n| {
+            if n == IAM || n.starts_with("iam.") {
+                problems.add("name", "actions beneath iam are built in");
+                None
+            } else {
+                Some(n)
+            }
+        });
+    let description = problems.check("description", validate_description(&description));
+    problems.into_result()?;
+    let (name, description) = (name.unwrap_or_default(), description.unwrap_or_default());
+    let mut conn = app.db.get().await?;
+    let db = &mut conn.db();
+    transaction!(db, |tx| {
+        if !repo::access::insert_action(tx, caller.tenant_id, &name, &description, Utc::now())
+            .await?
+        {
+            return Err(Error::conflict("name", "This action is registered already"));
+        }
+        let event = AuditEvent::new(
+            caller.tenant_id,
+            Actor::from(caller),
+            "action.registered",
+            origin,
+        )
+        .target("action", &name);
+        audit(tx, event).await
+    })?;
+    Ok(ActionInfo {
+        name,
+        description,
+        builtin: false,
+    })
+}
+
+/// Removes a registered action; 409 while policies name it, or a parent
+/// only it brings into the catalogue.
+pub async fn remove_action(app: &App, caller: &Caller, name: &str, origin: &Origin) -> Result<()> {
+    caller.require_action(POLICY_WRITE, ROOT_SCOPE)?;
+    let mut conn = app.db.get().await?;
+    let db = &mut conn.db();
+    transaction!(db, |tx| {
+        let registered = registered_names(tx, caller.tenant_id).await?;
+        if !registered.iter().any(|r| r == name) {
+            return Err(Error::NotFound("Action"));
+        }
+        // The names only this action keeps in the catalogue: itself and
+        // the parents no other registered action brings.
+        let remaining: Vec<String> = registered.into_iter().filter(|r| r != name).collect();
+        let orphaned: Vec<String> = access::with_ancestors(name)
+            .filter(|a| !access::is_known(a, &remaining))
+            .map(String::from)
+            .collect();
+        if repo::access::count_policies_naming(tx, caller.tenant_id, &orphaned).await? > 0 {
+            return Err(Error::conflict(
+                "name",
+                "Policies grant this action; delete them first",
+            ));
+        }
+        repo::access::delete_action(tx, caller.tenant_id, name).await?;
+        let event = AuditEvent::new(
+            caller.tenant_id,
+            Actor::from(caller),
+            "action.removed",
+            origin,
+        )
+        .target("action", name);
+        audit(tx, event).await
+    })
+}
+
+// ---- policies ----
+
+/// A policy as the API names it.
+pub struct PolicyInput {
+    pub subject: String,
+    pub scope: String,
+    pub action: String,
+}
+
+/// Checks the three fields (every problem reported at once) and that the
+/// action is in the catalogue.
+async fn parse_policy(db: &mut Db<'_>, tenant_id: Uuid, input: &PolicyInput) -> Result<Policy> {
+    let mut problems = Problems::default();
+    let subject = problems.check("subject", SubjectRef::parse(input.subject.trim()));
+    let scope = problems.check("scope", validate_scope(&input.scope));
+    let action = problems.check("action", validate_action(&input.action));
+    let registered = registered_names(db, tenant_id).await?;
+    let action = action.and_then(|a| {
+        if access::is_known(&a, &registered) {
+            Some(a)
+        } else {
+            problems.add(
+                "action",
+                format!("{a:?} is not an action of the catalogue (GET /v1/actions)"),
+            );
+            None
+        }
+    });
+    problems.into_result()?;
+    Ok(Policy {
+        subject: subject.ok_or_else(|| Error::internal("checked"))?,
+        action: action.unwrap_or_default(),
+        scope: scope.unwrap_or_default(),
+    })
+}
+
+/// The caller may write policies on the policy's scope and holds its
+/// action there.
+fn may_grant(caller: &Caller, p: &Policy) -> Result<()> {
+    caller.require_action(POLICY_WRITE, &p.scope)?;
+    if !caller.may(&p.action, &p.scope) {
+        return Err(Error::Forbidden(format!(
+            "You cannot grant {} on {}: you do not hold it there",
+            p.action, p.scope
+        )));
+    }
+    Ok(())
+}
+
+/// `POST /v1/policies`. Creating a policy the tenant has is a no-op that
+/// answers the same (idempotent); only the first is audited.
+pub async fn create_policy(
+    app: &App,
+    caller: &Caller,
+    input: PolicyInput,
+    origin: &Origin,
+) -> Result<Policy> {
+    let mut conn = app.db.get().await?;
+    let db = &mut conn.db();
+    let policy = parse_policy(db, caller.tenant_id, &input).await?;
+    may_grant(caller, &policy)?;
+    transaction!(db, |tx| {
+        find_subject(tx, caller.tenant_id, policy.subject).await?;
+        if repo::access::insert_policy(tx, caller.tenant_id, &policy, Utc::now()).await? {
+            let event = AuditEvent::new(
+                caller.tenant_id,
+                Actor::from(caller),
+                "policy.created",
+                origin,
+            )
+            .target("subject", policy.subject.to_string())
+            .details(json!({ "action": policy.action, "scope": policy.scope }));
+            audit(tx, event).await?;
+        }
+        Ok(())
+    })?;
+    Ok(policy)
+}
+
+/// `DELETE /v1/policies?subject=&scope=&action=`: 404 unless the tenant
+/// has exactly that policy.
+pub async fn delete_policy(
+    app: &App,
+    caller: &Caller,
+    input: PolicyInput,
+    origin: &Origin,
+) -> Result<()> {
+    let mut problems = Problems::default();
+    let subject = problems.check("subject", SubjectRef::parse(input.subject.trim()));
+    let scope = problems.check("scope", validate_scope(&input.scope));
+    let action = problems.check("action", validate_action(&input.action));
+    problems.into_result()?;
+    let policy = Policy {
+        subject: subject.ok_or_else(|| Error::internal("checked"))?,
+        action: action.unwrap_or_default(),
+        scope: scope.unwrap_or_default(),
+    };
+    caller.require_action(POLICY_WRITE, &policy.scope)?;
+    let mut conn = app.db.get().await?;
+    let db = &mut conn.db();
+    transaction!(db, |tx| {
+        if !repo::access::delete_policy(tx, caller.tenant_id, &policy).await? {
+            return Err(Error::NotFound("Policy"));
+        }
+        let event = AuditEvent::new(
+            caller.tenant_id,
+            Actor::from(caller),
+            "policy.deleted",
+            origin,
+        )
+        .target("subject", policy.subject.to_string())
+        .details(json!({ "action": policy.action, "scope": policy.scope }));
+        audit(tx, event).await
+    })
+}
+
+/// `GET /v1/policies`, optionally by subject, action and scope (exact).
+pub async fn list_policies(
+    app: &App,
+    caller: &Caller,
+    query: PolicyQuery,
+) -> Result<Listing<StoredPolicy>> {
+    caller.require_action(POLICY_READ, ROOT_SCOPE)?;
+    let mut conn = app.db.get().await?;
+    let query = PolicyQuery {
+        tenant_id: caller.tenant_id,
+        ..query
+    };
+    repo::access::list_policies(&mut conn.db(), &query).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registered_actions_bring_their_parents() {
+        let c = merge_catalogue(vec![("banking.pis.read".into(), "Read payments".into())]);
+        let names: Vec<&str> = c.iter().map(|a| a.name.as_str()).collect();
+        assert!(names.contains(&"banking"));
+        assert!(names.contains(&"banking.pis"));
+        assert!(names.contains(&"iam.policy.write"));
+        let read = c.iter().find(|a| a.name == "banking.pis.read").unwrap();
+        assert_eq!(read.description, "Read payments");
+        assert!(!read.builtin);
+    }
+}

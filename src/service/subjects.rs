@@ -253,7 +253,8 @@ pub async fn add_members(
     })
 }
 
-/// Removes a user or client from a group; 404 unless a member.
+/// Removes a user or client from a group; 404 unless a member. Users
+/// leave as `/api/v1/groups/{id}/members/{userId}` removes them.
 pub async fn remove_member(
     app: &App,
     caller: &Caller,
@@ -261,6 +262,13 @@ pub async fn remove_member(
     member: SubjectRef,
     origin: &Origin,
 ) -> Result<()> {
+    let client_id = match member {
+        SubjectRef::User(id) => {
+            return super::groups::remove_member(app, caller, group_id, id, origin).await
+        }
+        SubjectRef::Client(id) => id,
+        SubjectRef::Group(_) => return Err(Error::NotFound("Group member")),
+    };
     caller.require("group:write")?;
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();
@@ -268,18 +276,7 @@ pub async fn remove_member(
         let group = repo::groups::find(tx, caller.tenant_id, group_id)
             .await?
             .ok_or(Error::NotFound("Group"))?;
-        let removed = match member {
-            SubjectRef::User(id) => {
-                let removed = repo::groups::remove_member(tx, group.id, id).await?;
-                if removed {
-                    repo::groups::touch(tx, group.id, Utc::now()).await?;
-                }
-                removed
-            }
-            SubjectRef::Client(id) => repo::access::remove_client_member(tx, group.id, id).await?,
-            SubjectRef::Group(_) => false,
-        };
-        if !removed {
+        if !repo::access::remove_client_member(tx, group.id, client_id).await? {
             return Err(Error::NotFound("Group member"));
         }
         let event = AuditEvent::new(
@@ -289,7 +286,7 @@ pub async fn remove_member(
             origin,
         )
         .target("group", group.id)
-        .details(json!({ "subjectId": member.to_string() }));
+        .details(json!({ "clientId": client_id }));
         audit(tx, event).await
     })
 }

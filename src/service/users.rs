@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::passwords::Password;
 use super::{audit, App};
 use crate::db::Db;
+use crate::domain::access::SubjectRef;
 use crate::domain::account::{
     validate_picture_url, validate_role_scope, validate_sso_channel, TokenPurpose, TENANT_SCOPE,
 };
@@ -941,7 +942,9 @@ pub async fn permissions(app: &App, caller: &Caller, id: Uuid) -> Result<Permiss
     let user = repo::users::find(db, caller.tenant_id, id)
         .await?
         .ok_or(Error::NotFound("User"))?;
-    Ok(repo::roles::grants_for_user(db, user.id).await?.permissions)
+    // What its roles, policies and groups grant on the whole tenant.
+    let access = super::access::load(db, caller.tenant_id, SubjectRef::User(user.id)).await?;
+    Ok(access.permissions())
 }
 
 /// Assigns a role (seed 001 `role:write`). The caller must hold every

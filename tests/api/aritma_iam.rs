@@ -452,6 +452,14 @@ async fn aritma_policies_decide_for_users_clients_and_groups(b: Backend) {
     assert_eq!(member.api.get("/api/v1/users").await.status, 403);
     assert_eq!(grant(&t, &me, "iam.user.read", "/").await.status, 200);
     assert_eq!(member.api.get("/api/v1/users").await.status, 200);
+    let native = t
+        .owner
+        .get(&format!("/api/v1/users/{}/permissions", member.id))
+        .await;
+    assert_eq!(
+        native.ok()["permissions"],
+        json!(["client:read", "client:write", "user:read"])
+    );
     assert_eq!(member.api.get(&path("/subjects/users")).await.status, 200);
     // Taking a policy away applies to the next request.
     assert_eq!(revoke(&t.owner, &me, "iam.client", "/").await.status, 200);

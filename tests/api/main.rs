@@ -29,6 +29,7 @@ macro_rules! on_both_backends {
 mod account_mail;
 mod aritma;
 mod aritma_iam;
+mod aritma_policy_property;
 mod audit_settings;
 mod auth;
 mod bootstrap;

@@ -197,6 +197,8 @@ pub struct PolicyQuery {
     pub subject: Option<SubjectRef>,
     pub action: Option<String>,
     pub scope: Option<String>,
+    /// Policies on this scope or beneath it.
+    pub within: Option<String>,
     pub page: PageRequest,
 }
 
@@ -216,6 +218,15 @@ pub async fn list_policies(db: &mut Db<'_>, q: &PolicyQuery) -> Result<Listing<S
             }
             if let Some(s) = &q.scope {
                 query = query.filter(policies::scope.eq(s.clone()));
+            }
+            // Beneath W: from "W/" up to "W0" ('0' follows '/'), compared
+            // bytewise on both backends (no LIKE: SQLite's ignores case).
+            if let Some(w) = q.within.as_deref().filter(|w| *w != "/") {
+                query = query.filter(
+                    policies::scope.eq(w.to_string()).or(policies::scope
+                        .ge(format!("{w}/"))
+                        .and(policies::scope.lt(format!("{w}0")))),
+                );
             }
             query
         };

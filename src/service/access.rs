@@ -304,13 +304,15 @@ pub async fn delete_policy(
     })
 }
 
-/// `GET /v1/policies`, optionally by subject, action and scope (exact).
+/// `GET /v1/policies`, optionally by subject, action, scope (exact) and
+/// `within` (a scope and what lies beneath it). Reading needs
+/// `iam.policy.read` on `within` (the whole tenant when it is not given).
 pub async fn list_policies(
     app: &App,
     caller: &Caller,
     query: PolicyQuery,
 ) -> Result<Listing<StoredPolicy>> {
-    caller.require_action(POLICY_READ, ROOT_SCOPE)?;
+    caller.require_action(POLICY_READ, query.within.as_deref().unwrap_or(ROOT_SCOPE))?;
     let mut conn = app.db.get().await?;
     let query = PolicyQuery {
         tenant_id: caller.tenant_id,

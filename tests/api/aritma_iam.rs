@@ -594,6 +594,44 @@ async fn aritma_policy_writers_grant_only_what_they_hold(b: Backend) {
         403,
         "FORBIDDEN",
     );
+    // Reading is scoped too: a delegate reads within what it may read.
+    problem(&admin.api.get(&policies).await, 403, "FORBIDDEN");
+    let within = format!("{policies}?within=/subscriptions/1");
+    problem(&admin.api.get(&within).await, 403, "FORBIDDEN");
+    assert_eq!(
+        grant(&t, &me, "iam.policy.read", "/subscriptions/1")
+            .await
+            .status,
+        200
+    );
+    // Beneath /subscriptions/1, not /subscriptions/10: the delegate's own
+    // three and the one it granted.
+    assert_eq!(
+        grant(&t, &them, "banking", "/subscriptions/10")
+            .await
+            .status,
+        200
+    );
+    let r = admin.api.get(&within).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let scopes: Vec<&str> = r.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["scope"].as_str().unwrap())
+        .collect();
+    assert_eq!(r.body["total"], 4, "{}", r.text);
+    assert!(scopes
+        .iter()
+        .all(|s| *s == "/subscriptions/1" || s.starts_with("/subscriptions/1/")));
+    problem(
+        &admin
+            .api
+            .get(&format!("{policies}?within=/subscriptions"))
+            .await,
+        403,
+        "FORBIDDEN",
+    );
     let r = revoke(
         &admin.api,
         &them,

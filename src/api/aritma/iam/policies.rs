@@ -54,8 +54,9 @@ pub async fn create(
     )))
 }
 
-/// `GET /v1/policies?subject=&action=&scope=&page=&pageSize=`: exact
-/// filters, envelope 2.
+/// `GET /v1/policies?subject=&action=&scope=&within=&page=&pageSize=`:
+/// exact filters, and `within` for a scope and what lies beneath it;
+/// envelope 2.
 pub async fn index(
     app: Data<App>,
     caller: Caller,
@@ -67,6 +68,7 @@ pub async fn index(
     let subject = q.parsed(&mut problems, "subject", SubjectRef::parse);
     let action = q.parsed(&mut problems, "action", validate_action);
     let scope = q.parsed(&mut problems, "scope", validate_scope);
+    let within = q.parsed(&mut problems, "within", validate_scope);
     problems.into_result()?;
     let tenant = caller.tenant_id;
     let query = PolicyQuery {
@@ -74,6 +76,7 @@ pub async fn index(
         subject,
         action,
         scope,
+        within,
         page: PageRequest::window(slice.offset, slice.limit),
     };
     let listing = app

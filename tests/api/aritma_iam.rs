@@ -101,6 +101,7 @@ async fn aritma_iam_operations_require_services_iam(b: Backend) {
         (M::GET, path("/roles")),
         (M::POST, path("/roles")),
         (M::GET, path(&format!("/roles/{id}"))),
+        (M::PUT, path(&format!("/roles/{id}"))),
         (M::DELETE, path(&format!("/roles/{id}"))),
         (M::POST, path(&format!("/users/{id}/roles/{id}"))),
         (M::DELETE, path(&format!("/users/{id}/roles/{id}"))),
@@ -752,6 +753,31 @@ async fn aritma_roles_and_user_role_operations(b: Backend) {
     );
     // Members may not hand out roles.
     problem(&member.api.post(&assign, json!({})).await, 403, "FORBIDDEN");
+    // Update: any field; bad actions change nothing.
+    let role_path = path(&format!("/roles/{role_id}"));
+    let r = t
+        .owner
+        .put(
+            &role_path,
+            json!({ "name": "Client reader", "actions": ["iam.client.read"] }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["name"], "Client reader");
+    assert_eq!(r.body["actions"], json!(["iam.client.read"]));
+    let r = t
+        .owner
+        .put(&role_path, json!({ "name": "X", "actions": ["banking"] }))
+        .await;
+    problem(&r, 400, "VALIDATION_ERROR");
+    assert_eq!(r.fields(), ["actions"]);
+    assert_eq!(t.owner.get(&role_path).await.body["name"], "Client reader");
+    let owner_path = path(&format!("/roles/{}", t.role_id("owner").await));
+    problem(
+        &t.owner.put(&owner_path, json!({ "name": "boss" })).await,
+        409,
+        "CONFLICT",
+    );
     let r = t.owner.delete(&path(&format!("/roles/{role_id}"))).await;
     assert_eq!(r.status, 200, "{}", r.text);
     problem(

@@ -9,7 +9,7 @@ pub mod roles;
 pub mod subjects;
 pub mod views;
 
-use actix_web::web::{self, delete, get, post};
+use actix_web::web::{self, delete, get, post, put};
 
 use crate::api::resource;
 
@@ -35,6 +35,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(
         resource("/v1/roles/{role_id}")
             .route(get().to(roles::show))
+            .route(put().to(roles::update))
             .route(delete().to(roles::delete)),
     )
     .service(

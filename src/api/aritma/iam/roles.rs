@@ -2,8 +2,8 @@
 //! `/api/v1/roles`, each a bundle of IAM actions (`actions`, added to the
 //! reference's two fields). Assigning them to users is seed 003's user
 //! role operations (`POST`/`DELETE /v1/users/{userId}/roles/{roleId}`).
-//! Only the list is named by the reference; get, create and delete are
-//! ours, in the same shape.
+//! Only the list is named by the reference; get, create, update and
+//! delete are ours, in the same shape.
 
 use actix_web::web::{Data, Path};
 use actix_web::{HttpRequest, HttpResponse};
@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use super::views::{envelope, list_params};
 use crate::api::aritma::views;
-use crate::api::extract::{path_id, JsonBody};
+use crate::api::extract::{path_id, present, JsonBody};
 use crate::domain::access::{permissions_of_actions, role_actions};
 use crate::domain::list::PageRequest;
 use crate::domain::permission::BuiltinRole;
@@ -21,7 +21,7 @@ use crate::domain::role::Role;
 use crate::domain::session::Origin;
 use crate::domain::{Error, Problems};
 use crate::repo::roles::RoleQuery;
-use crate::service::roles::NewRole;
+use crate::service::roles::{NewRole, RoleChanges};
 use crate::service::{roles, users, App};
 
 /// RoleDto, with the actions the role bundles.
@@ -92,6 +92,46 @@ pub async fn create(
     };
     let r = app
         .run(move |app| async move { roles::create(&app, &caller, input, &origin).await })
+        .await?;
+    Ok(views::ok(role(&r)))
+}
+
+/// Any of the create fields; absent ones are kept.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateBody {
+    #[serde(default, deserialize_with = "present")]
+    name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    description: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    actions: Option<Vec<String>>,
+}
+
+/// `PUT /v1/roles/{id}` [role:write]: 200 with the role; built-in roles
+/// keep their names, owner keeps `*`.
+pub async fn update(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    id: Path<String>,
+    body: JsonBody<UpdateBody>,
+) -> Result<HttpResponse, Error> {
+    let id = path_id(&id, "Role")?;
+    let b = body.0;
+    let mut problems = Problems::default();
+    let permissions = b
+        .actions
+        .map(|a| problems.check("actions", permissions_of_actions(&a)))
+        .map(Option::unwrap_or_default);
+    problems.into_result()?;
+    let changes = RoleChanges {
+        name: b.name,
+        description: b.description,
+        permissions,
+    };
+    let r = app
+        .run(move |app| async move { roles::update(&app, &caller, id, changes, &origin).await })
         .await?;
     Ok(views::ok(role(&r)))
 }

@@ -407,6 +407,18 @@ const UNIQUE_INDEXES: &[(&str, &str)] = &[
         "organizations_tenant_name_key",
         "organizations.tenant_id, organizations.name_key",
     ),
+    (
+        "sso_providers_scheme",
+        "sso_providers.tenant_id, sso_providers.scheme",
+    ),
+    (
+        "user_identities_subject",
+        "user_identities.provider_id, user_identities.subject",
+    ),
+    (
+        "user_identities_user",
+        "user_identities.user_id, user_identities.provider_id",
+    ),
 ];
 
 /// Runs pending migrations on a plain connection in a blocking task: the

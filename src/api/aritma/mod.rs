@@ -14,6 +14,7 @@ pub mod error;
 pub mod iam;
 pub mod scim_tokens;
 pub mod scopes;
+pub mod sso;
 pub mod views;
 
 use actix_web::body::{EitherBody, MessageBody};
@@ -61,6 +62,25 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             // SCIM tokens (seed 003 "SCIM"): the tokens of /api/v1/scim/tokens
             .service(resource("/v1/scim").route(post().to(scim_tokens::create)))
+            // SSO providers (seed 003 "SSO" and one tag per kind)
+            .service(resource("/v1/sso").route(get().to(sso::index)))
+            .service(
+                resource("/v1/sso/{segment}")
+                    .route(get().to(sso::index_or_show))
+                    .route(post().to(sso::create))
+                    .route(delete().to(sso::delete_any)),
+            )
+            .service(
+                resource("/v1/sso/{kind}/{id}")
+                    .route(get().to(sso::show))
+                    .route(put().to(sso::update))
+                    .route(delete().to(sso::delete)),
+            )
+            .service(
+                resource("/v1/sso/{kind}/{id}/icon")
+                    .route(get().to(sso::icon))
+                    .route(put().to(sso::update_icon)),
+            )
             // actions, policies, roles, subjects, me (seed 003 "IAM")
             .configure(iam::routes)
             .default_service(web::to(super::error::not_found)),

@@ -6,6 +6,7 @@
 //! carry tokens.
 
 pub mod signin;
+pub mod sso;
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;

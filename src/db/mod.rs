@@ -407,6 +407,11 @@ const UNIQUE_INDEXES: &[(&str, &str)] = &[
         "organizations_tenant_name_key",
         "organizations.tenant_id, organizations.name_key",
     ),
+    (
+        "tenant_domains_tenant_name_key",
+        "tenant_domains.tenant_id, tenant_domains.name",
+    ),
+    ("tenant_domains_verified_name_key", "tenant_domains.name"),
 ];
 
 /// Runs pending migrations on a plain connection in a blocking task: the

@@ -545,3 +545,21 @@ diesel::table! {
         used_at -> Nullable<DbTimestamptz>,
     }
 }
+
+// ---- a tenant's email domains (migration 2026-12-02-000200_domains) ----
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::*;
+
+    tenant_domains (id) {
+        id -> DbUuid,
+        tenant_id -> DbUuid,
+        name -> Text,
+        verification_token -> Text,
+        verified_at -> Nullable<DbTimestamptz>,
+        created_by -> Nullable<DbUuid>,
+        created_at -> DbTimestamptz,
+        updated_at -> DbTimestamptz,
+    }
+}

@@ -16,6 +16,7 @@ pub mod scope;
 pub mod session;
 pub mod settings;
 pub mod tenant;
+pub mod tenant_domain;
 pub mod user;
 
 pub use error::{Error, FieldError, OAuthError, Problems, Result};

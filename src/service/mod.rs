@@ -7,6 +7,8 @@ pub mod auth;
 pub mod authorize;
 pub mod bootstrap;
 pub mod clients;
+pub mod dns;
+pub mod domains;
 pub mod groups;
 pub mod invitations;
 pub mod mail;

@@ -34,6 +34,7 @@ mod bootstrap;
 mod browser_signin;
 mod bulk;
 mod clients;
+mod domains;
 mod jsonapi_accounts;
 mod jsonapi_filter_property;
 mod jsonapi_organizations_sessions;

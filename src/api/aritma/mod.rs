@@ -10,6 +10,7 @@
 //! - every error, whatever produced it, is RFC 7807 problem details.
 
 pub mod clients;
+pub mod domains;
 pub mod error;
 pub mod scim_tokens;
 pub mod scopes;
@@ -60,6 +61,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             // SCIM tokens (seed 003 "SCIM"): the tokens of /api/v1/scim/tokens
             .service(resource("/v1/scim").route(post().to(scim_tokens::create)))
+            // domains (seed 003 "Domains")
+            .service(
+                resource("/v1/domains")
+                    .route(get().to(domains::index))
+                    .route(post().to(domains::register))
+                    .route(delete().to(domains::delete)),
+            )
+            .service(resource("/v1/domains/status").route(get().to(domains::status)))
             .default_service(web::to(super::error::not_found)),
     );
 }

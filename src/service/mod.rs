@@ -1,6 +1,7 @@
 //! Use cases: transactions, authorization, password hashing, tokens and
 //! audit. The dialects in `api` call these and only these.
 
+pub mod account_links;
 pub mod accounts;
 pub mod audit_log;
 pub mod auth;

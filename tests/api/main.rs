@@ -27,6 +27,7 @@ macro_rules! on_both_backends {
 }
 
 mod account_mail;
+mod account_pages;
 mod aritma;
 mod audit_settings;
 mod auth;

@@ -11,6 +11,7 @@ pub mod list;
 pub mod mfa;
 pub mod permission;
 pub mod principal;
+pub mod redirect;
 pub mod role;
 pub mod scope;
 pub mod session;

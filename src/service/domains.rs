@@ -10,6 +10,7 @@ use chrono::Utc;
 use serde_json::json;
 
 use super::{audit, dns, App};
+use crate::db::Db;
 use crate::domain::audit::{Actor, AuditEvent};
 use crate::domain::principal::Caller;
 use crate::domain::session::Origin;
@@ -170,4 +171,15 @@ pub async fn delete(app: &App, caller: &Caller, raw: &str, origin: &Origin) -> R
         .details(json!({ "domain": domain.name, "wasVerified": domain.verified_at.is_some() }));
         audit(tx, event).await
     })
+}
+
+/// Has this tenant verified `name` (normalized)?
+pub(crate) async fn verified_by(
+    db: &mut Db<'_>,
+    tenant_id: uuid::Uuid,
+    name: &str,
+) -> Result<bool> {
+    Ok(repo::domains::find(db, tenant_id, name)
+        .await?
+        .is_some_and(|d| d.verified_at.is_some()))
 }

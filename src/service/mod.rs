@@ -15,6 +15,7 @@ pub mod invitations;
 pub mod mail;
 pub mod mfa;
 pub mod oauth;
+pub mod onboarding;
 pub mod organizations;
 pub mod passwords;
 pub mod provisioning;

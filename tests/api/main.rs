@@ -29,6 +29,7 @@ macro_rules! on_both_backends {
 mod account_mail;
 mod account_pages;
 mod aritma;
+mod aritma_users;
 mod audit_settings;
 mod auth;
 mod bootstrap;

@@ -18,7 +18,7 @@ use crate::service::clients::{ClientChanges, NewClient, NewSecret};
 use crate::service::{clients, App};
 
 /// The absolute URL of the requested path, for list links.
-fn url(app: &App, req: &HttpRequest) -> String {
+pub(super) fn url(app: &App, req: &HttpRequest) -> String {
     format!(
         "{}{}",
         app.tokens.issuer().trim_end_matches('/'),

@@ -14,6 +14,7 @@ pub mod domains;
 pub mod error;
 pub mod scim_tokens;
 pub mod scopes;
+pub mod users;
 pub mod views;
 
 use actix_web::body::{EitherBody, MessageBody};
@@ -69,6 +70,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .route(delete().to(domains::delete)),
             )
             .service(resource("/v1/domains/status").route(get().to(domains::status)))
+            // users (seed 003 "User"); the fixed paths before {userId}
+            .service(resource("/v1/users").route(get().to(users::index)))
+            .service(resource("/v1/users/invite").route(post().to(users::invite)))
+            .service(resource("/v1/users/users").route(post().to(users::create)))
+            .service(resource("/v1/users/{user_id}").route(get().to(users::show)))
+            .service(
+                resource("/v1/users/{user_id}/roles/{role_id}")
+                    .route(post().to(users::add_role))
+                    .route(delete().to(users::remove_role)),
+            )
             .default_service(web::to(super::error::not_found)),
     );
 }

@@ -7,13 +7,12 @@ use actix_web::web::{Data, Path};
 use actix_web::{HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
-use super::clients::url;
 use super::views;
 use crate::api::extract::path_id;
 use crate::api::query::Query;
 use crate::domain::principal::Caller;
 use crate::domain::session::Origin;
-use crate::domain::{Error, Problems};
+use crate::domain::Error;
 use crate::repo::users::UserQuery;
 use crate::service::onboarding::{self, DirectUser};
 use crate::service::users::{self, UserDetails};
@@ -46,11 +45,7 @@ pub async fn index(
     caller: Caller,
     req: HttpRequest,
 ) -> Result<HttpResponse, Error> {
-    let q = Query::parse(req.query_string())?;
-    let mut problems = Problems::default();
-    let page = q.page(&mut problems);
-    let search = q.search(&mut problems);
-    problems.into_result()?;
+    let (page, search) = views::list_params(&req)?;
     let query = UserQuery {
         tenant_id: caller.tenant_id,
         search: search.clone(),
@@ -62,7 +57,7 @@ pub async fn index(
         .await?;
     Ok(views::page(
         listing.map(|d| dto(&d)),
-        &url(&app, &req),
+        &views::url(&app, &req),
         search.as_deref(),
     ))
 }
@@ -74,6 +69,11 @@ pub async fn show(app: Data<App>, caller: Caller, id: Path<String>) -> Result<Ht
         .run(move |app| async move { users::get(&app, &caller, id).await })
         .await?;
     Ok(views::ok(dto(&user)))
+}
+
+fn user_and_role(ids: Path<(String, String)>) -> Result<(uuid::Uuid, uuid::Uuid), Error> {
+    let (user, role) = ids.into_inner();
+    Ok((path_id(&user, "User")?, path_id(&role, "Role")?))
 }
 
 /// The role named by a path: another tenant's, or none, is 404 (the native
@@ -95,9 +95,7 @@ pub async fn add_role(
     origin: Origin,
     ids: Path<(String, String)>,
 ) -> Result<HttpResponse, Error> {
-    let (user, role) = ids.into_inner();
-    let user = path_id(&user, "User")?;
-    let role = path_id(&role, "Role")?;
+    let (user, role) = user_and_role(ids)?;
     app.run(move |app| async move {
         users::assign_role(&app, &caller, user, role, &origin)
             .await
@@ -114,9 +112,7 @@ pub async fn remove_role(
     origin: Origin,
     ids: Path<(String, String)>,
 ) -> Result<HttpResponse, Error> {
-    let (user, role) = ids.into_inner();
-    let user = path_id(&user, "User")?;
-    let role = path_id(&role, "Role")?;
+    let (user, role) = user_and_role(ids)?;
     app.run(move |app| async move { users::remove_role(&app, &caller, user, role, &origin).await })
         .await?;
     Ok(views::done())

@@ -194,24 +194,32 @@ fn token_of(req: &HttpRequest) -> Option<String> {
         .filter(|v| !v.is_empty() && v.len() <= MAX_TOKEN_CHARS)
 }
 
-async fn inspect(
+/// The link's form (with `problem` shown on it), or why it cannot be used.
+async fn form_or_dead_link(
     app: &Data<App>,
     flow: Flow,
     token: String,
-) -> Result<Result<Link, TokenProblem>, Error> {
-    app.run(move |app| async move { account_links::inspect(&app, &token, flow.purpose()).await })
+    problem: Option<&str>,
+) -> HttpResponse {
+    let checked = {
+        let token = token.clone();
+        app.run(
+            move |app| async move { account_links::inspect(&app, &token, flow.purpose()).await },
+        )
         .await
+    };
+    match checked {
+        Ok(Ok(link)) => form_page(app, flow, &token, &link, problem),
+        Ok(Err(why)) => dead_link(flow, why.message()),
+        Err(_) => went_wrong(),
+    }
 }
 
 /// `GET` a link: its form, or why it cannot be used.
 async fn show(flow: Flow, req: HttpRequest, app: Data<App>) -> HttpResponse {
-    let Some(token) = token_of(&req) else {
-        return dead_link(flow, TokenProblem::Invalid.message());
-    };
-    match inspect(&app, flow, token.clone()).await {
-        Ok(Ok(link)) => form_page(&app, flow, &token, &link, None),
-        Ok(Err(problem)) => dead_link(flow, problem.message()),
-        Err(_) => went_wrong(),
+    match token_of(&req) {
+        Some(token) => form_or_dead_link(&app, flow, token, None).await,
+        None => dead_link(flow, TokenProblem::Invalid.message()),
     }
 }
 
@@ -270,17 +278,7 @@ async fn submit(
         return dead_link(flow, TokenProblem::Invalid.message());
     }
     if flow.sets_password() && f.password != f.confirm {
-        return match inspect(&app, flow, f.token.clone()).await {
-            Ok(Ok(link)) => form_page(
-                &app,
-                flow,
-                &f.token,
-                &link,
-                Some("The two passwords differ."),
-            ),
-            Ok(Err(problem)) => dead_link(flow, problem.message()),
-            Err(_) => went_wrong(),
-        };
+        return form_or_dead_link(&app, flow, f.token, Some("The two passwords differ.")).await;
     }
     let token = f.token.clone();
     let password = Password::new(f.password);
@@ -324,11 +322,7 @@ async fn submit(
         Err(e) => match refusal(e) {
             Refusal::Link(why) => dead_link(flow, &why),
             Refusal::Password(problem) => {
-                return match inspect(&app, flow, f.token.clone()).await {
-                    Ok(Ok(link)) => form_page(&app, flow, &f.token, &link, Some(&problem)),
-                    Ok(Err(problem)) => dead_link(flow, problem.message()),
-                    Err(_) => went_wrong(),
-                };
+                return form_or_dead_link(&app, flow, f.token, Some(&problem)).await;
             }
             Refusal::Internal => went_wrong(),
         },

@@ -13,6 +13,7 @@ on_both_backends!(
     a_domain_is_registered_then_verified_over_dns,
     names_are_normalized_and_bad_ones_change_nothing,
     only_one_tenant_owns_a_verified_domain,
+    concurrent_verifications_leave_one_owner,
     another_tenants_domains_are_not_found,
     permissions_and_dns_failures,
 );
@@ -214,6 +215,37 @@ async fn only_one_tenant_owns_a_verified_domain(b: Backend) {
     register(&a, &name).await;
     let r = status(&a, &name).await;
     assert_eq!(r.status, 409, "{}", r.text);
+}
+
+/// Two tenants with their tokens both published verify at the same moment:
+/// the unique index on verified names lets exactly one win; the other is
+/// 409 as if it had come later.
+async fn concurrent_verifications_leave_one_owner(b: Backend) {
+    let app = shared(b).await;
+    let a = app.new_tenant().await;
+    let other = app.new_tenant().await;
+    for round in 0..3 {
+        let name = fresh(&a, &format!("race{round}"));
+        for t in [&a, &other] {
+            let token = register(t, &name).await.body["verificationToken"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            shared_dns().publish(&name, &token);
+        }
+        let (ra, rb) = tokio::join!(status(&a, &name), status(&other, &name));
+        let mut statuses = [ra.status, rb.status];
+        statuses.sort();
+        assert_eq!(statuses, [200, 409], "{} / {}", ra.text, rb.text);
+        let winner = if ra.status == 200 { &ra } else { &rb };
+        assert_eq!(winner.body["status"], "Confirmed", "{}", winner.text);
+        let confirmed = [list(&a).await, list(&other).await]
+            .iter()
+            .flatten()
+            .filter(|d| d["domain"] == name.as_str() && d["status"] == "Confirmed")
+            .count();
+        assert_eq!(confirmed, 1);
+    }
 }
 
 /// api-map Tenancy: another tenant's resources are indistinguishable from

@@ -74,6 +74,7 @@ impl Server {
             limits,
             mail,
             sealer,
+            rp: crate::service::oidc_rp::RelyingParty::new(),
             runtime: tokio::runtime::Handle::current(),
         };
         let generated_admin_password = bootstrap::run(&app)

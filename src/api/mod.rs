@@ -6,6 +6,7 @@ pub mod error;
 pub mod extract;
 pub mod jsonapi;
 pub mod limits;
+pub mod multipart;
 pub mod native;
 pub mod oauth;
 pub mod observe;
@@ -16,7 +17,7 @@ pub mod system;
 
 use actix_web::web::{self, delete, get, patch, post, put};
 
-use native::{audit, auth, groups, mfa, roles, scim_tokens, settings, tenants, users};
+use native::{audit, auth, groups, identities, mfa, roles, scim_tokens, settings, tenants, users};
 
 /// A resource whose unmatched methods answer 405 in the native envelope.
 pub(crate) fn resource(path: &str) -> actix_web::Resource {
@@ -76,11 +77,26 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .service(resource("/auth/mfa/verify-setup").route(post().to(mfa::verify_setup)))
                 .service(resource("/auth/mfa/disable").route(post().to(mfa::disable)))
                 .service(resource("/auth/mfa/backup-codes").route(post().to(mfa::backup_codes)))
+                // sign-in through the tenant's SSO providers (reference 2.9)
+                .service(
+                    resource("/auth/social/{provider}/login")
+                        .route(get().to(pages::sso::api_login)),
+                )
+                .service(
+                    resource("/auth/social/{provider}/callback")
+                        .route(get().to(pages::sso::callback)),
+                )
                 // self-service (seed 001)
                 .service(
                     resource("/users/me")
                         .route(get().to(users::me))
                         .route(put().to(users::update_me)),
+                )
+                .service(resource("/users/me/identities").route(get().to(identities::index)))
+                .service(
+                    resource("/users/me/identities/{provider}")
+                        .route(post().to(identities::link))
+                        .route(delete().to(identities::unlink)),
                 )
                 // user administration (seeds 000, 001)
                 .service(

@@ -408,6 +408,18 @@ const UNIQUE_INDEXES: &[(&str, &str)] = &[
         "organizations.tenant_id, organizations.name_key",
     ),
     (
+        "sso_providers_scheme",
+        "sso_providers.tenant_id, sso_providers.scheme",
+    ),
+    (
+        "user_identities_subject",
+        "user_identities.provider_id, user_identities.subject",
+    ),
+    (
+        "user_identities_user",
+        "user_identities.user_id, user_identities.provider_id",
+    ),
+    (
         "tenant_domains_tenant_name_key",
         "tenant_domains.tenant_id, tenant_domains.name",
     ),

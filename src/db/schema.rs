@@ -546,6 +546,67 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::*;
+
+    sso_providers (id) {
+        id -> BigInt,
+        tenant_id -> DbUuid,
+        kind -> Text,
+        scheme -> Text,
+        display_name -> Text,
+        enabled -> Bool,
+        protocol -> Text,
+        properties -> DbJson,
+        client_secret_sealed -> Nullable<Text>,
+        icon -> Nullable<Binary>,
+        icon_type -> Nullable<Text>,
+        created_at -> DbTimestamptz,
+        updated_at -> DbTimestamptz,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::*;
+
+    user_identities (id) {
+        id -> DbUuid,
+        tenant_id -> DbUuid,
+        user_id -> DbUuid,
+        provider_id -> BigInt,
+        subject -> Text,
+        email -> Nullable<Text>,
+        created_at -> DbTimestamptz,
+        last_login_at -> Nullable<DbTimestamptz>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::*;
+
+    sso_logins (state_hash) {
+        state_hash -> Text,
+        tenant_id -> DbUuid,
+        provider_id -> BigInt,
+        purpose -> Text,
+        authorization_request_id -> Nullable<DbUuid>,
+        user_id -> Nullable<DbUuid>,
+        nonce -> Text,
+        code_verifier_sealed -> Text,
+        browser_hash -> Text,
+        redirect_uri -> Text,
+        created_at -> DbTimestamptz,
+        expires_at -> DbTimestamptz,
+        used_at -> Nullable<DbTimestamptz>,
+    }
+}
+
+diesel::joinable!(user_identities -> sso_providers (provider_id));
+diesel::allow_tables_to_appear_in_same_query!(sso_providers, user_identities);
+
 // ---- a tenant's email domains (migration 2026-12-02-000200_domains) ----
 
 diesel::table! {

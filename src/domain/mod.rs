@@ -16,6 +16,7 @@ pub mod role;
 pub mod scope;
 pub mod session;
 pub mod settings;
+pub mod sso;
 pub mod tenant;
 pub mod tenant_domain;
 pub mod user;

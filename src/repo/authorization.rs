@@ -103,6 +103,18 @@ pub async fn find_request(
     ))
 }
 
+/// Gives a request a new CSRF token (its page is shown again after a
+/// round trip elsewhere, which the SameSite=Strict cookie did not survive).
+pub async fn set_csrf(db: &mut Db<'_>, id: Uuid, csrf_hash: &str) -> Result<()> {
+    with_conn!(db, |c| diesel::update(
+        authorization_requests::table.filter(authorization_requests::id.eq(Uid(id)))
+    )
+    .set(authorization_requests::csrf_hash.eq(csrf_hash))
+    .execute(c)
+    .await)?;
+    Ok(())
+}
+
 /// Deletes a request (done) and any that have expired.
 pub async fn finish_request(db: &mut Db<'_>, id: Uuid, now: DateTime<Utc>) -> Result<()> {
     with_conn!(db, |c| diesel::delete(

@@ -18,6 +18,7 @@ pub mod roles;
 pub mod scim_tokens;
 pub mod sealing_keys;
 pub mod sessions;
+pub mod sso;
 pub mod tenants;
 pub mod throttle;
 pub mod users;

@@ -79,6 +79,16 @@ pub struct SignInPage {
     /// Why the last attempt failed, in words that reveal nothing about
     /// who has an account.
     pub problem: Option<String>,
+    /// The tenant's SSO providers shown as buttons: (scheme, label).
+    pub providers: Vec<(String, String)>,
+}
+
+async fn buttons(db: &mut Db<'_>, tenant_id: Uuid) -> Result<Vec<(String, String)>> {
+    Ok(super::sso::shown(db, tenant_id)
+        .await?
+        .into_iter()
+        .map(|p| (p.scheme, p.display_name))
+        .collect())
 }
 
 /// A browser sign-in: the cookie's value and when it ends.
@@ -263,6 +273,7 @@ pub async fn begin(
     repo::authorization::insert_request(db, &request, &hash_secret(&csrf))
         .await
         .map_err(internal)?;
+    let providers = buttons(db, tenant.id).await.map_err(internal)?;
     Ok(Next::SignIn(Box::new(SignInPage {
         request,
         csrf,
@@ -270,6 +281,7 @@ pub async fn begin(
         tenant_name: tenant.name,
         login_hint: params.login_hint.filter(|h| h.len() <= 254),
         problem: None,
+        providers,
     })))
 }
 
@@ -300,7 +312,7 @@ async fn request_of_form(
     request_id: &str,
     csrf_form: &str,
     csrf_cookie: Option<&str>,
-) -> Result<(AuthorizationRequest, Client, Tenant), PageError> {
+) -> Result<(AuthorizationRequest, Client, Tenant, Vec<(String, String)>), PageError> {
     use subtle::ConstantTimeEq;
     let expired = || {
         PageError("This sign-in has expired or was already used. Go back to the application and start again.".into())
@@ -324,7 +336,82 @@ async fn request_of_form(
         ));
     }
     let (client, tenant) = client_of(db, Some(&request.client_id.to_string())).await?;
-    Ok((request, client, tenant))
+    let providers = buttons(db, tenant.id)
+        .await
+        .map_err(|_| PageError("Something went wrong; try again.".into()))?;
+    Ok((request, client, tenant, providers))
+}
+
+/// The page of a stored request shown again after a round trip to an SSO
+/// provider: with a fresh CSRF token, and `next` deciding what it shows.
+async fn resumed(
+    app: &App,
+    request_id: Uuid,
+) -> Result<
+    (
+        AuthorizationRequest,
+        Client,
+        Tenant,
+        String,
+        Vec<(String, String)>,
+    ),
+    PageError,
+> {
+    let expired = || {
+        PageError("This sign-in has expired or was already used. Go back to the application and start again.".into())
+    };
+    let mut conn = app.db.get().await.map_err(|_| expired())?;
+    let db = &mut conn.db();
+    let (request, _) = repo::authorization::find_request(db, request_id, Utc::now())
+        .await
+        .map_err(|_| expired())?
+        .ok_or_else(expired)?;
+    let csrf = random_token(32);
+    repo::authorization::set_csrf(db, request.id, &hash_secret(&csrf))
+        .await
+        .map_err(|_| expired())?;
+    let (client, tenant) = client_of(db, Some(&request.client_id.to_string())).await?;
+    let providers = buttons(db, tenant.id).await.map_err(|_| expired())?;
+    Ok((request, client, tenant, csrf, providers))
+}
+
+/// The tenant a stored request belongs to.
+pub async fn tenant_of_request(app: &App, request_id: Uuid) -> Result<Uuid, PageError> {
+    let expired = || {
+        PageError("This sign-in has expired. Go back to the application and start again.".into())
+    };
+    let mut conn = app.db.get().await.map_err(|_| expired())?;
+    repo::authorization::find_request(&mut conn.db(), request_id, Utc::now())
+        .await
+        .map_err(|_| expired())?
+        .map(|(r, _)| r.tenant_id)
+        .ok_or_else(expired)
+}
+
+/// After an SSO provider signed the person in for a request: back to the
+/// client with a code, or on to the second factor.
+pub async fn after_sso(
+    app: &App,
+    request_id: Uuid,
+    outcome: SignIn,
+    origin: &Origin,
+) -> Result<Next, PageError> {
+    let (request, client, tenant, csrf, providers) = resumed(app, request_id).await?;
+    match outcome {
+        SignIn::Complete(tokens) => finish(app, &request, &tokens, origin).await,
+        SignIn::MfaRequired { mfa_token } => {
+            let page = again(request, &csrf, client, tenant, String::new()).with(providers);
+            Ok(Next::Mfa(Box::new(page), mfa_token))
+        }
+    }
+}
+
+/// After an SSO round trip failed for a request: the sign-in page again,
+/// saying why.
+pub async fn sso_failed(app: &App, request_id: Uuid, problem: String) -> Result<Next, PageError> {
+    let (request, client, tenant, csrf, providers) = resumed(app, request_id).await?;
+    let page = again(request, &csrf, client, tenant, problem).with(providers);
+    Ok(Next::SignIn(Box::new(page)))
 }
 
 /// What a person may be told about a failed attempt: nothing that tells
@@ -346,6 +433,13 @@ fn attempt_problem(e: &Error) -> Option<String> {
     })
 }
 
+impl SignInPage {
+    fn with(mut self, providers: Vec<(String, String)>) -> SignInPage {
+        self.providers = providers;
+        self
+    }
+}
+
 /// The page again, with a problem to show, for the same request.
 fn again(
     request: AuthorizationRequest,
@@ -361,6 +455,7 @@ fn again(
         tenant_name: tenant.name,
         login_hint: None,
         problem: Some(problem),
+        providers: Vec::new(),
     }
 }
 
@@ -376,13 +471,13 @@ pub async fn password(
     remember_me: bool,
     origin: &Origin,
 ) -> Result<Next, PageError> {
-    let (request, client, tenant) =
+    let (request, client, tenant, providers) =
         request_of_form(app, request_id, csrf_form, csrf_cookie).await?;
     if email.trim().is_empty() || password.expose().is_empty() {
         let problem = "Enter your email and password.".to_string();
-        return Ok(Next::SignIn(Box::new(again(
-            request, csrf_form, client, tenant, problem,
-        ))));
+        return Ok(Next::SignIn(Box::new(
+            again(request, csrf_form, client, tenant, problem).with(providers),
+        )));
     }
     let input = LoginInput {
         email,
@@ -392,13 +487,13 @@ pub async fn password(
     match auth::login(app, Some(tenant.id), input, origin).await {
         Ok(SignIn::Complete(tokens)) => finish(app, &request, &tokens, origin).await,
         Ok(SignIn::MfaRequired { mfa_token }) => Ok(Next::Mfa(
-            Box::new(again(request, csrf_form, client, tenant, String::new())),
+            Box::new(again(request, csrf_form, client, tenant, String::new()).with(providers)),
             mfa_token,
         )),
         Err(e) => match attempt_problem(&e) {
-            Some(problem) => Ok(Next::SignIn(Box::new(again(
-                request, csrf_form, client, tenant, problem,
-            )))),
+            Some(problem) => Ok(Next::SignIn(Box::new(
+                again(request, csrf_form, client, tenant, problem).with(providers),
+            ))),
             None => Err(PageError("Something went wrong; try again.".into())),
         },
     }
@@ -416,7 +511,7 @@ pub async fn second_factor(
     backup: bool,
     origin: &Origin,
 ) -> Result<Next, PageError> {
-    let (request, client, tenant) =
+    let (request, client, tenant, providers) =
         request_of_form(app, request_id, csrf_form, csrf_cookie).await?;
     let proof = if backup {
         parse_backup_code(code).map(Proof::BackupCode)
@@ -433,14 +528,14 @@ pub async fn second_factor(
         Err(e @ Error::InvalidMfaCode) => {
             let problem = attempt_problem(&e).unwrap_or_default();
             Ok(Next::Mfa(
-                Box::new(again(request, csrf_form, client, tenant, problem)),
+                Box::new(again(request, csrf_form, client, tenant, problem).with(providers)),
                 mfa_token.to_string(),
             ))
         }
         Err(e) => match attempt_problem(&e) {
-            Some(problem) => Ok(Next::SignIn(Box::new(again(
-                request, csrf_form, client, tenant, problem,
-            )))),
+            Some(problem) => Ok(Next::SignIn(Box::new(
+                again(request, csrf_form, client, tenant, problem).with(providers),
+            ))),
             None => Err(PageError(
                 "This sign-in step has expired. Go back to the application and start again.".into(),
             )),

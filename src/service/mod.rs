@@ -15,6 +15,7 @@ pub mod invitations;
 pub mod mail;
 pub mod mfa;
 pub mod oauth;
+pub mod oidc_rp;
 pub mod onboarding;
 pub mod organizations;
 pub mod passwords;
@@ -26,6 +27,8 @@ pub mod scim_tokens;
 pub mod sealing;
 pub mod sessions;
 pub mod settings;
+pub mod sso;
+pub mod sso_providers;
 pub mod tenants;
 pub mod tokens;
 pub mod users;
@@ -50,6 +53,8 @@ pub struct App {
     pub mail: mail::Mailer,
     /// Seals secrets the server reads back (TOTP secrets).
     pub sealer: sealing::Sealer,
+    /// The HTTP side of SSO: external providers' discovery, tokens, keys.
+    pub rp: oidc_rp::RelyingParty,
     /// The multi-thread runtime the server was built on; see `run`.
     pub runtime: tokio::runtime::Handle,
 }

@@ -54,6 +54,7 @@ mod scim_provisioning_cycles;
 mod scim_tokens;
 mod scim_users;
 mod sessions;
+mod sso;
 mod system;
 mod tenants;
 mod users_admin;

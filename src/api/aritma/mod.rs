@@ -14,6 +14,7 @@ pub mod domains;
 pub mod error;
 pub mod scim_tokens;
 pub mod scopes;
+pub mod sso;
 pub mod users;
 pub mod views;
 
@@ -79,6 +80,25 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 resource("/v1/users/{user_id}/roles/{role_id}")
                     .route(post().to(users::add_role))
                     .route(delete().to(users::remove_role)),
+            )
+            // SSO providers (seed 003 "SSO" and one tag per kind)
+            .service(resource("/v1/sso").route(get().to(sso::index)))
+            .service(
+                resource("/v1/sso/{segment}")
+                    .route(get().to(sso::index_or_show))
+                    .route(post().to(sso::create))
+                    .route(delete().to(sso::delete_any)),
+            )
+            .service(
+                resource("/v1/sso/{kind}/{id}")
+                    .route(get().to(sso::show))
+                    .route(put().to(sso::update))
+                    .route(delete().to(sso::delete)),
+            )
+            .service(
+                resource("/v1/sso/{kind}/{id}/icon")
+                    .route(get().to(sso::icon))
+                    .route(put().to(sso::update_icon)),
             )
             .default_service(web::to(super::error::not_found)),
     );

@@ -28,7 +28,7 @@ pub struct LoginBody {
 }
 
 /// Reference 2.1: the tokens and who they are for.
-pub(super) fn token_response(t: TokenSet) -> HttpResponse {
+pub(crate) fn token_response(t: TokenSet) -> HttpResponse {
     let u = &t.user;
     ok(json!({
         "accessToken": t.access_token,

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod auth;
 pub mod groups;
+pub mod identities;
 pub mod mfa;
 pub mod roles;
 pub mod scim_tokens;
@@ -39,7 +40,9 @@ pub fn message(message: &str, extra: serde_json::Value) -> HttpResponse {
     if let (Some(body), serde_json::Value::Object(extra)) = (body.as_object_mut(), extra) {
         body.extend(extra);
     }
-    HttpResponse::Ok().json(body)
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(body)
 }
 
 /// api-map's list envelope: seed 001's `data.{key, total}` plus seed 000's

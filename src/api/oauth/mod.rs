@@ -36,6 +36,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(resource("/authorize").route(get().to(signin::authorize)))
             .service(resource("/authorize/password").route(post().to(signin::password)))
             .service(resource("/authorize/mfa").route(post().to(signin::second_factor)))
+            .service(resource("/authorize/sso").route(get().to(super::pages::sso::from_sign_in)))
             .service(
                 resource("/logout")
                     .route(get().to(signin::logout))

@@ -7,6 +7,7 @@
 
 pub mod account;
 pub mod signin;
+pub mod sso;
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;

@@ -21,7 +21,7 @@ use crate::service::App;
 const CSRF: &str = "ithbat_csrf";
 const BROWSER: &str = "ithbat_session";
 
-fn jar(app: &App) -> CookieJar {
+pub(super) fn jar(app: &App) -> CookieJar {
     CookieJar::for_issuer(app.tokens.issuer())
 }
 
@@ -56,12 +56,12 @@ fn params(query: &str) -> Result<AuthorizeParams, PageError> {
     Ok(p)
 }
 
-fn error_page(e: PageError) -> HttpResponse {
+pub(super) fn error_page(e: PageError) -> HttpResponse {
     message(StatusCode::BAD_REQUEST, "ithbat", "Cannot sign in", &e.0)
 }
 
 /// Renders what comes next: a page, or the way back to the client.
-fn respond(app: &App, next: Result<Next, PageError>) -> HttpResponse {
+pub(super) fn respond(app: &App, next: Result<Next, PageError>) -> HttpResponse {
     let jar = jar(app);
     match next {
         Err(e) => error_page(e),
@@ -113,6 +113,29 @@ fn alert(page: &SignInPage) -> String {
     }
 }
 
+/// A link per SSO provider: a plain GET that starts the round trip (no
+/// form, so the page's form-action need not name every provider).
+fn sso_buttons(page: &SignInPage) -> String {
+    if page.providers.is_empty() {
+        return String::new();
+    }
+    let mut html = String::from("<p class=\"or\">or</p>");
+    for (scheme, label) in &page.providers {
+        let query = serde_urlencoded::to_string([
+            ("request", page.request.id.to_string().as_str()),
+            ("provider", scheme.as_str()),
+        ])
+        .unwrap_or_default();
+        html.push_str(&format!(
+            "<a class=\"button secondary sso\" id=\"sso-{id}\" href=\"/oauth/authorize/sso?{query}\">Continue with {label}</a>",
+            id = escape(scheme),
+            query = escape(&query),
+            label = escape(label),
+        ));
+    }
+    html
+}
+
 fn sign_in_page(page: &SignInPage) -> HttpResponse {
     let body = format!(
         "<h1>Sign in</h1><p class=\"sub\">to continue to <strong>{client}</strong></p>{alert}\
@@ -122,11 +145,12 @@ fn sign_in_page(page: &SignInPage) -> HttpResponse {
          <label for=\"password\">Password</label>\
          <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
          <label class=\"check\"><input type=\"checkbox\" name=\"remember\" value=\"1\"> Keep me signed in on this device</label>\
-         <button type=\"submit\" id=\"sign-in\">Sign in</button></form>",
+         <button type=\"submit\" id=\"sign-in\">Sign in</button></form>{sso}",
         client = escape(&page.client_name),
         alert = alert(page),
         hidden = hidden(page),
         hint = escape(page.login_hint.as_deref().unwrap_or("")),
+        sso = sso_buttons(page),
     );
     Page {
         title: &format!("Sign in · {}", page.tenant_name),

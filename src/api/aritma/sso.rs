@@ -1,0 +1,283 @@
+//! Seed 003 "SSO" and its four provider tags: `/v1/sso` (the providers of
+//! every kind) and `/v1/sso/{azuread|google|signicat|custom}` with create,
+//! get, update, delete, and the button icon.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::web::{Bytes, Data, Path};
+use actix_web::{HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use super::views;
+use crate::api::extract::JsonBody;
+use crate::domain::principal::Caller;
+use crate::domain::session::Origin;
+use crate::domain::sso::{PropertiesInput, ProviderKind, SsoProvider, SECRET_MASK};
+use crate::domain::Error;
+use crate::service::sso_providers::{self, ProviderInput};
+use crate::service::App;
+
+/// The properties every kind has (reference "Shared SSO request body").
+const SHARED: [&str; 5] = [
+    "loginEnabled",
+    "visible",
+    "delegationEnabled",
+    "autoProvisioningEnabled",
+    "clientId",
+];
+
+/// The provider response of seed 003 (seen for Signicat): the kind's own
+/// properties, and the client secret masked.
+fn view(p: &SsoProvider) -> Value {
+    let all = serde_json::to_value(&p.properties).unwrap_or_default();
+    let mut properties = Map::new();
+    for key in SHARED.iter().chain(p.kind.own_properties()) {
+        if let Some(v) = all.get(*key) {
+            properties.insert((*key).to_string(), v.clone());
+        }
+    }
+    properties.insert(
+        "clientSecret".into(),
+        json!(p.client_secret_sealed.as_ref().map(|_| SECRET_MASK)),
+    );
+    json!({
+        "id": p.id,
+        "scheme": p.scheme,
+        "displayName": p.display_name,
+        "enabled": p.enabled,
+        "providerName": p.kind.provider_name(),
+        "type": p.protocol,
+        "properties": properties,
+    })
+}
+
+fn kind_of(segment: &str) -> Result<ProviderKind, Error> {
+    ProviderKind::parse(segment).ok_or(Error::NotFound("SSO provider"))
+}
+
+/// Provider ids are integers; anything else names no provider.
+fn id_of(segment: &str) -> Result<i64, Error> {
+    segment
+        .parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or(Error::NotFound("SSO provider"))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Body {
+    #[serde(default)]
+    id: Option<i64>,
+    #[serde(default)]
+    scheme: Option<String>,
+    #[serde(default)]
+    display_name: Option<String>,
+    #[serde(default)]
+    enabled: Option<bool>,
+    #[serde(default, rename = "type")]
+    protocol: Option<String>,
+    #[serde(default)]
+    properties: Option<PropertiesInput>,
+}
+
+impl Body {
+    fn input(self) -> ProviderInput {
+        ProviderInput {
+            scheme: self.scheme,
+            display_name: self.display_name,
+            enabled: self.enabled,
+            protocol: self.protocol,
+            properties: self.properties,
+        }
+    }
+}
+
+/// `GET /v1/sso`: every provider of the tenant.
+pub async fn index(app: Data<App>, caller: Caller) -> Result<HttpResponse, Error> {
+    let providers = app
+        .run(move |app| async move { sso_providers::list(&app, &caller).await })
+        .await?;
+    Ok(views::ok(providers.iter().map(view).collect::<Vec<_>>()))
+}
+
+/// `GET /v1/sso/{segment}`: one provider by id, or the providers of a kind.
+pub async fn index_or_show(
+    app: Data<App>,
+    caller: Caller,
+    segment: Path<String>,
+) -> Result<HttpResponse, Error> {
+    if let Some(kind) = ProviderKind::parse(&segment) {
+        let providers = app
+            .run(move |app| async move { sso_providers::list(&app, &caller).await })
+            .await?;
+        let of_kind: Vec<Value> = providers
+            .iter()
+            .filter(|p| p.kind == kind)
+            .map(view)
+            .collect();
+        return Ok(views::ok(of_kind));
+    }
+    let id = id_of(&segment)?;
+    let p = app
+        .run(move |app| async move { sso_providers::get(&app, &caller, None, id).await })
+        .await?;
+    Ok(views::ok(view(&p)))
+}
+
+/// `POST /v1/sso/{kind}`: 201 with the links of the new provider.
+pub async fn create(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    kind: Path<String>,
+    body: JsonBody<Body>,
+) -> Result<HttpResponse, Error> {
+    let kind = kind_of(&kind)?;
+    let b = body.0;
+    if b.id.is_some() {
+        return Err(Error::invalid("id", "is set by the server on create"));
+    }
+    let p = app
+        .run(move |app| async move {
+            sso_providers::create(&app, &caller, kind, b.input(), &origin).await
+        })
+        .await?;
+    let href = format!(
+        "{}/core/iam/v1/sso/{}/{}",
+        app.tokens.issuer().trim_end_matches('/'),
+        p.kind.as_str(),
+        p.id
+    );
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, href.clone()))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(json!([
+            { "rel": "self", "href": href, "method": "GET" },
+            { "rel": "update", "href": href, "method": "PUT" },
+            { "rel": "delete", "href": href, "method": "DELETE" },
+        ])))
+}
+
+pub async fn show(
+    app: Data<App>,
+    caller: Caller,
+    path: Path<(String, String)>,
+) -> Result<HttpResponse, Error> {
+    let (kind, id) = path.into_inner();
+    let (kind, id) = (kind_of(&kind)?, id_of(&id)?);
+    let p = app
+        .run(move |app| async move { sso_providers::get(&app, &caller, Some(kind), id).await })
+        .await?;
+    Ok(views::ok(view(&p)))
+}
+
+/// `PUT /v1/sso/{kind}/{id}`: the create body plus `id`, which must be
+/// the path's; 200 with no content.
+pub async fn update(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    path: Path<(String, String)>,
+    body: JsonBody<Body>,
+) -> Result<HttpResponse, Error> {
+    let (kind, id) = path.into_inner();
+    let (kind, id) = (kind_of(&kind)?, id_of(&id)?);
+    let b = body.0;
+    match b.id {
+        None => return Err(Error::invalid("id", "is required (the provider's id)")),
+        Some(given) if given != id => {
+            return Err(Error::invalid("id", "must be the id in the path"))
+        }
+        Some(_) => {}
+    }
+    app.run(move |app| async move {
+        sso_providers::update(&app, &caller, kind, id, b.input(), &origin).await
+    })
+    .await?;
+    Ok(views::done())
+}
+
+pub async fn delete(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    path: Path<(String, String)>,
+) -> Result<HttpResponse, Error> {
+    let (kind, id) = path.into_inner();
+    let (kind, id) = (kind_of(&kind)?, id_of(&id)?);
+    app.run(move |app| async move {
+        sso_providers::delete(&app, &caller, Some(kind), id, &origin).await
+    })
+    .await?;
+    Ok(views::done())
+}
+
+/// `DELETE /v1/sso/{id}`: the common delete.
+pub async fn delete_any(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    id: Path<String>,
+) -> Result<HttpResponse, Error> {
+    let id = id_of(&id)?;
+    app.run(
+        move |app| async move { sso_providers::delete(&app, &caller, None, id, &origin).await },
+    )
+    .await?;
+    Ok(views::done())
+}
+
+/// `PUT /v1/sso/{kind}/{id}/icon`: multipart/form-data with one file
+/// field `icon` (an image), as reference "update icon" has it.
+pub async fn update_icon(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    req: HttpRequest,
+    path: Path<(String, String)>,
+    body: Bytes,
+) -> Result<HttpResponse, Error> {
+    let (kind, id) = path.into_inner();
+    kind_of(&kind)?;
+    let id = id_of(&id)?;
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let (file_type, bytes) = crate::api::multipart::file_field(content_type, &body, "icon")?;
+    app.run(move |app| async move {
+        sso_providers::set_icon(&app, &caller, id, &file_type, bytes, &origin).await
+    })
+    .await?;
+    Ok(views::done())
+}
+
+/// `GET /v1/sso/{kind}/{id}/icon`: the icon as stored.
+pub async fn icon(
+    app: Data<App>,
+    caller: Caller,
+    path: Path<(String, String)>,
+) -> Result<HttpResponse, Error> {
+    let (kind, id) = path.into_inner();
+    let (kind, id) = (kind_of(&kind)?, id_of(&id)?);
+    let (bytes, content_type) = app
+        .run(move |app| async move {
+            sso_providers::get(&app, &caller, Some(kind), id).await?;
+            let mut conn = app.db.get().await?;
+            crate::repo::sso::icon(&mut conn.db(), caller.tenant_id, id)
+                .await?
+                .ok_or(Error::NotFound("SSO provider icon"))
+        })
+        .await?;
+    Ok(HttpResponse::build(StatusCode::OK)
+        .insert_header((header::CONTENT_TYPE, content_type))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        // An SVG opened directly must not run anything.
+        .insert_header((
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'unsafe-inline'; sandbox",
+        ))
+        .body(bytes))
+}

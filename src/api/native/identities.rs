@@ -1,0 +1,70 @@
+//! Seed 001 linked identities: `GET /users/me/identities`, and
+//! `POST|DELETE /users/me/identities/{provider}` where `{provider}` is the
+//! scheme of one of the tenant's SSO providers (e.g. `google`).
+
+use actix_web::http::header;
+use actix_web::web::{Data, Path};
+use actix_web::HttpResponse;
+use serde_json::json;
+
+use super::ok;
+use crate::api::pages::sso::binding_cookie;
+use crate::api::pages::CookieJar;
+use crate::domain::principal::Caller;
+use crate::domain::session::Origin;
+use crate::domain::Error;
+use crate::service::sso::{self, Start};
+use crate::service::App;
+
+pub async fn index(app: Data<App>, caller: Caller) -> Result<HttpResponse, Error> {
+    let identities = app
+        .run(move |app| async move { sso::identities(&app, &caller).await })
+        .await?;
+    let items: Vec<_> = identities
+        .iter()
+        .map(|i| {
+            json!({
+                "provider": i.provider,
+                "providerUserId": i.subject,
+                "email": i.email,
+                "linkedAt": i.created_at,
+            })
+        })
+        .collect();
+    Ok(ok(json!({ "identities": items })))
+}
+
+/// Starts linking: answers with the provider URL to open, in the browser
+/// that made this request (a cookie binds the round trip to it); the
+/// provider's callback completes the link.
+pub async fn link(
+    app: Data<App>,
+    caller: Caller,
+    scheme: Path<String>,
+) -> Result<HttpResponse, Error> {
+    let scheme = scheme.into_inner();
+    let tenant = caller.tenant_id;
+    let departure =
+        app.run(move |app| async move {
+            sso::start(&app, tenant, &scheme, Start::Link { caller }).await
+        })
+        .await?;
+    let jar = CookieJar::for_issuer(app.tokens.issuer());
+    let mut response = ok(json!({ "authorizationUrl": departure.location }));
+    if let Ok(v) = header::HeaderValue::from_str(&binding_cookie(&jar, &departure.browser)) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(response)
+}
+
+pub async fn unlink(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    scheme: Path<String>,
+) -> Result<HttpResponse, Error> {
+    let scheme = scheme.into_inner();
+    app.run(move |app| async move { sso::unlink(&app, &caller, &scheme, &origin).await })
+        .await?;
+    Ok(ok(json!({ "message": "Identity unlinked" })))
+}

@@ -1,0 +1,198 @@
+//! The browser's side of SSO: leaving for a provider (from the sign-in
+//! page, or reference 2.9's API sign-in) and coming back to
+//! `/api/v1/auth/social/{provider}/callback`, which goes on to wherever the
+//! round trip was started for.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::web::{Data, Path};
+use actix_web::{HttpRequest, HttpResponse};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::signin::{error_page, jar, respond};
+use super::{cookie, message, CookieJar};
+use crate::api::extract::requested_tenant;
+use crate::api::native::auth::token_response;
+use crate::domain::session::Origin;
+use crate::domain::sso::Purpose;
+use crate::domain::Error;
+use crate::service::auth::SignIn;
+use crate::service::authorize::{self, PageError};
+use crate::service::sso::{self, Arrival, Callback, Departure, Failure, Start};
+use crate::service::App;
+
+/// The cookie that binds a round trip to the browser that started it.
+/// SameSite=Lax: it must come back on the provider's top-level redirect.
+pub(crate) const BINDING: &str = "ithbat_sso";
+
+fn query_pairs(req: &HttpRequest) -> Vec<(String, String)> {
+    serde_urlencoded::from_str(req.query_string()).unwrap_or_default()
+}
+
+fn param(pairs: &[(String, String)], name: &str) -> Option<String> {
+    pairs
+        .iter()
+        .find(|(k, v)| k == name && !v.is_empty())
+        .map(|(_, v)| v.clone())
+}
+
+/// The binding cookie for a departure (10 minutes, the round trip's life).
+pub(crate) fn binding_cookie(jar: &CookieJar, browser: &str) -> String {
+    jar.set(BINDING, browser, "Lax", Some(600))
+}
+
+fn depart(jar: &CookieJar, d: Departure) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, d.location))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::SET_COOKIE, binding_cookie(jar, &d.browser)))
+        .finish()
+}
+
+/// `GET /oauth/authorize/sso?request=&provider=`: a button of the sign-in
+/// page.
+pub async fn from_sign_in(req: HttpRequest, app: Data<App>) -> HttpResponse {
+    let pairs = query_pairs(&req);
+    let (Some(request), Some(scheme)) = (param(&pairs, "request"), param(&pairs, "provider"))
+    else {
+        return error_page(PageError("This sign-in link is malformed.".into()));
+    };
+    let Ok(request_id) = Uuid::parse_str(&request) else {
+        return error_page(PageError("This sign-in link is malformed.".into()));
+    };
+    let outcome = app
+        .run(move |app| async move {
+            let tenant = match authorize::tenant_of_request(&app, request_id).await {
+                Ok(t) => t,
+                Err(e) => return Ok::<_, Error>(Err(e)),
+            };
+            Ok(
+                match sso::start(&app, tenant, &scheme, Start::Authorize { request_id }).await {
+                    Ok(d) => Ok(d),
+                    Err(e) => Err(PageError(match e {
+                        Error::NotFound(_) => "This sign-in option is not available.".into(),
+                        Error::Unavailable(m) => m,
+                        _ => "Something went wrong; try again.".into(),
+                    })),
+                },
+            )
+        })
+        .await;
+    match outcome {
+        Ok(Ok(d)) => depart(&jar(&app), d),
+        Ok(Err(e)) => error_page(e),
+        Err(_) => error_page(PageError("Something went wrong; try again.".into())),
+    }
+}
+
+/// `GET /api/v1/auth/social/{provider}/login` (reference 2.9): the tenant
+/// from X-Tenant-ID or `?tenant=` (a browser cannot send headers on a
+/// link), else `default`.
+pub async fn api_login(
+    req: HttpRequest,
+    app: Data<App>,
+    scheme: Path<String>,
+) -> Result<HttpResponse, Error> {
+    let pairs = query_pairs(&req);
+    let tenant = match (requested_tenant(&req)?, param(&pairs, "tenant")) {
+        (Some(t), _) => Some(t),
+        (None, Some(t)) => {
+            Some(Uuid::parse_str(&t).map_err(|_| Error::invalid("tenant", "must be a tenant id"))?)
+        }
+        (None, None) => None,
+    };
+    let scheme = scheme.into_inner();
+    let d = app
+        .run(move |app| async move {
+            let tenant = {
+                let mut conn = app.db.get().await?;
+                crate::service::auth::public_tenant(&mut conn.db(), tenant).await?
+            };
+            sso::start(&app, tenant.id, &scheme, Start::Api).await
+        })
+        .await?;
+    let mut r = depart(&jar(&app), d);
+    *r.status_mut() = StatusCode::FOUND;
+    Ok(r)
+}
+
+/// `GET /api/v1/auth/social/{provider}/callback`: the provider sends the
+/// browser back with `code` and `state` (or `error`).
+pub async fn callback(req: HttpRequest, app: Data<App>, origin: Origin) -> HttpResponse {
+    let pairs = query_pairs(&req);
+    let back = Callback {
+        state: param(&pairs, "state"),
+        code: param(&pairs, "code"),
+        error: param(&pairs, "error"),
+        error_description: param(&pairs, "error_description"),
+    };
+    let jar = jar(&app);
+    let browser = cookie(&req, &jar, BINDING);
+    let origin2 = origin.clone();
+    let arrival = app
+        .run(move |app| async move {
+            Ok::<_, Error>(sso::finish(&app, back, browser.as_deref(), &origin2).await)
+        })
+        .await;
+    let clear = jar.set(BINDING, "", "Lax", Some(0));
+    let mut response = match arrival {
+        Err(_) => message(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "ithbat",
+            "Cannot sign in",
+            "Something went wrong; try again.",
+        ),
+        Ok(Ok(Arrival::SignedIn {
+            request_id: Some(id),
+            outcome,
+            ..
+        })) => {
+            let next = app
+                .run(move |app| async move {
+                    Ok::<_, Error>(authorize::after_sso(&app, id, *outcome, &origin).await)
+                })
+                .await;
+            respond(
+                &app,
+                next.unwrap_or_else(|_| Err(PageError("Something went wrong; try again.".into()))),
+            )
+        }
+        Ok(Ok(Arrival::SignedIn { outcome, .. })) => match *outcome {
+            SignIn::Complete(tokens) => token_response(*tokens),
+            SignIn::MfaRequired { mfa_token } => HttpResponse::Ok()
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .json(json!({ "mfaRequired": true, "mfaToken": mfa_token })),
+        },
+        Ok(Ok(Arrival::Linked(identity))) => message(
+            StatusCode::OK,
+            "ithbat",
+            "Account linked",
+            &format!(
+                "You can now sign in with {}. You can close this window.",
+                identity.provider
+            ),
+        ),
+        Ok(Err(Failure {
+            message: text,
+            request_id: Some(id),
+            purpose: Some(Purpose::Authorize),
+        })) => {
+            let next = app
+                .run(move |app| async move {
+                    Ok::<_, Error>(authorize::sso_failed(&app, id, text).await)
+                })
+                .await;
+            respond(
+                &app,
+                next.unwrap_or_else(|_| Err(PageError("Something went wrong; try again.".into()))),
+            )
+        }
+        Ok(Err(Failure { message: text, .. })) => {
+            message(StatusCode::BAD_REQUEST, "ithbat", "Cannot sign in", &text)
+        }
+    };
+    if let Ok(v) = header::HeaderValue::from_str(&clear) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    response
+}

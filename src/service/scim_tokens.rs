@@ -88,6 +88,18 @@ pub async fn create(
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();
     transaction!(db, |tx| {
+        // Seed 003: each token belongs to one of the tenant's SSO providers.
+        if let Some(scheme) = &provider {
+            if repo::sso::find_by_scheme(tx, caller.tenant_id, scheme)
+                .await?
+                .is_none()
+            {
+                return Err(Error::invalid(
+                    "provider",
+                    "must be the scheme of one of this tenant's SSO providers",
+                ));
+            }
+        }
         repo::scim_tokens::insert(
             tx,
             id,

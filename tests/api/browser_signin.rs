@@ -2,6 +2,8 @@
 //! ChromeDriver) signs in on the hosted page as a person would: the page,
 //! a wrong then the right password, the TOTP step, the redirect back to the
 //! application with a code, which the application's backend redeems.
+//! Then the same through an SSO provider: a second ithbat server on
+//! loopback (issue 8 items 3 and 5).
 //! Screenshots of each page land in `target/screenshots/`.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -16,7 +18,10 @@ use crate::support::totp::Authenticator;
 use crate::support::web::query;
 use crate::support::{shared, Backend, PASSWORD};
 
-on_both_backends!(a_person_signs_in_with_a_browser);
+on_both_backends!(
+    a_person_signs_in_with_a_browser,
+    a_person_signs_in_through_sso_with_a_browser
+);
 
 /// The application's callback: a real HTTP server on loopback that answers
 /// every request with a small page.
@@ -156,4 +161,119 @@ async fn a_person_signs_in_with_a_browser(b: Backend) {
     .unwrap();
     assert_eq!(claims["email"], user.email);
     assert_eq!(claims["nonce"], "n-1");
+}
+
+/// The SSO button on the sign-in page, the provider's own page (a second
+/// ithbat, the other backend's), and back through the callback to the
+/// application, which redeems the code for the provisioned user.
+async fn a_person_signs_in_through_sso_with_a_browser(b: Backend) {
+    if browser::skip() {
+        return;
+    }
+    let app = shared(b).await;
+    let t = app.new_tenant().await;
+    let idp = crate::sso::idp(b, &app.base, "acme").await;
+    crate::sso::create_provider(
+        &t,
+        "custom",
+        crate::sso::custom_body("acme", &idp.base, &idp.client_id, Some(&idp.secret)),
+    )
+    .await;
+    let port = callback_server().await;
+    let redirect = format!("http://127.0.0.1:{port}/callback");
+    let r = t
+        .owner
+        .post(
+            "/core/iam/v1/clients",
+            json!({ "name": "Acme Portal", "description": "Web app",
+                    "allowedGrantTypes": ["authorization_code"],
+                    "redirectUris": [redirect], "allowedScopes": ["openid", "profile", "email"] }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let client_id = r.body["clientId"].as_str().unwrap().to_string();
+    t.add_secret(&client_id, "Portal!s3cret").await;
+    let verifier = format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
+    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    let params = [
+        ("response_type", "code"),
+        ("client_id", client_id.as_str()),
+        ("redirect_uri", redirect.as_str()),
+        ("scope", "openid profile email"),
+        ("state", "sso-state"),
+        ("nonce", "n-2"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    let url = format!(
+        "{}/oauth/authorize?{}",
+        app.base,
+        serde_urlencoded::to_string(params).unwrap()
+    );
+    let backend = format!("{b:?}").to_lowercase();
+
+    let browser = Browser::start().await;
+    browser.goto(&url).await;
+    assert!(browser
+        .text("#sso-acme")
+        .await
+        .contains("Continue with Acme Login"));
+    browser
+        .screenshot(&format!("sso-{backend}-1-buttons"))
+        .await;
+    browser.click("#sso-acme").await;
+    // the provider's page, on the other server
+    browser
+        .wait_for_url(|u| u.starts_with(&format!("{}/oauth/authorize", idp.base)))
+        .await;
+    assert!(browser.text(".sub").await.contains("ithbat relying party"));
+    browser
+        .screenshot(&format!("sso-{backend}-2-provider"))
+        .await;
+    browser.type_into("#email", &idp.person_email).await;
+    browser.type_into("#password", PASSWORD).await;
+    browser.click("#sign-in").await;
+    let landed = browser.wait_for_url(|u| u.starts_with(&redirect)).await;
+    assert!(browser.text("#done").await.contains("Signed in"));
+    browser
+        .screenshot(&format!("sso-{backend}-3-back-in-the-app"))
+        .await;
+    browser.quit().await;
+
+    let q = query(&landed);
+    assert_eq!(q["state"], "sso-state");
+    let r = post_form(
+        &t.owner,
+        "/oauth/token",
+        Auth::Basic(&client_id, "Portal!s3cret"),
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &q["code"]),
+            ("redirect_uri", &redirect),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let claims: serde_json::Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(
+                r.body["id_token"]
+                    .as_str()
+                    .unwrap()
+                    .split('.')
+                    .nth(1)
+                    .unwrap(),
+            )
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        claims["email"], idp.person_email,
+        "the provider's person, provisioned"
+    );
 }

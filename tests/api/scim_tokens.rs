@@ -113,6 +113,25 @@ async fn tokens_are_shown_once_listed_without_secret_and_revoked_at_once(b: Back
 async fn the_aritma_form_creates_the_same_tokens(b: Backend) {
     let app = shared(b).await;
     let t = app.new_tenant().await;
+    // `provider` is "the scheme of an existing SSO provider" (reference)
+    let r = t
+        .owner
+        .post(
+            "/core/iam/v1/scim",
+            json!({ "provider": "azure-ad", "providerDisplayName": "Contoso Entra" }),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(r.text.contains("provider"), "{}", r.text);
+    crate::sso::create_provider(
+        &t,
+        "azuread",
+        json!({"scheme": "azure-ad", "displayName": "Contoso Entra", "enabled": true, "type": "oidc",
+               "properties": {"loginEnabled": true, "visible": true, "delegationEnabled": false,
+                   "autoProvisioningEnabled": false, "clientId": "c",
+                   "authority": "https://login.microsoftonline.com/contoso/v2.0"}}),
+    )
+    .await;
     let r = t
         .owner
         .post(

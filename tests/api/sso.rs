@@ -40,7 +40,12 @@ async fn provider_server(b: Backend) -> Shared {
     shared(other).await
 }
 
-fn custom_body(scheme: &str, authority: &str, client_id: &str, secret: Option<&str>) -> Value {
+pub(crate) fn custom_body(
+    scheme: &str,
+    authority: &str,
+    client_id: &str,
+    secret: Option<&str>,
+) -> Value {
     json!({
         "scheme": scheme, "displayName": "Acme Login", "enabled": true, "type": "oidc",
         "properties": {
@@ -55,7 +60,7 @@ fn custom_body(scheme: &str, authority: &str, client_id: &str, secret: Option<&s
     })
 }
 
-async fn create_provider(t: &TestTenant, kind: &str, body: Value) -> i64 {
+pub(crate) async fn create_provider(t: &TestTenant, kind: &str, body: Value) -> i64 {
     let r = t
         .owner
         .post(&format!("/core/iam/v1/sso/{kind}"), body)
@@ -408,15 +413,15 @@ async fn provider_configuration_refuses_bad_input(b: Backend) {
 
 /// The provider side: a tenant on the provider server with a person and
 /// the client the relying party signs in with.
-struct Idp {
-    base: String,
-    person_email: String,
-    person_id: String,
-    client_id: String,
-    secret: String,
+pub(crate) struct Idp {
+    pub base: String,
+    pub person_email: String,
+    pub person_id: String,
+    pub client_id: String,
+    pub secret: String,
 }
 
-async fn idp(b: Backend, rp_base: &str, scheme: &str) -> Idp {
+pub(crate) async fn idp(b: Backend, rp_base: &str, scheme: &str) -> Idp {
     let server = provider_server(b).await;
     let t = server.new_tenant().await;
     let person = t.user("pat").await;
@@ -504,14 +509,14 @@ impl Browser {
         }
     }
 
-    /// Follows redirects across both sites until a page answers or the
-    /// browser is sent back to the application.
+    /// Follows redirects (and the page that moves on by itself) across
+    /// both sites until a page answers or the browser is sent back to the
+    /// application.
     async fn follow(&mut self, mut r: Resp) -> Resp {
         for _ in 0..10 {
-            if !matches!(r.status, 302 | 303) {
+            let Some(location) = onward(&r) else {
                 return r;
-            }
-            let location = r.header("location").unwrap().to_string();
+            };
             if location.starts_with(REDIRECT) {
                 return r;
             }
@@ -619,9 +624,24 @@ async fn sso_round_trip(rp: &Rp, browser: &mut Browser, challenge: &str) -> Resp
     browser.sign_in_at_idp(page, &email).await
 }
 
+/// Where a response sends the browser: a redirect, or the page that
+/// moves on by itself (a meta refresh, after a provider's form).
+fn onward(r: &Resp) -> Option<String> {
+    if matches!(r.status, 302 | 303) {
+        return r.header("location").map(str::to_string);
+    }
+    if r.status == 200 && r.text.contains("http-equiv=\"refresh\"") {
+        let marker = "id=\"continue\" href=\"";
+        let start = r.text.find(marker)? + marker.len();
+        let end = r.text[start..].find('"')? + start;
+        return Some(r.text[start..end].replace("&amp;", "&"));
+    }
+    None
+}
+
 async fn redeem(rp: &Rp, r: &Resp, verifier: &str) -> Value {
-    assert_eq!(r.status, 303, "{}", r.text);
-    let location = r.header("location").unwrap();
+    let location = onward(r).unwrap_or_else(|| panic!("not sent back: {}", r.text));
+    let location = location.as_str();
     assert!(location.starts_with(REDIRECT), "{location}");
     let q = query(location);
     assert_eq!(q["state"], "st-9");

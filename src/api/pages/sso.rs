@@ -116,6 +116,43 @@ pub async fn api_login(
     Ok(r)
 }
 
+/// The way back to the application as a page that moves on by itself
+/// (meta refresh) instead of a redirect. The provider's sign-in form may
+/// be what started this navigation, and browsers hold every redirect that
+/// follows a form to that page's `form-action`, which cannot know the
+/// application; a refresh is a navigation of its own.
+fn onward(redirect: HttpResponse) -> HttpResponse {
+    if redirect.status() != StatusCode::SEE_OTHER {
+        return redirect;
+    }
+    let Some(location) = redirect
+        .headers()
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+    else {
+        return redirect;
+    };
+    let target = crate::service::mail::escape(&location);
+    let mut page = super::Page {
+        title: "Signing you in",
+        brand: "ithbat",
+        body: format!(
+            "<meta http-equiv=\"refresh\" content=\"0;url={target}\">\
+             <h1>Signing you in…</h1><p class=\"sub\">You are being sent back to the application.</p>\
+             <a class=\"button\" id=\"continue\" href=\"{target}\">Continue</a>"
+        ),
+        status: StatusCode::OK,
+        form_action: Vec::new(),
+    }
+    .render();
+    for cookie in redirect.headers().get_all(header::SET_COOKIE) {
+        page.headers_mut()
+            .append(header::SET_COOKIE, cookie.clone());
+    }
+    page
+}
+
 /// `GET /api/v1/auth/social/{provider}/callback`: the provider sends the
 /// browser back with `code` and `state` (or `error`).
 pub async fn callback(req: HttpRequest, app: Data<App>, origin: Origin) -> HttpResponse {
@@ -152,10 +189,10 @@ pub async fn callback(req: HttpRequest, app: Data<App>, origin: Origin) -> HttpR
                     Ok::<_, Error>(authorize::after_sso(&app, id, *outcome, &origin).await)
                 })
                 .await;
-            respond(
+            onward(respond(
                 &app,
                 next.unwrap_or_else(|_| Err(PageError("Something went wrong; try again.".into()))),
-            )
+            ))
         }
         Ok(Ok(Arrival::SignedIn { outcome, .. })) => match *outcome {
             SignIn::Complete(tokens) => token_response(*tokens),

@@ -1,5 +1,6 @@
-//! Load benchmark on loopback: password login and an authenticated
-//! `GET /api/v1/users/me`, on SQLite and on PostgreSQL, with the shipped
+//! Load benchmark on loopback: password login, an authenticated
+//! `GET /api/v1/users/me`, and OAuth 2.0 for machines (client_credentials
+//! token issuance and RFC 7662 introspection), on SQLite and on PostgreSQL, with the shipped
 //! (OWASP) argon2 cost. The server runs in this process; requests go over
 //! real HTTP with a bounded count and concurrency.
 //!
@@ -26,6 +27,7 @@ struct Args {
     backends: Vec<&'static str>,
     login_requests: usize,
     me_requests: usize,
+    oauth_requests: usize,
     concurrency: usize,
 }
 
@@ -34,6 +36,7 @@ fn args() -> Args {
         backends: vec!["sqlite", "postgres"],
         login_requests: 300,
         me_requests: 20_000,
+        oauth_requests: 300,
         concurrency: 16,
     };
     let argv: Vec<String> = std::env::args().collect();
@@ -50,6 +53,7 @@ fn args() -> Args {
             }
             "--requests" => a.me_requests = value.parse().expect("--requests N"),
             "--login-requests" => a.login_requests = value.parse().expect("--login-requests N"),
+            "--oauth-requests" => a.oauth_requests = value.parse().expect("--oauth-requests N"),
             "--concurrency" => a.concurrency = value.parse().expect("--concurrency N"),
             _ => {
                 i += 1;
@@ -270,6 +274,7 @@ async fn bench_backend(backend: &str, args: &Args) -> Vec<String> {
         }
     })
     .await;
+    let (tokens, introspections) = oauth(&client, &base, &token, args).await;
     handle.stop(true).await;
     match url {
         DatabaseUrl::Postgres(_) => {
@@ -289,7 +294,89 @@ async fn bench_backend(backend: &str, args: &Args) -> Vec<String> {
     vec![
         logins.row(backend, args.concurrency),
         me.row(backend, args.concurrency),
+        tokens.row(backend, args.concurrency),
+        introspections.row(backend, args.concurrency),
     ]
+}
+
+/// OAuth 2.0 for machines: a client_credentials client with one secret
+/// (argon2id, as every client secret is stored), then token requests and
+/// introspections of one of its tokens, each authenticated with the secret.
+async fn oauth(client: &reqwest::Client, base: &str, admin: &str, args: &Args) -> (Stats, Stats) {
+    let r: Value = client
+        .post(format!("{base}/core/iam/v1/clients"))
+        .bearer_auth(admin)
+        .json(&json!({
+            "name": "Bench machine", "description": "load",
+            "allowedGrantTypes": ["client_credentials"], "redirectUris": [],
+            "allowedScopes": ["services.iam"],
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = r["clientId"].as_str().expect("client created").to_string();
+    let secret = "Bench!s3cret-1";
+    let r = client
+        .post(format!("{base}/core/iam/v1/clients/{id}/secrets"))
+        .bearer_auth(admin)
+        .json(&json!({ "value": secret, "description": "bench" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let token_request = |client: reqwest::Client, base: String, id: String| async move {
+        let r = client
+            .post(format!("{base}/oauth/token"))
+            .basic_auth(&id, Some(secret))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("scope", "services.iam"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json::<Value>().await.unwrap())
+    };
+    let (_, first) = token_request(client.clone(), base.to_string(), id.clone()).await;
+    let access = first["access_token"].as_str().unwrap().to_string();
+    let tokens = run(
+        "POST /oauth/token (client_credentials)",
+        args.oauth_requests,
+        args.concurrency,
+        |_| {
+            let (client, base, id) = (client.clone(), base.to_string(), id.clone());
+            async move { token_request(client, base, id).await.0 }
+        },
+    )
+    .await;
+    let introspections = run(
+        "POST /oauth/introspect",
+        args.oauth_requests,
+        args.concurrency,
+        |_| {
+            let (client, base, id, access) =
+                (client.clone(), base.to_string(), id.clone(), access.clone());
+            async move {
+                let r = client
+                    .post(format!("{base}/oauth/introspect"))
+                    .basic_auth(&id, Some(secret))
+                    .form(&[("token", access.as_str())])
+                    .send()
+                    .await
+                    .unwrap();
+                let status = r.status().as_u16();
+                let body: Value = r.json().await.unwrap();
+                assert_eq!(body["active"], true);
+                status
+            }
+        },
+    )
+    .await;
+    (tokens, introspections)
 }
 
 fn main() {

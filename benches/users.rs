@@ -239,6 +239,7 @@ async fn bench(backend: &str, users: usize) -> Vec<String> {
         ));
     }
     // Seed 002's query language over the same 100,000 users as accounts.
+    let mut accounts_paths = Vec::new();
     for (label, path) in [
         (
             "GET /accounts?filter[email__match]=user01234&sort=-created_at&count=true",
@@ -265,6 +266,10 @@ async fn bench(backend: &str, users: usize) -> Vec<String> {
             percentile(&latencies, 0.99),
             sample["meta"]["count"]
         ));
+        accounts_paths.push(path);
+    }
+    if let DatabaseUrl::Postgres(_) = &url {
+        rows.extend(plans(&scratch, &url, &c.token, &accounts_paths).await);
     }
     rows.extend(scim(&c, backend, users).await);
     handle.stop(true).await;
@@ -424,6 +429,105 @@ async fn scim(admin: &Client, backend: &str, users: usize) -> Vec<String> {
         percentile(&remove, 0.5),
         percentile(&remove, 0.99),
     ));
+    rows
+}
+
+/// The plans PostgreSQL chose for the accounts queries, as the server sends
+/// them: a second server on the same database, whose new connections load
+/// `auto_explain` (every statement's plan to the server log), answers each
+/// query once; the plans of the statements that filter users are read
+/// back from the log. Rows name every scan node, so a sequential scan of
+/// `users` would show.
+async fn plans(scratch: &str, url: &DatabaseUrl, token: &str, paths: &[&str]) -> Vec<String> {
+    let Some(log) = std::fs::read_dir("/var/log/postgresql").ok().and_then(|d| {
+        d.flatten()
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|x| x == "log"))
+    }) else {
+        return vec!["| postgres | query plans | | | | server log not readable here |".into()];
+    };
+    let mut admin = AsyncPgConnection::establish(&pg_admin_url()).await.unwrap();
+    admin
+        .batch_execute(&format!(
+            "ALTER DATABASE \"{scratch}\" SET session_preload_libraries = 'auto_explain'; \
+             ALTER DATABASE \"{scratch}\" SET auto_explain.log_min_duration = 0"
+        ))
+        .await
+        .unwrap();
+    let start = std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0);
+    let mut config = Config::new(url.clone());
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.anonymous_rate_limit = u32::MAX;
+    let server = Server::build(config).await.expect("second server starts");
+    let base = format!("http://{}", server.addr);
+    let handle = server.handle();
+    tokio::spawn(server.run());
+    let http = reqwest::Client::new();
+    for path in paths {
+        let r = http
+            .get(format!("{base}{path}"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    handle.stop(true).await;
+    admin
+        .batch_execute(&format!(
+            "ALTER DATABASE \"{scratch}\" RESET session_preload_libraries; \
+             ALTER DATABASE \"{scratch}\" RESET auto_explain.log_min_duration"
+        ))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let text = std::fs::read(&log).unwrap_or_default();
+    let text = String::from_utf8_lossy(&text[(start as usize).min(text.len())..]).into_owned();
+    let mut rows = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for block in text.split("plan:").skip(1) {
+        let body: Vec<&str> = block
+            .lines()
+            .skip(1)
+            .take_while(|l| l.starts_with('\t') || l.starts_with("        "))
+            .collect();
+        let query = body
+            .iter()
+            .find_map(|l| l.trim().strip_prefix("Query Text:"))
+            .unwrap_or("")
+            .trim()
+            .to_string();
+        if !(query.contains("\"email_key\" LIKE") || query.contains("\"name_key\" LIKE")) {
+            continue;
+        }
+        let scans: Vec<String> = body
+            .iter()
+            .filter(|l| l.contains("Scan"))
+            .map(|l| {
+                l.trim()
+                    .trim_start_matches("->")
+                    .trim()
+                    .split("  (")
+                    .next()
+                    .unwrap_or("")
+                    .to_string()
+            })
+            .collect();
+        if !seen.insert(scans.join("; ") + &query[..query.len().min(60)]) {
+            continue;
+        }
+        eprintln!("--- plan\n{}", body.join("\n"));
+        let kind = if query.starts_with("SELECT COUNT") || query.contains("count(*)") {
+            "count"
+        } else {
+            "page"
+        };
+        rows.push(format!(
+            "| postgres | plan ({kind}): {} | | | | {} |",
+            &query[..query.len().min(48)].replace('|', "/"),
+            scans.join("; ")
+        ));
+    }
     rows
 }
 

@@ -35,6 +35,7 @@ Configuration (environment variables; a .env file in the working directory is re
   ITHBAT_AUTH_RATE_LIMIT_PER_ACCOUNT    sign-in attempts a minute per account           [default: 30]
   ITHBAT_SIGNING_KEY_FILE    RSA key (PEM) to import on first start [default: a new key is generated]
   ITHBAT_SECRET_KEY          base64 of 32 bytes sealing TOTP secrets [default: generated, stored in the database]
+  ITHBAT_DNS_RESOLVER        DNS server for domain verification, e.g. 127.0.0.1:5353 [default: the system's]
   RUST_LOG                   log filter                             [default: info]";
 
 #[derive(Debug, Clone)]
@@ -70,6 +71,8 @@ pub struct Config {
     pub signing_key_pem: Option<String>,
     /// The key sealing TOTP secrets; None: one kept in the database.
     pub secret_key: Option<SealingKey>,
+    /// The DNS server domain verification asks; None: the system's resolver.
+    pub dns_resolver: Option<SocketAddr>,
 }
 
 fn cpus() -> usize {
@@ -108,6 +111,7 @@ impl Config {
             auth_rate_limit_per_account: 30,
             signing_key_pem: None,
             secret_key: None,
+            dns_resolver: None,
         }
     }
 
@@ -293,6 +297,14 @@ impl Config {
                 Err(err) => e.push(format!("ITHBAT_SECRET_KEY: {err}")),
             }
         }
+        if let Some(v) = parse(
+            e,
+            "ITHBAT_DNS_RESOLVER",
+            get("ITHBAT_DNS_RESOLVER"),
+            "an address such as 127.0.0.1:53",
+        ) {
+            c.dns_resolver = Some(v);
+        }
         if errors.is_empty() {
             Ok(c)
         } else {
@@ -344,9 +356,11 @@ mod tests {
             ("ITHBAT_PUBLIC_URL", "ftp://x"),
             ("ITHBAT_ARGON2_MEMORY_KIB", "lots"),
             ("ITHBAT_SECRET_KEY", "c2hvcnQ="),
+            ("ITHBAT_DNS_RESOLVER", "dns.example"),
         ])
         .unwrap_err();
-        assert_eq!(errors.len(), 5, "{errors:?}");
+        assert_eq!(errors.len(), 6, "{errors:?}");
+        assert!(errors[5].starts_with("ITHBAT_DNS_RESOLVER"), "{errors:?}");
         assert!(
             errors[4].starts_with("ITHBAT_SECRET_KEY: must encode 32 bytes"),
             "{errors:?}"

@@ -38,6 +38,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         // the Aritma IAM dialect (seed 003) and OAuth 2.0 for machines
         .configure(aritma::routes)
         .configure(oauth::routes)
+        // the pages mailed links open
+        .configure(pages::account::routes)
         .service(
             web::scope("/api/v1")
                 // JSON:API dialect (seed 002)

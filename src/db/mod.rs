@@ -419,6 +419,11 @@ const UNIQUE_INDEXES: &[(&str, &str)] = &[
         "user_identities_user",
         "user_identities.user_id, user_identities.provider_id",
     ),
+    (
+        "tenant_domains_tenant_name_key",
+        "tenant_domains.tenant_id, tenant_domains.name",
+    ),
+    ("tenant_domains_verified_name_key", "tenant_domains.name"),
 ];
 
 /// Runs pending migrations on a plain connection in a blocking task: the

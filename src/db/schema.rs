@@ -607,6 +607,24 @@ diesel::table! {
 diesel::joinable!(user_identities -> sso_providers (provider_id));
 diesel::allow_tables_to_appear_in_same_query!(sso_providers, user_identities);
 
+// ---- a tenant's email domains (migration 2026-12-02-000200_domains) ----
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::*;
+
+    tenant_domains (id) {
+        id -> DbUuid,
+        tenant_id -> DbUuid,
+        name -> Text,
+        verification_token -> Text,
+        verified_at -> Nullable<DbTimestamptz>,
+        created_by -> Nullable<DbUuid>,
+        created_at -> DbTimestamptz,
+        updated_at -> DbTimestamptz,
+    }
+}
+
 // ---- IAM policies (migration 2026-12-02-000100_policies) ----
 
 diesel::table! {

@@ -12,12 +12,14 @@ pub mod list;
 pub mod mfa;
 pub mod permission;
 pub mod principal;
+pub mod redirect;
 pub mod role;
 pub mod scope;
 pub mod session;
 pub mod settings;
 pub mod sso;
 pub mod tenant;
+pub mod tenant_domain;
 pub mod user;
 
 pub use error::{Error, FieldError, OAuthError, Problems, Result};

@@ -14,6 +14,8 @@ pub struct TenantSettings {
     pub require_email_verification: bool,
     /// Let anyone create an account with `POST /auth/register`.
     pub allow_registration: bool,
+    /// Where invitations may lead once accepted (`domain::redirect`).
+    pub redirect_urls: Vec<String>,
 }
 
 impl Default for TenantSettings {
@@ -24,6 +26,7 @@ impl Default for TenantSettings {
             sessions: SessionPolicy::default(),
             require_email_verification: true,
             allow_registration: true,
+            redirect_urls: Vec::new(),
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod account_tokens;
 pub mod audit;
 pub mod authorization;
 pub mod clients;
+pub mod domains;
 pub mod filter_sql;
 pub mod grants;
 pub mod groups;

@@ -167,6 +167,18 @@ pub async fn join(
 /// Issues a fresh invitation for a pending account and mails it; the old
 /// link stops working.
 pub async fn resend(app: &App, caller: &Caller, id: Uuid, origin: &Origin) -> Result<UserDetails> {
+    reissue(app, caller, id, None, origin).await
+}
+
+/// `resend`, leading to `redirect` once accepted (None: where the previous
+/// invitation led).
+pub(crate) async fn reissue(
+    app: &App,
+    caller: &Caller,
+    id: Uuid,
+    redirect: Option<String>,
+    origin: &Origin,
+) -> Result<UserDetails> {
     caller.require("user:write")?;
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();
@@ -185,7 +197,10 @@ pub async fn resend(app: &App, caller: &Caller, id: Uuid, origin: &Origin) -> Re
         user.account.invitation_expires_at = Some(now + TokenPurpose::Invitation.lifetime());
         user.updated_at = now;
         user.version = repo::users::update(tx, &user).await?;
-        let redirect = previous_redirect(tx, &user).await?;
+        let redirect = match &redirect {
+            Some(url) => Some(url.clone()),
+            None => previous_redirect(tx, &user).await?,
+        };
         let token = store_token(tx, &user, TokenPurpose::Invitation, redirect.as_deref()).await?;
         let event = AuditEvent::new(
             caller.tenant_id,

@@ -2,18 +2,22 @@
 //! audit. The dialects in `api` call these and only these.
 
 pub mod access;
+pub mod account_links;
 pub mod accounts;
 pub mod audit_log;
 pub mod auth;
 pub mod authorize;
 pub mod bootstrap;
 pub mod clients;
+pub mod dns;
+pub mod domains;
 pub mod groups;
 pub mod invitations;
 pub mod mail;
 pub mod mfa;
 pub mod oauth;
 pub mod oidc_rp;
+pub mod onboarding;
 pub mod organizations;
 pub mod passwords;
 pub mod provisioning;

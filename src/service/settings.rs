@@ -1,5 +1,6 @@
 //! Tenant settings (`settings:read` / `settings:write`): password policy,
-//! lockout, session lifetime; plan and rate limit for platform administrators.
+//! lockout, session lifetime, invitation redirects; plan and rate limit for
+//! platform administrators.
 
 use chrono::Utc;
 use serde_json::json;
@@ -7,6 +8,7 @@ use serde_json::json;
 use super::{audit, App};
 use crate::domain::audit::{Actor, AuditEvent};
 use crate::domain::principal::Caller;
+use crate::domain::redirect::validate_allow_list;
 use crate::domain::session::Origin;
 use crate::domain::settings::TenantSettings;
 use crate::domain::tenant::{Plan, Tenant};
@@ -37,6 +39,8 @@ pub struct SettingsChanges {
     pub remember_me_days: Option<u32>,
     pub require_email_verification: Option<bool>,
     pub allow_registration: Option<bool>,
+    /// The whole allow-list of invitation redirects (replaced, not merged).
+    pub redirect_urls: Option<Vec<String>>,
     /// Platform administrators only.
     pub plan: Option<String>,
     /// Platform administrators only; Some(None) returns to the plan's default.
@@ -125,6 +129,11 @@ fn apply(settings: &mut TenantSettings, c: &SettingsChanges) -> Result<()> {
     }
     if let Some(v) = c.allow_registration {
         settings.allow_registration = v;
+    }
+    if let Some(urls) = &c.redirect_urls {
+        if let Some(list) = p.check("redirectUrls", validate_allow_list(urls)) {
+            settings.redirect_urls = list;
+        }
     }
     p.into_result()
 }

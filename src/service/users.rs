@@ -410,6 +410,9 @@ pub struct NewUser {
     pub suspended: bool,
     /// Where the invitation link leads once accepted.
     pub redirect_url: Option<String>,
+    /// The name is not known yet (an invitation by email alone): no name
+    /// part is required.
+    pub name_optional: bool,
 }
 
 /// A role by name, on a scope.
@@ -429,6 +432,7 @@ pub(crate) fn validate_new(
     let mut problems = Problems::default();
     let email = problems.check("email", Email::parse(&input.email));
     let (first, family) = match (&input.first_name, &input.family_name, &input.name) {
+        (None, None, None) if input.name_optional => Default::default(),
         (None, None, Some(full)) => match validate_name_part(full, true) {
             Ok(full) => PersonName::split_full(&full),
             Err(e) => {

@@ -27,15 +27,18 @@ macro_rules! on_both_backends {
 }
 
 mod account_mail;
+mod account_pages;
 mod aritma;
 mod aritma_iam;
 mod aritma_policy_property;
+mod aritma_users;
 mod audit_settings;
 mod auth;
 mod bootstrap;
 mod browser_signin;
 mod bulk;
 mod clients;
+mod domains;
 mod jsonapi_accounts;
 mod jsonapi_filter_property;
 mod jsonapi_organizations_sessions;

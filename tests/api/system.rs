@@ -159,7 +159,8 @@ impl Relay {
 }
 
 /// migrations/postgres and migrations/sqlite describe the same schema:
-/// tables, columns (name, kind, nullability), primary keys and indexes.
+/// tables, columns (name, kind, nullability), primary keys and indexes
+/// (columns, unique, partial).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn migrations_produce_the_same_schema_on_both_backends() {
     if crate::support::skip_postgres() {
@@ -260,10 +261,13 @@ mod schema {
             .into_iter()
             .filter(|i| !POSTGRES_ONLY.contains(&i.name.as_str()))
         {
-            // "CREATE UNIQUE INDEX x ON public.t USING btree (a, b)"
-            let unique = i.def.contains("UNIQUE");
-            let table = i
-                .def
+            // "CREATE UNIQUE INDEX x ON public.t USING btree (a, b) [WHERE (p)]"
+            let (def, predicate) = match i.def.split_once(" WHERE ") {
+                Some((def, p)) => (def.to_string(), Some(p.to_string())),
+                None => (i.def.clone(), None),
+            };
+            let unique = def.contains("UNIQUE");
+            let table = def
                 .split(" ON ")
                 .nth(1)
                 .unwrap()
@@ -271,8 +275,7 @@ mod schema {
                 .next()
                 .unwrap()
                 .trim_start_matches("public.");
-            let cols = i
-                .def
+            let cols = def
                 .rsplit_once('(')
                 .unwrap()
                 .1
@@ -282,8 +285,9 @@ mod schema {
                 facts.insert(format!("primary key {table} ({cols})"));
             } else {
                 facts.insert(format!(
-                    "index {} on {table} ({cols}) unique={unique}",
-                    i.name
+                    "index {} on {table} ({cols}) unique={unique} partial={}",
+                    i.name,
+                    predicate.is_some()
                 ));
             }
         }
@@ -316,6 +320,8 @@ mod schema {
         unique: i32,
         #[diesel(sql_type = Text)]
         origin: String,
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        partial: i32,
     }
 
     pub async fn sqlite(url: &DatabaseUrl) -> BTreeSet<String> {
@@ -348,7 +354,7 @@ mod schema {
                     let cols: Vec<Name> =
                         diesel::sql_query(format!("SELECT name FROM pragma_index_info('{}') ORDER BY seqno", i.name)).load(&mut conn).unwrap();
                     let cols: Vec<String> = cols.into_iter().map(|c| c.name).collect();
-                    facts.insert(format!("index {} on {} ({}) unique={}", i.name, t.name, cols.join(","), i.unique == 1));
+                    facts.insert(format!("index {} on {} ({}) unique={} partial={}", i.name, t.name, cols.join(","), i.unique == 1, i.partial == 1));
                 }
             }
             facts

@@ -10,21 +10,11 @@ use serde_json::json;
 
 use super::views;
 use crate::api::extract::{path_id, present, JsonBody};
-use crate::api::query::Query;
 use crate::domain::principal::Caller;
 use crate::domain::session::Origin;
-use crate::domain::{Error, Problems};
+use crate::domain::Error;
 use crate::service::clients::{ClientChanges, NewClient, NewSecret};
 use crate::service::{clients, App};
-
-/// The absolute URL of the requested path, for list links.
-fn url(app: &App, req: &HttpRequest) -> String {
-    format!(
-        "{}{}",
-        app.tokens.issuer().trim_end_matches('/'),
-        req.path()
-    )
-}
 
 /// `GET /v1/clients?searchText=&page=&pageSize=`: ClientDto items.
 pub async fn index(
@@ -32,18 +22,14 @@ pub async fn index(
     caller: Caller,
     req: HttpRequest,
 ) -> Result<HttpResponse, Error> {
-    let q = Query::parse(req.query_string())?;
-    let mut problems = Problems::default();
-    let page = q.page(&mut problems);
-    let search = q.search(&mut problems);
-    problems.into_result()?;
+    let (page, search) = views::list_params(&req)?;
     let term = search.clone();
     let listing = app
         .run(move |app| async move { clients::list(&app, &caller, term, page).await })
         .await?;
     Ok(views::page(
         listing.map(|c| views::client_summary(&c)),
-        &url(&app, &req),
+        &views::url(&app, &req),
         search.as_deref(),
     ))
 }

@@ -10,11 +10,13 @@
 //! - every error, whatever produced it, is RFC 7807 problem details.
 
 pub mod clients;
+pub mod domains;
 pub mod error;
 pub mod iam;
 pub mod scim_tokens;
 pub mod scopes;
 pub mod sso;
+pub mod users;
 pub mod views;
 
 use actix_web::body::{EitherBody, MessageBody};
@@ -62,6 +64,24 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             // SCIM tokens (seed 003 "SCIM"): the tokens of /api/v1/scim/tokens
             .service(resource("/v1/scim").route(post().to(scim_tokens::create)))
+            // domains (seed 003 "Domains")
+            .service(
+                resource("/v1/domains")
+                    .route(get().to(domains::index))
+                    .route(post().to(domains::register))
+                    .route(delete().to(domains::delete)),
+            )
+            .service(resource("/v1/domains/status").route(get().to(domains::status)))
+            // users (seed 003 "User"); the fixed paths before {userId}
+            .service(resource("/v1/users").route(get().to(users::index)))
+            .service(resource("/v1/users/invite").route(post().to(users::invite)))
+            .service(resource("/v1/users/users").route(post().to(users::create)))
+            .service(resource("/v1/users/{user_id}").route(get().to(users::show)))
+            .service(
+                resource("/v1/users/{user_id}/roles/{role_id}")
+                    .route(post().to(users::add_role))
+                    .route(delete().to(users::remove_role)),
+            )
             // SSO providers (seed 003 "SSO" and one tag per kind)
             .service(resource("/v1/sso").route(get().to(sso::index)))
             .service(

@@ -7,8 +7,11 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::api::native::views::timestamp;
+use crate::api::query::Query;
 use crate::domain::client::{Client, ClientSecret};
-use crate::domain::list::Listing;
+use crate::domain::list::{Listing, PageRequest};
+use crate::domain::{Error, Problems};
+use crate::service::App;
 
 /// 200 with a JSON body, never cached (bodies may hold a secret).
 pub fn ok<T: Serialize>(body: T) -> HttpResponse {
@@ -22,6 +25,25 @@ pub fn done() -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .finish()
+}
+
+/// The parameters of Aritma ID lists: `page`, `pageSize`, `searchText`.
+pub fn list_params(req: &actix_web::HttpRequest) -> Result<(PageRequest, Option<String>), Error> {
+    let q = Query::parse(req.query_string())?;
+    let mut problems = Problems::default();
+    let page = q.page(&mut problems);
+    let search = q.search(&mut problems);
+    problems.into_result()?;
+    Ok((page, search))
+}
+
+/// The absolute URL of the requested path, for list links.
+pub fn url(app: &App, req: &actix_web::HttpRequest) -> String {
+    format!(
+        "{}{}",
+        app.tokens.issuer().trim_end_matches('/'),
+        req.path()
+    )
 }
 
 /// The list envelope of Aritma ID lists (`/v1/users`, `/v1/clients`):

@@ -72,6 +72,8 @@ pub struct UpdateBody {
     #[serde(default, deserialize_with = "present")]
     allow_registration: Option<bool>,
     #[serde(default, deserialize_with = "present")]
+    redirect_urls: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "present")]
     plan: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     rate_limit_per_minute: Option<Option<i64>>,
@@ -102,6 +104,7 @@ pub async fn update(
         remember_me_days: sessions.remember_me_days,
         require_email_verification: b.require_email_verification,
         allow_registration: b.allow_registration,
+        redirect_urls: b.redirect_urls,
         plan: b.plan,
         rate_limit_per_minute: b.rate_limit_per_minute,
     };

@@ -5,6 +5,7 @@
 //! `Cache-Control: no-store` and no referrer, because its URLs and forms
 //! carry tokens.
 
+pub mod account;
 pub mod signin;
 pub mod sso;
 

@@ -14,6 +14,7 @@
 
 pub mod browser;
 pub mod client;
+pub mod dns;
 pub mod oauth;
 pub mod scim;
 pub mod smtp;
@@ -281,6 +282,8 @@ pub fn test_config(url: DatabaseUrl) -> Config {
     c.signing_key_pem = Some(signing_key());
     // Mail goes to a real SMTP server on loopback; tests read it there.
     c.smtp_url = Some(smtp::shared_sink().url());
+    // DNS (domain verification) asks a real server on loopback.
+    c.dns_resolver = Some(dns::shared_dns().addr);
     // Every test client is 127.0.0.1; tests of the limits lower them.
     c.anonymous_rate_limit = 1_000_000;
     c.auth_rate_limit_per_ip = 1_000_000;

@@ -38,11 +38,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(put().to(roles::update))
             .route(delete().to(roles::delete)),
     )
-    .service(
-        resource("/v1/users/{user_id}/roles/{role_id}")
-            .route(post().to(roles::assign))
-            .route(delete().to(roles::unassign)),
-    )
     .service(resource("/v1/me").route(get().to(me::show)))
     .service(resource("/v1/me/claims").route(get().to(me::claims)))
     .service(resource("/v1/me/permissions").route(get().to(me::permissions)))

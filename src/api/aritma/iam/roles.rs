@@ -1,7 +1,7 @@
 //! Seed 003 "Roles": RoleDto `{id, name}`, the same rows as
 //! `/api/v1/roles`, each a bundle of IAM actions (`actions`, added to the
-//! reference's two fields). Assigning them to users is seed 003's user
-//! role operations (`POST`/`DELETE /v1/users/{userId}/roles/{roleId}`).
+//! reference's two fields), assigned to users by seed 003's user role
+//! operations (`api/aritma/users.rs`).
 //! Only the list is named by the reference; get, create, update and
 //! delete are ours, in the same shape.
 
@@ -22,7 +22,7 @@ use crate::domain::session::Origin;
 use crate::domain::{Error, Problems};
 use crate::repo::roles::RoleQuery;
 use crate::service::roles::{NewRole, RoleChanges};
-use crate::service::{roles, users, App};
+use crate::service::{roles, App};
 
 /// RoleDto, with the actions the role bundles.
 fn role(r: &Role) -> Value {
@@ -144,53 +144,6 @@ pub async fn delete(
 ) -> Result<HttpResponse, Error> {
     let id = path_id(&id, "Role")?;
     app.run(move |app| async move { roles::delete(&app, &caller, id, &origin).await })
-        .await?;
-    Ok(views::done())
-}
-
-/// The ids of `/v1/users/{userId}/roles/{roleId}`: unknown ones are 404.
-fn user_role(ids: &(String, String)) -> Result<(uuid::Uuid, uuid::Uuid), Error> {
-    Ok((path_id(&ids.0, "User")?, path_id(&ids.1, "Role")?))
-}
-
-/// A role the tenant lacks is 404 here: it is in the path.
-fn role_in_path(e: Error) -> Error {
-    match e {
-        Error::Validation(ref fields) if fields.iter().any(|f| f.field == "roleId") => {
-            Error::NotFound("Role")
-        }
-        e => e,
-    }
-}
-
-/// `POST /v1/users/{userId}/roles/{roleId}` [role:write]: 200, no
-/// content; assigning a held role again changes nothing.
-pub async fn assign(
-    app: Data<App>,
-    caller: Caller,
-    origin: Origin,
-    ids: Path<(String, String)>,
-) -> Result<HttpResponse, Error> {
-    let (user, role) = user_role(&ids)?;
-    app.run(move |app| async move {
-        users::assign_role(&app, &caller, user, role, &origin)
-            .await
-            .map_err(role_in_path)
-    })
-    .await?;
-    Ok(views::done())
-}
-
-/// `DELETE /v1/users/{userId}/roles/{roleId}` (`removerolefromuser`)
-/// [role:write]: 200, no content; 404 unless the user holds it.
-pub async fn unassign(
-    app: Data<App>,
-    caller: Caller,
-    origin: Origin,
-    ids: Path<(String, String)>,
-) -> Result<HttpResponse, Error> {
-    let (user, role) = user_role(&ids)?;
-    app.run(move |app| async move { users::remove_role(&app, &caller, user, role, &origin).await })
         .await?;
     Ok(views::done())
 }

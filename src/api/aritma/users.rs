@@ -1,0 +1,176 @@
+//! Seed 003 "User": `/v1/users` (list, get), a user's roles, invitations
+//! (`/v1/users/invite?email=&redirectUrl=`) and direct creation on a
+//! verified domain (`/v1/users/users?email=&fullName=&phoneNumber=`). Every
+//! input is a query or path parameter, as the reference has them.
+
+use actix_web::web::{Data, Path};
+use actix_web::{HttpRequest, HttpResponse};
+use serde_json::{json, Value};
+
+use super::views;
+use crate::api::extract::path_id;
+use crate::api::query::Query;
+use crate::domain::principal::Caller;
+use crate::domain::session::Origin;
+use crate::domain::Error;
+use crate::repo::users::UserQuery;
+use crate::service::onboarding::{self, DirectUser};
+use crate::service::users::{self, UserDetails};
+use crate::service::App;
+
+/// UserDto: every member is required, so a phone number never registered
+/// is `""`. `roles` are the roles held, each once, as RoleDto `{id, name}`.
+fn dto(d: &UserDetails) -> Value {
+    let mut roles: Vec<Value> = Vec::new();
+    for a in &d.assignments {
+        let role = json!({ "id": a.role_id, "name": a.role_name });
+        if !roles.contains(&role) {
+            roles.push(role);
+        }
+    }
+    json!({
+        "id": d.user.id,
+        "userName": d.user.user_name,
+        "email": d.user.email,
+        "phoneNumber": d.user.phone_number.as_deref().unwrap_or(""),
+        "twoFactorEnabled": d.user.mfa_enabled,
+        "roles": roles,
+    })
+}
+
+/// `GET /v1/users?searchText=&page=&pageSize=`: UserDto items in the
+/// Aritma ID envelope; searchText matches names and email.
+pub async fn index(
+    app: Data<App>,
+    caller: Caller,
+    req: HttpRequest,
+) -> Result<HttpResponse, Error> {
+    let (page, search) = views::list_params(&req)?;
+    let query = UserQuery {
+        tenant_id: caller.tenant_id,
+        search: search.clone(),
+        page,
+        ..Default::default()
+    };
+    let listing = app
+        .run(move |app| async move { users::list(&app, &caller, query).await })
+        .await?;
+    Ok(views::page(
+        listing.map(|d| dto(&d)),
+        &views::url(&app, &req),
+        search.as_deref(),
+    ))
+}
+
+/// `GET /v1/users/{userId}`: UserDto.
+pub async fn show(app: Data<App>, caller: Caller, id: Path<String>) -> Result<HttpResponse, Error> {
+    let id = path_id(&id, "User")?;
+    let user = app
+        .run(move |app| async move { users::get(&app, &caller, id).await })
+        .await?;
+    Ok(views::ok(dto(&user)))
+}
+
+fn user_and_role(ids: Path<(String, String)>) -> Result<(uuid::Uuid, uuid::Uuid), Error> {
+    let (user, role) = ids.into_inner();
+    Ok((path_id(&user, "User")?, path_id(&role, "Role")?))
+}
+
+/// The role named by a path: another tenant's, or none, is 404 (the native
+/// API names an unknown `roleId` in its body as invalid input instead).
+fn role_path_error(e: Error) -> Error {
+    match e {
+        Error::Validation(fields) if fields.iter().any(|f| f.field == "roleId") => {
+            Error::NotFound("Role")
+        }
+        e => e,
+    }
+}
+
+/// `POST /v1/users/{userId}/roles/{roleId}` (role:write): 200, no content;
+/// holding the role already changes nothing.
+pub async fn add_role(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    ids: Path<(String, String)>,
+) -> Result<HttpResponse, Error> {
+    let (user, role) = user_and_role(ids)?;
+    app.run(move |app| async move {
+        users::assign_role(&app, &caller, user, role, &origin)
+            .await
+            .map_err(role_path_error)
+    })
+    .await?;
+    Ok(views::done())
+}
+
+/// `DELETE /v1/users/{userId}/roles/{roleId}` (role:write): 200, no content.
+pub async fn remove_role(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    ids: Path<(String, String)>,
+) -> Result<HttpResponse, Error> {
+    let (user, role) = user_and_role(ids)?;
+    app.run(move |app| async move { users::remove_role(&app, &caller, user, role, &origin).await })
+        .await?;
+    Ok(views::done())
+}
+
+/// `POST /v1/users/invite?email=&redirectUrl=` (user:write): 204.
+pub async fn invite(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    req: HttpRequest,
+) -> Result<HttpResponse, Error> {
+    let q = Query::parse(req.query_string())?;
+    let email = q.get("email").unwrap_or("").to_string();
+    let redirect = q.get("redirectUrl").map(str::to_string);
+    app.run(move |app| async move {
+        onboarding::invite(&app, &caller, &email, redirect, &origin).await
+    })
+    .await?;
+    Ok(HttpResponse::NoContent()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .finish())
+}
+
+/// A query string decodes `+` as a space, so `phoneNumber=+4712345678`
+/// (seed 003's example, unencoded) arrives as " 4712345678": a leading
+/// space before digits can only have been the international prefix.
+fn plus_restored(raw: &str) -> String {
+    match raw.strip_prefix(' ') {
+        Some(rest) if rest.starts_with(|c: char| c.is_ascii_digit()) => format!("+{rest}"),
+        _ => raw.to_string(),
+    }
+}
+
+/// `POST /v1/users/users?email=&fullName=&phoneNumber=` (user:write): 200
+/// `{userId, email, phoneNumber, fullName}`; only on a verified domain.
+pub async fn create(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    req: HttpRequest,
+) -> Result<HttpResponse, Error> {
+    let q = Query::parse(req.query_string())?;
+    let input = DirectUser {
+        email: q.get("email").unwrap_or("").to_string(),
+        full_name: q.get("fullName").map(str::to_string),
+        phone_number: q.get("phoneNumber").map(plus_restored),
+    };
+    let created = app
+        .run(move |app| async move {
+            onboarding::create_on_verified_domain(&app, &caller, input, &origin).await
+        })
+        .await?;
+    let u = &created.user;
+    Ok(views::ok(json!({
+        "userId": u.id,
+        "email": u.email,
+        "phoneNumber": u.phone_number.as_deref().unwrap_or(""),
+        "fullName": u.name.full(),
+    })))
+}

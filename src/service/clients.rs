@@ -430,11 +430,17 @@ async fn verify(app: &App, creds: &Credentials, origin: &Origin) -> Result<Clien
     if hashes.is_empty() {
         app.passwords.verify(&password, None).await?;
     }
-    let mut matched = None;
-    for (id, hash) in &hashes {
-        if app.passwords.verify(&password, Some(hash)).await? {
-            matched = Some(*id);
-            break;
+    let mut matched = hashes
+        .iter()
+        .find(|(id, hash)| verified::recalls(*id, hash, secret))
+        .map(|(id, _)| *id);
+    if matched.is_none() {
+        for (id, hash) in &hashes {
+            if app.passwords.verify(&password, Some(hash)).await? {
+                verified::remember(*id, hash, secret);
+                matched = Some(*id);
+                break;
+            }
         }
     }
     let mut conn = app.db.get().await?;
@@ -494,4 +500,91 @@ pub async fn authenticate_public(app: &App, client_id: &str, origin: &Origin) ->
         return Err(invalid_client("The tenant of this client is suspended"));
     }
     Ok(client)
+}
+
+/// Secrets that verified recently, so that a client presenting the same
+/// secret again costs one SHA-256 instead of one argon2id (a machine asks
+/// for tokens and introspects far more often than a person signs in).
+/// Only a success is remembered, for ten minutes, as a digest keyed with a
+/// random per-process key and bound to the stored hash: a wrong secret
+/// still costs argon2 and counts toward the failure limits, and a secret
+/// deleted, expired or replaced is no longer among the live hashes looked
+/// up on every request, so its memory is never consulted.
+mod verified {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    use std::time::{Duration, Instant};
+
+    use sha2::{Digest, Sha256};
+    use subtle::ConstantTimeEq;
+    use uuid::Uuid;
+
+    const TTL: Duration = Duration::from_secs(600);
+    const MAX_ENTRIES: usize = 10_000;
+
+    struct Memory {
+        key: [u8; 32],
+        entries: HashMap<Uuid, ([u8; 32], Instant)>,
+    }
+
+    fn memory() -> &'static Mutex<Memory> {
+        static MEMORY: OnceLock<Mutex<Memory>> = OnceLock::new();
+        MEMORY.get_or_init(|| {
+            Mutex::new(Memory {
+                key: rand::random(),
+                entries: HashMap::new(),
+            })
+        })
+    }
+
+    fn digest(key: &[u8; 32], hash: &str, secret: &str) -> [u8; 32] {
+        let mut d = Sha256::new();
+        d.update(key);
+        d.update((hash.len() as u64).to_be_bytes());
+        d.update(hash.as_bytes());
+        d.update(secret.as_bytes());
+        d.finalize().into()
+    }
+
+    /// Did `secret` verify against the stored `hash` of secret `id` lately?
+    pub(super) fn recalls(id: Uuid, hash: &str, secret: &str) -> bool {
+        let m = memory().lock().expect("verified secrets");
+        match m.entries.get(&id) {
+            Some((d, at)) if at.elapsed() < TTL => {
+                bool::from(digest(&m.key, hash, secret).ct_eq(d))
+            }
+            _ => false,
+        }
+    }
+
+    pub(super) fn remember(id: Uuid, hash: &str, secret: &str) {
+        let mut m = memory().lock().expect("verified secrets");
+        if m.entries.len() >= MAX_ENTRIES {
+            m.entries.retain(|_, (_, at)| at.elapsed() < TTL);
+            if m.entries.len() >= MAX_ENTRIES {
+                m.entries.clear();
+            }
+        }
+        let d = digest(&m.key, hash, secret);
+        m.entries.insert(id, (d, Instant::now()));
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn only_the_same_secret_against_the_same_hash() {
+            let id = Uuid::now_v7();
+            assert!(!recalls(id, "$argon2id$a", "s3cret!"));
+            remember(id, "$argon2id$a", "s3cret!");
+            assert!(recalls(id, "$argon2id$a", "s3cret!"));
+            assert!(!recalls(id, "$argon2id$a", "s3cret?"), "another secret");
+            assert!(!recalls(id, "$argon2id$b", "s3cret!"), "a replaced hash");
+            assert!(
+                !recalls(Uuid::now_v7(), "$argon2id$a", "s3cret!"),
+                "another secret id"
+            );
+        }
+    }
 }

@@ -269,7 +269,7 @@ async fn bench(backend: &str, users: usize) -> Vec<String> {
         accounts_paths.push(path);
     }
     if let DatabaseUrl::Postgres(_) = &url {
-        rows.extend(plans(&scratch, &url, &c.token, &accounts_paths).await);
+        rows.extend(plans(&scratch, &url, &c.base, &c.token, &accounts_paths).await);
     }
     rows.extend(scim(&c, backend, users).await);
     handle.stop(true).await;
@@ -438,7 +438,13 @@ async fn scim(admin: &Client, backend: &str, users: usize) -> Vec<String> {
 /// query once; the plans of the statements that filter users are read
 /// back from the log. Rows name every scan node, so a sequential scan of
 /// `users` would show.
-async fn plans(scratch: &str, url: &DatabaseUrl, token: &str, paths: &[&str]) -> Vec<String> {
+async fn plans(
+    scratch: &str,
+    url: &DatabaseUrl,
+    issuer: &str,
+    token: &str,
+    paths: &[&str],
+) -> Vec<String> {
     let Some(log) = std::fs::read_dir("/var/log/postgresql").ok().and_then(|d| {
         d.flatten()
             .map(|e| e.path())
@@ -458,6 +464,8 @@ async fn plans(scratch: &str, url: &DatabaseUrl, token: &str, paths: &[&str]) ->
     let mut config = Config::new(url.clone());
     config.listen = "127.0.0.1:0".parse().unwrap();
     config.anonymous_rate_limit = u32::MAX;
+    // The same issuer, so that the first server's token is accepted.
+    config.public_url = Some(issuer.to_string());
     let server = Server::build(config).await.expect("second server starts");
     let base = format!("http://{}", server.addr);
     let handle = server.handle();

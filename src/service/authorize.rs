@@ -54,6 +54,13 @@ pub struct AuthorizeParams {
 #[derive(Debug)]
 pub struct PageError(pub String);
 
+impl PageError {
+    /// A failure of ours, in words that say nothing more.
+    pub fn internal() -> PageError {
+        PageError("Something went wrong; try again.".into())
+    }
+}
+
 /// What the browser does next.
 pub enum Next {
     /// Shows the sign-in page for a stored request.
@@ -155,7 +162,7 @@ pub async fn begin(
     browser: Option<&str>,
     origin: &Origin,
 ) -> Result<Next, PageError> {
-    let internal = |_| PageError("Something went wrong; try again.".into());
+    let internal = |_| PageError::internal();
     let mut conn = app.db.get().await.map_err(internal)?;
     let db = &mut conn.db();
     let (client, tenant) = client_of(db, params.client_id.as_deref()).await?;
@@ -338,7 +345,7 @@ async fn request_of_form(
     let (client, tenant) = client_of(db, Some(&request.client_id.to_string())).await?;
     let providers = buttons(db, tenant.id)
         .await
-        .map_err(|_| PageError("Something went wrong; try again.".into()))?;
+        .map_err(|_| PageError::internal())?;
     Ok((request, client, tenant, providers))
 }
 
@@ -494,7 +501,7 @@ pub async fn password(
             Some(problem) => Ok(Next::SignIn(Box::new(
                 again(request, csrf_form, client, tenant, problem).with(providers),
             ))),
-            None => Err(PageError("Something went wrong; try again.".into())),
+            None => Err(PageError::internal()),
         },
     }
 }
@@ -551,7 +558,7 @@ async fn finish(
     tokens: &TokenSet,
     origin: &Origin,
 ) -> Result<Next, PageError> {
-    let internal = |_| PageError("Something went wrong; try again.".into());
+    let internal = |_| PageError::internal();
     let mut conn = app.db.get().await.map_err(internal)?;
     let db = &mut conn.db();
     let now = Utc::now();

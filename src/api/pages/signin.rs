@@ -61,6 +61,19 @@ pub(super) fn error_page(e: PageError) -> HttpResponse {
 }
 
 /// Renders what comes next: a page, or the way back to the client.
+/// Runs a step of the sign-in on the server's runtime (see `App::run`)
+/// and renders what comes next.
+pub(super) async fn step<F, Fut>(app: &App, work: F) -> HttpResponse
+where
+    F: FnOnce(App) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<Next, PageError>> + Send + 'static,
+{
+    let next = app
+        .run(move |app| async move { Ok::<_, crate::domain::Error>(work(app).await) })
+        .await;
+    respond(app, next.unwrap_or_else(|_| Err(PageError::internal())))
+}
+
 pub(super) fn respond(app: &App, next: Result<Next, PageError>) -> HttpResponse {
     let jar = jar(app);
     match next {
@@ -207,17 +220,10 @@ pub async fn authorize(req: HttpRequest, app: Data<App>, origin: Origin) -> Http
         Err(e) => return error_page(e),
     };
     let browser = cookie(&req, &jar(&app), BROWSER);
-    let next = app
-        .run(move |app| async move {
-            Ok::<_, crate::domain::Error>(
-                authorize::begin(&app, params, browser.as_deref(), &origin).await,
-            )
-        })
-        .await;
-    respond(
-        &app,
-        next.unwrap_or_else(|_| Err(PageError("Something went wrong; try again.".into()))),
-    )
+    step(&app, move |app| async move {
+        authorize::begin(&app, params, browser.as_deref(), &origin).await
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -241,27 +247,20 @@ pub async fn password(
 ) -> HttpResponse {
     let f = form.into_inner();
     let csrf_cookie = cookie(&req, &jar(&app), CSRF);
-    let next = app
-        .run(move |app| async move {
-            Ok::<_, crate::domain::Error>(
-                authorize::password(
-                    &app,
-                    &f.request,
-                    &f.csrf,
-                    csrf_cookie.as_deref(),
-                    f.email,
-                    Password::new(f.password),
-                    f.remember.is_some(),
-                    &origin,
-                )
-                .await,
-            )
-        })
-        .await;
-    respond(
-        &app,
-        next.unwrap_or_else(|_| Err(PageError("Something went wrong; try again.".into()))),
-    )
+    step(&app, move |app| async move {
+        authorize::password(
+            &app,
+            &f.request,
+            &f.csrf,
+            csrf_cookie.as_deref(),
+            f.email,
+            Password::new(f.password),
+            f.remember.is_some(),
+            &origin,
+        )
+        .await
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -284,27 +283,20 @@ pub async fn second_factor(
 ) -> HttpResponse {
     let f = form.into_inner();
     let csrf_cookie = cookie(&req, &jar(&app), CSRF);
-    let next = app
-        .run(move |app| async move {
-            Ok::<_, crate::domain::Error>(
-                authorize::second_factor(
-                    &app,
-                    &f.request,
-                    &f.csrf,
-                    csrf_cookie.as_deref(),
-                    &f.mfa_token,
-                    &f.code,
-                    f.backup.is_some(),
-                    &origin,
-                )
-                .await,
-            )
-        })
-        .await;
-    respond(
-        &app,
-        next.unwrap_or_else(|_| Err(PageError("Something went wrong; try again.".into()))),
-    )
+    step(&app, move |app| async move {
+        authorize::second_factor(
+            &app,
+            &f.request,
+            &f.csrf,
+            csrf_cookie.as_deref(),
+            &f.mfa_token,
+            &f.code,
+            f.backup.is_some(),
+            &origin,
+        )
+        .await
+    })
+    .await
 }
 
 /// `GET`/`POST /oauth/logout` (OpenID Connect RP-Initiated Logout 1.0):

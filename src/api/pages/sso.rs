@@ -9,7 +9,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::signin::{error_page, jar, respond};
+use super::signin::{error_page, jar, step};
 use super::{cookie, message, CookieJar};
 use crate::api::extract::requested_tenant;
 use crate::api::native::auth::token_response;
@@ -72,7 +72,7 @@ pub async fn from_sign_in(req: HttpRequest, app: Data<App>) -> HttpResponse {
                     Err(e) => Err(PageError(match e {
                         Error::NotFound(_) => "This sign-in option is not available.".into(),
                         Error::Unavailable(m) => m,
-                        _ => "Something went wrong; try again.".into(),
+                        _ => PageError::internal().0,
                     })),
                 },
             )
@@ -81,7 +81,7 @@ pub async fn from_sign_in(req: HttpRequest, app: Data<App>) -> HttpResponse {
     match outcome {
         Ok(Ok(d)) => depart(&jar(&app), d),
         Ok(Err(e)) => error_page(e),
-        Err(_) => error_page(PageError("Something went wrong; try again.".into())),
+        Err(_) => error_page(PageError::internal()),
     }
 }
 
@@ -183,17 +183,12 @@ pub async fn callback(req: HttpRequest, app: Data<App>, origin: Origin) -> HttpR
             request_id: Some(id),
             outcome,
             ..
-        })) => {
-            let next = app
-                .run(move |app| async move {
-                    Ok::<_, Error>(authorize::after_sso(&app, id, *outcome, &origin).await)
-                })
-                .await;
-            onward(respond(
-                &app,
-                next.unwrap_or_else(|_| Err(PageError("Something went wrong; try again.".into()))),
-            ))
-        }
+        })) => onward(
+            step(&app, move |app| async move {
+                authorize::after_sso(&app, id, *outcome, &origin).await
+            })
+            .await,
+        ),
         Ok(Ok(Arrival::SignedIn { outcome, .. })) => match *outcome {
             SignIn::Complete(tokens) => token_response(*tokens),
             SignIn::MfaRequired { mfa_token } => HttpResponse::Ok()
@@ -214,15 +209,10 @@ pub async fn callback(req: HttpRequest, app: Data<App>, origin: Origin) -> HttpR
             request_id: Some(id),
             purpose: Some(Purpose::Authorize),
         })) => {
-            let next = app
-                .run(move |app| async move {
-                    Ok::<_, Error>(authorize::sso_failed(&app, id, text).await)
-                })
-                .await;
-            respond(
-                &app,
-                next.unwrap_or_else(|_| Err(PageError("Something went wrong; try again.".into()))),
-            )
+            step(&app, move |app| async move {
+                authorize::sso_failed(&app, id, text).await
+            })
+            .await
         }
         Ok(Err(Failure { message: text, .. })) => {
             message(StatusCode::BAD_REQUEST, "ithbat", "Cannot sign in", &text)

@@ -104,8 +104,8 @@ async fn a_person_signs_in_with_a_browser(b: Backend) {
 
     let browser = Browser::start().await;
     browser.goto(&url).await;
-    assert!(browser.text("h1").await.contains("Sign in"));
-    assert!(browser.text(".sub").await.contains("Acme Portal"));
+    browser.text_containing("h1", "Sign in").await;
+    browser.text_containing(".sub", "Acme Portal").await;
     browser
         .screenshot(&format!("signin-{backend}-1-page"))
         .await;
@@ -113,8 +113,7 @@ async fn a_person_signs_in_with_a_browser(b: Backend) {
     browser.type_into("#email", &user.email).await;
     browser.type_into("#password", "Not!the-password1").await;
     browser.click("#sign-in").await;
-    let alert = browser.text(".alert").await;
-    assert!(alert.contains("not right"), "{alert}");
+    browser.text_containing(".alert", "not right").await;
     browser
         .screenshot(&format!("signin-{backend}-2-wrong-password"))
         .await;
@@ -122,7 +121,7 @@ async fn a_person_signs_in_with_a_browser(b: Backend) {
     browser.type_into("#email", &user.email).await;
     browser.type_into("#password", PASSWORD).await;
     browser.click("#sign-in").await;
-    assert!(browser.text("h1").await.contains("Two-step verification"));
+    browser.text_containing("h1", "Two-step verification").await;
     browser
         .screenshot(&format!("signin-{backend}-3-code"))
         .await;
@@ -131,7 +130,7 @@ async fn a_person_signs_in_with_a_browser(b: Backend) {
     browser.type_into("#code", &code).await;
     browser.click("#verify").await;
     let landed = browser.wait_for_url(|u| u.starts_with(&redirect)).await;
-    assert!(browser.text("#done").await.contains("Signed in"));
+    browser.text_containing("#done", "Signed in").await;
     browser
         .screenshot(&format!("signin-{backend}-4-back-in-the-app"))
         .await;
@@ -218,10 +217,9 @@ async fn a_person_signs_in_through_sso_with_a_browser(b: Backend) {
 
     let browser = Browser::start().await;
     browser.goto(&url).await;
-    assert!(browser
-        .text("#sso-acme")
-        .await
-        .contains("Continue with Acme Login"));
+    browser
+        .text_containing("#sso-acme", "Continue with Acme Login")
+        .await;
     browser
         .screenshot(&format!("sso-{backend}-1-buttons"))
         .await;
@@ -230,7 +228,9 @@ async fn a_person_signs_in_through_sso_with_a_browser(b: Backend) {
     browser
         .wait_for_url(|u| u.starts_with(&format!("{}/oauth/authorize", idp.base)))
         .await;
-    assert!(browser.text(".sub").await.contains("ithbat relying party"));
+    browser
+        .text_containing(".sub", "ithbat relying party")
+        .await;
     browser
         .screenshot(&format!("sso-{backend}-2-provider"))
         .await;
@@ -238,7 +238,7 @@ async fn a_person_signs_in_through_sso_with_a_browser(b: Backend) {
     browser.type_into("#password", PASSWORD).await;
     browser.click("#sign-in").await;
     let landed = browser.wait_for_url(|u| u.starts_with(&redirect)).await;
-    assert!(browser.text("#done").await.contains("Signed in"));
+    browser.text_containing("#done", "Signed in").await;
     browser
         .screenshot(&format!("sso-{backend}-3-back-in-the-app"))
         .await;

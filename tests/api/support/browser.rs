@@ -12,6 +12,18 @@ use base64::Engine;
 use serde_json::{json, Value};
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+/// Every wait polls this often, up to ten seconds in all.
+const POLL: Duration = Duration::from_millis(50);
+const RETRIES: usize = 200;
+
+/// Errors that mean the page changed under the command (W3C WebDriver
+/// error codes): find the element again on the page that replaced it.
+fn replaced(code: &str) -> bool {
+    matches!(
+        code,
+        "stale element reference" | "no such element" | "detached shadow root"
+    )
+}
 
 /// True when the developer opted out of browser tests.
 pub fn skip() -> bool {
@@ -104,17 +116,34 @@ impl Browser {
         }
     }
 
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+    /// One WebDriver command; `Err` carries the W3C error code (e.g.
+    /// "stale element reference") and message.
+    async fn try_call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, (String, String)> {
         let url = format!("{}/session/{}{path}", self.base, self.session);
         let mut rb = self.http.request(method, url);
         if let Some(b) = body {
             rb = rb.json(&b);
         }
         let r: Value = rb.send().await.unwrap().json().await.unwrap();
-        if r["value"].get("error").is_some() {
-            panic!("webdriver {path}: {}", r["value"]);
+        match r["value"].get("error") {
+            Some(e) => Err((
+                e.as_str().unwrap_or("").to_string(),
+                r["value"]["message"].as_str().unwrap_or("").to_string(),
+            )),
+            None => Ok(r["value"].clone()),
         }
-        r["value"].clone()
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        match self.try_call(method, path, body).await {
+            Ok(v) => v,
+            Err((code, message)) => panic!("webdriver {path}: {code}: {message}"),
+        }
     }
 
     pub async fn goto(&self, url: &str) {
@@ -131,72 +160,135 @@ impl Browser {
     }
 
     pub async fn source(&self) -> String {
-        self.call(reqwest::Method::GET, "/source", None)
-            .await
-            .as_str()
-            .unwrap()
-            .to_string()
+        // The page may be replaced while it is read; ask again.
+        for _ in 0..RETRIES {
+            if let Ok(v) = self.try_call(reqwest::Method::GET, "/source", None).await {
+                return v.as_str().unwrap_or("").to_string();
+            }
+            tokio::time::sleep(POLL).await;
+        }
+        String::new()
     }
 
-    /// The element a CSS selector finds, waiting up to five seconds.
-    pub async fn find(&self, css: &str) -> String {
-        for _ in 0..100 {
-            let url = format!("{}/session/{}/element", self.base, self.session);
-            let r: Value = self
-                .http
-                .post(url)
-                .json(&json!({ "using": "css selector", "value": css }))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            if let Some(id) = r["value"][ELEMENT].as_str() {
-                return id.to_string();
+    /// The element a CSS selector finds now, if any.
+    async fn try_find(&self, css: &str) -> Option<String> {
+        let found = self
+            .try_call(
+                reqwest::Method::POST,
+                "/element",
+                Some(json!({ "using": "css selector", "value": css })),
+            )
+            .await
+            .ok()?;
+        found[ELEMENT].as_str().map(str::to_string)
+    }
+
+    /// Runs `act` on the element `css` finds, finding it again whenever
+    /// the page replaced it in between (a navigation that had not
+    /// finished), for up to ten seconds.
+    async fn on_element(
+        &self,
+        css: &str,
+        method: reqwest::Method,
+        suffix: &str,
+        body: Option<Value>,
+    ) -> Value {
+        let mut last = (String::from("no such element"), String::new());
+        for _ in 0..RETRIES {
+            if let Some(e) = self.try_find(css).await {
+                match self
+                    .try_call(
+                        method.clone(),
+                        &format!("/element/{e}{suffix}"),
+                        body.clone(),
+                    )
+                    .await
+                {
+                    Ok(v) => return v,
+                    Err(err) if replaced(&err.0) => last = err,
+                    Err((code, message)) => panic!("webdriver {css}{suffix}: {code}: {message}"),
+                }
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            tokio::time::sleep(POLL).await;
         }
-        panic!("no element {css} on {}", self.source().await)
+        panic!(
+            "{css}{suffix}: {}: {} on {}",
+            last.0,
+            last.1,
+            self.source().await
+        )
     }
 
     pub async fn type_into(&self, css: &str, text: &str) {
-        let e = self.find(css).await;
-        self.call(
+        self.on_element(
+            css,
             reqwest::Method::POST,
-            &format!("/element/{e}/value"),
+            "/value",
             Some(json!({ "text": text })),
         )
         .await;
     }
 
+    /// Clicks a button or link that leaves the page, and returns once the
+    /// browser has replaced the page (the old document's element is
+    /// stale), so that what is read next belongs to the page that came.
     pub async fn click(&self, css: &str) {
-        let e = self.find(css).await;
-        self.call(
-            reqwest::Method::POST,
-            &format!("/element/{e}/click"),
-            Some(json!({})),
-        )
-        .await;
+        let old = self.document().await;
+        self.on_element(css, reqwest::Method::POST, "/click", Some(json!({})))
+            .await;
+        for _ in 0..RETRIES {
+            let still = self
+                .try_call(reqwest::Method::GET, &format!("/element/{old}/name"), None)
+                .await;
+            if matches!(&still, Err((code, _)) if replaced(code)) {
+                return;
+            }
+            tokio::time::sleep(POLL).await;
+        }
+        panic!("clicking {css} did not leave {}", self.url().await)
     }
 
-    pub async fn text(&self, css: &str) -> String {
-        let e = self.find(css).await;
-        self.call(reqwest::Method::GET, &format!("/element/{e}/text"), None)
-            .await
-            .as_str()
-            .unwrap_or("")
-            .to_string()
+    /// The current document's root element.
+    async fn document(&self) -> String {
+        for _ in 0..RETRIES {
+            if let Some(e) = self.try_find("html").await {
+                return e;
+            }
+            tokio::time::sleep(POLL).await;
+        }
+        panic!("no document at {}", self.url().await)
+    }
+
+    /// The text of the element `css` finds, once it contains `needle`
+    /// (waiting up to ten seconds, through navigations still under way).
+    pub async fn text_containing(&self, css: &str, needle: &str) -> String {
+        let mut text = String::new();
+        for _ in 0..RETRIES {
+            text = self
+                .on_element(css, reqwest::Method::GET, "/text", None)
+                .await
+                .as_str()
+                .unwrap_or("")
+                .to_string();
+            if text.contains(needle) {
+                return text;
+            }
+            tokio::time::sleep(POLL).await;
+        }
+        panic!(
+            "{css} never contained {needle:?}; last read {text:?} at {}",
+            self.url().await
+        )
     }
 
     /// Waits up to ten seconds for the URL to satisfy `pred`.
     pub async fn wait_for_url(&self, pred: impl Fn(&str) -> bool) -> String {
-        for _ in 0..200 {
+        for _ in 0..RETRIES {
             let url = self.url().await;
             if pred(&url) {
                 return url;
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            tokio::time::sleep(POLL).await;
         }
         panic!("the URL never matched; at {}", self.url().await)
     }

@@ -250,17 +250,22 @@ impl FromRequest for Origin {
     type Future = Ready<Result<Self, Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let ip = client_ip(req, app(req).config.trust_proxy);
-        let user_agent = req
-            .headers()
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .chars()
-            .take(MAX_USER_AGENT)
-            .collect();
-        ready(Ok(Origin { ip, user_agent }))
+        ready(Ok(origin_of(req)))
     }
+}
+
+/// Where a request comes from: the client address and User-Agent.
+pub fn origin_of(req: &HttpRequest) -> Origin {
+    let ip = client_ip(req, app(req).config.trust_proxy);
+    let user_agent = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .chars()
+        .take(MAX_USER_AGENT)
+        .collect();
+    Origin { ip, user_agent }
 }
 
 /// The tenant named by X-Tenant-ID, if any.

@@ -11,7 +11,9 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::web::Data;
 
+use crate::domain::denial::DenialLog;
 use crate::logging::REQUEST_ID;
+use crate::service::{audit_log, App};
 
 const REQUEST_ID_HEADER: &str = "x-request-id";
 
@@ -42,10 +44,14 @@ pub async fn observe(
     let method = req.method().to_string();
     let mut path = req.path().to_string();
     let metrics = req.app_data::<Data<Metrics>>().cloned();
-    let result = REQUEST_ID.scope(id.clone(), next.call(req)).await;
+    let denials = DenialLog::default();
+    let result = REQUEST_ID
+        .scope(id.clone(), denials.clone().scope(next.call(req)))
+        .await;
     let elapsed = started.elapsed();
     match result {
         Ok(mut res) => {
+            audit_denials(&res, &denials, &id).await;
             let status = res.status().as_u16();
             let route = res
                 .request()
@@ -75,6 +81,31 @@ pub async fn observe(
             log::warn!(target: "ithbat::access", "[{id}] {method} {path} failed: {e}");
             Err(e)
         }
+    }
+}
+
+/// Writes the request's authorization refusals to the audit log
+/// (`authz.denied`) before the answer leaves, so that a client reading the
+/// log next sees them.
+async fn audit_denials<B>(res: &ServiceResponse<B>, denials: &DenialLog, id: &str) {
+    let noted = denials.take();
+    if noted.is_empty() {
+        return;
+    }
+    let Some(app) = res.request().app_data::<Data<App>>().cloned() else {
+        return;
+    };
+    let origin = crate::api::extract::origin_of(res.request());
+    let written = REQUEST_ID
+        .scope(
+            id.to_string(),
+            app.run(
+                move |app| async move { audit_log::record_denials(&app, noted, &origin).await },
+            ),
+        )
+        .await;
+    if let Err(e) = written {
+        log::error!("[{id}] authorization refusals not audited: {e}");
     }
 }
 

@@ -130,6 +130,7 @@ diesel::table! {
         created_by -> Nullable<DbUuid>,
         created_at -> DbTimestamptz,
         last_used_at -> Nullable<DbTimestamptz>,
+        minted_by -> Nullable<Text>,
     }
 }
 
@@ -564,6 +565,7 @@ diesel::table! {
         icon_type -> Nullable<Text>,
         created_at -> DbTimestamptz,
         updated_at -> DbTimestamptz,
+        configured_by -> Nullable<Text>,
     }
 }
 

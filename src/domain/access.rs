@@ -278,6 +278,21 @@ pub struct Grant {
     pub scope: String,
 }
 
+impl Grant {
+    pub fn new(action: impl Into<String>, scope: impl Into<String>) -> Grant {
+        Grant {
+            action: action.into(),
+            scope: scope.into(),
+        }
+    }
+}
+
+impl fmt::Display for Grant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} on {}", self.action, self.scope)
+    }
+}
+
 /// Why a subject holds a grant.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Source {
@@ -369,6 +384,58 @@ impl Access {
         &self.grants
     }
 
+    /// Grants held for one reason (a role on a scope, a policy).
+    pub fn of(grants: impl IntoIterator<Item = Grant>, source: Source) -> Access {
+        Access::from_grants(grants.into_iter().map(|g| (g, source.clone())))
+    }
+
+    /// Nothing at all.
+    pub fn is_empty(&self) -> bool {
+        self.grants.is_empty()
+    }
+
+    /// The grants of `needed` this access does not hold. Holding is `may`
+    /// on each grant's own action and scope, so a grant is held through
+    /// one above it (an action above, a scope above), and holding all of
+    /// `needed` means holding everything `needed` can ever allow.
+    pub fn lacks(&self, needed: &Access) -> Vec<Grant> {
+        let mut missing: Vec<Grant> = needed
+            .grants
+            .iter()
+            .filter(|(g, _)| !self.may(&g.action, &g.scope))
+            .map(|(g, _)| g.clone())
+            .collect();
+        missing.dedup();
+        missing
+    }
+
+    /// What both hold: for every pair of grants whose actions and scopes
+    /// are comparable, the narrower action on the narrower scope. A
+    /// credential bounded by its maker (a SCIM token) holds the meet of
+    /// what it is made for and what its maker holds at the time of use.
+    pub fn meet(&self, other: &Access) -> Access {
+        let narrower = |a: &str, b: &str, covers: fn(&str, &str) -> bool| {
+            if covers(a, b) {
+                Some(b.to_string())
+            } else if covers(b, a) {
+                Some(a.to_string())
+            } else {
+                None
+            }
+        };
+        let mut out = Vec::new();
+        for (a, _) in &self.grants {
+            for (b, source) in &other.grants {
+                let action = narrower(&a.action, &b.action, action_covers);
+                let scope = narrower(&a.scope, &b.scope, scope_covers);
+                if let (Some(action), Some(scope)) = (action, scope) {
+                    out.push((Grant { action, scope }, source.clone()));
+                }
+            }
+        }
+        Access::from_grants(out.into_iter())
+    }
+
     /// The native permissions this access holds (on `/`).
     pub fn permissions(&self) -> Permissions {
         catalogue()
@@ -421,6 +488,16 @@ pub fn resolve(subject: SubjectRef, facts: &Facts) -> Access {
             })
         });
     Access::from_grants(policies.chain(roles))
+}
+
+/// What holding a role on `scope` grants: each action it bundles there.
+pub fn role_grants(role: &str, fixed: bool, permissions: &[String], scope: &str) -> Access {
+    Access::of(
+        role_actions(fixed, permissions)
+            .into_iter()
+            .map(|a| Grant::new(a, scope)),
+        Source::Role(role.to_string()),
+    )
 }
 
 /// The actions a role bundles: its permissions as IAM actions, or every

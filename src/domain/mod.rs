@@ -5,6 +5,7 @@ pub mod account;
 pub mod audit;
 pub mod authorization;
 pub mod client;
+pub mod denial;
 pub mod error;
 pub mod filter;
 pub mod group;

@@ -2,7 +2,9 @@
 
 use uuid::Uuid;
 
-use super::access::{permission_action, Access, ROOT_SCOPE};
+use super::access::{permission_action, Access, Grant, ROOT_SCOPE};
+use super::audit::Actor;
+use super::denial::{Denial, DenialLog};
 use super::error::{Error, Result};
 use super::permission::Permissions;
 use super::scope::Scopes;
@@ -60,13 +62,21 @@ impl Caller {
     /// whole tenant (`user:read` is `iam.user.read` on `/`): the same
     /// question as `may`.
     pub fn require(&self, permission: &str) -> Result<()> {
-        if self.may(&permission_action(permission), ROOT_SCOPE) {
+        if self.has(permission) {
             Ok(())
         } else {
-            Err(Error::Forbidden(format!(
-                "This action requires the {permission} permission"
-            )))
+            Err(self.deny(
+                None,
+                vec![permission.to_string()],
+                format!("This action requires the {permission} permission"),
+            ))
         }
+    }
+
+    /// Does the caller hold a native permission? For what a response
+    /// shows, not for refusing (that is `require`, which audits).
+    pub fn has(&self, permission: &str) -> bool {
+        self.may(&permission_action(permission), ROOT_SCOPE)
     }
 
     /// May the caller do `action` on `scope`? The one authorization
@@ -80,10 +90,63 @@ impl Caller {
         if self.may(action, scope) {
             Ok(())
         } else {
-            Err(Error::Forbidden(format!(
-                "This action requires {action} on {scope}"
-            )))
+            let grant = Grant::new(action, scope);
+            Err(self.deny(
+                None,
+                vec![grant.to_string()],
+                format!("This action requires {grant}"),
+            ))
         }
+    }
+
+    /// The rule against escalation: no one hands out, changes or uses
+    /// what they do not hold. `needed` is what the operation would put in
+    /// someone's hands (a role's grants where it is assigned, a policy, a
+    /// group's grants for its new member) or what the subject being
+    /// managed holds (every grant, through roles on any scope, policies
+    /// and groups). The caller must hold each of them (`Access::lacks`);
+    /// platform administrators hold everything.
+    pub fn require_holds(
+        &self,
+        needed: &Access,
+        target: (&'static str, String),
+        what: &str,
+    ) -> Result<()> {
+        if self.principal.platform_admin {
+            return Ok(());
+        }
+        let missing: Vec<String> = self
+            .principal
+            .access
+            .lacks(needed)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let message = format!(
+            "You cannot {what}: it involves permissions you do not hold ({})",
+            missing.join(", ")
+        );
+        Err(self.deny(Some(target), missing, message))
+    }
+
+    /// A refusal: 403, noted for the audit log (`authz.denied`).
+    fn deny(
+        &self,
+        target: Option<(&'static str, String)>,
+        missing: Vec<String>,
+        reason: String,
+    ) -> Error {
+        DenialLog::note(Denial {
+            tenant_id: self.tenant_id,
+            actor: Actor::from(self),
+            target,
+            missing,
+            reason: reason.clone(),
+        });
+        Error::Forbidden(reason)
     }
 
     /// The credential must carry `scope` (RFC 6750 insufficient_scope).
@@ -99,25 +162,12 @@ impl Caller {
         if self.principal.platform_admin {
             Ok(())
         } else {
-            Err(Error::Forbidden(
+            Err(self.deny(
+                None,
+                vec!["platform administrator".into()],
                 "This action is reserved to platform administrators".into(),
             ))
         }
-    }
-
-    /// No one grants what they do not hold: a role holding permissions the
-    /// caller lacks can be neither written nor assigned by them, and a user
-    /// holding such permissions cannot be managed by them. Platform
-    /// administrators hold everything.
-    pub fn require_superset(&self, permissions: &Permissions, what: &str) -> Result<()> {
-        if self.principal.platform_admin || self.principal.permissions.contains_all(permissions) {
-            return Ok(());
-        }
-        let missing = self.principal.permissions.missing(permissions);
-        Err(Error::Forbidden(format!(
-            "You cannot {what}: it involves permissions you do not hold ({})",
-            missing.join(", ")
-        )))
     }
 
     /// The signed-in user and their session, for what only a person has
@@ -136,9 +186,7 @@ impl Caller {
         matches!(self.principal.subject, Subject::User { id, .. } if id == user_id)
     }
 
-    /// Provisioning clients (SCIM tokens) manage every user of their
-    /// tenant but platform administrators: the identity provider is the
-    /// source of truth for who exists and who is active.
+    /// Is this a provisioning job (a SCIM token)?
     pub fn is_provisioner(&self) -> bool {
         matches!(self.principal.subject, Subject::ScimToken { .. })
     }

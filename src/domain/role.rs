@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::access::{role_grants, Access};
 use super::permission::{catalogue, BuiltinRole, Permissions};
 
 #[derive(Debug, Clone)]
@@ -29,6 +30,18 @@ impl Role {
         } else {
             self.permissions.iter().cloned().collect()
         }
+    }
+}
+
+impl Role {
+    /// What holding this role on `scope` grants.
+    pub fn grants(&self, scope: &str) -> Access {
+        role_grants(
+            &self.name,
+            self.builtin.is_some_and(BuiltinRole::is_fixed),
+            &self.permissions,
+            scope,
+        )
     }
 }
 

@@ -10,7 +10,8 @@ use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
 use crate::db::schema::{
-    group_client_members, group_members, iam_actions, policies, role_permissions, roles, user_roles,
+    group_client_members, group_members, iam_actions, policies, role_permissions, roles,
+    user_roles, users,
 };
 use crate::db::{Db, Ts, Uid};
 use crate::domain::access::{role_actions, Facts, Policy, RoleHolding, SubjectRef};
@@ -19,22 +20,72 @@ use crate::domain::permission::BuiltinRole;
 use crate::domain::Result;
 use crate::with_conn;
 
+/// Ids per statement when many subjects are loaded at once (well inside
+/// both backends' limits on bound parameters).
+const CHUNK: usize = 1000;
+
 /// The groups `subject` (a user or a client) belongs to.
 pub async fn groups_of(db: &mut Db<'_>, subject: SubjectRef) -> Result<Vec<Uuid>> {
-    let rows: Vec<Uid> = match subject {
-        SubjectRef::User(id) => with_conn!(db, |c| group_members::table
-            .filter(group_members::user_id.eq(Uid(id)))
-            .select(group_members::group_id)
+    Ok(memberships(db, &[subject])
+        .await?
+        .into_iter()
+        .map(|(group, _)| group)
+        .collect())
+}
+
+/// (group, member) for every group the users and clients among
+/// `subjects` belong to.
+async fn memberships(db: &mut Db<'_>, subjects: &[SubjectRef]) -> Result<Vec<(Uuid, SubjectRef)>> {
+    let users = ids_of(subjects, |s| matches!(s, SubjectRef::User(_)));
+    let clients = ids_of(subjects, |s| matches!(s, SubjectRef::Client(_)));
+    let mut out = Vec::new();
+    for chunk in users.chunks(CHUNK) {
+        let rows: Vec<(Uid, Uid)> = with_conn!(db, |c| group_members::table
+            .filter(group_members::user_id.eq_any(chunk.to_vec()))
+            .select((group_members::group_id, group_members::user_id))
             .load(c)
-            .await)?,
-        SubjectRef::Client(id) => with_conn!(db, |c| group_client_members::table
-            .filter(group_client_members::client_id.eq(Uid(id)))
-            .select(group_client_members::group_id)
+            .await)?;
+        out.extend(rows.into_iter().map(|(g, u)| (g.0, SubjectRef::User(u.0))));
+    }
+    for chunk in clients.chunks(CHUNK) {
+        let rows: Vec<(Uid, Uid)> = with_conn!(db, |c| group_client_members::table
+            .filter(group_client_members::client_id.eq_any(chunk.to_vec()))
+            .select((
+                group_client_members::group_id,
+                group_client_members::client_id
+            ))
             .load(c)
-            .await)?,
-        SubjectRef::Group(_) => Vec::new(),
-    };
-    Ok(rows.into_iter().map(|g| g.0).collect())
+            .await)?;
+        out.extend(
+            rows.into_iter()
+                .map(|(g, c)| (g.0, SubjectRef::Client(c.0))),
+        );
+    }
+    Ok(out)
+}
+
+/// The platform administrators among `subjects`.
+pub async fn platform_admins_among(db: &mut Db<'_>, subjects: &[SubjectRef]) -> Result<Vec<Uuid>> {
+    let users = ids_of(subjects, |s| matches!(s, SubjectRef::User(_)));
+    let mut out = Vec::new();
+    for chunk in users.chunks(CHUNK) {
+        let rows: Vec<Uid> = with_conn!(db, |c| users::table
+            .filter(users::id.eq_any(chunk.to_vec()))
+            .filter(users::is_platform_admin.eq(true))
+            .select(users::id)
+            .load(c)
+            .await)?;
+        out.extend(rows.into_iter().map(|u| u.0));
+    }
+    Ok(out)
+}
+
+fn ids_of(subjects: &[SubjectRef], keep: impl Fn(&SubjectRef) -> bool) -> Vec<Uid> {
+    subjects
+        .iter()
+        .filter(|s| keep(s))
+        .map(|s| Uid(s.id()))
+        .collect()
 }
 
 #[derive(Queryable)]
@@ -56,32 +107,88 @@ fn policy(row: PolicyRow) -> Option<Policy> {
 /// What decides `subject`'s access in `tenant_id`: its policies and its
 /// groups', its memberships, and the roles it holds with their actions.
 pub async fn facts(db: &mut Db<'_>, tenant_id: Uuid, subject: SubjectRef) -> Result<Facts> {
-    let groups = groups_of(db, subject).await?;
-    let mut subjects: Vec<String> = groups
+    Ok(facts_of_many(db, tenant_id, &[subject])
+        .await?
+        .remove(&subject)
+        .unwrap_or_default())
+}
+
+/// `facts` for many subjects at once, in a few statements whatever their
+/// number (a group of ten thousand members is checked in a handful).
+pub async fn facts_of_many(
+    db: &mut Db<'_>,
+    tenant_id: Uuid,
+    subjects: &[SubjectRef],
+) -> Result<HashMap<SubjectRef, Facts>> {
+    let memberships = memberships(db, subjects).await?;
+    let mut named: Vec<String> = subjects.iter().map(ToString::to_string).collect();
+    named.extend(
+        memberships
+            .iter()
+            .map(|(g, _)| SubjectRef::Group(*g).to_string()),
+    );
+    named.sort();
+    named.dedup();
+    let mut policies_by_subject: HashMap<SubjectRef, Vec<Policy>> = HashMap::new();
+    for chunk in named.chunks(CHUNK) {
+        let rows: Vec<PolicyRow> = with_conn!(db, |c| policies::table
+            .filter(policies::tenant_id.eq(Uid(tenant_id)))
+            .filter(policies::subject.eq_any(chunk.to_vec()))
+            .select((policies::subject, policies::action, policies::scope))
+            .load(c)
+            .await)?;
+        for p in rows.into_iter().filter_map(policy) {
+            policies_by_subject.entry(p.subject).or_default().push(p);
+        }
+    }
+    let users: Vec<Uuid> = subjects
         .iter()
-        .map(|g| SubjectRef::Group(*g).to_string())
+        .filter_map(|s| match s {
+            SubjectRef::User(id) => Some(*id),
+            _ => None,
+        })
         .collect();
-    subjects.push(subject.to_string());
-    let rows: Vec<PolicyRow> = with_conn!(db, |c| policies::table
-        .filter(policies::tenant_id.eq(Uid(tenant_id)))
-        .filter(policies::subject.eq_any(subjects.clone()))
-        .select((policies::subject, policies::action, policies::scope))
-        .load(c)
-        .await)?;
-    let roles = match subject {
-        SubjectRef::User(id) => role_holdings(db, id).await?,
-        SubjectRef::Client(_) | SubjectRef::Group(_) => Vec::new(),
-    };
-    Ok(Facts {
-        policies: rows.into_iter().filter_map(policy).collect(),
-        memberships: groups.into_iter().map(|g| (g, subject)).collect(),
-        roles,
-    })
+    let mut roles_by_user: HashMap<SubjectRef, Vec<RoleHolding>> = HashMap::new();
+    for holding in role_holdings(db, &users).await? {
+        roles_by_user
+            .entry(holding.subject)
+            .or_default()
+            .push(holding);
+    }
+    let mut groups_by_member: HashMap<SubjectRef, Vec<Uuid>> = HashMap::new();
+    for (group, member) in memberships {
+        groups_by_member.entry(member).or_default().push(group);
+    }
+    Ok(subjects
+        .iter()
+        .map(|subject| {
+            let groups = groups_by_member.remove(subject).unwrap_or_default();
+            let mut policies = policies_by_subject
+                .get(subject)
+                .cloned()
+                .unwrap_or_default();
+            for g in &groups {
+                policies.extend(
+                    policies_by_subject
+                        .get(&SubjectRef::Group(*g))
+                        .cloned()
+                        .unwrap_or_default(),
+                );
+            }
+            let facts = Facts {
+                policies,
+                memberships: groups.into_iter().map(|g| (g, *subject)).collect(),
+                roles: roles_by_user.remove(subject).unwrap_or_default(),
+            };
+            (*subject, facts)
+        })
+        .collect())
 }
 
 /// A role a user holds, where, and one of its permissions.
 #[derive(Queryable)]
 struct HoldingRow {
+    user_id: Uid,
     id: Uid,
     name: String,
     builtin: Option<String>,
@@ -89,23 +196,32 @@ struct HoldingRow {
     permission: Option<String>,
 }
 
-/// A user's roles, each on the scope it is held on, with its actions.
-async fn role_holdings(db: &mut Db<'_>, user_id: Uuid) -> Result<Vec<RoleHolding>> {
-    let rows: Vec<HoldingRow> = with_conn!(db, |c| user_roles::table
-        .inner_join(roles::table)
-        .left_join(role_permissions::table.on(role_permissions::role_id.eq(roles::id)))
-        .filter(user_roles::user_id.eq(Uid(user_id)))
-        .select((
-            roles::id,
-            roles::name,
-            roles::builtin,
-            user_roles::scope,
-            role_permissions::permission.nullable(),
-        ))
-        .load(c)
-        .await)?;
-    let mut held: HashMap<(Uuid, String), (String, bool, Vec<String>)> = HashMap::new();
+/// The roles of these users, each on the scope it is held on, with its
+/// actions.
+async fn role_holdings(db: &mut Db<'_>, user_ids: &[Uuid]) -> Result<Vec<RoleHolding>> {
+    let mut rows: Vec<HoldingRow> = Vec::new();
+    for chunk in user_ids.chunks(CHUNK) {
+        let ids: Vec<Uid> = chunk.iter().copied().map(Uid).collect();
+        let loaded: Vec<HoldingRow> = with_conn!(db, |c| user_roles::table
+            .inner_join(roles::table)
+            .left_join(role_permissions::table.on(role_permissions::role_id.eq(roles::id)))
+            .filter(user_roles::user_id.eq_any(ids.clone()))
+            .select((
+                user_roles::user_id,
+                roles::id,
+                roles::name,
+                roles::builtin,
+                user_roles::scope,
+                role_permissions::permission.nullable(),
+            ))
+            .load(c)
+            .await)?;
+        rows.extend(loaded);
+    }
+    type Held = (String, bool, Vec<String>);
+    let mut held: HashMap<(Uuid, Uuid, String), Held> = HashMap::new();
     for HoldingRow {
+        user_id,
         id,
         name,
         builtin,
@@ -118,19 +234,20 @@ async fn role_holdings(db: &mut Db<'_>, user_id: Uuid) -> Result<Vec<RoleHolding
             .and_then(BuiltinRole::parse)
             .is_some_and(BuiltinRole::is_fixed);
         let entry = held
-            .entry((id.0, scope))
+            .entry((user_id.0, id.0, scope))
             .or_insert_with(|| (name, fixed, Vec::new()));
         entry.2.extend(permission);
     }
-    let subject = SubjectRef::User(user_id);
     Ok(held
         .into_iter()
-        .map(|((_, scope), (role, fixed, permissions))| RoleHolding {
-            subject,
-            role,
-            scope,
-            actions: role_actions(fixed, &permissions),
-        })
+        .map(
+            |((user, _, scope), (role, fixed, permissions))| RoleHolding {
+                subject: SubjectRef::User(user),
+                role,
+                scope,
+                actions: role_actions(fixed, &permissions),
+            },
+        )
         .collect())
 }
 

@@ -24,6 +24,9 @@ pub struct TokenRow {
     pub created_by: Option<Uid>,
     pub created_at: Ts,
     pub last_used_at: Option<Ts>,
+    /// Who made it (`user-<uuid>`, `client-<uuid>`): it acts with at most
+    /// what they hold.
+    pub minted_by: Option<String>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -37,6 +40,7 @@ pub async fn insert(
     hash: &str,
     hint: &str,
     created_by: Option<Uuid>,
+    minted_by: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
     let values = (
@@ -49,6 +53,7 @@ pub async fn insert(
         st::token_hint.eq(hint),
         st::created_by.eq(created_by.map(Uid)),
         st::created_at.eq(Ts(now)),
+        st::minted_by.eq(minted_by),
     );
     with_conn!(db, |c| diesel::insert_into(st::table)
         .values(values)

@@ -72,6 +72,27 @@ fn properties_json(p: &ProviderProperties) -> Result<Json> {
         .map_err(|e| Error::internal(format!("SSO properties: {e}")))
 }
 
+/// Records who configured a provider last (`user-<uuid>`, ...): it signs
+/// in only accounts they could manage.
+pub async fn set_configured_by(db: &mut Db<'_>, id: i64, subject: &str) -> Result<()> {
+    with_conn!(db, |c| diesel::update(sso_providers::table.find(id))
+        .set(sso_providers::configured_by.eq(subject))
+        .execute(c)
+        .await)?;
+    Ok(())
+}
+
+/// Who configured a provider last, if recorded.
+pub async fn configured_by(db: &mut Db<'_>, id: i64) -> Result<Option<String>> {
+    Ok(with_conn!(db, |c| sso_providers::table
+        .find(id)
+        .select(sso_providers::configured_by)
+        .first::<Option<String>>(c)
+        .await
+        .optional())?
+    .flatten())
+}
+
 /// Stores a new provider (its `id` is ignored) and returns its id.
 pub async fn insert(db: &mut Db<'_>, p: &SsoProvider) -> Result<i64> {
     let values = (

@@ -269,6 +269,18 @@ pub async fn find(db: &mut Db<'_>, tenant_id: Uuid, id: Uuid) -> Result<Option<U
     row.map(UserRow::into_domain).transpose()
 }
 
+/// A user by id whatever its tenant: for platform administrators, who act
+/// on tenants other than their own.
+pub async fn find_any_tenant(db: &mut Db<'_>, id: Uuid) -> Result<Option<User>> {
+    let row = with_conn!(db, |c| users::table
+        .filter(users::id.eq(Uid(id)))
+        .select(UserRow::as_select())
+        .first(c)
+        .await
+        .optional())?;
+    row.map(UserRow::into_domain).transpose()
+}
+
 pub async fn find_many(db: &mut Db<'_>, tenant_id: Uuid, ids: &[Uuid]) -> Result<Vec<User>> {
     let ids: Vec<Uid> = ids.iter().copied().map(Uid).collect();
     let rows: Vec<UserRow> = with_conn!(db, |c| users::table

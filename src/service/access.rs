@@ -13,14 +13,15 @@ use uuid::Uuid;
 use super::{audit, App};
 use crate::db::Db;
 use crate::domain::access::{
-    self, resolve, validate_action, validate_scope, Access, ActionInfo, Policy, SubjectRef, IAM,
-    ROOT_SCOPE,
+    self, resolve, validate_action, validate_scope, Access, ActionInfo, Grant, Policy, SubjectRef,
+    IAM, ROOT_SCOPE,
 };
 use crate::domain::audit::{Actor, AuditEvent};
 use crate::domain::list::Listing;
 use crate::domain::principal::Caller;
 use crate::domain::role::validate_description;
 use crate::domain::session::Origin;
+use crate::domain::user::UserStatus;
 use crate::domain::{Error, Problems, Result};
 use crate::repo;
 use crate::repo::access::{PolicyQuery, StoredPolicy};
@@ -34,6 +35,109 @@ pub const POLICY_WRITE: &str = "iam.policy.write";
 pub async fn load(db: &mut Db<'_>, tenant_id: Uuid, subject: SubjectRef) -> Result<Access> {
     let facts = repo::access::facts(db, tenant_id, subject).await?;
     Ok(resolve(subject, &facts))
+}
+
+/// What each of `subjects` holds now: resolved from their policies,
+/// groups and roles on every scope; a platform administrator holds
+/// everything.
+pub async fn held_by_many(
+    db: &mut Db<'_>,
+    tenant_id: Uuid,
+    subjects: &[SubjectRef],
+) -> Result<Vec<(SubjectRef, Access)>> {
+    let admins = repo::access::platform_admins_among(db, subjects).await?;
+    let mut facts = repo::access::facts_of_many(db, tenant_id, subjects).await?;
+    Ok(subjects
+        .iter()
+        .map(|s| {
+            let access = if admins.contains(&s.id()) {
+                Access::everything()
+            } else {
+                resolve(*s, &facts.remove(s).unwrap_or_default())
+            };
+            (*s, access)
+        })
+        .collect())
+}
+
+/// What the maker of a credential or configuration (a SCIM token, an SSO
+/// provider) holds now, or None when it can no longer act: a user deleted
+/// or not active, a client deleted or disabled. A platform administrator
+/// may belong to another tenant.
+pub async fn held_by_maker(
+    db: &mut Db<'_>,
+    tenant_id: Uuid,
+    maker: SubjectRef,
+) -> Result<Option<Access>> {
+    let live = match maker {
+        SubjectRef::User(id) => {
+            let user = match repo::users::find(db, tenant_id, id).await? {
+                Some(u) => Some(u),
+                None => repo::users::find_any_tenant(db, id)
+                    .await?
+                    .filter(|u| u.is_platform_admin),
+            };
+            user.is_some_and(|u| u.status == UserStatus::Active)
+        }
+        SubjectRef::Client(id) => repo::clients::find(db, tenant_id, id)
+            .await?
+            .is_some_and(|c| c.enabled),
+        SubjectRef::Group(_) => false,
+    };
+    if !live {
+        return Ok(None);
+    }
+    Ok(held_by_many(db, tenant_id, &[maker])
+        .await?
+        .pop()
+        .map(|(_, access)| access))
+}
+
+/// The audit target naming a subject.
+pub fn target(subject: SubjectRef) -> (&'static str, String) {
+    (subject.kind().prefix(), subject.id().to_string())
+}
+
+/// The rule for managing someone: changing a subject (its profile,
+/// status, credentials, roles, groups, policies) needs every grant the
+/// subject holds, so that no one reaches, through another, what they do
+/// not hold themselves (`Caller::require_holds`).
+pub async fn require_manages(
+    db: &mut Db<'_>,
+    caller: &Caller,
+    subjects: &[SubjectRef],
+    what: &str,
+) -> Result<()> {
+    if caller.principal.platform_admin {
+        return Ok(());
+    }
+    for (subject, access) in held_by_many(db, caller.tenant_id, subjects).await? {
+        caller.require_holds(&access, target(subject), what)?;
+    }
+    Ok(())
+}
+
+/// Joining or leaving a group hands over or takes away what the group
+/// holds: the caller must hold the group's grants and manage each member
+/// whose membership changes. A group that holds nothing changes no one's
+/// access, so its members are anyone's to change (an identity provider
+/// pushes groups of administrators too).
+pub async fn require_membership_change(
+    db: &mut Db<'_>,
+    caller: &Caller,
+    group_id: Uuid,
+    members: &[SubjectRef],
+) -> Result<()> {
+    if caller.principal.platform_admin || members.is_empty() {
+        return Ok(());
+    }
+    let group = SubjectRef::Group(group_id);
+    let held = held_by_many(db, caller.tenant_id, &[group]).await?;
+    let Some((_, grants)) = held.first().filter(|(_, a)| !a.is_empty()) else {
+        return Ok(());
+    };
+    caller.require_holds(grants, target(group), "change the members of this group")?;
+    require_manages(db, caller, members, "change this subject's groups").await
 }
 
 /// The subject exists in the caller's tenant (else 404, as for another
@@ -224,17 +328,15 @@ async fn parse_policy(db: &mut Db<'_>, tenant_id: Uuid, input: &PolicyInput) -> 
     })
 }
 
-/// The caller may write policies on the policy's scope and holds its
-/// action there.
+/// The caller may write policies on the policy's scope and holds what the
+/// policy grants (or takes away) there.
 fn may_grant(caller: &Caller, p: &Policy) -> Result<()> {
     caller.require_action(POLICY_WRITE, &p.scope)?;
-    if !caller.may(&p.action, &p.scope) {
-        return Err(Error::Forbidden(format!(
-            "You cannot grant {} on {}: you do not hold it there",
-            p.action, p.scope
-        )));
-    }
-    Ok(())
+    let granted = Access::of(
+        [Grant::new(p.action.clone(), p.scope.clone())],
+        access::Source::Policy,
+    );
+    caller.require_holds(&granted, target(p.subject), "grant or revoke this policy")
 }
 
 /// `POST /v1/policies`. Creating a policy the tenant has is a no-op that
@@ -285,7 +387,7 @@ pub async fn delete_policy(
         action: action.unwrap_or_default(),
         scope: scope.unwrap_or_default(),
     };
-    caller.require_action(POLICY_WRITE, &policy.scope)?;
+    may_grant(caller, &policy)?;
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();
     transaction!(db, |tx| {

@@ -12,6 +12,8 @@ use uuid::Uuid;
 
 use super::passwords::Password;
 use super::{audit, App};
+use crate::db::Db;
+use crate::domain::access::SubjectRef;
 use crate::domain::audit::{Actor, AuditEvent};
 use crate::domain::client::{
     check_consistency, validate_description, validate_expiration, validate_grant_types,
@@ -136,7 +138,7 @@ pub async fn update(
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();
     transaction!(db, |tx| {
-        let mut client = found(repo::clients::find(tx, caller.tenant_id, id).await?)?;
+        let mut client = managed(tx, caller, id).await?;
         let mut problems = Problems::default();
         let name = changes
             .name
@@ -196,6 +198,16 @@ pub async fn update(
     })
 }
 
+/// A client of the caller's tenant the caller may manage: its
+/// configuration and secrets are credentials for what it holds, so the
+/// caller must hold all of that (`access::require_manages`).
+async fn managed(db: &mut Db<'_>, caller: &Caller, id: Uuid) -> Result<Client> {
+    let client = found(repo::clients::find(db, caller.tenant_id, id).await?)?;
+    let subject = SubjectRef::Client(client.id);
+    super::access::require_manages(db, caller, &[subject], "manage this client").await?;
+    Ok(client)
+}
+
 /// The fields an update changed.
 #[derive(Default)]
 struct Changed(Vec<&'static str>);
@@ -219,7 +231,7 @@ pub async fn delete(app: &App, caller: &Caller, id: Uuid, origin: &Origin) -> Re
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();
     transaction!(db, |tx| {
-        let client = found(repo::clients::find(tx, caller.tenant_id, id).await?)?;
+        let client = managed(tx, caller, id).await?;
         repo::clients::delete(tx, caller.tenant_id, id).await?;
         let event = AuditEvent::new(
             caller.tenant_id,
@@ -266,7 +278,7 @@ pub async fn create_secret(
     {
         // Unknown clients are 404 before any hashing is spent on them.
         let mut conn = app.db.get().await?;
-        found(repo::clients::find(&mut conn.db(), caller.tenant_id, client_id).await?)?;
+        managed(&mut conn.db(), caller, client_id).await?;
     }
     problems.into_result()?;
     // No connection is held while hashing.
@@ -285,7 +297,7 @@ pub async fn create_secret(
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();
     transaction!(db, |tx| {
-        found(repo::clients::find(tx, caller.tenant_id, client_id).await?)?;
+        managed(tx, caller, client_id).await?;
         if repo::clients::live_secret_hashes(tx, client_id, now)
             .await?
             .len()
@@ -330,7 +342,7 @@ pub async fn delete_secret(
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();
     transaction!(db, |tx| {
-        found(repo::clients::find(tx, caller.tenant_id, client_id).await?)?;
+        managed(tx, caller, client_id).await?;
         if !repo::clients::delete_secret(tx, client_id, secret_id).await? {
             return Err(Error::NotFound("Client secret"));
         }

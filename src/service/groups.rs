@@ -5,6 +5,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{audit, App};
+use crate::domain::access::SubjectRef;
 use crate::domain::audit::{Actor, AuditEvent};
 use crate::domain::group::{Group, GroupMember};
 use crate::domain::list::{Listing, PageRequest};
@@ -136,6 +137,9 @@ pub async fn delete(app: &App, caller: &Caller, id: Uuid, origin: &Origin) -> Re
         let group = repo::groups::find(tx, caller.tenant_id, id)
             .await?
             .ok_or(Error::NotFound("Group"))?;
+        // Its members lose what it holds.
+        let subject = SubjectRef::Group(group.id);
+        super::access::require_manages(tx, caller, &[subject], "delete this group").await?;
         repo::groups::delete(tx, caller.tenant_id, group.id).await?;
         let event = AuditEvent::new(
             caller.tenant_id,
@@ -183,6 +187,8 @@ pub async fn add_member(
         let user = repo::users::find(tx, caller.tenant_id, user_id)
             .await?
             .ok_or_else(|| Error::invalid("userId", "is not a user of this tenant"))?;
+        let member = SubjectRef::User(user.id);
+        super::access::require_membership_change(tx, caller, group.id, &[member]).await?;
         let added = repo::groups::add_member(tx, group.id, user.id, Utc::now()).await?;
         if added {
             let event = AuditEvent::new(
@@ -213,6 +219,8 @@ pub async fn remove_member(
         let group = repo::groups::find(tx, caller.tenant_id, id)
             .await?
             .ok_or(Error::NotFound("Group"))?;
+        let member = SubjectRef::User(user_id);
+        super::access::require_membership_change(tx, caller, group.id, &[member]).await?;
         if !repo::groups::remove_member(tx, group.id, user_id).await? {
             return Err(Error::NotFound("Group member"));
         }

@@ -40,6 +40,7 @@ use std::sync::Arc;
 use crate::config::Config;
 use crate::db::{Db, Pool};
 use crate::domain::audit::AuditEvent;
+use crate::domain::denial::DenialLog;
 use crate::domain::Result;
 use passwords::Passwords;
 use tokens::Tokens;
@@ -76,7 +77,11 @@ impl App {
         T: Send + 'static,
         E: From<crate::domain::Error> + Send + 'static,
     {
+        // The task carries the request's id (for logs) and its log of
+        // authorization refusals (for the audit log).
         let work = work(self.clone());
+        let denials = DenialLog::current().unwrap_or_default();
+        let work = denials.scope(work);
         let task = match crate::logging::request_id() {
             Some(id) => self
                 .runtime

@@ -12,6 +12,7 @@ use uuid::Uuid;
 use super::passwords::Password;
 use super::{audit, App};
 use crate::db::Db;
+use crate::domain::access::SubjectRef;
 use crate::domain::audit::{Actor, AuditEvent};
 use crate::domain::group::Group;
 use crate::domain::list::Listing;
@@ -705,6 +706,8 @@ pub async fn change_group(
             changed.push("externalId");
         }
         p.into_result()?;
+        let affected = affected_members(tx, group.id, &change).await?;
+        super::access::require_membership_change(tx, caller, group.id, &affected).await?;
         let mut added = 0;
         let mut removed = 0;
         if change.remove_all_members || change.replace_members.is_some() {
@@ -743,6 +746,34 @@ pub async fn change_group(
     })
 }
 
+/// The users whose membership `change` would add or end.
+async fn affected_members(
+    db: &mut Db<'_>,
+    group_id: Uuid,
+    change: &GroupChange,
+) -> Result<Vec<SubjectRef>> {
+    let mut affected: HashSet<Uuid> = change.add_members.iter().copied().collect();
+    affected.extend(change.remove_members.iter().copied());
+    if change.remove_all_members || change.replace_members.is_some() {
+        let current: HashSet<Uuid> = repo::groups::members_of(db, &[group_id])
+            .await?
+            .remove(&group_id)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        let next: HashSet<Uuid> = change
+            .replace_members
+            .iter()
+            .flatten()
+            .chain(&change.add_members)
+            .copied()
+            .collect();
+        affected.extend(current.symmetric_difference(&next).copied());
+    }
+    Ok(affected.into_iter().map(SubjectRef::User).collect())
+}
+
 /// Replaces a group whole (SCIM PUT).
 pub async fn replace_group(
     app: &App,
@@ -777,6 +808,9 @@ pub async fn delete_group(
             .await?
             .ok_or(Error::NotFound("Group"))?;
         precondition(expected_version, group.version)?;
+        // Its members lose what it holds.
+        let subject = SubjectRef::Group(group.id);
+        super::access::require_manages(tx, caller, &[subject], "delete this group").await?;
         repo::groups::delete(tx, caller.tenant_id, group.id).await?;
         let event = AuditEvent::new(
             caller.tenant_id,

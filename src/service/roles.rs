@@ -5,9 +5,10 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{audit, App};
+use crate::domain::account::TENANT_SCOPE;
 use crate::domain::audit::{Actor, AuditEvent};
 use crate::domain::list::Listing;
-use crate::domain::permission::{BuiltinRole, Permissions};
+use crate::domain::permission::BuiltinRole;
 use crate::domain::principal::Caller;
 use crate::domain::role::{validate_description, validate_name, validate_permissions, Role};
 use crate::domain::session::Origin;
@@ -51,7 +52,6 @@ pub async fn create(app: &App, caller: &Caller, input: NewRole, origin: &Origin)
     let permissions = problems.check("permissions", validate_permissions(&input.permissions));
     problems.into_result()?;
     let permissions = permissions.unwrap_or_default();
-    caller.require_superset(&permissions.iter().cloned().collect(), "create this role")?;
     let now = Utc::now();
     let role = Role {
         id: Uuid::now_v7(),
@@ -64,6 +64,11 @@ pub async fn create(app: &App, caller: &Caller, input: NewRole, origin: &Origin)
         created_at: now,
         updated_at: now,
     };
+    caller.require_holds(
+        &role.grants(TENANT_SCOPE),
+        target(&role),
+        "create this role",
+    )?;
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();
     transaction!(db, |tx| {
@@ -86,6 +91,11 @@ pub struct RoleChanges {
     pub name: Option<String>,
     pub description: Option<String>,
     pub permissions: Option<Vec<String>>,
+}
+
+/// The audit target naming a role.
+fn target(role: &Role) -> (&'static str, String) {
+    ("role", role.id.to_string())
 }
 
 fn refuse(message: &str) -> Error {
@@ -112,7 +122,12 @@ pub async fn update(
         let mut role = repo::roles::find(tx, caller.tenant_id, id)
             .await?
             .ok_or(Error::NotFound("Role"))?;
-        caller.require_superset(&role.effective_permissions(), "change this role")?;
+        // Holders may hold it anywhere: the caller must hold it everywhere.
+        caller.require_holds(
+            &role.grants(TENANT_SCOPE),
+            target(&role),
+            "change this role",
+        )?;
         let mut problems = Problems::default();
         let mut changed = Vec::new();
         if let Some(name) = problems
@@ -158,9 +173,12 @@ pub async fn update(
             if role.builtin.is_some_and(BuiltinRole::is_fixed) {
                 return Err(refuse("The owner role always holds every permission"));
             }
-            let wanted: Permissions = p.iter().cloned().collect();
-            caller.require_superset(&wanted, "give this role these permissions")?;
             role.permissions = p;
+            caller.require_holds(
+                &role.grants(TENANT_SCOPE),
+                target(&role),
+                "give this role these permissions",
+            )?;
             changed.push("permissions");
         }
         problems.into_result()?;
@@ -191,7 +209,11 @@ pub async fn delete(app: &App, caller: &Caller, id: Uuid, origin: &Origin) -> Re
         if role.builtin.is_some() {
             return Err(refuse("Built-in roles cannot be deleted"));
         }
-        caller.require_superset(&role.effective_permissions(), "delete this role")?;
+        caller.require_holds(
+            &role.grants(TENANT_SCOPE),
+            target(&role),
+            "delete this role",
+        )?;
         repo::roles::delete(tx, caller.tenant_id, role.id).await?;
         let event = AuditEvent::new(
             caller.tenant_id,

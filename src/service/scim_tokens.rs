@@ -1,5 +1,12 @@
 //! SCIM tokens: the bearer secrets identity providers provision with.
 //! Shown once at creation, stored as SHA-256, revoked by deletion.
+//!
+//! A token is a credential its maker hands out, so it never holds more
+//! than its maker: at every use it holds what it is made for (provisioning
+//! users and groups) *met* with what its maker holds at that moment
+//! (`Access::meet`). A maker who loses a permission takes it from their
+//! tokens; a maker who is deleted, suspended or disabled takes everything:
+//! the token is refused (401) until someone mints a new one.
 
 use chrono::Utc;
 use serde_json::json;
@@ -7,7 +14,8 @@ use uuid::Uuid;
 
 use super::tokens::{hash_secret, random_token};
 use super::{audit, App};
-use crate::domain::access::{Access, Source};
+use crate::db::Db;
+use crate::domain::access::{Access, Source, SubjectRef};
 use crate::domain::audit::{Actor, AuditEvent};
 use crate::domain::permission::Permissions;
 use crate::domain::principal::{Caller, Principal, Subject};
@@ -86,6 +94,15 @@ pub async fn create(
     let id = Uuid::now_v7();
     let now = Utc::now();
     let creator = caller.session().ok().map(|(user, _)| user);
+    let maker = match caller.principal.subject {
+        Subject::User { id, .. } => SubjectRef::User(id),
+        Subject::Client { id, .. } => SubjectRef::Client(id),
+        Subject::ScimToken { .. } => {
+            return Err(Error::Forbidden(
+                "A SCIM token cannot make SCIM tokens".into(),
+            ))
+        }
+    };
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();
     transaction!(db, |tx| {
@@ -111,6 +128,7 @@ pub async fn create(
             &hash_secret(&secret),
             &hint,
             creator,
+            &maker.to_string(),
             now,
         )
         .await?;
@@ -142,9 +160,14 @@ pub async fn delete(app: &App, caller: &Caller, id: Uuid, origin: &Origin) -> Re
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();
     transaction!(db, |tx| {
-        if !repo::scim_tokens::delete(tx, caller.tenant_id, id).await? {
-            return Err(Error::NotFound("SCIM token"));
+        let row = repo::scim_tokens::find(tx, caller.tenant_id, id)
+            .await?
+            .ok_or(Error::NotFound("SCIM token"))?;
+        // Revoking a credential is managing it: the caller holds what it holds.
+        if let Some(held) = token_access(tx, &row).await? {
+            caller.require_holds(&held, ("scim_token", id.to_string()), "revoke this token")?;
         }
+        repo::scim_tokens::delete(tx, caller.tenant_id, id).await?;
         let event = AuditEvent::new(
             caller.tenant_id,
             Actor::from(caller),
@@ -156,8 +179,31 @@ pub async fn delete(app: &App, caller: &Caller, id: Uuid, origin: &Origin) -> Re
     })
 }
 
+/// What a token holds now: its provisioning permissions met with what its
+/// maker holds; None when the maker can no longer act (deleted, suspended,
+/// disabled, or unknown for a token older than makers being recorded).
+async fn token_access(db: &mut Db<'_>, row: &TokenRow) -> Result<Option<Access>> {
+    let tenant_id = row.tenant_id.0;
+    let Some(maker) = row
+        .minted_by
+        .as_deref()
+        .and_then(|m| SubjectRef::parse(m).ok())
+    else {
+        return Ok(None);
+    };
+    let Some(held) = super::access::held_by_maker(db, tenant_id, maker).await? else {
+        return Ok(None);
+    };
+    let made_for = Access::from_permissions(
+        &provisioning_permissions(),
+        Source::Role("SCIM provisioning".into()),
+    );
+    Ok(Some(made_for.meet(&held)))
+}
+
 /// The principal of a SCIM token, or None if it names no token. A token
-/// of a suspended tenant is refused.
+/// of a suspended tenant is refused, and so is one whose maker can no
+/// longer act.
 pub async fn authenticate(app: &App, secret: &str) -> Result<Option<Principal>> {
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();
@@ -169,17 +215,20 @@ pub async fn authenticate(app: &App, secret: &str) -> Result<Option<Principal>> 
     if tenant_status == TenantStatus::Suspended.as_str() {
         return Err(Error::TenantSuspended);
     }
+    let Some(access) = token_access(db, &row).await? else {
+        return Err(Error::Unauthenticated(
+            "The maker of this SCIM token can no longer act (deleted, suspended or disabled); create a new token"
+                .into(),
+        ));
+    };
     repo::scim_tokens::touch(db, row.id.0, Utc::now()).await?;
     Ok(Some(Principal {
         subject: Subject::ScimToken { id: row.id.0 },
         label: row.name,
         home_tenant: row.tenant_id.0,
         platform_admin: false,
-        access: Access::from_permissions(
-            &provisioning_permissions(),
-            Source::Role("SCIM provisioning".into()),
-        ),
-        permissions: provisioning_permissions(),
+        permissions: access.permissions(),
+        access,
         // Not an OAuth credential: it reaches the SCIM service only.
         scopes: Scopes::none(),
     }))

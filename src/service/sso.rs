@@ -21,6 +21,7 @@ use super::tokens::{hash_secret, random_token};
 use super::users::{validate_new, NewUser};
 use super::{audit, App};
 use crate::db::Db;
+use crate::domain::access::{Access, SubjectRef};
 use crate::domain::audit::{Actor, AuditEvent};
 use crate::domain::permission::BuiltinRole;
 use crate::domain::principal::Caller;
@@ -455,6 +456,7 @@ async fn account_of(
             now,
         )
         .await?;
+        within_reach(db, tenant.id, provider.id, user_id).await?;
         return repo::users::find(db, tenant.id, user_id)
             .await?
             .ok_or(Error::NotFound("User"));
@@ -467,6 +469,9 @@ async fn account_of(
         ));
     };
     let existing = repo::users::find_for_login(db, tenant.id, &email_key(email)).await?;
+    if let Some((user, _)) = &existing {
+        within_reach(db, tenant.id, provider.id, user.id).await?;
+    }
     let details = json!({ "provider": provider.scheme, "subject": account.subject });
     transaction!(db, |tx| {
         let (user, action) = match &existing {
@@ -505,6 +510,38 @@ async fn account_of(
         audit(tx, event).await?;
         Ok(user)
     })
+}
+
+/// A provider is a credential its configurer handed out: it signs in only
+/// accounts whose every grant the configurer still holds (the rule of
+/// `access::require_manages`). Without a live configurer it signs in only
+/// accounts that hold nothing.
+async fn within_reach(
+    db: &mut Db<'_>,
+    tenant_id: Uuid,
+    provider_id: i64,
+    user_id: Uuid,
+) -> Result<()> {
+    let configurer = repo::sso::configured_by(db, provider_id)
+        .await?
+        .and_then(|s| SubjectRef::parse(&s).ok());
+    let reach = match configurer {
+        Some(maker) => super::access::held_by_maker(db, tenant_id, maker)
+            .await?
+            .unwrap_or_default(),
+        None => Access::default(),
+    };
+    let held = super::access::held_by_many(db, tenant_id, &[SubjectRef::User(user_id)]).await?;
+    if held
+        .iter()
+        .all(|(_, access)| reach.lacks(access).is_empty())
+    {
+        return Ok(());
+    }
+    Err(Error::Forbidden(
+        "This provider may not sign in this account: it holds more than whoever configured the provider. Sign in another way, or ask an administrator who holds as much to save the provider again."
+            .into(),
+    ))
 }
 
 /// Creates the user an external account stands for: active, its email

@@ -9,8 +9,9 @@ use chrono::Utc;
 use serde_json::json;
 
 use super::{audit, App};
+use crate::domain::access::SubjectRef;
 use crate::domain::audit::{Actor, AuditEvent};
-use crate::domain::principal::Caller;
+use crate::domain::principal::{Caller, Subject};
 use crate::domain::session::Origin;
 use crate::domain::sso::{check_scheme, PropertiesInput, ProviderKind, SecretChange, SsoProvider};
 use crate::domain::{Error, Problems, Result};
@@ -95,6 +96,22 @@ fn event(caller: &Caller, action: &'static str, p: &SsoProvider, origin: &Origin
         .details(json!({ "scheme": p.scheme, "kind": p.kind.as_str(), "enabled": p.enabled }))
 }
 
+/// A provider is a way into accounts: it signs in only the accounts that
+/// whoever configured it last could manage (`sso::within_reach`), so the
+/// configurer is recorded on every change.
+async fn configured_by(db: &mut crate::db::Db<'_>, caller: &Caller, id: i64) -> Result<()> {
+    let maker = match caller.principal.subject {
+        Subject::User { id, .. } => SubjectRef::User(id),
+        Subject::Client { id, .. } => SubjectRef::Client(id),
+        Subject::ScimToken { .. } => {
+            return Err(Error::Forbidden(
+                "A SCIM token cannot configure sign-in".into(),
+            ))
+        }
+    };
+    repo::sso::set_configured_by(db, id, &maker.to_string()).await
+}
+
 pub async fn create(
     app: &App,
     caller: &Caller,
@@ -108,6 +125,7 @@ pub async fn create(
     let db = &mut conn.db();
     transaction!(db, |tx| {
         provider.id = repo::sso::insert(tx, &provider).await?;
+        configured_by(tx, caller, provider.id).await?;
         audit(tx, event(caller, "sso_provider.created", &provider, origin)).await?;
         Ok(provider)
     })
@@ -159,6 +177,7 @@ pub async fn update(
         let existing = of_kind(tx, caller, Some(kind), id).await?;
         let provider = validated(app, caller, kind, input, Some(&existing))?;
         repo::sso::update(tx, &provider).await?;
+        configured_by(tx, caller, provider.id).await?;
         audit(tx, event(caller, "sso_provider.updated", &provider, origin)).await?;
         Ok(provider)
     })

@@ -230,6 +230,12 @@ pub async fn add_members(
                 return Err(Error::NotFound("Subject"));
             }
         }
+        let members: Vec<SubjectRef> = users
+            .iter()
+            .map(|u| SubjectRef::User(*u))
+            .chain(clients.iter().map(|c| SubjectRef::Client(*c)))
+            .collect();
+        super::access::require_membership_change(tx, caller, group.id, &members).await?;
         let now = Utc::now();
         let added_users =
             repo::groups::add_members(tx, caller.tenant_id, group.id, &users, now).await?;
@@ -276,6 +282,8 @@ pub async fn remove_member(
         let group = repo::groups::find(tx, caller.tenant_id, group_id)
             .await?
             .ok_or(Error::NotFound("Group"))?;
+        let member = SubjectRef::Client(client_id);
+        super::access::require_membership_change(tx, caller, group.id, &[member]).await?;
         if !repo::access::remove_client_member(tx, group.id, client_id).await? {
             return Err(Error::NotFound("Group member"));
         }

@@ -278,23 +278,22 @@ pub(crate) async fn save_changes(
 
 // ---- administration ----
 
-/// A user of the caller's tenant that the caller may manage: platform
-/// administrators are managed only by platform administrators, and no one
-/// manages a user holding permissions they lack themselves.
+/// A user of the caller's tenant that the caller may manage: the caller
+/// holds everything the user holds (`access::require_manages`), so
+/// platform administrators are managed by their peers only and a
+/// provisioning token manages no one who holds more than it.
 pub(crate) async fn managed(db: &mut Db<'_>, caller: &Caller, id: Uuid) -> Result<(User, Grants)> {
     let user = repo::users::find(db, caller.tenant_id, id)
         .await?
         .ok_or(Error::NotFound("User"))?;
-    if user.is_platform_admin && !caller.principal.platform_admin {
-        return Err(Error::Forbidden(
-            "Platform administrators are managed by platform administrators only".into(),
-        ));
-    }
+    let subject = SubjectRef::User(user.id);
+    super::access::require_manages(db, caller, &[subject], "manage this user").await?;
     let grants = repo::roles::grants_for_user(db, user.id).await?;
-    if !caller.is_provisioner() {
-        caller.require_superset(&grants.permissions, "manage this user")?;
-    }
     Ok((user, grants))
+}
+
+fn user_target(id: Uuid) -> (&'static str, String) {
+    ("user", id.to_string())
 }
 
 fn refuse_self(caller: &Caller, user: &User, what: &str) -> Result<()> {
@@ -367,7 +366,7 @@ pub async fn get(app: &App, caller: &Caller, id: Uuid) -> Result<UserDetails> {
 /// Users of the caller's tenant by id (for compound documents): any with
 /// user:read, otherwise only the caller themselves.
 pub async fn get_many(app: &App, caller: &Caller, ids: &[Uuid]) -> Result<Vec<UserDetails>> {
-    let visible: Vec<Uuid> = if caller.require("user:read").is_ok() {
+    let visible: Vec<Uuid> = if caller.has("user:read") {
         ids.to_vec()
     } else {
         ids.iter()
@@ -654,7 +653,11 @@ pub(crate) async fn hold_role(
     if role.builtin != Some(BuiltinRole::Member) || scope != TENANT_SCOPE {
         caller.require("role:write")?;
     }
-    caller.require_superset(&role.effective_permissions(), "assign this role")?;
+    caller.require_holds(
+        &role.grants(&scope),
+        user_target(user.id),
+        "assign this role",
+    )?;
     repo::roles::replace_all(tx, user.id, role.id, &scope, now).await?;
     Ok(role)
 }
@@ -968,7 +971,11 @@ pub async fn assign_role(
         let role = repo::roles::find(tx, caller.tenant_id, role_id)
             .await?
             .ok_or_else(|| Error::invalid("roleId", "is not a role of this tenant"))?;
-        caller.require_superset(&role.effective_permissions(), "assign this role")?;
+        caller.require_holds(
+            &role.grants(TENANT_SCOPE),
+            user_target(user.id),
+            "assign this role",
+        )?;
         if repo::roles::assign(tx, user.id, role.id, Utc::now()).await? {
             let event = AuditEvent::new(
                 caller.tenant_id,

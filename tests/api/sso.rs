@@ -26,6 +26,7 @@ on_both_backends!(
     round_trips_are_single_use_and_bound_to_the_browser,
     linked_identities,
     api_social_login,
+    a_provider_signs_in_no_one_above_whoever_configured_it,
 );
 
 const REDIRECT: &str = "https://app.example/callback";
@@ -994,4 +995,64 @@ async fn api_social_login(b: Backend) {
         .get("/api/v1/auth/social/acme/login?tenant=not-a-uuid")
         .await;
     assert_eq!(r.status, 400, "{}", r.text);
+}
+
+/// Issue 12: a provider is a way into accounts, so it is bounded like any
+/// credential: it signs in only accounts that whoever configured it last
+/// could manage. Someone with settings:write who points a provider at an
+/// identity provider they control cannot sign in as an administrator
+/// whose email it asserts.
+async fn a_provider_signs_in_no_one_above_whoever_configured_it(b: Backend) {
+    let rp = relying_party(b, false).await;
+    let t = &rp.t;
+    let r = t
+        .owner
+        .post(
+            "/api/v1/users",
+            json!({"email": rp.idp.person_email, "firstName": "Ada", "familyName": "Admin",
+                   "password": PASSWORD, "skipEmailVerification": true}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let ada = r.ok()["id"].as_str().unwrap().to_string();
+    crate::escalation::give_role(t, &ada, &t.role_id("admin").await).await;
+
+    // Someone who may change settings, and nothing more, saves the provider.
+    let editor = t.user("eddie").await;
+    let role =
+        crate::escalation::role_with(t, "Settings editor", &["settings:read", "settings:write"])
+            .await;
+    crate::escalation::give_role(t, &editor.id, &role).await;
+    let list = t.owner.get("/core/iam/v1/sso/custom").await;
+    let id = list.body[0]["id"].as_i64().unwrap();
+    let mut body = custom_body(
+        "acme",
+        &rp.idp.base,
+        &rp.idp.client_id,
+        Some(&rp.idp.secret),
+    );
+    body["id"] = json!(id);
+    body["properties"]["autoProvisioningEnabled"] = json!(false);
+    let path = format!("/core/iam/v1/sso/custom/{id}");
+    let r = editor.api.put(&path, body.clone()).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+
+    let mut browser = Browser::new(&t.owner.base, &rp.idp.base);
+    let (_, challenge) = pkce();
+    let r = sso_round_trip(&rp, &mut browser, &challenge).await;
+    assert!(onward(&r).is_none(), "not signed in: {}", r.text);
+    assert!(
+        r.text.contains("may not sign in this account"),
+        "{}",
+        r.text
+    );
+
+    // The owner, who holds everything, saves it again: Ada signs in.
+    let r = t.owner.put(&path, body).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let mut browser = Browser::new(&t.owner.base, &rp.idp.base);
+    let (verifier, challenge) = pkce();
+    let r = sso_round_trip(&rp, &mut browser, &challenge).await;
+    let tokens = redeem(&rp, &r, &verifier).await;
+    assert_eq!(claims(tokens["id_token"].as_str().unwrap())["sub"], ada);
 }

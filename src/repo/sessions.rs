@@ -398,6 +398,46 @@ pub async fn claim_refresh_token(
     }))
 }
 
+/// A person's refresh token as stored, read without using it
+/// (introspection, revocation).
+#[derive(Debug, Clone)]
+pub struct StoredRefreshToken {
+    pub session_id: Uuid,
+    pub binding: Option<RefreshBinding>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub used: bool,
+}
+
+pub async fn find_refresh_token(db: &mut Db<'_>, hash: &str) -> Result<Option<StoredRefreshToken>> {
+    type Row = (Uid, Option<Uid>, Option<String>, Ts, Ts, Option<Ts>);
+    let row: Option<Row> = with_conn!(db, |c| refresh_tokens::table
+        .find(hash)
+        .select((
+            refresh_tokens::session_id,
+            refresh_tokens::client_id,
+            refresh_tokens::scope,
+            refresh_tokens::created_at,
+            refresh_tokens::expires_at,
+            refresh_tokens::used_at,
+        ))
+        .first(c)
+        .await
+        .optional())?;
+    Ok(row.map(
+        |(sid, client, scope, created, expires, used)| StoredRefreshToken {
+            session_id: sid.0,
+            binding: client.map(|c| RefreshBinding {
+                client_id: c.0,
+                scope: scope.unwrap_or_default(),
+            }),
+            created_at: created.0,
+            expires_at: expires.0,
+            used: used.is_some(),
+        },
+    ))
+}
+
 /// The session of a refresh token that was already used, if it was.
 pub async fn used_refresh_token_session(db: &mut Db<'_>, hash: &str) -> Result<Option<Uuid>> {
     let sid: Option<Uid> = with_conn!(db, |c| refresh_tokens::table

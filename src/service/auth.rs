@@ -386,10 +386,13 @@ pub(crate) fn failed_login(
         .details(json!({ "email": email, "reason": reason }))
 }
 
+/// A person's refresh tokens start so (a client's own start `crt_`).
+pub const REFRESH_PREFIX: &str = "rt_";
+
 /// Opaque refresh tokens: 256 random bits with a recognisable prefix (for
 /// secret scanners).
 fn new_refresh_token() -> String {
-    format!("rt_{}", random_token(32))
+    format!("{REFRESH_PREFIX}{}", random_token(32))
 }
 
 /// A refresh token never outlives its session.

@@ -353,9 +353,12 @@ pub enum Introspection {
         claims: Box<AccessClaims>,
         scope: Option<ScopeSet>,
     },
-    /// A live refresh token of the asking client.
+    /// A live refresh token of the asking client: its own (`subject` is
+    /// the client) or a person's that was issued to it (`subject` is the
+    /// person).
     Refresh {
         client_id: Uuid,
+        subject: Uuid,
         tenant_id: Uuid,
         scope: ScopeSet,
         issued_at: DateTime<Utc>,
@@ -387,11 +390,16 @@ pub async fn introspect(app: &App, client: &Client, token: &str) -> Result<Optio
         };
         return Ok(Some(Introspection::Refresh {
             client_id: client.id,
+            subject: client.id,
             tenant_id: client.tenant_id,
             scope: stored_scope(&t.grant)?.intersection(&client.allowed_scopes()),
             issued_at: t.created_at,
             expires_at: t.expires_at,
         }));
+    }
+    if token.starts_with(auth::REFRESH_PREFIX) {
+        let mut conn = app.db.get().await?;
+        return person_refresh_token(&mut conn.db(), client, token, now).await;
     }
     let Ok(claims) = app.tokens.verify_access(token) else {
         return Ok(None);
@@ -412,10 +420,77 @@ pub async fn introspect(app: &App, client: &Client, token: &str) -> Result<Optio
     }
 }
 
-/// RFC 7009: revokes the grant of one of the asking client's own tokens
-/// (access or refresh), and with it every token of that grant. Anything
-/// else (unknown, expired, another client's) is left alone and the answer
-/// is the same, so that revocation tells nothing about foreign tokens.
+/// A person's refresh token issued to `client`, if it is live: unused,
+/// unexpired, and its session live (not revoked or expired, the person
+/// active, the tenant not suspended).
+async fn person_refresh_token(
+    db: &mut Db<'_>,
+    client: &Client,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Introspection>> {
+    let Some(t) = repo::sessions::find_refresh_token(db, &hash_secret(token)).await? else {
+        return Ok(None);
+    };
+    let Some(binding) = t.binding.filter(|b| b.client_id == client.id) else {
+        return Ok(None);
+    };
+    if t.used || t.expires_at <= now {
+        return Ok(None);
+    }
+    let state = match auth::live_session(db, t.session_id, now).await {
+        Ok(state) => state,
+        Err(e) if is_refusal(&e) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    if state.session.tenant_id != client.tenant_id {
+        return Ok(None);
+    }
+    Ok(Some(Introspection::Refresh {
+        client_id: client.id,
+        subject: state.session.user_id,
+        tenant_id: state.session.tenant_id,
+        scope: ScopeSet::parse(&binding.scope)
+            .unwrap_or_default()
+            .intersection(&client.allowed_scopes()),
+        issued_at: t.created_at,
+        expires_at: t.expires_at,
+    }))
+}
+
+/// The session behind a person's token that was issued to `client` (a
+/// refresh token bound to it, or an access token whose `client_id` is
+/// it), if any.
+async fn person_session_of(
+    app: &App,
+    db: &mut Db<'_>,
+    client: &Client,
+    token: &str,
+) -> Result<Option<Uuid>> {
+    if token.starts_with(auth::REFRESH_PREFIX) {
+        let found = repo::sessions::find_refresh_token(db, &hash_secret(token)).await?;
+        return Ok(found
+            .filter(|t| t.binding.as_ref().is_some_and(|b| b.client_id == client.id))
+            .map(|t| t.session_id));
+    }
+    Ok(app
+        .tokens
+        .verify_access(token)
+        .ok()
+        .filter(|c| {
+            !c.is_client_token()
+                && c.client_id.as_deref() == Some(client.id.to_string().as_str())
+                && c.tenant_id == client.tenant_id.to_string()
+        })
+        .and_then(|c| c.sid.parse::<Uuid>().ok()))
+}
+
+/// RFC 7009: revokes one of the tokens the server issued to the asking
+/// client, and with it every token of the same grant: a client's own
+/// token ends its grant, a person's token (from a sign-in at that client)
+/// ends the person's session. Anything else (unknown, expired, another
+/// client's) is left alone and the answer is the same, so that revocation
+/// tells nothing about foreign tokens.
 pub async fn revoke(app: &App, client: &Client, token: &str, origin: &Origin) -> Result<()> {
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();
@@ -431,10 +506,28 @@ pub async fn revoke(app: &App, client: &Client, token: &str, origin: &Origin) ->
             .filter(|c| c.is_client_token() && c.sub == client.id.to_string())
             .and_then(|c| c.sid.parse::<Uuid>().ok())
     };
+    let now = Utc::now();
     let Some(grant_id) = grant_id else {
+        // A person's token issued to this client: its session ends, and
+        // with it every token of that sign-in.
+        if let Some(session_id) = person_session_of(app, db, client, token).await? {
+            transaction!(db, |tx| {
+                if repo::sessions::revoke_by_id(tx, session_id, now).await? {
+                    let event = AuditEvent::new(
+                        client.tenant_id,
+                        actor(client),
+                        "auth.session_revoked",
+                        origin,
+                    )
+                    .target("session", session_id)
+                    .details(json!({ "via": "oauth.revoke" }));
+                    audit(tx, event).await?;
+                }
+                Ok(())
+            })?;
+        }
         return Ok(());
     };
-    let now = Utc::now();
     transaction!(db, |tx| {
         if repo::grants::revoke(tx, grant_id, now).await? {
             let event = AuditEvent::new(

@@ -24,6 +24,9 @@ on_both_backends!(
     public_clients_redeem_with_pkce_alone,
     end_session_signs_out,
     scopes_limit_what_tokens_reach,
+    revoking_a_persons_refresh_token_ends_the_session,
+    revoking_a_persons_access_token_ends_the_session,
+    introspection_tells_the_truth_about_a_persons_refresh_token,
 );
 
 const REDIRECT: &str = "https://app.example/callback";
@@ -929,4 +932,150 @@ async fn scopes_limit_what_tokens_reach(b: Backend) {
     assert_eq!(r.status, 200);
     assert!(r.body.get("email").is_none(), "no email scope: {}", r.text);
     assert_eq!(r.body["preferred_username"], user.email);
+}
+
+/// A person signed in at `rp`: (access token, refresh token).
+async fn signed_in_at(app_base: &str, t: &TestTenant, rp: &Rp, email: &str) -> (String, String) {
+    let iss = issuer(t).await;
+    let (verifier, challenge) = pkce();
+    let mut web = Web::new(app_base);
+    let r = sign_in(
+        &mut web,
+        &authorize_url(&rp.id, &challenge, "openid email", &[]),
+        email,
+        PASSWORD,
+    )
+    .await;
+    let tokens = exchange(t, rp, &code_of(&r, &iss), &verifier).await;
+    assert_eq!(tokens.status, 200, "{}", tokens.text);
+    (
+        tokens.body["access_token"].as_str().unwrap().to_string(),
+        tokens.body["refresh_token"].as_str().unwrap().to_string(),
+    )
+}
+
+async fn revoke(t: &TestTenant, rp: &Rp, token: &str) -> Resp {
+    post_form(
+        &t.owner,
+        "/oauth/revoke",
+        Auth::Basic(&rp.id, &rp.secret),
+        &[("token", token)],
+    )
+    .await
+}
+
+async fn introspect(t: &TestTenant, rp: &Rp, token: &str) -> Resp {
+    let r = post_form(
+        &t.owner,
+        "/oauth/introspect",
+        Auth::Basic(&rp.id, &rp.secret),
+        &[("token", token)],
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r
+}
+
+/// After revocation every token of the sign-in is dead: the refresh token
+/// refreshes nothing, the access token is refused by the API and by
+/// userinfo, and introspection says inactive for both.
+async fn assert_session_dead(t: &TestTenant, rp: &Rp, access: &str, refresh: &str) {
+    let r = post_form(
+        &t.owner,
+        "/oauth/token",
+        Auth::Basic(&rp.id, &rp.secret),
+        &[("grant_type", "refresh_token"), ("refresh_token", refresh)],
+    )
+    .await;
+    assert_eq!(r.body["error"], "invalid_grant", "{}", r.text);
+    let person = t.owner.anonymous().with_token(access);
+    assert_eq!(person.get("/oauth/userinfo").await.status, 401);
+    assert_eq!(person.get("/api/v1/users/me").await.status, 401);
+    for token in [access, refresh] {
+        assert_eq!(
+            introspect(t, rp, token).await.body,
+            json!({ "active": false })
+        );
+    }
+}
+
+/// RFC 7009 2.1: the client revokes a person's refresh token it was
+/// issued; the session it belongs to ends (2.1: "the authorization server
+/// ... SHOULD also invalidate the access tokens based on the same
+/// authorization grant").
+async fn revoking_a_persons_refresh_token_ends_the_session(b: Backend) {
+    let app = shared(b).await;
+    let t = app.new_tenant().await;
+    let user = t.user("rita").await;
+    let rp = rp(&t, &["openid", "email"], true).await;
+    let other = self::rp(&t, &["openid", "email"], true).await;
+    let (access, refresh) = signed_in_at(&app.base, &t, &rp, &user.email).await;
+    // Another client's revocation of it changes nothing (RFC 7009 2.1).
+    assert_eq!(revoke(&t, &other, &refresh).await.status, 200);
+    assert_eq!(introspect(&t, &rp, &refresh).await.body["active"], true);
+    // Unknown tokens: 200, nothing changes (RFC 7009 2.2).
+    assert_eq!(revoke(&t, &rp, "rt_not-a-token").await.status, 200);
+
+    assert_eq!(revoke(&t, &rp, &refresh).await.status, 200);
+    assert_session_dead(&t, &rp, &access, &refresh).await;
+    let events = t
+        .owner
+        .get(&format!(
+            "/api/v1/audit-logs?action=auth.session_revoked&actorId={}",
+            rp.id
+        ))
+        .await;
+    assert_eq!(events.ok()["total"], 1, "audited once: {}", events.text);
+    assert_eq!(events.ok()["events"][0]["actor"]["type"], "client");
+}
+
+/// RFC 7009 2.1 for an access token: a person's access token issued to
+/// the client ends its session too.
+async fn revoking_a_persons_access_token_ends_the_session(b: Backend) {
+    let app = shared(b).await;
+    let t = app.new_tenant().await;
+    let user = t.user("sam").await;
+    let rp = rp(&t, &["openid", "email"], true).await;
+    let (access, refresh) = signed_in_at(&app.base, &t, &rp, &user.email).await;
+    assert_eq!(introspect(&t, &rp, &access).await.body["active"], true);
+    assert_eq!(revoke(&t, &rp, &access).await.status, 200);
+    assert_session_dead(&t, &rp, &access, &refresh).await;
+    // The person's other sessions live on.
+    user.api.get("/api/v1/users/me").await.ok();
+}
+
+/// RFC 7662 2.2: a person's live refresh token, introspected by the client
+/// it was issued to, is active with its type, subject, client, scope and
+/// times; another client is told nothing.
+async fn introspection_tells_the_truth_about_a_persons_refresh_token(b: Backend) {
+    let app = shared(b).await;
+    let t = app.new_tenant().await;
+    let user = t.user("ines").await;
+    let rp = rp(&t, &["openid", "email"], true).await;
+    let other = self::rp(&t, &["openid", "email"], true).await;
+    let (_, refresh) = signed_in_at(&app.base, &t, &rp, &user.email).await;
+    let r = introspect(&t, &rp, &refresh).await;
+    assert_eq!(r.body["active"], true, "{}", r.text);
+    assert_eq!(r.body["token_type"], "refresh_token");
+    assert_eq!(r.body["sub"], user.id);
+    assert_eq!(r.body["client_id"], rp.id);
+    assert_eq!(r.body["scope"], "email openid");
+    assert!(r.body["exp"].as_i64().unwrap() > r.body["iat"].as_i64().unwrap());
+    assert_eq!(
+        introspect(&t, &other, &refresh).await.body,
+        json!({ "active": false })
+    );
+    // Used by a refresh, it is no longer active.
+    let r = post_form(
+        &t.owner,
+        "/oauth/token",
+        Auth::Basic(&rp.id, &rp.secret),
+        &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        introspect(&t, &rp, &refresh).await.body,
+        json!({ "active": false })
+    );
 }

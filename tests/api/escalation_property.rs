@@ -606,7 +606,7 @@ async fn attempt(w: &mut World, actor: &Actor) -> Attempt {
             let expected = if !may(&access, "iam.group.write", "/")
                 || !w
                     .model
-                    .may_change_members(&access, &group, &[subject.clone()])
+                    .may_change_members(&access, &group, std::slice::from_ref(&subject))
             {
                 403
             } else if !is_member {
@@ -745,7 +745,7 @@ async fn attempt(w: &mut World, actor: &Actor) -> Attempt {
             let subject = format!("user-{target}");
             let allowed = may(&access, "iam.group.write", "/")
                 && w.model
-                    .may_change_members(&access, &group, &[subject.clone()]);
+                    .may_change_members(&access, &group, std::slice::from_ref(&subject));
             after.members.get_mut(&group).unwrap().insert(subject);
             let path = format!("/Groups/{g}");
             Attempt {

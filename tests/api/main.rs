@@ -39,6 +39,7 @@ mod browser_signin;
 mod bulk;
 mod clients;
 mod domains;
+mod hostile_input;
 mod jsonapi_accounts;
 mod jsonapi_filter_property;
 mod jsonapi_organizations_sessions;

@@ -433,6 +433,24 @@ mod tests {
         });
     }
 
+    /// The deepest tree a filter within the length and nesting limits can
+    /// build (a `not` and a chain of terms at every level) is built, then
+    /// refused by the tree check, on a small stack.
+    #[test]
+    fn deep_trees_within_the_text_limits_are_refused() {
+        crate::fuzz::on_small_stack(|| {
+            let level = "not(userName pr or title pr or nickName pr or title pr or ";
+            let filter = format!(
+                "{}userName pr{}",
+                level.repeat(MAX_NESTING),
+                ")".repeat(MAX_NESTING)
+            );
+            assert!(filter.len() <= MAX_FILTER_LEN);
+            let err = parse(&filter).unwrap_err();
+            assert!(err.contains("nests more than 64"), "{err}");
+        });
+    }
+
     /// Long chains of `or` are balanced trees, so they stay shallow.
     #[test]
     fn long_chains_are_shallow() {

@@ -196,8 +196,8 @@ pub fn parse_list(query: &str, spec: &Spec, types: FieldNames) -> Result<ListQue
                 Err(message) => problems.add(key.clone(), message),
             },
             k if k.starts_with("filter[") && k.ends_with(']') => {
-                let parsed = count_terms(&mut terms, &value)
-                    .and_then(|()| parse_filter(&k[7..k.len() - 1], &value, spec));
+                let parsed = parse_filter(&k[7..k.len() - 1], &value, spec)
+                    .and_then(|f| count_terms(&mut terms, f));
                 match parsed {
                     Ok(f) => match filters.iter_mut().find(|(k, _)| *k == key) {
                         Some((_, alternatives)) if means_any(&key) => alternatives.push(f),
@@ -231,16 +231,17 @@ pub fn parse_list(query: &str, spec: &Spec, types: FieldNames) -> Result<ListQue
     })
 }
 
-/// Counts a filter parameter's values (comma-separated) against
-/// `MAX_TERMS` for the whole query, before any of them is parsed.
-fn count_terms(terms: &mut usize, value: &str) -> Result<(), String> {
-    *terms += value.split(',').count();
+/// Counts a filter parameter's terms (its values, or the scopes of
+/// `with_role_scope`) against `MAX_TERMS` for the whole query, so that the
+/// parameter that goes over is the one named.
+fn count_terms(terms: &mut usize, f: Filter) -> Result<Filter, String> {
+    *terms += f.shape().1;
     if *terms > MAX_TERMS {
         return Err(format!(
             "must hold at most {MAX_TERMS} values, counting those of every filter of the request"
         ));
     }
-    Ok(())
+    Ok(f)
 }
 
 /// Whether repeating a filter parameter means "any of" (equality and
@@ -675,6 +676,12 @@ mod tests {
             .map(|v| format!("filter[email__nin]={v}"))
             .collect();
         assert!(parse(&nin.join("&")).unwrap().filter.unwrap().shape().0 <= 12);
+        // A __match value is one term, commas and all.
+        let q = format!(
+            "filter[email__in]={}&filter[email__match]=a,b",
+            values(999).join(",")
+        );
+        assert_eq!(parse(&q).unwrap().filter.unwrap().shape().1, MAX_TERMS);
         assert_eq!(
             err_fields(&format!(
                 "filter[email__in]={}",

@@ -8,3 +8,6 @@ pub mod logging;
 pub mod repo;
 pub mod service;
 pub mod startup;
+
+#[cfg(test)]
+pub(crate) mod fuzz;

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::domain::principal::Caller;
 use crate::domain::session::Origin;
+use crate::domain::text::{self, JsonPath};
 use crate::domain::{Error, FieldError};
 use crate::service::tokens::AccessClaims;
 use crate::service::{auth, App};
@@ -126,16 +127,40 @@ fn media_type_ok(req: &HttpRequest) -> Result<(), Error> {
 
 /// Parses a JSON object into `T`, naming the offending field on error.
 /// Every body of this API is an object: serde would also build a struct
-/// from an array, so anything else is refused first.
+/// from an array, so anything else is refused first. Every string in it
+/// is held to `domain::text`'s rule before `T` sees it.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, Error> {
     if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Err(Error::invalid("body", "must be a JSON object"));
     }
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(field_error)?;
-    de.end()
-        .map_err(|_| Error::invalid("body", "has data after the JSON document"))?;
-    Ok(value)
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+        Error::invalid(
+            "body",
+            format!("is not valid JSON ({})", strip_position(&e.to_string())),
+        )
+    })?;
+    check_strings(&value, JsonPath::dotted)?;
+    serde_path_to_error::deserialize(value).map_err(field_error)
+}
+
+/// Refuses a JSON document holding a string (or member name) with a
+/// control character, naming the member as `name` spells its path.
+pub fn check_strings(
+    value: &serde_json::Value,
+    name: fn(&JsonPath) -> String,
+) -> Result<(), Error> {
+    match text::find_control(value) {
+        None => Ok(()),
+        Some(path) => {
+            let field = name(&path);
+            let field = if field.is_empty() || field == "/" {
+                "body".to_string()
+            } else {
+                field
+            };
+            Err(Error::invalid(field, text::CONTROL_MESSAGE))
+        }
+    }
 }
 
 /// Deserializes an already parsed JSON object into `T`, naming the
@@ -232,6 +257,20 @@ where
 /// Longest User-Agent kept on sessions and audit events.
 const MAX_USER_AGENT: usize = 512;
 
+/// The User-Agent as stored: informational, so cleaned rather than refused
+/// (no sign-in fails over it). HTTP lets only TAB through of the controls
+/// and `to_str` keeps visible ASCII only; any control left becomes a space.
+fn user_agent(req: &HttpRequest) -> String {
+    req.headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .chars()
+        .take(MAX_USER_AGENT)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
 /// The client's address: the peer, or with ITHBAT_TRUST_PROXY the first
 /// address of X-Forwarded-For.
 pub fn client_ip(req: &HttpRequest, trust_proxy: bool) -> Option<String> {
@@ -257,14 +296,7 @@ impl FromRequest for Origin {
 /// Where a request comes from: the client address and User-Agent.
 pub fn origin_of(req: &HttpRequest) -> Origin {
     let ip = client_ip(req, app(req).config.trust_proxy);
-    let user_agent = req
-        .headers()
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .chars()
-        .take(MAX_USER_AGENT)
-        .collect();
+    let user_agent = user_agent(req);
     Origin { ip, user_agent }
 }
 

@@ -80,7 +80,7 @@ pub async fn limit(
 
 /// An error in the dialect of the path: SCIM clients get SCIM errors,
 /// Aritma clients problem details, OAuth clients RFC 6749 errors.
-fn error_response(req: &ServiceRequest, e: Error) -> HttpResponse {
+pub(crate) fn error_response(req: &ServiceRequest, e: Error) -> HttpResponse {
     let path = req.path();
     if is_scim_path(path) {
         ScimError::from(e).error_response()

@@ -4,6 +4,7 @@
 pub mod aritma;
 pub mod error;
 pub mod extract;
+pub mod input;
 pub mod jsonapi;
 pub mod limits;
 pub mod multipart;

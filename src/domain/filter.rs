@@ -7,6 +7,25 @@ use std::cmp::Ordering;
 
 use serde_json::Value as Json;
 
+/// How deep a filter's text may nest parentheses and brackets (SCIM
+/// filters and PATCH paths), checked on the raw text before any parser
+/// runs: a parser recurses once or more per level.
+pub const MAX_NESTING: usize = 32;
+
+/// How deep a filter's tree may be. Everything after parsing walks the
+/// tree recursively (the SQL translator, diesel's query builder, the
+/// reference evaluator, even `drop`), so this bounds their stack. Chains
+/// of `and`/`or` are built balanced (`Filter::all`, `Filter::any`): a
+/// chain of n terms is log2(n) deep, so any filter within `MAX_NESTING`
+/// and `MAX_TERMS` that a person would write fits.
+pub const MAX_DEPTH: usize = 64;
+
+/// The most comparisons and presence tests one filter may hold (a
+/// JSON:API list of 1,000 values is 1,000 terms): every term is a
+/// predicate with its own bound parameters, and SQLite and PostgreSQL
+/// bound the parameters of a statement.
+pub const MAX_TERMS: usize = 1000;
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Filter {
     And(Box<Filter>, Box<Filter>),
@@ -19,6 +38,69 @@ pub enum Filter {
     /// `attr[filter]`: some value of a multi-valued complex attribute
     /// matches `filter`, whose paths name its sub-attributes.
     ValuePath(AttrPath, Box<Filter>),
+}
+
+impl Filter {
+    /// `a and b and ...`, balanced; None for no filters.
+    pub fn all(filters: Vec<Filter>) -> Option<Filter> {
+        balanced(filters, |a, b| Filter::And(Box::new(a), Box::new(b)))
+    }
+
+    /// `a or b or ...`, balanced; None for no filters.
+    pub fn any(filters: Vec<Filter>) -> Option<Filter> {
+        balanced(filters, |a, b| Filter::Or(Box::new(a), Box::new(b)))
+    }
+
+    /// The depth of the tree and its number of terms, counted without
+    /// recursion.
+    pub fn shape(&self) -> (usize, usize) {
+        let (mut depth, mut terms) = (0, 0);
+        let mut stack = vec![(self, 1)];
+        while let Some((f, level)) = stack.pop() {
+            depth = depth.max(level);
+            match f {
+                Filter::And(a, b) | Filter::Or(a, b) => {
+                    stack.push((a, level + 1));
+                    stack.push((b, level + 1));
+                }
+                Filter::Not(a) | Filter::ValuePath(_, a) => stack.push((a, level + 1)),
+                Filter::Compare(..) | Filter::Present(_) => terms += 1,
+            }
+        }
+        (depth, terms)
+    }
+
+    /// Refuses a tree deeper than `MAX_DEPTH` or with more than
+    /// `MAX_TERMS` terms; the parsers call it before handing a filter on.
+    pub fn check_limits(&self) -> Result<(), String> {
+        let (depth, terms) = self.shape();
+        if terms > MAX_TERMS {
+            return Err(format!(
+                "holds {terms} comparisons; at most {MAX_TERMS} are allowed"
+            ));
+        }
+        if depth > MAX_DEPTH {
+            return Err(format!("nests more than {MAX_DEPTH} levels deep"));
+        }
+        Ok(())
+    }
+}
+
+/// Joins `items` pairwise, level by level, so that the tree is
+/// ceil(log2(n)) deep rather than n.
+fn balanced(mut items: Vec<Filter>, join: fn(Filter, Filter) -> Filter) -> Option<Filter> {
+    while items.len() > 1 {
+        let mut next = Vec::with_capacity(items.len().div_ceil(2));
+        let mut pairs = items.into_iter();
+        while let Some(a) = pairs.next() {
+            next.push(match pairs.next() {
+                Some(b) => join(a, b),
+                None => a,
+            });
+        }
+        items = next;
+    }
+    items.pop()
 }
 
 /// `[schema URN ":"] name ["." sub]`. Names compare case-insensitively.
@@ -355,6 +437,46 @@ mod tests {
             op,
             v,
         )
+    }
+
+    #[test]
+    fn chains_are_balanced_and_keep_their_order() {
+        let terms: Vec<Filter> = (0..1000)
+            .map(|i| cmp("a", CompareOp::Eq, Value::Str(i.to_string())))
+            .collect();
+        let any = Filter::any(terms.clone()).unwrap();
+        assert_eq!(any.shape(), (11, 1000));
+        assert_eq!(any.check_limits(), Ok(()));
+        let doc = json!({ "a": "999" });
+        assert!(matches(&doc, &any, &Simple));
+        let all = Filter::all(terms[..3].to_vec()).unwrap();
+        assert_eq!(
+            all,
+            Filter::And(
+                Box::new(Filter::And(
+                    Box::new(terms[0].clone()),
+                    Box::new(terms[1].clone())
+                )),
+                Box::new(terms[2].clone())
+            )
+        );
+        assert_eq!(Filter::all(Vec::new()), None);
+        assert_eq!(Filter::any(vec![terms[0].clone()]), Some(terms[0].clone()));
+    }
+
+    #[test]
+    fn limits_refuse_deep_and_wide_trees() {
+        let leaf = Filter::Present(AttrPath::new("a"));
+        let mut deep = leaf.clone();
+        for _ in 1..MAX_DEPTH {
+            deep = Filter::Not(Box::new(deep));
+        }
+        assert_eq!(deep.shape(), (MAX_DEPTH, 1));
+        assert_eq!(deep.check_limits(), Ok(()));
+        let deeper = Filter::Not(Box::new(deep));
+        assert!(deeper.check_limits().unwrap_err().contains("nests"));
+        let wide = Filter::any(vec![leaf; MAX_TERMS + 1]).unwrap();
+        assert!(wide.check_limits().unwrap_err().contains("comparisons"));
     }
 
     #[test]

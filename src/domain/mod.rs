@@ -21,6 +21,7 @@ pub mod settings;
 pub mod sso;
 pub mod tenant;
 pub mod tenant_domain;
+pub mod text;
 pub mod user;
 
 pub use error::{Error, FieldError, OAuthError, Problems, Result};

@@ -174,6 +174,7 @@ pub fn email_key(address: &str) -> String {
 impl Email {
     pub fn parse(input: &str) -> Result<Email, String> {
         let address: String = input.trim().nfc().collect();
+        crate::domain::text::check_identifier(&address)?;
         let bad = || Err("must be a valid email address".to_string());
         if address.is_empty() || address.chars().count() > 254 {
             return bad();
@@ -250,7 +251,8 @@ pub fn merge_metadata(
     }
 }
 
-/// A user name (SCIM userName): 1 to 256 characters, no control characters.
+/// A user name (SCIM userName): 1 to 256 characters in the identifier
+/// profile (`domain::text::check_identifier`).
 pub fn validate_user_name(value: &str) -> Result<String, String> {
     let value = value.trim();
     if value.is_empty() {
@@ -259,9 +261,7 @@ pub fn validate_user_name(value: &str) -> Result<String, String> {
     if value.chars().count() > 256 {
         return Err("must be at most 256 characters".into());
     }
-    if value.chars().any(char::is_control) {
-        return Err("must not contain control characters".into());
-    }
+    crate::domain::text::check_identifier(value)?;
     Ok(value.to_string())
 }
 

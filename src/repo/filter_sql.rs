@@ -1362,3 +1362,56 @@ impl Attributes for NoKinds {
 
 backend!(pg, diesel::pg::Pg);
 backend!(sqlite, diesel::sqlite::Sqlite);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::filter::{MAX_DEPTH, MAX_TERMS};
+
+    fn email(i: usize) -> Filter {
+        Filter::Compare(
+            AttrPath::new("email"),
+            CompareOp::Eq,
+            Value::Str(format!("u{i}@a.example")),
+        )
+    }
+
+    /// The deepest and the widest trees the parsers let through.
+    fn worst_cases() -> Vec<Filter> {
+        let mut deep = email(0);
+        for i in 1..MAX_DEPTH {
+            deep = if i % 2 == 0 {
+                Filter::Not(Box::new(deep))
+            } else {
+                Filter::And(Box::new(deep), Box::new(email(i)))
+            };
+        }
+        let wide = Filter::any((0..MAX_TERMS).map(email).collect()).unwrap();
+        vec![deep, wide]
+    }
+
+    /// Translating, rendering and dropping a filter at the limits fits in
+    /// half a worker's stack, on both backends: the limits leave room.
+    #[test]
+    fn filters_at_the_limits_translate_on_a_small_stack() {
+        crate::fuzz::on_small_stack(|| {
+            for f in worst_cases() {
+                assert_eq!(f.check_limits(), Ok(()));
+                let pg = pg::accounts(&f, &NoKinds).unwrap();
+                let sql = diesel::debug_query::<diesel::pg::Pg, _>(
+                    &users::table.filter(pg).select(users::id),
+                )
+                .to_string();
+                assert!(sql.contains("email_key"));
+                let lite = sqlite::accounts(&f, &NoKinds).unwrap();
+                let sql = diesel::debug_query::<diesel::sqlite::Sqlite, _>(
+                    &users::table.filter(lite).select(users::id),
+                )
+                .to_string();
+                assert!(sql.contains("email_key"));
+                let doc = serde_json::json!({ "email": "u3@a.example" });
+                let _ = crate::domain::filter::matches(&doc, &f, &NoKinds);
+            }
+        });
+    }
+}

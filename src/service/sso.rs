@@ -253,9 +253,15 @@ struct ExternalAccount {
     phone: Option<String>,
 }
 
+/// A claim as text; one holding a control character counts as absent, so
+/// that a provider's odd value never reaches a lookup (`domain::text`).
 fn claim_text(claims: &Map<String, Value>, name: &str) -> Option<String> {
     match claims.get(name) {
-        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        Some(Value::String(s))
+            if !s.trim().is_empty() && !crate::domain::text::has_refused_control(s) =>
+        {
+            Some(s.trim().to_string())
+        }
         Some(Value::Number(n)) => Some(n.to_string()),
         _ => None,
     }

@@ -41,6 +41,7 @@ mod clients;
 mod domains;
 mod escalation;
 mod escalation_property;
+mod hostile_input;
 mod jsonapi_accounts;
 mod jsonapi_filter_property;
 mod jsonapi_organizations_sessions;

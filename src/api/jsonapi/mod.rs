@@ -21,6 +21,7 @@ use serde_json::Value;
 use crate::api::extract::{bearer_token, read_body, requested_tenant};
 use crate::domain::principal::Caller;
 use crate::domain::session::Origin;
+use crate::domain::text::JsonPath;
 use crate::domain::Error;
 use crate::service::tokens::AccessClaims;
 use crate::service::{auth, App};
@@ -233,6 +234,7 @@ impl FromRequest for Body {
             }
             let value: Value = serde_json::from_slice(&bytes)
                 .map_err(|e| Error::invalid("body", format!("is not valid JSON ({e})")))?;
+            crate::api::extract::check_strings(&value, JsonPath::pointer)?;
             Ok(Body(value))
         })
     }

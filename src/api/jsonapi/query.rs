@@ -6,7 +6,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use crate::domain::account::{covering_scopes, validate_role_scope};
-use crate::domain::filter::{AttrPath, Attributes, CompareOp, Filter, Kind, Value};
+use crate::domain::filter::{AttrPath, Attributes, CompareOp, Filter, Kind, Value, MAX_TERMS};
 use crate::domain::list::{PageRequest, SortOrder};
 use crate::domain::{Error, Problems};
 use crate::repo::filter_sql::{FilterSpec, Names};
@@ -162,8 +162,10 @@ pub fn parse_list(query: &str, spec: &Spec, types: FieldNames) -> Result<ListQue
     let mut fields = HashMap::new();
     let mut include = Vec::new();
     // Repeats of one equality (or __in) parameter mean any of their
-    // values; different parameters must all hold.
-    let mut filters: Vec<(String, Filter)> = Vec::new();
+    // values; different parameters must all hold. Each parameter's
+    // alternatives are joined once, at the end, into a balanced tree.
+    let mut filters: Vec<(String, Vec<Filter>)> = Vec::new();
+    let mut terms = 0;
     for (key, value) in pairs(query)? {
         match key.as_str() {
             "page[number]" => match value.trim().parse::<u32>() {
@@ -194,18 +196,13 @@ pub fn parse_list(query: &str, spec: &Spec, types: FieldNames) -> Result<ListQue
                 Err(message) => problems.add(key.clone(), message),
             },
             k if k.starts_with("filter[") && k.ends_with(']') => {
-                match parse_filter(&k[7..k.len() - 1], &value, spec) {
-                    Ok(f) => {
-                        let repeat = filters.iter().position(|(k, _)| *k == key);
-                        match repeat {
-                            Some(i) if means_any(&key) => {
-                                let (_, previous) = filters.remove(i);
-                                let either = Filter::Or(Box::new(previous), Box::new(f));
-                                filters.insert(i, (key.clone(), either));
-                            }
-                            _ => filters.push((key.clone(), f)),
-                        }
-                    }
+                let parsed = parse_filter(&k[7..k.len() - 1], &value, spec)
+                    .and_then(|f| count_terms(&mut terms, f));
+                match parsed {
+                    Ok(f) => match filters.iter_mut().find(|(k, _)| *k == key) {
+                        Some((_, alternatives)) if means_any(&key) => alternatives.push(f),
+                        _ => filters.push((key.clone(), vec![f])),
+                    },
                     Err(message) => problems.add(key.clone(), message),
                 }
             }
@@ -213,10 +210,17 @@ pub fn parse_list(query: &str, spec: &Spec, types: FieldNames) -> Result<ListQue
         }
     }
     problems.into_result()?;
-    let filter = filters
-        .into_iter()
-        .map(|(_, f)| f)
-        .reduce(|a, b| Filter::And(Box::new(a), Box::new(b)));
+    let filter = Filter::all(
+        filters
+            .into_iter()
+            .filter_map(|(_, alternatives)| Filter::any(alternatives))
+            .collect(),
+    );
+    if let Some(f) = &filter {
+        // Within MAX_TERMS the balanced tree is far within MAX_DEPTH; the
+        // check keeps the guarantee in one place all the same.
+        f.check_limits().map_err(|e| Error::invalid("?filter", e))?;
+    }
     Ok(ListQuery {
         page,
         sort,
@@ -225,6 +229,19 @@ pub fn parse_list(query: &str, spec: &Spec, types: FieldNames) -> Result<ListQue
         fields,
         include,
     })
+}
+
+/// Counts a filter parameter's terms (its values, or the scopes of
+/// `with_role_scope`) against `MAX_TERMS` for the whole query, so that the
+/// parameter that goes over is the one named.
+fn count_terms(terms: &mut usize, f: Filter) -> Result<Filter, String> {
+    *terms += f.shape().1;
+    if *terms > MAX_TERMS {
+        return Err(format!(
+            "must hold at most {MAX_TERMS} values, counting those of every filter of the request"
+        ));
+    }
+    Ok(f)
 }
 
 /// Whether repeating a filter parameter means "any of" (equality and
@@ -439,10 +456,7 @@ fn parse_filter(key: &str, value: &str, spec: &Spec) -> Result<Filter, String> {
 }
 
 fn any_of(filters: Vec<Filter>) -> Filter {
-    filters
-        .into_iter()
-        .reduce(|a, b| Filter::Or(Box::new(a), Box::new(b)))
-        .expect("split yields at least one value")
+    Filter::any(filters).expect("split yields at least one value")
 }
 
 fn parse_value(field: &FilterField, raw: &str) -> Result<Value, String> {
@@ -579,5 +593,108 @@ mod tests {
     fn null_finds_the_absent() {
         let q = parse_list("filter[joined_at]=null", &SPEC, TYPES).unwrap();
         assert!(matches!(q.filter, Some(Filter::Not(_))));
+    }
+
+    fn parse(q: &str) -> Result<ListQuery, Error> {
+        parse_list(q, &SPEC, TYPES)
+    }
+
+    /// Arbitrary query strings and random parameter soups never panic, and
+    /// every filter parsed is within the tree limits.
+    #[test]
+    fn fuzzed_queries_never_panic() {
+        use crate::fuzz::{bytes, on_small_stack, rng, soup};
+        on_small_stack(|| {
+            let tokens = [
+                "filter[email]=",
+                "filter[email__in]=",
+                "filter[email__nin]=",
+                "filter[id]=",
+                "filter[joined_at]=",
+                "filter[joined_at__gte]=",
+                "filter[with_role_scope]=",
+                "filter[enabled]=",
+                "page[size]=",
+                "sort=",
+                "&",
+                ",",
+                "a@b.example",
+                "null",
+                "true",
+                "2026-01-15",
+                "/organizations/7",
+                "%00",
+                "%2C",
+                "%",
+                "[",
+                "]",
+                "=",
+                "-email",
+                "00000000-0000-0000-0000-000000000000",
+            ];
+            let mut rng = rng(3);
+            let mut inputs = Vec::new();
+            for _ in 0..2000 {
+                inputs.push(bytes(&mut rng, 200));
+                inputs.push(soup(&mut rng, &tokens, 80).replace(' ', ""));
+            }
+            for input in &inputs {
+                if let Ok(ListQuery {
+                    filter: Some(f), ..
+                }) = parse(input)
+                {
+                    assert_eq!(f.check_limits(), Ok(()), "{input:?}");
+                }
+            }
+            crate::fuzz::never_panics(inputs, parse);
+        });
+    }
+
+    /// Lists of up to MAX_TERMS values are balanced trees; more are
+    /// refused, naming the parameter, whether in one list or in repeats.
+    #[test]
+    fn long_lists_are_shallow_or_refused() {
+        let values = |n: usize| {
+            (0..n)
+                .map(|i| format!("u{i}@a.example"))
+                .collect::<Vec<_>>()
+        };
+        let q = parse(&format!(
+            "filter[email__in]={}",
+            values(MAX_TERMS).join(",")
+        ))
+        .unwrap();
+        assert_eq!(q.filter.unwrap().shape(), (11, MAX_TERMS));
+        let repeated: Vec<String> = values(MAX_TERMS)
+            .iter()
+            .map(|v| format!("filter[email]={v}"))
+            .collect();
+        let q = parse(&repeated.join("&")).unwrap();
+        assert_eq!(q.filter.unwrap().shape(), (11, MAX_TERMS));
+        let nin: Vec<String> = values(500)
+            .iter()
+            .map(|v| format!("filter[email__nin]={v}"))
+            .collect();
+        assert!(parse(&nin.join("&")).unwrap().filter.unwrap().shape().0 <= 12);
+        // A __match value is one term, commas and all.
+        let q = format!(
+            "filter[email__in]={}&filter[email__match]=a,b",
+            values(999).join(",")
+        );
+        assert_eq!(parse(&q).unwrap().filter.unwrap().shape().1, MAX_TERMS);
+        assert_eq!(
+            err_fields(&format!(
+                "filter[email__in]={}",
+                values(MAX_TERMS + 1).join(",")
+            )),
+            ["filter[email__in]"]
+        );
+        assert_eq!(
+            err_fields(&format!(
+                "filter[email]={}&filter[email__nin]=x",
+                values(MAX_TERMS).join(",")
+            )),
+            ["filter[email__nin]"]
+        );
     }
 }

@@ -18,9 +18,10 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::error::ScimError;
-use crate::api::extract::{bearer_token, requested_tenant};
+use crate::api::extract::{bearer_token, check_strings, requested_tenant};
 use crate::domain::principal::Caller;
 use crate::domain::session::Origin;
+use crate::domain::text::JsonPath;
 use crate::domain::Error;
 use crate::service::tokens::AccessClaims;
 use crate::service::{auth, scim_tokens, App};
@@ -169,6 +170,7 @@ impl FromRequest for ScimJson {
             if !value.is_object() {
                 return Err(ScimError::invalid_syntax("the body must be a JSON object"));
             }
+            check_strings(&value, JsonPath::dotted)?;
             Ok(ScimJson(value))
         })
     }

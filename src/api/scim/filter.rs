@@ -4,38 +4,89 @@ use pest::iterators::Pair;
 use pest::Parser;
 use pest_derive::Parser;
 
-use crate::domain::filter::{AttrPath, CompareOp, Filter, Value};
+use crate::domain::filter::{AttrPath, CompareOp, Filter, Value, MAX_NESTING};
+use crate::domain::text;
 
 #[derive(Parser)]
 #[grammar = "api/scim/filter.pest"]
 struct ScimFilter;
 
-/// Longest filter accepted: filters are written by hand or by an IdP's
-/// sync engine, never megabytes.
-const MAX_FILTER_LEN: usize = 4096;
+/// Longest filter (or PATCH path) accepted: filters are written by hand or
+/// by an IdP's sync engine, never megabytes.
+pub const MAX_FILTER_LEN: usize = 4096;
 
-/// Parses a filter; the error says where and what was expected.
+/// Parses a filter; the error says where and what was expected. Length
+/// and nesting are checked on the text first, because the PEG parser and
+/// the tree builder recurse per level of parentheses; the tree's depth and
+/// size after (`Filter::check_limits`).
 pub fn parse(input: &str) -> Result<Filter, String> {
-    if input.len() > MAX_FILTER_LEN {
-        return Err(format!("filter is longer than {MAX_FILTER_LEN} characters"));
-    }
+    check_text(input, "filter")?;
     let mut pairs = ScimFilter::parse(Rule::filter, input).map_err(|e| {
-        let (line, col) = match e.line_col {
-            pest::error::LineColLocation::Pos(p) | pest::error::LineColLocation::Span(p, _) => p,
+        let col = match e.line_col {
+            pest::error::LineColLocation::Pos((_, col))
+            | pest::error::LineColLocation::Span((_, col), _) => col,
         };
-        let _ = line;
         format!("syntax error at character {col} of the filter")
     })?;
     let filter = pairs.next().expect("filter rule");
     let or_expr = filter.into_inner().next().expect("or_expr");
-    build(or_expr)
+    let filter = build(or_expr)?;
+    filter
+        .check_limits()
+        .map_err(|e| format!("the filter {e}"))?;
+    Ok(filter)
+}
+
+/// The checks made on a filter's or a path's raw text before anything
+/// recursive looks at it: its length, and how deep its parentheses and
+/// brackets nest outside string literals.
+pub fn check_text(input: &str, what: &str) -> Result<(), String> {
+    if input.len() > MAX_FILTER_LEN {
+        return Err(format!(
+            "the {what} is longer than {MAX_FILTER_LEN} characters"
+        ));
+    }
+    if nesting(input) > MAX_NESTING {
+        return Err(format!(
+            "the {what} nests parentheses or brackets more than {MAX_NESTING} levels deep"
+        ));
+    }
+    Ok(())
+}
+
+/// The deepest nesting of `(` and `[` in `input`, skipping string
+/// literals (`"..."` with backslash escapes). Unbalanced text is measured
+/// all the same; the parser refuses it after.
+fn nesting(input: &str) -> usize {
+    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0, false, false);
+    for c in input.chars() {
+        if in_string {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '(' | '[' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            ')' | ']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 /// Builds the AST from a parse tree node.
 fn build(pair: Pair<'_, Rule>) -> Result<Filter, String> {
     match pair.as_rule() {
-        Rule::or_expr | Rule::val_or => fold(pair, Filter::Or),
-        Rule::and_expr | Rule::val_and => fold(pair, Filter::And),
+        Rule::or_expr | Rule::val_or => fold(pair, Filter::any),
+        Rule::and_expr | Rule::val_and => fold(pair, Filter::all),
         Rule::unary | Rule::val_unary | Rule::group | Rule::val_group => {
             build(pair.into_inner().next().expect("inner expression"))
         }
@@ -88,20 +139,15 @@ fn condition(
     Ok(Filter::Compare(path, op, value))
 }
 
-/// Left-associative `a op b op c`, skipping the keyword tokens.
-fn fold(
-    pair: Pair<'_, Rule>,
-    join: fn(Box<Filter>, Box<Filter>) -> Filter,
-) -> Result<Filter, String> {
-    let mut operands = pair
+/// `a op b op c` as a balanced tree (`Filter::all`, `Filter::any`),
+/// skipping the keyword tokens.
+fn fold(pair: Pair<'_, Rule>, join: fn(Vec<Filter>) -> Option<Filter>) -> Result<Filter, String> {
+    let operands = pair
         .into_inner()
         .filter(|p| !matches!(p.as_rule(), Rule::or_kw | Rule::and_kw))
-        .map(build);
-    let mut result = operands.next().expect("at least one operand")?;
-    for next in operands {
-        result = join(Box::new(result), Box::new(next?));
-    }
-    Ok(result)
+        .map(build)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(join(operands).expect("at least one operand"))
 }
 
 fn comp_value(pair: Pair<'_, Rule>) -> Result<Value, String> {
@@ -118,9 +164,10 @@ fn comp_value(pair: Pair<'_, Rule>) -> Result<Value, String> {
         ),
         Rule::string => {
             // The grammar accepted JSON string syntax; let serde_json unescape it.
-            Value::Str(
-                serde_json::from_str(inner.as_str()).map_err(|_| "malformed string".to_string())?,
-            )
+            let s: String =
+                serde_json::from_str(inner.as_str()).map_err(|_| "malformed string".to_string())?;
+            text::check_text(&s).map_err(|e| format!("a string value {e}"))?;
+            Value::Str(s)
         }
         other => return Err(format!("unexpected {other:?}")),
     })
@@ -292,5 +339,136 @@ mod tests {
         ] {
             assert!(parse(bad).is_err(), "accepted {bad:?}");
         }
+    }
+
+    const TOKENS: &[&str] = &[
+        "(",
+        ")",
+        "[",
+        "]",
+        "not",
+        "and",
+        "or",
+        "userName",
+        "emails",
+        "emails.value",
+        "urn:ietf:params:scim:schemas:core:2.0:User:userName",
+        "pr",
+        "eq",
+        "co",
+        "gt",
+        "\"x\"",
+        "\"",
+        "\\",
+        "\"\\u0000\"",
+        "\"\\ud800\"",
+        "1",
+        "-1.5e3",
+        "true",
+        "null",
+        ".",
+        "value",
+        "type",
+        "$ref",
+        "\u{202e}",
+        "\0",
+    ];
+
+    /// Arbitrary bytes and random token soups never panic, and whatever
+    /// parses is within the tree limits.
+    #[test]
+    fn fuzzed_filters_never_panic() {
+        crate::fuzz::on_small_stack(|| {
+            let mut rng = crate::fuzz::rng(7);
+            let mut inputs = Vec::new();
+            for _ in 0..2000 {
+                inputs.push(crate::fuzz::bytes(&mut rng, 200));
+                inputs.push(crate::fuzz::soup(&mut rng, TOKENS, 60));
+            }
+            for input in &inputs {
+                if let Ok(f) = parse(input) {
+                    assert_eq!(f.check_limits(), Ok(()), "{input:?}");
+                }
+            }
+            crate::fuzz::never_panics(inputs, parse);
+        });
+    }
+
+    /// Nesting beyond MAX_NESTING is refused before the parser recurses,
+    /// however deep; within it, the whole filter parses.
+    #[test]
+    fn deep_filters_are_refused_before_parsing() {
+        use crate::fuzz::nested;
+        crate::fuzz::on_small_stack(|| {
+            let leaf = "userName pr";
+            let vp = r#"type eq "work""#;
+            for depth in [MAX_NESTING + 1, 400, 1000, 100_000] {
+                for deep in [
+                    nested("(", leaf, ")", depth),
+                    nested("not(", leaf, ")", depth),
+                    nested("not (", leaf, " )", depth),
+                    format!("emails[{}]", nested("(", vp, ")", depth - 1)),
+                    format!("{}{leaf}", "(".repeat(depth)),
+                ] {
+                    let err = parse(&deep).unwrap_err();
+                    assert!(
+                        err.contains("nests") || err.contains("longer than"),
+                        "{depth}: {err}"
+                    );
+                }
+            }
+            // Parentheses inside string literals do not count.
+            let quoted = format!(r#"userName eq "{}""#, "(".repeat(100));
+            assert!(parse(&quoted).is_ok());
+            let at_limit = [
+                nested("(", leaf, ")", MAX_NESTING),
+                nested("not(", leaf, ")", MAX_NESTING),
+                nested("not(", &format!("{leaf} or title pr"), ")", MAX_NESTING),
+                format!("emails[{}]", nested("(", vp, ")", MAX_NESTING - 1)),
+            ];
+            for filter in at_limit {
+                let f = parse(&filter).unwrap_or_else(|e| panic!("{filter}: {e}"));
+                assert!(f.shape().0 <= crate::domain::filter::MAX_DEPTH);
+            }
+        });
+    }
+
+    /// The deepest tree a filter within the length and nesting limits can
+    /// build (a `not` and a chain of terms at every level) is built, then
+    /// refused by the tree check, on a small stack.
+    #[test]
+    fn deep_trees_within_the_text_limits_are_refused() {
+        crate::fuzz::on_small_stack(|| {
+            let level = "not(userName pr or title pr or nickName pr or title pr or ";
+            let filter = format!(
+                "{}userName pr{}",
+                level.repeat(MAX_NESTING),
+                ")".repeat(MAX_NESTING)
+            );
+            assert!(filter.len() <= MAX_FILTER_LEN);
+            let err = parse(&filter).unwrap_err();
+            assert!(err.contains("nests more than 64"), "{err}");
+        });
+    }
+
+    /// Long chains of `or` are balanced trees, so they stay shallow.
+    #[test]
+    fn long_chains_are_shallow() {
+        let chain = vec![r#"userName eq "x""#; 200].join(" or ");
+        let f = parse(&chain).unwrap();
+        assert_eq!(f.shape(), (9, 200));
+    }
+
+    #[test]
+    fn string_values_refuse_control_characters() {
+        for bad in [
+            r#"userName eq "a\u0000b""#,
+            r#"userName eq "\u001b""#,
+            "userName eq \"a\u{85}\"",
+        ] {
+            let err = parse(bad).unwrap_err();
+            assert!(err.contains("control characters"), "{bad}: {err}");
+        }
+        assert!(parse(r#"title co "two\nlines""#).is_ok());
     }
 }

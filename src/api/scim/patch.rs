@@ -49,8 +49,11 @@ fn invalid_path(detail: impl Into<String>) -> ScimError {
     ScimError::new(400, "invalidPath", detail)
 }
 
+/// Parses `attr[filter].sub`. The path's length and nesting are checked
+/// before its filter is parsed, so a path too deep is an `invalidPath`.
 pub fn parse_path(raw: &str) -> ScimResult<Path> {
     let raw = raw.trim();
+    filter::check_text(raw, "path").map_err(invalid_path)?;
     match raw.find('[') {
         None => Ok(Path {
             attr: filter::attr_path(raw).map_err(invalid_path)?,
@@ -777,5 +780,62 @@ mod tests {
         assert_eq!(change.remove_members.len(), 2);
         assert_eq!(change.display_name.as_deref(), Some("Renamed"));
         assert!(!change.remove_all_members);
+    }
+
+    fn scim_type(e: ScimError) -> &'static str {
+        let (_, body) = e.status_and_body();
+        match body["scimType"].as_str() {
+            Some("invalidPath") => "invalidPath",
+            Some("invalidFilter") => "invalidFilter",
+            other => panic!("{other:?}: {body}"),
+        }
+    }
+
+    /// Arbitrary paths never panic; paths nested too deep are an
+    /// invalidPath before their filter is parsed.
+    #[test]
+    fn fuzzed_and_deep_paths() {
+        use crate::fuzz::{bytes, nested, on_small_stack, rng, soup};
+        on_small_stack(|| {
+            let tokens = [
+                "emails",
+                "[",
+                "]",
+                "(",
+                ")",
+                ".",
+                "value",
+                "type",
+                "eq",
+                "\"work\"",
+                "not",
+                "or",
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:",
+                "manager",
+                "\"",
+            ];
+            let mut rng = rng(11);
+            let mut inputs = Vec::new();
+            for _ in 0..2000 {
+                inputs.push(bytes(&mut rng, 120));
+                inputs.push(soup(&mut rng, &tokens, 40).replace(' ', ""));
+                inputs.push(soup(&mut rng, &tokens, 40));
+            }
+            crate::fuzz::never_panics(inputs, parse_path);
+            for depth in [crate::domain::filter::MAX_NESTING, 1000, 100_000] {
+                let deep = format!(
+                    "emails[{}].value",
+                    nested("(", r#"type eq "work""#, ")", depth)
+                );
+                assert_eq!(scim_type(parse_path(&deep).unwrap_err()), "invalidPath");
+            }
+            let fine = format!(
+                "emails[{}].value",
+                nested("(", r#"type eq "work""#, ")", 31)
+            );
+            assert!(parse_path(&fine).is_ok());
+            let nul = r#"emails[type eq "a\u0000"]"#;
+            assert_eq!(scim_type(parse_path(nul).unwrap_err()), "invalidFilter");
+        });
     }
 }

@@ -8,7 +8,7 @@ use actix_web::web::Data;
 use actix_web::{web, HttpServer};
 
 use crate::api::observe::{observe, Metrics};
-use crate::api::{error, input, limits, routes};
+use crate::api::{error, input, jsonapi, limits, routes};
 use crate::config::Config;
 use crate::db::Pool;
 use crate::service::passwords::Passwords;
@@ -89,6 +89,7 @@ impl Server {
                 .app_data(metrics.clone())
                 .configure(routes)
                 .default_service(web::to(error::not_found))
+                .wrap(from_fn(jsonapi::negotiation::negotiate_content))
                 .wrap(from_fn(input::screen))
                 .wrap(from_fn(limits::limit))
                 .wrap(

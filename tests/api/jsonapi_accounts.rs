@@ -719,6 +719,58 @@ async fn media_types(b: Backend) {
     )
     .await;
     r.jsonapi_error(406, None);
+    // An extension this server does not support: 415 in Content-Type, 406
+    // when every JSON:API instance in Accept asks for one (JSON:API 1.1
+    // "Server Responsibilities").
+    const UNKNOWN_EXT: &str = "application/vnd.api+json; ext=\"https://example.com/unknown-ext\"";
+    let r = t
+        .owner
+        .raw(Method::POST, "/api/v1/accounts", UNKNOWN_EXT, body.clone())
+        .await;
+    r.jsonapi_error(415, None);
+    let r = Api::send(
+        t.owner
+            .request(Method::GET, "/api/v1/accounts")
+            .header("Accept", UNKNOWN_EXT),
+    )
+    .await;
+    r.jsonapi_error(406, None);
+    // One acceptable instance is enough.
+    let r = Api::send(
+        t.owner
+            .request(Method::GET, "/api/v1/accounts")
+            .header("Accept", format!("{UNKNOWN_EXT}, application/vnd.api+json")),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    // "Servers ... SHOULD specify the Vary header with Accept as one of its
+    // values", on answers and errors alike.
+    assert!(
+        r.header("vary").is_some_and(|v| v.contains("Accept")),
+        "{:?}",
+        r.header("vary")
+    );
+    let r = t.owner.get("/api/v1/accounts?page[size]=0").await;
+    assert!(r.header("vary").is_some_and(|v| v.contains("Accept")));
+    // Unknown paths below a resource and missing methods are JSON:API
+    // errors too, not the native envelope.
+    let me = t.owner.get("/api/v1/users/me").await;
+    let id = me.ok()["id"].as_str().unwrap().to_string();
+    for path in [
+        format!("/api/v1/accounts/{id}/relationships/organization"),
+        "/api/v1/organizations/x/y/z".to_string(),
+    ] {
+        t.owner.get(&path).await.jsonapi_error(404, None);
+    }
+    let r = t
+        .owner
+        .jsonapi(
+            Method::PUT,
+            &format!("/api/v1/accounts/{id}"),
+            Some(json!({})),
+        )
+        .await;
+    r.jsonapi_error(405, None);
     // ext and profile are allowed; plain application/json is accepted too.
     let r = t
         .owner

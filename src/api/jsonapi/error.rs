@@ -148,17 +148,22 @@ impl ResponseError for JsonApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let Error::Internal(detail) = &self.error {
-            log::error!("internal error: {detail}");
-        }
-        let body =
-            json!({ "errors": errors(&self.error, self.body), "jsonapi": { "version": "1.1" } });
-        let mut response = HttpResponse::build(self.error.status())
-            .insert_header((header::CONTENT_TYPE, HeaderValue::from_static(MEDIA_TYPE)))
-            .body(body.to_string());
-        self.error.decorate(&mut response);
-        response
+        response(&self.error, self.body)
     }
+}
+
+/// A domain error as a JSON:API error document, with the status and
+/// headers `api::error` decided.
+pub fn response(error: &Error, body: Body) -> HttpResponse {
+    if let Error::Internal(detail) = error {
+        log::error!("internal error: {detail}");
+    }
+    let document = json!({ "errors": errors(error, body), "jsonapi": { "version": "1.1" } });
+    let mut response = HttpResponse::build(error.status())
+        .insert_header((header::CONTENT_TYPE, HeaderValue::from_static(MEDIA_TYPE)))
+        .body(document.to_string());
+    error.decorate(&mut response);
+    response
 }
 
 #[cfg(test)]

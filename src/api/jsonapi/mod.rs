@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod document;
 pub mod error;
+pub mod negotiation;
 pub mod organizations;
 pub mod passwords;
 pub mod query;
@@ -84,19 +85,6 @@ fn app(req: &HttpRequest) -> Data<App> {
         .expect("App is registered")
 }
 
-/// The media type parameters JSON:API allows (1.1: `ext` and `profile`).
-fn params_allowed(media: &str) -> bool {
-    media.split(';').skip(1).all(|p| {
-        let name = p
-            .split('=')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
-        name.is_empty() || name == "ext" || name == "profile"
-    })
-}
-
 fn essence(media: &str) -> String {
     media
         .split(';')
@@ -104,33 +92,6 @@ fn essence(media: &str) -> String {
         .unwrap_or("")
         .trim()
         .to_ascii_lowercase()
-}
-
-/// JSON:API "Content Negotiation": a request whose Accept names the
-/// JSON:API media type only with parameters it does not allow is refused
-/// with 406.
-fn acceptable(req: &HttpRequest) -> Result<(), Error> {
-    let Some(accept) = req
-        .headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return Ok(());
-    };
-    let ranges: Vec<&str> = accept.split(',').map(str::trim).collect();
-    let jsonapi: Vec<&&str> = ranges.iter().filter(|r| essence(r) == MEDIA_TYPE).collect();
-    let other_ok = ranges.iter().any(|r| {
-        matches!(
-            essence(r).as_str(),
-            "*/*" | "application/*" | "application/json"
-        )
-    });
-    if !jsonapi.is_empty() && !other_ok && jsonapi.iter().all(|r| !params_allowed(r)) {
-        return Err(Error::NotAcceptable(format!(
-            "Accept names {MEDIA_TYPE} only with parameters other than ext and profile"
-        )));
-    }
-    Ok(())
 }
 
 /// A JSON:API request: who calls (if anyone), from where, and what they
@@ -160,7 +121,6 @@ impl FromRequest for Request {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let app = app(req);
-        let accept = acceptable(req);
         let origin = Origin::extract(req).into_inner();
         let query = req.query_string().to_string();
         let tenant = requested_tenant(req);
@@ -170,7 +130,6 @@ impl FromRequest for Request {
             .map(|_| bearer_token(req).map(str::to_string));
         let verified = req.extensions().get::<AccessClaims>().cloned();
         Box::pin(async move {
-            accept?;
             let origin = origin?;
             let tenant = tenant?;
             let caller = match token {
@@ -200,8 +159,8 @@ impl FromRequest for Request {
 }
 
 /// A request body: JSON within the size limit, sent as
-/// `application/vnd.api+json` (with no parameters but `ext` and `profile`,
-/// else 415) or `application/json`.
+/// `application/vnd.api+json` (its parameters are negotiated before, in
+/// `negotiation`) or `application/json`.
 pub struct Body(pub Value);
 
 impl FromRequest for Body {
@@ -216,12 +175,7 @@ impl FromRequest for Body {
         let body = read_body(req, payload);
         Box::pin(async move {
             if let Some(media) = media {
-                let ok = match essence(&media).as_str() {
-                    MEDIA_TYPE => params_allowed(&media),
-                    "application/json" => true,
-                    _ => false,
-                };
-                if !ok {
+                if !matches!(essence(&media).as_str(), MEDIA_TYPE | "application/json") {
                     return Err(Error::UnsupportedMediaType(format!(
                         "Content-Type must be {MEDIA_TYPE} (parameters: ext, profile only), not {media:?}"
                     ))

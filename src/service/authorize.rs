@@ -166,24 +166,89 @@ pub async fn begin(
     let mut conn = app.db.get().await.map_err(internal)?;
     let db = &mut conn.db();
     let (client, tenant) = client_of(db, params.client_id.as_deref()).await?;
-    // OpenID Connect requires redirect_uri; OAuth lets a client with one
-    // registered URI leave it out.
-    let redirect_uri = match (&params.redirect_uri, client.redirect_uris.as_slice()) {
-        (Some(uri), registered) if registered.iter().any(|r| r == uri) => uri.clone(),
-        (None, [only]) => only.clone(),
-        _ => {
-            return Err(PageError(
-                "The address this application asked to return to is not registered for it.".into(),
-            ))
+    let redirect_uri = registered_redirect(&client, params.redirect_uri.as_ref())?;
+    let request = match checked_request(&client, &tenant, &params, redirect_uri.clone()) {
+        Ok(request) => request,
+        Err((error, description)) => {
+            let state = params.state.as_deref();
+            return Ok(Next::Redirect {
+                location: error_redirect(app, &redirect_uri, state, error, &description),
+                cookie: None,
+            });
         }
     };
-    let state = params.state.clone();
-    let fail = |error: &str, description: &str| {
-        Ok(Next::Redirect {
-            location: error_redirect(app, &redirect_uri, state.as_deref(), error, description),
-            cookie: None,
-        })
+    let prompts: Vec<&str> = params.prompt.as_deref().unwrap_or("").split(' ').collect();
+    // A live browser sign-in for this tenant signs in at once, unless the
+    // client asks to sign in again.
+    let signed_in = match browser {
+        Some(cookie) if !prompts.contains(&"login") => {
+            live_browser_session(db, cookie, tenant.id, request.created_at)
+                .await
+                .map_err(internal)?
+        }
+        _ => None,
     };
+    if let Some(session_id) = signed_in {
+        let location = issue_code(app, db, &request, session_id, origin)
+            .await
+            .map_err(internal)?;
+        return Ok(Next::Redirect {
+            location,
+            cookie: None,
+        });
+    }
+    if prompts.contains(&"none") {
+        let state = params.state.as_deref();
+        let location = error_redirect(
+            app,
+            &redirect_uri,
+            state,
+            "login_required",
+            "The user is not signed in",
+        );
+        return Ok(Next::Redirect {
+            location,
+            cookie: None,
+        });
+    }
+    let csrf = random_token(32);
+    repo::authorization::insert_request(db, &request, &hash_secret(&csrf))
+        .await
+        .map_err(internal)?;
+    let providers = buttons(db, tenant.id).await.map_err(internal)?;
+    Ok(Next::SignIn(Box::new(SignInPage {
+        request,
+        csrf,
+        client_name: client.name,
+        tenant_name: tenant.name,
+        login_hint: params.login_hint.filter(|h| h.len() <= 254),
+        problem: None,
+        providers,
+    })))
+}
+
+/// The redirect URI the request names, if it is registered for the
+/// client: OpenID Connect requires one; OAuth lets a client with one
+/// registered URI leave it out. Anything else stays on our page.
+fn registered_redirect(client: &Client, asked: Option<&String>) -> Result<String, PageError> {
+    match (asked, client.redirect_uris.as_slice()) {
+        (Some(uri), registered) if registered.iter().any(|r| r == uri) => Ok(uri.clone()),
+        (None, [only]) => Ok(only.clone()),
+        _ => Err(PageError(
+            "The address this application asked to return to is not registered for it.".into(),
+        )),
+    }
+}
+
+/// The request as it will be stored, or the error (RFC 6749 4.1.2.1 code
+/// and description) to send back to the client's redirect URI.
+fn checked_request(
+    client: &Client,
+    tenant: &Tenant,
+    params: &AuthorizeParams,
+    redirect_uri: String,
+) -> std::result::Result<AuthorizationRequest, (&'static str, String)> {
+    let fail = |error: &'static str, description: &str| Err((error, description.to_string()));
     if params.response_type.as_deref() != Some("code") {
         return fail(
             "unsupported_response_type",
@@ -206,7 +271,7 @@ pub async fn begin(
                 "PKCE is required: send code_challenge with code_challenge_method=S256",
             )
         }
-        (Some(_), Some("S256")) => params.code_challenge.clone().unwrap_or_default(),
+        (Some(challenge), Some("S256")) => challenge.clone(),
         (Some(_), _) => {
             return fail(
                 "invalid_request",
@@ -240,56 +305,19 @@ pub async fn begin(
             &format!("This client is not allowed the scope {}", refused.join(" ")),
         );
     }
-    let prompt = params.prompt.as_deref().unwrap_or("");
     let now = Utc::now();
-    let request = AuthorizationRequest {
+    Ok(AuthorizationRequest {
         id: Uuid::now_v7(),
         tenant_id: tenant.id,
         client_id: client.id,
-        redirect_uri: redirect_uri.clone(),
+        redirect_uri,
         scope,
         state: params.state.clone(),
         nonce: params.nonce.clone(),
         code_challenge: challenge,
         created_at: now,
         expires_at: now + REQUEST_LIFETIME,
-    };
-    // A live browser sign-in for this tenant signs in at once, unless the
-    // client asks to sign in again.
-    let signed_in = match browser {
-        Some(cookie) if !prompt.split(' ').any(|p| p == "login") => {
-            live_browser_session(db, cookie, tenant.id, now)
-                .await
-                .map_err(internal)?
-        }
-        _ => None,
-    };
-    if let Some(session_id) = signed_in {
-        let location = issue_code(app, db, &request, session_id, origin)
-            .await
-            .map_err(internal)?;
-        return Ok(Next::Redirect {
-            location,
-            cookie: None,
-        });
-    }
-    if prompt.split(' ').any(|p| p == "none") {
-        return fail("login_required", "The user is not signed in");
-    }
-    let csrf = random_token(32);
-    repo::authorization::insert_request(db, &request, &hash_secret(&csrf))
-        .await
-        .map_err(internal)?;
-    let providers = buttons(db, tenant.id).await.map_err(internal)?;
-    Ok(Next::SignIn(Box::new(SignInPage {
-        request,
-        csrf,
-        client_name: client.name,
-        tenant_name: tenant.name,
-        login_hint: params.login_hint.filter(|h| h.len() <= 254),
-        problem: None,
-        providers,
-    })))
+    })
 }
 
 async fn live_browser_session(
@@ -659,6 +687,26 @@ pub async fn exchange(
     let now = Utc::now();
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();
+    let issued = redeem(db, client, code, redirect_uri, verifier, now, origin).await?;
+    let state = auth::live_session(db, issued.session_id, now)
+        .await
+        .map_err(|_| invalid_grant("The sign-in this code came from has ended"))?;
+    tokens_for_code(app, db, client, &issued, state.session, now, origin).await
+}
+
+/// Claims a code for `client`: its redirect URI and the PKCE verifier must
+/// be the ones it was issued with. A replayed code revokes the session it
+/// started; every refusal is audited, and another client learns nothing
+/// about the code.
+async fn redeem(
+    db: &mut Db<'_>,
+    client: &Client,
+    code: &str,
+    redirect_uri: Option<&str>,
+    verifier: &str,
+    now: DateTime<Utc>,
+    origin: &Origin,
+) -> Result<IssuedCode> {
     let issued = match repo::authorization::claim_code(db, &hash_secret(code), now).await? {
         CodeClaim::Fresh(issued) => issued,
         CodeClaim::Replayed { session_id } => {
@@ -681,8 +729,7 @@ pub async fn exchange(
         }
         CodeClaim::Invalid => return Err(invalid_grant("The code is invalid or expired")),
     };
-    // (audit reason, what the client is told): another client learns
-    // nothing about the code.
+    // (audit reason, what the client is told)
     let problem = if issued.client_id != client.id {
         Some(("another client", "The code is invalid or expired"))
     } else if redirect_uri != Some(issued.redirect_uri.as_str()) {
@@ -698,23 +745,34 @@ pub async fn exchange(
     } else {
         None
     };
-    if let Some((reason, description)) = problem {
-        let event = AuditEvent::new(
-            issued.tenant_id,
-            Actor::Anonymous,
-            "oauth.code_refused",
-            origin,
-        )
-        .failed()
-        .target("session", issued.session_id)
-        .details(json!({ "clientId": client.id, "reason": reason }));
-        audit(db, event).await?;
-        return Err(invalid_grant(description));
-    }
-    let state = auth::live_session(db, issued.session_id, now)
-        .await
-        .map_err(|_| invalid_grant("The sign-in this code came from has ended"))?;
-    let session = state.session;
+    let Some((reason, description)) = problem else {
+        return Ok(issued);
+    };
+    let event = AuditEvent::new(
+        issued.tenant_id,
+        Actor::Anonymous,
+        "oauth.code_refused",
+        origin,
+    )
+    .failed()
+    .target("session", issued.session_id)
+    .details(json!({ "clientId": client.id, "reason": reason }));
+    audit(db, event).await?;
+    Err(invalid_grant(description))
+}
+
+/// The tokens a redeemed code gives: an access and ID token for the
+/// session's person, and a refresh token bound to the client when it may
+/// refresh.
+async fn tokens_for_code(
+    app: &App,
+    db: &mut Db<'_>,
+    client: &Client,
+    issued: &IssuedCode,
+    session: crate::domain::session::Session,
+    now: DateTime<Utc>,
+    origin: &Origin,
+) -> Result<TokenSet> {
     let user = repo::users::find(db, session.tenant_id, session.user_id)
         .await?
         .ok_or_else(|| invalid_grant("The sign-in this code came from has ended"))?;

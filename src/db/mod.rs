@@ -318,6 +318,24 @@ impl Db<'_> {
         }
     }
 
+    /// Is a transaction open on this connection?
+    pub async fn in_transaction(&mut self) -> Result<bool> {
+        use diesel::connection::{AnsiTransactionManager, TransactionManager as _};
+        let depth = match self {
+            Db::Pg(c) => {
+                diesel_async::AnsiTransactionManager::transaction_manager_status_mut(&mut **c)
+                    .transaction_depth()?
+            }
+            Db::Sqlite(c) => {
+                c.spawn_blocking(|c| {
+                    AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth()
+                })
+                .await?
+            }
+        };
+        Ok(depth.is_some())
+    }
+
     /// Ends a transaction begun by `begin`: commits after Ok, rolls back
     /// after Err; use `transaction!`.
     pub async fn finish<R>(&mut self, result: Result<R>) -> Result<R> {

@@ -24,7 +24,7 @@ use crate::domain::scope::validate_scopes;
 use crate::domain::session::Origin;
 use crate::domain::tenant::TenantStatus;
 use crate::domain::{Error, OAuthError, Problems, Result};
-use crate::repo;
+use crate::repo::{self, Locked};
 use crate::transaction;
 
 pub async fn list(
@@ -136,6 +136,11 @@ pub async fn update(
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();
     transaction!(db, |tx| {
+        let row = Locked::Client {
+            tenant: caller.tenant_id,
+            id,
+        };
+        repo::lock_for_update(tx, row).await?;
         let mut client = found(repo::clients::find(tx, caller.tenant_id, id).await?)?;
         let mut problems = Problems::default();
         let name = changes

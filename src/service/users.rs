@@ -24,9 +24,9 @@ use crate::domain::user::{
     PersonName, Preferences, User, UserStatus, MAX_METADATA_BYTES,
 };
 use crate::domain::{Error, FieldError, Problems, Result};
-use crate::repo;
 use crate::repo::roles::{Assignment, Grants};
 use crate::repo::users::UserQuery;
+use crate::repo::{self, Locked};
 use crate::transaction;
 
 /// A user as the API shows it: the row, roles and lockout.
@@ -238,6 +238,11 @@ pub async fn update_me(
     let tenant_id = caller.principal.home_tenant;
     transaction!(db, |tx| {
         let (me, _) = caller.session()?;
+        let row = Locked::User {
+            tenant: tenant_id,
+            id: me,
+        };
+        repo::lock_for_update(tx, row).await?;
         let mut user = repo::users::find(tx, tenant_id, me)
             .await?
             .ok_or(Error::NotFound("User"))?;
@@ -280,8 +285,14 @@ pub(crate) async fn save_changes(
 
 /// A user of the caller's tenant that the caller may manage: platform
 /// administrators are managed only by platform administrators, and no one
-/// manages a user holding permissions they lack themselves.
+/// manages a user holding permissions they lack themselves. Locked for the
+/// rest of the caller's transaction, which may write it back.
 pub(crate) async fn managed(db: &mut Db<'_>, caller: &Caller, id: Uuid) -> Result<(User, Grants)> {
+    let row = Locked::User {
+        tenant: caller.tenant_id,
+        id,
+    };
+    repo::lock_for_update(db, row).await?;
     let user = repo::users::find(db, caller.tenant_id, id)
         .await?
         .ok_or(Error::NotFound("User"))?;

@@ -38,6 +38,7 @@ mod bootstrap;
 mod browser_signin;
 mod bulk;
 mod clients;
+mod concurrency;
 mod domains;
 mod jsonapi_accounts;
 mod jsonapi_filter_property;

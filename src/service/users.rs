@@ -319,7 +319,9 @@ fn refuse_self(caller: &Caller, user: &User, what: &str) -> Result<()> {
 }
 
 /// A tenant keeps at least one active owner: refuses to take the last one
-/// away (by suspension, deletion or role removal).
+/// away (by suspension, deletion or role removal). The owner role is
+/// locked, so two owners taken away at once are counted one after the
+/// other.
 pub(crate) async fn keep_an_owner(db: &mut Db<'_>, user: &User, grants: &Grants) -> Result<()> {
     if !grants
         .role_names
@@ -329,6 +331,11 @@ pub(crate) async fn keep_an_owner(db: &mut Db<'_>, user: &User, grants: &Grants)
         return Ok(());
     }
     let owner = repo::roles::find_builtin(db, user.tenant_id, BuiltinRole::Owner).await?;
+    let row = Locked::Role {
+        tenant: user.tenant_id,
+        id: owner,
+    };
+    repo::lock_for_update(db, row).await?;
     if repo::roles::active_holders_except(db, owner, user.id).await? == 0 {
         return Err(Error::Conflict {
             field: None,

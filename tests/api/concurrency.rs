@@ -19,6 +19,7 @@ on_both_backends!(
     parallel_settings_changes_all_survive,
     parallel_role_edits_all_survive,
     parallel_account_updates_all_survive,
+    two_owners_suspending_each_other_leave_one,
 );
 
 /// Sends the requests at once; each must answer `status`.
@@ -235,4 +236,46 @@ async fn parallel_account_updates_all_survive(b: Backend) {
     assert_eq!(a["picture_url"], "https://img.example/ada.png");
     assert_eq!(a["sso_channel"], "google");
     assert_eq!(a["role_scope"], "/organizations/7");
+}
+
+/// Api-map: a tenant always keeps an active owner. Two owners suspending
+/// each other at the same moment: one wins, the other is refused (409, or
+/// 401 when its own suspension came first), and one owner stays active.
+async fn two_owners_suspending_each_other_leave_one(b: Backend) {
+    let app = shared(b).await;
+    for _ in 0..3 {
+        let t = app.new_tenant().await;
+        let second = t.user("second").await;
+        let r = t
+            .owner
+            .post(
+                &format!("/api/v1/users/{}/roles", second.id),
+                json!({ "roleId": t.role_id("owner").await }),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let (suspend_second, suspend_owner) = (
+            format!("/api/v1/users/{}/suspend", second.id),
+            format!("/api/v1/users/{}/suspend", t.owner_id),
+        );
+        let (a, b) = tokio::join!(
+            t.owner.post(&suspend_second, json!({})),
+            second.api.post(&suspend_owner, json!({})),
+        );
+        let mut statuses = [a.status, b.status];
+        statuses.sort();
+        assert!(
+            statuses == [200, 401] || statuses == [200, 409],
+            "{statuses:?}: {} / {}",
+            a.text,
+            b.text
+        );
+        let (a, b) = tokio::join!(
+            t.owner.get("/api/v1/users/me"),
+            second.api.get("/api/v1/users/me")
+        );
+        let mut statuses = [a.status, b.status];
+        statuses.sort();
+        assert_eq!(statuses, [200, 401], "exactly one owner stays active");
+    }
 }

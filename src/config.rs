@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use crate::db::DatabaseUrl;
+use crate::db::{DatabaseUrl, Timeouts};
 use crate::service::passwords::HashCost;
 use crate::service::sealing::SealingKey;
 
@@ -20,6 +20,8 @@ Configuration (environment variables; a .env file in the working directory is re
   ITHBAT_MAIL_FROM           sender of invitation and reset mail    [default: ithbat <no-reply@localhost>]
   ITHBAT_WORKERS             HTTP worker threads                    [default: number of CPUs]
   ITHBAT_DB_POOL_SIZE        database connections                   [default: 16 PostgreSQL, 8 SQLite]
+  ITHBAT_DB_ACQUIRE_TIMEOUT  seconds a request waits for a database connection [default: 5]
+  ITHBAT_DB_STATEMENT_TIMEOUT  seconds one statement may take (then 503) [default: 10]
   ITHBAT_ARGON2_MEMORY_KIB   argon2id memory cost                   [default: 19456 (OWASP)]
   ITHBAT_ARGON2_ITERATIONS   argon2id passes                        [default: 2 (OWASP)]
   ITHBAT_ARGON2_PARALLELISM  argon2id lanes                         [default: 1 (OWASP)]
@@ -53,6 +55,7 @@ pub struct Config {
     pub mail_from: String,
     pub workers: usize,
     pub db_pool_size: usize,
+    pub db_timeouts: Timeouts,
     pub hash_cost: HashCost,
     pub hash_concurrency: usize,
     pub access_token_ttl_secs: i64,
@@ -98,6 +101,7 @@ impl Config {
             mail_from: "ithbat <no-reply@localhost>".into(),
             workers: cpus(),
             db_pool_size: pool,
+            db_timeouts: Timeouts::default(),
             hash_cost: HashCost::OWASP,
             hash_concurrency: cpus(),
             access_token_ttl_secs: 3600,
@@ -190,6 +194,16 @@ impl Config {
             positive,
         ) {
             c.db_pool_size = v.max(1);
+        }
+        for (name, slot) in [
+            ("ITHBAT_DB_ACQUIRE_TIMEOUT", &mut c.db_timeouts.acquire),
+            ("ITHBAT_DB_STATEMENT_TIMEOUT", &mut c.db_timeouts.statement),
+        ] {
+            match parse::<u64>(e, name, get(name), positive) {
+                Some(0) => e.push(format!("{name}: must be positive")),
+                Some(secs) => *slot = std::time::Duration::from_secs(secs),
+                None => {}
+            }
         }
         if let Some(v) = parse(
             e,
@@ -346,6 +360,8 @@ mod tests {
         assert_eq!(c.access_token_ttl_secs, 3600);
         assert_eq!(c.max_body_bytes, 1 << 20);
         assert!(c.public_url.is_none());
+        assert_eq!(c.db_timeouts.acquire.as_secs(), 5);
+        assert_eq!(c.db_timeouts.statement.as_secs(), 10);
     }
 
     #[test]

@@ -32,15 +32,19 @@ impl Server {
         for warning in config.warnings() {
             log::warn!("{warning}");
         }
-        let pool = Pool::connect(&config.database_url, config.db_pool_size)
-            .await
-            .map_err(|e| {
-                format!(
-                    "database {}: {}",
-                    config.database_url.backend(),
-                    describe(&e)
-                )
-            })?;
+        let pool = Pool::connect(
+            &config.database_url,
+            config.db_pool_size,
+            config.db_timeouts,
+        )
+        .await
+        .map_err(|e| {
+            format!(
+                "database {}: {}",
+                config.database_url.backend(),
+                describe(&e)
+            )
+        })?;
         let listener = TcpListener::bind(config.listen)
             .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;

@@ -1083,7 +1083,7 @@ pub async fn reset_password_offline(
     email: &str,
 ) -> Result<String> {
     use super::passwords::{generate_password, Passwords};
-    let pool = crate::db::Pool::connect(&config.database_url, 1).await?;
+    let pool = crate::db::Pool::connect(&config.database_url, 1, config.db_timeouts).await?;
     let passwords = Passwords::new(config.hash_cost, 1).map_err(Error::internal)?;
     let mut conn = pool.get().await?;
     let db = &mut conn.db();

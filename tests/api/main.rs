@@ -40,6 +40,7 @@ mod bulk;
 mod clients;
 mod concurrency;
 mod domains;
+mod faults;
 mod jsonapi_accounts;
 mod jsonapi_filter_property;
 mod jsonapi_organizations_sessions;

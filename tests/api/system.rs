@@ -4,8 +4,6 @@
 use std::time::Duration;
 
 use serde_json::json;
-use tokio::io::AsyncWriteExt;
-use tokio::net::{TcpListener, TcpStream};
 
 use crate::support::totp::Authenticator;
 use crate::support::{shared, Backend, TestDb};
@@ -71,31 +69,25 @@ async fn request_ids_are_kept_or_made(b: Backend) {
     assert_eq!(made.len(), 32);
 }
 
-/// /readyz answers 503 while PostgreSQL is unreachable and 200 again once
-/// it is back, without a restart. The server reaches PostgreSQL through a
-/// TCP relay that the test cuts and restores.
+/// /readyz answers 503 while PostgreSQL is down (connections closed and
+/// refused) and 200 again once it is back, without a restart.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readyz_follows_the_database() {
     if crate::support::skip_postgres() {
         return;
     }
-    let db = TestDb::create(Backend::Postgres).await;
-    let ithbat::db::DatabaseUrl::Postgres(url) = db.url.clone() else {
-        unreachable!()
-    };
-    let relay = Relay::start("127.0.0.1:5432").await;
-    let via_relay = url.replacen("127.0.0.1:5432", &relay.addr, 1);
+    let (db, proxy, via_proxy) = crate::support::proxy::proxied_db().await;
     let app = crate::support::spawn_on(db, |c| {
-        c.database_url = ithbat::db::DatabaseUrl::Postgres(via_relay);
+        c.database_url = via_proxy;
         c.db_pool_size = 2;
     })
     .await;
     assert_eq!(app.api().get("/readyz").await.status, 200);
-    relay.set_open(false);
+    proxy.stop();
     let down = app.api().get("/readyz").await;
     assert_eq!(down.status, 503, "{}", down.text);
     assert_eq!(down.body["status"], "unavailable");
-    relay.set_open(true);
+    proxy.heal();
     let mut status = 0;
     for _ in 0..50 {
         status = app.api().get("/readyz").await.status;
@@ -105,57 +97,6 @@ async fn readyz_follows_the_database() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(status, 200, "ready again once the database is back");
-}
-
-/// A TCP relay to `target` that can refuse and cut connections.
-struct Relay {
-    addr: String,
-    open: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    generation: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
-}
-
-impl Relay {
-    async fn start(target: &'static str) -> Relay {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap().to_string();
-        let open = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
-        let (tx, _) = tokio::sync::watch::channel(0u64);
-        let generation = std::sync::Arc::new(tx);
-        let (o, g) = (open.clone(), generation.clone());
-        tokio::spawn(async move {
-            loop {
-                let Ok((mut inbound, _)) = listener.accept().await else {
-                    return;
-                };
-                if !o.load(std::sync::atomic::Ordering::SeqCst) {
-                    let _ = inbound.shutdown().await;
-                    continue;
-                }
-                let mut cut = g.subscribe();
-                tokio::spawn(async move {
-                    let Ok(mut outbound) = TcpStream::connect(target).await else {
-                        return;
-                    };
-                    tokio::select! {
-                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
-                        _ = cut.changed() => {}
-                    }
-                });
-            }
-        });
-        Relay {
-            addr,
-            open,
-            generation,
-        }
-    }
-
-    fn set_open(&self, open: bool) {
-        self.open.store(open, std::sync::atomic::Ordering::SeqCst);
-        if !open {
-            self.generation.send_modify(|g| *g += 1);
-        }
-    }
 }
 
 /// migrations/postgres and migrations/sqlite describe the same schema:

@@ -16,6 +16,7 @@ pub mod browser;
 pub mod client;
 pub mod dns;
 pub mod oauth;
+pub mod proxy;
 pub mod scim;
 pub mod smtp;
 pub mod totp;

@@ -36,6 +36,7 @@ Configuration (environment variables; a .env file in the working directory is re
   ITHBAT_AUTH_RATE_LIMIT_PER_IP         sign-in attempts a minute per address           [default: 120]
   ITHBAT_AUTH_RATE_LIMIT_PER_ACCOUNT    sign-in attempts a minute per account           [default: 30]
   ITHBAT_SIGNING_KEY_FILE    RSA key (PEM) to import on first start [default: a new key is generated]
+  ITHBAT_SIGNING_KEY_REFRESH seconds between reads of the signing keys (rotations reach every instance) [default: 60]
   ITHBAT_SECRET_KEY          base64 of 32 bytes sealing TOTP secrets [default: generated, stored in the database]
   ITHBAT_DNS_RESOLVER        DNS server for domain verification, e.g. 127.0.0.1:5353 [default: the system's]
   RUST_LOG                   log filter                             [default: info]";
@@ -72,6 +73,8 @@ pub struct Config {
     pub auth_rate_limit_per_account: u32,
     /// PEM of the RSA key to store when the database has none.
     pub signing_key_pem: Option<String>,
+    /// How often the signing keys are read again from the database.
+    pub signing_key_refresh: std::time::Duration,
     /// The key sealing TOTP secrets; None: one kept in the database.
     pub secret_key: Option<SealingKey>,
     /// The DNS server domain verification asks; None: the system's resolver.
@@ -114,6 +117,7 @@ impl Config {
             auth_rate_limit_per_ip: 120,
             auth_rate_limit_per_account: 30,
             signing_key_pem: None,
+            signing_key_refresh: std::time::Duration::from_secs(60),
             secret_key: None,
             dns_resolver: None,
         }
@@ -198,6 +202,7 @@ impl Config {
         for (name, slot) in [
             ("ITHBAT_DB_ACQUIRE_TIMEOUT", &mut c.db_timeouts.acquire),
             ("ITHBAT_DB_STATEMENT_TIMEOUT", &mut c.db_timeouts.statement),
+            ("ITHBAT_SIGNING_KEY_REFRESH", &mut c.signing_key_refresh),
         ] {
             match parse::<u64>(e, name, get(name), positive) {
                 Some(0) => e.push(format!("{name}: must be positive")),

@@ -69,7 +69,7 @@ pub async fn metrics(
 pub async fn jwks(app: Data<App>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
-        .json(app.tokens.jwks())
+        .json(app.tokens.jwks().as_ref())
 }
 
 /// OpenID Connect discovery (and RFC 8414 metadata): only what is

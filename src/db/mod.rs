@@ -514,9 +514,46 @@ const UNIQUE_INDEXES: &[(&str, &str)] = &[
     ("tenant_domains_verified_name_key", "tenant_domains.name"),
 ];
 
+/// PostgreSQL advisory lock keys: one for migrations (also `ithbat
+/// migrate`), one for the whole first-start work of an instance.
+const MIGRATION_LOCK: i64 = 7419253301;
+const STARTUP_LOCK: i64 = 7419253302;
+
+/// Serializes what instances starting together on one PostgreSQL database
+/// do first (migrations, the first signing key, the default tenant and its
+/// administrator): a session advisory lock held on a connection of its
+/// own, given back by `release` or, should the process die, when the
+/// connection closes. SQLite needs none: its write transactions exclude
+/// each other already.
+pub struct StartupLock(Option<AsyncPgConnection>);
+
+impl StartupLock {
+    /// Waits until no other instance is starting.
+    pub async fn acquire(url: &DatabaseUrl) -> Result<StartupLock> {
+        match url {
+            DatabaseUrl::Postgres(u) => {
+                let mut conn = AsyncPgConnection::establish(u).await.map_err(unavailable)?;
+                conn.batch_execute(&format!("SELECT pg_advisory_lock({STARTUP_LOCK})"))
+                    .await?;
+                Ok(StartupLock(Some(conn)))
+            }
+            DatabaseUrl::Sqlite(_) => Ok(StartupLock(None)),
+        }
+    }
+
+    pub async fn release(self) {
+        if let Some(mut conn) = self.0 {
+            let unlock = format!("SELECT pg_advisory_unlock({STARTUP_LOCK})");
+            if let Err(e) = conn.batch_execute(&unlock).await {
+                log::warn!("startup lock: {e} (it ends with the connection)");
+            }
+        }
+    }
+}
+
 /// Runs pending migrations on a plain connection in a blocking task: the
 /// migration harness is synchronous. On PostgreSQL an advisory lock keeps
-/// two instances starting together from migrating at once.
+/// two instances (or `ithbat migrate`) from migrating at once.
 pub async fn run_migrations(url: &DatabaseUrl) -> Result<usize> {
     let url = url.clone();
     tokio::task::spawn_blocking(move || -> Result<usize> {
@@ -525,11 +562,11 @@ pub async fn run_migrations(url: &DatabaseUrl) -> Result<usize> {
                 let mut conn =
                     <AsyncConnectionWrapper<AsyncPgConnection> as Connection>::establish(u)
                         .map_err(unavailable)?;
-                SimpleConnection::batch_execute(&mut conn, "SELECT pg_advisory_lock(7419253301)")
-                    .map_err(Error::from)?;
+                let lock = format!("SELECT pg_advisory_lock({MIGRATION_LOCK})");
+                SimpleConnection::batch_execute(&mut conn, &lock).map_err(Error::from)?;
                 let result = conn.run_pending_migrations(PG_MIGRATIONS).map(|v| v.len());
-                SimpleConnection::batch_execute(&mut conn, "SELECT pg_advisory_unlock(7419253301)")
-                    .map_err(Error::from)?;
+                let unlock = format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})");
+                SimpleConnection::batch_execute(&mut conn, &unlock).map_err(Error::from)?;
                 result
             }
             DatabaseUrl::Sqlite(path) => {

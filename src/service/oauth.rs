@@ -393,7 +393,7 @@ pub async fn introspect(app: &App, client: &Client, token: &str) -> Result<Optio
             expires_at: t.expires_at,
         }));
     }
-    let Ok(claims) = app.tokens.verify_access(token) else {
+    let Ok(claims) = app.tokens.verify_access(token).await else {
         return Ok(None);
     };
     if claims.tenant_id != client.tenant_id.to_string() {
@@ -427,6 +427,7 @@ pub async fn revoke(app: &App, client: &Client, token: &str, origin: &Origin) ->
     } else {
         app.tokens
             .verify_access(token)
+            .await
             .ok()
             .filter(|c| c.is_client_token() && c.sub == client.id.to_string())
             .and_then(|c| c.sid.parse::<Uuid>().ok())

@@ -41,6 +41,7 @@ mod clients;
 mod concurrency;
 mod domains;
 mod faults;
+mod instances;
 mod jsonapi_accounts;
 mod jsonapi_filter_property;
 mod jsonapi_organizations_sessions;

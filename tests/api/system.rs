@@ -312,48 +312,24 @@ mod schema {
 async fn the_binary_runs_from_the_environment_and_keeps_secrets_out_of_logs() {
     let dir = std::env::temp_dir().join(format!("ithbat-bin-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_ithbat"))
-        .current_dir(&dir)
-        .env_clear()
-        .env("ITHBAT_LISTEN", "127.0.0.1:0")
-        .env("ITHBAT_ARGON2_MEMORY_KIB", "256")
-        .env("ITHBAT_ARGON2_ITERATIONS", "1")
-        .env("RUST_LOG", "debug")
-        .env("ITHBAT_SMTP_URL", crate::support::smtp::shared_sink().url())
-        .stderr(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
-    tokio::spawn(async move {
-        use tokio::io::AsyncBufReadExt;
-        let mut lines = tokio::io::BufReader::new(stderr).lines();
-        while let Ok(Some(line)) = lines.next_line().await {
-            let _ = tx.send(line);
-        }
-    });
-    let mut log = Vec::new();
-    let (mut password, mut base) = (None, None);
-    while base.is_none() {
-        let line = tokio::time::timeout(Duration::from_secs(30), rx.recv())
-            .await
-            .expect("server starts")
-            .expect("log line");
-        if let Some(rest) = line
+    let env = [
+        ("ITHBAT_LISTEN", "127.0.0.1:0".to_string()),
+        ("ITHBAT_ARGON2_MEMORY_KIB", "256".into()),
+        ("ITHBAT_ARGON2_ITERATIONS", "1".into()),
+        ("RUST_LOG", "debug".into()),
+        ("ITHBAT_SMTP_URL", crate::support::smtp::shared_sink().url()),
+    ];
+    let server = crate::support::instance::Instance::start(&dir, &env)
+        .await
+        .unwrap_or_else(|log| panic!("the server did not start: {log:#?}"));
+    let password = server.log.iter().find_map(|line| {
+        let rest = line
             .split("generated password for admin@localhost: ")
-            .nth(1)
-        {
-            password = rest.split_whitespace().next().map(String::from);
-        }
-        if let Some(rest) = line.split("listening on ").nth(1) {
-            base = rest.split_whitespace().next().map(String::from);
-        }
-        log.push(line);
-    }
+            .nth(1)?;
+        rest.split_whitespace().next().map(String::from)
+    });
     let password = password.expect("the generated password is printed");
-    let api = crate::support::Api::new(&base.unwrap());
+    let api = crate::support::Api::new(&server.base);
     let admin = api.login("admin@localhost", &password).await;
     let r = admin.get("/api/v1/users/me").await;
     assert_eq!(r.status, 200);
@@ -441,10 +417,7 @@ async fn the_binary_runs_from_the_environment_and_keeps_secrets_out_of_logs() {
         dir.join("ithbat.db").exists(),
         "the default database is ithbat.db in the working directory"
     );
-    child.kill().await.unwrap();
-    while let Ok(Some(line)) = tokio::time::timeout(Duration::from_millis(500), rx.recv()).await {
-        log.push(line);
-    }
+    let log = server.stop().await;
     let after_bootstrap: Vec<&String> = log
         .iter()
         .filter(|l| !l.contains("generated password"))

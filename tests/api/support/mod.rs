@@ -15,6 +15,7 @@
 pub mod browser;
 pub mod client;
 pub mod dns;
+pub mod instance;
 pub mod oauth;
 pub mod proxy;
 pub mod scim;

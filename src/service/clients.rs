@@ -290,6 +290,12 @@ pub async fn create_secret(
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();
     transaction!(db, |tx| {
+        // The client stands for its set of secrets: counted one at a time.
+        let row = Locked::Client {
+            tenant: caller.tenant_id,
+            id: client_id,
+        };
+        repo::lock_for_update(tx, row).await?;
         found(repo::clients::find(tx, caller.tenant_id, client_id).await?)?;
         if repo::clients::live_secret_hashes(tx, client_id, now)
             .await?

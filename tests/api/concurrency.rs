@@ -20,6 +20,7 @@ on_both_backends!(
     parallel_role_edits_all_survive,
     parallel_account_updates_all_survive,
     two_owners_suspending_each_other_leave_one,
+    parallel_client_secrets_stop_at_the_limit,
 );
 
 /// Sends the requests at once; each must answer `status`.
@@ -278,4 +279,27 @@ async fn two_owners_suspending_each_other_leave_one(b: Backend) {
         statuses.sort();
         assert_eq!(statuses, [200, 401], "exactly one owner stays active");
     }
+}
+
+/// Seed 003: a client holds at most five live secrets. Ten created at
+/// once: five are made, five refused (409), and five exist.
+async fn parallel_client_secrets_stop_at_the_limit(b: Backend) {
+    let t = shared(b).await.new_tenant().await;
+    let id = t
+        .new_client(&["client_credentials"], &[crate::support::oauth::IAM])
+        .await;
+    let path = format!("/core/iam/v1/clients/{id}/secrets");
+    let created = join_all((0..10).map(|i| {
+        t.owner.post(
+            &path,
+            json!({ "value": format!("s3cret-{i:02}"), "description": "race" }),
+        )
+    }))
+    .await;
+    let mut statuses: Vec<u16> = created.iter().map(|r| r.status).collect();
+    statuses.sort();
+    assert_eq!(statuses, [200, 200, 200, 200, 200, 409, 409, 409, 409, 409]);
+    let listed = t.owner.get(&path).await;
+    assert_eq!(listed.status, 200, "{}", listed.text);
+    assert_eq!(listed.body.as_array().unwrap().len(), 5, "{}", listed.text);
 }

@@ -390,6 +390,25 @@ mod tests {
     }
 
     #[test]
+    fn timeouts_are_positive_seconds() {
+        let c = from(&[
+            ("ITHBAT_DB_ACQUIRE_TIMEOUT", "2"),
+            ("ITHBAT_DB_STATEMENT_TIMEOUT", "30"),
+            ("ITHBAT_SIGNING_KEY_REFRESH", "5"),
+        ])
+        .unwrap();
+        assert_eq!(c.db_timeouts.acquire.as_secs(), 2);
+        assert_eq!(c.db_timeouts.statement.as_secs(), 30);
+        assert_eq!(c.signing_key_refresh.as_secs(), 5);
+        let errors = from(&[
+            ("ITHBAT_DB_ACQUIRE_TIMEOUT", "0"),
+            ("ITHBAT_DB_STATEMENT_TIMEOUT", "soon"),
+        ])
+        .unwrap_err();
+        assert_eq!(errors.len(), 2, "{errors:?}");
+    }
+
+    #[test]
     fn database_urls() {
         assert_eq!(
             DatabaseUrl::parse("sqlite://data/x.db"),

@@ -525,16 +525,17 @@ const STARTUP_LOCK: i64 = 7419253302;
 /// own, given back by `release` or, should the process die, when the
 /// connection closes. SQLite needs none: its write transactions exclude
 /// each other already.
-pub struct StartupLock(Option<AsyncPgConnection>);
+pub struct StartupLock(Option<tokio_postgres::Client>);
 
 impl StartupLock {
     /// Waits until no other instance is starting.
     pub async fn acquire(url: &DatabaseUrl) -> Result<StartupLock> {
         match url {
             DatabaseUrl::Postgres(u) => {
-                let mut conn = AsyncPgConnection::establish(u).await.map_err(unavailable)?;
+                let conn = pg::lock_session(u).await.map_err(unavailable)?;
                 conn.batch_execute(&format!("SELECT pg_advisory_lock({STARTUP_LOCK})"))
-                    .await?;
+                    .await
+                    .map_err(unavailable)?;
                 Ok(StartupLock(Some(conn)))
             }
             DatabaseUrl::Sqlite(_) => Ok(StartupLock(None)),
@@ -542,7 +543,7 @@ impl StartupLock {
     }
 
     pub async fn release(self) {
-        if let Some(mut conn) = self.0 {
+        if let Some(conn) = self.0 {
             let unlock = format!("SELECT pg_advisory_unlock({STARTUP_LOCK})");
             if let Err(e) = conn.batch_execute(&unlock).await {
                 log::warn!("startup lock: {e} (it ends with the connection)");

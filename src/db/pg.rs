@@ -39,18 +39,45 @@ const IDLE_IN_TRANSACTION_FACTOR: u32 = 3;
 /// gone is noticed before a request picks it.
 const KEEPALIVE: Duration = Duration::from_secs(15);
 
-/// Opens a connection to `url` with the timeouts.
-pub async fn connect(url: &str, timeouts: Timeouts) -> Result<AsyncPgConnection, ConnectionError> {
-    let bad = |e: &dyn std::fmt::Display| ConnectionError::BadConnection(e.to_string());
-    let mut config: tokio_postgres::Config = url.parse().map_err(|e| bad(&e))?;
-    // Later -c settings win: the URL's own options come after these.
+/// The server probes the connection the same way, so that the session of a
+/// client that vanished (and the locks it held) ends within about 30 s.
+const SERVER_KEEPALIVE: &str =
+    "-c tcp_keepalives_idle=15 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3";
+
+/// The configuration `url` names, with `settings` (`-c name=value ...`)
+/// before the URL's own options, which win.
+fn configured(url: &str, settings: &str) -> Result<tokio_postgres::Config, ConnectionError> {
+    let mut config: tokio_postgres::Config = url
+        .parse()
+        .map_err(|e: tokio_postgres::Error| ConnectionError::BadConnection(e.to_string()))?;
     let options = format!(
-        "-c statement_timeout={} -c idle_in_transaction_session_timeout={} {}",
-        timeouts.statement.as_millis(),
-        (timeouts.statement * IDLE_IN_TRANSACTION_FACTOR).as_millis(),
+        "{SERVER_KEEPALIVE} {settings} {}",
         config.get_options().unwrap_or_default()
     );
     config.options(options.trim_end());
+    Ok(config)
+}
+
+/// A plain session for an advisory lock held while waiting for other
+/// instances: no statement timeout, no watchdog.
+pub async fn lock_session(url: &str) -> Result<tokio_postgres::Client, ConnectionError> {
+    let (client, connection) = configured(url, "")?
+        .connect(NoTls)
+        .await
+        .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
+    tokio::spawn(connection);
+    Ok(client)
+}
+
+/// Opens a connection to `url` with the timeouts.
+pub async fn connect(url: &str, timeouts: Timeouts) -> Result<AsyncPgConnection, ConnectionError> {
+    let bad = |e: &dyn std::fmt::Display| ConnectionError::BadConnection(e.to_string());
+    let settings = format!(
+        "-c statement_timeout={} -c idle_in_transaction_session_timeout={}",
+        timeouts.statement.as_millis(),
+        (timeouts.statement * IDLE_IN_TRANSACTION_FACTOR).as_millis(),
+    );
+    let config = configured(url, &settings)?;
     let socket = open(&config, timeouts.acquire).await.map_err(|e| bad(&e))?;
     let watched = Watchdog::new(socket, timeouts.statement + GRACE);
     let (client, connection) = config

@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use crate::db::DatabaseUrl;
+use crate::db::{DatabaseUrl, Timeouts};
 use crate::service::passwords::HashCost;
 use crate::service::sealing::SealingKey;
 
@@ -20,6 +20,8 @@ Configuration (environment variables; a .env file in the working directory is re
   ITHBAT_MAIL_FROM           sender of invitation and reset mail    [default: ithbat <no-reply@localhost>]
   ITHBAT_WORKERS             HTTP worker threads                    [default: number of CPUs]
   ITHBAT_DB_POOL_SIZE        database connections                   [default: 16 PostgreSQL, 8 SQLite]
+  ITHBAT_DB_ACQUIRE_TIMEOUT  seconds a request waits for a database connection [default: 5]
+  ITHBAT_DB_STATEMENT_TIMEOUT  seconds one statement may take (then 503) [default: 10]
   ITHBAT_ARGON2_MEMORY_KIB   argon2id memory cost                   [default: 19456 (OWASP)]
   ITHBAT_ARGON2_ITERATIONS   argon2id passes                        [default: 2 (OWASP)]
   ITHBAT_ARGON2_PARALLELISM  argon2id lanes                         [default: 1 (OWASP)]
@@ -34,6 +36,7 @@ Configuration (environment variables; a .env file in the working directory is re
   ITHBAT_AUTH_RATE_LIMIT_PER_IP         sign-in attempts a minute per address           [default: 120]
   ITHBAT_AUTH_RATE_LIMIT_PER_ACCOUNT    sign-in attempts a minute per account           [default: 30]
   ITHBAT_SIGNING_KEY_FILE    RSA key (PEM) to import on first start [default: a new key is generated]
+  ITHBAT_SIGNING_KEY_REFRESH seconds between reads of the signing keys (rotations reach every instance) [default: 60]
   ITHBAT_SECRET_KEY          base64 of 32 bytes sealing TOTP secrets [default: generated, stored in the database]
   ITHBAT_DNS_RESOLVER        DNS server for domain verification, e.g. 127.0.0.1:5353 [default: the system's]
   RUST_LOG                   log filter                             [default: info]";
@@ -53,6 +56,7 @@ pub struct Config {
     pub mail_from: String,
     pub workers: usize,
     pub db_pool_size: usize,
+    pub db_timeouts: Timeouts,
     pub hash_cost: HashCost,
     pub hash_concurrency: usize,
     pub access_token_ttl_secs: i64,
@@ -69,6 +73,8 @@ pub struct Config {
     pub auth_rate_limit_per_account: u32,
     /// PEM of the RSA key to store when the database has none.
     pub signing_key_pem: Option<String>,
+    /// How often the signing keys are read again from the database.
+    pub signing_key_refresh: std::time::Duration,
     /// The key sealing TOTP secrets; None: one kept in the database.
     pub secret_key: Option<SealingKey>,
     /// The DNS server domain verification asks; None: the system's resolver.
@@ -98,6 +104,7 @@ impl Config {
             mail_from: "ithbat <no-reply@localhost>".into(),
             workers: cpus(),
             db_pool_size: pool,
+            db_timeouts: Timeouts::default(),
             hash_cost: HashCost::OWASP,
             hash_concurrency: cpus(),
             access_token_ttl_secs: 3600,
@@ -110,6 +117,7 @@ impl Config {
             auth_rate_limit_per_ip: 120,
             auth_rate_limit_per_account: 30,
             signing_key_pem: None,
+            signing_key_refresh: std::time::Duration::from_secs(60),
             secret_key: None,
             dns_resolver: None,
         }
@@ -190,6 +198,17 @@ impl Config {
             positive,
         ) {
             c.db_pool_size = v.max(1);
+        }
+        for (name, slot) in [
+            ("ITHBAT_DB_ACQUIRE_TIMEOUT", &mut c.db_timeouts.acquire),
+            ("ITHBAT_DB_STATEMENT_TIMEOUT", &mut c.db_timeouts.statement),
+            ("ITHBAT_SIGNING_KEY_REFRESH", &mut c.signing_key_refresh),
+        ] {
+            match parse::<u64>(e, name, get(name), positive) {
+                Some(0) => e.push(format!("{name}: must be positive")),
+                Some(secs) => *slot = std::time::Duration::from_secs(secs),
+                None => {}
+            }
         }
         if let Some(v) = parse(
             e,
@@ -346,6 +365,8 @@ mod tests {
         assert_eq!(c.access_token_ttl_secs, 3600);
         assert_eq!(c.max_body_bytes, 1 << 20);
         assert!(c.public_url.is_none());
+        assert_eq!(c.db_timeouts.acquire.as_secs(), 5);
+        assert_eq!(c.db_timeouts.statement.as_secs(), 10);
     }
 
     #[test]
@@ -366,6 +387,25 @@ mod tests {
             "{errors:?}"
         );
         assert!(errors[0].starts_with("DATABASE_URL"));
+    }
+
+    #[test]
+    fn timeouts_are_positive_seconds() {
+        let c = from(&[
+            ("ITHBAT_DB_ACQUIRE_TIMEOUT", "2"),
+            ("ITHBAT_DB_STATEMENT_TIMEOUT", "30"),
+            ("ITHBAT_SIGNING_KEY_REFRESH", "5"),
+        ])
+        .unwrap();
+        assert_eq!(c.db_timeouts.acquire.as_secs(), 2);
+        assert_eq!(c.db_timeouts.statement.as_secs(), 30);
+        assert_eq!(c.signing_key_refresh.as_secs(), 5);
+        let errors = from(&[
+            ("ITHBAT_DB_ACQUIRE_TIMEOUT", "0"),
+            ("ITHBAT_DB_STATEMENT_TIMEOUT", "soon"),
+        ])
+        .unwrap_err();
+        assert_eq!(errors.len(), 2, "{errors:?}");
     }
 
     #[test]

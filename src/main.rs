@@ -25,6 +25,10 @@ enum Command {
         #[arg(long, default_value = "default")]
         tenant: String,
     },
+    /// Make a new token signing key the one that signs; tokens signed by
+    /// the old keys stay valid until they expire. Running instances switch
+    /// within ITHBAT_SIGNING_KEY_REFRESH seconds
+    RotateKeys,
 }
 
 fn main() -> ExitCode {
@@ -70,6 +74,16 @@ fn main() -> ExitCode {
                         .await
                         .map_err(|e| format!("{e:?}"))?;
                 println!("new password for {email}: {password}");
+                Ok(())
+            }
+            Command::RotateKeys => {
+                let kid = ithbat::service::tokens::rotate_offline(&config)
+                    .await
+                    .map_err(|e| format!("{e:?}"))?;
+                println!(
+                    "new signing key {kid}; instances sign with it within {} s",
+                    config.signing_key_refresh.as_secs()
+                );
                 Ok(())
             }
         }

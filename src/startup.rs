@@ -10,7 +10,7 @@ use actix_web::{web, HttpServer};
 use crate::api::observe::{observe, Metrics};
 use crate::api::{error, input, jsonapi, limits, routes};
 use crate::config::Config;
-use crate::db::Pool;
+use crate::db::{Pool, StartupLock};
 use crate::service::passwords::Passwords;
 use crate::service::ratelimit::RateLimiter;
 use crate::service::sealing::Sealer;
@@ -32,15 +32,25 @@ impl Server {
         for warning in config.warnings() {
             log::warn!("{warning}");
         }
-        let pool = Pool::connect(&config.database_url, config.db_pool_size)
+        let describe_db = |e: &crate::domain::Error| {
+            format!(
+                "database {}: {}",
+                config.database_url.backend(),
+                describe(e)
+            )
+        };
+        // Instances starting together take turns until the first start's
+        // work is done (ARCHITECTURE.md "Several instances").
+        let startup = StartupLock::acquire(&config.database_url)
             .await
-            .map_err(|e| {
-                format!(
-                    "database {}: {}",
-                    config.database_url.backend(),
-                    describe(&e)
-                )
-            })?;
+            .map_err(|e| describe_db(&e))?;
+        let pool = Pool::connect(
+            &config.database_url,
+            config.db_pool_size,
+            config.db_timeouts,
+        )
+        .await
+        .map_err(|e| describe_db(&e))?;
         let listener = TcpListener::bind(config.listen)
             .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
@@ -52,6 +62,7 @@ impl Server {
             &pool,
             &public_url,
             config.access_token_ttl_secs,
+            config.signing_key_refresh,
             config.signing_key_pem.as_deref(),
         )
         .await
@@ -80,6 +91,8 @@ impl Server {
         let generated_admin_password = bootstrap::run(&app)
             .await
             .map_err(|e| format!("first start: {}", describe(&e)))?;
+        startup.release().await;
+        app.tokens.refresh_every(app.config.signing_key_refresh);
 
         let metrics = Data::new(Metrics::default());
         let data = Data::new(app.clone());

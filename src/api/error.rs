@@ -11,6 +11,10 @@ use serde_json::json;
 
 use crate::domain::{Error, FieldError, OAuthError};
 
+/// Retry-After of a 503: about the acquire timeout, long enough for a
+/// database that restarts or a network that heals.
+const UNAVAILABLE_RETRY_SECS: u64 = 5;
+
 impl Error {
     pub fn status(&self) -> StatusCode {
         match self {
@@ -131,6 +135,12 @@ impl Error {
             }
             Error::RateLimited { retry_after_secs } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+            }
+            Error::Unavailable(_) => {
+                headers.insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from(UNAVAILABLE_RETRY_SECS),
+                );
             }
             Error::AccountLocked { until } => {
                 let secs = (*until - chrono::Utc::now()).num_seconds().max(1);

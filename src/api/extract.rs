@@ -348,13 +348,17 @@ impl FromRequest for Caller {
         let app = app(req);
         // The rate limiter has usually verified the token already.
         let verified = req.extensions().get::<AccessClaims>().cloned();
-        let claims = match verified {
-            Some(claims) => Ok(claims),
-            None => bearer_token(req).and_then(|token| app.tokens.verify_access(token)),
+        let token = match verified {
+            Some(_) => Ok(String::new()),
+            None => bearer_token(req).map(str::to_string),
         };
         let tenant = requested_tenant(req);
         Box::pin(async move {
-            let (claims, tenant) = (claims?, tenant?);
+            let claims = match verified {
+                Some(claims) => claims,
+                None => app.tokens.verify_access(&token?).await?,
+            };
+            let tenant = tenant?;
             app.run(move |app| async move { auth::authenticate_api(&app, claims, tenant).await })
                 .await
         })

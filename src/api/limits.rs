@@ -40,10 +40,10 @@ pub async fn limit(
             .map(ServiceResponse::map_into_left_body);
     }
     let token = bearer_token(req.request()).ok().map(str::to_string);
-    let claims = token
-        .as_deref()
-        .filter(|t| !t.starts_with(scim_tokens::PREFIX))
-        .and_then(|t| app.tokens.verify_access(t).ok());
+    let claims = match token.as_deref() {
+        Some(t) if !t.starts_with(scim_tokens::PREFIX) => app.tokens.verify_access(t).await.ok(),
+        _ => None,
+    };
     let tenant = match (&claims, token) {
         (Some(claims), _) => Ok(claims.tenant_id.parse::<Uuid>().ok()),
         (None, Some(t)) if t.starts_with(scim_tokens::PREFIX) => scim_token_tenant(&app, t).await,

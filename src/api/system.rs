@@ -1,5 +1,7 @@
 //! Probes, metrics and the public key discovery documents.
 
+use std::time::Duration;
+
 use actix_web::http::header;
 use actix_web::web::Data;
 use actix_web::{HttpRequest, HttpResponse};
@@ -17,9 +19,14 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
 }
 
-/// The database answers; 503 while it does not.
+/// How long /readyz waits for the database: a probe must answer promptly
+/// even when the database does not.
+const READINESS_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The database answers within `READINESS_TIMEOUT`; 503 while it does not.
 pub async fn readyz(app: Data<App>) -> HttpResponse {
-    match app.run(|app| async move { app.db.ping().await }).await {
+    let ping = |app: App| async move { app.db.ping(READINESS_TIMEOUT).await };
+    match app.run(ping).await {
         Ok(()) => {
             HttpResponse::Ok().json(json!({ "status": "ready", "database": app.db.backend() }))
         }
@@ -62,7 +69,7 @@ pub async fn metrics(
 pub async fn jwks(app: Data<App>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
-        .json(app.tokens.jwks())
+        .json(app.tokens.jwks().as_ref())
 }
 
 /// OpenID Connect discovery (and RFC 8414 metadata): only what is

@@ -3,6 +3,7 @@
 //! Repository code is written once against `Db`; `with_conn!` compiles the
 //! query body once per backend, so diesel queries need no trait bounds.
 
+mod pg;
 pub mod schema;
 pub mod types;
 
@@ -31,14 +32,42 @@ pub type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
 pub const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 
-/// Pragmas for every SQLite connection: wait for locks instead of failing
-/// at once (first, so that the other pragmas wait too), enforce foreign
-/// keys, and let readers run beside the writer (WAL).
-/// LIKE is made case-sensitive, as on PostgreSQL: case-insensitive
-/// matching is done on folded text, and case-exact attributes compare
-/// exactly.
-const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 15000; PRAGMA foreign_keys = ON; \
-     PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA case_sensitive_like = ON;";
+/// How long the database may keep a request waiting (ARCHITECTURE.md
+/// "Database timeouts").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// For a pooled connection (waiting for a free one, or opening one).
+    pub acquire: Duration,
+    /// For one statement: PostgreSQL's `statement_timeout`, SQLite's
+    /// `busy_timeout`; a PostgreSQL connection silent `pg::GRACE` longer
+    /// while it owes an answer is given up.
+    pub statement: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            acquire: Duration::from_secs(5),
+            statement: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Pragmas for every SQLite connection after its `busy_timeout` (which
+/// comes first, so that these wait for locks too): enforce foreign keys,
+/// and let readers run beside the writer (WAL). LIKE is made
+/// case-sensitive, as on PostgreSQL: case-insensitive matching is done on
+/// folded text, and case-exact attributes compare exactly.
+const SQLITE_PRAGMAS: &str = "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; \
+     PRAGMA synchronous = NORMAL; PRAGMA case_sensitive_like = ON;";
+
+/// Every pragma of an SQLite connection, locks waited for up to `busy`.
+fn sqlite_pragmas(busy: Duration) -> String {
+    format!(
+        "PRAGMA busy_timeout = {}; {SQLITE_PRAGMAS}",
+        busy.as_millis()
+    )
+}
 
 diesel::define_sql_function! {
     /// NFC then lowercase: `domain::user::fold` in SQL. PostgreSQL defines it
@@ -91,7 +120,13 @@ impl DatabaseUrl {
 }
 
 #[derive(Clone)]
-pub enum Pool {
+pub struct Pool {
+    backend: Backend,
+    acquire: Duration,
+}
+
+#[derive(Clone)]
+enum Backend {
     Pg(DeadPool<AsyncPgConnection>),
     Sqlite(DeadPool<SqliteConn>),
 }
@@ -167,31 +202,35 @@ macro_rules! insert_all {
 impl Pool {
     /// Connects, runs pending migrations and returns a pool of `size`.
     /// Connections are recycled without a test query (a round trip per
-    /// request saved): a PostgreSQL connection that has closed, or any
+    /// request saved): a PostgreSQL connection that has closed (the
+    /// watchdog in `pg` closes one the network silenced), or any
     /// connection left inside a transaction, is discarded on return anyway.
-    pub async fn connect(url: &DatabaseUrl, size: usize) -> Result<Pool> {
+    pub async fn connect(url: &DatabaseUrl, size: usize, timeouts: Timeouts) -> Result<Pool> {
         run_migrations(url).await?;
-        let pool = match url {
+        let backend = match url {
             DatabaseUrl::Postgres(u) => {
                 let mut config = ManagerConfig::default();
                 config.recycling_method = RecyclingMethod::Fast;
+                config.custom_setup = Box::new(move |url| pg::connect(url, timeouts).boxed());
                 let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(
                     u.clone(),
                     config,
                 );
-                Pool::Pg(
-                    with_limits(DeadPool::builder(manager), size)
+                Backend::Pg(
+                    with_limits(DeadPool::builder(manager), size, timeouts)
                         .build()
                         .map_err(Error::internal)?,
                 )
             }
             DatabaseUrl::Sqlite(path) => {
+                let pragmas = sqlite_pragmas(timeouts.statement);
                 let mut config = ManagerConfig::default();
                 config.recycling_method = RecyclingMethod::Fast;
-                config.custom_setup = Box::new(|path| {
+                config.custom_setup = Box::new(move |path| {
+                    let pragmas = pragmas.clone();
                     async move {
                         let mut conn = SqliteConn::establish(path).await?;
-                        conn.batch_execute(SQLITE_PRAGMAS)
+                        conn.batch_execute(&pragmas)
                             .await
                             .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
                         conn.spawn_blocking(register_fold)
@@ -205,59 +244,81 @@ impl Pool {
                     path.clone(),
                     config,
                 );
-                Pool::Sqlite(
-                    with_limits(DeadPool::builder(manager), size)
+                Backend::Sqlite(
+                    with_limits(DeadPool::builder(manager), size, timeouts)
                         .build()
                         .map_err(Error::internal)?,
                 )
             }
         };
-        Ok(pool)
+        Ok(Pool {
+            backend,
+            acquire: timeouts.acquire,
+        })
     }
 
+    /// A connection within the acquire timeout, or `Error::Unavailable`.
     pub async fn get(&self) -> Result<Conn> {
-        match self {
-            Pool::Pg(p) => p.get().await.map(Conn::Pg).map_err(unavailable),
-            Pool::Sqlite(p) => p.get().await.map(Conn::Sqlite).map_err(unavailable),
-        }
+        let get = async {
+            match &self.backend {
+                Backend::Pg(p) => p.get().await.map(Conn::Pg).map_err(unavailable),
+                Backend::Sqlite(p) => p.get().await.map(Conn::Sqlite).map_err(unavailable),
+            }
+        };
+        tokio::time::timeout(self.acquire, get)
+            .await
+            .unwrap_or_else(|_| Err(unavailable("no connection within the acquire timeout")))
     }
 
     pub fn backend(&self) -> &'static str {
-        match self {
-            Pool::Pg(_) => "postgres",
-            Pool::Sqlite(_) => "sqlite",
+        match self.backend {
+            Backend::Pg(_) => "postgres",
+            Backend::Sqlite(_) => "sqlite",
         }
     }
 
     /// (connections open, connections idle)
     pub fn status(&self) -> (usize, usize) {
-        let s = match self {
-            Pool::Pg(p) => p.status(),
-            Pool::Sqlite(p) => p.status(),
+        let s = match &self.backend {
+            Backend::Pg(p) => p.status(),
+            Backend::Sqlite(p) => p.status(),
         };
         (s.size, s.available)
     }
 
-    /// Is the database reachable? Used by /readyz.
-    pub async fn ping(&self) -> Result<()> {
-        let mut conn = self.get().await?;
+    /// Does the database answer within `limit`? Used by /readyz. A
+    /// connection that did not answer in time is discarded.
+    pub async fn ping(&self, limit: Duration) -> Result<()> {
+        let late = || Error::Unavailable(format!("database: no answer within {limit:?}"));
+        let mut conn = tokio::time::timeout(limit, self.get())
+            .await
+            .map_err(|_| late())??;
         let mut db = conn.db();
-        let ping = with_conn!(&mut db, |c| diesel::sql_query("SELECT 1").execute(c).await);
-        ping.map(|_| ())
-            .map_err(|e| Error::Unavailable(format!("database: {e}")))
+        let ping = tokio::time::timeout(limit, async {
+            with_conn!(&mut db, |c| diesel::sql_query("SELECT 1").execute(c).await)
+        })
+        .await;
+        match ping {
+            Ok(answer) => answer.map(|_| ()).map_err(Error::from),
+            Err(_) => {
+                conn.discard();
+                Err(late())
+            }
+        }
     }
 }
 
-/// Pool size and timeouts: a request waits at most 10 s for a connection,
-/// and a dead database is noticed within 5 s instead of hanging requests.
+/// Pool size and timeouts: deadpool's own, for waiting for a free
+/// connection, opening one and recycling one, are the acquire timeout.
 fn with_limits<M: deadpool::managed::Manager>(
     b: deadpool::managed::PoolBuilder<M>,
     size: usize,
+    timeouts: Timeouts,
 ) -> deadpool::managed::PoolBuilder<M> {
     b.max_size(size)
-        .wait_timeout(Some(Duration::from_secs(10)))
-        .create_timeout(Some(Duration::from_secs(5)))
-        .recycle_timeout(Some(Duration::from_secs(5)))
+        .wait_timeout(Some(timeouts.acquire))
+        .create_timeout(Some(timeouts.acquire))
+        .recycle_timeout(Some(timeouts.acquire))
         .runtime(deadpool::Runtime::Tokio1)
 }
 
@@ -270,6 +331,15 @@ impl Conn {
         match self {
             Conn::Pg(c) => Db::Pg(c),
             Conn::Sqlite(c) => Db::Sqlite(c),
+        }
+    }
+
+    /// Closes the connection instead of returning it to the pool: its
+    /// state is unknown (a statement may still be running).
+    pub fn discard(self) {
+        match self {
+            Conn::Pg(c) => drop(Object::take(c)),
+            Conn::Sqlite(c) => drop(Object::take(c)),
         }
     }
 }
@@ -316,6 +386,24 @@ impl Db<'_> {
                 Ok(())
             }
         }
+    }
+
+    /// Is a transaction open on this connection?
+    pub async fn in_transaction(&mut self) -> Result<bool> {
+        use diesel::connection::{AnsiTransactionManager, TransactionManager as _};
+        let depth = match self {
+            Db::Pg(c) => {
+                diesel_async::AnsiTransactionManager::transaction_manager_status_mut(&mut **c)
+                    .transaction_depth()?
+            }
+            Db::Sqlite(c) => {
+                c.spawn_blocking(|c| {
+                    AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth()
+                })
+                .await?
+            }
+        };
+        Ok(depth.is_some())
     }
 
     /// Ends a transaction begun by `begin`: commits after Ok, rolls back
@@ -426,9 +514,47 @@ const UNIQUE_INDEXES: &[(&str, &str)] = &[
     ("tenant_domains_verified_name_key", "tenant_domains.name"),
 ];
 
+/// PostgreSQL advisory lock keys: one for migrations (also `ithbat
+/// migrate`), one for the whole first-start work of an instance.
+const MIGRATION_LOCK: i64 = 7419253301;
+const STARTUP_LOCK: i64 = 7419253302;
+
+/// Serializes what instances starting together on one PostgreSQL database
+/// do first (migrations, the first signing key, the default tenant and its
+/// administrator): a session advisory lock held on a connection of its
+/// own, given back by `release` or, should the process die, when the
+/// connection closes. SQLite needs none: its write transactions exclude
+/// each other already.
+pub struct StartupLock(Option<tokio_postgres::Client>);
+
+impl StartupLock {
+    /// Waits until no other instance is starting.
+    pub async fn acquire(url: &DatabaseUrl) -> Result<StartupLock> {
+        match url {
+            DatabaseUrl::Postgres(u) => {
+                let conn = pg::lock_session(u).await.map_err(unavailable)?;
+                conn.batch_execute(&format!("SELECT pg_advisory_lock({STARTUP_LOCK})"))
+                    .await
+                    .map_err(unavailable)?;
+                Ok(StartupLock(Some(conn)))
+            }
+            DatabaseUrl::Sqlite(_) => Ok(StartupLock(None)),
+        }
+    }
+
+    pub async fn release(self) {
+        if let Some(conn) = self.0 {
+            let unlock = format!("SELECT pg_advisory_unlock({STARTUP_LOCK})");
+            if let Err(e) = conn.batch_execute(&unlock).await {
+                log::warn!("startup lock: {e} (it ends with the connection)");
+            }
+        }
+    }
+}
+
 /// Runs pending migrations on a plain connection in a blocking task: the
 /// migration harness is synchronous. On PostgreSQL an advisory lock keeps
-/// two instances starting together from migrating at once.
+/// two instances (or `ithbat migrate`) from migrating at once.
 pub async fn run_migrations(url: &DatabaseUrl) -> Result<usize> {
     let url = url.clone();
     tokio::task::spawn_blocking(move || -> Result<usize> {
@@ -437,16 +563,17 @@ pub async fn run_migrations(url: &DatabaseUrl) -> Result<usize> {
                 let mut conn =
                     <AsyncConnectionWrapper<AsyncPgConnection> as Connection>::establish(u)
                         .map_err(unavailable)?;
-                SimpleConnection::batch_execute(&mut conn, "SELECT pg_advisory_lock(7419253301)")
-                    .map_err(Error::from)?;
+                let lock = format!("SELECT pg_advisory_lock({MIGRATION_LOCK})");
+                SimpleConnection::batch_execute(&mut conn, &lock).map_err(Error::from)?;
                 let result = conn.run_pending_migrations(PG_MIGRATIONS).map(|v| v.len());
-                SimpleConnection::batch_execute(&mut conn, "SELECT pg_advisory_unlock(7419253301)")
-                    .map_err(Error::from)?;
+                let unlock = format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})");
+                SimpleConnection::batch_execute(&mut conn, &unlock).map_err(Error::from)?;
                 result
             }
             DatabaseUrl::Sqlite(path) => {
                 let mut conn = SqliteConnection::establish(path).map_err(unavailable)?;
-                SimpleConnection::batch_execute(&mut conn, SQLITE_PRAGMAS).map_err(Error::from)?;
+                let pragmas = sqlite_pragmas(Timeouts::default().statement);
+                SimpleConnection::batch_execute(&mut conn, &pragmas).map_err(Error::from)?;
                 // Migrations may fold text as PostgreSQL's do.
                 register_fold(&mut conn).map_err(Error::from)?;
                 conn.run_pending_migrations(SQLITE_MIGRATIONS)

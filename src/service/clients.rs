@@ -26,7 +26,7 @@ use crate::domain::scope::validate_scopes;
 use crate::domain::session::Origin;
 use crate::domain::tenant::TenantStatus;
 use crate::domain::{Error, OAuthError, Problems, Result};
-use crate::repo;
+use crate::repo::{self, Locked};
 use crate::transaction;
 
 pub async fn list(
@@ -138,6 +138,11 @@ pub async fn update(
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();
     transaction!(db, |tx| {
+        let row = Locked::Client {
+            tenant: caller.tenant_id,
+            id,
+        };
+        repo::lock_for_update(tx, row).await?;
         let mut client = managed(tx, caller, id).await?;
         let mut problems = Problems::default();
         let name = changes
@@ -297,6 +302,12 @@ pub async fn create_secret(
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();
     transaction!(db, |tx| {
+        // The client stands for its set of secrets: counted one at a time.
+        let row = Locked::Client {
+            tenant: caller.tenant_id,
+            id: client_id,
+        };
+        repo::lock_for_update(tx, row).await?;
         managed(tx, caller, client_id).await?;
         if repo::clients::live_secret_hashes(tx, client_id, now)
             .await?

@@ -19,8 +19,8 @@ use crate::domain::session::Origin;
 use crate::domain::tenant::Tenant;
 use crate::domain::user::{User, UserStatus};
 use crate::domain::{Error, Result};
-use crate::repo;
 use crate::repo::account_tokens::{Claim, NewToken};
+use crate::repo::{self, Locked};
 use crate::transaction;
 
 /// A fresh single-use token: a purpose prefix and 256 random bits.
@@ -140,6 +140,11 @@ pub async fn join(
         } = repo::account_tokens::claim(tx, &hash, TokenPurpose::Invitation, now)
             .await?
             .map_err(token_error)?;
+        let row = Locked::User {
+            tenant: claim.tenant_id,
+            id: user_id,
+        };
+        repo::lock_for_update(tx, row).await?;
         let mut user = repo::users::find(tx, claim.tenant_id, user_id)
             .await?
             .ok_or_else(|| token_error(TokenProblem::Invalid))?;

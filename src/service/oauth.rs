@@ -401,7 +401,7 @@ pub async fn introspect(app: &App, client: &Client, token: &str) -> Result<Optio
         let mut conn = app.db.get().await?;
         return person_refresh_token(&mut conn.db(), client, token, now).await;
     }
-    let Ok(claims) = app.tokens.verify_access(token) else {
+    let Ok(claims) = app.tokens.verify_access(token).await else {
         return Ok(None);
     };
     if claims.tenant_id != client.tenant_id.to_string() {
@@ -476,6 +476,7 @@ async fn person_session_of(
     Ok(app
         .tokens
         .verify_access(token)
+        .await
         .ok()
         .filter(|c| {
             !c.is_client_token()
@@ -502,6 +503,7 @@ pub async fn revoke(app: &App, client: &Client, token: &str, origin: &Origin) ->
     } else {
         app.tokens
             .verify_access(token)
+            .await
             .ok()
             .filter(|c| c.is_client_token() && c.sub == client.id.to_string())
             .and_then(|c| c.sid.parse::<Uuid>().ok())

@@ -12,8 +12,8 @@ use crate::domain::list::Listing;
 use crate::domain::principal::Caller;
 use crate::domain::session::Origin;
 use crate::domain::{Error, Result};
-use crate::repo;
 use crate::repo::organizations::OrganizationQuery;
+use crate::repo::{self, Locked};
 use crate::transaction;
 
 pub async fn list(
@@ -94,6 +94,11 @@ pub async fn rename(
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();
     transaction!(db, |tx| {
+        let row = Locked::Organization {
+            tenant: caller.tenant_id,
+            id,
+        };
+        repo::lock_for_update(tx, row).await?;
         let mut org = repo::organizations::find(tx, caller.tenant_id, id)
             .await?
             .ok_or(Error::NotFound("Organization"))?;

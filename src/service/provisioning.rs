@@ -25,9 +25,9 @@ use crate::domain::user::{
     Preferences, Profile, User, UserStatus,
 };
 use crate::domain::{Error, FieldError, Problems, Result};
-use crate::repo;
 use crate::repo::groups::GroupQuery;
 use crate::repo::users::UserQuery;
+use crate::repo::{self, Locked};
 use crate::transaction;
 
 /// Everything an identity provider writes about a user.
@@ -359,9 +359,8 @@ pub async fn create_user(
     })
 }
 
-/// Replaces every provisioned attribute of a user (SCIM PUT, and PATCH
-/// after it is applied). Deactivating revokes every session at once; a
-/// new password revokes them too.
+/// Replaces every provisioned attribute of a user (SCIM PUT). Deactivating
+/// revokes every session at once; a new password revokes them too.
 pub async fn replace_user(
     app: &App,
     caller: &Caller,
@@ -370,32 +369,94 @@ pub async fn replace_user(
     expected_version: Option<i32>,
     origin: &Origin,
 ) -> Result<ProvisionedUser> {
+    let first = record.clone();
+    write_user(app, caller, id, expected_version, origin, &first, |_| {
+        Ok(record)
+    })
+    .await
+}
+
+/// Changes a user by `apply` (SCIM PATCH, applied to the user as stored):
+/// read, changed and written back in one transaction that holds the row,
+/// so concurrent PATCHes all land and none fails unless the client sent
+/// a version. `apply`'s own refusals come back as they are.
+pub async fn patch_user<E>(
+    app: &App,
+    caller: &Caller,
+    id: Uuid,
+    expected_version: Option<i32>,
+    origin: &Origin,
+    apply: impl Fn(&ProvisionedUser) -> Result<UserRecord, E> + Send + Sync,
+) -> Result<ProvisionedUser, E>
+where
+    E: From<Error> + Send,
+{
+    // Applied once beforehand to the user as read now: its password (which
+    // comes from the operations, never from the user) is hashed before the
+    // transaction, and invalid operations are refused before hashing.
+    let first = apply(&get_user(app, caller, id).await?)?;
+    let mut refused = None;
+    let written = write_user(
+        app,
+        caller,
+        id,
+        expected_version,
+        origin,
+        &first,
+        |current| {
+            apply(current).map_err(|e| {
+                refused = Some(e);
+                Error::internal("the PATCH was refused")
+            })
+        },
+    )
+    .await;
+    match refused {
+        Some(e) => Err(e),
+        None => written.map_err(E::from),
+    }
+}
+
+/// Writes the record `make` builds from the user as stored, with the row
+/// locked. `first` is the record as expected beforehand: checked, and its
+/// password hashed, before the transaction (`make`'s password is not read).
+async fn write_user(
+    app: &App,
+    caller: &Caller,
+    id: Uuid,
+    expected_version: Option<i32>,
+    origin: &Origin,
+    first: &UserRecord,
+    make: impl FnOnce(&ProvisionedUser) -> Result<UserRecord> + Send,
+) -> Result<ProvisionedUser> {
     caller.require("user:write")?;
-    let Checked {
-        user_name,
-        external_id,
-        name,
-        email,
-        phone,
-        profile,
-    } = validate(&record)?;
-    let hash = match &record.password {
+    validate(first)?;
+    let hash = match &first.password {
         Some(p) => Some(provisioned_password(app, caller, p).await?),
         None => None,
     };
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();
     transaction!(db, |tx| {
-        let (mut user, grants) = super::users::managed(tx, caller, id).await?;
+        let (user, grants) = super::users::managed(tx, caller, id).await?;
         precondition(expected_version, user.version)?;
+        let current = one(tx, user).await?;
+        let record = make(&current)?;
+        let Checked {
+            user_name,
+            external_id,
+            name,
+            email,
+            phone,
+            profile,
+        } = validate(&record)?;
+        let ProvisionedUser {
+            mut user,
+            profile: before_profile,
+            ..
+        } = current;
         check_manager(tx, caller, user.id, profile.manager_id).await?;
-        let before = (
-            user.clone(),
-            repo::profiles::load(tx, &[user.id])
-                .await?
-                .remove(&user.id)
-                .unwrap_or_default(),
-        );
+        let before = (user.clone(), before_profile);
         let status = match (record.active, user.status) {
             (Some(true), UserStatus::Suspended | UserStatus::Pending) => UserStatus::Active,
             (Some(false), _) => UserStatus::Suspended,
@@ -688,6 +749,11 @@ pub async fn change_group(
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();
     transaction!(db, |tx| {
+        let row = Locked::Group {
+            tenant: caller.tenant_id,
+            id,
+        };
+        repo::lock_for_update(tx, row).await?;
         let mut group = repo::groups::find(tx, caller.tenant_id, id)
             .await?
             .ok_or(Error::NotFound("Group"))?;
@@ -804,6 +870,11 @@ pub async fn delete_group(
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();
     transaction!(db, |tx| {
+        let row = Locked::Group {
+            tenant: caller.tenant_id,
+            id,
+        };
+        repo::lock_for_update(tx, row).await?;
         let group = repo::groups::find(tx, caller.tenant_id, id)
             .await?
             .ok_or(Error::NotFound("Group"))?;

@@ -24,7 +24,7 @@ use crate::domain::session::Origin;
 use crate::domain::tenant::Tenant;
 use crate::domain::user::{email_key, Email, User, UserStatus};
 use crate::domain::{Error, Result};
-use crate::repo;
+use crate::repo::{self, Locked};
 use crate::transaction;
 
 /// Public requests that send mail count against the sign-in limits (per
@@ -394,6 +394,11 @@ pub async fn verify_email(app: &App, token: &str, origin: &Origin) -> Result<()>
         let claim = repo::account_tokens::claim(tx, &hash, TokenPurpose::EmailVerification, now)
             .await?
             .map_err(token_error)?;
+        let row = Locked::User {
+            tenant: claim.tenant_id,
+            id: claim.user_id,
+        };
+        repo::lock_for_update(tx, row).await?;
         let mut user = repo::users::find(tx, claim.tenant_id, claim.user_id)
             .await?
             .ok_or_else(|| token_error(crate::domain::account::TokenProblem::Invalid))?;

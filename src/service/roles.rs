@@ -13,8 +13,8 @@ use crate::domain::principal::Caller;
 use crate::domain::role::{validate_description, validate_name, validate_permissions, Role};
 use crate::domain::session::Origin;
 use crate::domain::{Error, Problems, Result};
-use crate::repo;
 use crate::repo::roles::RoleQuery;
+use crate::repo::{self, Locked};
 use crate::transaction;
 
 pub async fn list(app: &App, caller: &Caller, query: RoleQuery) -> Result<Listing<Role>> {
@@ -119,6 +119,11 @@ pub async fn update(
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();
     transaction!(db, |tx| {
+        let row = Locked::Role {
+            tenant: caller.tenant_id,
+            id,
+        };
+        repo::lock_for_update(tx, row).await?;
         let mut role = repo::roles::find(tx, caller.tenant_id, id)
             .await?
             .ok_or(Error::NotFound("Role"))?;

@@ -13,7 +13,7 @@ use crate::domain::session::Origin;
 use crate::domain::settings::TenantSettings;
 use crate::domain::tenant::{Plan, Tenant};
 use crate::domain::{Error, Problems, Result};
-use crate::repo;
+use crate::repo::{self, Locked};
 use crate::transaction;
 
 pub async fn get(app: &App, caller: &Caller) -> Result<Tenant> {
@@ -155,6 +155,7 @@ pub async fn update(
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();
     transaction!(db, |tx| {
+        repo::lock_for_update(tx, Locked::Tenant(caller.tenant_id)).await?;
         let mut tenant = repo::tenants::find(tx, caller.tenant_id)
             .await?
             .ok_or(Error::TenantNotFound)?;

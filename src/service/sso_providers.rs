@@ -15,7 +15,7 @@ use crate::domain::principal::{Caller, Subject};
 use crate::domain::session::Origin;
 use crate::domain::sso::{check_scheme, PropertiesInput, ProviderKind, SecretChange, SsoProvider};
 use crate::domain::{Error, Problems, Result};
-use crate::repo;
+use crate::repo::{self, Locked};
 use crate::transaction;
 
 /// A provider as a client writes it (create, and update with `id`).
@@ -174,6 +174,11 @@ pub async fn update(
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();
     transaction!(db, |tx| {
+        let row = Locked::SsoProvider {
+            tenant: caller.tenant_id,
+            id,
+        };
+        repo::lock_for_update(tx, row).await?;
         let existing = of_kind(tx, caller, Some(kind), id).await?;
         let provider = validated(app, caller, kind, input, Some(&existing))?;
         repo::sso::update(tx, &provider).await?;

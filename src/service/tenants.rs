@@ -19,8 +19,8 @@ use crate::domain::user::{
     validate_name_part, AccountFields, Email, PersonName, Preferences, User, UserStatus,
 };
 use crate::domain::{Error, Problems, Result};
-use crate::repo;
 use crate::repo::tenants::TenantQuery;
+use crate::repo::{self, Locked};
 use crate::transaction;
 
 /// The first owner of a new tenant. Without a password the account is
@@ -255,6 +255,7 @@ pub async fn update(
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();
     transaction!(db, |tx| {
+        repo::lock_for_update(tx, Locked::Tenant(id)).await?;
         let mut tenant = visible(tx, caller, id, "tenant:write").await?;
         let platform_only = changes.slug.is_some()
             || changes.plan.is_some()
@@ -392,6 +393,7 @@ pub async fn set_status(
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();
     transaction!(db, |tx| {
+        repo::lock_for_update(tx, Locked::Tenant(id)).await?;
         let mut tenant = repo::tenants::find(tx, id)
             .await?
             .ok_or(Error::TenantNotFound)?;

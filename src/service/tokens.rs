@@ -2,7 +2,8 @@
 //! (random, shown once, stored as SHA-256).
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration as StdDuration, Instant as StdInstant};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -20,6 +21,8 @@ use crate::db::{Json, Pool, Ts};
 use crate::domain::scope::ScopeSet;
 use crate::domain::{Error, Result};
 use crate::repo;
+use crate::repo::keys::StoredKey;
+use crate::transaction;
 
 /// The JOSE `typ` of access tokens (RFC 9068). ID tokens carry plain `JWT`,
 /// so one can never be used as the other.
@@ -128,45 +131,39 @@ pub struct TokenSubject<'a> {
     pub auth_time: DateTime<Utc>,
 }
 
+/// How long a retired key still verifies and is published: the lifetime of
+/// the last tokens it signed. An instance signs with a key until its next
+/// refresh after the rotation, so that interval counts too, and the
+/// leeway of `verify_access`.
+pub fn retired_key_lifetime(access_ttl: i64, refresh: StdDuration) -> chrono::Duration {
+    chrono::Duration::seconds(access_ttl + refresh.as_secs() as i64 + 60)
+}
+
+/// At most one lookup of the stored keys per this interval because a token
+/// named a key this instance does not know: a flood of made-up `kid`s
+/// costs the database one query a second.
+const UNKNOWN_KID_LOOKUP_INTERVAL: StdDuration = StdDuration::from_secs(1);
+
 struct SigningKey {
     kid: String,
     key: EncodingKey,
 }
 
-#[derive(Clone)]
-pub struct Tokens {
-    issuer: String,
-    access_ttl: i64,
-    signing: Arc<SigningKey>,
-    verifying: Arc<HashMap<String, DecodingKey>>,
+/// The live keys as stored: the newest one not retired signs; all of them
+/// verify and are published.
+struct KeySet {
+    signing: SigningKey,
+    verifying: HashMap<String, DecodingKey>,
     jwks: Arc<serde_json::Value>,
 }
 
-impl Tokens {
-    /// Loads the signing keys, creating one on first start (from
-    /// `initial_pem` when given, else a new RSA-2048 key).
-    pub async fn load_or_create(
-        pool: &Pool,
-        issuer: &str,
-        access_ttl: i64,
-        initial_pem: Option<&str>,
-    ) -> Result<Tokens> {
-        let mut conn = pool.get().await?;
-        let mut db = conn.db();
-        let mut keys = repo::keys::active(&mut db).await?;
-        if keys.is_empty() {
-            let pem = match initial_pem {
-                Some(p) => p.to_string(),
-                None => tokio::task::spawn_blocking(generate_rsa_pem)
-                    .await
-                    .map_err(Error::internal)??,
-            };
-            repo::keys::insert(&mut db, &stored_key(&pem)?).await?;
-            keys = repo::keys::active(&mut db).await?;
-            log::info!("created the token signing key {}", keys[0].kid);
-        }
-        keys.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.kid.cmp(&b.kid)));
-        let newest = &keys[0];
+impl KeySet {
+    /// `keys`: live keys, newest first.
+    fn new(keys: &[StoredKey]) -> Result<KeySet> {
+        let newest = keys
+            .iter()
+            .find(|k| k.retired_at.is_none())
+            .ok_or_else(|| Error::internal("no signing key in the database"))?;
         let signing = SigningKey {
             kid: newest.kid.clone(),
             key: EncodingKey::from_rsa_pem(newest.private_key_pem.as_bytes())
@@ -174,7 +171,7 @@ impl Tokens {
         };
         let mut verifying = HashMap::new();
         let mut published = Vec::new();
-        for k in &keys {
+        for k in keys {
             let jwk = &k.public_jwk.0;
             let (n, e) = (
                 jwk["n"].as_str().unwrap_or_default(),
@@ -186,13 +183,131 @@ impl Tokens {
             );
             published.push(jwk.clone());
         }
+        Ok(KeySet {
+            signing,
+            verifying,
+            jwks: Arc::new(serde_json::json!({ "keys": published })),
+        })
+    }
+}
+
+/// The key set of this instance and where it comes from: the database,
+/// which every instance shares (ARCHITECTURE.md "Several instances").
+struct KeyRing {
+    keys: RwLock<Arc<KeySet>>,
+    db: Pool,
+    /// The server's runtime, where database work runs (see `App::run`).
+    runtime: tokio::runtime::Handle,
+    retired_lifetime: chrono::Duration,
+    /// When the stored keys were last read for an unknown `kid`.
+    last_lookup: tokio::sync::Mutex<Option<StdInstant>>,
+}
+
+impl KeyRing {
+    fn current(&self) -> Arc<KeySet> {
+        self.keys.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Reads the live keys again.
+    async fn reload(&self) -> Result<()> {
+        let (db, lifetime) = (self.db.clone(), self.retired_lifetime);
+        let set = self
+            .runtime
+            .spawn(async move { load(&db, lifetime).await })
+            .await
+            .map_err(Error::internal)??;
+        *self.keys.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(set);
+        Ok(())
+    }
+
+    /// The key named `kid`; one this instance has not seen yet (another
+    /// instance's new key) is looked up, at most once an interval.
+    async fn verifying(&self, kid: &str) -> Option<DecodingKey> {
+        if let Some(key) = self.current().verifying.get(kid) {
+            return Some(key.clone());
+        }
+        let mut last = self.last_lookup.lock().await;
+        // Another request may have looked it up while this one waited.
+        if let Some(key) = self.current().verifying.get(kid) {
+            return Some(key.clone());
+        }
+        if last.is_some_and(|t| t.elapsed() < UNKNOWN_KID_LOOKUP_INTERVAL) {
+            return None;
+        }
+        *last = Some(StdInstant::now());
+        if let Err(e) = self.reload().await {
+            log::warn!("reading the signing keys: {e}");
+        }
+        let key = self.current().verifying.get(kid).cloned();
+        if key.is_some() {
+            log::info!("read the signing keys for the new key {kid}");
+        }
+        key
+    }
+}
+
+/// The live keys: not retired, or retired less than `retired_lifetime` ago.
+async fn load(pool: &Pool, retired_lifetime: chrono::Duration) -> Result<KeySet> {
+    let mut conn = pool.get().await?;
+    let keys = repo::keys::live(&mut conn.db(), Utc::now() - retired_lifetime).await?;
+    KeySet::new(&keys)
+}
+
+#[derive(Clone)]
+pub struct Tokens {
+    issuer: String,
+    access_ttl: i64,
+    ring: Arc<KeyRing>,
+}
+
+impl Tokens {
+    /// Loads the signing keys, creating one on first start (from
+    /// `initial_pem` when given, else a new RSA-2048 key). Call it on the
+    /// server's runtime; `refresh` is how often the keys are read again.
+    pub async fn load_or_create(
+        pool: &Pool,
+        issuer: &str,
+        access_ttl: i64,
+        refresh: StdDuration,
+        initial_pem: Option<&str>,
+    ) -> Result<Tokens> {
+        let retired_lifetime = retired_key_lifetime(access_ttl, refresh);
+        ensure_signing_key(pool, initial_pem).await?;
+        let set = load(pool, retired_lifetime).await?;
         Ok(Tokens {
             issuer: issuer.to_string(),
             access_ttl,
-            signing: Arc::new(signing),
-            verifying: Arc::new(verifying),
-            jwks: Arc::new(serde_json::json!({ "keys": published })),
+            ring: Arc::new(KeyRing {
+                keys: RwLock::new(Arc::new(set)),
+                db: pool.clone(),
+                runtime: tokio::runtime::Handle::current(),
+                retired_lifetime,
+                last_lookup: tokio::sync::Mutex::new(None),
+            }),
         })
+    }
+
+    /// Reads the keys again every `every`, so that a rotation made by
+    /// another instance or `ithbat rotate-keys` is signed with here too.
+    /// Stops when the server is gone.
+    pub fn refresh_every(&self, every: StdDuration) {
+        let ring = Arc::downgrade(&self.ring);
+        self.ring.runtime.spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                let Some(ring) = ring.upgrade() else {
+                    return;
+                };
+                let before = ring.current().signing.kid.clone();
+                match ring.reload().await {
+                    Ok(()) if ring.current().signing.kid != before => {
+                        log::info!("now signing with the key {}", ring.current().signing.kid)
+                    }
+                    Ok(()) => {}
+                    Err(e) => log::warn!("reading the signing keys: {e}"),
+                }
+            }
+        });
     }
 
     pub fn issuer(&self) -> &str {
@@ -203,15 +318,18 @@ impl Tokens {
         self.access_ttl
     }
 
-    pub fn jwks(&self) -> &serde_json::Value {
-        &self.jwks
+    /// Every live key's public half (RFC 7517).
+    pub fn jwks(&self) -> Arc<serde_json::Value> {
+        self.ring.current().jwks.clone()
     }
 
-    fn header(&self, typ: &str) -> Header {
+    /// Signs `claims` with the current signing key, named in the header.
+    fn sign(&self, typ: &str, claims: &impl Serialize) -> Result<String> {
+        let keys = self.ring.current();
         let mut h = Header::new(Algorithm::RS256);
-        h.kid = Some(self.signing.kid.clone());
+        h.kid = Some(keys.signing.kid.clone());
         h.typ = Some(typ.to_string());
-        h
+        jsonwebtoken::encode(&h, claims, &keys.signing.key).map_err(Error::internal)
     }
 
     pub fn access_token(&self, s: &TokenSubject<'_>, now: DateTime<Utc>) -> Result<String> {
@@ -232,8 +350,7 @@ impl Tokens {
             permissions: s.permissions.to_vec(),
             platform_admin: s.user.is_platform_admin,
         };
-        jsonwebtoken::encode(&self.header(ACCESS_TOKEN_TYP), &claims, &self.signing.key)
-            .map_err(Error::internal)
+        self.sign(ACCESS_TOKEN_TYP, &claims)
     }
 
     /// A client's access token (RFC 9068), signed like users' tokens.
@@ -259,8 +376,7 @@ impl Tokens {
             permissions: Vec::new(),
             platform_admin: false,
         };
-        jsonwebtoken::encode(&self.header(ACCESS_TOKEN_TYP), &claims, &self.signing.key)
-            .map_err(Error::internal)
+        self.sign(ACCESS_TOKEN_TYP, &claims)
     }
 
     pub fn id_token(&self, s: &TokenSubject<'_>, now: DateTime<Utc>) -> Result<String> {
@@ -286,44 +402,40 @@ impl Tokens {
             nonce: s.client.and_then(|c| c.nonce.map(str::to_string)),
             azp: s.client.map(|c| c.client_id.to_string()),
         };
-        jsonwebtoken::encode(&self.header("JWT"), &claims, &self.signing.key)
-            .map_err(Error::internal)
+        self.sign("JWT", &claims)
     }
 
     /// Verifies signature, issuer, audience, lifetime and type of an access
     /// token. Whether its session is still alive is the caller's next check.
-    pub fn verify_access(&self, token: &str) -> Result<AccessClaims> {
+    pub async fn verify_access(&self, token: &str) -> Result<AccessClaims> {
         let invalid = || Error::Unauthenticated("The access token is invalid or expired".into());
         let header = jsonwebtoken::decode_header(token).map_err(|_| invalid())?;
         if header.alg != Algorithm::RS256 || header.typ.as_deref() != Some(ACCESS_TOKEN_TYP) {
             return Err(invalid());
         }
-        let key = header
-            .kid
-            .as_deref()
-            .and_then(|kid| self.verifying.get(kid))
-            .ok_or_else(invalid)?;
+        let kid = header.kid.ok_or_else(invalid)?;
+        let key = self.ring.verifying(&kid).await.ok_or_else(invalid)?;
         let mut validation = Validation::new(Algorithm::RS256);
         validation.set_issuer(&[&self.issuer]);
         validation.set_audience(&[&self.issuer]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub", "nbf"]);
         validation.validate_nbf = true;
         validation.leeway = 30;
-        jsonwebtoken::decode::<AccessClaims>(token, key, &validation)
+        jsonwebtoken::decode::<AccessClaims>(token, &key, &validation)
             .map(|d| d.claims)
             .map_err(|_| invalid())
     }
-}
 
-impl Tokens {
-    /// The claims of an ID token this server signed, expired or not (an
-    /// `id_token_hint` may be old: OpenID Connect RP-Initiated Logout 2).
+    /// The claims of an ID token this server signed with a key it knows,
+    /// expired or not (an `id_token_hint` may be old: OpenID Connect
+    /// RP-Initiated Logout 2).
     pub fn read_id_token(&self, token: &str) -> Option<IdClaims> {
         let header = jsonwebtoken::decode_header(token).ok()?;
         if header.alg != Algorithm::RS256 {
             return None;
         }
-        let key = self.verifying.get(header.kid.as_deref()?)?;
+        let keys = self.ring.current();
+        let key = keys.verifying.get(header.kid.as_deref()?)?;
         let mut validation = Validation::new(Algorithm::RS256);
         validation.set_issuer(&[&self.issuer]);
         validation.validate_exp = false;
@@ -333,6 +445,67 @@ impl Tokens {
             .ok()
             .map(|d| d.claims)
     }
+}
+
+/// Stores the first signing key when there is none (and another instance
+/// did not just store one).
+async fn ensure_signing_key(pool: &Pool, initial_pem: Option<&str>) -> Result<()> {
+    {
+        let mut conn = pool.get().await?;
+        if repo::keys::any_active(&mut conn.db()).await? {
+            return Ok(());
+        }
+    }
+    let pem = match initial_pem {
+        Some(p) => p.to_string(),
+        None => tokio::task::spawn_blocking(generate_rsa_pem)
+            .await
+            .map_err(Error::internal)??,
+    };
+    let key = stored_key(&pem)?;
+    let mut conn = pool.get().await?;
+    let db = &mut conn.db();
+    let created = transaction!(db, |tx| {
+        repo::keys::lock(tx).await?;
+        if repo::keys::any_active(tx).await? {
+            return Ok(false);
+        }
+        repo::keys::insert(tx, &key).await?;
+        Ok(true)
+    })?;
+    if created {
+        log::info!("created the token signing key {}", key.kid);
+    }
+    Ok(())
+}
+
+/// Rotates the signing key: a new one signs from now on (on every
+/// instance within its key refresh interval), the old ones are retired and
+/// verify for `retired_lifetime` more, and keys retired longer ago are
+/// deleted. Returns the new key's id.
+pub async fn rotate(pool: &Pool, retired_lifetime: chrono::Duration) -> Result<String> {
+    let pem = tokio::task::spawn_blocking(generate_rsa_pem)
+        .await
+        .map_err(Error::internal)??;
+    let key = stored_key(&pem)?;
+    let now = Utc::now();
+    let mut conn = pool.get().await?;
+    let db = &mut conn.db();
+    transaction!(db, |tx| {
+        repo::keys::lock(tx).await?;
+        repo::keys::insert(tx, &key).await?;
+        repo::keys::retire_all_but(tx, &key.kid, now).await?;
+        repo::keys::delete_retired_before(tx, now - retired_lifetime).await
+    })?;
+    log::info!("rotated the token signing key: {} signs now", key.kid);
+    Ok(key.kid)
+}
+
+/// `ithbat rotate-keys`.
+pub async fn rotate_offline(config: &crate::config::Config) -> Result<String> {
+    let pool = Pool::connect(&config.database_url, 1, config.db_timeouts).await?;
+    let lifetime = retired_key_lifetime(config.access_token_ttl_secs, config.signing_key_refresh);
+    rotate(&pool, lifetime).await
 }
 
 /// A new RSA-2048 private key in PKCS#8 PEM.
@@ -345,7 +518,7 @@ pub fn generate_rsa_pem() -> Result<String> {
 }
 
 /// The stored form of a PEM key: kid is its RFC 7638 JWK thumbprint.
-fn stored_key(pem: &str) -> Result<repo::keys::StoredKey> {
+fn stored_key(pem: &str) -> Result<StoredKey> {
     use rsa::pkcs8::DecodePrivateKey;
     let private = RsaPrivateKey::from_pkcs8_pem(pem)
         .or_else(|_| {
@@ -364,7 +537,7 @@ fn stored_key(pem: &str) -> Result<repo::keys::StoredKey> {
         .to_pkcs8_pem(LineEnding::LF)
         .map_err(Error::internal)?
         .to_string();
-    Ok(repo::keys::StoredKey {
+    Ok(StoredKey {
         kid: kid.clone(),
         algorithm: "RS256".into(),
         private_key_pem: pkcs8,
@@ -372,6 +545,7 @@ fn stored_key(pem: &str) -> Result<repo::keys::StoredKey> {
             "kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid, "n": n, "e": e
         })),
         created_at: Ts(Utc::now()),
+        retired_at: None,
     })
 }
 

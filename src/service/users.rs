@@ -24,9 +24,9 @@ use crate::domain::user::{
     PersonName, Preferences, User, UserStatus, MAX_METADATA_BYTES,
 };
 use crate::domain::{Error, FieldError, Problems, Result};
-use crate::repo;
 use crate::repo::roles::{Assignment, Grants};
 use crate::repo::users::UserQuery;
+use crate::repo::{self, Locked};
 use crate::transaction;
 
 /// A user as the API shows it: the row, roles and lockout.
@@ -238,6 +238,11 @@ pub async fn update_me(
     let tenant_id = caller.principal.home_tenant;
     transaction!(db, |tx| {
         let (me, _) = caller.session()?;
+        let row = Locked::User {
+            tenant: tenant_id,
+            id: me,
+        };
+        repo::lock_for_update(tx, row).await?;
         let mut user = repo::users::find(tx, tenant_id, me)
             .await?
             .ok_or(Error::NotFound("User"))?;
@@ -281,8 +286,14 @@ pub(crate) async fn save_changes(
 /// A user of the caller's tenant that the caller may manage: the caller
 /// holds everything the user holds (`access::require_manages`), so
 /// platform administrators are managed by their peers only and a
-/// provisioning token manages no one who holds more than it.
+/// provisioning token manages no one who holds more than it. Locked for
+/// the rest of the caller's transaction, which may write it back.
 pub(crate) async fn managed(db: &mut Db<'_>, caller: &Caller, id: Uuid) -> Result<(User, Grants)> {
+    let row = Locked::User {
+        tenant: caller.tenant_id,
+        id,
+    };
+    repo::lock_for_update(db, row).await?;
     let user = repo::users::find(db, caller.tenant_id, id)
         .await?
         .ok_or(Error::NotFound("User"))?;
@@ -307,7 +318,9 @@ fn refuse_self(caller: &Caller, user: &User, what: &str) -> Result<()> {
 }
 
 /// A tenant keeps at least one active owner: refuses to take the last one
-/// away (by suspension, deletion or role removal).
+/// away (by suspension, deletion or role removal). The owner role is
+/// locked, so two owners taken away at once are counted one after the
+/// other.
 pub(crate) async fn keep_an_owner(db: &mut Db<'_>, user: &User, grants: &Grants) -> Result<()> {
     if !grants
         .role_names
@@ -317,6 +330,11 @@ pub(crate) async fn keep_an_owner(db: &mut Db<'_>, user: &User, grants: &Grants)
         return Ok(());
     }
     let owner = repo::roles::find_builtin(db, user.tenant_id, BuiltinRole::Owner).await?;
+    let row = Locked::Role {
+        tenant: user.tenant_id,
+        id: owner,
+    };
+    repo::lock_for_update(db, row).await?;
     if repo::roles::active_holders_except(db, owner, user.id).await? == 0 {
         return Err(Error::Conflict {
             field: None,
@@ -1072,7 +1090,7 @@ pub async fn reset_password_offline(
     email: &str,
 ) -> Result<String> {
     use super::passwords::{generate_password, Passwords};
-    let pool = crate::db::Pool::connect(&config.database_url, 1).await?;
+    let pool = crate::db::Pool::connect(&config.database_url, 1, config.db_timeouts).await?;
     let passwords = Passwords::new(config.hash_cost, 1).map_err(Error::internal)?;
     let mut conn = pool.get().await?;
     let db = &mut conn.db();

@@ -426,7 +426,9 @@ async fn parallel_wrong_passwords_lock_exactly_once(b: Backend) {
         .await;
     right.expect(403, "ACCOUNT_LOCKED");
 
-    let pool = ithbat::db::Pool::connect(&app.db.url, 1).await.unwrap();
+    let pool = ithbat::db::Pool::connect(&app.db.url, 1, Default::default())
+        .await
+        .unwrap();
     let mut conn = pool.get().await.unwrap();
     let tenant: uuid::Uuid = t.id.parse().unwrap();
     let locks = ithbat::repo::audit::count_actions(&mut conn.db(), tenant, "auth.account_locked")

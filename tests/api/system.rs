@@ -4,8 +4,6 @@
 use std::time::Duration;
 
 use serde_json::json;
-use tokio::io::AsyncWriteExt;
-use tokio::net::{TcpListener, TcpStream};
 
 use crate::support::totp::Authenticator;
 use crate::support::{shared, Backend, TestDb};
@@ -71,31 +69,25 @@ async fn request_ids_are_kept_or_made(b: Backend) {
     assert_eq!(made.len(), 32);
 }
 
-/// /readyz answers 503 while PostgreSQL is unreachable and 200 again once
-/// it is back, without a restart. The server reaches PostgreSQL through a
-/// TCP relay that the test cuts and restores.
+/// /readyz answers 503 while PostgreSQL is down (connections closed and
+/// refused) and 200 again once it is back, without a restart.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readyz_follows_the_database() {
     if crate::support::skip_postgres() {
         return;
     }
-    let db = TestDb::create(Backend::Postgres).await;
-    let ithbat::db::DatabaseUrl::Postgres(url) = db.url.clone() else {
-        unreachable!()
-    };
-    let relay = Relay::start("127.0.0.1:5432").await;
-    let via_relay = url.replacen("127.0.0.1:5432", &relay.addr, 1);
+    let (db, proxy, via_proxy) = crate::support::proxy::proxied_db().await;
     let app = crate::support::spawn_on(db, |c| {
-        c.database_url = ithbat::db::DatabaseUrl::Postgres(via_relay);
+        c.database_url = via_proxy;
         c.db_pool_size = 2;
     })
     .await;
     assert_eq!(app.api().get("/readyz").await.status, 200);
-    relay.set_open(false);
+    proxy.stop();
     let down = app.api().get("/readyz").await;
     assert_eq!(down.status, 503, "{}", down.text);
     assert_eq!(down.body["status"], "unavailable");
-    relay.set_open(true);
+    proxy.heal();
     let mut status = 0;
     for _ in 0..50 {
         status = app.api().get("/readyz").await.status;
@@ -105,57 +97,6 @@ async fn readyz_follows_the_database() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(status, 200, "ready again once the database is back");
-}
-
-/// A TCP relay to `target` that can refuse and cut connections.
-struct Relay {
-    addr: String,
-    open: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    generation: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
-}
-
-impl Relay {
-    async fn start(target: &'static str) -> Relay {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap().to_string();
-        let open = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
-        let (tx, _) = tokio::sync::watch::channel(0u64);
-        let generation = std::sync::Arc::new(tx);
-        let (o, g) = (open.clone(), generation.clone());
-        tokio::spawn(async move {
-            loop {
-                let Ok((mut inbound, _)) = listener.accept().await else {
-                    return;
-                };
-                if !o.load(std::sync::atomic::Ordering::SeqCst) {
-                    let _ = inbound.shutdown().await;
-                    continue;
-                }
-                let mut cut = g.subscribe();
-                tokio::spawn(async move {
-                    let Ok(mut outbound) = TcpStream::connect(target).await else {
-                        return;
-                    };
-                    tokio::select! {
-                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
-                        _ = cut.changed() => {}
-                    }
-                });
-            }
-        });
-        Relay {
-            addr,
-            open,
-            generation,
-        }
-    }
-
-    fn set_open(&self, open: bool) {
-        self.open.store(open, std::sync::atomic::Ordering::SeqCst);
-        if !open {
-            self.generation.send_modify(|g| *g += 1);
-        }
-    }
 }
 
 /// migrations/postgres and migrations/sqlite describe the same schema:
@@ -371,48 +312,24 @@ mod schema {
 async fn the_binary_runs_from_the_environment_and_keeps_secrets_out_of_logs() {
     let dir = std::env::temp_dir().join(format!("ithbat-bin-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_ithbat"))
-        .current_dir(&dir)
-        .env_clear()
-        .env("ITHBAT_LISTEN", "127.0.0.1:0")
-        .env("ITHBAT_ARGON2_MEMORY_KIB", "256")
-        .env("ITHBAT_ARGON2_ITERATIONS", "1")
-        .env("RUST_LOG", "debug")
-        .env("ITHBAT_SMTP_URL", crate::support::smtp::shared_sink().url())
-        .stderr(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
-    tokio::spawn(async move {
-        use tokio::io::AsyncBufReadExt;
-        let mut lines = tokio::io::BufReader::new(stderr).lines();
-        while let Ok(Some(line)) = lines.next_line().await {
-            let _ = tx.send(line);
-        }
-    });
-    let mut log = Vec::new();
-    let (mut password, mut base) = (None, None);
-    while base.is_none() {
-        let line = tokio::time::timeout(Duration::from_secs(30), rx.recv())
-            .await
-            .expect("server starts")
-            .expect("log line");
-        if let Some(rest) = line
+    let env = [
+        ("ITHBAT_LISTEN", "127.0.0.1:0".to_string()),
+        ("ITHBAT_ARGON2_MEMORY_KIB", "256".into()),
+        ("ITHBAT_ARGON2_ITERATIONS", "1".into()),
+        ("RUST_LOG", "debug".into()),
+        ("ITHBAT_SMTP_URL", crate::support::smtp::shared_sink().url()),
+    ];
+    let server = crate::support::instance::Instance::start(&dir, &env)
+        .await
+        .unwrap_or_else(|log| panic!("the server did not start: {log:#?}"));
+    let password = server.log.iter().find_map(|line| {
+        let rest = line
             .split("generated password for admin@localhost: ")
-            .nth(1)
-        {
-            password = rest.split_whitespace().next().map(String::from);
-        }
-        if let Some(rest) = line.split("listening on ").nth(1) {
-            base = rest.split_whitespace().next().map(String::from);
-        }
-        log.push(line);
-    }
+            .nth(1)?;
+        rest.split_whitespace().next().map(String::from)
+    });
     let password = password.expect("the generated password is printed");
-    let api = crate::support::Api::new(&base.unwrap());
+    let api = crate::support::Api::new(&server.base);
     let admin = api.login("admin@localhost", &password).await;
     let r = admin.get("/api/v1/users/me").await;
     assert_eq!(r.status, 200);
@@ -500,10 +417,7 @@ async fn the_binary_runs_from_the_environment_and_keeps_secrets_out_of_logs() {
         dir.join("ithbat.db").exists(),
         "the default database is ithbat.db in the working directory"
     );
-    child.kill().await.unwrap();
-    while let Ok(Some(line)) = tokio::time::timeout(Duration::from_millis(500), rx.recv()).await {
-        log.push(line);
-    }
+    let log = server.stop().await;
     let after_bootstrap: Vec<&String> = log
         .iter()
         .filter(|l| !l.contains("generated password"))

@@ -138,7 +138,7 @@ impl FromRequest for Request {
                     let token = token?;
                     let claims = match verified {
                         Some(c) => c,
-                        None => app.tokens.verify_access(&token)?,
+                        None => app.tokens.verify_access(&token).await?,
                     };
                     Some(
                         app.run(move |app| async move {

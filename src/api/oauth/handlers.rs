@@ -181,7 +181,7 @@ pub async fn userinfo(app: Data<App>, req: HttpRequest) -> HttpResponse {
     let Ok(token) = crate::api::extract::bearer_token(&req) else {
         return invalid();
     };
-    let Ok(claims) = app.tokens.verify_access(token) else {
+    let Ok(claims) = app.tokens.verify_access(token).await else {
         return invalid();
     };
     if claims.is_client_token() {

@@ -103,7 +103,7 @@ impl FromRequest for Scim {
                     }
                     let claims = match verified {
                         Some(claims) => claims,
-                        None => app.tokens.verify_access(&token)?,
+                        None => app.tokens.verify_access(&token).await?,
                     };
                     // A platform administrator may name the tenant in the path.
                     let caller =

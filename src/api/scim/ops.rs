@@ -307,10 +307,6 @@ pub async fn replace(
     ))
 }
 
-/// How often a PATCH without If-Match is retried when another write got
-/// in between its read and its write.
-const PATCH_ATTEMPTS: usize = 3;
-
 /// PATCH (RFC 7644 3.5.2). A user answers 200 with the resource (Okta and
 /// Entra ID read it); a group answers 204, unless `attributes` asks for a
 /// body, since its members may number tens of thousands.
@@ -326,42 +322,21 @@ pub async fn patch(
     let ops = patch::parse(body)?;
     match resource {
         Resource::User => {
-            let mut attempt = 0;
-            loop {
-                attempt += 1;
-                let current = provisioning::get_user(app, &scim.caller, id).await?;
-                if !pre.matches(current.user.version) {
-                    return Err(Error::PreconditionFailed(format!(
-                        "The resource has changed (version {})",
-                        current.user.version
-                    ))
-                    .into());
-                }
-                let mut json = user_json(&current, &scim.base);
-                patch::apply_to_user(&mut json, &ops, &USER_ATTRIBUTES)?;
-                let record = user_record(&json)?;
-                let result = provisioning::replace_user(
-                    app,
-                    &scim.caller,
-                    id,
-                    record,
-                    Some(current.user.version),
-                    &scim.origin,
-                )
-                .await;
-                match result {
-                    Ok(u) => {
-                        let json = projection.apply(user_json(&u, &scim.base), USER);
-                        return Ok(Reply::resource(StatusCode::OK, json, u.user.version));
-                    }
-                    Err(Error::PreconditionFailed(_))
-                        if pre.is_any() && attempt < PATCH_ATTEMPTS =>
-                    {
-                        continue
-                    }
-                    Err(e) => return Err(e.into()),
-                }
-            }
+            let u = provisioning::patch_user(
+                app,
+                &scim.caller,
+                id,
+                pre.expected(),
+                &scim.origin,
+                |current| {
+                    let mut json = user_json(current, &scim.base);
+                    patch::apply_to_user(&mut json, &ops, &USER_ATTRIBUTES)?;
+                    user_record(&json)
+                },
+            )
+            .await?;
+            let json = projection.apply(user_json(&u, &scim.base), USER);
+            Ok(Reply::resource(StatusCode::OK, json, u.user.version))
         }
         Resource::Group => {
             let change = patch::group_change(&ops)?;

@@ -110,6 +110,9 @@ impl Resp {
 /// A client per test: a reqwest client keeps connection tasks on the
 /// runtime that made them, and every test has a runtime of its own.
 fn new_client() -> reqwest::Client {
+    // The server installs the same provider; a test talking only to
+    // servers in other processes must do it itself.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder().build().unwrap()
 }
 

@@ -15,7 +15,9 @@
 pub mod browser;
 pub mod client;
 pub mod dns;
+pub mod instance;
 pub mod oauth;
+pub mod proxy;
 pub mod scim;
 pub mod smtp;
 pub mod totp;

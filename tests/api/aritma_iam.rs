@@ -5,6 +5,7 @@
 use serde_json::{json, Value};
 
 use crate::support::oauth::{Machine, IAM};
+use crate::support::sso::azure_ad_body;
 use crate::support::{shared, Api, Backend, Resp, TestTenant};
 
 on_both_backends!(
@@ -490,15 +491,7 @@ async fn aritma_policies_decide_for_users_clients_and_groups(b: Backend) {
     let bot_id = format!("client-{}", machine.id);
     let scim = json!({ "provider": "azure-ad", "providerDisplayName": "Entra" });
     // A SCIM token belongs to one of the tenant's SSO providers.
-    crate::sso::create_provider(
-        &t,
-        "azuread",
-        json!({"scheme": "azure-ad", "displayName": "Entra", "enabled": true, "type": "oidc",
-               "properties": {"loginEnabled": true, "visible": true, "delegationEnabled": false,
-                   "autoProvisioningEnabled": false, "clientId": "c",
-                   "authority": "https://login.microsoftonline.com/contoso/v2.0"}}),
-    )
-    .await;
+    t.create_provider("azuread", azure_ad_body("Entra")).await;
     problem(&bot.get(&path("/clients")).await, 403, "FORBIDDEN");
     assert_eq!(grant(&t, &bot_id, "iam.client.read", "/").await.status, 200);
     assert_eq!(bot.get(&path("/clients")).await.status, 200);

@@ -9,7 +9,7 @@ use base64::Engine;
 use futures_util::future::join_all;
 use serde_json::{json, Value};
 
-use crate::support::totp::Authenticator;
+use crate::support::totp::{backup_codes_of, enrol, Authenticator};
 use crate::support::{shared, spawn, spawn_on, Api, Backend, Resp, TestDb, TestTenant, PASSWORD};
 
 on_both_backends!(
@@ -33,33 +33,6 @@ const VERIFY: &str = "/api/v1/auth/mfa/verify";
 const VERIFY_BACKUP: &str = "/api/v1/auth/mfa/verify-backup";
 const DISABLE: &str = "/api/v1/auth/mfa/disable";
 const BACKUP_CODES: &str = "/api/v1/auth/mfa/backup-codes";
-
-/// POST without a body, as the guide's setup call is made.
-async fn post_empty(api: &Api, path: &str) -> Resp {
-    Api::send(api.request(reqwest::Method::POST, path)).await
-}
-
-/// The backup codes of an answer (verify-setup, backup-codes), which must
-/// not be cached.
-fn backup_codes_of(r: &Resp) -> Vec<String> {
-    assert_eq!(r.header("cache-control"), Some("no-store"));
-    r.ok()["backupCodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c.as_str().unwrap().to_string())
-        .collect()
-}
-
-/// Setup then verify-setup: an authenticator holding the secret, and the
-/// ten backup codes.
-async fn enrol(api: &Api) -> (Authenticator, Vec<String>) {
-    let r = post_empty(api, SETUP).await;
-    let mut app = Authenticator::new(r.ok()["secret"].as_str().unwrap());
-    let code = app.next_code().await;
-    let r = api.post(VERIFY_SETUP, json!({ "code": code })).await;
-    (app, backup_codes_of(&r))
-}
 
 /// The first step of sign-in for a user with MFA: the mfaToken.
 async fn first_step(api: &Api, email: &str) -> String {
@@ -142,7 +115,7 @@ async fn enrolment_shows_the_secret_once_and_turns_mfa_on(b: Backend) {
     let t = app.new_tenant().await;
     let u = t.user("alice").await;
 
-    let r = post_empty(&u.api, SETUP).await;
+    let r = u.api.post_empty(SETUP).await;
     assert_eq!(r.header("cache-control"), Some("no-store"));
     let d = r.ok().clone();
     let secret = d["secret"].as_str().unwrap();
@@ -175,7 +148,7 @@ async fn enrolment_shows_the_secret_once_and_turns_mfa_on(b: Backend) {
         .await;
     r.expect(400, "VALIDATION_ERROR");
     assert_eq!(r.fields(), ["code"]);
-    let again = post_empty(&u.api, SETUP).await;
+    let again = u.api.post_empty(SETUP).await;
     let mut phone = Authenticator::new(again.ok()["secret"].as_str().unwrap());
     assert_ne!(phone.secret, old.secret, "a new setup, a new secret");
     let r = u
@@ -203,7 +176,7 @@ async fn enrolment_shows_the_secret_once_and_turns_mfa_on(b: Backend) {
     assert_eq!(shown.ok()["mfaEnabled"], true, "administrators see it too");
 
     // Enrolled once: a second setup or verify-setup is refused.
-    post_empty(&u.api, SETUP).await.expect(409, "CONFLICT");
+    u.api.post_empty(SETUP).await.expect(409, "CONFLICT");
     u.api
         .post(VERIFY_SETUP, json!({ "code": phone.peek_code().await }))
         .await
@@ -561,7 +534,7 @@ async fn disable_needs_the_password(b: Backend) {
     assert!(r.ok()["accessToken"].is_string());
     // An unfinished enrolment is cancelled by disable too.
     let v = t.user("heidi").await;
-    post_empty(&v.api, SETUP).await.ok();
+    v.api.post_empty(SETUP).await.ok();
     let r = v.api.post(DISABLE, json!({ "password": PASSWORD })).await;
     assert_eq!(r.status, 200, "{}", r.text);
     v.api
@@ -611,7 +584,9 @@ async fn bad_input_is_refused_and_changes_nothing(b: Backend) {
         .expect(409, "CONFLICT");
     assert!(!mfa_enabled(&u.api).await);
     // Without a signed-in user there is no enrolment at all.
-    post_empty(&u.api.anonymous(), SETUP)
+    u.api
+        .anonymous()
+        .post_empty(SETUP)
         .await
         .expect(401, "UNAUTHORIZED");
 

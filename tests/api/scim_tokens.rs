@@ -5,6 +5,7 @@
 use serde_json::json;
 
 use crate::support::scim::Scim;
+use crate::support::sso::azure_ad_body;
 use crate::support::{shared, Backend};
 
 on_both_backends!(
@@ -123,15 +124,8 @@ async fn the_aritma_form_creates_the_same_tokens(b: Backend) {
         .await;
     assert_eq!(r.status, 400, "{}", r.text);
     assert!(r.text.contains("provider"), "{}", r.text);
-    crate::sso::create_provider(
-        &t,
-        "azuread",
-        json!({"scheme": "azure-ad", "displayName": "Contoso Entra", "enabled": true, "type": "oidc",
-               "properties": {"loginEnabled": true, "visible": true, "delegationEnabled": false,
-                   "autoProvisioningEnabled": false, "clientId": "c",
-                   "authority": "https://login.microsoftonline.com/contoso/v2.0"}}),
-    )
-    .await;
+    t.create_provider("azuread", azure_ad_body("Contoso Entra"))
+        .await;
     let r = t
         .owner
         .post(

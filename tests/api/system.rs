@@ -7,7 +7,7 @@ use serde_json::json;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::support::totp::Authenticator;
+use crate::support::totp::enrol;
 use crate::support::{shared, Backend, TestDb};
 
 on_both_backends!(
@@ -472,16 +472,8 @@ async fn the_binary_runs_from_the_environment_and_keeps_secrets_out_of_logs() {
     .await;
     // MFA (reference 2.7): the secret, the backup codes and the mfaToken
     // go over the wire and nowhere else.
-    let setup = admin.post("/api/v1/auth/mfa/setup", json!({})).await;
-    let mut phone = Authenticator::new(setup.body["data"]["secret"].as_str().unwrap());
-    let code = phone.next_code().await;
-    let enabled = admin
-        .post("/api/v1/auth/mfa/verify-setup", json!({ "code": code }))
-        .await;
-    let backup_code = enabled.body["data"]["backupCodes"][0]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let (phone, backup_codes) = enrol(&admin).await;
+    let backup_code = backup_codes[0].clone();
     let challenge = api
         .post(
             "/api/v1/auth/login",

@@ -220,6 +220,11 @@ impl Api {
         Self::send(self.request(reqwest::Method::DELETE, path)).await
     }
 
+    /// POST without a body.
+    pub async fn post_empty(&self, path: &str) -> Resp {
+        Self::send(self.request(reqwest::Method::POST, path)).await
+    }
+
     pub async fn post(&self, path: &str, body: Value) -> Resp {
         Self::send(self.request(reqwest::Method::POST, path).json(&body)).await
     }

@@ -16,8 +16,10 @@ pub mod browser;
 pub mod client;
 pub mod dns;
 pub mod oauth;
+pub mod oidc;
 pub mod scim;
 pub mod smtp;
+pub mod sso;
 pub mod totp;
 pub mod web;
 
@@ -465,20 +467,26 @@ impl TestTenant {
     /// through the API as the owner, and signs in as them.
     pub async fn user(&self, local: &str) -> TestUser {
         let email = self.email(local);
+        let id = self.create_user(&email, local, "Tester").await;
+        let api = self.owner.anonymous().login(&email, PASSWORD).await;
+        TestUser { id, email, api }
+    }
+
+    /// Creates an active, verified user (role `member`, password
+    /// `PASSWORD`) as the owner; its id.
+    pub async fn create_user(&self, email: &str, first_name: &str, family_name: &str) -> String {
         let r = self
             .owner
             .post(
                 "/api/v1/users",
                 json!({
-                    "email": email, "firstName": local, "familyName": "Tester",
+                    "email": email, "firstName": first_name, "familyName": family_name,
                     "password": PASSWORD, "skipEmailVerification": true
                 }),
             )
             .await;
         assert_eq!(r.status, 201, "create user: {}", r.text);
-        let id = r.body["data"]["id"].as_str().unwrap().to_string();
-        let api = self.owner.anonymous().login(&email, PASSWORD).await;
-        TestUser { id, email, api }
+        r.body["data"]["id"].as_str().unwrap().to_string()
     }
 
     /// The id of one of the tenant's roles, by name.

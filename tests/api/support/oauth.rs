@@ -17,6 +17,8 @@ pub enum Auth<'a> {
     Basic(&'a str, &'a str),
     /// client_secret_post.
     Post(&'a str, &'a str),
+    /// A public client (RFC 6749 2.1): its client_id, no secret.
+    Public(&'a str),
     None,
 }
 
@@ -41,6 +43,7 @@ pub async fn post_form(api: &Api, path: &str, auth: Auth<'_>, params: &[(&str, &
             params.push(("client_id", id));
             params.push(("client_secret", secret));
         }
+        Auth::Public(id) => params.push(("client_id", id)),
         Auth::None => {}
     }
     let body = serde_urlencoded::to_string(&params).unwrap();
@@ -109,21 +112,14 @@ impl TestTenant {
     /// Creates a client through the Aritma API (seed 003 body) and returns
     /// its clientId.
     pub async fn new_client(&self, grants: &[&str], scopes: &[&str]) -> String {
-        let r = self
-            .owner
-            .post(
-                "/core/iam/v1/clients",
-                json!({
-                    "name": "Nightly ERP sync",
-                    "description": "Service account",
-                    "allowedGrantTypes": grants,
-                    "redirectUris": [],
-                    "allowedScopes": scopes,
-                }),
-            )
-            .await;
-        assert_eq!(r.status, 200, "create client: {}", r.text);
-        r.body["clientId"].as_str().unwrap().to_string()
+        self.create_client(json!({
+            "name": "Nightly ERP sync",
+            "description": "Service account",
+            "allowedGrantTypes": grants,
+            "redirectUris": [],
+            "allowedScopes": scopes,
+        }))
+        .await
     }
 
     /// Adds a secret with this value to a client.

@@ -114,9 +114,7 @@ async fn the_audit_log_filters_and_pages(b: Backend) {
     let u = t.user("filtered").await;
     let before = chrono::Utc::now() - chrono::Duration::seconds(1);
     for name in ["G1", "G2", "G3"] {
-        t.owner
-            .post("/api/v1/groups", json!({ "name": name }))
-            .await;
+        t.group(name).await;
     }
     let log = |q: String| {
         let owner = t.owner.clone();

@@ -6,7 +6,7 @@
 use serde_json::{json, Value};
 
 use crate::support::oauth::{post_form, Auth};
-use crate::support::{shared, Api, Backend, TestTenant, TestUser, PASSWORD};
+use crate::support::{shared, Api, Backend, TestTenant, PASSWORD};
 
 on_both_backends!(
     an_admin_cannot_take_over_the_owner_through_a_scim_token,
@@ -17,60 +17,6 @@ on_both_backends!(
     client_credentials_are_bounded_by_their_manager,
     refused_attempts_are_audited,
 );
-
-/// A custom role holding `permissions`; returns its id.
-pub(crate) async fn role_with(t: &TestTenant, name: &str, permissions: &[&str]) -> String {
-    let r = t
-        .owner
-        .post(
-            "/api/v1/roles",
-            json!({ "name": name, "permissions": permissions }),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    r.ok()["id"].as_str().unwrap().to_string()
-}
-
-/// Gives `user` the role `role_id` on the whole tenant (as the owner).
-pub(crate) async fn give_role(t: &TestTenant, user: &str, role_id: &str) {
-    let r = t
-        .owner
-        .post(
-            &format!("/api/v1/users/{user}/roles"),
-            json!({ "roleId": role_id }),
-        )
-        .await;
-    assert!(r.status < 300, "{}", r.text);
-}
-
-/// A user holding exactly `permissions` (through a role of its own).
-async fn user_holding(t: &TestTenant, local: &str, permissions: &[&str]) -> TestUser {
-    let user = t.user(local).await;
-    let role = role_with(t, &format!("{local} role"), permissions).await;
-    give_role(t, &user.id, &role).await;
-    user
-}
-
-/// Grants `action` on `scope` to `subject` (as the owner).
-pub(crate) async fn policy(t: &TestTenant, subject: &str, action: &str, scope: &str) {
-    let r = t
-        .owner
-        .post(
-            "/core/iam/v1/policies",
-            json!({ "subject": subject, "action": action, "scope": scope }),
-        )
-        .await;
-    assert!(r.status < 300, "{}", r.text);
-}
-
-async fn group(t: &TestTenant, name: &str) -> String {
-    let r = t
-        .owner
-        .post("/api/v1/groups", json!({ "name": name }))
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    r.ok()["id"].as_str().unwrap().to_string()
-}
 
 /// The `authz.denied` events of an actor.
 async fn denials(t: &TestTenant, actor: &str) -> Vec<Value> {
@@ -127,7 +73,7 @@ async fn an_admin_cannot_take_over_the_owner_through_a_scim_token(b: Backend) {
     let app = shared(b).await;
     let t = app.new_tenant().await;
     let admin = t.user("adam").await;
-    give_role(&t, &admin.id, &t.role_id("admin").await).await;
+    t.give_role(&admin.id, &t.role_id("admin").await).await;
     // Directly: refused.
     let r = admin
         .api
@@ -162,7 +108,7 @@ async fn an_admin_cannot_take_over_the_owner_through_a_scim_token(b: Backend) {
 async fn a_scim_only_role_cannot_take_over_the_owner(b: Backend) {
     let app = shared(b).await;
     let t = app.new_tenant().await;
-    let syncer = user_holding(&t, "sid", &["scim:read", "scim:write"]).await;
+    let syncer = t.user_holding("sid", &["scim:read", "scim:write"]).await;
     let token = token_of(&syncer.api).await;
     let r = scim_patch(&syncer.api, &token, &t.owner_id, set_password("Taken!0ver")).await;
     r.scim_error(403, None);
@@ -183,10 +129,12 @@ async fn a_scim_only_role_cannot_take_over_the_owner(b: Backend) {
 async fn group_writers_cannot_join_a_group_that_holds_more(b: Backend) {
     let app = shared(b).await;
     let t = app.new_tenant().await;
-    let mallory = user_holding(&t, "mallory", &["group:read", "group:write"]).await;
-    let mighty = group(&t, "Mighty").await;
-    policy(&t, &format!("group-{mighty}"), "iam", "/").await;
-    let harmless = group(&t, "Harmless").await;
+    let mallory = t
+        .user_holding("mallory", &["group:read", "group:write"])
+        .await;
+    let mighty = t.group("Mighty").await;
+    t.policy(&format!("group-{mighty}"), "iam", "/").await;
+    let harmless = t.group("Harmless").await;
 
     let r = mallory
         .api
@@ -260,12 +208,16 @@ async fn group_writers_cannot_join_a_group_that_holds_more(b: Backend) {
 async fn user_writers_cannot_manage_users_empowered_by_policies_or_groups(b: Backend) {
     let app = shared(b).await;
     let t = app.new_tenant().await;
-    let mallory = user_holding(&t, "mallory", &["user:read", "user:write"]).await;
+    let mallory = t
+        .user_holding("mallory", &["user:read", "user:write"])
+        .await;
     let by_policy = t.user("polly").await;
-    policy(&t, &format!("user-{}", by_policy.id), "iam.settings", "/").await;
+    t.policy(&format!("user-{}", by_policy.id), "iam.settings", "/")
+        .await;
     let by_group = t.user("greta").await;
-    let g = group(&t, "Settings people").await;
-    policy(&t, &format!("group-{g}"), "iam.tenant.write", "/").await;
+    let g = t.group("Settings people").await;
+    t.policy(&format!("group-{g}"), "iam.tenant.write", "/")
+        .await;
     let r = t
         .owner
         .post(
@@ -275,7 +227,8 @@ async fn user_writers_cannot_manage_users_empowered_by_policies_or_groups(b: Bac
         .await;
     assert!(r.status < 300, "{}", r.text);
     let narrow = t.user("nora").await;
-    policy(&t, &format!("user-{}", narrow.id), "iam.client", "/apps/1").await;
+    t.policy(&format!("user-{}", narrow.id), "iam.client", "/apps/1")
+        .await;
 
     for victim in [&by_policy, &by_group, &narrow] {
         let path = format!("/api/v1/users/{}", victim.id);
@@ -319,13 +272,13 @@ async fn a_scim_token_holds_no_more_than_its_maker(b: Backend) {
     let app = shared(b).await;
     let t = app.new_tenant().await;
     let maker = t.user("maker").await;
-    let role = role_with(
-        &t,
-        "Provisioner",
-        &["user:read", "user:write", "scim:read", "scim:write"],
-    )
-    .await;
-    give_role(&t, &maker.id, &role).await;
+    let role = t
+        .role_with(
+            "Provisioner",
+            &["user:read", "user:write", "scim:read", "scim:write"],
+        )
+        .await;
+    t.give_role(&maker.id, &role).await;
     let token = token_of(&maker.api).await;
     let member = t.user("mo").await;
     let retitle = |title: &str| json!([{ "op": "replace", "path": "title", "value": title }]);
@@ -384,11 +337,13 @@ async fn client_credentials_are_bounded_by_their_manager(b: Backend) {
     let mighty = t
         .new_client(&["client_credentials"], &["services.iam"])
         .await;
-    policy(&t, &format!("client-{mighty}"), "iam", "/").await;
+    t.policy(&format!("client-{mighty}"), "iam", "/").await;
     let plain = t
         .new_client(&["client_credentials"], &["services.iam"])
         .await;
-    let mallory = user_holding(&t, "mallory", &["client:read", "client:write"]).await;
+    let mallory = t
+        .user_holding("mallory", &["client:read", "client:write"])
+        .await;
     let secret = json!({ "value": "M4llory!secret", "description": "mine" });
     let r = mallory
         .api
@@ -426,7 +381,7 @@ async fn refused_attempts_are_audited(b: Backend) {
     let app = shared(b).await;
     let t = app.new_tenant().await;
     let admin = t.user("adam").await;
-    give_role(&t, &admin.id, &t.role_id("admin").await).await;
+    t.give_role(&admin.id, &t.role_id("admin").await).await;
     let r = admin
         .api
         .post(&format!("/api/v1/users/{}/suspend", t.owner_id), json!({}))

@@ -183,14 +183,7 @@ async fn account_filters_agree_with_the_reference_evaluator(b: Backend) {
     let mut rng = StdRng::seed_from_u64(seed);
     let app = shared(b).await;
     let t = app.new_tenant().await;
-    let custom = t
-        .owner
-        .post(
-            "/api/v1/roles",
-            json!({ "name": "Custom Ops", "permissions": ["user:read"] }),
-        )
-        .await;
-    custom.ok();
+    t.role_with("Custom Ops", &["user:read"]).await;
     for n in 0..40 {
         let name = format!("{} {}", pick(&mut rng, NAMES), pick(&mut rng, NAMES));
         let mut attributes = json!({

@@ -132,12 +132,7 @@ async fn custom_roles_are_created_changed_and_deleted(b: Backend) {
     assert_eq!(found.ok()["total"], 1);
 
     let u = t.user("holder").await;
-    t.owner
-        .post(
-            &format!("/api/v1/users/{}/roles", u.id),
-            json!({ "roleId": id }),
-        )
-        .await;
+    t.give_role(&u.id, id).await;
     assert_eq!(
         t.owner.get(&format!("/api/v1/roles/{id}")).await.ok()["userCount"],
         1
@@ -227,28 +222,8 @@ async fn assigned_roles_resolve_into_permissions_on_the_next_request(b: Backend)
     let t = app.new_tenant().await;
     let u = t.user("grow").await;
     u.api.get("/api/v1/users").await.expect(403, "FORBIDDEN");
-    let readers = t
-        .owner
-        .post(
-            "/api/v1/roles",
-            json!({ "name": "Readers", "permissions": ["user:read", "group:read"] }),
-        )
-        .await
-        .ok()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let auditors = t
-        .owner
-        .post(
-            "/api/v1/roles",
-            json!({ "name": "Auditors", "permissions": ["audit:read", "user:read"] }),
-        )
-        .await
-        .ok()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let readers = t.role_with("Readers", &["user:read", "group:read"]).await;
+    let auditors = t.role_with("Auditors", &["audit:read", "user:read"]).await;
     for role in [&readers, &auditors] {
         let r = t
             .owner
@@ -306,13 +281,7 @@ async fn no_one_grants_what_they_do_not_hold(b: Backend) {
     let app = shared(b).await;
     let t = app.new_tenant().await;
     let a = t.user("admin").await;
-    let admin_role = t.role_id("admin").await;
-    t.owner
-        .post(
-            &format!("/api/v1/users/{}/roles", a.id),
-            json!({ "roleId": admin_role }),
-        )
-        .await;
+    t.give_role(&a.id, &t.role_id("admin").await).await;
     let owner_role = t.role_id("owner").await;
 
     a.api
@@ -445,14 +414,7 @@ async fn groups_reject_bad_input_and_other_tenants(b: Backend) {
     let app = shared(b).await;
     let t = app.new_tenant().await;
     let other = app.new_tenant().await;
-    let id = t
-        .owner
-        .post("/api/v1/groups", json!({ "name": "Ops" }))
-        .await
-        .ok()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = t.group("Ops").await;
     for (body, field) in [
         (json!({}), "name"),
         (json!({ "name": "" }), "name"),

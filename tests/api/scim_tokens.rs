@@ -304,21 +304,10 @@ async fn user_tokens_need_scim_permissions(b: Backend) {
     as_member.get("/Users").await.scim_error(403, None);
 
     // A role with scim:read may read, not write.
-    let role = t
-        .owner
-        .post(
-            "/api/v1/roles",
-            json!({ "name": "scim-reader", "permissions": ["scim:read", "user:read", "group:read"] }),
-        )
+    let role_id = t
+        .role_with("scim-reader", &["scim:read", "user:read", "group:read"])
         .await;
-    let role_id = role.ok()["id"].as_str().unwrap().to_string();
-    t.owner
-        .post(
-            &format!("/api/v1/users/{}/roles", member.id),
-            json!({ "roleId": role_id }),
-        )
-        .await
-        .ok();
+    t.give_role(&member.id, &role_id).await;
     let r = as_member.get("/Users").await;
     assert_eq!(r.scim(200)["totalResults"], 2);
     as_member

@@ -841,14 +841,14 @@ async fn a_provider_signs_in_no_one_above_whoever_configured_it(b: Backend) {
     let rp = relying_party(b, false).await;
     let t = &rp.t;
     let ada = t.create_user(&rp.idp.person_email, "Ada", "Admin").await;
-    crate::escalation::give_role(t, &ada, &t.role_id("admin").await).await;
+    t.give_role(&ada, &t.role_id("admin").await).await;
 
     // Someone who may change settings, and nothing more, saves the provider.
     let editor = t.user("eddie").await;
-    let role =
-        crate::escalation::role_with(t, "Settings editor", &["settings:read", "settings:write"])
-            .await;
-    crate::escalation::give_role(t, &editor.id, &role).await;
+    let role = t
+        .role_with("Settings editor", &["settings:read", "settings:write"])
+        .await;
+    t.give_role(&editor.id, &role).await;
     let list = t.owner.get("/core/iam/v1/sso/custom").await;
     let id = list.body[0]["id"].as_i64().unwrap();
     let mut body = rp.idp.custom_body("acme");

@@ -15,6 +15,7 @@
 pub mod browser;
 pub mod client;
 pub mod dns;
+pub mod iam;
 pub mod oauth;
 pub mod oidc;
 pub mod scim;

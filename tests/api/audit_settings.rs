@@ -43,11 +43,7 @@ async fn state_changes_and_sign_ins_are_audited(b: Backend) {
         .post(&format!("/api/v1/users/{id}/reactivate"), json!({}))
         .await;
     let anon = t.owner.anonymous().with_user_agent(BROWSER);
-    anon.post(
-        "/api/v1/auth/login",
-        json!({ "email": email, "password": "Wrong!pass1" }),
-    )
-    .await;
+    anon.try_login(&email, "Wrong!pass1").await;
     let signed_in = anon.login(&email, PASSWORD).await;
     let refresh = signed_in.refresh_token.clone().unwrap();
     anon.post("/api/v1/auth/refresh", json!({ "refreshToken": refresh }))
@@ -263,10 +259,7 @@ async fn password_policy_and_verification_settings_apply(b: Backend) {
     // Without required verification an unverified user signs in.
     t.owner
         .anonymous()
-        .post(
-            "/api/v1/auth/login",
-            json!({ "email": t.email("p"), "password": "LongEnoughPass99" }),
-        )
+        .try_login(&t.email("p"), "LongEnoughPass99")
         .await
         .expect(403, "ACCOUNT_NOT_VERIFIED");
     t.owner
@@ -298,12 +291,7 @@ async fn lockout_and_session_settings_apply(b: Backend) {
     let codes: Vec<String> = {
         let mut codes = Vec::new();
         for i in 0..3 {
-            let r = anon
-                .post(
-                    "/api/v1/auth/login",
-                    json!({ "email": u.email, "password": format!("Wrong!{i}x") }),
-                )
-                .await;
+            let r = anon.try_login(&u.email, &format!("Wrong!{i}x")).await;
             codes.push(r.code().to_string());
         }
         codes
@@ -316,12 +304,7 @@ async fn lockout_and_session_settings_apply(b: Backend) {
             "ACCOUNT_LOCKED"
         ]
     );
-    let locked = anon
-        .post(
-            "/api/v1/auth/login",
-            json!({ "email": u.email, "password": PASSWORD }),
-        )
-        .await;
+    let locked = anon.try_login(&u.email, PASSWORD).await;
     locked.expect(403, "ACCOUNT_LOCKED");
     let retry: i64 = locked.header("retry-after").unwrap().parse().unwrap();
     assert!(retry <= 60, "locked for the configured minute, not 15");

@@ -125,18 +125,8 @@ async fn wrong_password_and_unknown_email_answer_alike(b: Backend) {
     let app = shared(b).await;
     let t = app.new_tenant().await;
     let api = app.api().with_tenant(&t.id);
-    let wrong = api
-        .post(
-            "/api/v1/auth/login",
-            json!({ "email": t.owner_email, "password": "Wrong!pass1" }),
-        )
-        .await;
-    let unknown = api
-        .post(
-            "/api/v1/auth/login",
-            json!({ "email": "nobody@nowhere.example", "password": "Wrong!pass1" }),
-        )
-        .await;
+    let wrong = api.try_login(&t.owner_email, "Wrong!pass1").await;
+    let unknown = api.try_login("nobody@nowhere.example", "Wrong!pass1").await;
     wrong.expect(401, "INVALID_CREDENTIALS");
     unknown.expect(401, "INVALID_CREDENTIALS");
     assert_eq!(wrong.body, unknown.body);
@@ -333,10 +323,7 @@ async fn tokens_that_are_not_access_tokens_are_refused(b: Backend) {
 
     let login = api
         .with_tenant(&t.id)
-        .post(
-            "/api/v1/auth/login",
-            json!({ "email": t.owner_email, "password": PASSWORD }),
-        )
+        .try_login(&t.owner_email, PASSWORD)
         .await;
     let id_token = login.body["data"]["idToken"].as_str().unwrap();
     api.with_token(id_token)
@@ -397,13 +384,7 @@ async fn parallel_wrong_passwords_lock_exactly_once(b: Backend) {
     let guesses = (0..50).map(|i| {
         let api = api.clone();
         let email = t.owner_email.clone();
-        async move {
-            api.post(
-                "/api/v1/auth/login",
-                json!({ "email": email, "password": format!("Wrong!{i}a") }),
-            )
-            .await
-        }
+        async move { api.try_login(&email, &format!("Wrong!{i}a")).await }
     });
     let answers = join_all(guesses).await;
     let codes: Vec<&str> = answers.iter().map(|r| r.code()).collect();
@@ -418,12 +399,7 @@ async fn parallel_wrong_passwords_lock_exactly_once(b: Backend) {
         let retry: i64 = r.header("retry-after").unwrap().parse().unwrap();
         assert!(retry > 0 && retry <= 15 * 60);
     }
-    let right = api
-        .post(
-            "/api/v1/auth/login",
-            json!({ "email": t.owner_email, "password": PASSWORD }),
-        )
-        .await;
+    let right = api.try_login(&t.owner_email, PASSWORD).await;
     right.expect(403, "ACCOUNT_LOCKED");
 
     let pool = ithbat::db::Pool::connect(&app.db.url, 1).await.unwrap();
@@ -455,13 +431,7 @@ async fn parallel_correct_logins_all_succeed(b: Backend) {
         } else {
             PASSWORD.to_string()
         };
-        async move {
-            api.post(
-                "/api/v1/auth/login",
-                json!({ "email": email, "password": password }),
-            )
-            .await
-        }
+        async move { api.try_login(&email, &password).await }
     });
     let answers = join_all(attempts).await;
     let ok = answers.iter().filter(|r| r.status == 200).count();
@@ -487,12 +457,7 @@ async fn lockout_does_not_reveal_whether_an_account_exists(b: Backend) {
     for email in [t.owner_email.as_str(), "ghost@nowhere.example"] {
         let mut codes = Vec::new();
         for i in 0..7 {
-            let r = api
-                .post(
-                    "/api/v1/auth/login",
-                    json!({ "email": email, "password": format!("Wrong!{i}a") }),
-                )
-                .await;
+            let r = api.try_login(email, &format!("Wrong!{i}a")).await;
             codes.push(r.code().to_string());
         }
         assert_eq!(codes[..5], ["INVALID_CREDENTIALS"; 5], "{email}: {codes:?}");
@@ -549,12 +514,7 @@ async fn an_unknown_email_costs_one_argon2_verification(b: Backend) {
         (admin, crate::support::ADMIN_PASSWORD, 200),
     ] {
         let before = verifications().await;
-        let r = api
-            .post(
-                "/api/v1/auth/login",
-                json!({ "email": email, "password": password }),
-            )
-            .await;
+        let r = api.try_login(email, password).await;
         assert_eq!(r.status, status, "{}", r.text);
         assert_eq!(verifications().await, before + 1, "{email}");
     }

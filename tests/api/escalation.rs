@@ -53,10 +53,7 @@ async fn owner_untouched(t: &TestTenant, tried: &str) {
         .owner
         .anonymous()
         .with_tenant(&t.id)
-        .post(
-            "/api/v1/auth/login",
-            json!({ "email": t.owner_email, "password": tried }),
-        )
+        .try_login(&t.owner_email, tried)
         .await;
     assert_eq!(r.status, 401, "the new password does not work: {}", r.text);
     t.owner

@@ -395,13 +395,7 @@ async fn sign_in_refuses_control_characters_without_telling_who_exists(b: Backen
     let anonymous = app.api().with_tenant(&t.id);
     let login = |email: String| {
         let api = anonymous.clone();
-        async move {
-            api.post(
-                "/api/v1/auth/login",
-                json!({ "email": email, "password": PASSWORD }),
-            )
-            .await
-        }
+        async move { api.try_login(&email, PASSWORD).await }
     };
     let known = login(format!("{}\u{0}", t.owner_email)).await;
     let unknown = login("a\u{0}b@a.example".to_string()).await;

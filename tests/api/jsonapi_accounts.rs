@@ -5,7 +5,8 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::support::{shared, Api, Backend, TestTenant, PASSWORD};
+use crate::support::jsonapi::doc;
+use crate::support::{shared, Api, Backend, PASSWORD};
 
 on_both_backends!(
     create_show_update_delete,
@@ -17,23 +18,6 @@ on_both_backends!(
     credentials_and_permissions,
     media_types,
 );
-
-pub fn doc(kind: &str, attributes: Value) -> Value {
-    json!({ "data": { "type": kind, "attributes": attributes } })
-}
-
-pub async fn create_account(t: &TestTenant, attributes: Value) -> Value {
-    let r = t
-        .owner
-        .jsonapi(
-            Method::POST,
-            "/api/v1/accounts",
-            Some(doc("accounts", attributes)),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    r.body["data"].clone()
-}
 
 async fn count(api: &Api) -> i64 {
     let r = api
@@ -153,11 +137,11 @@ async fn an_account_is_the_native_user(b: Backend) {
     assert_eq!(r.body["data"]["attributes"]["email"], user.email);
     assert_eq!(r.body["data"]["attributes"]["name"], "native Tester");
 
-    let account = create_account(
-        &t,
-        json!({ "name": "Ali Hassan", "email": t.email("ali"), "password": PASSWORD }),
-    )
-    .await;
+    let account = t
+        .create_account(
+            json!({ "name": "Ali Hassan", "email": t.email("ali"), "password": PASSWORD }),
+        )
+        .await;
     let id = account["id"].as_str().unwrap();
     let native = t.owner.get(&format!("/api/v1/users/{id}")).await;
     let n = native.ok();
@@ -186,16 +170,8 @@ async fn an_account_is_the_native_user(b: Backend) {
 async fn sparse_fieldsets_and_included_organization(b: Backend) {
     let app = shared(b).await;
     let t = app.new_tenant().await;
-    let org = t
-        .owner
-        .jsonapi(
-            Method::POST,
-            "/api/v1/organizations",
-            Some(doc("organizations", json!({ "name": "Research" }))),
-        )
-        .await;
-    assert_eq!(org.status, 200, "{}", org.text);
-    let org_id = org.body["data"]["id"].as_str().unwrap().to_string();
+    let org = t.create_organization("Research").await;
+    let org_id = org["id"].as_str().unwrap();
     let mut ids = Vec::new();
     for n in 0..3 {
         let r = t
@@ -280,9 +256,7 @@ async fn sparse_fieldsets_and_included_organization(b: Backend) {
 async fn role_name_and_scope(b: Backend) {
     let app = shared(b).await;
     let t = app.new_tenant().await;
-    let admin = create_account(
-        &t,
-        json!({ "name": "Ada Admin", "email": t.email("ada"), "password": PASSWORD, "role_name": "admin" }),
+    let admin = t.create_account(json!({ "name": "Ada Admin", "email": t.email("ada"), "password": PASSWORD, "role_name": "admin" }),
     )
     .await;
     assert_eq!(admin["attributes"]["role_name"], "admin");
@@ -290,12 +264,12 @@ async fn role_name_and_scope(b: Backend) {
     let ada = t.owner.anonymous().login(&t.email("ada"), PASSWORD).await;
     ada.get("/api/v1/users").await.ok();
 
-    let scoped = create_account(
-        &t,
-        json!({ "name": "Sam Scoped", "email": t.email("sam"), "password": PASSWORD,
+    let scoped = t
+        .create_account(
+            json!({ "name": "Sam Scoped", "email": t.email("sam"), "password": PASSWORD,
                 "role_name": "admin", "role_scope": "/organizations/7" }),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(scoped["attributes"]["role_scope"], "/organizations/7");
     let sam = t.owner.anonymous().login(&t.email("sam"), PASSWORD).await;
     sam.get("/api/v1/users").await.expect(403, "FORBIDDEN");
@@ -388,11 +362,11 @@ async fn disabling_an_account_ends_its_sessions(b: Backend) {
 async fn malformed_documents_change_nothing(b: Backend) {
     let app = shared(b).await;
     let t = app.new_tenant().await;
-    let existing = create_account(
-        &t,
-        json!({ "name": "Kept Name", "email": t.email("kept"), "password": PASSWORD }),
-    )
-    .await;
+    let existing = t
+        .create_account(
+            json!({ "name": "Kept Name", "email": t.email("kept"), "password": PASSWORD }),
+        )
+        .await;
     let id = existing["id"].as_str().unwrap().to_string();
     let before = count(&t.owner).await;
     let email = t.email("new");
@@ -602,9 +576,7 @@ async fn malformed_documents_change_nothing(b: Backend) {
 
     // Unknown or foreign ids: 404, never 500 or 403.
     let other_tenant = app.new_tenant().await;
-    let foreign = create_account(
-        &other_tenant,
-        json!({ "name": "Foreign One", "email": other_tenant.email("f"), "password": PASSWORD }),
+    let foreign = other_tenant.create_account(json!({ "name": "Foreign One", "email": other_tenant.email("f"), "password": PASSWORD }),
     )
     .await;
     let foreign_id = foreign["id"].as_str().unwrap();

@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::jsonapi_accounts::doc;
+use crate::support::jsonapi::doc;
 use crate::support::{shared, Backend, PASSWORD};
 
 on_both_backends!(
@@ -21,18 +21,10 @@ async fn organizations_crud_and_query(b: Backend) {
     let t = app.new_tenant().await;
     let mut ids = Vec::new();
     for name in ["Research", "Sales", "Research Labs"] {
-        let r = t
-            .owner
-            .jsonapi(
-                Method::POST,
-                "/api/v1/organizations",
-                Some(doc("organizations", json!({ "name": name }))),
-            )
-            .await;
-        assert_eq!(r.status, 200, "{}", r.text);
-        assert_eq!(r.body["data"]["type"], "organizations");
-        assert_eq!(r.body["data"]["attributes"]["name"], name);
-        ids.push(r.body["data"]["id"].as_str().unwrap().to_string());
+        let org = t.create_organization(name).await;
+        assert_eq!(org["type"], "organizations");
+        assert_eq!(org["attributes"]["name"], name);
+        ids.push(org["id"].as_str().unwrap().to_string());
     }
     let list = t
         .owner
@@ -133,15 +125,7 @@ async fn organizations_crud_and_query(b: Backend) {
 async fn organizations_reject_bad_input(b: Backend) {
     let app = shared(b).await;
     let t = app.new_tenant().await;
-    let r = t
-        .owner
-        .jsonapi(
-            Method::POST,
-            "/api/v1/organizations",
-            Some(doc("organizations", json!({ "name": "Unique" }))),
-        )
-        .await;
-    assert_eq!(r.status, 200);
+    t.create_organization("Unique").await;
     for (body, status, pointer) in [
         (
             doc("organizations", json!({ "name": "unique" })),

@@ -6,7 +6,6 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::jsonapi_accounts::create_account;
 use crate::support::{shared, Backend, TestTenant, PASSWORD};
 
 on_both_backends!(
@@ -42,8 +41,7 @@ async fn ten(t: &TestTenant) -> Vec<String> {
     let mut out = Vec::new();
     for n in 0..10 {
         let email = t.email(&format!("a{n}"));
-        create_account(
-            t,
+        t.create_account(
             json!({ "name": format!("Person {n}"), "email": email, "password": PASSWORD }),
         )
         .await;
@@ -104,11 +102,8 @@ async fn sorting_on_several_keys(b: Backend) {
     let app = shared(b).await;
     let t = app.new_tenant().await;
     for (name, local) in [("Bea Same", "z1"), ("Bea Same", "a1"), ("Al First", "m1")] {
-        create_account(
-            &t,
-            json!({ "name": name, "email": t.email(local), "password": PASSWORD }),
-        )
-        .await;
+        t.create_account(json!({ "name": name, "email": t.email(local), "password": PASSWORD }))
+            .await;
     }
     let body = index(&t, "sort=name,-email&filter[email__match]=1@").await;
     assert_eq!(emails(&body), [t.email("m1"), t.email("z1"), t.email("a1")]);
@@ -170,11 +165,8 @@ async fn match_is_case_insensitive_and_escapes_wildcards(b: Backend) {
         ("Under Score", "und_x"),
         ("Plain Person", "undxx"),
     ] {
-        create_account(
-            &t,
-            json!({ "name": name, "email": t.email(local), "password": PASSWORD }),
-        )
-        .await;
+        t.create_account(json!({ "name": name, "email": t.email(local), "password": PASSWORD }))
+            .await;
     }
     let body = index(&t, "filter[name__match]=ålice").await;
     assert_eq!(emails(&body), [t.email("alice")]);
@@ -200,9 +192,7 @@ async fn in_nin_and_time_ranges(b: Backend) {
     let app = shared(b).await;
     let t = app.new_tenant().await;
     for (local, role) in [("ad", "admin"), ("m1", "member"), ("m2", "member")] {
-        create_account(
-            &t,
-            json!({ "name": "Role Holder", "email": t.email(local), "password": PASSWORD, "role_name": role }),
+        t.create_account(json!({ "name": "Role Holder", "email": t.email(local), "password": PASSWORD, "role_name": role }),
         )
         .await;
     }
@@ -256,17 +246,12 @@ async fn with_role_scope_and_null(b: Backend) {
         ("org7p", "/organizations/7/projects/1"),
         ("org8", "/organizations/8"),
     ] {
-        create_account(
-            &t,
-            json!({ "name": "Scoped One", "email": t.email(local), "password": PASSWORD, "role_name": "admin", "role_scope": scope }),
+        t.create_account(json!({ "name": "Scoped One", "email": t.email(local), "password": PASSWORD, "role_name": "admin", "role_scope": scope }),
         )
         .await;
     }
-    create_account(
-        &t,
-        json!({ "name": "Invited One", "email": t.email("inv") }),
-    )
-    .await;
+    t.create_account(json!({ "name": "Invited One", "email": t.email("inv") }))
+        .await;
     let body = index(&t, "filter[with_role_scope]=/organizations/7&sort=email").await;
     let found = emails(&body);
     assert!(found.contains(&t.email("org7")) && found.contains(&t.owner_email));

@@ -36,13 +36,7 @@ const BACKUP_CODES: &str = "/api/v1/auth/mfa/backup-codes";
 
 /// The first step of sign-in for a user with MFA: the mfaToken.
 async fn first_step(api: &Api, email: &str) -> String {
-    let r = api
-        .anonymous()
-        .post(
-            "/api/v1/auth/login",
-            json!({ "email": email, "password": PASSWORD }),
-        )
-        .await;
+    let r = api.anonymous().try_login(email, PASSWORD).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["mfaRequired"], true, "{}", r.text);
     r.body["mfaToken"].as_str().unwrap().to_string()
@@ -451,10 +445,7 @@ async fn mfa_failures_count_toward_the_lockout(b: Backend) {
     assert!(r.header("retry-after").is_some());
     u.api
         .anonymous()
-        .post(
-            "/api/v1/auth/login",
-            json!({ "email": u.email, "password": PASSWORD }),
-        )
+        .try_login(&u.email, PASSWORD)
         .await
         .expect(403, "ACCOUNT_LOCKED");
     assert_eq!(events(&t, "auth.account_locked").await.len(), 1);

@@ -154,13 +154,7 @@ async fn sign_in_is_limited_per_address_and_per_account(b: Backend) {
     let api = app.api().with_tenant(&t.id);
     let login = |email: String| {
         let api = api.clone();
-        async move {
-            api.post(
-                "/api/v1/auth/login",
-                json!({ "email": email, "password": PASSWORD }),
-            )
-            .await
-        }
+        async move { api.try_login(&email, PASSWORD).await }
     };
     assert_eq!(login(second.email.clone()).await.status, 200);
     assert_eq!(login(second.email.clone()).await.status, 200);

@@ -770,10 +770,7 @@ async fn okta_provisioning_cycle(b: Backend) {
         .expect(401, "UNAUTHORIZED");
     t.owner
         .anonymous()
-        .post(
-            "/api/v1/auth/login",
-            json!({ "email": "test.user@okta.local", "password": "1mz050nq" }),
-        )
+        .try_login("test.user@okta.local", "1mz050nq")
         .await
         .expect(403, "ACCOUNT_SUSPENDED");
 

@@ -254,10 +254,7 @@ async fn okta_user_cycle(b: Backend) {
     let login = t
         .owner
         .anonymous()
-        .post(
-            "/api/v1/auth/login",
-            json!({ "email": user_name, "password": "Sync3d!Passw0rd" }),
-        )
+        .try_login(&user_name, "Sync3d!Passw0rd")
         .await;
     login.expect(403, "ACCOUNT_SUSPENDED");
     let r = scim
@@ -885,14 +882,7 @@ async fn password_changes_through_scim(b: Backend) {
         .anonymous()
         .login(&person.email, "N3w!Passw0rd-x")
         .await;
-    let old = t
-        .owner
-        .anonymous()
-        .post(
-            "/api/v1/auth/login",
-            json!({ "email": person.email, "password": PASSWORD }),
-        )
-        .await;
+    let old = t.owner.anonymous().try_login(&person.email, PASSWORD).await;
     old.expect(401, "INVALID_CREDENTIALS");
     // The tenant's password policy applies.
     let r = scim

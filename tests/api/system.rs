@@ -416,12 +416,7 @@ async fn the_binary_runs_from_the_environment_and_keeps_secrets_out_of_logs() {
     let admin = api.login("admin@localhost", &password).await;
     let r = admin.get("/api/v1/users/me").await;
     assert_eq!(r.status, 200);
-    let wrong = api
-        .post(
-            "/api/v1/auth/login",
-            json!({ "email": "admin@localhost", "password": "Secret!Guess9" }),
-        )
-        .await;
+    let wrong = api.try_login("admin@localhost", "Secret!Guess9").await;
     assert_eq!(wrong.status, 401);
     let refresh = admin.refresh_token.clone().unwrap();
     api.post("/api/v1/auth/refresh", json!({ "refreshToken": refresh }))
@@ -457,11 +452,7 @@ async fn the_binary_runs_from_the_environment_and_keeps_secrets_out_of_logs() {
         )
         .await;
     assert_eq!(joined.status, 204, "{}", joined.text);
-    api.post(
-        "/api/v1/account/passwords/request_reset",
-        json!({ "email": invited }),
-    )
-    .await;
+    api.request_reset(&invited).await;
     let reset = crate::support::smtp::shared_sink()
         .mail_to(&invited)
         .await
@@ -474,12 +465,7 @@ async fn the_binary_runs_from_the_environment_and_keeps_secrets_out_of_logs() {
     // go over the wire and nowhere else.
     let (phone, backup_codes) = enrol(&admin).await;
     let backup_code = backup_codes[0].clone();
-    let challenge = api
-        .post(
-            "/api/v1/auth/login",
-            json!({ "email": "admin@localhost", "password": password }),
-        )
-        .await;
+    let challenge = api.try_login("admin@localhost", &password).await;
     let mfa_token = challenge.body["mfaToken"].as_str().unwrap().to_string();
     let second = api
         .post(

@@ -318,10 +318,7 @@ async fn suspended_tenant_refuses_logins_and_tokens(b: Backend) {
     let login = app
         .api()
         .with_tenant(&t.id)
-        .post(
-            "/api/v1/auth/login",
-            json!({ "email": t.owner_email, "password": PASSWORD }),
-        )
+        .try_login(&t.owner_email, PASSWORD)
         .await;
     login.expect(403, "TENANT_SUSPENDED");
     t.owner

@@ -119,14 +119,7 @@ async fn create_without_password_or_verification(b: Backend) {
         .post("/api/v1/users", json!({ "email": unverified, "firstName": "U", "familyName": "V", "password": PASSWORD }))
         .await;
     assert_eq!(r.ok()["emailVerified"], false);
-    let login = t
-        .owner
-        .anonymous()
-        .post(
-            "/api/v1/auth/login",
-            json!({ "email": unverified, "password": PASSWORD }),
-        )
-        .await;
+    let login = t.owner.anonymous().try_login(&unverified, PASSWORD).await;
     login.expect(403, "ACCOUNT_NOT_VERIFIED");
 
     // Without a password there is nothing to sign in with.
@@ -136,14 +129,7 @@ async fn create_without_password_or_verification(b: Backend) {
         .post("/api/v1/users", json!({ "email": nopass, "firstName": "N", "familyName": "P", "skipEmailVerification": true }))
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
-    let login = t
-        .owner
-        .anonymous()
-        .post(
-            "/api/v1/auth/login",
-            json!({ "email": nopass, "password": PASSWORD }),
-        )
-        .await;
+    let login = t.owner.anonymous().try_login(&nopass, PASSWORD).await;
     login.expect(401, "INVALID_CREDENTIALS");
 }
 
@@ -512,23 +498,9 @@ async fn suspend_revokes_sessions_at_once(b: Backend) {
         .await
         .expect(401, "UNAUTHORIZED");
     // Reference 2.1: ACCOUNT_SUSPENDED, but only to someone with the password.
-    let right = u
-        .api
-        .anonymous()
-        .post(
-            "/api/v1/auth/login",
-            json!({ "email": u.email, "password": PASSWORD }),
-        )
-        .await;
+    let right = u.api.anonymous().try_login(&u.email, PASSWORD).await;
     right.expect(403, "ACCOUNT_SUSPENDED");
-    let wrong = u
-        .api
-        .anonymous()
-        .post(
-            "/api/v1/auth/login",
-            json!({ "email": u.email, "password": "Wrong!pass1" }),
-        )
-        .await;
+    let wrong = u.api.anonymous().try_login(&u.email, "Wrong!pass1").await;
     wrong.expect(401, "INVALID_CREDENTIALS");
     // No one suspends themselves.
     t.owner
@@ -556,20 +528,14 @@ async fn reactivate_and_unlock(b: Backend) {
 
     for i in 0..5 {
         api.anonymous()
-            .post(
-                "/api/v1/auth/login",
-                json!({ "email": u.email, "password": format!("Wrong!{i}x") }),
-            )
+            .try_login(&u.email, &format!("Wrong!{i}x"))
             .await;
     }
     let shown = t.owner.get(&format!("/api/v1/users/{}", u.id)).await;
     assert_eq!(shown.ok()["locked"], true);
     assert!(shown.ok()["lockedUntil"].is_string());
     api.anonymous()
-        .post(
-            "/api/v1/auth/login",
-            json!({ "email": u.email, "password": PASSWORD }),
-        )
+        .try_login(&u.email, PASSWORD)
         .await
         .expect(403, "ACCOUNT_LOCKED");
     let r = t

@@ -16,6 +16,8 @@ pub mod browser;
 pub mod client;
 pub mod dns;
 pub mod iam;
+pub mod jsonapi;
+pub mod mail;
 pub mod oauth;
 pub mod oidc;
 pub mod scim;

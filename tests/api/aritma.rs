@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use crate::support::oauth::IAM;
-use crate::support::{shared, Api, Backend, Resp};
+use crate::support::{pluck, shared, Api, Backend, Resp};
 
 on_both_backends!(
     every_operation_requires_services_iam,
@@ -242,13 +242,7 @@ async fn the_scope_catalogue(b: Backend) {
     let t = app.new_tenant().await;
     let r = t.owner.get("/core/iam/v1/scopes").await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let names: Vec<&str> = r
-        .body
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["name"].as_str().unwrap())
-        .collect();
+    let names: Vec<&str> = pluck(&r.body, "/name");
     assert_eq!(
         names,
         [IAM, "openid", "profile", "email", "phone", "offline_access"]

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use crate::support::oauth::{Machine, IAM};
 use crate::support::sso::azure_ad_body;
-use crate::support::{shared, Api, Backend, Resp, TestTenant};
+use crate::support::{pluck, shared, Api, Backend, Resp, TestTenant};
 
 on_both_backends!(
     aritma_iam_operations_require_services_iam,
@@ -618,12 +618,7 @@ async fn aritma_policy_writers_grant_only_what_they_hold(b: Backend) {
     );
     let r = admin.api.get(&within).await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let scopes: Vec<&str> = r.body["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["scope"].as_str().unwrap())
-        .collect();
+    let scopes: Vec<&str> = pluck(&r.body["data"], "/scope");
     assert_eq!(r.body["total"], 4, "{}", r.text);
     assert!(scopes
         .iter()
@@ -711,12 +706,7 @@ async fn aritma_roles_and_user_role_operations(b: Backend) {
     assert_eq!(t.owner.post(&assign, json!({})).await.status, 200);
     assert_eq!(member.api.get(&path("/clients")).await.status, 200);
     let me = member.api.get(&path("/me")).await;
-    let roles: Vec<&str> = me.body["roles"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["name"].as_str().unwrap())
-        .collect();
+    let roles: Vec<&str> = pluck(&me.body["roles"], "/name");
     assert!(roles.contains(&"Client keeper"), "{}", me.text);
     // The role is a claim in the user's next tokens (api-map "Tokens").
     let fresh = member
@@ -857,12 +847,7 @@ async fn aritma_subject_lists(b: Backend) {
     assert_eq!(r.body["data"][0]["displayName"], "Team 5");
     let first = t.owner.get(&path("/subjects?pageSize=500")).await;
     assert_eq!(first.body["pageSize"], 200);
-    let types: Vec<&str> = first.body["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["type"].as_str().unwrap())
-        .collect();
+    let types: Vec<&str> = pluck(&first.body["data"], "/type");
     assert_eq!(
         types,
         [
@@ -952,12 +937,7 @@ async fn aritma_subject_groups_and_members(b: Backend) {
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["total"], 2);
-    let ids: Vec<&str> = r.body["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["subjectId"].as_str().unwrap())
-        .collect();
+    let ids: Vec<&str> = pluck(&r.body["data"], "/subjectId");
     assert_eq!(ids, [a.as_str(), c.as_str()]);
     // SCIM and /api/v1 see the user member.
     let native = t.owner.get(&format!("/api/v1/groups/{id}/members")).await;

@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use crate::support::{shared, Backend, PASSWORD};
+use crate::support::{pluck, shared, Backend, PASSWORD};
 
 const BROWSER: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0";
 
@@ -127,12 +127,7 @@ async fn the_audit_log_filters_and_pages(b: Backend) {
     let r = log("action=group.created&sortOrder=asc".into()).await;
     assert_eq!(r.ok()["events"][0]["details"]["name"], "G1");
     let r = log(format!("targetType=user&targetId={}", u.id)).await;
-    let actions: Vec<&str> = r.ok()["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    let actions: Vec<&str> = pluck(&r.ok()["events"], "/action");
     assert_eq!(actions, ["user.created"]);
     let r = log(format!("actorId={}&action=group.created", t.owner_id)).await;
     assert_eq!(r.ok()["total"], 3);

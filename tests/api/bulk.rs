@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::support::{new_tenant, shared, spawn, Backend, PASSWORD};
+use crate::support::{new_tenant, pluck, shared, spawn, Backend, PASSWORD};
 
 on_both_backends!(
     bulk_creates_every_row_of_the_seed_example,
@@ -106,12 +106,7 @@ async fn bulk_reports_each_bad_row_and_commits_the_rest(b: Backend) {
     assert_eq!(field(4), "firstName");
     assert_eq!(field(5), "isAdmin");
     assert_eq!(field(7), "password");
-    let created: Vec<&str> = d["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["familyName"].as_str().unwrap())
-        .collect();
+    let created: Vec<&str> = pluck(&d["users"], "/familyName");
     assert_eq!(created, ["One", "Two", "Three"]);
     assert_eq!(t.owner.get("/api/v1/users").await.ok()["total"], 5);
 }

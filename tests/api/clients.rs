@@ -6,7 +6,7 @@
 use serde_json::{json, Value};
 
 use crate::support::oauth::{post_form, Auth, IAM};
-use crate::support::{shared, spawn, Backend, Resp};
+use crate::support::{pluck, shared, spawn, Backend, Resp};
 
 on_both_backends!(
     clients_are_created_read_and_listed_in_aritma_shapes,
@@ -137,12 +137,7 @@ async fn lists_page_and_search_with_links(b: Backend) {
     let base = format!("{}/core/iam/v1/clients", app.base);
     let r = t.owner.get("/core/iam/v1/clients?page=2&pageSize=2").await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let names: Vec<&str> = r.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["name"].as_str().unwrap())
-        .collect();
+    let names: Vec<&str> = pluck(&r.body["items"], "/name");
     assert_eq!(names, ["Batch job 2", "Batch job 3"]);
     assert_eq!(
         r.body["metadata"],
@@ -677,12 +672,7 @@ async fn client_management_needs_permissions_and_is_audited(b: Backend) {
             "/api/v1/audit-logs?targetType=client&targetId={id}&sortOrder=asc&limit=100"
         ))
         .await;
-    let actions: Vec<&str> = audit.ok()["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    let actions: Vec<&str> = pluck(&audit.ok()["events"], "/action");
     let mut sorted = actions.clone();
     sorted.sort();
     assert_eq!(

@@ -7,7 +7,7 @@
 use serde_json::Value;
 
 use crate::support::dns::shared_dns;
-use crate::support::{shared, Backend, Resp, TestTenant};
+use crate::support::{pluck, shared, Backend, Resp, TestTenant};
 
 on_both_backends!(
     a_domain_is_registered_then_verified_over_dns,
@@ -152,13 +152,7 @@ async fn names_are_normalized_and_bad_ones_change_nothing(b: Backend) {
 
     // filter: a part of the name, in either spelling.
     let r = t.owner.get("/core/iam/v1/domains?filter=B%C3%BCcher").await;
-    let names: Vec<&str> = r
-        .body
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["domain"].as_str().unwrap())
-        .collect();
+    let names: Vec<&str> = pluck(&r.body, "/domain");
     assert_eq!(names, [ascii.as_str()]);
     let r = t
         .owner

@@ -6,6 +6,7 @@
 use serde_json::{json, Value};
 
 use crate::support::oauth::{post_form, Auth};
+use crate::support::scim::{replace, Scim};
 use crate::support::{shared, Api, Backend, TestTenant, PASSWORD};
 
 on_both_backends!(
@@ -38,13 +39,9 @@ async fn token_of(api: &Api) -> String {
 }
 
 async fn scim_patch(api: &Api, token: &str, user: &str, ops: Value) -> crate::support::Resp {
-    crate::support::scim::Scim::new(api, token)
+    Scim::new(api, token)
         .patch(&format!("/Users/{user}"), ops)
         .await
-}
-
-fn set_password(password: &str) -> Value {
-    json!([{ "op": "replace", "path": "password", "value": password }])
 }
 
 /// The owner still signs in with their password, and nobody with another.
@@ -82,7 +79,13 @@ async fn an_admin_cannot_take_over_the_owner_through_a_scim_token(b: Backend) {
     r.expect(403, "FORBIDDEN");
     // Through a token the admin made: refused as well.
     let token = token_of(&admin.api).await;
-    let r = scim_patch(&admin.api, &token, &t.owner_id, set_password("Taken!0ver")).await;
+    let r = scim_patch(
+        &admin.api,
+        &token,
+        &t.owner_id,
+        replace("password", "Taken!0ver"),
+    )
+    .await;
     r.scim_error(403, None);
     for ops in [
         json!([{ "op": "replace", "path": "active", "value": false }]),
@@ -95,7 +98,13 @@ async fn an_admin_cannot_take_over_the_owner_through_a_scim_token(b: Backend) {
     owner_untouched(&t, "Taken!0ver").await;
     // An ordinary user stays the token's to provision.
     let member = t.user("mo").await;
-    let r = scim_patch(&admin.api, &token, &member.id, set_password("Fresh!Pass1")).await;
+    let r = scim_patch(
+        &admin.api,
+        &token,
+        &member.id,
+        replace("password", "Fresh!Pass1"),
+    )
+    .await;
     r.scim(200);
 }
 
@@ -107,11 +116,23 @@ async fn a_scim_only_role_cannot_take_over_the_owner(b: Backend) {
     let t = app.new_tenant().await;
     let syncer = t.user_holding("sid", &["scim:read", "scim:write"]).await;
     let token = token_of(&syncer.api).await;
-    let r = scim_patch(&syncer.api, &token, &t.owner_id, set_password("Taken!0ver")).await;
+    let r = scim_patch(
+        &syncer.api,
+        &token,
+        &t.owner_id,
+        replace("password", "Taken!0ver"),
+    )
+    .await;
     r.scim_error(403, None);
     owner_untouched(&t, "Taken!0ver").await;
     let member = t.user("mo").await;
-    let r = scim_patch(&syncer.api, &token, &member.id, set_password("Fresh!Pass1")).await;
+    let r = scim_patch(
+        &syncer.api,
+        &token,
+        &member.id,
+        replace("password", "Fresh!Pass1"),
+    )
+    .await;
     r.scim_error(403, None);
     let r = crate::support::scim::Scim::new(&syncer.api, &token)
         .get("/Users")
@@ -405,9 +426,14 @@ async fn refused_attempts_are_audited(b: Backend) {
 
     // A SCIM token's refusal names the token as the actor.
     let token = token_of(&admin.api).await;
-    scim_patch(&admin.api, &token, &t.owner_id, set_password("Taken!0ver"))
-        .await
-        .scim_error(403, None);
+    scim_patch(
+        &admin.api,
+        &token,
+        &t.owner_id,
+        replace("password", "Taken!0ver"),
+    )
+    .await
+    .scim_error(403, None);
     let tokens = t.owner.get("/api/v1/scim/tokens").await;
     let token_id = tokens.ok()["tokens"][0]["id"]
         .as_str()

@@ -13,11 +13,12 @@ use ithbat::api::jsonapi::query::parse_list;
 use ithbat::domain::filter::matches;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
-use rand::{Rng, SeedableRng};
+use rand::Rng;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::support::{shared, Backend, PASSWORD};
+use crate::support::property::FilterRun;
+use crate::support::{pluck, shared, Backend, PASSWORD};
 
 on_both_backends!(account_filters_agree_with_the_reference_evaluator);
 
@@ -171,16 +172,11 @@ fn parameter(rng: &mut StdRng, pool: &Pool) -> String {
 }
 
 async fn account_filters_agree_with_the_reference_evaluator(b: Backend) {
-    let seed: u64 = std::env::var("ITHBAT_FILTER_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| rand::thread_rng().gen());
-    let cases: usize = std::env::var("ITHBAT_FILTER_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(200);
-    eprintln!("{b:?}: account filter property test with ITHBAT_FILTER_SEED={seed}");
-    let mut rng = StdRng::seed_from_u64(seed);
+    let FilterRun {
+        seed,
+        cases,
+        mut rng,
+    } = FilterRun::start(&format!("{b:?}: account filter"), 200);
     let app = shared(b).await;
     let t = app.new_tenant().await;
     t.role_with("Custom Ops", &["user:read"]).await;
@@ -258,12 +254,7 @@ async fn account_filters_agree_with_the_reference_evaluator(b: Backend) {
             "seed {seed} case {case}: {query}: {}",
             r.text
         );
-        let got: BTreeSet<&str> = r.body["data"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|a| a["id"].as_str().unwrap())
-            .collect();
+        let got: BTreeSet<&str> = pluck(&r.body["data"], "/id");
         assert_eq!(r.body["meta"]["count"], got.len(), "seed {seed}: {query}");
         if got != expected {
             let differ: Vec<&Value> = documents

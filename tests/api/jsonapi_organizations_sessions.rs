@@ -4,7 +4,7 @@ use reqwest::Method;
 use serde_json::json;
 
 use crate::support::jsonapi::doc;
-use crate::support::{shared, Backend, PASSWORD};
+use crate::support::{pluck, shared, Backend, PASSWORD};
 
 on_both_backends!(
     organizations_crud_and_query,
@@ -35,12 +35,7 @@ async fn organizations_crud_and_query(b: Backend) {
         )
         .await;
     assert_eq!(list.status, 200, "{}", list.text);
-    let names: Vec<&str> = list.body["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| o["attributes"]["name"].as_str().unwrap())
-        .collect();
+    let names: Vec<&str> = pluck(&list.body["data"], "/attributes/name");
     assert_eq!(names, ["Research Labs", "Research"]);
     assert_eq!(list.body["meta"]["count"], 2);
     let exact = t

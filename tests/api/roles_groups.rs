@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::support::{shared, Backend};
+use crate::support::{pluck, shared, Backend};
 
 on_both_backends!(
     builtin_roles_and_the_permission_catalogue,
@@ -38,12 +38,7 @@ async fn builtin_roles_and_the_permission_catalogue(b: Backend) {
         .contains(&json!("tenant:write")));
 
     let catalogue = t.owner.get("/api/v1/roles/permissions").await;
-    let names: Vec<&str> = catalogue.ok()["permissions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["name"].as_str().unwrap())
-        .collect();
+    let names: Vec<&str> = pluck(&catalogue.ok()["permissions"], "/name");
     for p in [
         "user:read",
         "user:write",

@@ -5,8 +5,8 @@ use std::time::Instant;
 
 use serde_json::{json, Value};
 
-use crate::support::scim::{Scim, GROUP, USER};
-use crate::support::{shared, Backend, TestTenant};
+use crate::support::scim::{replace, Scim, GROUP, USER};
+use crate::support::{pluck, shared, Backend, TestTenant};
 
 on_both_backends!(
     entra_id_group_cycle,
@@ -168,12 +168,7 @@ async fn entra_id_group_cycle(b: Backend) {
     let r = scim.get(&format!("/Users/{alice}")).await;
     assert!(r.scim(200).get("groups").is_none());
     let audit = t.owner.get("/api/v1/audit-logs?targetType=group").await;
-    let actions: Vec<&str> = audit.ok()["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    let actions: Vec<&str> = pluck(&audit.ok()["events"], "/action");
     assert!(
         actions.contains(&"group.created")
             && actions.contains(&"group.updated")
@@ -340,12 +335,7 @@ async fn put_replaces_members_and_preconditions_guard_writes(b: Backend) {
         .await;
     let body = r.scim(200).clone();
     assert_eq!(body["displayName"], "Team B");
-    let mut ids: Vec<&str> = body["members"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["value"].as_str().unwrap())
-        .collect();
+    let mut ids: Vec<&str> = pluck(&body["members"], "/value");
     ids.sort();
     let mut want = vec![b2.as_str(), c.as_str()];
     want.sort();
@@ -524,10 +514,7 @@ async fn bad_group_input_changes_nothing(b: Backend) {
             json!([{ "op": "remove", "path": "displayName" }]),
             "mutability",
         ),
-        (
-            json!([{ "op": "replace", "path": "id", "value": "x" }]),
-            "mutability",
-        ),
+        (replace("id", "x"), "mutability"),
         (
             json!([{ "op": "add", "path": "owner", "value": "x" }]),
             "invalidPath",

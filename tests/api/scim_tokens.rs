@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use crate::support::scim::Scim;
+use crate::support::scim::{replace, Scim};
 use crate::support::sso::azure_ad_body;
 use crate::support::{shared, Backend};
 
@@ -250,12 +250,9 @@ async fn a_scim_token_works_only_on_scim_and_only_for_its_tenant(b: Backend) {
     scim.delete(&format!("/Users/{theirs}"))
         .await
         .scim_error(404, None);
-    scim.patch(
-        &format!("/Users/{theirs}"),
-        json!([{ "op": "replace", "path": "title", "value": "x" }]),
-    )
-    .await
-    .scim_error(404, None);
+    scim.patch(&format!("/Users/{theirs}"), replace("title", "x"))
+        .await
+        .scim_error(404, None);
     let still = other.owner.get(&format!("/api/v1/users/{theirs}")).await;
     still.ok();
 

@@ -15,7 +15,7 @@ use crate::support::oauth::Auth;
 use crate::support::oidc::{claims, redeem_code, submit_password, AuthRequest, Pkce, REDIRECT};
 use crate::support::sso::{custom_body, idp, Idp};
 use crate::support::web::{field, query, Web};
-use crate::support::{shared, Backend, Resp, TestTenant, PASSWORD};
+use crate::support::{pluck, shared, Backend, Resp, TestTenant, PASSWORD};
 
 on_both_backends!(
     provider_configuration,
@@ -132,13 +132,7 @@ async fn provider_configuration(b: Backend) {
     // the common operations: every kind, one kind, one by id
     let all = t.owner.get("/core/iam/v1/sso").await;
     assert_eq!(all.status, 200);
-    let schemes: Vec<&str> = all
-        .body
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["scheme"].as_str().unwrap())
-        .collect();
+    let schemes: Vec<&str> = pluck(&all.body, "/scheme");
     assert_eq!(schemes, ["acme", "azure-ad", "google", "bankid"]);
     let customs = t.owner.get("/core/iam/v1/sso/custom").await;
     assert_eq!(customs.body.as_array().unwrap().len(), 1);

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::support::{shared, Backend, PASSWORD};
+use crate::support::{pluck, shared, Backend, PASSWORD};
 
 on_both_backends!(
     platform_admin_creates_and_reads_tenants,
@@ -145,12 +145,7 @@ async fn tenant_list_filters_sorts_and_counts(b: Backend) {
         r.body["pagination"],
         json!({ "page": 1, "limit": 2, "total": 3, "totalPages": 2 })
     );
-    let names: Vec<&str> = data["tenants"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["name"].as_str().unwrap())
-        .collect();
+    let names: Vec<&str> = pluck(&data["tenants"], "/name");
     assert_eq!(names, [format!("Zeta {tag} 4"), format!("Zeta {tag} 3")]);
     let page2 = admin
         .get(&format!(

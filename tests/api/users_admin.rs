@@ -2,9 +2,10 @@
 //! seed 000's PATCH and single `name`, api-map's list envelope.
 
 use futures_util::future::join_all;
+use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::support::{shared, Backend, PASSWORD};
+use crate::support::{pluck, shared, Backend, PASSWORD};
 
 on_both_backends!(
     create_returns_201_and_the_user_response,
@@ -82,9 +83,11 @@ async fn seed_000_requests_still_work(b: Backend) {
 
     let r = t
         .owner
-        .request(reqwest::Method::PATCH, &format!("/api/v1/users/{id}"))
-        .json(&json!({ "name": "John Updated Doe", "phoneNumber": "+0987654321" }));
-    let r = crate::support::Api::send(r).await;
+        .patch(
+            &format!("/api/v1/users/{id}"),
+            json!({ "name": "John Updated Doe", "phoneNumber": "+0987654321" }),
+        )
+        .await;
     let u = r.ok();
     assert_eq!(u["name"], "John Updated Doe");
     assert_eq!(u["phoneNumber"], "+0987654321");
@@ -350,12 +353,7 @@ async fn list_pages_searches_filters_and_sorts(b: Backend) {
         .owner
         .get("/api/v1/users?sortBy=familyName&sortOrder=desc&limit=3")
         .await;
-    let names: Vec<&str> = r.ok()["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["familyName"].as_str().unwrap())
-        .collect();
+    let names: Vec<&str> = pluck(&r.ok()["users"], "/familyName");
     assert_eq!(names, ["Owner", "Family29", "Family28"]);
 
     let owner_role = t.role_id("owner").await;
@@ -584,14 +582,7 @@ async fn metadata_deep_merges_within_a_size_limit(b: Backend) {
     let t = app.new_tenant().await;
     let u = t.user("meta").await;
     let path = format!("/api/v1/users/{}/metadata", u.id);
-    let patch = |body: Value| {
-        let owner = t.owner.clone();
-        let path = path.clone();
-        async move {
-            crate::support::Api::send(owner.request(reqwest::Method::PATCH, &path).json(&body))
-                .await
-        }
-    };
+    let patch = |body: Value| t.owner.patch(&path, body);
     let r = patch(json!({ "metadata": { "department": "Engineering", "employeeId": "EMP-0042", "costCenter": "CC-101", "address": { "city": "Riyadh", "zip": "11564" } } })).await;
     assert_eq!(r.ok()["metadata"]["department"], "Engineering");
     let r = patch(json!({ "metadata": { "costCenter": null, "address": { "zip": null, "country": "SA" }, "tags": [1, 2] } })).await;
@@ -620,100 +611,79 @@ async fn every_endpoint_enforces_its_permission(b: Backend) {
     let target = t.user("target").await;
     let id = &target.id;
     let role = t.role_id("admin").await;
-    let calls: Vec<(reqwest::Method, String, Value)> = vec![
-        (reqwest::Method::GET, "/api/v1/users".into(), json!(null)),
+    let calls: Vec<(Method, String, Option<Value>)> = vec![
+        (Method::GET, "/api/v1/users".into(), None),
+        (Method::GET, format!("/api/v1/users/{id}"), None),
         (
-            reqwest::Method::GET,
-            format!("/api/v1/users/{id}"),
-            json!(null),
-        ),
-        (
-            reqwest::Method::POST,
+            Method::POST,
             "/api/v1/users".into(),
-            json!({ "email": t.email("z"), "firstName": "Z", "familyName": "Z" }),
+            Some(json!({ "email": t.email("z"), "firstName": "Z", "familyName": "Z" })),
         ),
         (
-            reqwest::Method::POST,
+            Method::POST,
             "/api/v1/users/bulk".into(),
-            json!({ "users": [{ "email": t.email("y"), "firstName": "Y", "familyName": "Y" }] }),
+            Some(
+                json!({ "users": [{ "email": t.email("y"), "firstName": "Y", "familyName": "Y" }] }),
+            ),
         ),
         (
-            reqwest::Method::PUT,
+            Method::PUT,
             format!("/api/v1/users/{id}"),
-            json!({ "firstName": "Hacked" }),
+            Some(json!({ "firstName": "Hacked" })),
         ),
         (
-            reqwest::Method::PATCH,
+            Method::PATCH,
             format!("/api/v1/users/{id}"),
-            json!({ "name": "Hacked Name" }),
+            Some(json!({ "name": "Hacked Name" })),
         ),
+        (Method::DELETE, format!("/api/v1/users/{id}"), None),
         (
-            reqwest::Method::DELETE,
-            format!("/api/v1/users/{id}"),
-            json!(null),
-        ),
-        (
-            reqwest::Method::POST,
+            Method::POST,
             format!("/api/v1/users/{id}/suspend"),
-            json!({}),
+            Some(json!({})),
         ),
         (
-            reqwest::Method::POST,
+            Method::POST,
             format!("/api/v1/users/{id}/reactivate"),
-            json!({}),
+            Some(json!({})),
         ),
         (
-            reqwest::Method::POST,
+            Method::POST,
             format!("/api/v1/users/{id}/unlock"),
-            json!({}),
+            Some(json!({})),
         ),
+        (Method::GET, format!("/api/v1/users/{id}/sessions"), None),
+        (Method::DELETE, format!("/api/v1/users/{id}/sessions"), None),
         (
-            reqwest::Method::GET,
-            format!("/api/v1/users/{id}/sessions"),
-            json!(null),
-        ),
-        (
-            reqwest::Method::DELETE,
-            format!("/api/v1/users/{id}/sessions"),
-            json!(null),
-        ),
-        (
-            reqwest::Method::POST,
+            Method::POST,
             format!("/api/v1/users/{id}/roles"),
-            json!({ "roleId": role }),
+            Some(json!({ "roleId": role })),
         ),
         (
-            reqwest::Method::DELETE,
+            Method::DELETE,
             format!("/api/v1/users/{id}/roles/{role}"),
-            json!(null),
+            None,
         ),
+        (Method::GET, format!("/api/v1/users/{id}/permissions"), None),
         (
-            reqwest::Method::GET,
-            format!("/api/v1/users/{id}/permissions"),
-            json!(null),
-        ),
-        (
-            reqwest::Method::PATCH,
+            Method::PATCH,
             format!("/api/v1/users/{id}/metadata"),
-            json!({ "metadata": { "a": 1 } }),
+            Some(json!({ "metadata": { "a": 1 } })),
         ),
     ];
     for (method, path, body) in calls {
-        let send = |api: &crate::support::Api| {
-            let mut rb = api.request(method.clone(), &path);
-            if !body.is_null() {
-                rb = rb.json(&body);
-            }
-            crate::support::Api::send(rb)
-        };
-        let r = send(&member.api).await;
+        let r = member.api.call(method.clone(), &path, body.as_ref()).await;
         assert_eq!(
             (r.status, r.code()),
             (403, "FORBIDDEN"),
             "{method} {path}: {}",
             r.text
         );
-        let r = send(&member.api.anonymous()).await;
+        let r = member
+            .api
+            .anonymous()
+            .call(method.clone(), &path, body.as_ref())
+            .await;
         assert_eq!(
             (r.status, r.code()),
             (401, "UNAUTHORIZED"),
@@ -745,47 +715,27 @@ async fn another_tenants_users_do_not_exist(b: Backend) {
     let theirs = other.user("theirs").await;
     let id = &theirs.id;
     for (method, path, body) in [
+        (Method::GET, format!("/api/v1/users/{id}"), None),
         (
-            reqwest::Method::GET,
+            Method::PUT,
             format!("/api/v1/users/{id}"),
-            json!(null),
+            Some(json!({ "firstName": "X" })),
         ),
+        (Method::DELETE, format!("/api/v1/users/{id}"), None),
         (
-            reqwest::Method::PUT,
-            format!("/api/v1/users/{id}"),
-            json!({ "firstName": "X" }),
-        ),
-        (
-            reqwest::Method::DELETE,
-            format!("/api/v1/users/{id}"),
-            json!(null),
-        ),
-        (
-            reqwest::Method::POST,
+            Method::POST,
             format!("/api/v1/users/{id}/suspend"),
-            json!({}),
+            Some(json!({})),
         ),
+        (Method::GET, format!("/api/v1/users/{id}/sessions"), None),
+        (Method::GET, format!("/api/v1/users/{id}/permissions"), None),
         (
-            reqwest::Method::GET,
-            format!("/api/v1/users/{id}/sessions"),
-            json!(null),
-        ),
-        (
-            reqwest::Method::GET,
-            format!("/api/v1/users/{id}/permissions"),
-            json!(null),
-        ),
-        (
-            reqwest::Method::PATCH,
+            Method::PATCH,
             format!("/api/v1/users/{id}/metadata"),
-            json!({ "metadata": { "x": 1 } }),
+            Some(json!({ "metadata": { "x": 1 } })),
         ),
     ] {
-        let mut rb = a.owner.request(method.clone(), &path);
-        if !body.is_null() {
-            rb = rb.json(&body);
-        }
-        let r = crate::support::Api::send(rb).await;
+        let r = a.owner.call(method.clone(), &path, body.as_ref()).await;
         assert_eq!(
             (r.status, r.code()),
             (404, "RESOURCE_NOT_FOUND"),

@@ -216,6 +216,16 @@ impl Api {
             .clone()
     }
 
+    /// A request of any method, with a JSON body when there is one.
+    pub async fn call(&self, method: reqwest::Method, path: &str, body: Option<&Value>) -> Resp {
+        let rb = self.request(method, path);
+        Self::send(match body {
+            Some(body) => rb.json(body),
+            None => rb,
+        })
+        .await
+    }
+
     pub async fn get(&self, path: &str) -> Resp {
         Self::send(self.request(reqwest::Method::GET, path)).await
     }

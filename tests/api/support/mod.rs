@@ -20,6 +20,7 @@ pub mod jsonapi;
 pub mod mail;
 pub mod oauth;
 pub mod oidc;
+pub mod property;
 pub mod scim;
 pub mod smtp;
 pub mod sso;
@@ -505,4 +506,18 @@ impl TestTenant {
             .unwrap()
             .to_string()
     }
+}
+
+/// The string at `pointer` (RFC 6901) in each element of the JSON array
+/// `list`, in order, collected as the caller asks.
+pub fn pluck<'a, C: FromIterator<&'a str>>(list: &'a serde_json::Value, pointer: &str) -> C {
+    list.as_array()
+        .unwrap_or_else(|| panic!("not an array: {list}"))
+        .iter()
+        .map(|item| {
+            item.pointer(pointer)
+                .and_then(|v| v.as_str())
+                .unwrap_or_else(|| panic!("no string at {pointer} in {item}"))
+        })
+        .collect()
 }

@@ -15,6 +15,11 @@ pub const ERROR: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 pub const BULK_REQUEST: &str = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
 pub const SEARCH: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
 
+/// The operations of a PATCH replacing one attribute (RFC 7644 3.5.2.3).
+pub fn replace(path: &str, value: &str) -> Value {
+    json!([{ "op": "replace", "path": path, "value": value }])
+}
+
 #[derive(Clone)]
 pub struct Scim {
     pub api: Api,

@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::support::smtp::{shared_sink, Sink};
-use crate::support::{shared, spawn, Api, Backend, Resp, PASSWORD};
+use crate::support::{spawn, tenant, Api, Backend, Resp, PASSWORD};
 
 on_both_backends!(
     an_invitation_is_mailed_and_joined_once,
@@ -64,8 +64,7 @@ async fn resend(api: &Api, account_id: &str) -> Resp {
 /// invitation_expired_at = now + 7 days) and mailed a single-use link;
 /// PATCH /accounts/{token}/join sets the password and marks it joined.
 async fn an_invitation_is_mailed_and_joined_once(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let email = t.email("invitee");
     let before = chrono::Utc::now();
     let (account, mail) = t.invite_account("In Vitee", &email).await;
@@ -135,8 +134,7 @@ async fn an_invitation_is_mailed_and_joined_once(b: Backend) {
 
 /// Seed 002 resend_invitation: a fresh token; the old one stops working.
 async fn resending_an_invitation_replaces_the_link(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let email = t.email("again");
     let (account, first) = t.invite_account("Re Send", &email).await;
     let id = account["id"].as_str().unwrap();
@@ -208,8 +206,7 @@ async fn expired_invitations_and_resets_are_refused(b: Backend) {
 /// Seed 002 request_reset / token_valid / reset: a mailed token (256 bits,
 /// single use, one hour), the tenant's policy, every session ended.
 async fn password_reset_by_mailed_token(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let user = t.user("resetter").await;
     user.api.get("/api/v1/users/me").await.ok();
     let anon = t.owner.anonymous();
@@ -265,8 +262,7 @@ async fn password_reset_by_mailed_token(b: Backend) {
 /// Seed 002: request_reset answers 204 whether or not the email exists, and
 /// sends nothing for an unknown one.
 async fn request_reset_answers_the_same_for_unknown_emails(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let anon = t.owner.anonymous();
     let nobody = t.email("nobody");
     let r = anon.request_reset(&nobody).await;
@@ -298,8 +294,7 @@ async fn request_reset_answers_the_same_for_unknown_emails(b: Backend) {
 /// Seed 002 change: current and new password; the account's other
 /// sessions are revoked, this one stays.
 async fn changing_the_password_ends_other_sessions(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let user = t.user("changer").await;
     let other = user.api.anonymous().login(&user.email, PASSWORD).await;
     let wrong = user
@@ -348,8 +343,7 @@ async fn changing_the_password_ends_other_sessions(b: Backend) {
 /// verification token is used (ACCOUNT_NOT_VERIFIED), verify-email, then
 /// sign-in; resend-verification sends a fresh link.
 async fn register_verify_and_sign_in(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let anon = t.owner.anonymous();
     let email = t.email("sara");
     let r = anon
@@ -429,8 +423,7 @@ async fn register_verify_and_sign_in(b: Backend) {
 /// Registering an address that has an account answers exactly as a new
 /// one does (anti-enumeration), and its owner is told by mail.
 async fn registering_a_taken_email_reveals_nothing(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let user = t.user("taken").await;
     let anon = t.owner.anonymous();
     let body = json!({ "email": user.email, "password": PASSWORD, "firstName": "Some", "familyName": "One" });
@@ -458,8 +451,7 @@ async fn registering_a_taken_email_reveals_nothing(b: Backend) {
 /// Reference 2.5: password-reset/initiate, the completion endpoint, and
 /// change-password with snake_case fields.
 async fn native_password_reset_and_change(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let user = t.user("native").await;
     let anon = t.owner.anonymous();
     let r = anon.initiate_reset(&user.email).await;

@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use crate::support::oauth::IAM;
-use crate::support::{pluck, shared, Api, Backend, Resp};
+use crate::support::{pluck, tenant, Api, Backend, Resp};
 
 on_both_backends!(
     every_operation_requires_services_iam,
@@ -82,8 +82,7 @@ async fn send(api: &Api, method: reqwest::Method, path: &str) -> Resp {
 /// services.iam)". RFC 6750 3.1: 403 with `WWW-Authenticate: Bearer
 /// error="insufficient_scope", scope="services.iam"`; nothing happens.
 async fn every_operation_requires_services_iam(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let target = t.new_client(&["client_credentials"], &[IAM]).await;
     let secret = t.add_secret(&target, "untouched-secret").await;
     let secret = secret["id"].as_str().unwrap().to_string();
@@ -157,8 +156,7 @@ async fn every_operation_requires_services_iam(b: Backend) {
 /// token from /api/v1/auth/login is the user acting in person; it counts
 /// as carrying services.iam, and the user's permissions decide.
 async fn session_tokens_act_with_the_users_permissions(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     assert_eq!(t.owner.get("/core/iam/v1/scopes").await.status, 200);
     assert_eq!(t.owner.get("/core/iam/v1/clients").await.status, 200);
     let member = t.user("member").await;
@@ -171,8 +169,7 @@ async fn session_tokens_act_with_the_users_permissions(b: Backend) {
 /// reference/aritma.md "Common error codes": ProblemDetails (`type`,
 /// `title`, `status`, `detail`, `instance`), as application/problem+json.
 async fn errors_are_problem_details(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let check = |r: &Resp, status: u16, code: &str, path: &str| {
         assert_eq!(r.status, status, "{path}: {}", r.text);
         assert_eq!(
@@ -238,8 +235,7 @@ async fn errors_are_problem_details(b: Backend) {
 /// Seed 003 "Scope" and issue item 4: the catalogue clients' allowedScopes
 /// come from, at least services.iam, openid, profile, email, offline_access.
 async fn the_scope_catalogue(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let r = t.owner.get("/core/iam/v1/scopes").await;
     assert_eq!(r.status, 200, "{}", r.text);
     let names: Vec<&str> = pluck(&r.body, "/name");

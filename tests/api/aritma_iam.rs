@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use crate::support::oauth::{Machine, IAM};
 use crate::support::sso::azure_ad_body;
-use crate::support::{pluck, shared, Api, Backend, Resp, TestTenant};
+use crate::support::{pluck, shared, tenant, Api, Backend, Resp, TestTenant};
 
 on_both_backends!(
     aritma_iam_operations_require_services_iam,
@@ -82,8 +82,7 @@ fn names(list: &Value) -> Vec<String> {
 
 /// Seed 003, every operation: "Required scopes: services.iam".
 async fn aritma_iam_operations_require_services_iam(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let unscoped = t
         .machine_with(&["client_credentials"], &["profile"])
         .await
@@ -258,8 +257,7 @@ async fn aritma_actions_catalogue_and_registration(b: Backend) {
 /// reference/aritma.md "policies": createpolicy answers 200
 /// `{"subject","scope","action","tenant"}`; list and delete are inferred.
 async fn aritma_policies_create_list_delete(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let member = t.user("member").await;
     let subject = format!("user-{}", member.id);
     let r = grant(&t, &subject, "iam.policy.read", "/subscriptions/123").await;
@@ -431,8 +429,7 @@ async fn aritma_policies_refuse_bad_input_and_other_tenants(b: Backend) {
 /// subject on one scope, inherited by subscopes; parents grant children;
 /// a group's members hold its policies at once. Every operation asks.
 async fn aritma_policies_decide_for_users_clients_and_groups(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let member = t.user("member").await;
     let me = format!("user-{}", member.id);
     problem(&member.api.get(&path("/clients")).await, 403, "FORBIDDEN");
@@ -555,8 +552,7 @@ async fn aritma_policies_decide_for_users_clients_and_groups(b: Backend) {
 /// No one grants what they do not hold (README "Policies"): writing a
 /// policy on R needs iam.policy.write on R and the action on R.
 async fn aritma_policy_writers_grant_only_what_they_hold(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let admin = t.user("delegate").await;
     let other = t.user("other").await;
     let (me, them) = (format!("user-{}", admin.id), format!("user-{}", other.id));
@@ -1148,8 +1144,7 @@ async fn aritma_subject_permissions_and_memberships(b: Backend) {
 /// reference/aritma.md "me": UserDto with roles as RoleDto, and the
 /// caller's claims; plus the caller's resolved permissions.
 async fn aritma_me_claims_and_permissions(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let r = t.owner.get(&path("/me")).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["id"], t.owner_id.as_str());

@@ -13,7 +13,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 
-use crate::support::{shared, Api, Backend};
+use crate::support::{tenant, Api, Backend};
 
 on_both_backends!(aritma_policies_agree_with_a_naive_evaluator);
 
@@ -49,8 +49,7 @@ fn covers(held: &(String, String), action: &str, scope: &str) -> bool {
 }
 
 async fn aritma_policies_agree_with_a_naive_evaluator(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     t.define_actions(&["banking.pis.read", "banking.ais.read"])
         .await;
     // Members: three users and two clients, each with a way to call.

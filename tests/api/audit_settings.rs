@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use crate::support::{pluck, shared, Backend, PASSWORD};
+use crate::support::{pluck, shared, tenant, Backend, PASSWORD};
 
 const BROWSER: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0";
 
@@ -19,8 +19,7 @@ on_both_backends!(
 );
 
 async fn state_changes_and_sign_ins_are_audited(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let owner = t.owner.with_user_agent(BROWSER);
     let email = t.email("audited");
     let id = owner
@@ -105,8 +104,7 @@ async fn state_changes_and_sign_ins_are_audited(b: Backend) {
 /// Filters by actor, action, target, status and time range, with the list
 /// envelope.
 async fn the_audit_log_filters_and_pages(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let u = t.user("filtered").await;
     let before = chrono::Utc::now() - chrono::Duration::seconds(1);
     for name in ["G1", "G2", "G3"] {
@@ -199,8 +197,7 @@ async fn the_audit_log_is_read_only_and_private(b: Backend) {
 /// Api-map: seed 002's rules are the default password policy; 5 failures in
 /// 15 minutes lock for 15 minutes.
 async fn settings_show_the_documented_defaults(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let r = t.owner.get("/api/v1/settings").await;
     let s = r.ok();
     assert_eq!(
@@ -222,8 +219,7 @@ async fn settings_show_the_documented_defaults(b: Backend) {
 }
 
 async fn password_policy_and_verification_settings_apply(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let r = t
         .owner
         .put(
@@ -271,8 +267,7 @@ async fn password_policy_and_verification_settings_apply(b: Backend) {
 }
 
 async fn lockout_and_session_settings_apply(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let u = t.user("locky").await;
     let r = t
         .owner

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::support::{new_tenant, pluck, shared, spawn, Backend, PASSWORD};
+use crate::support::{new_tenant, pluck, spawn, tenant, Backend, PASSWORD};
 
 on_both_backends!(
     bulk_creates_every_row_of_the_seed_example,
@@ -16,8 +16,7 @@ on_both_backends!(
 
 /// The seed's request: two users, `{"successful": 2, "failed": 0, "users": [...]}`.
 async fn bulk_creates_every_row_of_the_seed_example(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let r = t
         .owner
         .post(
@@ -47,8 +46,7 @@ async fn bulk_creates_every_row_of_the_seed_example(b: Backend) {
 /// within the batch and against existing users, and invalid rows, are
 /// reported by index; every other row is created.
 async fn bulk_reports_each_bad_row_and_commits_the_rest(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let existing = t.user("existing").await;
     let rows = json!([
         { "email": t.email("ok1"), "firstName": "Ok", "familyName": "One" },
@@ -112,8 +110,7 @@ async fn bulk_reports_each_bad_row_and_commits_the_rest(b: Backend) {
 }
 
 async fn bulk_refuses_empty_and_oversized_batches(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let r = t
         .owner
         .post("/api/v1/users/bulk", json!({ "users": [] }))
@@ -144,8 +141,7 @@ async fn bulk_refuses_empty_and_oversized_batches(b: Backend) {
 
 /// The maximum batch: 1000 users, one transaction, batched statements.
 async fn bulk_creates_a_thousand_users(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let rows: Vec<Value> = (0..1000)
         .map(|i| json!({ "email": t.email(&format!("bulk{i:04}")), "firstName": "Bulk", "familyName": format!("User{i:04}") }))
         .collect();
@@ -176,8 +172,7 @@ async fn bulk_creates_a_thousand_users(b: Backend) {
 
 /// Rows with passwords are hashed (in parallel) and can sign in.
 async fn bulk_users_with_passwords_can_sign_in(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let rows: Vec<Value> = (0..8)
         .map(|i| {
             json!({

@@ -6,7 +6,7 @@
 use serde_json::{json, Value};
 
 use crate::support::oauth::{post_form, Auth, IAM};
-use crate::support::{pluck, shared, spawn, Backend, Resp};
+use crate::support::{pluck, shared, spawn, tenant, Backend, Resp};
 
 on_both_backends!(
     clients_are_created_read_and_listed_in_aritma_shapes,
@@ -53,8 +53,7 @@ fn problem(r: &Resp, status: u16, code: &str) {
 /// redirectUris, allowedScopes; "a newly created client has no secrets";
 /// get by clientId returns its details, lists the concise ClientDto.
 async fn clients_are_created_read_and_listed_in_aritma_shapes(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let r = t
         .owner
         .post("/core/iam/v1/clients", body("My Application"))
@@ -195,8 +194,7 @@ async fn lists_page_and_search_with_links(b: Backend) {
 /// optional `expiration`; the value is in that response only; several
 /// secrets for rotation; an expired or deleted one no longer works.
 async fn secrets_are_shown_once_rotate_and_expire(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let id = t.new_client(&["client_credentials"], &[IAM]).await;
     let path = format!("/core/iam/v1/clients/{id}/secrets");
     let token = |secret: &'static str| {
@@ -534,8 +532,7 @@ async fn bad_client_input_is_refused_and_changes_nothing(b: Backend) {
 /// may do follows at once: a scope taken away stops counting in tokens
 /// already issued (introspection and the API agree).
 async fn updates_change_what_a_client_may_do(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let m = t.machine().await;
     let rs = t.machine().await;
     let api = m.bearer().await;
@@ -634,8 +631,7 @@ async fn another_tenants_clients_are_404(b: Backend) {
 /// audited (client.created, client.secret_created, ...). A client's own
 /// token carries services.iam but no permission until policies grant it.
 async fn client_management_needs_permissions_and_is_audited(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let member = t.user("member").await;
     problem(
         &member.api.get("/core/iam/v1/clients").await,

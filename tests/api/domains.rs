@@ -7,7 +7,7 @@
 use serde_json::Value;
 
 use crate::support::dns::shared_dns;
-use crate::support::{pluck, shared, Backend, Resp, TestTenant};
+use crate::support::{pluck, shared, tenant, Backend, Resp, TestTenant};
 
 on_both_backends!(
     a_domain_is_registered_then_verified_over_dns,
@@ -64,8 +64,7 @@ fn fresh(t: &TestTenant, label: &str) -> String {
 /// the token goes into a TXT record; status is Pending, then Confirmed
 /// with the token left out.
 async fn a_domain_is_registered_then_verified_over_dns(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let name = fresh(&t, "acme");
     let r = register(&t, &name.to_uppercase()).await;
     assert_eq!(r.status, 200, "{}", r.text);
@@ -111,8 +110,7 @@ async fn a_domain_is_registered_then_verified_over_dns(b: Backend) {
 /// no trailing dot. Anything that is not a domain is refused naming
 /// `domain`, and nothing is registered.
 async fn names_are_normalized_and_bad_ones_change_nothing(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let unicode = format!("Bücher.{}.Example.", t.slug);
     let ascii = format!("xn--bcher-kva.{}.example", t.slug);
     let r = register(&t, &unicode).await;
@@ -268,8 +266,7 @@ async fn another_tenants_domains_are_not_found(b: Backend) {
 /// deletes; a DNS server that fails is 503, not a verdict; delete is
 /// audited and a second delete is 404.
 async fn permissions_and_dns_failures(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let name = fresh(&t, "perm");
     register(&t, &name).await;
     let member = t.user("member").await;

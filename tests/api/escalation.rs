@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use crate::support::oauth::{post_form, Auth};
 use crate::support::scim::{replace, Scim};
-use crate::support::{shared, Api, Backend, TestTenant, PASSWORD};
+use crate::support::{tenant, Api, Backend, TestTenant, PASSWORD};
 
 on_both_backends!(
     an_admin_cannot_take_over_the_owner_through_a_scim_token,
@@ -64,8 +64,7 @@ async fn owner_untouched(t: &TestTenant, tried: &str) {
 /// mints a SCIM token and sets the owner's password through it. The token
 /// holds no more than the admin, so the owner is out of its reach.
 async fn an_admin_cannot_take_over_the_owner_through_a_scim_token(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let admin = t.user("adam").await;
     t.give_role(&admin.id, &t.role_id("admin").await).await;
     // Directly: refused.
@@ -112,8 +111,7 @@ async fn an_admin_cannot_take_over_the_owner_through_a_scim_token(b: Backend) {
 /// scim:write mints a token, which then holds nothing it could provision
 /// with.
 async fn a_scim_only_role_cannot_take_over_the_owner(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let syncer = t.user_holding("sid", &["scim:read", "scim:write"]).await;
     let token = token_of(&syncer.api).await;
     let r = scim_patch(
@@ -145,8 +143,7 @@ async fn a_scim_only_role_cannot_take_over_the_owner(b: Backend) {
 /// IAM API. Joining hands over what the group holds, which the caller
 /// lacks.
 async fn group_writers_cannot_join_a_group_that_holds_more(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let mallory = t
         .user_holding("mallory", &["group:read", "group:write"])
         .await;
@@ -224,8 +221,7 @@ async fn group_writers_cannot_join_a_group_that_holds_more(b: Backend) {
 /// only roles on `/` counted. Everything they hold counts now, on any
 /// scope.
 async fn user_writers_cannot_manage_users_empowered_by_policies_or_groups(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let mallory = t
         .user_holding("mallory", &["user:read", "user:write"])
         .await;
@@ -287,8 +283,7 @@ async fn user_writers_cannot_manage_users_empowered_by_policies_or_groups(b: Bac
 /// moment of use: a permission the maker loses, the token loses; a maker
 /// suspended or deleted takes the token with them.
 async fn a_scim_token_holds_no_more_than_its_maker(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let maker = t.user("maker").await;
     let role = t
         .role_with(
@@ -350,8 +345,7 @@ async fn a_scim_token_holds_no_more_than_its_maker(b: Backend) {
 /// someone with client:write but less than the client cannot add a secret
 /// to it (and then act as it), nor change or delete it.
 async fn client_credentials_are_bounded_by_their_manager(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let mighty = t
         .new_client(&["client_credentials"], &["services.iam"])
         .await;
@@ -396,8 +390,7 @@ async fn client_credentials_are_bounded_by_their_manager(b: Backend) {
 /// Issue 12 item 5: every refused attempt is an `authz.denied` event with
 /// the actor, the target and what was missing.
 async fn refused_attempts_are_audited(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let admin = t.user("adam").await;
     t.give_role(&admin.id, &t.role_id("admin").await).await;
     let r = admin

@@ -13,7 +13,8 @@ use ithbat::db::DatabaseUrl;
 
 use crate::support::scim::Scim;
 use crate::support::{
-    new_tenant, shared, Api, Backend, TestDb, TestTenant, ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD,
+    new_tenant, shared, tenant, Api, Backend, TestDb, TestTenant, ADMIN_EMAIL, ADMIN_PASSWORD,
+    PASSWORD,
 };
 
 on_both_backends!(
@@ -102,8 +103,7 @@ async fn deep_filters_and_paths_are_refused_and_the_server_keeps_serving(b: Back
 /// chain of `or` as long as a filter may be (4,096 characters), on both
 /// backends' SQL.
 async fn filters_within_the_limits_are_answered(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let scim = t.scim().await;
     scim.create_user(
         "edge",
@@ -150,8 +150,7 @@ async fn filters_within_the_limits_are_answered(b: Backend) {
 /// SQLite, "Recursion limit"); 1,001 values, in one list or across
 /// parameters, are a 400 naming the parameter.
 async fn long_in_lists_are_answered_up_to_the_limit_and_refused_beyond(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let many = |n: usize| -> Vec<String> { (0..n).map(|i| format!("u{i}@x.example")).collect() };
     let mut emails = many(999);
     emails.push(t.owner_email.clone());
@@ -298,8 +297,7 @@ async fn control_characters_in_query_parameters_are_refused_naming_them(b: Backe
 /// value, nested, or a member name) is a 400 naming the member, in every
 /// dialect, and nothing is created or changed.
 async fn control_characters_in_bodies_are_refused_naming_the_field(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let nul_email = t.email("a\u{0}b");
     let r = t
         .owner
@@ -423,8 +421,7 @@ async fn sign_in_refuses_control_characters_without_telling_who_exists(b: Backen
 /// profile (ARCHITECTURE.md): bidi controls and invisible characters are a
 /// 400 naming the field in every dialect that accepts one.
 async fn emails_and_user_names_refuse_invisible_characters(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let rlo = t.email("w\u{202e}evil");
     let zw = t.email("w\u{200b}");
     for email in [&rlo, &zw] {

@@ -6,7 +6,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::support::jsonapi::doc;
-use crate::support::{shared, Api, Backend, PASSWORD};
+use crate::support::{shared, tenant, Api, Backend, PASSWORD};
 
 on_both_backends!(
     create_show_update_delete,
@@ -35,8 +35,7 @@ async fn count(api: &Api) -> i64 {
 /// delete 204; attributes from the seed's filter list, never
 /// password_reset_token.
 async fn create_show_update_delete(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let email = t.email("jane");
     let r = t
         .owner
@@ -126,8 +125,7 @@ async fn create_show_update_delete(b: Backend) {
 /// api-map: an account is the same user row as /api/v1/users; a change in
 /// one dialect shows in the other.
 async fn an_account_is_the_native_user(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let user = t.user("native").await;
     let r = t
         .owner
@@ -168,8 +166,7 @@ async fn an_account_is_the_native_user(b: Backend) {
 /// JSON:API sparse fieldsets (`fields[accounts]=name,email`) and seed 002's
 /// `included` on show and index: a compound document without duplicates.
 async fn sparse_fieldsets_and_included_organization(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let org = t.create_organization("Research").await;
     let org_id = org["id"].as_str().unwrap();
     let mut ids = Vec::new();
@@ -254,8 +251,7 @@ async fn sparse_fieldsets_and_included_organization(b: Backend) {
 /// Seed 002 role_name / role_scope: the account's role and where it
 /// applies; a role on part of the tenant grants nothing tenant-wide.
 async fn role_name_and_scope(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let admin = t.create_account(json!({ "name": "Ada Admin", "email": t.email("ada"), "password": PASSWORD, "role_name": "admin" }),
     )
     .await;
@@ -325,8 +321,7 @@ async fn role_name_and_scope(b: Backend) {
 /// enabled=false suspends the account: its access token fails on the next
 /// request (api-map: suspending anywhere revokes sessions everywhere).
 async fn disabling_an_account_ends_its_sessions(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let user = t.user("eve").await;
     user.api.get("/api/v1/users/me").await.ok();
     let r = t
@@ -612,8 +607,7 @@ async fn malformed_documents_change_nothing(b: Backend) {
 
 /// No token: 401 as a JSON:API error; no permission: 403.
 async fn credentials_and_permissions(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let r = t
         .owner
         .anonymous()
@@ -662,8 +656,7 @@ async fn credentials_and_permissions(b: Backend) {
 /// JSON:API 1.1 "Content Negotiation": 415 for a JSON:API media type with
 /// parameters other than ext/profile, 406 when Accept allows only such.
 async fn media_types(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let body = doc(
         "accounts",
         json!({ "name": "Media Type", "email": t.email("mt") }),

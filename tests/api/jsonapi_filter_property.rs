@@ -18,7 +18,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::support::property::FilterRun;
-use crate::support::{pluck, shared, Backend, PASSWORD};
+use crate::support::{pluck, tenant, Backend, PASSWORD};
 
 on_both_backends!(account_filters_agree_with_the_reference_evaluator);
 
@@ -177,8 +177,7 @@ async fn account_filters_agree_with_the_reference_evaluator(b: Backend) {
         cases,
         mut rng,
     } = FilterRun::start(&format!("{b:?}: account filter"), 200);
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     t.role_with("Custom Ops", &["user:read"]).await;
     for n in 0..40 {
         let name = format!("{} {}", pick(&mut rng, NAMES), pick(&mut rng, NAMES));

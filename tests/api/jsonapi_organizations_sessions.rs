@@ -4,7 +4,7 @@ use reqwest::Method;
 use serde_json::json;
 
 use crate::support::jsonapi::doc;
-use crate::support::{pluck, shared, Backend, PASSWORD};
+use crate::support::{pluck, shared, tenant, Backend, PASSWORD};
 
 on_both_backends!(
     organizations_crud_and_query,
@@ -118,8 +118,7 @@ async fn organizations_crud_and_query(b: Backend) {
 }
 
 async fn organizations_reject_bad_input(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     t.create_organization("Unique").await;
     for (body, status, pointer) in [
         (
@@ -186,8 +185,7 @@ async fn organizations_reject_bad_input(b: Backend) {
 /// ip, created_at and the account relationship; the same sessions as
 /// /api/v1/auth/sessions.
 async fn sessions_are_the_sign_in_sessions(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let user = t.user("roamer").await;
     let phone = user
         .api

@@ -6,7 +6,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::support::{shared, Backend, TestTenant, PASSWORD};
+use crate::support::{tenant, Backend, TestTenant, PASSWORD};
 
 on_both_backends!(
     paging_count_and_links,
@@ -53,8 +53,7 @@ async fn ten(t: &TestTenant) -> Vec<String> {
 /// Seed 002: page[number] (default 1), page[size] (default 1000), count=true
 /// gives the exact total in meta.count.
 async fn paging_count_and_links(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let made = ten(&t).await;
     let all = index(&t, "").await;
     assert_eq!(emails(&all).len(), 11, "default page size 1000 holds all");
@@ -99,8 +98,7 @@ async fn paging_count_and_links(b: Backend) {
 
 /// Seed 002: sort is a comma list, `-` for descending.
 async fn sorting_on_several_keys(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     for (name, local) in [("Bea Same", "z1"), ("Bea Same", "a1"), ("Al First", "m1")] {
         t.create_account(json!({ "name": name, "email": t.email(local), "password": PASSWORD }))
             .await;
@@ -115,8 +113,7 @@ async fn sorting_on_several_keys(b: Backend) {
 
 /// Seed 002: filter[field] takes a comma list or repeats, meaning any of.
 async fn equality_lists_and_repeats(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let made = ten(&t).await;
     let body = index(
         &t,
@@ -157,8 +154,7 @@ async fn equality_lists_and_repeats(b: Backend) {
 /// Seed 002 `__match`: a case-insensitive substring; `%`, `_` and `\` are
 /// taken literally.
 async fn match_is_case_insensitive_and_escapes_wildcards(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     for (name, local) in [
         ("Ålice Ünicode", "alice"),
         ("Percent Sign", "pct%x"),
@@ -189,8 +185,7 @@ async fn match_is_case_insensitive_and_escapes_wildcards(b: Backend) {
 /// Seed 002 `role_name__in`, `role_name__nin`, `joined_at__gte`,
 /// `created_at__lte` (dates or date-times).
 async fn in_nin_and_time_ranges(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     for (local, role) in [("ad", "admin"), ("m1", "member"), ("m2", "member")] {
         t.create_account(json!({ "name": "Role Holder", "email": t.email(local), "password": PASSWORD, "role_name": role }),
         )
@@ -239,8 +234,7 @@ async fn in_nin_and_time_ranges(b: Backend) {
 /// `filter[with_role_scope]=P`: accounts whose role applies to P, held on
 /// it or on a scope above it; `filter[joined_at]=null` finds the invited.
 async fn with_role_scope_and_null(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     for (local, scope) in [
         ("org7", "/organizations/7"),
         ("org7p", "/organizations/7/projects/1"),
@@ -270,8 +264,7 @@ async fn with_role_scope_and_null(b: Backend) {
 /// Unknown filter fields, unknown operators, malformed values and bad
 /// paging are 400 with source.parameter naming the parameter.
 async fn bad_parameters_are_named(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     for (query, parameter) in [
         ("page[size]=0", "page[size]"),
         ("page[size]=1001", "page[size]"),

@@ -10,7 +10,9 @@ use futures_util::future::join_all;
 use serde_json::{json, Value};
 
 use crate::support::totp::{backup_codes_of, enrol, Authenticator};
-use crate::support::{shared, spawn, spawn_on, Api, Backend, Resp, TestDb, TestTenant, PASSWORD};
+use crate::support::{
+    shared, spawn, spawn_on, tenant, Api, Backend, Resp, TestDb, TestTenant, PASSWORD,
+};
 
 on_both_backends!(
     enrolment_shows_the_secret_once_and_turns_mfa_on,
@@ -105,8 +107,7 @@ fn scan(data_url: &str) -> String {
 /// MFA is on only once verify-setup has seen a code from the secret, and
 /// it returns the ten backup codes, this once.
 async fn enrolment_shows_the_secret_once_and_turns_mfa_on(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let u = t.user("alice").await;
 
     let r = u.api.post_empty(SETUP).await;
@@ -200,8 +201,7 @@ async fn enrolment_shows_the_secret_once_and_turns_mfa_on(b: Backend) {
 /// Reference 2.7: the SDK sends `{"method": "totp", "password"}` to setup;
 /// a password that is sent must be right, and only TOTP is offered.
 async fn setup_with_the_sdk_body_checks_the_password(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let u = t.user("sdk").await;
     refuses_a_wrong_password(&u.api, SETUP, json!({ "method": "totp" })).await;
     // Nothing was stored: there is no enrolment to verify.
@@ -233,8 +233,7 @@ async fn setup_with_the_sdk_body_checks_the_password(b: Backend) {
 /// `{"mfaRequired": true, "mfaToken": "mfa_..."}`; the code then gets the
 /// same tokens as a login. RFC 6238 5.2: a code is accepted once.
 async fn two_step_login_issues_tokens_only_after_the_code(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let u = t.user("bob").await;
     let (mut phone, _) = enrol(&u.api).await;
 
@@ -325,8 +324,7 @@ async fn two_step_login_issues_tokens_only_after_the_code(b: Backend) {
 /// Reference 2.7: ten single-use backup codes through verify-backup;
 /// regenerating them (with the password) voids the old ones.
 async fn backup_codes_sign_in_once_each(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let u = t.user("carol").await;
     let (_phone, codes) = enrol(&u.api).await;
 
@@ -380,8 +378,7 @@ async fn backup_codes_sign_in_once_each(b: Backend) {
 /// An mfaToken is void after five wrong codes, however many are sent at
 /// once: each attempt is counted before its code is checked.
 async fn wrong_codes_void_the_mfa_token(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     // A lockout threshold above the token's own limit, to see the latter.
     t.owner
         .put(
@@ -431,8 +428,7 @@ async fn wrong_codes_void_the_mfa_token(b: Backend) {
 /// sign-ins, a right password does not forgive them, and the account
 /// locks as it would for wrong passwords (5 in 15 minutes by default).
 async fn mfa_failures_count_toward_the_lockout(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let u = t.user("erin").await;
     let (mut phone, _) = enrol(&u.api).await;
 
@@ -488,8 +484,7 @@ async fn mfa_tokens_are_bound_to_their_tenant(b: Backend) {
 /// Reference 2.7: disable needs the password; afterwards sign-in is one
 /// step again and the old secret and codes are gone.
 async fn disable_needs_the_password(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let u = t.user("grace").await;
     u.api
         .post(DISABLE, json!({ "password": PASSWORD }))
@@ -537,8 +532,7 @@ async fn disable_needs_the_password(b: Backend) {
 /// Malformed bodies are refused naming the field, and change nothing: no
 /// enrolment, no attempt counted against an mfaToken.
 async fn bad_input_is_refused_and_changes_nothing(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let u = t.user("ivan").await;
     for (path, body, field) in [
         (SETUP, json!({ "password": 5 }), "password"),

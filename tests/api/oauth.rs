@@ -9,7 +9,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde_json::{json, Value};
 
 use crate::support::oauth::{post_form, Auth, IAM};
-use crate::support::{new_tenant, shared, signing_key, spawn, Api, Backend, Resp};
+use crate::support::{new_tenant, shared, signing_key, spawn, tenant, Api, Backend, Resp};
 
 on_both_backends!(
     client_credentials_by_basic_and_by_post,
@@ -62,8 +62,7 @@ fn claims(token: &str) -> Value {
 /// RFC 6749 4.4.2 and 2.3.1: a client authenticates with HTTP Basic (id and
 /// secret form-encoded) or with client_id/client_secret in the body.
 async fn client_credentials_by_basic_and_by_post(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let m = t.machine().await;
 
     let by_basic = m.request_token(&[]).await;
@@ -322,8 +321,7 @@ async fn token_errors_follow_rfc_6749(b: Backend) {
 /// never OpenID ones without a user (Aritma: "can't be an OpenID scope");
 /// without `scope`, every scope it is allowed that needs no user.
 async fn scopes_are_granted_only_from_what_the_client_is_allowed(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let both = t
         .machine_with(&["client_credentials"], &[IAM, "openid", "profile"])
         .await;
@@ -453,8 +451,7 @@ async fn introspection_tells_active_from_expired_revoked_and_foreign(b: Backend)
 /// access or refresh token ends its grant (every token of it). Another
 /// client's token is left alone (2.1), with the same answer.
 async fn revocation_answers_200_and_ends_the_grant(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let m = t
         .machine_with(&["client_credentials", "refresh_token"], &[IAM])
         .await;
@@ -523,8 +520,7 @@ async fn revocation_answers_200_and_ends_the_grant(b: Backend) {
 /// client_credentials; each works once, for its client only, may narrow
 /// the scope but not widen it; a reused one revokes the grant.
 async fn refresh_tokens_rotate_and_a_reused_one_revokes_its_grant(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let m = t
         .machine_with(&["client_credentials", "refresh_token"], &[IAM])
         .await;

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::support::{pluck, shared, Backend};
+use crate::support::{pluck, shared, tenant, Backend};
 
 on_both_backends!(
     builtin_roles_and_the_permission_catalogue,
@@ -18,8 +18,7 @@ on_both_backends!(
 /// Api-map: built-in roles owner (everything), admin (everything but tenant
 /// changes), member (self-service); they cannot be deleted or renamed.
 async fn builtin_roles_and_the_permission_catalogue(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let r = t.owner.get("/api/v1/roles?sortBy=name").await;
     let roles = r.ok()["roles"].as_array().unwrap().clone();
     let names: Vec<&str> = roles.iter().map(|r| r["name"].as_str().unwrap()).collect();
@@ -93,8 +92,7 @@ async fn builtin_roles_and_the_permission_catalogue(b: Backend) {
 
 /// Reference 4.1: POST (201, name unique in the tenant), GET, PUT, DELETE.
 async fn custom_roles_are_created_changed_and_deleted(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let r = t
         .owner
         .post("/api/v1/roles", json!({ "name": "Auditor", "description": "Reads the log", "permissions": ["audit:read", "user:read", "user:read"] }))
@@ -213,8 +211,7 @@ async fn roles_reject_bad_input(b: Backend) {
 /// returns the union of the roles' permissions. A role change applies to
 /// the user's very next request (README "Security model").
 async fn assigned_roles_resolve_into_permissions_on_the_next_request(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let u = t.user("grow").await;
     u.api.get("/api/v1/users").await.expect(403, "FORBIDDEN");
     let readers = t.role_with("Readers", &["user:read", "group:read"]).await;
@@ -273,8 +270,7 @@ async fn assigned_roles_resolve_into_permissions_on_the_next_request(b: Backend)
 /// No privilege escalation: an admin (everything but tenant:write) can
 /// neither create nor assign a role holding tenant:write, nor manage an owner.
 async fn no_one_grants_what_they_do_not_hold(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let a = t.user("admin").await;
     t.give_role(&a.id, &t.role_id("admin").await).await;
     let owner_role = t.role_id("owner").await;
@@ -327,8 +323,7 @@ async fn no_one_grants_what_they_do_not_hold(b: Backend) {
 
 /// Reference 5: groups CRUD and members (`group:read`/`group:write`).
 async fn groups_and_their_members(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let r = t
         .owner
         .post(

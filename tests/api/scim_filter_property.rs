@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 
 use crate::support::property::FilterRun;
 use crate::support::scim::{BULK_REQUEST, ENTERPRISE, USER};
-use crate::support::{pluck, shared, Backend};
+use crate::support::{pluck, tenant, Backend};
 
 on_both_backends!(sql_filters_agree_with_the_reference_evaluator);
 
@@ -263,8 +263,7 @@ async fn sql_filters_agree_with_the_reference_evaluator(b: Backend) {
         cases,
         mut rng,
     } = FilterRun::start(&format!("{b:?}: filter"), 250);
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let scim = t.scim().await;
 
     let operations: Vec<Value> = (0..80)

@@ -6,7 +6,7 @@ use std::time::Instant;
 use serde_json::{json, Value};
 
 use crate::support::scim::{replace, Scim, GROUP, USER};
-use crate::support::{pluck, shared, Backend, TestTenant};
+use crate::support::{pluck, shared, tenant, Backend, TestTenant};
 
 on_both_backends!(
     entra_id_group_cycle,
@@ -26,8 +26,7 @@ fn group(name: &str, members: &[&str]) -> Value {
 /// externalId and meta, read without members, filter by displayName, add
 /// and remove members by value arrays, rename, delete.
 async fn entra_id_group_cycle(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let scim = t.scim().await;
     let alice = scim
         .create_user(
@@ -181,8 +180,7 @@ async fn entra_id_group_cycle(b: Backend) {
 /// startIndex/count, rename with a value-only replace that repeats the id,
 /// add members, remove one by `members[value eq "..."]`.
 async fn okta_group_cycle(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let scim = t.scim().await;
     let u1 = scim.create_user(&t.email("u1"), json!({})).await;
     let u2 = scim.create_user(&t.email("u2"), json!({})).await;
@@ -305,8 +303,7 @@ async fn display_name_is_unique_and_members_stay_in_their_tenant(b: Backend) {
 
 /// PUT replaces the whole group, members included; If-Match guards it.
 async fn put_replaces_members_and_preconditions_guard_writes(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let scim = t.scim().await;
     let a = scim.create_user(&t.email("a"), json!({})).await;
     let b2 = scim.create_user(&t.email("b"), json!({})).await;
@@ -402,8 +399,7 @@ async fn many_users(t: &TestTenant, scim: &Scim, n: usize) -> Vec<String> {
 /// Issue: adding or removing 10,000 members in one PATCH works and stays
 /// fast (set-based SQL). The time is printed, not asserted.
 async fn ten_thousand_members_in_one_patch(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let scim = t.scim().await;
     let ids = many_users(&t, &scim, 10_000).await;
     let id = scim.post("/Groups", group("Everyone", &[])).await.body["id"]
@@ -464,8 +460,7 @@ async fn ten_thousand_members_in_one_patch(b: Backend) {
 
 /// Bad input: a SCIM error and no change.
 async fn bad_group_input_changes_nothing(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let scim = t.scim().await;
     let u = scim.create_user(&t.email("u"), json!({})).await;
     let id = scim.post("/Groups", group("Stable", &[&u])).await.body["id"]

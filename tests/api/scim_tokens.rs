@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::support::scim::{replace, Scim};
 use crate::support::sso::azure_ad_body;
-use crate::support::{shared, Backend};
+use crate::support::{shared, tenant, Backend};
 
 on_both_backends!(
     tokens_are_shown_once_listed_without_secret_and_revoked_at_once,
@@ -20,8 +20,7 @@ on_both_backends!(
 /// Reference 14: the secret (`scim_live_` + 256 random bits) is returned
 /// once; lists never show it; DELETE revokes it at once.
 async fn tokens_are_shown_once_listed_without_secret_and_revoked_at_once(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let r = t
         .owner
         .post("/api/v1/scim/tokens", json!({ "name": "Entra ID" }))
@@ -112,8 +111,7 @@ async fn tokens_are_shown_once_listed_without_secret_and_revoked_at_once(b: Back
 /// Seed 003: `POST /v1/scim` {provider, providerDisplayName} answers
 /// {id, token, provider, providerDisplayName}; it is the same token.
 async fn the_aritma_form_creates_the_same_tokens(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     // `provider` is "the scheme of an existing SSO provider" (reference)
     let r = t
         .owner
@@ -291,8 +289,7 @@ async fn a_scim_token_works_only_on_scim_and_only_for_its_tenant(b: Backend) {
 /// Issue: user tokens do not work on /scim/v2 unless they carry scim
 /// permissions (scim:read for reads, scim:write for changes).
 async fn user_tokens_need_scim_permissions(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let member = t.user("member").await;
     let as_member = Scim {
         api: member.api.clone(),
@@ -336,8 +333,7 @@ async fn user_tokens_need_scim_permissions(b: Backend) {
 /// api-map: a tenant's plan sets its rate limit; a sync job's requests are
 /// the tenant's requests, counted with its users' (X-RateLimit-* headers).
 async fn scim_requests_count_against_the_tenant_plan(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let scim = t.scim().await;
     let first = scim.get("/Users").await;
     let limit: u32 = first.header("x-ratelimit-limit").unwrap().parse().unwrap();

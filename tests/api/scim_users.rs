@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 
 use crate::support::scim::{replace, Scim, ENTERPRISE, LIST, USER};
-use crate::support::{shared, Backend, PASSWORD};
+use crate::support::{tenant, Backend, PASSWORD};
 
 on_both_backends!(
     entra_id_user_cycle,
@@ -45,8 +45,7 @@ fn entra_user(user_name: &str, external_id: &str, email: &str) -> Value {
 /// again, PATCH attributes (Entra's capitalised ops, "False" as a string),
 /// disable, delete.
 async fn entra_id_user_cycle(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let scim = t.scim().await;
     let user_name = format!("Test_User_1b2c@{}.example", t.slug);
     let filter = format!("userName eq \"{user_name}\"");
@@ -194,8 +193,7 @@ async fn entra_id_user_cycle(b: Backend) {
 /// password, read, replace with PUT (sending id and meta back), deactivate
 /// with a value-only PATCH.
 async fn okta_user_cycle(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let scim = t.scim().await;
     let user_name = t.email("okta.user");
     let filter = format!("userName eq \"{user_name}\"");
@@ -273,8 +271,7 @@ async fn okta_user_cycle(b: Backend) {
 /// Issue: active=false suspends the user and revokes their sessions: the
 /// access token they hold fails on its next request.
 async fn deactivation_suspends_and_revokes_sessions(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let scim = t.scim().await;
     let person = t.user("worker").await;
     person.api.get("/api/v1/users/me").await.ok();
@@ -342,8 +339,7 @@ async fn deactivation_suspends_and_revokes_sessions(b: Backend) {
 /// familyName, the primary email is the email; a change through either
 /// dialect shows in the other and moves the ETag.
 async fn scim_and_native_api_share_the_user(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let scim = t.scim().await;
     let id = scim
         .create_user(
@@ -397,8 +393,7 @@ async fn scim_and_native_api_share_the_user(b: Backend) {
 /// Issue: userName uniqueness is case-insensitive (also beyond ASCII),
 /// 409 with scimType uniqueness; the first user is untouched.
 async fn user_name_is_unique_without_regard_to_case(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let scim = t.scim().await;
     let first = scim
         .create_user(
@@ -461,8 +456,7 @@ async fn user_name_is_unique_without_regard_to_case(b: Backend) {
 /// RFC 7644 3.14: versions as weak ETags; If-Match guards writes (412),
 /// If-None-Match answers 304 for an unchanged resource.
 async fn etags_and_preconditions(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let scim = t.scim().await;
     let id = scim.create_user(&t.email("etag"), json!({})).await;
     let path = format!("/Users/{id}");
@@ -546,8 +540,7 @@ async fn etags_and_preconditions(b: Backend) {
 /// RFC 7644 3.9: `attributes` returns only those (and id, schemas);
 /// `excludedAttributes` drops them; both work on lists, reads and writes.
 async fn attributes_and_excluded_attributes(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let scim = t.scim().await;
     let id = scim
         .create_user(
@@ -655,8 +648,7 @@ async fn attributes_and_excluded_attributes(b: Backend) {
 /// RFC 7644 3.4.2.3-4: sortBy/sortOrder, 1-based startIndex, count,
 /// exact totalResults, all in the database.
 async fn paging_and_sorting(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let scim = t.scim().await;
     for name in ["delta", "Alpha", "charlie", "Bravo", "echo"] {
         scim.create_user(
@@ -747,8 +739,7 @@ async fn paging_and_sorting(b: Backend) {
 
 /// RFC 7643 4.3 (enterprise extension) and 4.1.2 (groups, read-only).
 async fn enterprise_extension_and_groups(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let scim = t.scim().await;
     let boss = scim.create_user(&t.email("boss"), json!({})).await;
     let id = scim
@@ -862,8 +853,7 @@ async fn enterprise_extension_and_groups(b: Backend) {
 /// ServiceProviderConfig says changePassword: a password set through SCIM
 /// works for sign-in, is never returned, and revokes existing sessions.
 async fn password_changes_through_scim(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let scim = t.scim().await;
     let person = t.user("pw").await;
     let r = scim
@@ -897,8 +887,7 @@ async fn password_changes_through_scim(b: Backend) {
 
 /// Bad input gets a SCIM error naming the problem, and changes nothing.
 async fn bad_input_changes_nothing(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let scim = t.scim().await;
     let id = scim
         .create_user(&t.email("stable"), json!({ "title": "Original" }))

@@ -15,7 +15,7 @@ use crate::support::oauth::Auth;
 use crate::support::oidc::{claims, redeem_code, submit_password, AuthRequest, Pkce, REDIRECT};
 use crate::support::sso::{custom_body, idp, Idp};
 use crate::support::web::{field, query, Web};
-use crate::support::{pluck, shared, Backend, Resp, TestTenant, PASSWORD};
+use crate::support::{pluck, shared, tenant, Backend, Resp, TestTenant, PASSWORD};
 
 on_both_backends!(
     provider_configuration,
@@ -257,8 +257,7 @@ async fn provider_configuration(b: Backend) {
 
 /// Bad input is a problem naming the field, and changes nothing.
 async fn provider_configuration_refuses_bad_input(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let post = |body: Value| {
         let owner = t.owner.clone();
         async move { owner.post("/core/iam/v1/sso/custom", body).await }

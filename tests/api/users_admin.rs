@@ -5,7 +5,7 @@ use futures_util::future::join_all;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::support::{pluck, shared, Backend, PASSWORD};
+use crate::support::{pluck, shared, tenant, Backend, PASSWORD};
 
 on_both_backends!(
     create_returns_201_and_the_user_response,
@@ -28,8 +28,7 @@ on_both_backends!(
 /// Seed 001 POST /users: "Response 201 — returns the created UserResponse";
 /// new users get the `member` role.
 async fn create_returns_201_and_the_user_response(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let email = t.email("carol");
     let r = t
         .owner
@@ -60,8 +59,7 @@ async fn create_returns_201_and_the_user_response(b: Backend) {
 /// and `phoneNumber`; DELETE answers `deletedAt`; GET /users?page&limit
 /// answers `pagination`.
 async fn seed_000_requests_still_work(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let email = t.email("jane");
     let r = t
         .owner
@@ -114,8 +112,7 @@ async fn seed_000_requests_still_work(b: Backend) {
 /// false; reference 2.2: an unverified account cannot sign in
 /// (ACCOUNT_NOT_VERIFIED) until verified.
 async fn create_without_password_or_verification(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let unverified = t.email("unverified");
     let r = t
         .owner
@@ -202,8 +199,7 @@ async fn email_is_unique_per_tenant_case_insensitively(b: Backend) {
 /// The unique index decides under concurrency: twenty simultaneous creates
 /// of one address make one user.
 async fn concurrent_creates_of_one_email_make_one_user(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let email = t.email("racer");
     let attempts = (0..20).map(|i| {
         let owner = t.owner.clone();
@@ -241,8 +237,7 @@ async fn concurrent_creates_of_one_email_make_one_user(b: Backend) {
 }
 
 async fn create_rejects_bad_input_and_writes_nothing(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let e = t.email("x");
     let cases = [
         (
@@ -413,8 +408,7 @@ async fn list_pages_searches_filters_and_sorts(b: Backend) {
 
 /// Seed 001 GET/PUT/DELETE /users/{id}.
 async fn get_update_and_delete(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let u = t.user("dana").await;
     let path = format!("/api/v1/users/{}", u.id);
     let r = t.owner.put(&path, json!({ "firstName": "Alicia" })).await;
@@ -468,8 +462,7 @@ async fn get_update_and_delete(b: Backend) {
 /// Seed 001 POST /users/{id}/suspend: "suspended users cannot sign in, and
 /// all active sessions are revoked".
 async fn suspend_revokes_sessions_at_once(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let u = t.user("sam").await;
     let other_session = u.api.anonymous().login(&u.email, PASSWORD).await;
     let r = t
@@ -510,8 +503,7 @@ async fn suspend_revokes_sessions_at_once(b: Backend) {
 /// Seed 001 reactivate ("User reactivated") and unlock ("User account
 /// unlocked"); api-map: the user object shows `locked` and `lockedUntil`.
 async fn reactivate_and_unlock(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let u = t.user("rita").await;
     t.owner
         .post(&format!("/api/v1/users/{}/suspend", u.id), json!({}))
@@ -547,8 +539,7 @@ async fn reactivate_and_unlock(b: Backend) {
 
 /// Reference 3: GET/DELETE /users/{id}/sessions.
 async fn user_sessions_are_listed_and_revoked(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let u = t.user("sid").await;
     u.api.anonymous().login(&u.email, PASSWORD).await;
     let r = t
@@ -578,8 +569,7 @@ async fn user_sessions_are_listed_and_revoked(b: Backend) {
 /// Seed 001 PATCH /users/{id}/metadata: "set or merge custom metadata";
 /// a null value removes a key; 16 KiB at most.
 async fn metadata_deep_merges_within_a_size_limit(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let u = t.user("meta").await;
     let path = format!("/api/v1/users/{}/metadata", u.id);
     let patch = |body: Value| t.owner.patch(&path, body);
@@ -605,8 +595,7 @@ async fn metadata_deep_merges_within_a_size_limit(b: Backend) {
 
 /// Seed 001: user:read / user:write / role:write; members hold none.
 async fn every_endpoint_enforces_its_permission(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let member = t.user("plain").await;
     let target = t.user("target").await;
     let id = &target.id;

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::support::{shared, Backend};
+use crate::support::{shared, tenant, Backend};
 
 on_both_backends!(
     me_returns_the_whole_user_response,
@@ -12,8 +12,7 @@ on_both_backends!(
 
 /// Seed 001 UserResponse: every field.
 async fn me_returns_the_whole_user_response(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let r = t.owner.get("/api/v1/users/me").await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["success"], true);
@@ -57,8 +56,7 @@ async fn me_returns_the_whole_user_response(b: Backend) {
 
 /// Seed 001: "all fields optional — only the fields sent are updated".
 async fn put_me_changes_only_the_fields_sent(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let before = t.owner.get("/api/v1/users/me").await.ok().clone();
     let r = t
         .owner

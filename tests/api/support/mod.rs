@@ -395,6 +395,12 @@ pub struct Shared {
     pub base: String,
 }
 
+/// A fresh tenant on the shared server of `backend`, its owner signed in:
+/// where most tests start.
+pub async fn tenant(backend: Backend) -> TestTenant {
+    shared(backend).await.new_tenant().await
+}
+
 /// A tenant made for one test, with its owner signed in.
 pub struct TestTenant {
     pub id: String,

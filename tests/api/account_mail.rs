@@ -76,7 +76,7 @@ async fn an_invitation_is_mailed_and_joined_once(b: Backend) {
     let days = (expires.with_timezone(&chrono::Utc) - before).num_hours();
     assert!((167..=168).contains(&days), "7 days, got {days} hours");
     // Pending accounts cannot sign in yet.
-    let r = t.owner.anonymous().try_login(&email, PASSWORD).await;
+    let r = t.anonymous().try_login(&email, PASSWORD).await;
     assert_eq!(r.status, 401, "{}", r.text);
 
     assert!(
@@ -91,19 +91,18 @@ async fn an_invitation_is_mailed_and_joined_once(b: Backend) {
     assert!(mail.link().contains("/account/join?token="));
 
     // The policy applies before the token is used.
-    let weak = join(&t.owner.anonymous(), &token, "weak").await;
+    let weak = join(&t.anonymous(), &token, "weak").await;
     weak.jsonapi_error(400, Some(json!({ "pointer": "/data/attributes/password" })));
-    let r = join(&t.owner.anonymous(), &token, PASSWORD).await;
+    let r = join(&t.anonymous(), &token, PASSWORD).await;
     assert_eq!(r.status, 204, "{}", r.text);
-    let signed_in = t.owner.anonymous().login(&email, PASSWORD).await;
+    let signed_in = t.anonymous().login(&email, PASSWORD).await;
     signed_in.get("/api/v1/users/me").await.ok();
     let shown = t
         .owner
-        .jsonapi(
-            Method::GET,
-            &format!("/api/v1/accounts/{}", account["id"].as_str().unwrap()),
-            None,
-        )
+        .jsonapi_get(&format!(
+            "/api/v1/accounts/{}",
+            account["id"].as_str().unwrap()
+        ))
         .await;
     let a = &shown.body["data"]["attributes"];
     assert_eq!(a["status"], "active");
@@ -111,7 +110,7 @@ async fn an_invitation_is_mailed_and_joined_once(b: Backend) {
     assert_eq!(a["invitation_expired_at"], Value::Null);
 
     // Single use.
-    let again = join(&t.owner.anonymous(), &token, NEW_PASSWORD).await;
+    let again = join(&t.anonymous(), &token, NEW_PASSWORD).await;
     again.jsonapi_error(400, None);
     assert!(
         again.error()["detail"]
@@ -121,11 +120,10 @@ async fn an_invitation_is_mailed_and_joined_once(b: Backend) {
         "{}",
         again.text
     );
-    let unknown = join(&t.owner.anonymous(), "inv_nonsense", PASSWORD).await;
+    let unknown = join(&t.anonymous(), "inv_nonsense", PASSWORD).await;
     unknown.jsonapi_error(400, None);
     // A plain JSON body works too.
     let plain = t
-        .owner
         .anonymous()
         .patch("/api/v1/accounts/inv_x/join", json!({ "pass": 1 }))
         .await;
@@ -143,14 +141,14 @@ async fn resending_an_invitation_replaces_the_link(b: Backend) {
     assert_eq!(r.status, 204, "{}", r.text);
     let second = shared_sink().mail_to(&email).await.token();
     assert_ne!(first, second);
-    let old = join(&t.owner.anonymous(), &first, PASSWORD).await;
+    let old = join(&t.anonymous(), &first, PASSWORD).await;
     old.jsonapi_error(400, None);
     assert!(
         old.error()["detail"].as_str().unwrap().contains("replaced"),
         "{}",
         old.text
     );
-    let r = join(&t.owner.anonymous(), &second, PASSWORD).await;
+    let r = join(&t.anonymous(), &second, PASSWORD).await;
     assert_eq!(r.status, 204, "{}", r.text);
     // Joined accounts are not invited again; members may not resend.
     let r = resend(&t.owner, id).await;
@@ -179,7 +177,7 @@ async fn expired_invitations_and_resets_are_refused(b: Backend) {
         .db
         .execute("UPDATE account_tokens SET expires_at = '2020-01-01T00:00:00.000000Z'")
         .await;
-    let r = join(&t.owner.anonymous(), &token, PASSWORD).await;
+    let r = join(&t.anonymous(), &token, PASSWORD).await;
     r.jsonapi_error(400, None);
     assert!(
         r.error()["detail"].as_str().unwrap().contains("expired"),
@@ -188,14 +186,14 @@ async fn expired_invitations_and_resets_are_refused(b: Backend) {
     );
 
     let user = t.user("forgetful").await;
-    let r = t.owner.anonymous().request_reset(&user.email).await;
+    let r = t.anonymous().request_reset(&user.email).await;
     assert_eq!(r.status, 204, "{}", r.text);
     let reset = shared_sink().mail_to(&user.email).await.token();
     server
         .db
         .execute("UPDATE account_tokens SET expires_at = '2020-01-01T00:00:00.000000Z' WHERE purpose = 'password_reset'")
         .await;
-    let anon = t.owner.anonymous();
+    let anon = t.anonymous();
     assert_eq!(token_valid(&anon, &reset).await.body, json!(false));
     let r = reset_password(&anon, &reset, NEW_PASSWORD).await;
     r.jsonapi_error(400, Some(json!({ "pointer": "/token" })));
@@ -209,7 +207,7 @@ async fn password_reset_by_mailed_token(b: Backend) {
     let t = tenant(b).await;
     let user = t.user("resetter").await;
     user.api.get("/api/v1/users/me").await.ok();
-    let anon = t.owner.anonymous();
+    let anon = t.anonymous();
     let r = anon
         .jsonapi(
             Method::POST,
@@ -263,7 +261,7 @@ async fn password_reset_by_mailed_token(b: Backend) {
 /// sends nothing for an unknown one.
 async fn request_reset_answers_the_same_for_unknown_emails(b: Backend) {
     let t = tenant(b).await;
-    let anon = t.owner.anonymous();
+    let anon = t.anonymous();
     let nobody = t.email("nobody");
     let r = anon.request_reset(&nobody).await;
     assert_eq!(r.status, 204);
@@ -344,7 +342,7 @@ async fn changing_the_password_ends_other_sessions(b: Backend) {
 /// sign-in; resend-verification sends a fresh link.
 async fn register_verify_and_sign_in(b: Backend) {
     let t = tenant(b).await;
-    let anon = t.owner.anonymous();
+    let anon = t.anonymous();
     let email = t.email("sara");
     let r = anon
         .post(
@@ -425,7 +423,7 @@ async fn register_verify_and_sign_in(b: Backend) {
 async fn registering_a_taken_email_reveals_nothing(b: Backend) {
     let t = tenant(b).await;
     let user = t.user("taken").await;
-    let anon = t.owner.anonymous();
+    let anon = t.anonymous();
     let body = json!({ "email": user.email, "password": PASSWORD, "firstName": "Some", "familyName": "One" });
     let r = anon.post("/api/v1/auth/register", body).await;
     assert_eq!(r.status, 201, "{}", r.text);
@@ -453,7 +451,7 @@ async fn registering_a_taken_email_reveals_nothing(b: Backend) {
 async fn native_password_reset_and_change(b: Backend) {
     let t = tenant(b).await;
     let user = t.user("native").await;
-    let anon = t.owner.anonymous();
+    let anon = t.anonymous();
     let r = anon.initiate_reset(&user.email).await;
     assert_eq!(r.status, 200, "{}", r.text);
     let unknown = anon.initiate_reset(&t.email("ghost")).await;

@@ -83,7 +83,7 @@ async fn joining_without_a_redirect_ends_on_a_welcome_page(b: Backend) {
     assert_eq!(r.status, 200, "{}", r.text);
     assert_hosted_page(&r);
     assert!(r.text.contains("Your account is ready"), "{}", r.text);
-    let me = t.owner.anonymous().login(&email, PASSWORD).await;
+    let me = t.anonymous().login(&email, PASSWORD).await;
     assert_eq!(me.get("/api/v1/users/me").await.ok()["emailVerified"], true);
 
     let again = web.get(&link).await;
@@ -110,7 +110,7 @@ async fn pages_refuse_forged_and_dead_forms(b: Backend) {
     let r = submit(&mut web, "/account/join", &page, PASSWORD, PASSWORD).await;
     assert_eq!(r.status, 403, "{}", r.text);
     // Nothing happened: the account is still pending, the link alive.
-    let r = t.owner.anonymous().try_login(&email, PASSWORD).await;
+    let r = t.anonymous().try_login(&email, PASSWORD).await;
     assert_eq!(r.status, 401, "{}", r.text);
     let page = web.get(&link).await;
     assert_eq!(page.status, 200, "{}", page.text);
@@ -140,7 +140,7 @@ async fn a_reset_link_sets_a_new_password(b: Backend) {
     let app = shared(b).await;
     let t = app.new_tenant().await;
     let u = t.user("forgetful").await;
-    let anon = t.owner.anonymous();
+    let anon = t.anonymous();
     let r = anon.initiate_reset(&u.email).await;
     assert_eq!(r.status, 200, "{}", r.text);
     let link = shared_sink().mail_to(&u.email).await.link();
@@ -179,7 +179,7 @@ async fn a_reset_link_sets_a_new_password(b: Backend) {
 async fn a_verification_link_verifies_on_post_only(b: Backend) {
     let app = shared(b).await;
     let t = app.new_tenant().await;
-    let anon = t.owner.anonymous();
+    let anon = t.anonymous();
     let email = t.email("verifier");
     let r = anon
         .post(

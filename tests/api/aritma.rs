@@ -135,7 +135,7 @@ async fn every_operation_requires_services_iam(b: Backend) {
     assert!(r.header("www-authenticate").is_none());
 
     // No token, or a bad one: 401 in problem details.
-    for api in [t.owner.anonymous(), t.owner.anonymous().with_token("nope")] {
+    for api in [t.anonymous(), t.anonymous().with_token("nope")] {
         let r = api.get("/core/iam/v1/scopes").await;
         assert_eq!(r.status, 401, "{}", r.text);
         assert!(r.problem().is_some());
@@ -144,7 +144,6 @@ async fn every_operation_requires_services_iam(b: Backend) {
     // A SCIM token is not a credential here.
     let scim = t.scim_token().await;
     let r = t
-        .owner
         .anonymous()
         .with_token(&scim)
         .get("/core/iam/v1/scopes")
@@ -191,7 +190,7 @@ async fn errors_are_problem_details(b: Backend) {
             .starts_with("https://tools.ietf.org/html/rfc"));
         assert_eq!(r.header("cache-control"), Some("no-store"));
     };
-    let r = t.owner.anonymous().get("/core/iam/v1/clients").await;
+    let r = t.anonymous().get("/core/iam/v1/clients").await;
     check(&r, 401, "UNAUTHORIZED", "/core/iam/v1/clients");
     assert_eq!(r.body["title"], "Unauthorized");
     let r = t.owner.get("/core/iam/v1/nothing").await;
@@ -204,12 +203,7 @@ async fn errors_are_problem_details(b: Backend) {
     check(&r, 405, "METHOD_NOT_ALLOWED", "/core/iam/v1/clients");
     let r = t
         .owner
-        .raw(
-            reqwest::Method::POST,
-            "/core/iam/v1/clients",
-            "application/json",
-            "[1]",
-        )
+        .post_raw("/core/iam/v1/clients", "application/json", "[1]")
         .await;
     check(&r, 400, "VALIDATION_ERROR", "/core/iam/v1/clients");
     assert_eq!(
@@ -227,7 +221,7 @@ async fn errors_are_problem_details(b: Backend) {
     // The rate limiter speaks the dialect too (its headers are present).
     assert!(r.header("x-ratelimit-limit").is_some());
     // Native paths keep the native envelope.
-    let r = t.owner.anonymous().get("/api/v1/users").await;
+    let r = t.anonymous().get("/api/v1/users").await;
     r.expect(401, "UNAUTHORIZED");
     assert!(r.problem().is_none());
 }

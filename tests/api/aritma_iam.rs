@@ -381,12 +381,7 @@ async fn aritma_policies_refuse_bad_input_and_other_tenants(b: Backend) {
     }
     let r = t
         .owner
-        .raw(
-            reqwest::Method::POST,
-            &path("/policies"),
-            "application/json",
-            "{not json",
-        )
+        .post_raw(&path("/policies"), "application/json", "{not json")
         .await;
     problem(&r, 400, "VALIDATION_ERROR");
 

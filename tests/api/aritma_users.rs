@@ -247,7 +247,7 @@ async fn an_invitation_returns_to_an_allowed_redirect_url(b: Backend) {
         .await;
     assert_eq!(r.status, 303, "{}", r.text);
     assert_eq!(r.header("location"), Some(redirect.as_str()));
-    t.owner.anonymous().login(&email, PASSWORD).await;
+    t.anonymous().login(&email, PASSWORD).await;
 
     // Inviting someone who has joined is a duplicate.
     let r = invite(&t, &[("email", &email)]).await;

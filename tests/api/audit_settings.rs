@@ -41,7 +41,7 @@ async fn state_changes_and_sign_ins_are_audited(b: Backend) {
     owner
         .post(&format!("/api/v1/users/{id}/reactivate"), json!({}))
         .await;
-    let anon = t.owner.anonymous().with_user_agent(BROWSER);
+    let anon = t.anonymous().with_user_agent(BROWSER);
     anon.try_login(&email, "Wrong!pass1").await;
     let signed_in = anon.login(&email, PASSWORD).await;
     let refresh = signed_in.refresh_token.clone().unwrap();
@@ -248,8 +248,7 @@ async fn password_policy_and_verification_settings_apply(b: Backend) {
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
     // Without required verification an unverified user signs in.
-    t.owner
-        .anonymous()
+    t.anonymous()
         .try_login(&t.email("p"), "LongEnoughPass99")
         .await
         .expect(403, "ACCOUNT_NOT_VERIFIED");
@@ -260,10 +259,7 @@ async fn password_policy_and_verification_settings_apply(b: Backend) {
         )
         .await
         .ok();
-    t.owner
-        .anonymous()
-        .login(&t.email("p"), "LongEnoughPass99")
-        .await;
+    t.anonymous().login(&t.email("p"), "LongEnoughPass99").await;
 }
 
 async fn lockout_and_session_settings_apply(b: Backend) {
@@ -299,7 +295,7 @@ async fn lockout_and_session_settings_apply(b: Backend) {
     let retry: i64 = locked.header("retry-after").unwrap().parse().unwrap();
     assert!(retry <= 60, "locked for the configured minute, not 15");
 
-    let owner_again = t.owner.anonymous().login(&t.owner_email, PASSWORD).await;
+    let owner_again = t.anonymous().login(&t.owner_email, PASSWORD).await;
     let s = owner_again.current_session().await;
     let created = chrono::DateTime::parse_from_rfc3339(s["createdAt"].as_str().unwrap()).unwrap();
     let expires = chrono::DateTime::parse_from_rfc3339(s["expiresAt"].as_str().unwrap()).unwrap();

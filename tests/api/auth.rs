@@ -6,7 +6,7 @@ use base64::Engine;
 use futures_util::future::join_all;
 use serde_json::{json, Value};
 
-use crate::support::{shared, spawn, Backend, PASSWORD};
+use crate::support::{shared, spawn, tenant, Backend, PASSWORD};
 
 fn jwt_part(token: &str, i: usize) -> Value {
     let part = token.split('.').nth(i).expect("three parts");
@@ -33,9 +33,8 @@ on_both_backends!(
 async fn login_returns_the_documented_tokens(b: Backend) {
     let app = shared(b).await;
     let t = app.new_tenant().await;
-    let r = app
-        .api()
-        .with_tenant(&t.id)
+    let r = t
+        .anonymous()
         .post(
             "/api/v1/auth/login",
             json!({ "email": t.owner_email, "password": PASSWORD, "rememberMe": false }),
@@ -122,9 +121,8 @@ async fn access_token_verifies_with_the_published_jwks(b: Backend) {
 /// Reference 2.1: INVALID_CREDENTIALS 401 for a wrong email or password,
 /// and the same answer whichever it was (no user enumeration).
 async fn wrong_password_and_unknown_email_answer_alike(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
-    let api = app.api().with_tenant(&t.id);
+    let t = tenant(b).await;
+    let api = t.anonymous();
     let wrong = api.try_login(&t.owner_email, "Wrong!pass1").await;
     let unknown = api.try_login("nobody@nowhere.example", "Wrong!pass1").await;
     wrong.expect(401, "INVALID_CREDENTIALS");
@@ -143,7 +141,7 @@ async fn wrong_password_and_unknown_email_answer_alike(b: Backend) {
 async fn login_rejects_bad_input_and_changes_nothing(b: Backend) {
     let app = shared(b).await;
     let t = app.new_tenant().await;
-    let api = app.api().with_tenant(&t.id);
+    let api = t.anonymous();
     let path = "/api/v1/auth/login";
 
     let r = api.post(path, json!({ "email": t.owner_email })).await;
@@ -173,25 +171,15 @@ async fn login_rejects_bad_input_and_changes_nothing(b: Backend) {
         .await;
     assert_eq!(r.fields(), ["email"]);
 
-    let r = api
-        .raw(
-            reqwest::Method::POST,
-            path,
-            "application/json",
-            "{\"email\": ",
-        )
-        .await;
+    let r = api.post_raw(path, "application/json", "{\"email\": ").await;
     r.expect(400, "VALIDATION_ERROR");
     assert_eq!(r.fields(), ["body"]);
 
-    let r = api
-        .raw(reqwest::Method::POST, path, "application/json", "[]")
-        .await;
+    let r = api.post_raw(path, "application/json", "[]").await;
     r.expect(400, "VALIDATION_ERROR");
 
     let r = api
-        .raw(
-            reqwest::Method::POST,
+        .post_raw(
             path,
             "text/plain",
             format!(
@@ -208,9 +196,7 @@ async fn login_rejects_bad_input_and_changes_nothing(b: Backend) {
         t.owner_email,
         "x".repeat(1 << 20)
     );
-    let r = api
-        .raw(reqwest::Method::POST, path, "application/json", huge)
-        .await;
+    let r = api.post_raw(path, "application/json", huge).await;
     r.expect(413, "PAYLOAD_TOO_LARGE");
 
     // X-Tenant-ID: malformed is a validation error, unknown is TENANT_NOT_FOUND.
@@ -380,7 +366,7 @@ mod app {
 async fn parallel_wrong_passwords_lock_exactly_once(b: Backend) {
     let app = spawn(b, |_| {}).await;
     let t = crate::support::new_tenant(&app.api(), &app.admin().await).await;
-    let api = app.api().with_tenant(&t.id);
+    let api = t.anonymous();
     let guesses = (0..50).map(|i| {
         let api = api.clone();
         let email = t.owner_email.clone();
@@ -420,9 +406,8 @@ async fn parallel_wrong_passwords_lock_exactly_once(b: Backend) {
 /// password (a script's workers sharing an account) all succeed, even
 /// beside a few wrong ones.
 async fn parallel_correct_logins_all_succeed(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
-    let api = app.api().with_tenant(&t.id);
+    let t = tenant(b).await;
+    let api = t.anonymous();
     let attempts = (0..24).map(|i| {
         let api = api.clone();
         let email = t.owner_email.clone();
@@ -451,9 +436,8 @@ async fn parallel_correct_logins_all_succeed(b: Backend) {
 /// An unknown email locks after five guesses just like a real one, so the
 /// lockout answer tells nothing about which accounts exist.
 async fn lockout_does_not_reveal_whether_an_account_exists(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
-    let api = app.api().with_tenant(&t.id);
+    let t = tenant(b).await;
+    let api = t.anonymous();
     for email in [t.owner_email.as_str(), "ghost@nowhere.example"] {
         let mut codes = Vec::new();
         for i in 0..7 {
@@ -468,9 +452,8 @@ async fn lockout_does_not_reveal_whether_an_account_exists(b: Backend) {
 /// rememberMe lengthens the session (reference 2.1 "longer session"): 30
 /// days instead of a day.
 async fn remember_me_extends_the_session(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
-    let api = app.api().with_tenant(&t.id);
+    let t = tenant(b).await;
+    let api = t.anonymous();
     let r = api
         .post(
             "/api/v1/auth/login",

@@ -187,8 +187,7 @@ async fn bulk_users_with_passwords_can_sign_in(b: Backend) {
         .await;
     assert_eq!(r.ok()["successful"], 8);
     for i in [0, 7] {
-        t.owner
-            .anonymous()
+        t.anonymous()
             .login(&t.email(&format!("pw{i}")), PASSWORD)
             .await;
     }

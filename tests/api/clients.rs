@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 
-use crate::support::oauth::{post_form, Auth, IAM};
+use crate::support::oauth::{post_form, Auth, Machine, IAM};
 use crate::support::{pluck, shared, spawn, tenant, Backend, Resp};
 
 on_both_backends!(
@@ -310,23 +310,15 @@ async fn secrets_are_shown_once_rotate_and_expire(b: Backend) {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let cc = [("grant_type", "client_credentials")];
-    let r = post_form(
-        &t.owner,
-        "/oauth/token",
-        Auth::Basic(&other, "short-lived"),
-        &cc,
-    )
-    .await;
+    let short_lived = Machine {
+        id: other.clone(),
+        secret: "short-lived".into(),
+        api: t.anonymous(),
+    };
+    let r = short_lived.request_token(&[]).await;
     assert_eq!(r.status, 200, "{}", r.text);
     tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
-    let r = post_form(
-        &t.owner,
-        "/oauth/token",
-        Auth::Basic(&other, "short-lived"),
-        &cc,
-    )
-    .await;
+    let r = short_lived.request_token(&[]).await;
     assert_eq!(r.status, 401, "{}", r.text);
     // Expired secrets no longer count against the five.
     let r = t
@@ -347,9 +339,7 @@ async fn secrets_and_refresh_tokens_are_stored_hashed(b: Backend) {
     let server = spawn(b, |_| {}).await;
     let admin = server.admin().await;
     let t = crate::support::new_tenant(&server.api(), &admin).await;
-    let m = t
-        .machine_with(&["client_credentials", "refresh_token"], &[IAM])
-        .await;
+    let m = t.refreshing_machine().await;
     let issued = m.request_token(&[]).await;
     let refresh = issued.body["refresh_token"].as_str().unwrap().to_string();
 
@@ -441,23 +431,13 @@ async fn bad_client_input_is_refused_and_changes_nothing(b: Backend) {
     }
     let r = t
         .owner
-        .raw(
-            reqwest::Method::POST,
-            "/core/iam/v1/clients",
-            "application/json",
-            "{\"name\":",
-        )
+        .post_raw("/core/iam/v1/clients", "application/json", "{\"name\":")
         .await;
     problem(&r, 400, "VALIDATION_ERROR");
     assert_eq!(r.fields(), ["body"]);
     let r = t
         .owner
-        .raw(
-            reqwest::Method::POST,
-            "/core/iam/v1/clients",
-            "text/plain",
-            "name=x",
-        )
+        .post_raw("/core/iam/v1/clients", "text/plain", "name=x")
         .await;
     problem(&r, 415, "UNSUPPORTED_MEDIA_TYPE");
 

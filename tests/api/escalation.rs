@@ -47,14 +47,12 @@ async fn scim_patch(api: &Api, token: &str, user: &str, ops: Value) -> crate::su
 /// The owner still signs in with their password, and nobody with another.
 async fn owner_untouched(t: &TestTenant, tried: &str) {
     let r = t
-        .owner
         .anonymous()
         .with_tenant(&t.id)
         .try_login(&t.owner_email, tried)
         .await;
     assert_eq!(r.status, 401, "the new password does not work: {}", r.text);
-    t.owner
-        .anonymous()
+    t.anonymous()
         .with_tenant(&t.id)
         .login(&t.owner_email, PASSWORD)
         .await;

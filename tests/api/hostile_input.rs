@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use ithbat::db::DatabaseUrl;
 
-use crate::support::scim::Scim;
+use crate::support::scim::{Scim, SEARCH, USER};
 use crate::support::{
     new_tenant, shared, tenant, Api, Backend, TestDb, TestTenant, ADMIN_EMAIL, ADMIN_PASSWORD,
     PASSWORD,
@@ -28,9 +28,6 @@ on_both_backends!(
     a_stored_user_agent_holds_no_control_characters,
     the_real_binary_keeps_serving_after_hostile_input,
 );
-
-const SEARCH: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
-const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 
 /// The deep inputs of issue 16: parentheses, `not(`, and a value filter
 /// nested 400 levels, each as a SCIM filter.
@@ -156,11 +153,10 @@ async fn long_in_lists_are_answered_up_to_the_limit_and_refused_beyond(b: Backen
     emails.push(t.owner_email.clone());
     let r = t
         .owner
-        .jsonapi(
-            Method::GET,
-            &format!("/api/v1/accounts?filter[email__in]={}", emails.join(",")),
-            None,
-        )
+        .jsonapi_get(&format!(
+            "/api/v1/accounts?filter[email__in]={}",
+            emails.join(",")
+        ))
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["data"].as_array().unwrap().len(), 1, "{}", r.text);
@@ -170,11 +166,10 @@ async fn long_in_lists_are_answered_up_to_the_limit_and_refused_beyond(b: Backen
         .collect();
     let r = t
         .owner
-        .jsonapi(
-            Method::GET,
-            &format!("/api/v1/accounts?filter[id__in]={}", ids.join(",")),
-            None,
-        )
+        .jsonapi_get(&format!(
+            "/api/v1/accounts?filter[id__in]={}",
+            ids.join(",")
+        ))
         .await;
     assert_eq!(
         r.body["data"].as_array().map(Vec::len),
@@ -184,26 +179,18 @@ async fn long_in_lists_are_answered_up_to_the_limit_and_refused_beyond(b: Backen
     );
     let r = t
         .owner
-        .jsonapi(
-            Method::GET,
-            &format!(
-                "/api/v1/accounts?filter[email__in]={}",
-                many(1001).join(",")
-            ),
-            None,
-        )
+        .jsonapi_get(&format!(
+            "/api/v1/accounts?filter[email__in]={}",
+            many(1001).join(",")
+        ))
         .await;
     r.jsonapi_error(400, Some(json!({ "parameter": "filter[email__in]" })));
     let r = t
         .owner
-        .jsonapi(
-            Method::GET,
-            &format!(
-                "/api/v1/accounts?filter[email__in]={}&filter[name__match]=x",
-                many(1000).join(",")
-            ),
-            None,
-        )
+        .jsonapi_get(&format!(
+            "/api/v1/accounts?filter[email__in]={}&filter[name__match]=x",
+            many(1000).join(",")
+        ))
         .await;
     r.jsonapi_error(400, Some(json!({ "parameter": "filter[name__match]" })));
 }
@@ -251,7 +238,7 @@ async fn control_characters_in_query_parameters_are_refused_naming_them(b: Backe
         ),
     ] {
         t.owner
-            .jsonapi(Method::GET, path, None)
+            .jsonapi_get(path)
             .await
             .jsonapi_error(400, Some(json!({ "parameter": parameter })));
     }
@@ -279,8 +266,7 @@ async fn control_characters_in_query_parameters_are_refused_naming_them(b: Backe
     // A form body (OAuth): RFC 6749's invalid_request.
     let r = app
         .api()
-        .raw(
-            Method::POST,
+        .post_raw(
             "/oauth/token",
             "application/x-www-form-urlencoded",
             "grant_type=client_credentials&client_id=a%00b&client_secret=x",
@@ -388,9 +374,8 @@ async fn control_characters_in_bodies_are_refused_naming_the_field(b: Backend) {
 /// the API and on the sign-in page; an email with an invisible character
 /// matches no account: the usual 401.
 async fn sign_in_refuses_control_characters_without_telling_who_exists(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
-    let anonymous = app.api().with_tenant(&t.id);
+    let t = tenant(b).await;
+    let anonymous = t.anonymous();
     let login = |email: String| {
         let api = anonymous.clone();
         async move { api.try_login(&email, PASSWORD).await }
@@ -407,8 +392,7 @@ async fn sign_in_refuses_control_characters_without_telling_who_exists(b: Backen
         login(lookalike).await.expect(401, "INVALID_CREDENTIALS");
     }
     let r = anonymous
-        .raw(
-            Method::POST,
+        .post_raw(
             "/api/v1/auth/login",
             "application/json",
             format!(r#"{{"email":"a\u0000b@a.example","password":"{PASSWORD}"}}"#),
@@ -490,9 +474,8 @@ async fn emails_and_user_names_refuse_invisible_characters(b: Backend) {
 async fn a_stored_user_agent_holds_no_control_characters(b: Backend) {
     let app = shared(b).await;
     let t: TestTenant = app.new_tenant().await;
-    let api: Api = app
-        .api()
-        .with_tenant(&t.id)
+    let api: Api = t
+        .anonymous()
         .with_user_agent("Agent\t1.0")
         .login(&t.owner_email, PASSWORD)
         .await;

@@ -21,11 +21,7 @@ on_both_backends!(
 
 async fn count(api: &Api) -> i64 {
     let r = api
-        .jsonapi(
-            Method::GET,
-            "/api/v1/accounts?count=true&page[size]=1",
-            None,
-        )
+        .jsonapi_get("/api/v1/accounts?count=true&page[size]=1")
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     r.body["meta"]["count"].as_i64().unwrap()
@@ -79,10 +75,7 @@ async fn create_show_update_delete(b: Backend) {
     assert_eq!(data["links"]["self"], format!("/api/v1/accounts/{id}"));
     assert_eq!(data["relationships"]["organization"]["data"], Value::Null);
 
-    let shown = t
-        .owner
-        .jsonapi(Method::GET, &format!("/api/v1/accounts/{id}"), None)
-        .await;
+    let shown = t.owner.jsonapi_get(&format!("/api/v1/accounts/{id}")).await;
     assert_eq!(shown.status, 200, "{}", shown.text);
     assert_eq!(shown.body["data"]["attributes"], *a);
 
@@ -114,10 +107,7 @@ async fn create_show_update_delete(b: Backend) {
         .await;
     assert_eq!(deleted.status, 204, "{}", deleted.text);
     assert!(deleted.text.is_empty());
-    let gone = t
-        .owner
-        .jsonapi(Method::GET, &format!("/api/v1/accounts/{id}"), None)
-        .await;
+    let gone = t.owner.jsonapi_get(&format!("/api/v1/accounts/{id}")).await;
     gone.jsonapi_error(404, None);
     assert_eq!(gone.error()["code"], "RESOURCE_NOT_FOUND");
 }
@@ -129,7 +119,7 @@ async fn an_account_is_the_native_user(b: Backend) {
     let user = t.user("native").await;
     let r = t
         .owner
-        .jsonapi(Method::GET, &format!("/api/v1/accounts/{}", user.id), None)
+        .jsonapi_get(&format!("/api/v1/accounts/{}", user.id))
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["data"]["attributes"]["email"], user.email);
@@ -147,7 +137,7 @@ async fn an_account_is_the_native_user(b: Backend) {
     assert_eq!(n["familyName"], "Hassan");
     assert_eq!(n["roles"], json!(["member"]));
     // The account signs in with its password.
-    t.owner.anonymous().login(&t.email("ali"), PASSWORD).await;
+    t.anonymous().login(&t.email("ali"), PASSWORD).await;
 
     t.owner
         .put(
@@ -156,10 +146,7 @@ async fn an_account_is_the_native_user(b: Backend) {
         )
         .await
         .ok();
-    let r = t
-        .owner
-        .jsonapi(Method::GET, &format!("/api/v1/accounts/{id}"), None)
-        .await;
+    let r = t.owner.jsonapi_get(&format!("/api/v1/accounts/{id}")).await;
     assert_eq!(r.body["data"]["attributes"]["name"], "Alia Hassan");
 }
 
@@ -190,14 +177,10 @@ async fn sparse_fieldsets_and_included_organization(b: Backend) {
     }
     let r = t
         .owner
-        .jsonapi(
-            Method::GET,
-            &format!(
-                "/api/v1/accounts/{}?fields[accounts]=name,email&included=organization",
-                ids[0]
-            ),
-            None,
-        )
+        .jsonapi_get(&format!(
+            "/api/v1/accounts/{}?fields[accounts]=name,email&included=organization",
+            ids[0]
+        ))
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     let attrs = r.body["data"]["attributes"].as_object().unwrap();
@@ -213,11 +196,7 @@ async fn sparse_fieldsets_and_included_organization(b: Backend) {
 
     let r = t
         .owner
-        .jsonapi(
-            Method::GET,
-            "/api/v1/accounts?included=organization&fields[organizations]=name&filter[name__match]=member",
-            None,
-        )
+        .jsonapi_get("/api/v1/accounts?included=organization&fields[organizations]=name&filter[name__match]=member")
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["data"].as_array().unwrap().len(), 3);
@@ -257,7 +236,7 @@ async fn role_name_and_scope(b: Backend) {
     .await;
     assert_eq!(admin["attributes"]["role_name"], "admin");
     assert_eq!(admin["attributes"]["role_scope"], "/");
-    let ada = t.owner.anonymous().login(&t.email("ada"), PASSWORD).await;
+    let ada = t.anonymous().login(&t.email("ada"), PASSWORD).await;
     ada.get("/api/v1/users").await.ok();
 
     let scoped = t
@@ -267,7 +246,7 @@ async fn role_name_and_scope(b: Backend) {
         )
         .await;
     assert_eq!(scoped["attributes"]["role_scope"], "/organizations/7");
-    let sam = t.owner.anonymous().login(&t.email("sam"), PASSWORD).await;
+    let sam = t.anonymous().login(&t.email("sam"), PASSWORD).await;
     sam.get("/api/v1/users").await.expect(403, "FORBIDDEN");
 
     // Widening the scope grants the role's permissions at once.
@@ -348,7 +327,7 @@ async fn disabling_an_account_ends_its_sessions(b: Backend) {
         )
         .await;
     assert_eq!(r.body["data"]["attributes"]["status"], "active");
-    t.owner.anonymous().login(&user.email, PASSWORD).await;
+    t.anonymous().login(&user.email, PASSWORD).await;
 }
 
 /// JSON:API 1.1: wrong type 409, missing data 400, id mismatch on PATCH
@@ -526,7 +505,7 @@ async fn malformed_documents_change_nothing(b: Backend) {
         let r = t.owner.jsonapi(Method::PATCH, &path, Some(body)).await;
         r.jsonapi_error(status, source);
     }
-    let after = t.owner.jsonapi(Method::GET, &path, None).await;
+    let after = t.owner.jsonapi_get(&path).await;
     assert_eq!(
         after.body["data"]["attributes"]["name"], "Kept Name",
         "no partial write"
@@ -535,22 +514,12 @@ async fn malformed_documents_change_nothing(b: Backend) {
     // Malformed JSON, bodies that are not objects, oversized bodies.
     let r = t
         .owner
-        .raw(
-            Method::POST,
-            "/api/v1/accounts",
-            "application/vnd.api+json",
-            "{\"data\":",
-        )
+        .post_raw("/api/v1/accounts", "application/vnd.api+json", "{\"data\":")
         .await;
     r.jsonapi_error(400, Some(json!({ "pointer": "" })));
     let r = t
         .owner
-        .raw(
-            Method::POST,
-            "/api/v1/accounts",
-            "application/vnd.api+json",
-            "[1]",
-        )
+        .post_raw("/api/v1/accounts", "application/vnd.api+json", "[1]")
         .await;
     r.jsonapi_error(400, None);
     let big = format!(
@@ -559,12 +528,7 @@ async fn malformed_documents_change_nothing(b: Backend) {
     );
     let r = t
         .owner
-        .raw(
-            Method::POST,
-            "/api/v1/accounts",
-            "application/vnd.api+json",
-            big,
-        )
+        .post_raw("/api/v1/accounts", "application/vnd.api+json", big)
         .await;
     r.jsonapi_error(413, None);
     assert_eq!(count(&t.owner).await, before);
@@ -580,10 +544,7 @@ async fn malformed_documents_change_nothing(b: Backend) {
         format!("/api/v1/accounts/{foreign_id}"),
         "/api/v1/accounts/00000000-0000-0000-0000-000000000003".to_string(),
     ] {
-        t.owner
-            .jsonapi(Method::GET, &path, None)
-            .await
-            .jsonapi_error(404, None);
+        t.owner.jsonapi_get(&path).await.jsonapi_error(404, None);
         t.owner
             .jsonapi(Method::DELETE, &path, None)
             .await
@@ -600,7 +561,7 @@ async fn malformed_documents_change_nothing(b: Backend) {
     r.jsonapi_error(404, None);
     let still = other_tenant
         .owner
-        .jsonapi(Method::GET, &format!("/api/v1/accounts/{foreign_id}"), None)
+        .jsonapi_get(&format!("/api/v1/accounts/{foreign_id}"))
         .await;
     assert_eq!(still.body["data"]["attributes"]["name"], "Foreign One");
 }
@@ -608,26 +569,19 @@ async fn malformed_documents_change_nothing(b: Backend) {
 /// No token: 401 as a JSON:API error; no permission: 403.
 async fn credentials_and_permissions(b: Backend) {
     let t = tenant(b).await;
-    let r = t
-        .owner
-        .anonymous()
-        .jsonapi(Method::GET, "/api/v1/accounts", None)
-        .await;
+    let r = t.anonymous().jsonapi_get("/api/v1/accounts").await;
     r.jsonapi_error(401, None);
     assert_eq!(r.error()["code"], "UNAUTHORIZED");
     assert!(r.header("www-authenticate").is_some());
     let r = t
         .owner
         .with_token("garbage")
-        .jsonapi(Method::GET, "/api/v1/accounts", None)
+        .jsonapi_get("/api/v1/accounts")
         .await;
     r.jsonapi_error(401, None);
 
     let member = t.user("member").await;
-    let r = member
-        .api
-        .jsonapi(Method::GET, "/api/v1/accounts", None)
-        .await;
+    let r = member.api.jsonapi_get("/api/v1/accounts").await;
     r.jsonapi_error(403, None);
     assert_eq!(r.error()["code"], "FORBIDDEN");
     let r = member
@@ -664,8 +618,7 @@ async fn media_types(b: Backend) {
     .to_string();
     let r = t
         .owner
-        .raw(
-            Method::POST,
+        .post_raw(
             "/api/v1/accounts",
             "application/vnd.api+json; charset=utf-8",
             body.clone(),
@@ -674,7 +627,7 @@ async fn media_types(b: Backend) {
     r.jsonapi_error(415, None);
     let r = t
         .owner
-        .raw(Method::POST, "/api/v1/accounts", "text/plain", body.clone())
+        .post_raw("/api/v1/accounts", "text/plain", body.clone())
         .await;
     r.jsonapi_error(415, None);
     let r = Api::send(
@@ -687,8 +640,7 @@ async fn media_types(b: Backend) {
     // ext and profile are allowed; plain application/json is accepted too.
     let r = t
         .owner
-        .raw(
-            Method::POST,
+        .post_raw(
             "/api/v1/accounts",
             "application/vnd.api+json; profile=\"https://example.com/p\"",
             body,

@@ -209,7 +209,7 @@ async fn account_filters_agree_with_the_reference_evaluator(b: Backend) {
     }
     let all = t
         .owner
-        .jsonapi(Method::GET, "/api/v1/accounts?page[size]=1000", None)
+        .jsonapi_get("/api/v1/accounts?page[size]=1000")
         .await;
     let accounts = all.body["data"].as_array().unwrap().clone();
     assert_eq!(accounts.len(), 41, "seed {seed}");
@@ -240,13 +240,9 @@ async fn account_filters_agree_with_the_reference_evaluator(b: Backend) {
             .collect();
         let r = t
             .owner
-            .jsonapi(
-                Method::GET,
-                &format!(
-                    "/api/v1/accounts?{query}&page[size]=1000&count=true&fields[accounts]=email"
-                ),
-                None,
-            )
+            .jsonapi_get(&format!(
+                "/api/v1/accounts?{query}&page[size]=1000&count=true&fields[accounts]=email"
+            ))
             .await;
         assert_eq!(
             r.status, 200,

@@ -28,11 +28,7 @@ async fn organizations_crud_and_query(b: Backend) {
     }
     let list = t
         .owner
-        .jsonapi(
-            Method::GET,
-            "/api/v1/organizations?filter[name__match]=research&sort=-name&count=true",
-            None,
-        )
+        .jsonapi_get("/api/v1/organizations?filter[name__match]=research&sort=-name&count=true")
         .await;
     assert_eq!(list.status, 200, "{}", list.text);
     let names: Vec<&str> = pluck(&list.body["data"], "/attributes/name");
@@ -40,16 +36,12 @@ async fn organizations_crud_and_query(b: Backend) {
     assert_eq!(list.body["meta"]["count"], 2);
     let exact = t
         .owner
-        .jsonapi(
-            Method::GET,
-            "/api/v1/organizations?filter[name]=SALES",
-            None,
-        )
+        .jsonapi_get("/api/v1/organizations?filter[name]=SALES")
         .await;
     assert_eq!(exact.body["data"].as_array().unwrap().len(), 1);
     let ranged = t
         .owner
-        .jsonapi(Method::GET, "/api/v1/organizations?filter[created_at__gte]=2000-01-01&filter[created_at__lte]=2999-01-01&page[size]=2", None)
+        .jsonapi_get("/api/v1/organizations?filter[created_at__gte]=2000-01-01&filter[created_at__lte]=2999-01-01&page[size]=2")
         .await;
     assert_eq!(ranged.body["data"].as_array().unwrap().len(), 2);
     assert!(ranged.body["links"]["next"].is_string());
@@ -61,7 +53,7 @@ async fn organizations_crud_and_query(b: Backend) {
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["data"]["attributes"]["name"], "Sales EMEA");
-    let shown = t.owner.jsonapi(Method::GET, &path, None).await;
+    let shown = t.owner.jsonapi_get(&path).await;
     assert_eq!(shown.body["data"]["attributes"]["name"], "Sales EMEA");
 
     // An organization with accounts stays until they leave it.
@@ -88,32 +80,22 @@ async fn organizations_crud_and_query(b: Backend) {
         .await;
     let r = t.owner.jsonapi(Method::DELETE, &path, None).await;
     assert_eq!(r.status, 204, "{}", r.text);
-    t.owner
-        .jsonapi(Method::GET, &path, None)
-        .await
-        .jsonapi_error(404, None);
+    t.owner.jsonapi_get(&path).await.jsonapi_error(404, None);
 
     // Members may not manage organizations; other tenants do not see them.
     let member = t.user("plain").await;
     member
         .api
-        .jsonapi(Method::GET, "/api/v1/organizations", None)
+        .jsonapi_get("/api/v1/organizations")
         .await
         .jsonapi_error(403, None);
     let other = app.new_tenant().await;
     other
         .owner
-        .jsonapi(
-            Method::GET,
-            &format!("/api/v1/organizations/{}", ids[0]),
-            None,
-        )
+        .jsonapi_get(&format!("/api/v1/organizations/{}", ids[0]))
         .await
         .jsonapi_error(404, None);
-    let listed = other
-        .owner
-        .jsonapi(Method::GET, "/api/v1/organizations", None)
-        .await;
+    let listed = other.owner.jsonapi_get("/api/v1/organizations").await;
     assert!(listed.body["data"].as_array().unwrap().is_empty());
 }
 
@@ -160,7 +142,7 @@ async fn organizations_reject_bad_input(b: Backend) {
     }
     let list = t
         .owner
-        .jsonapi(Method::GET, "/api/v1/organizations?count=true", None)
+        .jsonapi_get("/api/v1/organizations?count=true")
         .await;
     assert_eq!(list.body["meta"]["count"], 1, "nothing written");
     for (query, parameter) in [
@@ -171,7 +153,7 @@ async fn organizations_reject_bad_input(b: Backend) {
     ] {
         let r = t
             .owner
-            .jsonapi(Method::GET, &format!("/api/v1/organizations?{query}"), None)
+            .jsonapi_get(&format!("/api/v1/organizations?{query}"))
             .await;
         if parameter == "filter[name__in]" {
             assert_eq!(r.status, 200, "__in is equality's list form: {}", r.text);
@@ -196,7 +178,6 @@ async fn sessions_are_the_sign_in_sessions(b: Backend) {
         .login(&user.email, PASSWORD)
         .await;
     let refreshed = t
-        .owner
         .anonymous()
         .post(
             "/api/v1/auth/refresh",
@@ -207,14 +188,10 @@ async fn sessions_are_the_sign_in_sessions(b: Backend) {
 
     let r = t
         .owner
-        .jsonapi(
-            Method::GET,
-            &format!(
-                "/api/v1/account_sessions?filter[account_id]={}&sort=created_at",
-                user.id
-            ),
-            None,
-        )
+        .jsonapi_get(&format!(
+            "/api/v1/account_sessions?filter[account_id]={}&sort=created_at",
+            user.id
+        ))
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     let sessions = r.body["data"].as_array().unwrap();
@@ -251,7 +228,7 @@ async fn sessions_are_the_sign_in_sessions(b: Backend) {
     // A member sees only their own sessions.
     let own = user
         .api
-        .jsonapi(Method::GET, "/api/v1/account_sessions?count=true", None)
+        .jsonapi_get("/api/v1/account_sessions?count=true")
         .await;
     assert_eq!(own.status, 200, "{}", own.text);
     assert_eq!(own.body["meta"]["count"], 2);
@@ -276,11 +253,7 @@ async fn sessions_filters_include_and_delete(b: Backend) {
         .await;
     let r = t
         .owner
-        .jsonapi(
-            Method::GET,
-            &format!("/api/v1/account_sessions?filter[account_id]={}&included=account&fields[accounts]=email", user.id),
-            None,
-        )
+        .jsonapi_get(&format!("/api/v1/account_sessions?filter[account_id]={}&included=account&fields[accounts]=email", user.id))
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["data"].as_array().unwrap().len(), 2);
@@ -296,31 +269,21 @@ async fn sessions_filters_include_and_delete(b: Backend) {
 
     let r = t
         .owner
-        .jsonapi(
-            Method::GET,
-            "/api/v1/account_sessions?filter[user_agent__match]=CURL",
-            None,
-        )
+        .jsonapi_get("/api/v1/account_sessions?filter[user_agent__match]=CURL")
         .await;
     let found = r.body["data"].as_array().unwrap();
     assert_eq!(found.len(), 1, "{}", r.text);
     let session_id = found[0]["id"].as_str().unwrap().to_string();
     let r = t
         .owner
-        .jsonapi(
-            Method::GET,
-            "/api/v1/account_sessions?filter[refresh_seq__gte]=1",
-            None,
-        )
+        .jsonapi_get("/api/v1/account_sessions?filter[refresh_seq__gte]=1")
         .await;
     assert!(r.body["data"].as_array().unwrap().is_empty());
     let r = t
         .owner
-        .jsonapi(
-            Method::GET,
-            &format!("/api/v1/account_sessions?filter[id]={session_id}&filter[ip]=127.0.0.1"),
-            None,
-        )
+        .jsonapi_get(&format!(
+            "/api/v1/account_sessions?filter[id]={session_id}&filter[ip]=127.0.0.1"
+        ))
         .await;
     assert_eq!(r.body["data"].as_array().unwrap().len(), 1);
     for (query, parameter) in [
@@ -330,11 +293,7 @@ async fn sessions_filters_include_and_delete(b: Backend) {
         ("filter[device]=x", "filter[device]"),
     ] {
         t.owner
-            .jsonapi(
-                Method::GET,
-                &format!("/api/v1/account_sessions?{query}"),
-                None,
-            )
+            .jsonapi_get(&format!("/api/v1/account_sessions?{query}"))
             .await
             .jsonapi_error(400, Some(json!({ "parameter": parameter })));
     }
@@ -373,10 +332,7 @@ async fn sessions_filters_include_and_delete(b: Backend) {
         .await
         .jsonapi_error(404, None);
     // The user may end their own remaining session.
-    let mine = user
-        .api
-        .jsonapi(Method::GET, "/api/v1/account_sessions", None)
-        .await;
+    let mine = user.api.jsonapi_get("/api/v1/account_sessions").await;
     let mine_id = mine.body["data"][0]["id"].as_str().unwrap().to_string();
     let r = user
         .api
@@ -389,10 +345,7 @@ async fn sessions_filters_include_and_delete(b: Backend) {
     assert_eq!(r.status, 204);
     // A session of another tenant is not found.
     let foreign = app.new_tenant().await;
-    let list = foreign
-        .owner
-        .jsonapi(Method::GET, "/api/v1/account_sessions", None)
-        .await;
+    let list = foreign.owner.jsonapi_get("/api/v1/account_sessions").await;
     let foreign_session = list.body["data"][0]["id"].as_str().unwrap().to_string();
     t.owner
         .jsonapi(

@@ -3,7 +3,6 @@
 //! repeats), __match, __in, __nin, __gte, __lte, with_role_scope, and
 //! errors naming the parameter.
 
-use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::support::{tenant, Backend, TestTenant, PASSWORD};
@@ -21,7 +20,7 @@ on_both_backends!(
 async fn index(t: &TestTenant, query: &str) -> Value {
     let r = t
         .owner
-        .jsonapi(Method::GET, &format!("/api/v1/accounts?{query}"), None)
+        .jsonapi_get(&format!("/api/v1/accounts?{query}"))
         .await;
     assert_eq!(r.status, 200, "{query}: {}", r.text);
     r.body.clone()
@@ -292,18 +291,14 @@ async fn bad_parameters_are_named(b: Backend) {
     ] {
         let r = t
             .owner
-            .jsonapi(Method::GET, &format!("/api/v1/accounts?{query}"), None)
+            .jsonapi_get(&format!("/api/v1/accounts?{query}"))
             .await;
         r.jsonapi_error(400, Some(json!({ "parameter": parameter })));
         assert_eq!(r.error()["code"], "VALIDATION_ERROR");
     }
     let r = t
         .owner
-        .jsonapi(
-            Method::GET,
-            "/api/v1/accounts?filter[bogus]=1&page[size]=0",
-            None,
-        )
+        .jsonapi_get("/api/v1/accounts?filter[bogus]=1&page[size]=0")
         .await;
     assert_eq!(
         r.body["errors"].as_array().unwrap().len(),

@@ -553,15 +553,9 @@ async fn bad_input_is_refused_and_changes_nothing(b: Backend) {
         r.expect(400, "VALIDATION_ERROR");
         assert_eq!(r.fields(), [field], "{path} {body}: {}", r.text);
     }
-    let r = u
-        .api
-        .raw(reqwest::Method::POST, SETUP, "text/plain", "totp")
-        .await;
+    let r = u.api.post_raw(SETUP, "text/plain", "totp").await;
     r.expect(415, "UNSUPPORTED_MEDIA_TYPE");
-    let r = u
-        .api
-        .raw(reqwest::Method::POST, SETUP, "application/json", "[1]")
-        .await;
+    let r = u.api.post_raw(SETUP, "application/json", "[1]").await;
     r.expect(400, "VALIDATION_ERROR");
     u.api
         .post(VERIFY_SETUP, json!({ "code": "123456" }))

@@ -452,9 +452,7 @@ async fn introspection_tells_active_from_expired_revoked_and_foreign(b: Backend)
 /// client's token is left alone (2.1), with the same answer.
 async fn revocation_answers_200_and_ends_the_grant(b: Backend) {
     let t = tenant(b).await;
-    let m = t
-        .machine_with(&["client_credentials", "refresh_token"], &[IAM])
-        .await;
+    let m = t.refreshing_machine().await;
     let other = t.machine().await;
 
     let issued = m.request_token(&[]).await;
@@ -521,9 +519,7 @@ async fn revocation_answers_200_and_ends_the_grant(b: Backend) {
 /// the scope but not widen it; a reused one revokes the grant.
 async fn refresh_tokens_rotate_and_a_reused_one_revokes_its_grant(b: Backend) {
     let t = tenant(b).await;
-    let m = t
-        .machine_with(&["client_credentials", "refresh_token"], &[IAM])
-        .await;
+    let m = t.refreshing_machine().await;
     let refresh = |token: &str, extra: &[(&'static str, &'static str)]| {
         let mut params = vec![
             ("grant_type", "refresh_token".to_string()),
@@ -547,9 +543,7 @@ async fn refresh_tokens_rotate_and_a_reused_one_revokes_its_grant(b: Backend) {
     let r = refresh(&r1, &[("scope", "services.iam openid")]).await;
     oauth_error(&r, 400, "invalid_scope");
     // Another client cannot use it, and its attempt consumes nothing.
-    let thief = t
-        .machine_with(&["client_credentials", "refresh_token"], &[IAM])
-        .await;
+    let thief = t.refreshing_machine().await;
     let r = post_form(
         &thief.api,
         "/oauth/token",

@@ -199,7 +199,6 @@ async fn code_flow_with_pkce_issues_oidc_tokens(b: Backend) {
     assert_eq!(at["scope"], "email openid profile");
 
     let info = t
-        .owner
         .anonymous()
         .with_token(&access)
         .get("/oauth/userinfo")
@@ -210,7 +209,6 @@ async fn code_flow_with_pkce_issues_oidc_tokens(b: Backend) {
     assert_eq!(info.body["given_name"], "alice");
     assert!(info.body.get("phone_number").is_none(), "no phone scope");
     let bad = t
-        .owner
         .anonymous()
         .with_token("garbage")
         .get("/oauth/userinfo")
@@ -268,16 +266,14 @@ async fn codes_are_single_use_and_bound(b: Backend) {
     let first = exchange(&t, &rp, &code, &verifier).await;
     assert_eq!(first.status, 200, "{}", first.text);
     let access = first.body["access_token"].as_str().unwrap().to_string();
-    t.owner
-        .anonymous()
+    t.anonymous()
         .with_token(&access)
         .get("/api/v1/users/me")
         .await
         .ok();
     let replay = exchange(&t, &rp, &code, &verifier).await;
     assert_eq!(replay.body["error"], "invalid_grant", "{}", replay.text);
-    t.owner
-        .anonymous()
+    t.anonymous()
         .with_token(&access)
         .get("/api/v1/users/me")
         .await
@@ -561,7 +557,6 @@ async fn refresh_tokens_stay_with_their_client(b: Backend) {
     let tokens = person.tokens(&t, &rp, "openid email").await;
     let refresh = tokens.body["refresh_token"].as_str().unwrap().to_string();
     let first_party = t
-        .owner
         .anonymous()
         .post("/api/v1/auth/refresh", json!({ "refreshToken": refresh }))
         .await;
@@ -619,7 +614,7 @@ async fn end_session_signs_out(b: Backend) {
         tokens.body["access_token"].as_str().unwrap().to_string(),
         tokens.body["id_token"].as_str().unwrap().to_string(),
     );
-    let api = t.owner.anonymous().with_token(&access);
+    let api = t.anonymous().with_token(&access);
     api.get("/api/v1/users/me").await.ok();
     let evil = person
         .web
@@ -662,7 +657,6 @@ async fn scopes_limit_what_tokens_reach(b: Backend) {
     let mut person = Person::new(&app.base, &t, &user.email).await;
     let tokens = person.tokens(&t, &rp, "openid profile").await;
     let api = t
-        .owner
         .anonymous()
         .with_token(tokens.body["access_token"].as_str().unwrap());
     let r = api.get("/api/v1/users/me").await;
@@ -710,7 +704,7 @@ async fn introspect(t: &TestTenant, rp: &Rp, token: &str) -> Resp {
 async fn assert_session_dead(t: &TestTenant, rp: &Rp, access: &str, refresh: &str) {
     let r = refresh_at(t, rp.auth(), refresh, &[]).await;
     assert_eq!(r.body["error"], "invalid_grant", "{}", r.text);
-    let person = t.owner.anonymous().with_token(access);
+    let person = t.anonymous().with_token(access);
     assert_eq!(person.get("/oauth/userinfo").await.status, 401);
     assert_eq!(person.get("/api/v1/users/me").await.status, 401);
     for token in [access, refresh] {

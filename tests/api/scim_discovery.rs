@@ -16,7 +16,7 @@ async fn service_provider_config_tells_the_truth(b: Backend) {
     let scim = t.scim().await;
     // Public, as RFC 7644 allows; the same document with a token.
     let anonymous = crate::support::scim::Scim {
-        api: t.owner.anonymous(),
+        api: t.anonymous(),
         ..scim.clone()
     };
     let r = anonymous.get("/ServiceProviderConfig").await;

@@ -3,6 +3,7 @@
 
 use std::time::Instant;
 
+use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::support::scim::{replace, Scim, GROUP, USER};
@@ -224,7 +225,7 @@ async fn okta_group_cycle(b: Backend) {
     // With `attributes`, PATCH answers 200 with the resource (RFC 7644 3.5.2).
     let r = scim
         .send(
-            reqwest::Method::PATCH,
+            Method::PATCH,
             &format!("/Groups/{id}?attributes=members"),
             Some(json!({ "schemas": [crate::support::scim::PATCH_OP], "Operations": [{ "op": "remove", "path": "members" }] })),
             &[],
@@ -315,7 +316,7 @@ async fn put_replaces_members_and_preconditions_guard_writes(b: Backend) {
     let path = format!("/Groups/{id}");
     let r = scim
         .send(
-            reqwest::Method::PUT,
+            Method::PUT,
             &path,
             Some(group("Team B", &[&b2, &c])),
             &[("If-Match", "W/\"9\"")],
@@ -324,7 +325,7 @@ async fn put_replaces_members_and_preconditions_guard_writes(b: Backend) {
     r.scim_error(412, None);
     let r = scim
         .send(
-            reqwest::Method::PUT,
+            Method::PUT,
             &path,
             Some(group("Team B", &[&b2, &c])),
             &[("If-Match", "W/\"1\"")],
@@ -339,21 +340,11 @@ async fn put_replaces_members_and_preconditions_guard_writes(b: Backend) {
     assert_eq!(ids, want);
     assert!(body.get("externalId").is_none());
     let r = scim
-        .send(
-            reqwest::Method::DELETE,
-            &path,
-            None,
-            &[("If-Match", "W/\"1\"")],
-        )
+        .send(Method::DELETE, &path, None, &[("If-Match", "W/\"1\"")])
         .await;
     r.scim_error(412, None);
     let r = scim
-        .send(
-            reqwest::Method::GET,
-            &path,
-            None,
-            &[("If-None-Match", "W/\"2\"")],
-        )
+        .send(Method::GET, &path, None, &[("If-None-Match", "W/\"2\"")])
         .await;
     assert_eq!(r.status, 304);
 }

@@ -586,7 +586,6 @@ async fn okta_provisioning_cycle(b: Backend) {
     );
     // The password Okta sent signs in.
     let signed_in = t
-        .owner
         .anonymous()
         .login("test.user@okta.local", "1mz050nq")
         .await;
@@ -766,8 +765,7 @@ async fn okta_provisioning_cycle(b: Backend) {
         .get("/api/v1/users/me")
         .await
         .expect(401, "UNAUTHORIZED");
-    t.owner
-        .anonymous()
+    t.anonymous()
         .try_login("test.user@okta.local", "1mz050nq")
         .await
         .expect(403, "ACCOUNT_SUSPENDED");

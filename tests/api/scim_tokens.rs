@@ -173,8 +173,7 @@ async fn token_management_needs_scim_write(b: Backend) {
         .delete(&format!("/api/v1/scim/tokens/{id}"))
         .await
         .expect(403, "FORBIDDEN");
-    t.owner
-        .anonymous()
+    t.anonymous()
         .post("/api/v1/scim/tokens", json!({}))
         .await
         .expect(401, "UNAUTHORIZED");
@@ -203,7 +202,7 @@ async fn a_scim_token_works_only_on_scim_and_only_for_its_tenant(b: Backend) {
     let secret = scim.api.token.clone().unwrap();
 
     // Not a credential for the native API.
-    let native = t.owner.anonymous().with_token(&secret);
+    let native = t.anonymous().with_token(&secret);
     native
         .get("/api/v1/users")
         .await
@@ -264,7 +263,7 @@ async fn a_scim_token_works_only_on_scim_and_only_for_its_tenant(b: Backend) {
         .await
         .scim_error(401, None);
     let anonymous = Scim {
-        api: t.owner.anonymous(),
+        api: t.anonymous(),
         ..scim.clone()
     };
     let r = anonymous.get("/Users").await;

@@ -2,6 +2,7 @@
 //! /api/v1/users, driven with the requests Microsoft Entra ID and Okta
 //! send.
 
+use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::support::scim::{replace, Scim, ENTERPRISE, LIST, USER};
@@ -221,10 +222,7 @@ async fn okta_user_cycle(b: Backend) {
     let id = created["id"].as_str().unwrap().to_string();
     assert_eq!(created["locale"], "en-US");
     // The password works for signing in, and is never returned.
-    t.owner
-        .anonymous()
-        .login(&user_name, "Sync3d!Passw0rd")
-        .await;
+    t.anonymous().login(&user_name, "Sync3d!Passw0rd").await;
     let r = scim.get(&format!("/Users/{id}")).await;
     assert!(r.scim(200).get("password").is_none());
 
@@ -249,11 +247,7 @@ async fn okta_user_cycle(b: Backend) {
         )
         .await;
     assert_eq!(r.scim(200)["active"], false);
-    let login = t
-        .owner
-        .anonymous()
-        .try_login(&user_name, "Sync3d!Passw0rd")
-        .await;
+    let login = t.anonymous().try_login(&user_name, "Sync3d!Passw0rd").await;
     login.expect(403, "ACCOUNT_SUSPENDED");
     let r = scim
         .patch(
@@ -262,10 +256,7 @@ async fn okta_user_cycle(b: Backend) {
         )
         .await;
     assert_eq!(r.scim(200)["active"], true);
-    t.owner
-        .anonymous()
-        .login(&user_name, "Sync3d!Passw0rd")
-        .await;
+    t.anonymous().login(&user_name, "Sync3d!Passw0rd").await;
 }
 
 /// Issue: active=false suspends the user and revokes their sessions: the
@@ -461,29 +452,19 @@ async fn etags_and_preconditions(b: Backend) {
     let id = scim.create_user(&t.email("etag"), json!({})).await;
     let path = format!("/Users/{id}");
     let r = scim
-        .send(
-            reqwest::Method::GET,
-            &path,
-            None,
-            &[("If-None-Match", "W/\"1\"")],
-        )
+        .send(Method::GET, &path, None, &[("If-None-Match", "W/\"1\"")])
         .await;
     assert_eq!(r.status, 304);
     assert_eq!(r.header("etag"), Some("W/\"1\""));
     let r = scim
-        .send(
-            reqwest::Method::GET,
-            &path,
-            None,
-            &[("If-None-Match", "W/\"7\"")],
-        )
+        .send(Method::GET, &path, None, &[("If-None-Match", "W/\"7\"")])
         .await;
     assert_eq!(r.scim(200)["id"], id.as_str());
 
     let patch = json!({ "schemas": [crate::support::scim::PATCH_OP], "Operations": [{ "op": "add", "path": "title", "value": "One" }] });
     let r = scim
         .send(
-            reqwest::Method::PATCH,
+            Method::PATCH,
             &path,
             Some(patch.clone()),
             &[("If-Match", "W/\"1\"")],
@@ -493,7 +474,7 @@ async fn etags_and_preconditions(b: Backend) {
     // The same precondition again is stale now.
     let r = scim
         .send(
-            reqwest::Method::PATCH,
+            Method::PATCH,
             &path,
             Some(patch.clone()),
             &[("If-Match", "W/\"1\"")],
@@ -503,7 +484,7 @@ async fn etags_and_preconditions(b: Backend) {
     let put = json!({ "schemas": [USER], "userName": t.email("etag"), "title": "Two" });
     let r = scim
         .send(
-            reqwest::Method::PUT,
+            Method::PUT,
             &path,
             Some(put.clone()),
             &[("If-Match", "\"1\"")],
@@ -511,28 +492,18 @@ async fn etags_and_preconditions(b: Backend) {
         .await;
     r.scim_error(412, None);
     let r = scim
-        .send(reqwest::Method::PUT, &path, Some(put), &[("If-Match", "*")])
+        .send(Method::PUT, &path, Some(put), &[("If-Match", "*")])
         .await;
     assert_eq!(r.scim(200)["title"], "Two");
     let r = scim
-        .send(
-            reqwest::Method::DELETE,
-            &path,
-            None,
-            &[("If-Match", "W/\"2\"")],
-        )
+        .send(Method::DELETE, &path, None, &[("If-Match", "W/\"2\"")])
         .await;
     r.scim_error(412, None);
     let r = scim.get(&path).await;
     assert_eq!(r.scim(200)["title"], "Two");
     assert_eq!(r.body["meta"]["version"], "W/\"3\"");
     let r = scim
-        .send(
-            reqwest::Method::DELETE,
-            &path,
-            None,
-            &[("If-Match", "W/\"3\"")],
-        )
+        .send(Method::DELETE, &path, None, &[("If-Match", "W/\"3\"")])
         .await;
     assert_eq!(r.status, 204);
 }
@@ -590,7 +561,7 @@ async fn attributes_and_excluded_attributes(b: Backend) {
 
     let r = scim
         .send(
-            reqwest::Method::PATCH,
+            Method::PATCH,
             &format!("/Users/{id}?attributes=title"),
             Some(json!({ "schemas": [crate::support::scim::PATCH_OP], "Operations": [{ "op": "replace", "path": "title", "value": "New" }] })),
             &[],
@@ -606,7 +577,7 @@ async fn attributes_and_excluded_attributes(b: Backend) {
     let user_name = t.email("proj2");
     let r = scim
         .send(
-            reqwest::Method::POST,
+            Method::POST,
             "/Users?attributes=userName",
             Some(json!({ "schemas": [USER], "userName": user_name, "title": "T" })),
             &[],
@@ -620,7 +591,7 @@ async fn attributes_and_excluded_attributes(b: Backend) {
     );
     let r = scim
         .send(
-            reqwest::Method::PUT,
+            Method::PUT,
             &format!("/Users/{id2}?excludedAttributes=meta,emails,name"),
             Some(json!({ "schemas": [USER], "userName": user_name, "title": "T2" })),
             &[],
@@ -632,7 +603,7 @@ async fn attributes_and_excluded_attributes(b: Backend) {
     );
     let r = scim
         .send(
-            reqwest::Method::POST,
+            Method::POST,
             "/Groups?excludedAttributes=members,meta",
             Some(json!({ "schemas": [crate::support::scim::GROUP], "displayName": "Projected", "members": [{ "value": id2 }] })),
             &[],
@@ -868,11 +839,8 @@ async fn password_changes_through_scim(b: Backend) {
         .get("/api/v1/users/me")
         .await
         .expect(401, "UNAUTHORIZED");
-    t.owner
-        .anonymous()
-        .login(&person.email, "N3w!Passw0rd-x")
-        .await;
-    let old = t.owner.anonymous().try_login(&person.email, PASSWORD).await;
+    t.anonymous().login(&person.email, "N3w!Passw0rd-x").await;
+    let old = t.anonymous().try_login(&person.email, PASSWORD).await;
     old.expect(401, "INVALID_CREDENTIALS");
     // The tenant's password policy applies.
     let r = scim
@@ -895,7 +863,7 @@ async fn bad_input_changes_nothing(b: Backend) {
     let path = format!("/Users/{id}");
     let raw = |body: &'static str, content_type: &'static str| {
         let scim = scim.clone();
-        async move { Scim::raw(&scim, reqwest::Method::POST, "/Users", content_type, body).await }
+        async move { Scim::raw(&scim, Method::POST, "/Users", content_type, body).await }
     };
     raw("{\"schemas\": [", "application/scim+json")
         .await
@@ -1017,12 +985,7 @@ async fn bad_input_changes_nothing(b: Backend) {
         r.scim_error(400, Some(scim_type));
     }
     let r = scim
-        .send(
-            reqwest::Method::PATCH,
-            &path,
-            Some(json!({ "Operations": [] })),
-            &[],
-        )
+        .send(Method::PATCH, &path, Some(json!({ "Operations": [] })), &[])
         .await;
     r.scim_error(400, Some("invalidValue"));
     let r = scim

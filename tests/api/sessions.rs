@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::support::{shared, Backend, PASSWORD};
+use crate::support::{shared, tenant, Backend, PASSWORD};
 
 const CHROME_WINDOWS: &str =
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
@@ -19,9 +19,8 @@ on_both_backends!(
 /// Seed 001: id, deviceType, deviceName, ipAddress, userAgent, location,
 /// createdAt, lastActivity, isCurrent, and `total`.
 async fn sessions_list_shows_the_seed_fields(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
-    let api = app.api().with_tenant(&t.id);
+    let t = tenant(b).await;
+    let api = t.anonymous();
     let desktop = api
         .with_user_agent(CHROME_WINDOWS)
         .login(&t.owner_email, PASSWORD)
@@ -60,11 +59,7 @@ async fn sessions_list_shows_the_seed_fields(b: Backend) {
 async fn deleting_a_session_revokes_its_tokens_at_once(b: Backend) {
     let app = shared(b).await;
     let t = app.new_tenant().await;
-    let second = app
-        .api()
-        .with_tenant(&t.id)
-        .login(&t.owner_email, PASSWORD)
-        .await;
+    let second = t.anonymous().login(&t.owner_email, PASSWORD).await;
     let id = second.current_session().await["id"]
         .as_str()
         .unwrap()
@@ -96,9 +91,8 @@ async fn deleting_a_session_revokes_its_tokens_at_once(b: Backend) {
 
 /// DELETE /auth/sessions: "All other sessions revoked"; the current one lives.
 async fn deleting_all_sessions_keeps_the_current_one(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
-    let api = app.api().with_tenant(&t.id);
+    let t = tenant(b).await;
+    let api = t.anonymous();
     let others = [
         api.login(&t.owner_email, PASSWORD).await,
         api.login(&t.owner_email, PASSWORD).await,
@@ -146,9 +140,8 @@ async fn session_ids_of_others_are_not_found(b: Backend) {
 /// Reference 2.8: `GET /auth/sessions?page&limit` is paged; bad paging is a
 /// VALIDATION_ERROR naming the parameter.
 async fn sessions_list_pages(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
-    let api = app.api().with_tenant(&t.id);
+    let t = tenant(b).await;
+    let api = t.anonymous();
     for _ in 0..4 {
         api.login(&t.owner_email, PASSWORD).await;
     }

@@ -552,8 +552,7 @@ async fn sign_in_through_a_provider_provisions_then_links(b: Backend) {
     assert_eq!(user.ok()["status"], "active");
 
     let me =
-        rp.t.owner
-            .anonymous()
+        rp.t.anonymous()
             .with_token(tokens["access_token"].as_str().unwrap());
     let ids = me.get("/api/v1/users/me/identities").await;
     assert_eq!(ids.status, 200, "{}", ids.text);
@@ -754,8 +753,7 @@ async fn linked_identities(b: Backend) {
     let (r, verifier) = sso_round_trip(&rp).await;
     let tokens = redeem(&rp, &r, &verifier).await;
     let me =
-        rp.t.owner
-            .anonymous()
+        rp.t.anonymous()
             .with_token(tokens["access_token"].as_str().unwrap());
     let r = me.delete("/api/v1/users/me/identities/acme").await;
     r.expect(409, "CONFLICT");
@@ -767,11 +765,7 @@ async fn linked_identities(b: Backend) {
             .len(),
         1
     );
-    let r =
-        rp.t.owner
-            .anonymous()
-            .get("/api/v1/users/me/identities")
-            .await;
+    let r = rp.t.anonymous().get("/api/v1/users/me/identities").await;
     assert_eq!(r.status, 401);
 }
 
@@ -809,8 +803,7 @@ async fn api_social_login(b: Backend) {
     assert_eq!(data["tokenType"], "Bearer");
     assert_eq!(data["user"]["email"], rp.idp.person_email);
     let me =
-        rp.t.owner
-            .anonymous()
+        rp.t.anonymous()
             .with_token(data["accessToken"].as_str().unwrap())
             .get("/api/v1/users/me")
             .await;

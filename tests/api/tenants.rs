@@ -310,11 +310,7 @@ async fn suspended_tenant_refuses_logins_and_tokens(b: Backend) {
         )
         .await;
     assert_eq!(r.ok()["status"], "suspended");
-    let login = app
-        .api()
-        .with_tenant(&t.id)
-        .try_login(&t.owner_email, PASSWORD)
-        .await;
+    let login = t.anonymous().try_login(&t.owner_email, PASSWORD).await;
     login.expect(403, "TENANT_SUSPENDED");
     t.owner
         .get("/api/v1/users/me")
@@ -341,10 +337,7 @@ async fn suspended_tenant_refuses_logins_and_tokens(b: Backend) {
         .await;
     assert_eq!(r.ok()["status"], "active");
     assert_eq!(t.owner.get("/api/v1/users/me").await.status, 200);
-    app.api()
-        .with_tenant(&t.id)
-        .login(&t.owner_email, PASSWORD)
-        .await;
+    t.anonymous().login(&t.owner_email, PASSWORD).await;
 }
 
 async fn platform_tenant_cannot_be_suspended_or_deleted(b: Backend) {

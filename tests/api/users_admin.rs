@@ -119,7 +119,7 @@ async fn create_without_password_or_verification(b: Backend) {
         .post("/api/v1/users", json!({ "email": unverified, "firstName": "U", "familyName": "V", "password": PASSWORD }))
         .await;
     assert_eq!(r.ok()["emailVerified"], false);
-    let login = t.owner.anonymous().try_login(&unverified, PASSWORD).await;
+    let login = t.anonymous().try_login(&unverified, PASSWORD).await;
     login.expect(403, "ACCOUNT_NOT_VERIFIED");
 
     // Without a password there is nothing to sign in with.
@@ -129,7 +129,7 @@ async fn create_without_password_or_verification(b: Backend) {
         .post("/api/v1/users", json!({ "email": nopass, "firstName": "N", "familyName": "P", "skipEmailVerification": true }))
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
-    let login = t.owner.anonymous().try_login(&nopass, PASSWORD).await;
+    let login = t.anonymous().try_login(&nopass, PASSWORD).await;
     login.expect(401, "INVALID_CREDENTIALS");
 }
 
@@ -480,8 +480,7 @@ async fn suspend_revokes_sessions_at_once(b: Backend) {
         .get("/api/v1/users/me")
         .await
         .expect(401, "UNAUTHORIZED");
-    t.owner
-        .anonymous()
+    t.anonymous()
         .post(
             "/api/v1/auth/refresh",
             json!({ "refreshToken": u.api.refresh_token.clone().unwrap() }),

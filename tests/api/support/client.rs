@@ -261,20 +261,24 @@ impl Api {
         Self::send(rb).await
     }
 
+    /// A JSON:API read.
+    pub async fn jsonapi_get(&self, path: &str) -> Resp {
+        self.jsonapi(reqwest::Method::GET, path, None).await
+    }
+
     pub async fn put(&self, path: &str, body: Value) -> Resp {
         Self::send(self.request(reqwest::Method::PUT, path).json(&body)).await
     }
 
-    /// Sends a raw body with a content type.
-    pub async fn raw(
+    /// POSTs a raw body with a content type.
+    pub async fn post_raw(
         &self,
-        method: reqwest::Method,
         path: &str,
         content_type: &str,
         body: impl Into<reqwest::Body>,
     ) -> Resp {
         Self::send(
-            self.request(method, path)
+            self.request(reqwest::Method::POST, path)
                 .header("Content-Type", content_type)
                 .body(body),
         )

@@ -196,25 +196,36 @@ impl Drop for TestDb {
             DatabaseUrl::Postgres(_) => {
                 let name = self.name.clone();
                 // Drop runs outside async context: use a thread of its own.
-                let _ = std::thread::spawn(move || {
-                    let rt = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                        .unwrap();
-                    rt.block_on(async {
-                        if let Ok(mut conn) = AsyncPgConnection::establish(&pg_admin_url()).await {
-                            let _ = conn
-                                .batch_execute(&format!(
-                                    "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                                ))
-                                .await;
-                        }
-                    });
+                let _ = on_own_thread(async move {
+                    if let Ok(mut conn) = AsyncPgConnection::establish(&pg_admin_url()).await {
+                        let _ = conn
+                            .batch_execute(&format!(
+                                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                            ))
+                            .await;
+                    }
                 })
                 .join();
             }
         }
     }
+}
+
+/// Runs `work` on a thread of its own, in a current-thread runtime: for
+/// servers that outlive the test that starts them, and for async clean-up
+/// in `Drop`, which runs outside any runtime.
+pub fn on_own_thread<F>(work: F) -> std::thread::JoinHandle<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(work)
+    })
 }
 
 /// SQLite files left by test processes that are gone.
@@ -324,14 +335,7 @@ impl TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         let handle = self.handle.clone();
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(handle.stop(false));
-        })
-        .join();
+        let _ = on_own_thread(async move { handle.stop(false).await }).join();
     }
 }
 
@@ -468,6 +472,11 @@ pub struct TestUser {
 }
 
 impl TestTenant {
+    /// A client of this tenant with no one signed in.
+    pub fn anonymous(&self) -> Api {
+        self.owner.anonymous()
+    }
+
     /// An address in this tenant's test domain.
     pub fn email(&self, local: &str) -> String {
         format!("{local}@{}.example", self.slug)

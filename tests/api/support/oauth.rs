@@ -155,4 +155,11 @@ impl TestTenant {
     pub async fn machine(&self) -> Machine {
         self.machine_with(&["client_credentials"], &[IAM]).await
     }
+
+    /// A client_credentials client allowed services.iam that also gets
+    /// refresh tokens.
+    pub async fn refreshing_machine(&self) -> Machine {
+        self.machine_with(&["client_credentials", "refresh_token"], &[IAM])
+            .await
+    }
 }

@@ -84,7 +84,7 @@ async fn joining_without_a_redirect_ends_on_a_welcome_page(b: Backend) {
     assert_hosted_page(&r);
     assert!(r.text.contains("Your account is ready"), "{}", r.text);
     let me = t.anonymous().login(&email, PASSWORD).await;
-    assert_eq!(me.get("/api/v1/users/me").await.ok()["emailVerified"], true);
+    assert_eq!(me.me().await.ok()["emailVerified"], true);
 
     let again = web.get(&link).await;
     assert_eq!(again.status, 400, "{}", again.text);
@@ -168,7 +168,7 @@ async fn a_reset_link_sets_a_new_password(b: Backend) {
         "{}",
         r.text
     );
-    assert_eq!(u.api.get("/api/v1/users/me").await.status, 401);
+    assert_eq!(u.api.me().await.status, 401);
     anon.login(&u.email, NEW_PASSWORD).await;
     let r = anon.try_login(&u.email, PASSWORD).await;
     assert_eq!(r.status, 401, "{}", r.text);

@@ -312,10 +312,7 @@ async fn aritma_policies_create_list_delete(b: Backend) {
     assert_eq!(policies_of(&t, &subject).await["total"], 1);
     // Every change is audited once (the idempotent repeat is not a change).
     for (action, n) in [("policy.created", 2), ("policy.deleted", 1)] {
-        let audit = t
-            .owner
-            .get(&format!("/api/v1/audit-logs?action={action}"))
-            .await;
+        let audit = t.audit(&format!("action={action}")).await;
         assert_eq!(audit.ok()["total"], n, "{action}: {}", audit.text);
         assert_eq!(
             audit.ok()["events"][0]["target"],

@@ -175,13 +175,7 @@ async fn roles_are_added_and_removed(b: Backend) {
     // A member holds no role:write.
     let r = u.api.post(&path, Value::Null).await;
     assert_eq!(r.status, 403, "{}", r.text);
-    let events = t
-        .owner
-        .get(&format!(
-            "/api/v1/audit-logs?targetId={}&sortOrder=asc",
-            u.id
-        ))
-        .await;
+    let events = t.audit(&format!("targetId={}&sortOrder=asc", u.id)).await;
     let actions: Vec<&str> = pluck(&events.ok()["events"], "/action");
     assert!(
         actions.ends_with(&["role.assigned", "role.revoked"]),

@@ -45,17 +45,12 @@ async fn state_changes_and_sign_ins_are_audited(b: Backend) {
     anon.try_login(&email, "Wrong!pass1").await;
     let signed_in = anon.login(&email, PASSWORD).await;
     let refresh = signed_in.refresh_token.clone().unwrap();
-    anon.post("/api/v1/auth/refresh", json!({ "refreshToken": refresh }))
-        .await
-        .ok();
+    anon.try_refresh(&refresh).await.ok();
     owner
         .post("/api/v1/groups", json!({ "name": "Audited group" }))
         .await;
 
-    let r = t
-        .owner
-        .get("/api/v1/audit-logs?limit=100&sortOrder=asc")
-        .await;
+    let r = t.audit("limit=100&sortOrder=asc").await;
     let events = r.ok()["events"].as_array().unwrap().clone();
     let actions: Vec<&str> = events
         .iter()
@@ -110,11 +105,7 @@ async fn the_audit_log_filters_and_pages(b: Backend) {
     for name in ["G1", "G2", "G3"] {
         t.group(name).await;
     }
-    let log = |q: String| {
-        let owner = t.owner.clone();
-        async move { owner.get(&format!("/api/v1/audit-logs?{q}")).await }
-    };
-    let r = log("action=group.created&limit=2".into()).await;
+    let r = t.audit("action=group.created&limit=2").await;
     assert_eq!(r.ok()["total"], 3);
     assert_eq!(r.body["pagination"]["totalPages"], 2);
     assert_eq!(
@@ -122,32 +113,38 @@ async fn the_audit_log_filters_and_pages(b: Backend) {
         "G3",
         "newest first by default"
     );
-    let r = log("action=group.created&sortOrder=asc".into()).await;
+    let r = t.audit("action=group.created&sortOrder=asc").await;
     assert_eq!(r.ok()["events"][0]["details"]["name"], "G1");
-    let r = log(format!("targetType=user&targetId={}", u.id)).await;
+    let r = t.audit(&format!("targetType=user&targetId={}", u.id)).await;
     let actions: Vec<&str> = pluck(&r.ok()["events"], "/action");
     assert_eq!(actions, ["user.created"]);
-    let r = log(format!("actorId={}&action=group.created", t.owner_id)).await;
+    let r = t
+        .audit(&format!("actorId={}&action=group.created", t.owner_id))
+        .await;
     assert_eq!(r.ok()["total"], 3);
-    let r = log(format!("userId={}&action=group.created", u.id)).await;
+    let r = t
+        .audit(&format!("userId={}&action=group.created", u.id))
+        .await;
     assert_eq!(r.ok()["total"], 0);
     let from = before.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let r = log(format!("action=group.created&from={from}")).await;
+    let r = t.audit(&format!("action=group.created&from={from}")).await;
     assert_eq!(r.ok()["total"], 3);
-    let r = log("action=group.created&to=2000-01-01T00:00:00Z".into()).await;
+    let r = t
+        .audit("action=group.created&to=2000-01-01T00:00:00Z")
+        .await;
     assert_eq!(r.ok()["total"], 0);
-    assert_eq!(log("status=failure".into()).await.ok()["total"], 0);
+    assert_eq!(t.audit("status=failure").await.ok()["total"], 0);
     for (q, field) in [
         ("actorId=me", "actorId"),
         ("from=yesterday", "from"),
         ("status=ok", "status"),
         ("limit=500", "limit"),
     ] {
-        let r = log(q.into()).await;
+        let r = t.audit(q).await;
         r.expect(400, "VALIDATION_ERROR");
         assert_eq!(r.fields(), [field], "{q}");
     }
-    let id = log("action=group.created&limit=1".into()).await.ok()["events"][0]["id"]
+    let id = t.audit("action=group.created&limit=1").await.ok()["events"][0]["id"]
         .as_str()
         .unwrap()
         .to_string();
@@ -161,7 +158,7 @@ async fn the_audit_log_is_read_only_and_private(b: Backend) {
     let app = shared(b).await;
     let t = app.new_tenant().await;
     let other = app.new_tenant().await;
-    let id = t.owner.get("/api/v1/audit-logs?limit=1").await.ok()["events"][0]["id"]
+    let id = t.audit("limit=1").await.ok()["events"][0]["id"]
         .as_str()
         .unwrap()
         .to_string();
@@ -183,7 +180,7 @@ async fn the_audit_log_is_read_only_and_private(b: Backend) {
         .get(&path)
         .await
         .expect(404, "RESOURCE_NOT_FOUND");
-    let theirs = other.owner.get("/api/v1/audit-logs?limit=100").await;
+    let theirs = other.audit("limit=100").await;
     assert!(!theirs.text.contains(&t.owner_email));
     let member = t.user("nosy").await;
     member

@@ -490,7 +490,7 @@ async fn bad_client_input_is_refused_and_changes_nothing(b: Backend) {
     let list = t.owner.get("/core/iam/v1/clients").await;
     assert_eq!(list.body["metadata"]["totalCount"], 1, "{}", list.text);
     assert_eq!(t.owner.get(&secrets).await.body, json!([]));
-    let audit = t.owner.get("/api/v1/audit-logs?targetType=client").await;
+    let audit = t.audit("targetType=client").await;
     assert_eq!(audit.ok()["total"], 1, "only the creation: {}", audit.text);
 
     // Unknown ids are 404s.
@@ -546,10 +546,7 @@ async fn updates_change_what_a_client_may_do(b: Backend) {
     assert_eq!(api.get("/core/iam/v1/scopes").await.status, 200);
     let r = t.owner.put(&path, json!({})).await;
     assert_eq!(r.status, 200, "an empty update changes nothing: {}", r.text);
-    let audit = t
-        .owner
-        .get("/api/v1/audit-logs?action=client.updated")
-        .await;
+    let audit = t.audit("action=client.updated").await;
     assert_eq!(audit.ok()["total"], 2, "{}", audit.text);
 }
 
@@ -643,9 +640,8 @@ async fn client_management_needs_permissions_and_is_audited(b: Backend) {
     missing(&t.owner.get(&path).await);
 
     let audit = t
-        .owner
-        .get(&format!(
-            "/api/v1/audit-logs?targetType=client&targetId={id}&sortOrder=asc&limit=100"
+        .audit(&format!(
+            "targetType=client&targetId={id}&sortOrder=asc&limit=100"
         ))
         .await;
     let actions: Vec<&str> = pluck(&audit.ok()["events"], "/action");

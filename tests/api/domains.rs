@@ -42,10 +42,7 @@ async fn list(t: &TestTenant) -> Vec<Value> {
 
 /// The audit actions recorded on the tenant's domains, oldest first.
 async fn domain_events(t: &TestTenant) -> Vec<String> {
-    let r = t
-        .owner
-        .get("/api/v1/audit-logs?targetType=domain&sortOrder=asc&limit=100")
-        .await;
+    let r = t.audit("targetType=domain&sortOrder=asc&limit=100").await;
     r.ok()["events"]
         .as_array()
         .unwrap()

@@ -22,10 +22,7 @@ on_both_backends!(
 /// The `authz.denied` events of an actor.
 async fn denials(t: &TestTenant, actor: &str) -> Vec<Value> {
     let r = t
-        .owner
-        .get(&format!(
-            "/api/v1/audit-logs?action=authz.denied&actorId={actor}&limit=100"
-        ))
+        .audit(&format!("action=authz.denied&actorId={actor}&limit=100"))
         .await;
     r.ok()["events"].as_array().unwrap().clone()
 }
@@ -266,7 +263,7 @@ async fn user_writers_cannot_manage_users_empowered_by_policies_or_groups(b: Bac
             )
             .await;
         assert_eq!(r.status, 403, "{}", r.text);
-        victim.api.get("/api/v1/users/me").await.ok();
+        victim.api.me().await.ok();
     }
     // Someone holding nothing more is theirs to manage.
     let plain = t.user("plain").await;
@@ -413,7 +410,7 @@ async fn refused_attempts_are_audited(b: Backend) {
     );
     // The refusal changed nothing, and was written although its
     // transaction was rolled back.
-    t.owner.get("/api/v1/users/me").await.ok();
+    t.owner.me().await.ok();
 
     // A SCIM token's refusal names the token as the actor.
     let token = token_of(&admin.api).await;

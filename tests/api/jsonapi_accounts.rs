@@ -103,7 +103,7 @@ async fn create_show_update_delete(b: Backend) {
 
     let deleted = t
         .owner
-        .jsonapi(Method::DELETE, &format!("/api/v1/accounts/{id}"), None)
+        .jsonapi_delete(&format!("/api/v1/accounts/{id}"))
         .await;
     assert_eq!(deleted.status, 204, "{}", deleted.text);
     assert!(deleted.text.is_empty());
@@ -302,7 +302,7 @@ async fn role_name_and_scope(b: Backend) {
 async fn disabling_an_account_ends_its_sessions(b: Backend) {
     let t = tenant(b).await;
     let user = t.user("eve").await;
-    user.api.get("/api/v1/users/me").await.ok();
+    user.api.me().await.ok();
     let r = t
         .owner
         .jsonapi(
@@ -314,10 +314,7 @@ async fn disabling_an_account_ends_its_sessions(b: Backend) {
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["data"]["attributes"]["enabled"], false);
     assert_eq!(r.body["data"]["attributes"]["status"], "suspended");
-    user.api
-        .get("/api/v1/users/me")
-        .await
-        .expect(401, "UNAUTHORIZED");
+    user.api.me().await.expect(401, "UNAUTHORIZED");
     let r = t
         .owner
         .jsonapi(
@@ -545,10 +542,7 @@ async fn malformed_documents_change_nothing(b: Backend) {
         "/api/v1/accounts/00000000-0000-0000-0000-000000000003".to_string(),
     ] {
         t.owner.jsonapi_get(&path).await.jsonapi_error(404, None);
-        t.owner
-            .jsonapi(Method::DELETE, &path, None)
-            .await
-            .jsonapi_error(404, None);
+        t.owner.jsonapi_delete(&path).await.jsonapi_error(404, None);
     }
     let r = t
         .owner
@@ -598,11 +592,7 @@ async fn credentials_and_permissions(b: Backend) {
     r.jsonapi_error(403, None);
     let r = member
         .api
-        .jsonapi(
-            Method::DELETE,
-            &format!("/api/v1/accounts/{}", t.owner_id),
-            None,
-        )
+        .jsonapi_delete(&format!("/api/v1/accounts/{}", t.owner_id))
         .await;
     r.jsonapi_error(403, None);
 }

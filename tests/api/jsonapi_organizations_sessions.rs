@@ -68,17 +68,13 @@ async fn organizations_crud_and_query(b: Backend) {
         )
         .await;
     assert_eq!(account.status, 200, "{}", account.text);
-    let r = t.owner.jsonapi(Method::DELETE, &path, None).await;
+    let r = t.owner.jsonapi_delete(&path).await;
     r.jsonapi_error(409, None);
     let account_id = account.body["data"]["id"].as_str().unwrap();
     t.owner
-        .jsonapi(
-            Method::DELETE,
-            &format!("/api/v1/accounts/{account_id}"),
-            None,
-        )
+        .jsonapi_delete(&format!("/api/v1/accounts/{account_id}"))
         .await;
-    let r = t.owner.jsonapi(Method::DELETE, &path, None).await;
+    let r = t.owner.jsonapi_delete(&path).await;
     assert_eq!(r.status, 204, "{}", r.text);
     t.owner.jsonapi_get(&path).await.jsonapi_error(404, None);
 
@@ -179,10 +175,7 @@ async fn sessions_are_the_sign_in_sessions(b: Backend) {
         .await;
     let refreshed = t
         .anonymous()
-        .post(
-            "/api/v1/auth/refresh",
-            json!({ "refreshToken": phone.refresh_token }),
-        )
+        .try_refresh(phone.refresh_token.as_deref().unwrap())
         .await;
     assert_eq!(refreshed.status, 200, "{}", refreshed.text);
 
@@ -302,33 +295,18 @@ async fn sessions_filters_include_and_delete(b: Backend) {
     let other = t.user("nosy").await;
     other
         .api
-        .jsonapi(
-            Method::DELETE,
-            &format!("/api/v1/account_sessions/{session_id}"),
-            None,
-        )
+        .jsonapi_delete(&format!("/api/v1/account_sessions/{session_id}"))
         .await
         .jsonapi_error(404, None);
-    second.get("/api/v1/users/me").await.ok();
+    second.me().await.ok();
     let r = t
         .owner
-        .jsonapi(
-            Method::DELETE,
-            &format!("/api/v1/account_sessions/{session_id}"),
-            None,
-        )
+        .jsonapi_delete(&format!("/api/v1/account_sessions/{session_id}"))
         .await;
     assert_eq!(r.status, 204, "{}", r.text);
-    second
-        .get("/api/v1/users/me")
-        .await
-        .expect(401, "UNAUTHORIZED");
+    second.me().await.expect(401, "UNAUTHORIZED");
     t.owner
-        .jsonapi(
-            Method::DELETE,
-            &format!("/api/v1/account_sessions/{session_id}"),
-            None,
-        )
+        .jsonapi_delete(&format!("/api/v1/account_sessions/{session_id}"))
         .await
         .jsonapi_error(404, None);
     // The user may end their own remaining session.
@@ -336,11 +314,7 @@ async fn sessions_filters_include_and_delete(b: Backend) {
     let mine_id = mine.body["data"][0]["id"].as_str().unwrap().to_string();
     let r = user
         .api
-        .jsonapi(
-            Method::DELETE,
-            &format!("/api/v1/account_sessions/{mine_id}"),
-            None,
-        )
+        .jsonapi_delete(&format!("/api/v1/account_sessions/{mine_id}"))
         .await;
     assert_eq!(r.status, 204);
     // A session of another tenant is not found.
@@ -348,11 +322,7 @@ async fn sessions_filters_include_and_delete(b: Backend) {
     let list = foreign.owner.jsonapi_get("/api/v1/account_sessions").await;
     let foreign_session = list.body["data"][0]["id"].as_str().unwrap().to_string();
     t.owner
-        .jsonapi(
-            Method::DELETE,
-            &format!("/api/v1/account_sessions/{foreign_session}"),
-            None,
-        )
+        .jsonapi_delete(&format!("/api/v1/account_sessions/{foreign_session}"))
         .await
         .jsonapi_error(404, None);
 }

@@ -5,7 +5,7 @@
 
 use serde_json::json;
 
-use crate::support::oauth::{post_form, Auth};
+use crate::support::oauth::{post_form, refresh_grant, Auth};
 use crate::support::oidc::{
     claims, post_password, redeem_code, submit_password, AuthRequest, Pkce, REDIRECT,
 };
@@ -99,13 +99,6 @@ fn code_of(r: &Resp, issuer: &str) -> String {
 
 async fn exchange(t: &TestTenant, rp: &Rp, code: &str, verifier: &str) -> Resp {
     redeem_code(&t.owner, rp.auth(), code, REDIRECT, verifier).await
-}
-
-/// `POST /oauth/token` with a refresh token (RFC 6749 6), and `extra`.
-async fn refresh_at(t: &TestTenant, auth: Auth<'_>, token: &str, extra: &[(&str, &str)]) -> Resp {
-    let mut params = vec![("grant_type", "refresh_token"), ("refresh_token", token)];
-    params.extend_from_slice(extra);
-    post_form(&t.owner, "/oauth/token", auth, &params).await
 }
 
 async fn issuer(t: &TestTenant) -> String {
@@ -266,16 +259,12 @@ async fn codes_are_single_use_and_bound(b: Backend) {
     let first = exchange(&t, &rp, &code, &verifier).await;
     assert_eq!(first.status, 200, "{}", first.text);
     let access = first.body["access_token"].as_str().unwrap().to_string();
-    t.anonymous()
-        .with_token(&access)
-        .get("/api/v1/users/me")
-        .await
-        .ok();
+    t.anonymous().with_token(&access).me().await.ok();
     let replay = exchange(&t, &rp, &code, &verifier).await;
     assert_eq!(replay.body["error"], "invalid_grant", "{}", replay.text);
     t.anonymous()
         .with_token(&access)
-        .get("/api/v1/users/me")
+        .me()
         .await
         .expect(401, "UNAUTHORIZED");
     let r = exchange(&t, &rp, "not-a-code", &verifier).await;
@@ -556,17 +545,14 @@ async fn refresh_tokens_stay_with_their_client(b: Backend) {
     let mut person = Person::new(&app.base, &t, &user.email).await;
     let tokens = person.tokens(&t, &rp, "openid email").await;
     let refresh = tokens.body["refresh_token"].as_str().unwrap().to_string();
-    let first_party = t
-        .anonymous()
-        .post("/api/v1/auth/refresh", json!({ "refreshToken": refresh }))
-        .await;
+    let first_party = t.anonymous().try_refresh(&refresh).await;
     first_party.expect(401, "UNAUTHORIZED");
-    let r = refresh_at(&t, other.auth(), &refresh, &[]).await;
+    let r = refresh_grant(&t.owner, other.auth(), &refresh, &[]).await;
     assert_eq!(r.body["error"], "invalid_grant", "{}", r.text);
     let wider = [("scope", "openid email phone")];
-    let r = refresh_at(&t, rp.auth(), &refresh, &wider).await;
+    let r = refresh_grant(&t.owner, rp.auth(), &refresh, &wider).await;
     assert_eq!(r.body["error"], "invalid_scope", "{}", r.text);
-    let r = refresh_at(&t, rp.auth(), &refresh, &[]).await;
+    let r = refresh_grant(&t.owner, rp.auth(), &refresh, &[]).await;
     assert_eq!(
         r.status, 200,
         "the refusals above did not spend it: {}",
@@ -574,7 +560,7 @@ async fn refresh_tokens_stay_with_their_client(b: Backend) {
     );
     assert_eq!(r.body["scope"], "email openid");
     assert_ne!(r.body["refresh_token"], refresh);
-    let again = refresh_at(&t, rp.auth(), &refresh, &[]).await;
+    let again = refresh_grant(&t.owner, rp.auth(), &refresh, &[]).await;
     assert_eq!(again.body["error"], "invalid_grant", "single use");
 }
 
@@ -615,16 +601,14 @@ async fn end_session_signs_out(b: Backend) {
         tokens.body["id_token"].as_str().unwrap().to_string(),
     );
     let api = t.anonymous().with_token(&access);
-    api.get("/api/v1/users/me").await.ok();
+    api.me().await.ok();
     let evil = person
         .web
         .get(&format!("/oauth/logout?id_token_hint={id_token}&post_logout_redirect_uri=https://evil.example/&state=x"))
         .await;
     assert_eq!(evil.status, 200, "an unregistered URI is not followed");
     assert!(evil.text.contains("You are signed out"));
-    api.get("/api/v1/users/me")
-        .await
-        .expect(401, "UNAUTHORIZED");
+    api.me().await.expect(401, "UNAUTHORIZED");
     let r = person.visit(&rp.id, "openid", &[("prompt", "none")]).await;
     assert_eq!(
         query(r.header("location").unwrap())["error"],
@@ -659,7 +643,7 @@ async fn scopes_limit_what_tokens_reach(b: Backend) {
     let api = t
         .anonymous()
         .with_token(tokens.body["access_token"].as_str().unwrap());
-    let r = api.get("/api/v1/users/me").await;
+    let r = api.me().await;
     assert_eq!(r.status, 403, "{}", r.text);
     assert!(r
         .header("www-authenticate")
@@ -702,11 +686,11 @@ async fn introspect(t: &TestTenant, rp: &Rp, token: &str) -> Resp {
 /// refreshes nothing, the access token is refused by the API and by
 /// userinfo, and introspection says inactive for both.
 async fn assert_session_dead(t: &TestTenant, rp: &Rp, access: &str, refresh: &str) {
-    let r = refresh_at(t, rp.auth(), refresh, &[]).await;
+    let r = refresh_grant(&t.owner, rp.auth(), refresh, &[]).await;
     assert_eq!(r.body["error"], "invalid_grant", "{}", r.text);
     let person = t.anonymous().with_token(access);
     assert_eq!(person.get("/oauth/userinfo").await.status, 401);
-    assert_eq!(person.get("/api/v1/users/me").await.status, 401);
+    assert_eq!(person.me().await.status, 401);
     for token in [access, refresh] {
         assert_eq!(
             introspect(t, rp, token).await.body,
@@ -735,11 +719,7 @@ async fn revoking_a_persons_refresh_token_ends_the_session(b: Backend) {
     assert_eq!(revoke(&t, &rp, &refresh).await.status, 200);
     assert_session_dead(&t, &rp, &access, &refresh).await;
     let events = t
-        .owner
-        .get(&format!(
-            "/api/v1/audit-logs?action=auth.session_revoked&actorId={}",
-            rp.id
-        ))
+        .audit(&format!("action=auth.session_revoked&actorId={}", rp.id))
         .await;
     assert_eq!(events.ok()["total"], 1, "audited once: {}", events.text);
     assert_eq!(events.ok()["events"][0]["actor"]["type"], "client");
@@ -757,7 +737,7 @@ async fn revoking_a_persons_access_token_ends_the_session(b: Backend) {
     assert_eq!(revoke(&t, &rp, &access).await.status, 200);
     assert_session_dead(&t, &rp, &access, &refresh).await;
     // The person's other sessions live on.
-    user.api.get("/api/v1/users/me").await.ok();
+    user.api.me().await.ok();
 }
 
 /// RFC 7662 2.2: a person's live refresh token, introspected by the client
@@ -782,7 +762,7 @@ async fn introspection_tells_the_truth_about_a_persons_refresh_token(b: Backend)
         json!({ "active": false })
     );
     // Used by a refresh, it is no longer active.
-    let r = refresh_at(&t, rp.auth(), &refresh, &[]).await;
+    let r = refresh_grant(&t.owner, rp.auth(), &refresh, &[]).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(
         introspect(&t, &rp, &refresh).await.body,

@@ -167,7 +167,7 @@ async fn entra_id_group_cycle(b: Backend) {
         .scim_error(404, None);
     let r = scim.get(&format!("/Users/{alice}")).await;
     assert!(r.scim(200).get("groups").is_none());
-    let audit = t.owner.get("/api/v1/audit-logs?targetType=group").await;
+    let audit = t.audit("targetType=group").await;
     let actions: Vec<&str> = pluck(&audit.ok()["events"], "/action");
     assert!(
         actions.contains(&"group.created")

@@ -589,7 +589,7 @@ async fn okta_provisioning_cycle(b: Backend) {
         .anonymous()
         .login("test.user@okta.local", "1mz050nq")
         .await;
-    signed_in.get("/api/v1/users/me").await.ok();
+    signed_in.me().await.ok();
 
     // "Update a specific User (PUT)".
     let r = scim
@@ -761,10 +761,7 @@ async fn okta_provisioning_cycle(b: Backend) {
     )
     .await;
     assert_eq!(r.scim(200)["active"], false);
-    signed_in
-        .get("/api/v1/users/me")
-        .await
-        .expect(401, "UNAUTHORIZED");
+    signed_in.me().await.expect(401, "UNAUTHORIZED");
     t.anonymous()
         .try_login("test.user@okta.local", "1mz050nq")
         .await

@@ -265,7 +265,7 @@ async fn deactivation_suspends_and_revokes_sessions(b: Backend) {
     let t = tenant(b).await;
     let scim = t.scim().await;
     let person = t.user("worker").await;
-    person.api.get("/api/v1/users/me").await.ok();
+    person.api.me().await.ok();
     let r = scim
         .patch(
             &format!("/Users/{}", person.id),
@@ -273,17 +273,9 @@ async fn deactivation_suspends_and_revokes_sessions(b: Backend) {
         )
         .await;
     assert_eq!(r.scim(200)["active"], false);
-    person
-        .api
-        .get("/api/v1/users/me")
-        .await
-        .expect(401, "UNAUTHORIZED");
+    person.api.me().await.expect(401, "UNAUTHORIZED");
     let audit = t
-        .owner
-        .get(&format!(
-            "/api/v1/audit-logs?action=user.suspended&targetId={}",
-            person.id
-        ))
+        .audit(&format!("action=user.suspended&targetId={}", person.id))
         .await;
     assert_eq!(audit.ok()["total"], 1, "{}", audit.text);
     assert_eq!(
@@ -323,7 +315,7 @@ async fn deactivation_suspends_and_revokes_sessions(b: Backend) {
         )
         .await;
     r.scim_error(403, None);
-    t.owner.get("/api/v1/users/me").await.ok();
+    t.owner.me().await.ok();
 }
 
 /// api-map: one model, many views. givenName is firstName, familyName is
@@ -834,11 +826,7 @@ async fn password_changes_through_scim(b: Backend) {
         )
         .await;
     assert!(r.scim(200).get("password").is_none());
-    person
-        .api
-        .get("/api/v1/users/me")
-        .await
-        .expect(401, "UNAUTHORIZED");
+    person.api.me().await.expect(401, "UNAUTHORIZED");
     t.anonymous().login(&person.email, "N3w!Passw0rd-x").await;
     let old = t.anonymous().try_login(&person.email, PASSWORD).await;
     old.expect(401, "INVALID_CREDENTIALS");

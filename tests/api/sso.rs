@@ -244,7 +244,7 @@ async fn provider_configuration(b: Backend) {
     );
 
     // every change is audited
-    let audit = t.owner.get("/api/v1/audit-logs?limit=100").await;
+    let audit = t.audit("limit=100").await;
     for action in [
         "sso_provider.created",
         "sso_provider.updated",
@@ -571,7 +571,7 @@ async fn sign_in_through_a_provider_provisions_then_links(b: Backend) {
     let after = rp.t.owner.get("/api/v1/users?limit=100").await.ok()["total"].clone();
     assert_eq!(before, after);
 
-    let audit = rp.t.owner.get("/api/v1/audit-logs?limit=100").await;
+    let audit = rp.t.audit("limit=100").await;
     assert!(audit.text.contains("user.provisioned"), "{}", audit.text);
 }
 
@@ -628,7 +628,7 @@ async fn sign_in_matches_verified_email_and_refuses_strangers(b: Backend) {
     let (r, _) = sso_round_trip(&rp).await;
     assert_eq!(r.status, 401, "{}", r.text);
     assert!(r.text.contains("refused the token request"), "{}", r.text);
-    let audit = rp.t.owner.get("/api/v1/audit-logs?limit=100").await;
+    let audit = rp.t.audit("limit=100").await;
     assert!(
         audit.text.contains("auth.sso_failed"),
         "every failure is audited"
@@ -805,7 +805,7 @@ async fn api_social_login(b: Backend) {
     let me =
         rp.t.anonymous()
             .with_token(data["accessToken"].as_str().unwrap())
-            .get("/api/v1/users/me")
+            .me()
             .await;
     assert_eq!(me.status, 200, "{}", me.text);
 

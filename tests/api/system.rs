@@ -23,7 +23,7 @@ async fn health_ready_and_metrics(b: Backend) {
     let ready = api.get("/readyz").await;
     assert_eq!(ready.status, 200);
     assert_eq!(ready.body["status"], "ready");
-    api.get("/api/v1/users/me").await;
+    api.me().await;
     let metrics = api.get("/metrics").await;
     assert_eq!(metrics.status, 200);
     assert!(metrics
@@ -47,7 +47,7 @@ async fn unknown_routes_and_methods_answer_in_the_envelope(b: Backend) {
     assert_eq!(r.body["success"], false);
     let r = app.api().delete("/api/v1/auth/login").await;
     r.expect(405, "METHOD_NOT_ALLOWED");
-    let r = app.api().get("/api/v1/users/me").await;
+    let r = app.api().me().await;
     assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
     assert_eq!(r.header("cache-control"), Some("no-store"));
 }
@@ -414,13 +414,12 @@ async fn the_binary_runs_from_the_environment_and_keeps_secrets_out_of_logs() {
     let password = password.expect("the generated password is printed");
     let api = crate::support::Api::new(&base.unwrap());
     let admin = api.login("admin@localhost", &password).await;
-    let r = admin.get("/api/v1/users/me").await;
+    let r = admin.me().await;
     assert_eq!(r.status, 200);
     let wrong = api.try_login("admin@localhost", "Secret!Guess9").await;
     assert_eq!(wrong.status, 401);
     let refresh = admin.refresh_token.clone().unwrap();
-    api.post("/api/v1/auth/refresh", json!({ "refreshToken": refresh }))
-        .await;
+    api.try_refresh(&refresh).await;
     // A log line written by a use case carries the id of its request.
     let created = admin
         .post(

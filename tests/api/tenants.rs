@@ -210,10 +210,7 @@ async fn tenant_update_and_delete(b: Backend) {
     admin.get(&path).await.expect(404, "TENANT_NOT_FOUND");
     admin.delete(&path).await.expect(404, "TENANT_NOT_FOUND");
     // Its users' sessions went with it.
-    t.owner
-        .get("/api/v1/users/me")
-        .await
-        .expect(401, "UNAUTHORIZED");
+    t.owner.me().await.expect(401, "UNAUTHORIZED");
     admin
         .get("/api/v1/tenants/not-a-uuid")
         .await
@@ -277,7 +274,7 @@ async fn x_tenant_id_selects_a_tenant_only_for_platform_admins(b: Backend) {
         .get("/api/v1/tenants/current")
         .await;
     r.expect(404, "TENANT_NOT_FOUND");
-    let r = a.owner.with_tenant(&other.id).get("/api/v1/users/me").await;
+    let r = a.owner.with_tenant(&other.id).me().await;
     r.expect(404, "TENANT_NOT_FOUND");
     let admin = app.admin().await;
     let r = admin
@@ -312,15 +309,9 @@ async fn suspended_tenant_refuses_logins_and_tokens(b: Backend) {
     assert_eq!(r.ok()["status"], "suspended");
     let login = t.anonymous().try_login(&t.owner_email, PASSWORD).await;
     login.expect(403, "TENANT_SUSPENDED");
-    t.owner
-        .get("/api/v1/users/me")
-        .await
-        .expect(403, "TENANT_SUSPENDED");
+    t.owner.me().await.expect(403, "TENANT_SUSPENDED");
     app.api()
-        .post(
-            "/api/v1/auth/refresh",
-            json!({ "refreshToken": t.owner.refresh_token.clone().unwrap() }),
-        )
+        .try_refresh(t.owner.refresh_token.as_deref().unwrap())
         .await
         .expect(403, "TENANT_SUSPENDED");
     // A body is optional on suspend; unknown fields are still refused.
@@ -336,7 +327,7 @@ async fn suspended_tenant_refuses_logins_and_tokens(b: Backend) {
         .post(&format!("/api/v1/tenants/{}/reactivate", t.id), json!({}))
         .await;
     assert_eq!(r.ok()["status"], "active");
-    assert_eq!(t.owner.get("/api/v1/users/me").await.status, 200);
+    assert_eq!(t.owner.me().await.status, 200);
     t.anonymous().login(&t.owner_email, PASSWORD).await;
 }
 

@@ -68,6 +68,15 @@ impl Resp {
         self
     }
 
+    /// Asserts a native validation error (400 VALIDATION_ERROR) naming
+    /// exactly `fields`, in order.
+    #[track_caller]
+    pub fn invalid(&self, fields: &[&str]) -> &Self {
+        self.expect(400, "VALIDATION_ERROR");
+        assert_eq!(self.fields(), fields, "{}", self.text);
+        self
+    }
+
     /// The first JSON:API error object.
     pub fn error(&self) -> &Value {
         &self.body["errors"][0]
@@ -204,6 +213,20 @@ impl Api {
         }
     }
 
+    /// Reference 2.1 refresh, whatever it answers.
+    pub async fn try_refresh(&self, refresh_token: &str) -> Resp {
+        self.post(
+            "/api/v1/auth/refresh",
+            json!({ "refreshToken": refresh_token }),
+        )
+        .await
+    }
+
+    /// The signed-in user (`GET /api/v1/users/me`): a token's simplest use.
+    pub async fn me(&self) -> Resp {
+        self.get("/api/v1/users/me").await
+    }
+
     /// The caller's own session, as `GET /auth/sessions` lists it.
     pub async fn current_session(&self) -> Value {
         let r = self.get("/api/v1/auth/sessions").await;
@@ -264,6 +287,11 @@ impl Api {
     /// A JSON:API read.
     pub async fn jsonapi_get(&self, path: &str) -> Resp {
         self.jsonapi(reqwest::Method::GET, path, None).await
+    }
+
+    /// A JSON:API delete.
+    pub async fn jsonapi_delete(&self, path: &str) -> Resp {
+        self.jsonapi(reqwest::Method::DELETE, path, None).await
     }
 
     pub async fn put(&self, path: &str, body: Value) -> Resp {

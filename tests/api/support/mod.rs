@@ -508,6 +508,12 @@ impl TestTenant {
         r.body["data"]["id"].as_str().unwrap().to_string()
     }
 
+    /// The tenant's audit log as its owner reads it, with `query`
+    /// (`action=...`, `targetId=...`, `limit=...`).
+    pub async fn audit(&self, query: &str) -> Resp {
+        self.owner.get(&format!("/api/v1/audit-logs?{query}")).await
+    }
+
     /// The id of one of the tenant's roles, by name.
     pub async fn role_id(&self, name: &str) -> String {
         let r = self.owner.get("/api/v1/roles?limit=100").await;

@@ -50,6 +50,14 @@ pub async fn post_form(api: &Api, path: &str, auth: Auth<'_>, params: &[(&str, &
     Api::send(rb.body(body)).await
 }
 
+/// `POST /oauth/token` with a refresh token (RFC 6749 6) and `extra`
+/// parameters.
+pub async fn refresh_grant(api: &Api, auth: Auth<'_>, token: &str, extra: &[(&str, &str)]) -> Resp {
+    let mut params = vec![("grant_type", "refresh_token"), ("refresh_token", token)];
+    params.extend_from_slice(extra);
+    post_form(api, "/oauth/token", auth, &params).await
+}
+
 /// A client of a test tenant with one secret.
 #[derive(Clone)]
 pub struct Machine {
@@ -73,6 +81,11 @@ impl Machine {
         let mut params = vec![("grant_type", "client_credentials")];
         params.extend_from_slice(extra);
         post_form(&self.api, "/oauth/token", self.basic(), &params).await
+    }
+
+    /// `POST /oauth/token` with a refresh token and `extra` parameters.
+    pub async fn refresh(&self, token: &str, extra: &[(&str, &str)]) -> Resp {
+        refresh_grant(&self.api, self.basic(), token, extra).await
     }
 
     /// An access token by client_credentials; panics unless issued.

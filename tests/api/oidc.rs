@@ -11,7 +11,7 @@ use crate::support::oidc::{
 };
 use crate::support::totp::enrol;
 use crate::support::web::{field, query, Web};
-use crate::support::{shared, Backend, Resp, TestTenant, PASSWORD};
+use crate::support::{shared, tenant, Backend, Resp, TestTenant, PASSWORD};
 
 on_both_backends!(
     code_flow_with_pkce_issues_oidc_tokens,
@@ -116,10 +116,10 @@ struct Person {
 }
 
 impl Person {
-    async fn new(base: &str, t: &TestTenant, email: &str) -> Person {
+    async fn new(t: &TestTenant, email: &str) -> Person {
         Person {
             email: email.to_string(),
-            web: Web::new(base),
+            web: Web::new(&t.owner.base),
             pkce: Pkce::new(),
             iss: issuer(t).await,
         }
@@ -158,11 +158,10 @@ impl Person {
 /// token response with an ID token for this client (nonce, azp, sid),
 /// and userinfo.
 async fn code_flow_with_pkce_issues_oidc_tokens(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let user = t.user("alice").await;
     let rp = rp(&t, &["openid", "profile", "email", "services.iam"], true).await;
-    let mut person = Person::new(&app.base, &t, &user.email).await;
+    let mut person = Person::new(&t, &user.email).await;
     let code = person.code(&rp.id, "openid profile email", &[]).await;
     assert!(
         person
@@ -216,12 +215,11 @@ async fn code_flow_with_pkce_issues_oidc_tokens(b: Backend) {
 /// RFC 6749 4.1.2/4.1.3, RFC 7636 4.6: a code works once, for its client,
 /// redirect URI and verifier; presenting it twice revokes what it gave.
 async fn codes_are_single_use_and_bound(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let user = t.user("bob").await;
     let rp = rp(&t, &["openid", "services.iam"], true).await;
     let other = self::rp(&t, &["openid"], true).await;
-    let mut person = Person::new(&app.base, &t, &user.email).await;
+    let mut person = Person::new(&t, &user.email).await;
     let verifier = person.pkce.verifier.clone();
     let code = person.code(&rp.id, "openid services.iam", &[]).await;
 
@@ -460,7 +458,7 @@ async fn a_browser_sign_in_serves_the_next_client(b: Backend) {
     let user = t.user("dave").await;
     let first = rp(&t, &["openid"], true).await;
     let second = rp(&t, &["openid", "email"], true).await;
-    let mut person = Person::new(&app.base, &t, &user.email).await;
+    let mut person = Person::new(&t, &user.email).await;
     person.code(&first.id, "openid", &[]).await;
     let none = [("prompt", "none")];
     let r = person.visit(&second.id, "openid email", &none).await;
@@ -488,12 +486,11 @@ async fn a_browser_sign_in_serves_the_next_client(b: Backend) {
 /// Reference 2.7 on the hosted page: a user with MFA gets the code step
 /// after the password; a wrong code is refused; a backup code works.
 async fn second_factor_on_the_hosted_page(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let user = t.user("erin").await;
     let (mut authenticator, backups) = enrol(&user.api).await;
     let rp = rp(&t, &["openid"], true).await;
-    let mut person = Person::new(&app.base, &t, &user.email).await;
+    let mut person = Person::new(&t, &user.email).await;
     let page = person.sign_in(&rp.id, "openid", &[]).await;
     assert_eq!(page.status, 200, "{}", page.text);
     assert!(page.text.contains("Two-step verification"), "{}", page.text);
@@ -510,7 +507,7 @@ async fn second_factor_on_the_hosted_page(b: Backend) {
         200
     );
 
-    person.web = Web::new(&app.base);
+    person.web = Web::new(&t.owner.base);
     let page = person.sign_in(&rp.id, "openid", &[]).await;
     let r = second_step(&mut person.web, &page, &backups[0], &[("backup", "1")]).await;
     code_of(&r, &person.iss);
@@ -537,12 +534,11 @@ async fn second_step(web: &mut Web, page: &Resp, code: &str, extra: &[(&str, &st
 /// for that client only, keeps its scope, and is refused by the
 /// first-party /api/v1/auth/refresh.
 async fn refresh_tokens_stay_with_their_client(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let user = t.user("frank").await;
     let rp = rp(&t, &["openid", "email"], true).await;
     let other = self::rp(&t, &["openid", "email"], true).await;
-    let mut person = Person::new(&app.base, &t, &user.email).await;
+    let mut person = Person::new(&t, &user.email).await;
     let tokens = person.tokens(&t, &rp, "openid email").await;
     let refresh = tokens.body["refresh_token"].as_str().unwrap().to_string();
     let first_party = t.anonymous().try_refresh(&refresh).await;
@@ -567,12 +563,11 @@ async fn refresh_tokens_stay_with_their_client(b: Backend) {
 /// A client with no secret (RFC 6749 2.1 public client) redeems a code
 /// with client_id and PKCE; a confidential one cannot skip its secret.
 async fn public_clients_redeem_with_pkce_alone(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let user = t.user("gina").await;
     let spa = rp(&t, &["openid"], false).await;
     let confidential = rp(&t, &["openid"], true).await;
-    let mut person = Person::new(&app.base, &t, &user.email).await;
+    let mut person = Person::new(&t, &user.email).await;
     let r = person.tokens(&t, &spa, "openid").await;
     assert_eq!(r.status, 200, "{}", r.text);
     let r = person.visit(&confidential.id, "openid", &[]).await;
@@ -590,11 +585,10 @@ async fn public_clients_redeem_with_pkce_alone(b: Backend) {
 /// OpenID Connect RP-Initiated Logout: the session ends, the browser's
 /// sign-in with it, and only a registered post-logout URI is followed.
 async fn end_session_signs_out(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let user = t.user("hank").await;
     let rp = rp(&t, &["openid", "services.iam"], true).await;
-    let mut person = Person::new(&app.base, &t, &user.email).await;
+    let mut person = Person::new(&t, &user.email).await;
     let tokens = person.tokens(&t, &rp, "openid services.iam").await;
     let (access, id_token) = (
         tokens.body["access_token"].as_str().unwrap().to_string(),
@@ -634,11 +628,10 @@ async fn end_session_signs_out(b: Backend) {
 /// A token an OAuth client holds for a user reaches the management APIs
 /// only with services.iam; with openid alone it serves userinfo.
 async fn scopes_limit_what_tokens_reach(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let user = t.user("ivy").await;
     let rp = rp(&t, &["openid", "profile", "services.iam"], true).await;
-    let mut person = Person::new(&app.base, &t, &user.email).await;
+    let mut person = Person::new(&t, &user.email).await;
     let tokens = person.tokens(&t, &rp, "openid profile").await;
     let api = t
         .anonymous()
@@ -656,8 +649,8 @@ async fn scopes_limit_what_tokens_reach(b: Backend) {
 }
 
 /// A person signed in at `rp`: (access token, refresh token).
-async fn signed_in_at(app_base: &str, t: &TestTenant, rp: &Rp, email: &str) -> (String, String) {
-    let mut person = Person::new(app_base, t, email).await;
+async fn signed_in_at(t: &TestTenant, rp: &Rp, email: &str) -> (String, String) {
+    let mut person = Person::new(t, email).await;
     let tokens = person.tokens(t, rp, "openid email").await;
     assert_eq!(tokens.status, 200, "{}", tokens.text);
     (
@@ -704,12 +697,11 @@ async fn assert_session_dead(t: &TestTenant, rp: &Rp, access: &str, refresh: &st
 /// ... SHOULD also invalidate the access tokens based on the same
 /// authorization grant").
 async fn revoking_a_persons_refresh_token_ends_the_session(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let user = t.user("rita").await;
     let rp = rp(&t, &["openid", "email"], true).await;
     let other = self::rp(&t, &["openid", "email"], true).await;
-    let (access, refresh) = signed_in_at(&app.base, &t, &rp, &user.email).await;
+    let (access, refresh) = signed_in_at(&t, &rp, &user.email).await;
     // Another client's revocation of it changes nothing (RFC 7009 2.1).
     assert_eq!(revoke(&t, &other, &refresh).await.status, 200);
     assert_eq!(introspect(&t, &rp, &refresh).await.body["active"], true);
@@ -728,11 +720,10 @@ async fn revoking_a_persons_refresh_token_ends_the_session(b: Backend) {
 /// RFC 7009 2.1 for an access token: a person's access token issued to
 /// the client ends its session too.
 async fn revoking_a_persons_access_token_ends_the_session(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let user = t.user("sam").await;
     let rp = rp(&t, &["openid", "email"], true).await;
-    let (access, refresh) = signed_in_at(&app.base, &t, &rp, &user.email).await;
+    let (access, refresh) = signed_in_at(&t, &rp, &user.email).await;
     assert_eq!(introspect(&t, &rp, &access).await.body["active"], true);
     assert_eq!(revoke(&t, &rp, &access).await.status, 200);
     assert_session_dead(&t, &rp, &access, &refresh).await;
@@ -744,12 +735,11 @@ async fn revoking_a_persons_access_token_ends_the_session(b: Backend) {
 /// it was issued to, is active with its type, subject, client, scope and
 /// times; another client is told nothing.
 async fn introspection_tells_the_truth_about_a_persons_refresh_token(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let user = t.user("ines").await;
     let rp = rp(&t, &["openid", "email"], true).await;
     let other = self::rp(&t, &["openid", "email"], true).await;
-    let (_, refresh) = signed_in_at(&app.base, &t, &rp, &user.email).await;
+    let (_, refresh) = signed_in_at(&t, &rp, &user.email).await;
     let r = introspect(&t, &rp, &refresh).await;
     assert_eq!(r.body["active"], true, "{}", r.text);
     assert_eq!(r.body["token_type"], "refresh_token");

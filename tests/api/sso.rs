@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use crate::support::oauth::Auth;
 use crate::support::oidc::{claims, redeem_code, submit_password, AuthRequest, Pkce, REDIRECT};
 use crate::support::sso::{custom_body, idp, Idp};
-use crate::support::web::{field, query, Web};
+use crate::support::web::{field, query, value_after, Web};
 use crate::support::{pluck, shared, tenant, Backend, Resp, TestTenant, PASSWORD};
 
 on_both_backends!(
@@ -438,13 +438,8 @@ fn authorize_path(client: &str, challenge: &str) -> String {
 
 /// The SSO button's link on the sign-in page.
 fn button(page: &str, scheme: &str) -> String {
-    let marker = format!("id=\"sso-{scheme}\" href=\"");
-    let start = page
-        .find(&marker)
+    value_after(page, &format!("id=\"sso-{scheme}\" href=\""))
         .unwrap_or_else(|| panic!("no button in {page}"))
-        + marker.len();
-    let end = page[start..].find('"').unwrap() + start;
-    page[start..end].replace("&amp;", "&")
 }
 
 struct Rp {
@@ -509,10 +504,7 @@ fn onward(r: &Resp) -> Option<String> {
         return r.header("location").map(str::to_string);
     }
     if r.status == 200 && r.text.contains("http-equiv=\"refresh\"") {
-        let marker = "id=\"continue\" href=\"";
-        let start = r.text.find(marker)? + marker.len();
-        let end = r.text[start..].find('"')? + start;
-        return Some(r.text[start..end].replace("&amp;", "&"));
+        return value_after(&r.text, "id=\"continue\" href=\"");
     }
     None
 }

@@ -100,24 +100,18 @@ impl Machine {
         self.api.with_token(&self.token().await)
     }
 
+    /// RFC 7662 introspection of `token`.
     pub async fn introspect(&self, token: &str) -> Resp {
-        post_form(
-            &self.api,
-            "/oauth/introspect",
-            self.basic(),
-            &[("token", token)],
-        )
-        .await
+        self.about_token("/oauth/introspect", token).await
     }
 
+    /// RFC 7009 revocation of `token`.
     pub async fn revoke(&self, token: &str) -> Resp {
-        post_form(
-            &self.api,
-            "/oauth/revoke",
-            self.basic(),
-            &[("token", token)],
-        )
-        .await
+        self.about_token("/oauth/revoke", token).await
+    }
+
+    async fn about_token(&self, path: &str, token: &str) -> Resp {
+        post_form(&self.api, path, self.basic(), &[("token", token)]).await
     }
 }
 

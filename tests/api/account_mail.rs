@@ -7,6 +7,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
+use crate::support::jsonapi::doc;
 use crate::support::smtp::{shared_sink, Sink};
 use crate::support::{spawn, tenant, Api, Backend, Resp, PASSWORD};
 
@@ -29,7 +30,7 @@ async fn join(api: &Api, token: &str, password: &str) -> Resp {
     api.jsonapi(
         Method::PATCH,
         &format!("/api/v1/accounts/{token}/join"),
-        Some(json!({ "data": { "type": "accounts", "attributes": { "password": password } } })),
+        Some(doc("accounts", json!({ "password": password }))),
     )
     .await
 }
@@ -212,7 +213,10 @@ async fn password_reset_by_mailed_token(b: Backend) {
         .jsonapi(
             Method::POST,
             "/api/v1/account/passwords/request_reset",
-            Some(json!({ "data": { "type": "account_passwords", "attributes": { "email": user.email.to_uppercase() } } })),
+            Some(doc(
+                "account_passwords",
+                json!({ "email": user.email.to_uppercase() }),
+            )),
         )
         .await;
     assert_eq!(r.status, 204, "{}", r.text);
@@ -314,7 +318,10 @@ async fn changing_the_password_ends_other_sessions(b: Backend) {
         .jsonapi(
             Method::POST,
             "/api/v1/account/passwords/change",
-            Some(json!({ "data": { "type": "account_passwords", "attributes": { "current_password": PASSWORD, "new_password": NEW_PASSWORD } } })),
+            Some(doc(
+                "account_passwords",
+                json!({ "current_password": PASSWORD, "new_password": NEW_PASSWORD }),
+            )),
         )
         .await;
     assert_eq!(r.status, 204, "{}", r.text);

@@ -255,12 +255,7 @@ async fn user_writers_cannot_manage_users_empowered_by_policies_or_groups(b: Bac
         // JSON:API is the same rule.
         let r = mallory
             .api
-            .jsonapi(
-                reqwest::Method::PATCH,
-                &format!("/api/v1/accounts/{}", victim.id),
-                Some(json!({ "data": { "type": "accounts", "id": victim.id,
-                        "attributes": { "enabled": false } } })),
-            )
+            .update_account(&victim.id, json!({ "enabled": false }))
             .await;
         assert_eq!(r.status, 403, "{}", r.text);
         victim.api.me().await.ok();

@@ -771,13 +771,13 @@ async fn jsonapi_attempt(w: &mut World, actor_index: usize) -> Attempt {
     let mut after = w.model.clone();
     after.user_roles.insert(subject, [role.id.clone()].into());
     let path = format!("/api/v1/accounts/{target}");
-    let body = json!({ "data": { "type": "accounts", "id": target,
-        "attributes": { "role_name": role.name } } });
     Attempt {
         what: format!("PATCH {path} role_name={}", role.name),
         expected: if allowed { 200 } else { 403 },
         after,
-        response: api.jsonapi(reqwest::Method::PATCH, &path, Some(body)).await,
+        response: api
+            .update_account(&target, json!({ "role_name": role.name }))
+            .await,
     }
 }
 

@@ -419,11 +419,7 @@ async fn emails_and_user_names_refuse_invisible_characters(b: Backend) {
             json!({ "name": "W", "email": email, "password": PASSWORD }),
         ] {
             t.owner
-                .jsonapi(
-                    Method::POST,
-                    "/api/v1/accounts",
-                    Some(json!({ "data": { "type": "accounts", "attributes": attributes } })),
-                )
+                .post_account(attributes)
                 .await
                 .jsonapi_error(400, Some(json!({ "pointer": "/data/attributes/email" })));
         }

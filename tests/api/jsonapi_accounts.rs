@@ -5,7 +5,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::support::jsonapi::doc;
+use crate::support::jsonapi::{doc, doc_for};
 use crate::support::{shared, tenant, Api, Backend, PASSWORD};
 
 on_both_backends!(
@@ -81,16 +81,13 @@ async fn create_show_update_delete(b: Backend) {
 
     let updated = t
         .owner
-        .jsonapi(
-            Method::PATCH,
-            &format!("/api/v1/accounts/{id}"),
-            Some(
-                json!({ "data": { "type": "accounts", "id": id, "attributes": {
+        .update_account(
+            &id,
+            json!({
                 "name": "Janet Doe", "picture_url": null, "sso_channel": "google",
                 // read-only attributes a client sends back are ignored
                 "created_at": "2000-01-01T00:00:00Z"
-            } } }),
-            ),
+            }),
         )
         .await;
     assert_eq!(updated.status, 200, "{}", updated.text);
@@ -253,11 +250,7 @@ async fn role_name_and_scope(b: Backend) {
     let id = scoped["id"].as_str().unwrap();
     let r = t
         .owner
-        .jsonapi(
-            Method::PATCH,
-            &format!("/api/v1/accounts/{id}"),
-            Some(json!({ "data": { "type": "accounts", "id": id, "attributes": { "role_scope": "/" } } })),
-        )
+        .update_account(id, json!({ "role_scope": "/" }))
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["data"]["attributes"]["role_name"], "admin");
@@ -274,25 +267,14 @@ async fn role_name_and_scope(b: Backend) {
             "/data/attributes/role_scope",
         ),
     ] {
-        let r = t
-            .owner
-            .jsonapi(
-                Method::PATCH,
-                &format!("/api/v1/accounts/{id}"),
-                Some(json!({ "data": { "type": "accounts", "id": id, "attributes": attributes } })),
-            )
-            .await;
+        let r = t.owner.update_account(id, attributes).await;
         r.jsonapi_error(400, Some(json!({ "pointer": pointer })));
     }
     // A member cannot make themselves admin.
     let member = t.user("plain").await;
     let r = member
         .api
-        .jsonapi(
-            Method::PATCH,
-            &format!("/api/v1/accounts/{}", member.id),
-            Some(json!({ "data": { "type": "accounts", "id": member.id, "attributes": { "role_name": "admin" } } })),
-        )
+        .update_account(&member.id, json!({ "role_name": "admin" }))
         .await;
     r.jsonapi_error(403, None);
 }
@@ -305,11 +287,7 @@ async fn disabling_an_account_ends_its_sessions(b: Backend) {
     user.api.me().await.ok();
     let r = t
         .owner
-        .jsonapi(
-            Method::PATCH,
-            &format!("/api/v1/accounts/{}", user.id),
-            Some(json!({ "data": { "type": "accounts", "id": user.id, "attributes": { "enabled": false } } })),
-        )
+        .update_account(&user.id, json!({ "enabled": false }))
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["data"]["attributes"]["enabled"], false);
@@ -317,11 +295,7 @@ async fn disabling_an_account_ends_its_sessions(b: Backend) {
     user.api.me().await.expect(401, "UNAUTHORIZED");
     let r = t
         .owner
-        .jsonapi(
-            Method::PATCH,
-            &format!("/api/v1/accounts/{}", user.id),
-            Some(json!({ "data": { "type": "accounts", "id": user.id, "attributes": { "enabled": true } } })),
-        )
+        .update_account(&user.id, json!({ "enabled": true }))
         .await;
     assert_eq!(r.body["data"]["attributes"]["status"], "active");
     t.anonymous().login(&user.email, PASSWORD).await;
@@ -343,7 +317,7 @@ async fn malformed_documents_change_nothing(b: Backend) {
     let email = t.email("new");
     let cases: Vec<(Value, u16, Option<Value>)> = vec![
         (
-            json!({ "data": { "type": "people", "attributes": { "name": "A B", "email": email } } }),
+            doc("people", json!({ "name": "A B", "email": email })),
             409,
             Some(json!({ "pointer": "/data/type" })),
         ),
@@ -469,32 +443,44 @@ async fn malformed_documents_change_nothing(b: Backend) {
     let path = format!("/api/v1/accounts/{id}");
     for (body, status, source) in [
         (
-            json!({ "data": { "type": "accounts", "id": other, "attributes": { "name": "Changed Name" } } }),
+            doc_for("accounts", other, json!({ "name": "Changed Name" })),
             409,
             Some(json!({ "pointer": "/data/id" })),
         ),
         (
-            json!({ "data": { "type": "accounts", "attributes": { "name": "Changed Name" } } }),
+            doc("accounts", json!({ "name": "Changed Name" })),
             400,
             Some(json!({ "pointer": "/data/id" })),
         ),
         (
-            json!({ "data": { "type": "organizations", "id": id, "attributes": { "name": "Changed Name" } } }),
+            doc_for("organizations", &id, json!({ "name": "Changed Name" })),
             409,
             Some(json!({ "pointer": "/data/type" })),
         ),
         (
-            json!({ "data": { "type": "accounts", "id": id, "attributes": { "name": "Changed Name", "email": "bad" } } }),
+            doc_for(
+                "accounts",
+                &id,
+                json!({ "name": "Changed Name", "email": "bad" }),
+            ),
             400,
             Some(json!({ "pointer": "/data/attributes/email" })),
         ),
         (
-            json!({ "data": { "type": "accounts", "id": id, "attributes": { "name": "Changed Name", "enabled": "no" } } }),
+            doc_for(
+                "accounts",
+                &id,
+                json!({ "name": "Changed Name", "enabled": "no" }),
+            ),
             400,
             Some(json!({ "pointer": "/data/attributes/enabled" })),
         ),
         (
-            json!({ "data": { "type": "accounts", "id": id, "attributes": { "name": "Changed Name", "role_name": "nonexistent" } } }),
+            doc_for(
+                "accounts",
+                &id,
+                json!({ "name": "Changed Name", "role_name": "nonexistent" }),
+            ),
             400,
             Some(json!({ "pointer": "/data/attributes/role_name" })),
         ),
@@ -546,11 +532,7 @@ async fn malformed_documents_change_nothing(b: Backend) {
     }
     let r = t
         .owner
-        .jsonapi(
-            Method::PATCH,
-            &format!("/api/v1/accounts/{foreign_id}"),
-            Some(json!({ "data": { "type": "accounts", "id": foreign_id, "attributes": { "name": "Hijacked Name" } } })),
-        )
+        .update_account(foreign_id, json!({ "name": "Hijacked Name" }))
         .await;
     r.jsonapi_error(404, None);
     let still = other_tenant

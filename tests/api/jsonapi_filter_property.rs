@@ -14,7 +14,6 @@ use ithbat::domain::filter::matches;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::Rng;
-use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::support::property::FilterRun;
@@ -197,14 +196,7 @@ async fn account_filters_agree_with_the_reference_evaluator(b: Backend) {
         if rng.gen_bool(0.5) {
             attributes["picture_url"] = json!(pick(&mut rng, PICTURES));
         }
-        let r = t
-            .owner
-            .jsonapi(
-                Method::POST,
-                "/api/v1/accounts",
-                Some(json!({ "data": { "type": "accounts", "attributes": attributes } })),
-            )
-            .await;
+        let r = t.owner.post_account(attributes).await;
         assert_eq!(r.status, 200, "seed {seed}: {}", r.text);
     }
     let all = t

@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::support::jsonapi::doc;
+use crate::support::jsonapi::{doc, doc_for};
 use crate::support::{pluck, shared, tenant, Backend, PASSWORD};
 
 on_both_backends!(
@@ -49,7 +49,15 @@ async fn organizations_crud_and_query(b: Backend) {
     let path = format!("/api/v1/organizations/{}", ids[1]);
     let r = t
         .owner
-        .jsonapi(Method::PATCH, &path, Some(json!({ "data": { "type": "organizations", "id": ids[1], "attributes": { "name": "Sales EMEA" } } })))
+        .jsonapi(
+            Method::PATCH,
+            &path,
+            Some(doc_for(
+                "organizations",
+                &ids[1],
+                json!({ "name": "Sales EMEA" }),
+            )),
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["data"]["attributes"]["name"], "Sales EMEA");

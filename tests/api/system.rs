@@ -7,6 +7,7 @@ use serde_json::json;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
+use crate::support::jsonapi::doc;
 use crate::support::totp::enrol;
 use crate::support::{shared, Backend, TestDb};
 
@@ -436,7 +437,7 @@ async fn the_binary_runs_from_the_environment_and_keeps_secrets_out_of_logs() {
     let r = admin
         .post(
             "/api/v1/accounts",
-            json!({ "data": { "type": "accounts", "attributes": { "name": "Log Test", "email": invited } } }),
+            doc("accounts", json!({ "name": "Log Test", "email": invited })),
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);

@@ -6,7 +6,7 @@ use std::time::Instant;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::support::scim::{replace, Scim, GROUP, USER};
+use crate::support::scim::{group, replace, Scim, GROUP, USER};
 use crate::support::{pluck, shared, tenant, Backend, TestTenant};
 
 on_both_backends!(
@@ -17,11 +17,6 @@ on_both_backends!(
     ten_thousand_members_in_one_patch,
     bad_group_input_changes_nothing,
 );
-
-fn group(name: &str, members: &[&str]) -> Value {
-    let members: Vec<Value> = members.iter().map(|m| json!({ "value": m })).collect();
-    json!({ "schemas": [GROUP], "displayName": name, "members": members })
-}
 
 /// Entra ID's group requests (Microsoft's SCIM validator): create with
 /// externalId and meta, read without members, filter by displayName, add
@@ -247,8 +242,7 @@ async fn display_name_is_unique_and_members_stay_in_their_tenant(b: Backend) {
         .create_user(&other.email("x"), json!({}))
         .await;
     let mine = scim.create_user(&t.email("mine"), json!({})).await;
-    let r = scim.post("/Groups", group("Sales", &[&mine])).await;
-    let id = r.scim(201)["id"].as_str().unwrap().to_string();
+    let id = scim.create_group("Sales", &[&mine]).await;
     scim.post("/Groups", group("sales", &[]))
         .await
         .scim_error(409, Some("uniqueness"));
@@ -282,15 +276,7 @@ async fn display_name_is_unique_and_members_stay_in_their_tenant(b: Backend) {
         0
     );
     // Another tenant's group is unknown here.
-    let their_group = other
-        .scim()
-        .await
-        .post("/Groups", group("Theirs", &[]))
-        .await
-        .body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let their_group = other.scim().await.create_group("Theirs", &[]).await;
     scim.get(&format!("/Groups/{their_group}"))
         .await
         .scim_error(404, None);
@@ -309,10 +295,7 @@ async fn put_replaces_members_and_preconditions_guard_writes(b: Backend) {
     let a = scim.create_user(&t.email("a"), json!({})).await;
     let b2 = scim.create_user(&t.email("b"), json!({})).await;
     let c = scim.create_user(&t.email("c"), json!({})).await;
-    let id = scim.post("/Groups", group("Team", &[&a, &b2])).await.body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = scim.create_group("Team", &[&a, &b2]).await;
     let path = format!("/Groups/{id}");
     let r = scim
         .send(
@@ -393,10 +376,7 @@ async fn ten_thousand_members_in_one_patch(b: Backend) {
     let t = tenant(b).await;
     let scim = t.scim().await;
     let ids = many_users(&t, &scim, 10_000).await;
-    let id = scim.post("/Groups", group("Everyone", &[])).await.body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = scim.create_group("Everyone", &[]).await;
     let members: Vec<Value> = ids.iter().map(|i| json!({ "value": i })).collect();
 
     let started = Instant::now();
@@ -454,10 +434,7 @@ async fn bad_group_input_changes_nothing(b: Backend) {
     let t = tenant(b).await;
     let scim = t.scim().await;
     let u = scim.create_user(&t.email("u"), json!({})).await;
-    let id = scim.post("/Groups", group("Stable", &[&u])).await.body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = scim.create_group("Stable", &[&u]).await;
     let path = format!("/Groups/{id}");
     for (body, detail) in [
         (json!({ "schemas": [GROUP] }), "displayName"),

@@ -105,7 +105,6 @@ async fn a_person_signs_in_with_a_browser(b: Backend) {
     // Two-step verification on, as reference 2.7 enrols it.
     let (mut authenticator, _) = enrol(&user.api).await;
     let portal = Portal::new(&t, &["authorization_code", "refresh_token"]).await;
-    let redirect = portal.redirect.clone();
     let pkce = Pkce::new();
     let url = portal.authorize_url(&app.base, &pkce, "xyz", "n-1");
     let backend = format!("{b:?}").to_lowercase();
@@ -137,7 +136,9 @@ async fn a_person_signs_in_with_a_browser(b: Backend) {
     let code = authenticator.next_code().await;
     browser.type_into("#code", &code).await;
     browser.click("#verify").await;
-    let landed = browser.wait_for_url(|u| u.starts_with(&redirect)).await;
+    let landed = browser
+        .wait_for_url(|u| u.starts_with(&portal.redirect))
+        .await;
     browser.text_containing("#done", "Signed in").await;
     browser
         .screenshot(&format!("signin-{backend}-4-back-in-the-app"))
@@ -163,7 +164,6 @@ async fn a_person_signs_in_through_sso_with_a_browser(b: Backend) {
     let idp = idp(b, &app.base, "acme").await;
     t.create_provider("custom", idp.custom_body("acme")).await;
     let portal = Portal::new(&t, &["authorization_code"]).await;
-    let redirect = portal.redirect.clone();
     let pkce = Pkce::new();
     let url = portal.authorize_url(&app.base, &pkce, "sso-state", "n-2");
     let backend = format!("{b:?}").to_lowercase();
@@ -190,7 +190,9 @@ async fn a_person_signs_in_through_sso_with_a_browser(b: Backend) {
     browser.type_into("#email", &idp.person_email).await;
     browser.type_into("#password", PASSWORD).await;
     browser.click("#sign-in").await;
-    let landed = browser.wait_for_url(|u| u.starts_with(&redirect)).await;
+    let landed = browser
+        .wait_for_url(|u| u.starts_with(&portal.redirect))
+        .await;
     browser.text_containing("#done", "Signed in").await;
     browser
         .screenshot(&format!("sso-{backend}-3-back-in-the-app"))

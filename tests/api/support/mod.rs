@@ -1,9 +1,18 @@
 //! Test support: real servers on random ports over real databases.
 //!
 //! `shared(backend)` is one server per backend for the whole test binary;
-//! tests isolate themselves by creating their own tenant (`new_tenant`).
-//! `spawn(backend, tweak)` starts a private server on a fresh database for
-//! tests that change configuration or break the database on purpose.
+//! tests isolate themselves by creating their own tenant (`tenant(b)`, or
+//! `new_tenant` on a server they hold). `spawn(backend, tweak)` starts a
+//! private server on a fresh database for tests that change configuration
+//! or break the database on purpose.
+//!
+//! A scenario's set-up is a line each, from the module that owns it: a
+//! tenant's users, roles, groups and policies (`TestTenant`, `iam`),
+//! machine clients (`oauth`), a person signing in to an application
+//! (`oidc`), SSO providers (`sso`), accounts and JSON:API documents
+//! (`jsonapi`), mailed links and tokens (`mail`, `smtp`), SCIM (`scim`),
+//! MFA (`totp::enrol`), the hosted pages (`web`) and seeded random runs
+//! (`property`). Add a set-up there, not in a test file.
 //!
 //! PostgreSQL: `ITHBAT_TEST_PG_URL` (default
 //! postgres://root@127.0.0.1:5432/postgres) names a server where the tests

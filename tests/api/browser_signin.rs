@@ -6,7 +6,7 @@
 //! loopback (issue 8 items 3 and 5).
 //! Screenshots of each page land in `target/screenshots/`.
 
-use serde_json::json;
+use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::support::browser::{self, Browser};
@@ -15,7 +15,7 @@ use crate::support::oidc::{claims, redeem_code, AuthRequest, Pkce};
 use crate::support::sso::idp;
 use crate::support::totp::enrol;
 use crate::support::web::query;
-use crate::support::{shared, Backend, Resp, TestTenant, PASSWORD};
+use crate::support::{shared, Backend, TestTenant, PASSWORD};
 
 on_both_backends!(
     a_person_signs_in_with_a_browser,
@@ -49,15 +49,17 @@ async fn callback_server() -> u16 {
 
 const SECRET: &str = "Portal!s3cret";
 
-/// The application people sign in to: its callback, and its client
-/// (with a secret) allowed `grants`.
+/// The application people sign in to: its callback, its client (with a
+/// secret) allowed `grants`, and the PKCE pair and state of one sign-in.
 struct Portal {
     redirect: String,
     client_id: String,
+    pkce: Pkce,
+    state: &'static str,
 }
 
 impl Portal {
-    async fn new(t: &TestTenant, grants: &[&str]) -> Portal {
+    async fn new(t: &TestTenant, grants: &[&str], state: &'static str) -> Portal {
         let port = callback_server().await;
         let redirect = format!("http://127.0.0.1:{port}/callback");
         let client_id = t
@@ -69,29 +71,52 @@ impl Portal {
         Portal {
             redirect,
             client_id,
+            pkce: Pkce::new(),
+            state,
         }
     }
 
     /// Where the application sends the browser to sign in.
-    fn authorize_url(&self, base: &str, pkce: &Pkce, state: &str, nonce: &str) -> String {
+    fn authorize_url(&self, base: &str, nonce: &str) -> String {
         let request = AuthRequest {
             client: &self.client_id,
             redirect: &self.redirect,
             scope: "openid profile email",
-            state,
+            state: self.state,
             nonce,
-            challenge: &pkce.challenge,
+            challenge: &self.pkce.challenge,
         };
         format!("{base}{}", request.path(&[]))
     }
 
-    /// The backend's side of the callback the browser `landed` on: the
-    /// state it sent, then the code redeemed.
-    async fn redeem(&self, t: &TestTenant, landed: &str, state: &str, verifier: &str) -> Resp {
+    /// Waits for the browser to come back to the application, shows the
+    /// page (screenshot `shot`) and closes the browser: where it landed.
+    async fn back_in_the_app(&self, browser: Browser, shot: &str) -> String {
+        let landed = browser
+            .wait_for_url(|u| u.starts_with(&self.redirect))
+            .await;
+        browser.text_containing("#done", "Signed in").await;
+        browser.screenshot(shot).await;
+        browser.quit().await;
+        landed
+    }
+
+    /// The application's backend: the state it sent, then the code
+    /// redeemed (200); the ID token's claims.
+    async fn id_token(&self, t: &TestTenant, landed: &str) -> Value {
         let q = query(landed);
-        assert_eq!(q["state"], state);
+        assert_eq!(q["state"], self.state);
         let auth = Auth::Basic(&self.client_id, SECRET);
-        redeem_code(&t.owner, auth, &q["code"], &self.redirect, verifier).await
+        let r = redeem_code(
+            &t.owner,
+            auth,
+            &q["code"],
+            &self.redirect,
+            &self.pkce.verifier,
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        claims(r.body["id_token"].as_str().unwrap())
     }
 }
 
@@ -104,9 +129,8 @@ async fn a_person_signs_in_with_a_browser(b: Backend) {
     let user = t.user("olivia").await;
     // Two-step verification on, as reference 2.7 enrols it.
     let (mut authenticator, _) = enrol(&user.api).await;
-    let portal = Portal::new(&t, &["authorization_code", "refresh_token"]).await;
-    let pkce = Pkce::new();
-    let url = portal.authorize_url(&app.base, &pkce, "xyz", "n-1");
+    let portal = Portal::new(&t, &["authorization_code", "refresh_token"], "xyz").await;
+    let url = portal.authorize_url(&app.base, "n-1");
     let backend = format!("{b:?}").to_lowercase();
 
     let browser = Browser::start().await;
@@ -136,18 +160,11 @@ async fn a_person_signs_in_with_a_browser(b: Backend) {
     let code = authenticator.next_code().await;
     browser.type_into("#code", &code).await;
     browser.click("#verify").await;
-    let landed = browser
-        .wait_for_url(|u| u.starts_with(&portal.redirect))
+    let landed = portal
+        .back_in_the_app(browser, &format!("signin-{backend}-4-back-in-the-app"))
         .await;
-    browser.text_containing("#done", "Signed in").await;
-    browser
-        .screenshot(&format!("signin-{backend}-4-back-in-the-app"))
-        .await;
-    browser.quit().await;
 
-    let r = portal.redeem(&t, &landed, "xyz", &pkce.verifier).await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    let claims = claims(r.body["id_token"].as_str().unwrap());
+    let claims = portal.id_token(&t, &landed).await;
     assert_eq!(claims["email"], user.email);
     assert_eq!(claims["nonce"], "n-1");
 }
@@ -163,9 +180,8 @@ async fn a_person_signs_in_through_sso_with_a_browser(b: Backend) {
     let t = app.new_tenant().await;
     let idp = idp(b, &app.base, "acme").await;
     t.create_provider("custom", idp.custom_body("acme")).await;
-    let portal = Portal::new(&t, &["authorization_code"]).await;
-    let pkce = Pkce::new();
-    let url = portal.authorize_url(&app.base, &pkce, "sso-state", "n-2");
+    let portal = Portal::new(&t, &["authorization_code"], "sso-state").await;
+    let url = portal.authorize_url(&app.base, "n-2");
     let backend = format!("{b:?}").to_lowercase();
 
     let browser = Browser::start().await;
@@ -190,20 +206,11 @@ async fn a_person_signs_in_through_sso_with_a_browser(b: Backend) {
     browser.type_into("#email", &idp.person_email).await;
     browser.type_into("#password", PASSWORD).await;
     browser.click("#sign-in").await;
-    let landed = browser
-        .wait_for_url(|u| u.starts_with(&portal.redirect))
+    let landed = portal
+        .back_in_the_app(browser, &format!("sso-{backend}-3-back-in-the-app"))
         .await;
-    browser.text_containing("#done", "Signed in").await;
-    browser
-        .screenshot(&format!("sso-{backend}-3-back-in-the-app"))
-        .await;
-    browser.quit().await;
 
-    let r = portal
-        .redeem(&t, &landed, "sso-state", &pkce.verifier)
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    let claims = claims(r.body["id_token"].as_str().unwrap());
+    let claims = portal.id_token(&t, &landed).await;
     assert_eq!(
         claims["email"], idp.person_email,
         "the provider's person, provisioned"

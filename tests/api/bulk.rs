@@ -61,10 +61,7 @@ async fn bulk_reports_each_bad_row_and_commits_the_rest(b: Backend) {
         { "email": t.email("weak"), "firstName": "W", "familyName": "P", "password": "weak" },
         { "email": t.email("ok3"), "firstName": "Ok", "familyName": "Three" }
     ]);
-    let r = t
-        .owner
-        .post("/api/v1/users/bulk", json!({ "users": rows }))
-        .await;
+    let r = t.bulk_users(rows).await;
     assert_eq!(r.status, 200, "{}", r.text);
     let d = r.ok();
     assert_eq!(
@@ -119,10 +116,7 @@ async fn bulk_refuses_empty_and_oversized_batches(b: Backend) {
     let rows: Vec<Value> = (0..1001)
         .map(|i| json!({ "email": t.email(&format!("u{i}")), "firstName": "A", "familyName": "B" }))
         .collect();
-    let r = t
-        .owner
-        .post("/api/v1/users/bulk", json!({ "users": rows }))
-        .await;
+    let r = t.bulk_users(rows).await;
     r.invalid(&["users"]);
     let r = t
         .owner
@@ -143,10 +137,7 @@ async fn bulk_creates_a_thousand_users(b: Backend) {
     let rows: Vec<Value> = (0..1000)
         .map(|i| json!({ "email": t.email(&format!("bulk{i:04}")), "firstName": "Bulk", "familyName": format!("User{i:04}") }))
         .collect();
-    let r = t
-        .owner
-        .post("/api/v1/users/bulk", json!({ "users": rows }))
-        .await;
+    let r = t.bulk_users(rows).await;
     assert_eq!(r.status, 200, "{}", &r.text[..r.text.len().min(500)]);
     assert_eq!(r.ok()["successful"], 1000);
     assert_eq!(r.ok()["users"].as_array().unwrap().len(), 1000);
@@ -176,10 +167,7 @@ async fn bulk_users_with_passwords_can_sign_in(b: Backend) {
             })
         })
         .collect();
-    let r = t
-        .owner
-        .post("/api/v1/users/bulk", json!({ "users": rows }))
-        .await;
+    let r = t.bulk_users(rows).await;
     assert_eq!(r.ok()["successful"], 8);
     for i in [0, 7] {
         t.anonymous()
@@ -214,10 +202,7 @@ async fn a_failure_midway_leaves_no_user_half_made(b: Backend) {
             json!({ "email": t.email(&local), "firstName": "Row", "familyName": format!("N{n}"), "password": PASSWORD })
         })
         .collect();
-    let r = t
-        .owner
-        .post("/api/v1/users/bulk", json!({ "users": users }))
-        .await;
+    let r = t.bulk_users(users).await;
     r.expect(500, "INTERNAL_ERROR");
     assert_eq!(total(t.owner.get("/api/v1/users").await), before);
     let r = t.owner.get("/api/v1/users?search=row").await;

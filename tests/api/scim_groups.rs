@@ -339,10 +339,7 @@ async fn many_users(t: &TestTenant, scim: &Scim, n: usize) -> Vec<String> {
         let rows: Vec<Value> = (batch * 1000..((batch + 1) * 1000).min(n))
             .map(|i| json!({ "email": t.email(&format!("bulk{i}")), "firstName": "Bulk", "familyName": format!("User {i}") }))
             .collect();
-        let r = t
-            .owner
-            .post("/api/v1/users/bulk", json!({ "users": rows }))
-            .await;
+        let r = t.bulk_users(rows).await;
         assert_eq!(r.ok()["failed"], 0, "{}", r.text);
     }
     let mut ids = Vec::new();

@@ -302,10 +302,7 @@ async fn list_pages_searches_filters_and_sorts(b: Backend) {
             })
         })
         .collect();
-    let r = t
-        .owner
-        .post("/api/v1/users/bulk", json!({ "users": rows }))
-        .await;
+    let r = t.bulk_users(rows).await;
     assert_eq!(r.ok()["successful"], 30, "{}", r.text);
 
     let r = t.owner.get("/api/v1/users").await;

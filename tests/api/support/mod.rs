@@ -517,6 +517,13 @@ impl TestTenant {
         r.body["data"]["id"].as_str().unwrap().to_string()
     }
 
+    /// `POST /api/v1/users/bulk` as the owner with these rows.
+    pub async fn bulk_users(&self, rows: impl serde::Serialize) -> Resp {
+        self.owner
+            .post("/api/v1/users/bulk", json!({ "users": rows }))
+            .await
+    }
+
     /// The tenant's audit log as its owner reads it, with `query`
     /// (`action=...`, `targetId=...`, `limit=...`).
     pub async fn audit(&self, query: &str) -> Resp {

@@ -284,8 +284,7 @@ async fn a_scim_token_holds_no_more_than_its_maker(b: Backend) {
     t.give_role(&maker.id, &role).await;
     let token = token_of(&maker.api).await;
     let member = t.user("mo").await;
-    let retitle = |title: &str| json!([{ "op": "replace", "path": "title", "value": title }]);
-    scim_patch(&t.owner, &token, &member.id, retitle("One"))
+    scim_patch(&t.owner, &token, &member.id, replace("title", "One"))
         .await
         .scim(200);
 
@@ -298,7 +297,7 @@ async fn a_scim_token_holds_no_more_than_its_maker(b: Backend) {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    scim_patch(&t.owner, &token, &member.id, retitle("Two"))
+    scim_patch(&t.owner, &token, &member.id, replace("title", "Two"))
         .await
         .scim_error(403, None);
     let r = t
@@ -309,25 +308,25 @@ async fn a_scim_token_holds_no_more_than_its_maker(b: Backend) {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    scim_patch(&t.owner, &token, &member.id, retitle("Three"))
+    scim_patch(&t.owner, &token, &member.id, replace("title", "Three"))
         .await
         .scim(200);
 
     // Suspended: the token is refused; reactivated: it works again.
     let suspend = format!("/api/v1/users/{}/suspend", maker.id);
     assert_eq!(t.owner.post(&suspend, json!({})).await.status, 200);
-    let r = scim_patch(&t.owner, &token, &member.id, retitle("Four")).await;
+    let r = scim_patch(&t.owner, &token, &member.id, replace("title", "Four")).await;
     assert_eq!(r.status, 401, "{}", r.text);
     let reactivate = format!("/api/v1/users/{}/reactivate", maker.id);
     assert_eq!(t.owner.post(&reactivate, json!({})).await.status, 200);
-    scim_patch(&t.owner, &token, &member.id, retitle("Five"))
+    scim_patch(&t.owner, &token, &member.id, replace("title", "Five"))
         .await
         .scim(200);
 
     // Deleted: the token dies with its maker.
     let r = t.owner.delete(&format!("/api/v1/users/{}", maker.id)).await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let r = scim_patch(&t.owner, &token, &member.id, retitle("Six")).await;
+    let r = scim_patch(&t.owner, &token, &member.id, replace("title", "Six")).await;
     assert_eq!(r.status, 401, "{}", r.text);
 }
 

@@ -20,7 +20,7 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 
-use crate::support::scim::Scim;
+use crate::support::scim::{replace, Scim};
 use crate::support::{shared, Api, Backend, Resp, TestTenant};
 
 on_both_backends!(random_attempts_never_escalate);
@@ -719,12 +719,7 @@ async fn attempt(w: &mut World, actor: &Actor) -> Attempt {
                 what: format!("SCIM PATCH {path} title"),
                 expected: if allowed { 200 } else { 403 },
                 after,
-                response: scim
-                    .patch(
-                        &path,
-                        json!([{ "op": "replace", "path": "title", "value": title }]),
-                    )
-                    .await,
+                response: scim.patch(&path, replace("title", &title)).await,
             }
         }
         _ => {

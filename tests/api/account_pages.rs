@@ -5,7 +5,6 @@
 
 use serde_json::json;
 
-use crate::jsonapi_accounts::create_account;
 use crate::support::smtp::shared_sink;
 use crate::support::web::{field, Web};
 use crate::support::{shared, Backend, Resp, PASSWORD};
@@ -60,8 +59,7 @@ async fn joining_without_a_redirect_ends_on_a_welcome_page(b: Backend) {
     let app = shared(b).await;
     let t = app.new_tenant().await;
     let email = t.email("joiner");
-    create_account(&t, json!({ "name": "Jo Iner", "email": email })).await;
-    let link = shared_sink().mail_to(&email).await.link();
+    let link = t.invite_account("Jo Iner", &email).await.1.link();
 
     let mut web = Web::new(&app.base);
     let page = web.get(&link).await;
@@ -85,8 +83,8 @@ async fn joining_without_a_redirect_ends_on_a_welcome_page(b: Backend) {
     assert_eq!(r.status, 200, "{}", r.text);
     assert_hosted_page(&r);
     assert!(r.text.contains("Your account is ready"), "{}", r.text);
-    let me = t.owner.anonymous().login(&email, PASSWORD).await;
-    assert_eq!(me.get("/api/v1/users/me").await.ok()["emailVerified"], true);
+    let me = t.anonymous().login(&email, PASSWORD).await;
+    assert_eq!(me.me().await.ok()["emailVerified"], true);
 
     let again = web.get(&link).await;
     assert_eq!(again.status, 400, "{}", again.text);
@@ -99,8 +97,7 @@ async fn pages_refuse_forged_and_dead_forms(b: Backend) {
     let app = shared(b).await;
     let t = app.new_tenant().await;
     let email = t.email("forged");
-    create_account(&t, json!({ "name": "For Ged", "email": email })).await;
-    let link = shared_sink().mail_to(&email).await.link();
+    let link = t.invite_account("For Ged", &email).await.1.link();
     let mut web = Web::new(&app.base);
     let page = web.get(&link).await;
 
@@ -113,14 +110,7 @@ async fn pages_refuse_forged_and_dead_forms(b: Backend) {
     let r = submit(&mut web, "/account/join", &page, PASSWORD, PASSWORD).await;
     assert_eq!(r.status, 403, "{}", r.text);
     // Nothing happened: the account is still pending, the link alive.
-    let r = t
-        .owner
-        .anonymous()
-        .post(
-            "/api/v1/auth/login",
-            json!({ "email": email, "password": PASSWORD }),
-        )
-        .await;
+    let r = t.anonymous().try_login(&email, PASSWORD).await;
     assert_eq!(r.status, 401, "{}", r.text);
     let page = web.get(&link).await;
     assert_eq!(page.status, 200, "{}", page.text);
@@ -150,13 +140,8 @@ async fn a_reset_link_sets_a_new_password(b: Backend) {
     let app = shared(b).await;
     let t = app.new_tenant().await;
     let u = t.user("forgetful").await;
-    let anon = t.owner.anonymous();
-    let r = anon
-        .post(
-            "/api/v1/auth/password-reset/initiate",
-            json!({ "email": u.email }),
-        )
-        .await;
+    let anon = t.anonymous();
+    let r = anon.initiate_reset(&u.email).await;
     assert_eq!(r.status, 200, "{}", r.text);
     let link = shared_sink().mail_to(&u.email).await.link();
     assert!(
@@ -183,14 +168,9 @@ async fn a_reset_link_sets_a_new_password(b: Backend) {
         "{}",
         r.text
     );
-    assert_eq!(u.api.get("/api/v1/users/me").await.status, 401);
+    assert_eq!(u.api.me().await.status, 401);
     anon.login(&u.email, NEW_PASSWORD).await;
-    let r = anon
-        .post(
-            "/api/v1/auth/login",
-            json!({ "email": u.email, "password": PASSWORD }),
-        )
-        .await;
+    let r = anon.try_login(&u.email, PASSWORD).await;
     assert_eq!(r.status, 401, "{}", r.text);
 }
 
@@ -199,7 +179,7 @@ async fn a_reset_link_sets_a_new_password(b: Backend) {
 async fn a_verification_link_verifies_on_post_only(b: Backend) {
     let app = shared(b).await;
     let t = app.new_tenant().await;
-    let anon = t.owner.anonymous();
+    let anon = t.anonymous();
     let email = t.email("verifier");
     let r = anon
         .post(
@@ -217,12 +197,9 @@ async fn a_verification_link_verifies_on_post_only(b: Backend) {
     assert_hosted_page(&page);
     assert!(page.text.contains("Verify my email"));
     assert!(!page.text.contains("type=\"password\""));
-    anon.post(
-        "/api/v1/auth/login",
-        json!({ "email": email, "password": PASSWORD }),
-    )
-    .await
-    .expect(403, "ACCOUNT_NOT_VERIFIED");
+    anon.try_login(&email, PASSWORD)
+        .await
+        .expect(403, "ACCOUNT_NOT_VERIFIED");
 
     let r = web
         .post_form(

@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use crate::support::oauth::IAM;
-use crate::support::{shared, Api, Backend, Resp};
+use crate::support::{pluck, tenant, Api, Backend, Resp};
 
 on_both_backends!(
     every_operation_requires_services_iam,
@@ -82,8 +82,7 @@ async fn send(api: &Api, method: reqwest::Method, path: &str) -> Resp {
 /// services.iam)". RFC 6750 3.1: 403 with `WWW-Authenticate: Bearer
 /// error="insufficient_scope", scope="services.iam"`; nothing happens.
 async fn every_operation_requires_services_iam(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let target = t.new_client(&["client_credentials"], &[IAM]).await;
     let secret = t.add_secret(&target, "untouched-secret").await;
     let secret = secret["id"].as_str().unwrap().to_string();
@@ -136,7 +135,7 @@ async fn every_operation_requires_services_iam(b: Backend) {
     assert!(r.header("www-authenticate").is_none());
 
     // No token, or a bad one: 401 in problem details.
-    for api in [t.owner.anonymous(), t.owner.anonymous().with_token("nope")] {
+    for api in [t.anonymous(), t.anonymous().with_token("nope")] {
         let r = api.get("/core/iam/v1/scopes").await;
         assert_eq!(r.status, 401, "{}", r.text);
         assert!(r.problem().is_some());
@@ -145,7 +144,6 @@ async fn every_operation_requires_services_iam(b: Backend) {
     // A SCIM token is not a credential here.
     let scim = t.scim_token().await;
     let r = t
-        .owner
         .anonymous()
         .with_token(&scim)
         .get("/core/iam/v1/scopes")
@@ -157,8 +155,7 @@ async fn every_operation_requires_services_iam(b: Backend) {
 /// token from /api/v1/auth/login is the user acting in person; it counts
 /// as carrying services.iam, and the user's permissions decide.
 async fn session_tokens_act_with_the_users_permissions(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     assert_eq!(t.owner.get("/core/iam/v1/scopes").await.status, 200);
     assert_eq!(t.owner.get("/core/iam/v1/clients").await.status, 200);
     let member = t.user("member").await;
@@ -171,8 +168,7 @@ async fn session_tokens_act_with_the_users_permissions(b: Backend) {
 /// reference/aritma.md "Common error codes": ProblemDetails (`type`,
 /// `title`, `status`, `detail`, `instance`), as application/problem+json.
 async fn errors_are_problem_details(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let check = |r: &Resp, status: u16, code: &str, path: &str| {
         assert_eq!(r.status, status, "{path}: {}", r.text);
         assert_eq!(
@@ -194,7 +190,7 @@ async fn errors_are_problem_details(b: Backend) {
             .starts_with("https://tools.ietf.org/html/rfc"));
         assert_eq!(r.header("cache-control"), Some("no-store"));
     };
-    let r = t.owner.anonymous().get("/core/iam/v1/clients").await;
+    let r = t.anonymous().get("/core/iam/v1/clients").await;
     check(&r, 401, "UNAUTHORIZED", "/core/iam/v1/clients");
     assert_eq!(r.body["title"], "Unauthorized");
     let r = t.owner.get("/core/iam/v1/nothing").await;
@@ -207,12 +203,7 @@ async fn errors_are_problem_details(b: Backend) {
     check(&r, 405, "METHOD_NOT_ALLOWED", "/core/iam/v1/clients");
     let r = t
         .owner
-        .raw(
-            reqwest::Method::POST,
-            "/core/iam/v1/clients",
-            "application/json",
-            "[1]",
-        )
+        .post_raw("/core/iam/v1/clients", "application/json", "[1]")
         .await;
     check(&r, 400, "VALIDATION_ERROR", "/core/iam/v1/clients");
     assert_eq!(
@@ -230,7 +221,7 @@ async fn errors_are_problem_details(b: Backend) {
     // The rate limiter speaks the dialect too (its headers are present).
     assert!(r.header("x-ratelimit-limit").is_some());
     // Native paths keep the native envelope.
-    let r = t.owner.anonymous().get("/api/v1/users").await;
+    let r = t.anonymous().get("/api/v1/users").await;
     r.expect(401, "UNAUTHORIZED");
     assert!(r.problem().is_none());
 }
@@ -238,17 +229,10 @@ async fn errors_are_problem_details(b: Backend) {
 /// Seed 003 "Scope" and issue item 4: the catalogue clients' allowedScopes
 /// come from, at least services.iam, openid, profile, email, offline_access.
 async fn the_scope_catalogue(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let r = t.owner.get("/core/iam/v1/scopes").await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let names: Vec<&str> = r
-        .body
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["name"].as_str().unwrap())
-        .collect();
+    let names: Vec<&str> = pluck(&r.body, "/name");
     assert_eq!(
         names,
         [IAM, "openid", "profile", "email", "phone", "offline_access"]

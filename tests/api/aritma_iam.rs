@@ -5,7 +5,8 @@
 use serde_json::{json, Value};
 
 use crate::support::oauth::{Machine, IAM};
-use crate::support::{shared, Api, Backend, Resp, TestTenant};
+use crate::support::sso::azure_ad_body;
+use crate::support::{pluck, shared, tenant, Api, Backend, Resp, TestTenant};
 
 on_both_backends!(
     aritma_iam_operations_require_services_iam,
@@ -81,8 +82,7 @@ fn names(list: &Value) -> Vec<String> {
 
 /// Seed 003, every operation: "Required scopes: services.iam".
 async fn aritma_iam_operations_require_services_iam(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let unscoped = t
         .machine_with(&["client_credentials"], &["profile"])
         .await
@@ -257,8 +257,7 @@ async fn aritma_actions_catalogue_and_registration(b: Backend) {
 /// reference/aritma.md "policies": createpolicy answers 200
 /// `{"subject","scope","action","tenant"}`; list and delete are inferred.
 async fn aritma_policies_create_list_delete(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let member = t.user("member").await;
     let subject = format!("user-{}", member.id);
     let r = grant(&t, &subject, "iam.policy.read", "/subscriptions/123").await;
@@ -313,10 +312,7 @@ async fn aritma_policies_create_list_delete(b: Backend) {
     assert_eq!(policies_of(&t, &subject).await["total"], 1);
     // Every change is audited once (the idempotent repeat is not a change).
     for (action, n) in [("policy.created", 2), ("policy.deleted", 1)] {
-        let audit = t
-            .owner
-            .get(&format!("/api/v1/audit-logs?action={action}"))
-            .await;
+        let audit = t.audit(&format!("action={action}")).await;
         assert_eq!(audit.ok()["total"], n, "{action}: {}", audit.text);
         assert_eq!(
             audit.ok()["events"][0]["target"],
@@ -382,12 +378,7 @@ async fn aritma_policies_refuse_bad_input_and_other_tenants(b: Backend) {
     }
     let r = t
         .owner
-        .raw(
-            reqwest::Method::POST,
-            &path("/policies"),
-            "application/json",
-            "{not json",
-        )
+        .post_raw(&path("/policies"), "application/json", "{not json")
         .await;
     problem(&r, 400, "VALIDATION_ERROR");
 
@@ -430,8 +421,7 @@ async fn aritma_policies_refuse_bad_input_and_other_tenants(b: Backend) {
 /// subject on one scope, inherited by subscopes; parents grant children;
 /// a group's members hold its policies at once. Every operation asks.
 async fn aritma_policies_decide_for_users_clients_and_groups(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let member = t.user("member").await;
     let me = format!("user-{}", member.id);
     problem(&member.api.get(&path("/clients")).await, 403, "FORBIDDEN");
@@ -490,15 +480,7 @@ async fn aritma_policies_decide_for_users_clients_and_groups(b: Backend) {
     let bot_id = format!("client-{}", machine.id);
     let scim = json!({ "provider": "azure-ad", "providerDisplayName": "Entra" });
     // A SCIM token belongs to one of the tenant's SSO providers.
-    crate::sso::create_provider(
-        &t,
-        "azuread",
-        json!({"scheme": "azure-ad", "displayName": "Entra", "enabled": true, "type": "oidc",
-               "properties": {"loginEnabled": true, "visible": true, "delegationEnabled": false,
-                   "autoProvisioningEnabled": false, "clientId": "c",
-                   "authority": "https://login.microsoftonline.com/contoso/v2.0"}}),
-    )
-    .await;
+    t.create_provider("azuread", azure_ad_body("Entra")).await;
     problem(&bot.get(&path("/clients")).await, 403, "FORBIDDEN");
     assert_eq!(grant(&t, &bot_id, "iam.client.read", "/").await.status, 200);
     assert_eq!(bot.get(&path("/clients")).await.status, 200);
@@ -562,8 +544,7 @@ async fn aritma_policies_decide_for_users_clients_and_groups(b: Backend) {
 /// No one grants what they do not hold (README "Policies"): writing a
 /// policy on R needs iam.policy.write on R and the action on R.
 async fn aritma_policy_writers_grant_only_what_they_hold(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let admin = t.user("delegate").await;
     let other = t.user("other").await;
     let (me, them) = (format!("user-{}", admin.id), format!("user-{}", other.id));
@@ -625,12 +606,7 @@ async fn aritma_policy_writers_grant_only_what_they_hold(b: Backend) {
     );
     let r = admin.api.get(&within).await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let scopes: Vec<&str> = r.body["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["scope"].as_str().unwrap())
-        .collect();
+    let scopes: Vec<&str> = pluck(&r.body["data"], "/scope");
     assert_eq!(r.body["total"], 4, "{}", r.text);
     assert!(scopes
         .iter()
@@ -718,12 +694,7 @@ async fn aritma_roles_and_user_role_operations(b: Backend) {
     assert_eq!(t.owner.post(&assign, json!({})).await.status, 200);
     assert_eq!(member.api.get(&path("/clients")).await.status, 200);
     let me = member.api.get(&path("/me")).await;
-    let roles: Vec<&str> = me.body["roles"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["name"].as_str().unwrap())
-        .collect();
+    let roles: Vec<&str> = pluck(&me.body["roles"], "/name");
     assert!(roles.contains(&"Client keeper"), "{}", me.text);
     // The role is a claim in the user's next tokens (api-map "Tokens").
     let fresh = member
@@ -864,12 +835,7 @@ async fn aritma_subject_lists(b: Backend) {
     assert_eq!(r.body["data"][0]["displayName"], "Team 5");
     let first = t.owner.get(&path("/subjects?pageSize=500")).await;
     assert_eq!(first.body["pageSize"], 200);
-    let types: Vec<&str> = first.body["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["type"].as_str().unwrap())
-        .collect();
+    let types: Vec<&str> = pluck(&first.body["data"], "/type");
     assert_eq!(
         types,
         [
@@ -959,12 +925,7 @@ async fn aritma_subject_groups_and_members(b: Backend) {
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["total"], 2);
-    let ids: Vec<&str> = r.body["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["subjectId"].as_str().unwrap())
-        .collect();
+    let ids: Vec<&str> = pluck(&r.body["data"], "/subjectId");
     assert_eq!(ids, [a.as_str(), c.as_str()]);
     // SCIM and /api/v1 see the user member.
     let native = t.owner.get(&format!("/api/v1/groups/{id}/members")).await;
@@ -1175,8 +1136,7 @@ async fn aritma_subject_permissions_and_memberships(b: Backend) {
 /// reference/aritma.md "me": UserDto with roles as RoleDto, and the
 /// caller's claims; plus the caller's resolved permissions.
 async fn aritma_me_claims_and_permissions(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let r = t.owner.get(&path("/me")).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["id"], t.owner_id.as_str());

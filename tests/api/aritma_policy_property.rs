@@ -13,7 +13,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 
-use crate::support::{shared, Api, Backend};
+use crate::support::{tenant, Api, Backend};
 
 on_both_backends!(aritma_policies_agree_with_a_naive_evaluator);
 
@@ -49,15 +49,9 @@ fn covers(held: &(String, String), action: &str, scope: &str) -> bool {
 }
 
 async fn aritma_policies_agree_with_a_naive_evaluator(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
-    for name in ["banking.pis.read", "banking.ais.read"] {
-        let r = t
-            .owner
-            .post("/core/iam/v1/actions", json!({ "name": name }))
-            .await;
-        assert_eq!(r.status, 200, "{}", r.text);
-    }
+    let t = tenant(b).await;
+    t.define_actions(&["banking.pis.read", "banking.ais.read"])
+        .await;
     // Members: three users and two clients, each with a way to call.
     let mut callers: Vec<(String, Api)> = Vec::new();
     for i in 0..3 {
@@ -126,14 +120,7 @@ async fn aritma_policies_agree_with_a_naive_evaluator(b: Backend) {
             let subject = &everyone[rng.gen_range(0..everyone.len())];
             let action = ACTIONS[rng.gen_range(0..ACTIONS.len())];
             let scope = SCOPES[rng.gen_range(0..SCOPES.len())];
-            let r = t
-                .owner
-                .post(
-                    "/core/iam/v1/policies",
-                    json!({ "subject": subject, "action": action, "scope": scope }),
-                )
-                .await;
-            assert_eq!(r.status, 200, "{}", r.text);
+            t.policy(subject, action, scope).await;
         }
         let listed = t.owner.get("/core/iam/v1/policies?pageSize=200").await;
         let policies: Vec<(String, String, String)> = listed.body["data"]

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use crate::support::dns::shared_dns;
 use crate::support::smtp::shared_sink;
 use crate::support::web::{field, Web};
-use crate::support::{shared, Backend, Resp, TestTenant, PASSWORD};
+use crate::support::{pluck, shared, Backend, Resp, TestTenant, PASSWORD};
 
 on_both_backends!(
     users_are_listed_and_shown_as_user_dtos,
@@ -146,12 +146,7 @@ async fn roles_are_added_and_removed(b: Backend) {
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.text, "");
     let shown = t.owner.get(&format!("/core/iam/v1/users/{}", u.id)).await;
-    let names: Vec<&str> = shown.body["roles"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["name"].as_str().unwrap())
-        .collect();
+    let names: Vec<&str> = pluck(&shown.body["roles"], "/name");
     assert!(names.contains(&"admin"), "{}", shown.text);
     // Adding it again changes nothing.
     assert_eq!(t.owner.post(&path, Value::Null).await.status, 200);
@@ -180,19 +175,8 @@ async fn roles_are_added_and_removed(b: Backend) {
     // A member holds no role:write.
     let r = u.api.post(&path, Value::Null).await;
     assert_eq!(r.status, 403, "{}", r.text);
-    let events = t
-        .owner
-        .get(&format!(
-            "/api/v1/audit-logs?targetId={}&sortOrder=asc",
-            u.id
-        ))
-        .await;
-    let actions: Vec<&str> = events.ok()["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    let events = t.audit(&format!("targetId={}&sortOrder=asc", u.id)).await;
+    let actions: Vec<&str> = pluck(&events.ok()["events"], "/action");
     assert!(
         actions.ends_with(&["role.assigned", "role.revoked"]),
         "{actions:?}"
@@ -257,7 +241,7 @@ async fn an_invitation_returns_to_an_allowed_redirect_url(b: Backend) {
         .await;
     assert_eq!(r.status, 303, "{}", r.text);
     assert_eq!(r.header("location"), Some(redirect.as_str()));
-    t.owner.anonymous().login(&email, PASSWORD).await;
+    t.anonymous().login(&email, PASSWORD).await;
 
     // Inviting someone who has joined is a duplicate.
     let r = invite(&t, &[("email", &email)]).await;

@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use crate::support::{shared, Backend, PASSWORD};
+use crate::support::{pluck, shared, tenant, Backend, PASSWORD};
 
 const BROWSER: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0";
 
@@ -19,8 +19,7 @@ on_both_backends!(
 );
 
 async fn state_changes_and_sign_ins_are_audited(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let owner = t.owner.with_user_agent(BROWSER);
     let email = t.email("audited");
     let id = owner
@@ -42,25 +41,16 @@ async fn state_changes_and_sign_ins_are_audited(b: Backend) {
     owner
         .post(&format!("/api/v1/users/{id}/reactivate"), json!({}))
         .await;
-    let anon = t.owner.anonymous().with_user_agent(BROWSER);
-    anon.post(
-        "/api/v1/auth/login",
-        json!({ "email": email, "password": "Wrong!pass1" }),
-    )
-    .await;
+    let anon = t.anonymous().with_user_agent(BROWSER);
+    anon.try_login(&email, "Wrong!pass1").await;
     let signed_in = anon.login(&email, PASSWORD).await;
     let refresh = signed_in.refresh_token.clone().unwrap();
-    anon.post("/api/v1/auth/refresh", json!({ "refreshToken": refresh }))
-        .await
-        .ok();
+    anon.try_refresh(&refresh).await.ok();
     owner
         .post("/api/v1/groups", json!({ "name": "Audited group" }))
         .await;
 
-    let r = t
-        .owner
-        .get("/api/v1/audit-logs?limit=100&sortOrder=asc")
-        .await;
+    let r = t.audit("limit=100&sortOrder=asc").await;
     let events = r.ok()["events"].as_array().unwrap().clone();
     let actions: Vec<&str> = events
         .iter()
@@ -109,20 +99,13 @@ async fn state_changes_and_sign_ins_are_audited(b: Backend) {
 /// Filters by actor, action, target, status and time range, with the list
 /// envelope.
 async fn the_audit_log_filters_and_pages(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let u = t.user("filtered").await;
     let before = chrono::Utc::now() - chrono::Duration::seconds(1);
     for name in ["G1", "G2", "G3"] {
-        t.owner
-            .post("/api/v1/groups", json!({ "name": name }))
-            .await;
+        t.group(name).await;
     }
-    let log = |q: String| {
-        let owner = t.owner.clone();
-        async move { owner.get(&format!("/api/v1/audit-logs?{q}")).await }
-    };
-    let r = log("action=group.created&limit=2".into()).await;
+    let r = t.audit("action=group.created&limit=2").await;
     assert_eq!(r.ok()["total"], 3);
     assert_eq!(r.body["pagination"]["totalPages"], 2);
     assert_eq!(
@@ -130,37 +113,38 @@ async fn the_audit_log_filters_and_pages(b: Backend) {
         "G3",
         "newest first by default"
     );
-    let r = log("action=group.created&sortOrder=asc".into()).await;
+    let r = t.audit("action=group.created&sortOrder=asc").await;
     assert_eq!(r.ok()["events"][0]["details"]["name"], "G1");
-    let r = log(format!("targetType=user&targetId={}", u.id)).await;
-    let actions: Vec<&str> = r.ok()["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    let r = t.audit(&format!("targetType=user&targetId={}", u.id)).await;
+    let actions: Vec<&str> = pluck(&r.ok()["events"], "/action");
     assert_eq!(actions, ["user.created"]);
-    let r = log(format!("actorId={}&action=group.created", t.owner_id)).await;
+    let r = t
+        .audit(&format!("actorId={}&action=group.created", t.owner_id))
+        .await;
     assert_eq!(r.ok()["total"], 3);
-    let r = log(format!("userId={}&action=group.created", u.id)).await;
+    let r = t
+        .audit(&format!("userId={}&action=group.created", u.id))
+        .await;
     assert_eq!(r.ok()["total"], 0);
     let from = before.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let r = log(format!("action=group.created&from={from}")).await;
+    let r = t.audit(&format!("action=group.created&from={from}")).await;
     assert_eq!(r.ok()["total"], 3);
-    let r = log("action=group.created&to=2000-01-01T00:00:00Z".into()).await;
+    let r = t
+        .audit("action=group.created&to=2000-01-01T00:00:00Z")
+        .await;
     assert_eq!(r.ok()["total"], 0);
-    assert_eq!(log("status=failure".into()).await.ok()["total"], 0);
+    assert_eq!(t.audit("status=failure").await.ok()["total"], 0);
     for (q, field) in [
         ("actorId=me", "actorId"),
         ("from=yesterday", "from"),
         ("status=ok", "status"),
         ("limit=500", "limit"),
     ] {
-        let r = log(q.into()).await;
+        let r = t.audit(q).await;
         r.expect(400, "VALIDATION_ERROR");
         assert_eq!(r.fields(), [field], "{q}");
     }
-    let id = log("action=group.created&limit=1".into()).await.ok()["events"][0]["id"]
+    let id = t.audit("action=group.created&limit=1").await.ok()["events"][0]["id"]
         .as_str()
         .unwrap()
         .to_string();
@@ -174,7 +158,7 @@ async fn the_audit_log_is_read_only_and_private(b: Backend) {
     let app = shared(b).await;
     let t = app.new_tenant().await;
     let other = app.new_tenant().await;
-    let id = t.owner.get("/api/v1/audit-logs?limit=1").await.ok()["events"][0]["id"]
+    let id = t.audit("limit=1").await.ok()["events"][0]["id"]
         .as_str()
         .unwrap()
         .to_string();
@@ -196,7 +180,7 @@ async fn the_audit_log_is_read_only_and_private(b: Backend) {
         .get(&path)
         .await
         .expect(404, "RESOURCE_NOT_FOUND");
-    let theirs = other.owner.get("/api/v1/audit-logs?limit=100").await;
+    let theirs = other.audit("limit=100").await;
     assert!(!theirs.text.contains(&t.owner_email));
     let member = t.user("nosy").await;
     member
@@ -210,8 +194,7 @@ async fn the_audit_log_is_read_only_and_private(b: Backend) {
 /// Api-map: seed 002's rules are the default password policy; 5 failures in
 /// 15 minutes lock for 15 minutes.
 async fn settings_show_the_documented_defaults(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let r = t.owner.get("/api/v1/settings").await;
     let s = r.ok();
     assert_eq!(
@@ -233,8 +216,7 @@ async fn settings_show_the_documented_defaults(b: Backend) {
 }
 
 async fn password_policy_and_verification_settings_apply(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let r = t
         .owner
         .put(
@@ -263,12 +245,8 @@ async fn password_policy_and_verification_settings_apply(b: Backend) {
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
     // Without required verification an unverified user signs in.
-    t.owner
-        .anonymous()
-        .post(
-            "/api/v1/auth/login",
-            json!({ "email": t.email("p"), "password": "LongEnoughPass99" }),
-        )
+    t.anonymous()
+        .try_login(&t.email("p"), "LongEnoughPass99")
         .await
         .expect(403, "ACCOUNT_NOT_VERIFIED");
     t.owner
@@ -278,15 +256,11 @@ async fn password_policy_and_verification_settings_apply(b: Backend) {
         )
         .await
         .ok();
-    t.owner
-        .anonymous()
-        .login(&t.email("p"), "LongEnoughPass99")
-        .await;
+    t.anonymous().login(&t.email("p"), "LongEnoughPass99").await;
 }
 
 async fn lockout_and_session_settings_apply(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let u = t.user("locky").await;
     let r = t
         .owner
@@ -300,12 +274,7 @@ async fn lockout_and_session_settings_apply(b: Backend) {
     let codes: Vec<String> = {
         let mut codes = Vec::new();
         for i in 0..3 {
-            let r = anon
-                .post(
-                    "/api/v1/auth/login",
-                    json!({ "email": u.email, "password": format!("Wrong!{i}x") }),
-                )
-                .await;
+            let r = anon.try_login(&u.email, &format!("Wrong!{i}x")).await;
             codes.push(r.code().to_string());
         }
         codes
@@ -318,17 +287,12 @@ async fn lockout_and_session_settings_apply(b: Backend) {
             "ACCOUNT_LOCKED"
         ]
     );
-    let locked = anon
-        .post(
-            "/api/v1/auth/login",
-            json!({ "email": u.email, "password": PASSWORD }),
-        )
-        .await;
+    let locked = anon.try_login(&u.email, PASSWORD).await;
     locked.expect(403, "ACCOUNT_LOCKED");
     let retry: i64 = locked.header("retry-after").unwrap().parse().unwrap();
     assert!(retry <= 60, "locked for the configured minute, not 15");
 
-    let owner_again = t.owner.anonymous().login(&t.owner_email, PASSWORD).await;
+    let owner_again = t.anonymous().login(&t.owner_email, PASSWORD).await;
     let s = owner_again.current_session().await;
     let created = chrono::DateTime::parse_from_rfc3339(s["createdAt"].as_str().unwrap()).unwrap();
     let expires = chrono::DateTime::parse_from_rfc3339(s["expiresAt"].as_str().unwrap()).unwrap();

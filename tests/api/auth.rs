@@ -6,7 +6,7 @@ use base64::Engine;
 use futures_util::future::join_all;
 use serde_json::{json, Value};
 
-use crate::support::{shared, spawn, Backend, PASSWORD};
+use crate::support::{shared, spawn, tenant, Backend, PASSWORD};
 
 fn jwt_part(token: &str, i: usize) -> Value {
     let part = token.split('.').nth(i).expect("three parts");
@@ -33,9 +33,8 @@ on_both_backends!(
 async fn login_returns_the_documented_tokens(b: Backend) {
     let app = shared(b).await;
     let t = app.new_tenant().await;
-    let r = app
-        .api()
-        .with_tenant(&t.id)
+    let r = t
+        .anonymous()
         .post(
             "/api/v1/auth/login",
             json!({ "email": t.owner_email, "password": PASSWORD, "rememberMe": false }),
@@ -122,21 +121,10 @@ async fn access_token_verifies_with_the_published_jwks(b: Backend) {
 /// Reference 2.1: INVALID_CREDENTIALS 401 for a wrong email or password,
 /// and the same answer whichever it was (no user enumeration).
 async fn wrong_password_and_unknown_email_answer_alike(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
-    let api = app.api().with_tenant(&t.id);
-    let wrong = api
-        .post(
-            "/api/v1/auth/login",
-            json!({ "email": t.owner_email, "password": "Wrong!pass1" }),
-        )
-        .await;
-    let unknown = api
-        .post(
-            "/api/v1/auth/login",
-            json!({ "email": "nobody@nowhere.example", "password": "Wrong!pass1" }),
-        )
-        .await;
+    let t = tenant(b).await;
+    let api = t.anonymous();
+    let wrong = api.try_login(&t.owner_email, "Wrong!pass1").await;
+    let unknown = api.try_login("nobody@nowhere.example", "Wrong!pass1").await;
     wrong.expect(401, "INVALID_CREDENTIALS");
     unknown.expect(401, "INVALID_CREDENTIALS");
     assert_eq!(wrong.body, unknown.body);
@@ -153,12 +141,11 @@ async fn wrong_password_and_unknown_email_answer_alike(b: Backend) {
 async fn login_rejects_bad_input_and_changes_nothing(b: Backend) {
     let app = shared(b).await;
     let t = app.new_tenant().await;
-    let api = app.api().with_tenant(&t.id);
+    let api = t.anonymous();
     let path = "/api/v1/auth/login";
 
     let r = api.post(path, json!({ "email": t.owner_email })).await;
-    r.expect(400, "VALIDATION_ERROR");
-    assert_eq!(r.fields(), ["password"]);
+    r.invalid(&["password"]);
 
     let r = api
         .post(
@@ -166,8 +153,7 @@ async fn login_rejects_bad_input_and_changes_nothing(b: Backend) {
             json!({ "email": t.owner_email, "password": PASSWORD, "rememberMe": "yes" }),
         )
         .await;
-    r.expect(400, "VALIDATION_ERROR");
-    assert_eq!(r.fields(), ["rememberMe"]);
+    r.invalid(&["rememberMe"]);
 
     let r = api
         .post(
@@ -175,33 +161,21 @@ async fn login_rejects_bad_input_and_changes_nothing(b: Backend) {
             json!({ "email": t.owner_email, "password": PASSWORD, "tenant": "x" }),
         )
         .await;
-    r.expect(400, "VALIDATION_ERROR");
-    assert_eq!(r.fields(), ["tenant"]);
+    r.invalid(&["tenant"]);
 
     let r = api
         .post(path, json!({ "email": 42, "password": PASSWORD }))
         .await;
     assert_eq!(r.fields(), ["email"]);
 
-    let r = api
-        .raw(
-            reqwest::Method::POST,
-            path,
-            "application/json",
-            "{\"email\": ",
-        )
-        .await;
-    r.expect(400, "VALIDATION_ERROR");
-    assert_eq!(r.fields(), ["body"]);
+    let r = api.post_raw(path, "application/json", "{\"email\": ").await;
+    r.invalid(&["body"]);
 
-    let r = api
-        .raw(reqwest::Method::POST, path, "application/json", "[]")
-        .await;
+    let r = api.post_raw(path, "application/json", "[]").await;
     r.expect(400, "VALIDATION_ERROR");
 
     let r = api
-        .raw(
-            reqwest::Method::POST,
+        .post_raw(
             path,
             "text/plain",
             format!(
@@ -218,9 +192,7 @@ async fn login_rejects_bad_input_and_changes_nothing(b: Backend) {
         t.owner_email,
         "x".repeat(1 << 20)
     );
-    let r = api
-        .raw(reqwest::Method::POST, path, "application/json", huge)
-        .await;
+    let r = api.post_raw(path, "application/json", huge).await;
     r.expect(413, "PAYLOAD_TOO_LARGE");
 
     // X-Tenant-ID: malformed is a validation error, unknown is TENANT_NOT_FOUND.
@@ -229,8 +201,7 @@ async fn login_rejects_bad_input_and_changes_nothing(b: Backend) {
         .with_tenant("not-a-uuid")
         .post(path, json!({ "email": "a@b.c", "password": "x" }))
         .await;
-    r.expect(400, "VALIDATION_ERROR");
-    assert_eq!(r.fields(), ["X-Tenant-ID"]);
+    r.invalid(&["X-Tenant-ID"]);
     let r = app
         .api()
         .with_tenant("00000000-0000-4000-8000-000000000000")
@@ -252,15 +223,13 @@ async fn refresh_rotates_and_reuse_revokes_the_session(b: Backend) {
     let api = app.api();
     let first = t.owner.refresh_token.clone().unwrap();
 
-    let r = api
-        .post("/api/v1/auth/refresh", json!({ "refreshToken": first }))
-        .await;
+    let r = api.try_refresh(&first).await;
     assert_eq!(r.status, 200, "{}", r.text);
     let second = r.body["data"]["refreshToken"].as_str().unwrap().to_string();
     let access = r.body["data"]["accessToken"].as_str().unwrap().to_string();
     assert_ne!(first, second);
     assert!(r.body["data"]["idToken"].is_string());
-    let me = api.with_token(&access).get("/api/v1/users/me").await;
+    let me = api.with_token(&access).me().await;
     assert_eq!(me.status, 200);
 
     // The same session: refreshing does not create another one.
@@ -268,31 +237,20 @@ async fn refresh_rotates_and_reuse_revokes_the_session(b: Backend) {
     assert_eq!(sessions.ok()["total"], 1);
 
     // Reuse of the first token: 401 and the whole session is revoked.
-    let reuse = api
-        .post("/api/v1/auth/refresh", json!({ "refreshToken": first }))
-        .await;
+    let reuse = api.try_refresh(&first).await;
     reuse.expect(401, "UNAUTHORIZED");
     api.with_token(&access)
-        .get("/api/v1/users/me")
+        .me()
         .await
         .expect(401, "UNAUTHORIZED");
-    t.owner
-        .get("/api/v1/users/me")
-        .await
-        .expect(401, "UNAUTHORIZED");
-    api.post("/api/v1/auth/refresh", json!({ "refreshToken": second }))
-        .await
-        .expect(401, "UNAUTHORIZED");
+    t.owner.me().await.expect(401, "UNAUTHORIZED");
+    api.try_refresh(&second).await.expect(401, "UNAUTHORIZED");
 
-    api.post(
-        "/api/v1/auth/refresh",
-        json!({ "refreshToken": "rt_garbage" }),
-    )
-    .await
-    .expect(401, "UNAUTHORIZED");
+    api.try_refresh("rt_garbage")
+        .await
+        .expect(401, "UNAUTHORIZED");
     let r = api.post("/api/v1/auth/refresh", json!({})).await;
-    r.expect(400, "VALIDATION_ERROR");
-    assert_eq!(r.fields(), ["refreshToken"]);
+    r.invalid(&["refreshToken"]);
 }
 
 /// Logout revokes the session: its access token fails on the very next
@@ -303,15 +261,9 @@ async fn logout_ends_the_session_at_once(b: Backend) {
     let r = t.owner.post("/api/v1/auth/logout", json!({})).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["success"], true);
-    t.owner
-        .get("/api/v1/users/me")
-        .await
-        .expect(401, "UNAUTHORIZED");
+    t.owner.me().await.expect(401, "UNAUTHORIZED");
     app.api()
-        .post(
-            "/api/v1/auth/refresh",
-            json!({ "refreshToken": t.owner.refresh_token.clone().unwrap() }),
-        )
+        .try_refresh(t.owner.refresh_token.as_deref().unwrap())
         .await
         .expect(401, "UNAUTHORIZED");
     // Logging out needs a token.
@@ -327,20 +279,17 @@ async fn tokens_that_are_not_access_tokens_are_refused(b: Backend) {
     let app = shared(b).await;
     let t = app.new_tenant().await;
     let api = app.api();
-    let r = api.get("/api/v1/users/me").await;
+    let r = api.me().await;
     r.expect(401, "UNAUTHORIZED");
     assert!(r.header("www-authenticate").is_some());
 
     let login = api
         .with_tenant(&t.id)
-        .post(
-            "/api/v1/auth/login",
-            json!({ "email": t.owner_email, "password": PASSWORD }),
-        )
+        .try_login(&t.owner_email, PASSWORD)
         .await;
     let id_token = login.body["data"]["idToken"].as_str().unwrap();
     api.with_token(id_token)
-        .get("/api/v1/users/me")
+        .me()
         .await
         .expect(401, "UNAUTHORIZED");
 
@@ -350,14 +299,14 @@ async fn tokens_that_are_not_access_tokens_are_refused(b: Backend) {
     claims["tenant_id"] = json!("00000000-0000-4000-8000-000000000000");
     parts[1] = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).unwrap());
     api.with_token(&parts.join("."))
-        .get("/api/v1/users/me")
+        .me()
         .await
         .expect(401, "UNAUTHORIZED");
 
     // Signed by another key, with the right kid.
     let other = rsa_pem_token(&jwt_part(access, 0)["kid"], &jwt_part(access, 1));
     api.with_token(&other)
-        .get("/api/v1/users/me")
+        .me()
         .await
         .expect(401, "UNAUTHORIZED");
 
@@ -393,17 +342,11 @@ mod app {
 async fn parallel_wrong_passwords_lock_exactly_once(b: Backend) {
     let app = spawn(b, |_| {}).await;
     let t = crate::support::new_tenant(&app.api(), &app.admin().await).await;
-    let api = app.api().with_tenant(&t.id);
+    let api = t.anonymous();
     let guesses = (0..50).map(|i| {
         let api = api.clone();
         let email = t.owner_email.clone();
-        async move {
-            api.post(
-                "/api/v1/auth/login",
-                json!({ "email": email, "password": format!("Wrong!{i}a") }),
-            )
-            .await
-        }
+        async move { api.try_login(&email, &format!("Wrong!{i}a")).await }
     });
     let answers = join_all(guesses).await;
     let codes: Vec<&str> = answers.iter().map(|r| r.code()).collect();
@@ -418,12 +361,7 @@ async fn parallel_wrong_passwords_lock_exactly_once(b: Backend) {
         let retry: i64 = r.header("retry-after").unwrap().parse().unwrap();
         assert!(retry > 0 && retry <= 15 * 60);
     }
-    let right = api
-        .post(
-            "/api/v1/auth/login",
-            json!({ "email": t.owner_email, "password": PASSWORD }),
-        )
-        .await;
+    let right = api.try_login(&t.owner_email, PASSWORD).await;
     right.expect(403, "ACCOUNT_LOCKED");
 
     let pool = ithbat::db::Pool::connect(&app.db.url, 1, Default::default())
@@ -446,9 +384,8 @@ async fn parallel_wrong_passwords_lock_exactly_once(b: Backend) {
 /// password (a script's workers sharing an account) all succeed, even
 /// beside a few wrong ones.
 async fn parallel_correct_logins_all_succeed(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
-    let api = app.api().with_tenant(&t.id);
+    let t = tenant(b).await;
+    let api = t.anonymous();
     let attempts = (0..24).map(|i| {
         let api = api.clone();
         let email = t.owner_email.clone();
@@ -457,13 +394,7 @@ async fn parallel_correct_logins_all_succeed(b: Backend) {
         } else {
             PASSWORD.to_string()
         };
-        async move {
-            api.post(
-                "/api/v1/auth/login",
-                json!({ "email": email, "password": password }),
-            )
-            .await
-        }
+        async move { api.try_login(&email, &password).await }
     });
     let answers = join_all(attempts).await;
     let ok = answers.iter().filter(|r| r.status == 200).count();
@@ -483,18 +414,12 @@ async fn parallel_correct_logins_all_succeed(b: Backend) {
 /// An unknown email locks after five guesses just like a real one, so the
 /// lockout answer tells nothing about which accounts exist.
 async fn lockout_does_not_reveal_whether_an_account_exists(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
-    let api = app.api().with_tenant(&t.id);
+    let t = tenant(b).await;
+    let api = t.anonymous();
     for email in [t.owner_email.as_str(), "ghost@nowhere.example"] {
         let mut codes = Vec::new();
         for i in 0..7 {
-            let r = api
-                .post(
-                    "/api/v1/auth/login",
-                    json!({ "email": email, "password": format!("Wrong!{i}a") }),
-                )
-                .await;
+            let r = api.try_login(email, &format!("Wrong!{i}a")).await;
             codes.push(r.code().to_string());
         }
         assert_eq!(codes[..5], ["INVALID_CREDENTIALS"; 5], "{email}: {codes:?}");
@@ -505,9 +430,8 @@ async fn lockout_does_not_reveal_whether_an_account_exists(b: Backend) {
 /// rememberMe lengthens the session (reference 2.1 "longer session"): 30
 /// days instead of a day.
 async fn remember_me_extends_the_session(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
-    let api = app.api().with_tenant(&t.id);
+    let t = tenant(b).await;
+    let api = t.anonymous();
     let r = api
         .post(
             "/api/v1/auth/login",
@@ -551,12 +475,7 @@ async fn an_unknown_email_costs_one_argon2_verification(b: Backend) {
         (admin, crate::support::ADMIN_PASSWORD, 200),
     ] {
         let before = verifications().await;
-        let r = api
-            .post(
-                "/api/v1/auth/login",
-                json!({ "email": email, "password": password }),
-            )
-            .await;
+        let r = api.try_login(email, password).await;
         assert_eq!(r.status, status, "{}", r.text);
         assert_eq!(verifications().await, before + 1, "{email}");
     }

@@ -20,7 +20,7 @@ async fn first_start_creates_the_default_tenant_and_platform_admin(b: Backend) {
     let admin = app.admin().await;
     let tenant = admin.get("/api/v1/tenants/current").await;
     assert_eq!(tenant.ok()["slug"], "default");
-    let me = admin.get("/api/v1/users/me").await;
+    let me = admin.me().await;
     assert_eq!(me.ok()["email"], ADMIN_EMAIL);
     assert_eq!(me.ok()["roles"], json!(["owner"]));
     // Public auth endpoints without X-Tenant-ID mean `default`.
@@ -41,10 +41,7 @@ async fn without_a_configured_password_one_is_generated(b: Backend) {
         .expect("a generated password");
     assert!(password.len() >= 16);
     let admin = app.api().login("admin@localhost", &password).await;
-    assert_eq!(
-        admin.get("/api/v1/users/me").await.ok()["email"],
-        "admin@localhost"
-    );
+    assert_eq!(admin.me().await.ok()["email"], "admin@localhost");
 }
 
 /// A configured password must meet the default policy: the server refuses
@@ -92,11 +89,7 @@ async fn restart_keeps_data_keys_and_sessions(b: Backend) {
         base: app.base.clone(),
         ..admin
     };
-    assert_eq!(
-        admin.get("/api/v1/users/me").await.status,
-        200,
-        "old token still valid"
-    );
+    assert_eq!(admin.me().await.status, 200, "old token still valid");
     assert_eq!(admin.get("/api/v1/tenants").await.ok()["total"], 1);
     // The original password still works; the new setting bootstrapped nothing.
     app.api().login(ADMIN_EMAIL, ADMIN_PASSWORD).await;

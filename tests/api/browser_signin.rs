@@ -6,17 +6,16 @@
 //! loopback (issue 8 items 3 and 5).
 //! Screenshots of each page land in `target/screenshots/`.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
-use serde_json::json;
-use sha2::{Digest, Sha256};
+use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::support::browser::{self, Browser};
-use crate::support::oauth::{post_form, Auth};
-use crate::support::totp::Authenticator;
+use crate::support::oauth::Auth;
+use crate::support::oidc::{claims, redeem_code, AuthRequest, Pkce};
+use crate::support::sso::idp;
+use crate::support::totp::enrol;
 use crate::support::web::query;
-use crate::support::{shared, Backend, PASSWORD};
+use crate::support::{shared, Backend, TestTenant, PASSWORD};
 
 on_both_backends!(
     a_person_signs_in_with_a_browser,
@@ -48,6 +47,79 @@ async fn callback_server() -> u16 {
     port
 }
 
+const SECRET: &str = "Portal!s3cret";
+
+/// The application people sign in to: its callback, its client (with a
+/// secret) allowed `grants`, and the PKCE pair and state of one sign-in.
+struct Portal {
+    redirect: String,
+    client_id: String,
+    pkce: Pkce,
+    state: &'static str,
+}
+
+impl Portal {
+    async fn new(t: &TestTenant, grants: &[&str], state: &'static str) -> Portal {
+        let port = callback_server().await;
+        let redirect = format!("http://127.0.0.1:{port}/callback");
+        let client_id = t
+            .create_client(json!({ "name": "Acme Portal", "description": "Web app",
+                    "allowedGrantTypes": grants,
+                    "redirectUris": [redirect], "allowedScopes": ["openid", "profile", "email"] }))
+            .await;
+        t.add_secret(&client_id, SECRET).await;
+        Portal {
+            redirect,
+            client_id,
+            pkce: Pkce::new(),
+            state,
+        }
+    }
+
+    /// Where the application sends the browser to sign in.
+    fn authorize_url(&self, base: &str, nonce: &str) -> String {
+        let request = AuthRequest {
+            client: &self.client_id,
+            redirect: &self.redirect,
+            scope: "openid profile email",
+            state: self.state,
+            nonce,
+            challenge: &self.pkce.challenge,
+        };
+        format!("{base}{}", request.path(&[]))
+    }
+
+    /// Waits for the browser to come back to the application, shows the
+    /// page (screenshot `shot`) and closes the browser: where it landed.
+    async fn back_in_the_app(&self, browser: Browser, shot: &str) -> String {
+        let landed = browser
+            .wait_for_url(|u| u.starts_with(&self.redirect))
+            .await;
+        browser.text_containing("#done", "Signed in").await;
+        browser.screenshot(shot).await;
+        browser.quit().await;
+        landed
+    }
+
+    /// The application's backend: the state it sent, then the code
+    /// redeemed (200); the ID token's claims.
+    async fn id_token(&self, t: &TestTenant, landed: &str) -> Value {
+        let q = query(landed);
+        assert_eq!(q["state"], self.state);
+        let auth = Auth::Basic(&self.client_id, SECRET);
+        let r = redeem_code(
+            &t.owner,
+            auth,
+            &q["code"],
+            &self.redirect,
+            &self.pkce.verifier,
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        claims(r.body["id_token"].as_str().unwrap())
+    }
+}
+
 async fn a_person_signs_in_with_a_browser(b: Backend) {
     if browser::skip() {
         return;
@@ -56,50 +128,9 @@ async fn a_person_signs_in_with_a_browser(b: Backend) {
     let t = app.new_tenant().await;
     let user = t.user("olivia").await;
     // Two-step verification on, as reference 2.7 enrols it.
-    let r = user.api.post("/api/v1/auth/mfa/setup", json!({})).await;
-    let mut authenticator = Authenticator::new(r.ok()["secret"].as_str().unwrap());
-    let code = authenticator.next_code().await;
-    user.api
-        .post("/api/v1/auth/mfa/verify-setup", json!({ "code": code }))
-        .await
-        .ok();
-
-    let port = callback_server().await;
-    let redirect = format!("http://127.0.0.1:{port}/callback");
-    let r = t
-        .owner
-        .post(
-            "/core/iam/v1/clients",
-            json!({ "name": "Acme Portal", "description": "Web app",
-                    "allowedGrantTypes": ["authorization_code", "refresh_token"],
-                    "redirectUris": [redirect], "allowedScopes": ["openid", "profile", "email"] }),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    let client_id = r.body["clientId"].as_str().unwrap().to_string();
-    t.add_secret(&client_id, "Portal!s3cret").await;
-
-    let verifier = format!(
-        "{}{}",
-        uuid::Uuid::new_v4().simple(),
-        uuid::Uuid::new_v4().simple()
-    );
-    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-    let params = [
-        ("response_type", "code"),
-        ("client_id", client_id.as_str()),
-        ("redirect_uri", redirect.as_str()),
-        ("scope", "openid profile email"),
-        ("state", "xyz"),
-        ("nonce", "n-1"),
-        ("code_challenge", challenge.as_str()),
-        ("code_challenge_method", "S256"),
-    ];
-    let url = format!(
-        "{}/oauth/authorize?{}",
-        app.base,
-        serde_urlencoded::to_string(params).unwrap()
-    );
+    let (mut authenticator, _) = enrol(&user.api).await;
+    let portal = Portal::new(&t, &["authorization_code", "refresh_token"], "xyz").await;
+    let url = portal.authorize_url(&app.base, "n-1");
     let backend = format!("{b:?}").to_lowercase();
 
     let browser = Browser::start().await;
@@ -129,35 +160,11 @@ async fn a_person_signs_in_with_a_browser(b: Backend) {
     let code = authenticator.next_code().await;
     browser.type_into("#code", &code).await;
     browser.click("#verify").await;
-    let landed = browser.wait_for_url(|u| u.starts_with(&redirect)).await;
-    browser.text_containing("#done", "Signed in").await;
-    browser
-        .screenshot(&format!("signin-{backend}-4-back-in-the-app"))
+    let landed = portal
+        .back_in_the_app(browser, &format!("signin-{backend}-4-back-in-the-app"))
         .await;
-    browser.quit().await;
 
-    let q = query(&landed);
-    assert_eq!(q["state"], "xyz");
-    let r = post_form(
-        &t.owner,
-        "/oauth/token",
-        Auth::Basic(&client_id, "Portal!s3cret"),
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &q["code"]),
-            ("redirect_uri", &redirect),
-            ("code_verifier", &verifier),
-        ],
-    )
-    .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    let id_token = r.body["id_token"].as_str().unwrap();
-    let claims: serde_json::Value = serde_json::from_slice(
-        &URL_SAFE_NO_PAD
-            .decode(id_token.split('.').nth(1).unwrap())
-            .unwrap(),
-    )
-    .unwrap();
+    let claims = portal.id_token(&t, &landed).await;
     assert_eq!(claims["email"], user.email);
     assert_eq!(claims["nonce"], "n-1");
 }
@@ -171,48 +178,10 @@ async fn a_person_signs_in_through_sso_with_a_browser(b: Backend) {
     }
     let app = shared(b).await;
     let t = app.new_tenant().await;
-    let idp = crate::sso::idp(b, &app.base, "acme").await;
-    crate::sso::create_provider(
-        &t,
-        "custom",
-        crate::sso::custom_body("acme", &idp.base, &idp.client_id, Some(&idp.secret)),
-    )
-    .await;
-    let port = callback_server().await;
-    let redirect = format!("http://127.0.0.1:{port}/callback");
-    let r = t
-        .owner
-        .post(
-            "/core/iam/v1/clients",
-            json!({ "name": "Acme Portal", "description": "Web app",
-                    "allowedGrantTypes": ["authorization_code"],
-                    "redirectUris": [redirect], "allowedScopes": ["openid", "profile", "email"] }),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    let client_id = r.body["clientId"].as_str().unwrap().to_string();
-    t.add_secret(&client_id, "Portal!s3cret").await;
-    let verifier = format!(
-        "{}{}",
-        uuid::Uuid::new_v4().simple(),
-        uuid::Uuid::new_v4().simple()
-    );
-    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-    let params = [
-        ("response_type", "code"),
-        ("client_id", client_id.as_str()),
-        ("redirect_uri", redirect.as_str()),
-        ("scope", "openid profile email"),
-        ("state", "sso-state"),
-        ("nonce", "n-2"),
-        ("code_challenge", challenge.as_str()),
-        ("code_challenge_method", "S256"),
-    ];
-    let url = format!(
-        "{}/oauth/authorize?{}",
-        app.base,
-        serde_urlencoded::to_string(params).unwrap()
-    );
+    let idp = idp(b, &app.base, "acme").await;
+    t.create_provider("custom", idp.custom_body("acme")).await;
+    let portal = Portal::new(&t, &["authorization_code"], "sso-state").await;
+    let url = portal.authorize_url(&app.base, "n-2");
     let backend = format!("{b:?}").to_lowercase();
 
     let browser = Browser::start().await;
@@ -237,41 +206,11 @@ async fn a_person_signs_in_through_sso_with_a_browser(b: Backend) {
     browser.type_into("#email", &idp.person_email).await;
     browser.type_into("#password", PASSWORD).await;
     browser.click("#sign-in").await;
-    let landed = browser.wait_for_url(|u| u.starts_with(&redirect)).await;
-    browser.text_containing("#done", "Signed in").await;
-    browser
-        .screenshot(&format!("sso-{backend}-3-back-in-the-app"))
+    let landed = portal
+        .back_in_the_app(browser, &format!("sso-{backend}-3-back-in-the-app"))
         .await;
-    browser.quit().await;
 
-    let q = query(&landed);
-    assert_eq!(q["state"], "sso-state");
-    let r = post_form(
-        &t.owner,
-        "/oauth/token",
-        Auth::Basic(&client_id, "Portal!s3cret"),
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &q["code"]),
-            ("redirect_uri", &redirect),
-            ("code_verifier", &verifier),
-        ],
-    )
-    .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    let claims: serde_json::Value = serde_json::from_slice(
-        &URL_SAFE_NO_PAD
-            .decode(
-                r.body["id_token"]
-                    .as_str()
-                    .unwrap()
-                    .split('.')
-                    .nth(1)
-                    .unwrap(),
-            )
-            .unwrap(),
-    )
-    .unwrap();
+    let claims = portal.id_token(&t, &landed).await;
     assert_eq!(
         claims["email"], idp.person_email,
         "the provider's person, provisioned"

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::support::{new_tenant, shared, spawn, Backend, PASSWORD};
+use crate::support::{new_tenant, pluck, spawn, tenant, Backend, PASSWORD};
 
 on_both_backends!(
     bulk_creates_every_row_of_the_seed_example,
@@ -16,8 +16,7 @@ on_both_backends!(
 
 /// The seed's request: two users, `{"successful": 2, "failed": 0, "users": [...]}`.
 async fn bulk_creates_every_row_of_the_seed_example(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let r = t
         .owner
         .post(
@@ -47,8 +46,7 @@ async fn bulk_creates_every_row_of_the_seed_example(b: Backend) {
 /// within the batch and against existing users, and invalid rows, are
 /// reported by index; every other row is created.
 async fn bulk_reports_each_bad_row_and_commits_the_rest(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let existing = t.user("existing").await;
     let rows = json!([
         { "email": t.email("ok1"), "firstName": "Ok", "familyName": "One" },
@@ -63,10 +61,7 @@ async fn bulk_reports_each_bad_row_and_commits_the_rest(b: Backend) {
         { "email": t.email("weak"), "firstName": "W", "familyName": "P", "password": "weak" },
         { "email": t.email("ok3"), "firstName": "Ok", "familyName": "Three" }
     ]);
-    let r = t
-        .owner
-        .post("/api/v1/users/bulk", json!({ "users": rows }))
-        .await;
+    let r = t.bulk_users(rows).await;
     assert_eq!(r.status, 200, "{}", r.text);
     let d = r.ok();
     assert_eq!(
@@ -106,34 +101,23 @@ async fn bulk_reports_each_bad_row_and_commits_the_rest(b: Backend) {
     assert_eq!(field(4), "firstName");
     assert_eq!(field(5), "isAdmin");
     assert_eq!(field(7), "password");
-    let created: Vec<&str> = d["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["familyName"].as_str().unwrap())
-        .collect();
+    let created: Vec<&str> = pluck(&d["users"], "/familyName");
     assert_eq!(created, ["One", "Two", "Three"]);
     assert_eq!(t.owner.get("/api/v1/users").await.ok()["total"], 5);
 }
 
 async fn bulk_refuses_empty_and_oversized_batches(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let r = t
         .owner
         .post("/api/v1/users/bulk", json!({ "users": [] }))
         .await;
-    r.expect(400, "VALIDATION_ERROR");
-    assert_eq!(r.fields(), ["users"]);
+    r.invalid(&["users"]);
     let rows: Vec<Value> = (0..1001)
         .map(|i| json!({ "email": t.email(&format!("u{i}")), "firstName": "A", "familyName": "B" }))
         .collect();
-    let r = t
-        .owner
-        .post("/api/v1/users/bulk", json!({ "users": rows }))
-        .await;
-    r.expect(400, "VALIDATION_ERROR");
-    assert_eq!(r.fields(), ["users"]);
+    let r = t.bulk_users(rows).await;
+    r.invalid(&["users"]);
     let r = t
         .owner
         .post("/api/v1/users/bulk", json!({ "people": [] }))
@@ -149,15 +133,11 @@ async fn bulk_refuses_empty_and_oversized_batches(b: Backend) {
 
 /// The maximum batch: 1000 users, one transaction, batched statements.
 async fn bulk_creates_a_thousand_users(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let rows: Vec<Value> = (0..1000)
         .map(|i| json!({ "email": t.email(&format!("bulk{i:04}")), "firstName": "Bulk", "familyName": format!("User{i:04}") }))
         .collect();
-    let r = t
-        .owner
-        .post("/api/v1/users/bulk", json!({ "users": rows }))
-        .await;
+    let r = t.bulk_users(rows).await;
     assert_eq!(r.status, 200, "{}", &r.text[..r.text.len().min(500)]);
     assert_eq!(r.ok()["successful"], 1000);
     assert_eq!(r.ok()["users"].as_array().unwrap().len(), 1000);
@@ -172,17 +152,13 @@ async fn bulk_creates_a_thousand_users(b: Backend) {
         1000
     );
     // Every creation is audited (and the owner's, at the tenant's creation).
-    let events = t
-        .owner
-        .get("/api/v1/audit-logs?action=user.created&limit=1")
-        .await;
+    let events = t.audit("action=user.created&limit=1").await;
     assert_eq!(events.ok()["total"], 1001);
 }
 
 /// Rows with passwords are hashed (in parallel) and can sign in.
 async fn bulk_users_with_passwords_can_sign_in(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let rows: Vec<Value> = (0..8)
         .map(|i| {
             json!({
@@ -191,14 +167,10 @@ async fn bulk_users_with_passwords_can_sign_in(b: Backend) {
             })
         })
         .collect();
-    let r = t
-        .owner
-        .post("/api/v1/users/bulk", json!({ "users": rows }))
-        .await;
+    let r = t.bulk_users(rows).await;
     assert_eq!(r.ok()["successful"], 8);
     for i in [0, 7] {
-        t.owner
-            .anonymous()
+        t.anonymous()
             .login(&t.email(&format!("pw{i}")), PASSWORD)
             .await;
     }
@@ -230,10 +202,7 @@ async fn a_failure_midway_leaves_no_user_half_made(b: Backend) {
             json!({ "email": t.email(&local), "firstName": "Row", "familyName": format!("N{n}"), "password": PASSWORD })
         })
         .collect();
-    let r = t
-        .owner
-        .post("/api/v1/users/bulk", json!({ "users": users }))
-        .await;
+    let r = t.bulk_users(users).await;
     r.expect(500, "INTERNAL_ERROR");
     assert_eq!(total(t.owner.get("/api/v1/users").await), before);
     let r = t.owner.get("/api/v1/users?search=row").await;

@@ -5,8 +5,8 @@
 
 use serde_json::{json, Value};
 
-use crate::support::oauth::{post_form, Auth, IAM};
-use crate::support::{shared, spawn, Backend, Resp};
+use crate::support::oauth::{post_form, Auth, Machine, IAM};
+use crate::support::{pluck, shared, spawn, tenant, Backend, Resp};
 
 on_both_backends!(
     clients_are_created_read_and_listed_in_aritma_shapes,
@@ -53,8 +53,7 @@ fn problem(r: &Resp, status: u16, code: &str) {
 /// redirectUris, allowedScopes; "a newly created client has no secrets";
 /// get by clientId returns its details, lists the concise ClientDto.
 async fn clients_are_created_read_and_listed_in_aritma_shapes(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let r = t
         .owner
         .post("/core/iam/v1/clients", body("My Application"))
@@ -137,12 +136,7 @@ async fn lists_page_and_search_with_links(b: Backend) {
     let base = format!("{}/core/iam/v1/clients", app.base);
     let r = t.owner.get("/core/iam/v1/clients?page=2&pageSize=2").await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let names: Vec<&str> = r.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["name"].as_str().unwrap())
-        .collect();
+    let names: Vec<&str> = pluck(&r.body["items"], "/name");
     assert_eq!(names, ["Batch job 2", "Batch job 3"]);
     assert_eq!(
         r.body["metadata"],
@@ -200,8 +194,7 @@ async fn lists_page_and_search_with_links(b: Backend) {
 /// optional `expiration`; the value is in that response only; several
 /// secrets for rotation; an expired or deleted one no longer works.
 async fn secrets_are_shown_once_rotate_and_expire(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let id = t.new_client(&["client_credentials"], &[IAM]).await;
     let path = format!("/core/iam/v1/clients/{id}/secrets");
     let token = |secret: &'static str| {
@@ -317,23 +310,15 @@ async fn secrets_are_shown_once_rotate_and_expire(b: Backend) {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let cc = [("grant_type", "client_credentials")];
-    let r = post_form(
-        &t.owner,
-        "/oauth/token",
-        Auth::Basic(&other, "short-lived"),
-        &cc,
-    )
-    .await;
+    let short_lived = Machine {
+        id: other.clone(),
+        secret: "short-lived".into(),
+        api: t.anonymous(),
+    };
+    let r = short_lived.request_token(&[]).await;
     assert_eq!(r.status, 200, "{}", r.text);
     tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
-    let r = post_form(
-        &t.owner,
-        "/oauth/token",
-        Auth::Basic(&other, "short-lived"),
-        &cc,
-    )
-    .await;
+    let r = short_lived.request_token(&[]).await;
     assert_eq!(r.status, 401, "{}", r.text);
     // Expired secrets no longer count against the five.
     let r = t
@@ -354,9 +339,7 @@ async fn secrets_and_refresh_tokens_are_stored_hashed(b: Backend) {
     let server = spawn(b, |_| {}).await;
     let admin = server.admin().await;
     let t = crate::support::new_tenant(&server.api(), &admin).await;
-    let m = t
-        .machine_with(&["client_credentials", "refresh_token"], &[IAM])
-        .await;
+    let m = t.refreshing_machine().await;
     let issued = m.request_token(&[]).await;
     let refresh = issued.body["refresh_token"].as_str().unwrap().to_string();
 
@@ -448,23 +431,13 @@ async fn bad_client_input_is_refused_and_changes_nothing(b: Backend) {
     }
     let r = t
         .owner
-        .raw(
-            reqwest::Method::POST,
-            "/core/iam/v1/clients",
-            "application/json",
-            "{\"name\":",
-        )
+        .post_raw("/core/iam/v1/clients", "application/json", "{\"name\":")
         .await;
     problem(&r, 400, "VALIDATION_ERROR");
     assert_eq!(r.fields(), ["body"]);
     let r = t
         .owner
-        .raw(
-            reqwest::Method::POST,
-            "/core/iam/v1/clients",
-            "text/plain",
-            "name=x",
-        )
+        .post_raw("/core/iam/v1/clients", "text/plain", "name=x")
         .await;
     problem(&r, 415, "UNSUPPORTED_MEDIA_TYPE");
 
@@ -517,7 +490,7 @@ async fn bad_client_input_is_refused_and_changes_nothing(b: Backend) {
     let list = t.owner.get("/core/iam/v1/clients").await;
     assert_eq!(list.body["metadata"]["totalCount"], 1, "{}", list.text);
     assert_eq!(t.owner.get(&secrets).await.body, json!([]));
-    let audit = t.owner.get("/api/v1/audit-logs?targetType=client").await;
+    let audit = t.audit("targetType=client").await;
     assert_eq!(audit.ok()["total"], 1, "only the creation: {}", audit.text);
 
     // Unknown ids are 404s.
@@ -539,8 +512,7 @@ async fn bad_client_input_is_refused_and_changes_nothing(b: Backend) {
 /// may do follows at once: a scope taken away stops counting in tokens
 /// already issued (introspection and the API agree).
 async fn updates_change_what_a_client_may_do(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let m = t.machine().await;
     let rs = t.machine().await;
     let api = m.bearer().await;
@@ -574,10 +546,7 @@ async fn updates_change_what_a_client_may_do(b: Backend) {
     assert_eq!(api.get("/core/iam/v1/scopes").await.status, 200);
     let r = t.owner.put(&path, json!({})).await;
     assert_eq!(r.status, 200, "an empty update changes nothing: {}", r.text);
-    let audit = t
-        .owner
-        .get("/api/v1/audit-logs?action=client.updated")
-        .await;
+    let audit = t.audit("action=client.updated").await;
     assert_eq!(audit.ok()["total"], 2, "{}", audit.text);
 }
 
@@ -639,8 +608,7 @@ async fn another_tenants_clients_are_404(b: Backend) {
 /// audited (client.created, client.secret_created, ...). A client's own
 /// token carries services.iam but no permission until policies grant it.
 async fn client_management_needs_permissions_and_is_audited(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let member = t.user("member").await;
     problem(
         &member.api.get("/core/iam/v1/clients").await,
@@ -672,17 +640,11 @@ async fn client_management_needs_permissions_and_is_audited(b: Backend) {
     missing(&t.owner.get(&path).await);
 
     let audit = t
-        .owner
-        .get(&format!(
-            "/api/v1/audit-logs?targetType=client&targetId={id}&sortOrder=asc&limit=100"
+        .audit(&format!(
+            "targetType=client&targetId={id}&sortOrder=asc&limit=100"
         ))
         .await;
-    let actions: Vec<&str> = audit.ok()["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    let actions: Vec<&str> = pluck(&audit.ok()["events"], "/action");
     let mut sorted = actions.clone();
     sorted.sort();
     assert_eq!(

@@ -7,7 +7,7 @@
 use serde_json::Value;
 
 use crate::support::dns::shared_dns;
-use crate::support::{shared, Backend, Resp, TestTenant};
+use crate::support::{pluck, shared, tenant, Backend, Resp, TestTenant};
 
 on_both_backends!(
     a_domain_is_registered_then_verified_over_dns,
@@ -42,10 +42,7 @@ async fn list(t: &TestTenant) -> Vec<Value> {
 
 /// The audit actions recorded on the tenant's domains, oldest first.
 async fn domain_events(t: &TestTenant) -> Vec<String> {
-    let r = t
-        .owner
-        .get("/api/v1/audit-logs?targetType=domain&sortOrder=asc&limit=100")
-        .await;
+    let r = t.audit("targetType=domain&sortOrder=asc&limit=100").await;
     r.ok()["events"]
         .as_array()
         .unwrap()
@@ -64,8 +61,7 @@ fn fresh(t: &TestTenant, label: &str) -> String {
 /// the token goes into a TXT record; status is Pending, then Confirmed
 /// with the token left out.
 async fn a_domain_is_registered_then_verified_over_dns(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let name = fresh(&t, "acme");
     let r = register(&t, &name.to_uppercase()).await;
     assert_eq!(r.status, 200, "{}", r.text);
@@ -111,8 +107,7 @@ async fn a_domain_is_registered_then_verified_over_dns(b: Backend) {
 /// no trailing dot. Anything that is not a domain is refused naming
 /// `domain`, and nothing is registered.
 async fn names_are_normalized_and_bad_ones_change_nothing(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let unicode = format!("Bücher.{}.Example.", t.slug);
     let ascii = format!("xn--bcher-kva.{}.example", t.slug);
     let r = register(&t, &unicode).await;
@@ -152,13 +147,7 @@ async fn names_are_normalized_and_bad_ones_change_nothing(b: Backend) {
 
     // filter: a part of the name, in either spelling.
     let r = t.owner.get("/core/iam/v1/domains?filter=B%C3%BCcher").await;
-    let names: Vec<&str> = r
-        .body
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["domain"].as_str().unwrap())
-        .collect();
+    let names: Vec<&str> = pluck(&r.body, "/domain");
     assert_eq!(names, [ascii.as_str()]);
     let r = t
         .owner
@@ -274,8 +263,7 @@ async fn another_tenants_domains_are_not_found(b: Backend) {
 /// deletes; a DNS server that fails is 503, not a verdict; delete is
 /// audited and a second delete is 404.
 async fn permissions_and_dns_failures(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let name = fresh(&t, "perm");
     register(&t, &name).await;
     let member = t.user("member").await;

@@ -6,7 +6,8 @@
 use serde_json::{json, Value};
 
 use crate::support::oauth::{post_form, Auth};
-use crate::support::{shared, Api, Backend, TestTenant, TestUser, PASSWORD};
+use crate::support::scim::{replace, Scim};
+use crate::support::{tenant, Api, Backend, TestTenant, PASSWORD};
 
 on_both_backends!(
     an_admin_cannot_take_over_the_owner_through_a_scim_token,
@@ -18,67 +19,10 @@ on_both_backends!(
     refused_attempts_are_audited,
 );
 
-/// A custom role holding `permissions`; returns its id.
-pub(crate) async fn role_with(t: &TestTenant, name: &str, permissions: &[&str]) -> String {
-    let r = t
-        .owner
-        .post(
-            "/api/v1/roles",
-            json!({ "name": name, "permissions": permissions }),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    r.ok()["id"].as_str().unwrap().to_string()
-}
-
-/// Gives `user` the role `role_id` on the whole tenant (as the owner).
-pub(crate) async fn give_role(t: &TestTenant, user: &str, role_id: &str) {
-    let r = t
-        .owner
-        .post(
-            &format!("/api/v1/users/{user}/roles"),
-            json!({ "roleId": role_id }),
-        )
-        .await;
-    assert!(r.status < 300, "{}", r.text);
-}
-
-/// A user holding exactly `permissions` (through a role of its own).
-async fn user_holding(t: &TestTenant, local: &str, permissions: &[&str]) -> TestUser {
-    let user = t.user(local).await;
-    let role = role_with(t, &format!("{local} role"), permissions).await;
-    give_role(t, &user.id, &role).await;
-    user
-}
-
-/// Grants `action` on `scope` to `subject` (as the owner).
-pub(crate) async fn policy(t: &TestTenant, subject: &str, action: &str, scope: &str) {
-    let r = t
-        .owner
-        .post(
-            "/core/iam/v1/policies",
-            json!({ "subject": subject, "action": action, "scope": scope }),
-        )
-        .await;
-    assert!(r.status < 300, "{}", r.text);
-}
-
-async fn group(t: &TestTenant, name: &str) -> String {
-    let r = t
-        .owner
-        .post("/api/v1/groups", json!({ "name": name }))
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    r.ok()["id"].as_str().unwrap().to_string()
-}
-
 /// The `authz.denied` events of an actor.
 async fn denials(t: &TestTenant, actor: &str) -> Vec<Value> {
     let r = t
-        .owner
-        .get(&format!(
-            "/api/v1/audit-logs?action=authz.denied&actorId={actor}&limit=100"
-        ))
+        .audit(&format!("action=authz.denied&actorId={actor}&limit=100"))
         .await;
     r.ok()["events"].as_array().unwrap().clone()
 }
@@ -92,29 +36,20 @@ async fn token_of(api: &Api) -> String {
 }
 
 async fn scim_patch(api: &Api, token: &str, user: &str, ops: Value) -> crate::support::Resp {
-    crate::support::scim::Scim::new(api, token)
+    Scim::new(api, token)
         .patch(&format!("/Users/{user}"), ops)
         .await
-}
-
-fn set_password(password: &str) -> Value {
-    json!([{ "op": "replace", "path": "password", "value": password }])
 }
 
 /// The owner still signs in with their password, and nobody with another.
 async fn owner_untouched(t: &TestTenant, tried: &str) {
     let r = t
-        .owner
         .anonymous()
         .with_tenant(&t.id)
-        .post(
-            "/api/v1/auth/login",
-            json!({ "email": t.owner_email, "password": tried }),
-        )
+        .try_login(&t.owner_email, tried)
         .await;
     assert_eq!(r.status, 401, "the new password does not work: {}", r.text);
-    t.owner
-        .anonymous()
+    t.anonymous()
         .with_tenant(&t.id)
         .login(&t.owner_email, PASSWORD)
         .await;
@@ -124,10 +59,9 @@ async fn owner_untouched(t: &TestTenant, tried: &str) {
 /// mints a SCIM token and sets the owner's password through it. The token
 /// holds no more than the admin, so the owner is out of its reach.
 async fn an_admin_cannot_take_over_the_owner_through_a_scim_token(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let admin = t.user("adam").await;
-    give_role(&t, &admin.id, &t.role_id("admin").await).await;
+    t.give_role(&admin.id, &t.role_id("admin").await).await;
     // Directly: refused.
     let r = admin
         .api
@@ -139,7 +73,13 @@ async fn an_admin_cannot_take_over_the_owner_through_a_scim_token(b: Backend) {
     r.expect(403, "FORBIDDEN");
     // Through a token the admin made: refused as well.
     let token = token_of(&admin.api).await;
-    let r = scim_patch(&admin.api, &token, &t.owner_id, set_password("Taken!0ver")).await;
+    let r = scim_patch(
+        &admin.api,
+        &token,
+        &t.owner_id,
+        replace("password", "Taken!0ver"),
+    )
+    .await;
     r.scim_error(403, None);
     for ops in [
         json!([{ "op": "replace", "path": "active", "value": false }]),
@@ -152,7 +92,13 @@ async fn an_admin_cannot_take_over_the_owner_through_a_scim_token(b: Backend) {
     owner_untouched(&t, "Taken!0ver").await;
     // An ordinary user stays the token's to provision.
     let member = t.user("mo").await;
-    let r = scim_patch(&admin.api, &token, &member.id, set_password("Fresh!Pass1")).await;
+    let r = scim_patch(
+        &admin.api,
+        &token,
+        &member.id,
+        replace("password", "Fresh!Pass1"),
+    )
+    .await;
     r.scim(200);
 }
 
@@ -160,15 +106,26 @@ async fn an_admin_cannot_take_over_the_owner_through_a_scim_token(b: Backend) {
 /// scim:write mints a token, which then holds nothing it could provision
 /// with.
 async fn a_scim_only_role_cannot_take_over_the_owner(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
-    let syncer = user_holding(&t, "sid", &["scim:read", "scim:write"]).await;
+    let t = tenant(b).await;
+    let syncer = t.user_holding("sid", &["scim:read", "scim:write"]).await;
     let token = token_of(&syncer.api).await;
-    let r = scim_patch(&syncer.api, &token, &t.owner_id, set_password("Taken!0ver")).await;
+    let r = scim_patch(
+        &syncer.api,
+        &token,
+        &t.owner_id,
+        replace("password", "Taken!0ver"),
+    )
+    .await;
     r.scim_error(403, None);
     owner_untouched(&t, "Taken!0ver").await;
     let member = t.user("mo").await;
-    let r = scim_patch(&syncer.api, &token, &member.id, set_password("Fresh!Pass1")).await;
+    let r = scim_patch(
+        &syncer.api,
+        &token,
+        &member.id,
+        replace("password", "Fresh!Pass1"),
+    )
+    .await;
     r.scim_error(403, None);
     let r = crate::support::scim::Scim::new(&syncer.api, &token)
         .get("/Users")
@@ -181,12 +138,13 @@ async fn a_scim_only_role_cannot_take_over_the_owner(b: Backend) {
 /// IAM API. Joining hands over what the group holds, which the caller
 /// lacks.
 async fn group_writers_cannot_join_a_group_that_holds_more(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
-    let mallory = user_holding(&t, "mallory", &["group:read", "group:write"]).await;
-    let mighty = group(&t, "Mighty").await;
-    policy(&t, &format!("group-{mighty}"), "iam", "/").await;
-    let harmless = group(&t, "Harmless").await;
+    let t = tenant(b).await;
+    let mallory = t
+        .user_holding("mallory", &["group:read", "group:write"])
+        .await;
+    let mighty = t.group("Mighty").await;
+    t.policy(&format!("group-{mighty}"), "iam", "/").await;
+    let harmless = t.group("Harmless").await;
 
     let r = mallory
         .api
@@ -258,14 +216,17 @@ async fn group_writers_cannot_join_a_group_that_holds_more(b: Backend) {
 /// only roles on `/` counted. Everything they hold counts now, on any
 /// scope.
 async fn user_writers_cannot_manage_users_empowered_by_policies_or_groups(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
-    let mallory = user_holding(&t, "mallory", &["user:read", "user:write"]).await;
+    let t = tenant(b).await;
+    let mallory = t
+        .user_holding("mallory", &["user:read", "user:write"])
+        .await;
     let by_policy = t.user("polly").await;
-    policy(&t, &format!("user-{}", by_policy.id), "iam.settings", "/").await;
+    t.policy(&format!("user-{}", by_policy.id), "iam.settings", "/")
+        .await;
     let by_group = t.user("greta").await;
-    let g = group(&t, "Settings people").await;
-    policy(&t, &format!("group-{g}"), "iam.tenant.write", "/").await;
+    let g = t.group("Settings people").await;
+    t.policy(&format!("group-{g}"), "iam.tenant.write", "/")
+        .await;
     let r = t
         .owner
         .post(
@@ -275,7 +236,8 @@ async fn user_writers_cannot_manage_users_empowered_by_policies_or_groups(b: Bac
         .await;
     assert!(r.status < 300, "{}", r.text);
     let narrow = t.user("nora").await;
-    policy(&t, &format!("user-{}", narrow.id), "iam.client", "/apps/1").await;
+    t.policy(&format!("user-{}", narrow.id), "iam.client", "/apps/1")
+        .await;
 
     for victim in [&by_policy, &by_group, &narrow] {
         let path = format!("/api/v1/users/{}", victim.id);
@@ -293,15 +255,10 @@ async fn user_writers_cannot_manage_users_empowered_by_policies_or_groups(b: Bac
         // JSON:API is the same rule.
         let r = mallory
             .api
-            .jsonapi(
-                reqwest::Method::PATCH,
-                &format!("/api/v1/accounts/{}", victim.id),
-                Some(json!({ "data": { "type": "accounts", "id": victim.id,
-                        "attributes": { "enabled": false } } })),
-            )
+            .update_account(&victim.id, json!({ "enabled": false }))
             .await;
         assert_eq!(r.status, 403, "{}", r.text);
-        victim.api.get("/api/v1/users/me").await.ok();
+        victim.api.me().await.ok();
     }
     // Someone holding nothing more is theirs to manage.
     let plain = t.user("plain").await;
@@ -316,20 +273,18 @@ async fn user_writers_cannot_manage_users_empowered_by_policies_or_groups(b: Bac
 /// moment of use: a permission the maker loses, the token loses; a maker
 /// suspended or deleted takes the token with them.
 async fn a_scim_token_holds_no_more_than_its_maker(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let maker = t.user("maker").await;
-    let role = role_with(
-        &t,
-        "Provisioner",
-        &["user:read", "user:write", "scim:read", "scim:write"],
-    )
-    .await;
-    give_role(&t, &maker.id, &role).await;
+    let role = t
+        .role_with(
+            "Provisioner",
+            &["user:read", "user:write", "scim:read", "scim:write"],
+        )
+        .await;
+    t.give_role(&maker.id, &role).await;
     let token = token_of(&maker.api).await;
     let member = t.user("mo").await;
-    let retitle = |title: &str| json!([{ "op": "replace", "path": "title", "value": title }]);
-    scim_patch(&t.owner, &token, &member.id, retitle("One"))
+    scim_patch(&t.owner, &token, &member.id, replace("title", "One"))
         .await
         .scim(200);
 
@@ -342,7 +297,7 @@ async fn a_scim_token_holds_no_more_than_its_maker(b: Backend) {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    scim_patch(&t.owner, &token, &member.id, retitle("Two"))
+    scim_patch(&t.owner, &token, &member.id, replace("title", "Two"))
         .await
         .scim_error(403, None);
     let r = t
@@ -353,25 +308,25 @@ async fn a_scim_token_holds_no_more_than_its_maker(b: Backend) {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    scim_patch(&t.owner, &token, &member.id, retitle("Three"))
+    scim_patch(&t.owner, &token, &member.id, replace("title", "Three"))
         .await
         .scim(200);
 
     // Suspended: the token is refused; reactivated: it works again.
     let suspend = format!("/api/v1/users/{}/suspend", maker.id);
     assert_eq!(t.owner.post(&suspend, json!({})).await.status, 200);
-    let r = scim_patch(&t.owner, &token, &member.id, retitle("Four")).await;
+    let r = scim_patch(&t.owner, &token, &member.id, replace("title", "Four")).await;
     assert_eq!(r.status, 401, "{}", r.text);
     let reactivate = format!("/api/v1/users/{}/reactivate", maker.id);
     assert_eq!(t.owner.post(&reactivate, json!({})).await.status, 200);
-    scim_patch(&t.owner, &token, &member.id, retitle("Five"))
+    scim_patch(&t.owner, &token, &member.id, replace("title", "Five"))
         .await
         .scim(200);
 
     // Deleted: the token dies with its maker.
     let r = t.owner.delete(&format!("/api/v1/users/{}", maker.id)).await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let r = scim_patch(&t.owner, &token, &member.id, retitle("Six")).await;
+    let r = scim_patch(&t.owner, &token, &member.id, replace("title", "Six")).await;
     assert_eq!(r.status, 401, "{}", r.text);
 }
 
@@ -379,16 +334,17 @@ async fn a_scim_token_holds_no_more_than_its_maker(b: Backend) {
 /// someone with client:write but less than the client cannot add a secret
 /// to it (and then act as it), nor change or delete it.
 async fn client_credentials_are_bounded_by_their_manager(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let mighty = t
         .new_client(&["client_credentials"], &["services.iam"])
         .await;
-    policy(&t, &format!("client-{mighty}"), "iam", "/").await;
+    t.policy(&format!("client-{mighty}"), "iam", "/").await;
     let plain = t
         .new_client(&["client_credentials"], &["services.iam"])
         .await;
-    let mallory = user_holding(&t, "mallory", &["client:read", "client:write"]).await;
+    let mallory = t
+        .user_holding("mallory", &["client:read", "client:write"])
+        .await;
     let secret = json!({ "value": "M4llory!secret", "description": "mine" });
     let r = mallory
         .api
@@ -423,10 +379,9 @@ async fn client_credentials_are_bounded_by_their_manager(b: Backend) {
 /// Issue 12 item 5: every refused attempt is an `authz.denied` event with
 /// the actor, the target and what was missing.
 async fn refused_attempts_are_audited(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let admin = t.user("adam").await;
-    give_role(&t, &admin.id, &t.role_id("admin").await).await;
+    t.give_role(&admin.id, &t.role_id("admin").await).await;
     let r = admin
         .api
         .post(&format!("/api/v1/users/{}/suspend", t.owner_id), json!({}))
@@ -449,13 +404,18 @@ async fn refused_attempts_are_audited(b: Backend) {
     );
     // The refusal changed nothing, and was written although its
     // transaction was rolled back.
-    t.owner.get("/api/v1/users/me").await.ok();
+    t.owner.me().await.ok();
 
     // A SCIM token's refusal names the token as the actor.
     let token = token_of(&admin.api).await;
-    scim_patch(&admin.api, &token, &t.owner_id, set_password("Taken!0ver"))
-        .await
-        .scim_error(403, None);
+    scim_patch(
+        &admin.api,
+        &token,
+        &t.owner_id,
+        replace("password", "Taken!0ver"),
+    )
+    .await
+    .scim_error(403, None);
     let tokens = t.owner.get("/api/v1/scim/tokens").await;
     let token_id = tokens.ok()["tokens"][0]["id"]
         .as_str()

@@ -20,7 +20,7 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 
-use crate::support::scim::Scim;
+use crate::support::scim::{replace, Scim};
 use crate::support::{shared, Api, Backend, Resp, TestTenant};
 
 on_both_backends!(random_attempts_never_escalate);
@@ -319,13 +319,8 @@ async fn world(b: Backend, seed: u64) -> World {
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     let mut rng = StdRng::seed_from_u64(seed);
-    for name in ["banking.pis.read", "banking.ais.read"] {
-        let r = t
-            .owner
-            .post("/core/iam/v1/actions", json!({ "name": name }))
-            .await;
-        assert_eq!(r.status, 200, "{}", r.text);
-    }
+    t.define_actions(&["banking.pis.read", "banking.ais.read"])
+        .await;
     let listed = t.owner.get("/api/v1/roles?limit=100").await;
     let mut roles: Vec<Role> = listed.ok()["roles"]
         .as_array()
@@ -350,12 +345,12 @@ async fn world(b: Backend, seed: u64) -> World {
             .map(|p| p.to_string())
             .collect();
         let name = format!("Role {i}");
-        let id = crate::escalation::role_with(
-            &t,
-            &name,
-            &permissions.iter().map(String::as_str).collect::<Vec<_>>(),
-        )
-        .await;
+        let id = t
+            .role_with(
+                &name,
+                &permissions.iter().map(String::as_str).collect::<Vec<_>>(),
+            )
+            .await;
         roles.push(Role {
             id,
             name,
@@ -393,7 +388,7 @@ async fn world(b: Backend, seed: u64) -> World {
             } else {
                 choices.choose(&mut rng).unwrap()
             };
-            crate::escalation::give_role(&t, &u.id, &role.id).await;
+            t.give_role(&u.id, &role.id).await;
             model
                 .user_roles
                 .get_mut(&subject)
@@ -411,12 +406,7 @@ async fn world(b: Backend, seed: u64) -> World {
     }
     let mut groups = Vec::new();
     for i in 0..3 {
-        let r = t
-            .owner
-            .post("/api/v1/groups", json!({ "name": format!("Group {i}") }))
-            .await;
-        assert_eq!(r.status, 201, "{}", r.text);
-        let id = r.ok()["id"].as_str().unwrap().to_string();
+        let id = t.group(&format!("Group {i}")).await;
         model.members.insert(format!("group-{id}"), BTreeSet::new());
         groups.push(id);
     }
@@ -432,7 +422,7 @@ async fn world(b: Backend, seed: u64) -> World {
     // The administrator holds the tenant's own actions too, and there are
     // random policies on users, clients and groups.
     let admin = w.user_subject(0);
-    crate::escalation::policy(&w.t, &admin, "banking", "/").await;
+    w.t.policy(&admin, "banking", "/").await;
     w.model
         .policies
         .insert((admin, "banking".into(), "/".into()));
@@ -440,7 +430,7 @@ async fn world(b: Backend, seed: u64) -> World {
     for _ in 0..6 {
         let subject = pick(&mut w.rng, &subjects[1..]);
         let (action, scope) = (pick(&mut w.rng, ACTIONS), pick(&mut w.rng, SCOPES));
-        crate::escalation::policy(&w.t, &subject, action, scope).await;
+        w.t.policy(&subject, action, scope).await;
         w.model
             .policies
             .insert((subject, action.to_string(), scope.to_string()));
@@ -729,12 +719,7 @@ async fn attempt(w: &mut World, actor: &Actor) -> Attempt {
                 what: format!("SCIM PATCH {path} title"),
                 expected: if allowed { 200 } else { 403 },
                 after,
-                response: scim
-                    .patch(
-                        &path,
-                        json!([{ "op": "replace", "path": "title", "value": title }]),
-                    )
-                    .await,
+                response: scim.patch(&path, replace("title", &title)).await,
             }
         }
         _ => {
@@ -781,13 +766,13 @@ async fn jsonapi_attempt(w: &mut World, actor_index: usize) -> Attempt {
     let mut after = w.model.clone();
     after.user_roles.insert(subject, [role.id.clone()].into());
     let path = format!("/api/v1/accounts/{target}");
-    let body = json!({ "data": { "type": "accounts", "id": target,
-        "attributes": { "role_name": role.name } } });
     Attempt {
         what: format!("PATCH {path} role_name={}", role.name),
         expected: if allowed { 200 } else { 403 },
         after,
-        response: api.jsonapi(reqwest::Method::PATCH, &path, Some(body)).await,
+        response: api
+            .update_account(&target, json!({ "role_name": role.name }))
+            .await,
     }
 }
 

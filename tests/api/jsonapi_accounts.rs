@@ -5,7 +5,8 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::support::{shared, Api, Backend, TestTenant, PASSWORD};
+use crate::support::jsonapi::{doc, doc_for};
+use crate::support::{shared, tenant, Api, Backend, PASSWORD};
 
 on_both_backends!(
     create_show_update_delete,
@@ -18,30 +19,9 @@ on_both_backends!(
     media_types,
 );
 
-pub fn doc(kind: &str, attributes: Value) -> Value {
-    json!({ "data": { "type": kind, "attributes": attributes } })
-}
-
-pub async fn create_account(t: &TestTenant, attributes: Value) -> Value {
-    let r = t
-        .owner
-        .jsonapi(
-            Method::POST,
-            "/api/v1/accounts",
-            Some(doc("accounts", attributes)),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    r.body["data"].clone()
-}
-
 async fn count(api: &Api) -> i64 {
     let r = api
-        .jsonapi(
-            Method::GET,
-            "/api/v1/accounts?count=true&page[size]=1",
-            None,
-        )
+        .jsonapi_get("/api/v1/accounts?count=true&page[size]=1")
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     r.body["meta"]["count"].as_i64().unwrap()
@@ -51,8 +31,7 @@ async fn count(api: &Api) -> i64 {
 /// delete 204; attributes from the seed's filter list, never
 /// password_reset_token.
 async fn create_show_update_delete(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let email = t.email("jane");
     let r = t
         .owner
@@ -96,25 +75,19 @@ async fn create_show_update_delete(b: Backend) {
     assert_eq!(data["links"]["self"], format!("/api/v1/accounts/{id}"));
     assert_eq!(data["relationships"]["organization"]["data"], Value::Null);
 
-    let shown = t
-        .owner
-        .jsonapi(Method::GET, &format!("/api/v1/accounts/{id}"), None)
-        .await;
+    let shown = t.owner.jsonapi_get(&format!("/api/v1/accounts/{id}")).await;
     assert_eq!(shown.status, 200, "{}", shown.text);
     assert_eq!(shown.body["data"]["attributes"], *a);
 
     let updated = t
         .owner
-        .jsonapi(
-            Method::PATCH,
-            &format!("/api/v1/accounts/{id}"),
-            Some(
-                json!({ "data": { "type": "accounts", "id": id, "attributes": {
+        .update_account(
+            &id,
+            json!({
                 "name": "Janet Doe", "picture_url": null, "sso_channel": "google",
                 // read-only attributes a client sends back are ignored
                 "created_at": "2000-01-01T00:00:00Z"
-            } } }),
-            ),
+            }),
         )
         .await;
     assert_eq!(updated.status, 200, "{}", updated.text);
@@ -127,14 +100,11 @@ async fn create_show_update_delete(b: Backend) {
 
     let deleted = t
         .owner
-        .jsonapi(Method::DELETE, &format!("/api/v1/accounts/{id}"), None)
+        .jsonapi_delete(&format!("/api/v1/accounts/{id}"))
         .await;
     assert_eq!(deleted.status, 204, "{}", deleted.text);
     assert!(deleted.text.is_empty());
-    let gone = t
-        .owner
-        .jsonapi(Method::GET, &format!("/api/v1/accounts/{id}"), None)
-        .await;
+    let gone = t.owner.jsonapi_get(&format!("/api/v1/accounts/{id}")).await;
     gone.jsonapi_error(404, None);
     assert_eq!(gone.error()["code"], "RESOURCE_NOT_FOUND");
 }
@@ -142,22 +112,21 @@ async fn create_show_update_delete(b: Backend) {
 /// api-map: an account is the same user row as /api/v1/users; a change in
 /// one dialect shows in the other.
 async fn an_account_is_the_native_user(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let user = t.user("native").await;
     let r = t
         .owner
-        .jsonapi(Method::GET, &format!("/api/v1/accounts/{}", user.id), None)
+        .jsonapi_get(&format!("/api/v1/accounts/{}", user.id))
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["data"]["attributes"]["email"], user.email);
     assert_eq!(r.body["data"]["attributes"]["name"], "native Tester");
 
-    let account = create_account(
-        &t,
-        json!({ "name": "Ali Hassan", "email": t.email("ali"), "password": PASSWORD }),
-    )
-    .await;
+    let account = t
+        .create_account(
+            json!({ "name": "Ali Hassan", "email": t.email("ali"), "password": PASSWORD }),
+        )
+        .await;
     let id = account["id"].as_str().unwrap();
     let native = t.owner.get(&format!("/api/v1/users/{id}")).await;
     let n = native.ok();
@@ -165,7 +134,7 @@ async fn an_account_is_the_native_user(b: Backend) {
     assert_eq!(n["familyName"], "Hassan");
     assert_eq!(n["roles"], json!(["member"]));
     // The account signs in with its password.
-    t.owner.anonymous().login(&t.email("ali"), PASSWORD).await;
+    t.anonymous().login(&t.email("ali"), PASSWORD).await;
 
     t.owner
         .put(
@@ -174,28 +143,16 @@ async fn an_account_is_the_native_user(b: Backend) {
         )
         .await
         .ok();
-    let r = t
-        .owner
-        .jsonapi(Method::GET, &format!("/api/v1/accounts/{id}"), None)
-        .await;
+    let r = t.owner.jsonapi_get(&format!("/api/v1/accounts/{id}")).await;
     assert_eq!(r.body["data"]["attributes"]["name"], "Alia Hassan");
 }
 
 /// JSON:API sparse fieldsets (`fields[accounts]=name,email`) and seed 002's
 /// `included` on show and index: a compound document without duplicates.
 async fn sparse_fieldsets_and_included_organization(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
-    let org = t
-        .owner
-        .jsonapi(
-            Method::POST,
-            "/api/v1/organizations",
-            Some(doc("organizations", json!({ "name": "Research" }))),
-        )
-        .await;
-    assert_eq!(org.status, 200, "{}", org.text);
-    let org_id = org.body["data"]["id"].as_str().unwrap().to_string();
+    let t = tenant(b).await;
+    let org = t.create_organization("Research").await;
+    let org_id = org["id"].as_str().unwrap();
     let mut ids = Vec::new();
     for n in 0..3 {
         let r = t
@@ -217,14 +174,10 @@ async fn sparse_fieldsets_and_included_organization(b: Backend) {
     }
     let r = t
         .owner
-        .jsonapi(
-            Method::GET,
-            &format!(
-                "/api/v1/accounts/{}?fields[accounts]=name,email&included=organization",
-                ids[0]
-            ),
-            None,
-        )
+        .jsonapi_get(&format!(
+            "/api/v1/accounts/{}?fields[accounts]=name,email&included=organization",
+            ids[0]
+        ))
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     let attrs = r.body["data"]["attributes"].as_object().unwrap();
@@ -240,11 +193,7 @@ async fn sparse_fieldsets_and_included_organization(b: Backend) {
 
     let r = t
         .owner
-        .jsonapi(
-            Method::GET,
-            "/api/v1/accounts?included=organization&fields[organizations]=name&filter[name__match]=member",
-            None,
-        )
+        .jsonapi_get("/api/v1/accounts?included=organization&fields[organizations]=name&filter[name__match]=member")
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["data"].as_array().unwrap().len(), 3);
@@ -278,37 +227,30 @@ async fn sparse_fieldsets_and_included_organization(b: Backend) {
 /// Seed 002 role_name / role_scope: the account's role and where it
 /// applies; a role on part of the tenant grants nothing tenant-wide.
 async fn role_name_and_scope(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
-    let admin = create_account(
-        &t,
-        json!({ "name": "Ada Admin", "email": t.email("ada"), "password": PASSWORD, "role_name": "admin" }),
+    let t = tenant(b).await;
+    let admin = t.create_account(json!({ "name": "Ada Admin", "email": t.email("ada"), "password": PASSWORD, "role_name": "admin" }),
     )
     .await;
     assert_eq!(admin["attributes"]["role_name"], "admin");
     assert_eq!(admin["attributes"]["role_scope"], "/");
-    let ada = t.owner.anonymous().login(&t.email("ada"), PASSWORD).await;
+    let ada = t.anonymous().login(&t.email("ada"), PASSWORD).await;
     ada.get("/api/v1/users").await.ok();
 
-    let scoped = create_account(
-        &t,
-        json!({ "name": "Sam Scoped", "email": t.email("sam"), "password": PASSWORD,
+    let scoped = t
+        .create_account(
+            json!({ "name": "Sam Scoped", "email": t.email("sam"), "password": PASSWORD,
                 "role_name": "admin", "role_scope": "/organizations/7" }),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(scoped["attributes"]["role_scope"], "/organizations/7");
-    let sam = t.owner.anonymous().login(&t.email("sam"), PASSWORD).await;
+    let sam = t.anonymous().login(&t.email("sam"), PASSWORD).await;
     sam.get("/api/v1/users").await.expect(403, "FORBIDDEN");
 
     // Widening the scope grants the role's permissions at once.
     let id = scoped["id"].as_str().unwrap();
     let r = t
         .owner
-        .jsonapi(
-            Method::PATCH,
-            &format!("/api/v1/accounts/{id}"),
-            Some(json!({ "data": { "type": "accounts", "id": id, "attributes": { "role_scope": "/" } } })),
-        )
+        .update_account(id, json!({ "role_scope": "/" }))
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["data"]["attributes"]["role_name"], "admin");
@@ -325,25 +267,14 @@ async fn role_name_and_scope(b: Backend) {
             "/data/attributes/role_scope",
         ),
     ] {
-        let r = t
-            .owner
-            .jsonapi(
-                Method::PATCH,
-                &format!("/api/v1/accounts/{id}"),
-                Some(json!({ "data": { "type": "accounts", "id": id, "attributes": attributes } })),
-            )
-            .await;
+        let r = t.owner.update_account(id, attributes).await;
         r.jsonapi_error(400, Some(json!({ "pointer": pointer })));
     }
     // A member cannot make themselves admin.
     let member = t.user("plain").await;
     let r = member
         .api
-        .jsonapi(
-            Method::PATCH,
-            &format!("/api/v1/accounts/{}", member.id),
-            Some(json!({ "data": { "type": "accounts", "id": member.id, "attributes": { "role_name": "admin" } } })),
-        )
+        .update_account(&member.id, json!({ "role_name": "admin" }))
         .await;
     r.jsonapi_error(403, None);
 }
@@ -351,35 +282,23 @@ async fn role_name_and_scope(b: Backend) {
 /// enabled=false suspends the account: its access token fails on the next
 /// request (api-map: suspending anywhere revokes sessions everywhere).
 async fn disabling_an_account_ends_its_sessions(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let user = t.user("eve").await;
-    user.api.get("/api/v1/users/me").await.ok();
+    user.api.me().await.ok();
     let r = t
         .owner
-        .jsonapi(
-            Method::PATCH,
-            &format!("/api/v1/accounts/{}", user.id),
-            Some(json!({ "data": { "type": "accounts", "id": user.id, "attributes": { "enabled": false } } })),
-        )
+        .update_account(&user.id, json!({ "enabled": false }))
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["data"]["attributes"]["enabled"], false);
     assert_eq!(r.body["data"]["attributes"]["status"], "suspended");
-    user.api
-        .get("/api/v1/users/me")
-        .await
-        .expect(401, "UNAUTHORIZED");
+    user.api.me().await.expect(401, "UNAUTHORIZED");
     let r = t
         .owner
-        .jsonapi(
-            Method::PATCH,
-            &format!("/api/v1/accounts/{}", user.id),
-            Some(json!({ "data": { "type": "accounts", "id": user.id, "attributes": { "enabled": true } } })),
-        )
+        .update_account(&user.id, json!({ "enabled": true }))
         .await;
     assert_eq!(r.body["data"]["attributes"]["status"], "active");
-    t.owner.anonymous().login(&user.email, PASSWORD).await;
+    t.anonymous().login(&user.email, PASSWORD).await;
 }
 
 /// JSON:API 1.1: wrong type 409, missing data 400, id mismatch on PATCH
@@ -388,17 +307,17 @@ async fn disabling_an_account_ends_its_sessions(b: Backend) {
 async fn malformed_documents_change_nothing(b: Backend) {
     let app = shared(b).await;
     let t = app.new_tenant().await;
-    let existing = create_account(
-        &t,
-        json!({ "name": "Kept Name", "email": t.email("kept"), "password": PASSWORD }),
-    )
-    .await;
+    let existing = t
+        .create_account(
+            json!({ "name": "Kept Name", "email": t.email("kept"), "password": PASSWORD }),
+        )
+        .await;
     let id = existing["id"].as_str().unwrap().to_string();
     let before = count(&t.owner).await;
     let email = t.email("new");
     let cases: Vec<(Value, u16, Option<Value>)> = vec![
         (
-            json!({ "data": { "type": "people", "attributes": { "name": "A B", "email": email } } }),
+            doc("people", json!({ "name": "A B", "email": email })),
             409,
             Some(json!({ "pointer": "/data/type" })),
         ),
@@ -524,32 +443,44 @@ async fn malformed_documents_change_nothing(b: Backend) {
     let path = format!("/api/v1/accounts/{id}");
     for (body, status, source) in [
         (
-            json!({ "data": { "type": "accounts", "id": other, "attributes": { "name": "Changed Name" } } }),
+            doc_for("accounts", other, json!({ "name": "Changed Name" })),
             409,
             Some(json!({ "pointer": "/data/id" })),
         ),
         (
-            json!({ "data": { "type": "accounts", "attributes": { "name": "Changed Name" } } }),
+            doc("accounts", json!({ "name": "Changed Name" })),
             400,
             Some(json!({ "pointer": "/data/id" })),
         ),
         (
-            json!({ "data": { "type": "organizations", "id": id, "attributes": { "name": "Changed Name" } } }),
+            doc_for("organizations", &id, json!({ "name": "Changed Name" })),
             409,
             Some(json!({ "pointer": "/data/type" })),
         ),
         (
-            json!({ "data": { "type": "accounts", "id": id, "attributes": { "name": "Changed Name", "email": "bad" } } }),
+            doc_for(
+                "accounts",
+                &id,
+                json!({ "name": "Changed Name", "email": "bad" }),
+            ),
             400,
             Some(json!({ "pointer": "/data/attributes/email" })),
         ),
         (
-            json!({ "data": { "type": "accounts", "id": id, "attributes": { "name": "Changed Name", "enabled": "no" } } }),
+            doc_for(
+                "accounts",
+                &id,
+                json!({ "name": "Changed Name", "enabled": "no" }),
+            ),
             400,
             Some(json!({ "pointer": "/data/attributes/enabled" })),
         ),
         (
-            json!({ "data": { "type": "accounts", "id": id, "attributes": { "name": "Changed Name", "role_name": "nonexistent" } } }),
+            doc_for(
+                "accounts",
+                &id,
+                json!({ "name": "Changed Name", "role_name": "nonexistent" }),
+            ),
             400,
             Some(json!({ "pointer": "/data/attributes/role_name" })),
         ),
@@ -557,7 +488,7 @@ async fn malformed_documents_change_nothing(b: Backend) {
         let r = t.owner.jsonapi(Method::PATCH, &path, Some(body)).await;
         r.jsonapi_error(status, source);
     }
-    let after = t.owner.jsonapi(Method::GET, &path, None).await;
+    let after = t.owner.jsonapi_get(&path).await;
     assert_eq!(
         after.body["data"]["attributes"]["name"], "Kept Name",
         "no partial write"
@@ -566,22 +497,12 @@ async fn malformed_documents_change_nothing(b: Backend) {
     // Malformed JSON, bodies that are not objects, oversized bodies.
     let r = t
         .owner
-        .raw(
-            Method::POST,
-            "/api/v1/accounts",
-            "application/vnd.api+json",
-            "{\"data\":",
-        )
+        .post_raw("/api/v1/accounts", "application/vnd.api+json", "{\"data\":")
         .await;
     r.jsonapi_error(400, Some(json!({ "pointer": "" })));
     let r = t
         .owner
-        .raw(
-            Method::POST,
-            "/api/v1/accounts",
-            "application/vnd.api+json",
-            "[1]",
-        )
+        .post_raw("/api/v1/accounts", "application/vnd.api+json", "[1]")
         .await;
     r.jsonapi_error(400, None);
     let big = format!(
@@ -590,21 +511,14 @@ async fn malformed_documents_change_nothing(b: Backend) {
     );
     let r = t
         .owner
-        .raw(
-            Method::POST,
-            "/api/v1/accounts",
-            "application/vnd.api+json",
-            big,
-        )
+        .post_raw("/api/v1/accounts", "application/vnd.api+json", big)
         .await;
     r.jsonapi_error(413, None);
     assert_eq!(count(&t.owner).await, before);
 
     // Unknown or foreign ids: 404, never 500 or 403.
     let other_tenant = app.new_tenant().await;
-    let foreign = create_account(
-        &other_tenant,
-        json!({ "name": "Foreign One", "email": other_tenant.email("f"), "password": PASSWORD }),
+    let foreign = other_tenant.create_account(json!({ "name": "Foreign One", "email": other_tenant.email("f"), "password": PASSWORD }),
     )
     .await;
     let foreign_id = foreign["id"].as_str().unwrap();
@@ -613,55 +527,37 @@ async fn malformed_documents_change_nothing(b: Backend) {
         format!("/api/v1/accounts/{foreign_id}"),
         "/api/v1/accounts/00000000-0000-0000-0000-000000000003".to_string(),
     ] {
-        t.owner
-            .jsonapi(Method::GET, &path, None)
-            .await
-            .jsonapi_error(404, None);
-        t.owner
-            .jsonapi(Method::DELETE, &path, None)
-            .await
-            .jsonapi_error(404, None);
+        t.owner.jsonapi_get(&path).await.jsonapi_error(404, None);
+        t.owner.jsonapi_delete(&path).await.jsonapi_error(404, None);
     }
     let r = t
         .owner
-        .jsonapi(
-            Method::PATCH,
-            &format!("/api/v1/accounts/{foreign_id}"),
-            Some(json!({ "data": { "type": "accounts", "id": foreign_id, "attributes": { "name": "Hijacked Name" } } })),
-        )
+        .update_account(foreign_id, json!({ "name": "Hijacked Name" }))
         .await;
     r.jsonapi_error(404, None);
     let still = other_tenant
         .owner
-        .jsonapi(Method::GET, &format!("/api/v1/accounts/{foreign_id}"), None)
+        .jsonapi_get(&format!("/api/v1/accounts/{foreign_id}"))
         .await;
     assert_eq!(still.body["data"]["attributes"]["name"], "Foreign One");
 }
 
 /// No token: 401 as a JSON:API error; no permission: 403.
 async fn credentials_and_permissions(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
-    let r = t
-        .owner
-        .anonymous()
-        .jsonapi(Method::GET, "/api/v1/accounts", None)
-        .await;
+    let t = tenant(b).await;
+    let r = t.anonymous().jsonapi_get("/api/v1/accounts").await;
     r.jsonapi_error(401, None);
     assert_eq!(r.error()["code"], "UNAUTHORIZED");
     assert!(r.header("www-authenticate").is_some());
     let r = t
         .owner
         .with_token("garbage")
-        .jsonapi(Method::GET, "/api/v1/accounts", None)
+        .jsonapi_get("/api/v1/accounts")
         .await;
     r.jsonapi_error(401, None);
 
     let member = t.user("member").await;
-    let r = member
-        .api
-        .jsonapi(Method::GET, "/api/v1/accounts", None)
-        .await;
+    let r = member.api.jsonapi_get("/api/v1/accounts").await;
     r.jsonapi_error(403, None);
     assert_eq!(r.error()["code"], "FORBIDDEN");
     let r = member
@@ -678,11 +574,7 @@ async fn credentials_and_permissions(b: Backend) {
     r.jsonapi_error(403, None);
     let r = member
         .api
-        .jsonapi(
-            Method::DELETE,
-            &format!("/api/v1/accounts/{}", t.owner_id),
-            None,
-        )
+        .jsonapi_delete(&format!("/api/v1/accounts/{}", t.owner_id))
         .await;
     r.jsonapi_error(403, None);
 }
@@ -690,8 +582,7 @@ async fn credentials_and_permissions(b: Backend) {
 /// JSON:API 1.1 "Content Negotiation": 415 for a JSON:API media type with
 /// parameters other than ext/profile, 406 when Accept allows only such.
 async fn media_types(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let body = doc(
         "accounts",
         json!({ "name": "Media Type", "email": t.email("mt") }),
@@ -699,8 +590,7 @@ async fn media_types(b: Backend) {
     .to_string();
     let r = t
         .owner
-        .raw(
-            Method::POST,
+        .post_raw(
             "/api/v1/accounts",
             "application/vnd.api+json; charset=utf-8",
             body.clone(),
@@ -709,7 +599,7 @@ async fn media_types(b: Backend) {
     r.jsonapi_error(415, None);
     let r = t
         .owner
-        .raw(Method::POST, "/api/v1/accounts", "text/plain", body.clone())
+        .post_raw("/api/v1/accounts", "text/plain", body.clone())
         .await;
     r.jsonapi_error(415, None);
     let r = Api::send(
@@ -725,7 +615,7 @@ async fn media_types(b: Backend) {
     const UNKNOWN_EXT: &str = "application/vnd.api+json; ext=\"https://example.com/unknown-ext\"";
     let r = t
         .owner
-        .raw(Method::POST, "/api/v1/accounts", UNKNOWN_EXT, body.clone())
+        .post_raw("/api/v1/accounts", UNKNOWN_EXT, body.clone())
         .await;
     r.jsonapi_error(415, None);
     let r = Api::send(
@@ -774,8 +664,7 @@ async fn media_types(b: Backend) {
     // ext and profile are allowed; plain application/json is accepted too.
     let r = t
         .owner
-        .raw(
-            Method::POST,
+        .post_raw(
             "/api/v1/accounts",
             "application/vnd.api+json; profile=\"https://example.com/p\"",
             body,

@@ -13,11 +13,11 @@ use ithbat::api::jsonapi::query::parse_list;
 use ithbat::domain::filter::matches;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
-use rand::{Rng, SeedableRng};
-use reqwest::Method;
+use rand::Rng;
 use serde_json::{json, Value};
 
-use crate::support::{shared, Backend, PASSWORD};
+use crate::support::property::FilterRun;
+use crate::support::{pluck, tenant, Backend, PASSWORD};
 
 on_both_backends!(account_filters_agree_with_the_reference_evaluator);
 
@@ -171,26 +171,13 @@ fn parameter(rng: &mut StdRng, pool: &Pool) -> String {
 }
 
 async fn account_filters_agree_with_the_reference_evaluator(b: Backend) {
-    let seed: u64 = std::env::var("ITHBAT_FILTER_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| rand::thread_rng().gen());
-    let cases: usize = std::env::var("ITHBAT_FILTER_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(200);
-    eprintln!("{b:?}: account filter property test with ITHBAT_FILTER_SEED={seed}");
-    let mut rng = StdRng::seed_from_u64(seed);
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
-    let custom = t
-        .owner
-        .post(
-            "/api/v1/roles",
-            json!({ "name": "Custom Ops", "permissions": ["user:read"] }),
-        )
-        .await;
-    custom.ok();
+    let FilterRun {
+        seed,
+        cases,
+        mut rng,
+    } = FilterRun::start(&format!("{b:?}: account filter"), 200);
+    let t = tenant(b).await;
+    t.role_with("Custom Ops", &["user:read"]).await;
     for n in 0..40 {
         let name = format!("{} {}", pick(&mut rng, NAMES), pick(&mut rng, NAMES));
         let mut attributes = json!({
@@ -209,19 +196,12 @@ async fn account_filters_agree_with_the_reference_evaluator(b: Backend) {
         if rng.gen_bool(0.5) {
             attributes["picture_url"] = json!(pick(&mut rng, PICTURES));
         }
-        let r = t
-            .owner
-            .jsonapi(
-                Method::POST,
-                "/api/v1/accounts",
-                Some(json!({ "data": { "type": "accounts", "attributes": attributes } })),
-            )
-            .await;
+        let r = t.owner.post_account(attributes).await;
         assert_eq!(r.status, 200, "seed {seed}: {}", r.text);
     }
     let all = t
         .owner
-        .jsonapi(Method::GET, "/api/v1/accounts?page[size]=1000", None)
+        .jsonapi_get("/api/v1/accounts?page[size]=1000")
         .await;
     let accounts = all.body["data"].as_array().unwrap().clone();
     assert_eq!(accounts.len(), 41, "seed {seed}");
@@ -252,25 +232,16 @@ async fn account_filters_agree_with_the_reference_evaluator(b: Backend) {
             .collect();
         let r = t
             .owner
-            .jsonapi(
-                Method::GET,
-                &format!(
-                    "/api/v1/accounts?{query}&page[size]=1000&count=true&fields[accounts]=email"
-                ),
-                None,
-            )
+            .jsonapi_get(&format!(
+                "/api/v1/accounts?{query}&page[size]=1000&count=true&fields[accounts]=email"
+            ))
             .await;
         assert_eq!(
             r.status, 200,
             "seed {seed} case {case}: {query}: {}",
             r.text
         );
-        let got: BTreeSet<&str> = r.body["data"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|a| a["id"].as_str().unwrap())
-            .collect();
+        let got: BTreeSet<&str> = pluck(&r.body["data"], "/id");
         assert_eq!(r.body["meta"]["count"], got.len(), "seed {seed}: {query}");
         if got != expected {
             let differ: Vec<&Value> = documents

@@ -3,8 +3,8 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::jsonapi_accounts::doc;
-use crate::support::{shared, Backend, PASSWORD};
+use crate::support::jsonapi::{doc, doc_for};
+use crate::support::{pluck, shared, tenant, Backend, PASSWORD};
 
 on_both_backends!(
     organizations_crud_and_query,
@@ -21,48 +21,27 @@ async fn organizations_crud_and_query(b: Backend) {
     let t = app.new_tenant().await;
     let mut ids = Vec::new();
     for name in ["Research", "Sales", "Research Labs"] {
-        let r = t
-            .owner
-            .jsonapi(
-                Method::POST,
-                "/api/v1/organizations",
-                Some(doc("organizations", json!({ "name": name }))),
-            )
-            .await;
-        assert_eq!(r.status, 200, "{}", r.text);
-        assert_eq!(r.body["data"]["type"], "organizations");
-        assert_eq!(r.body["data"]["attributes"]["name"], name);
-        ids.push(r.body["data"]["id"].as_str().unwrap().to_string());
+        let org = t.create_organization(name).await;
+        assert_eq!(org["type"], "organizations");
+        assert_eq!(org["attributes"]["name"], name);
+        ids.push(org["id"].as_str().unwrap().to_string());
     }
     let list = t
         .owner
-        .jsonapi(
-            Method::GET,
-            "/api/v1/organizations?filter[name__match]=research&sort=-name&count=true",
-            None,
-        )
+        .jsonapi_get("/api/v1/organizations?filter[name__match]=research&sort=-name&count=true")
         .await;
     assert_eq!(list.status, 200, "{}", list.text);
-    let names: Vec<&str> = list.body["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| o["attributes"]["name"].as_str().unwrap())
-        .collect();
+    let names: Vec<&str> = pluck(&list.body["data"], "/attributes/name");
     assert_eq!(names, ["Research Labs", "Research"]);
     assert_eq!(list.body["meta"]["count"], 2);
     let exact = t
         .owner
-        .jsonapi(
-            Method::GET,
-            "/api/v1/organizations?filter[name]=SALES",
-            None,
-        )
+        .jsonapi_get("/api/v1/organizations?filter[name]=SALES")
         .await;
     assert_eq!(exact.body["data"].as_array().unwrap().len(), 1);
     let ranged = t
         .owner
-        .jsonapi(Method::GET, "/api/v1/organizations?filter[created_at__gte]=2000-01-01&filter[created_at__lte]=2999-01-01&page[size]=2", None)
+        .jsonapi_get("/api/v1/organizations?filter[created_at__gte]=2000-01-01&filter[created_at__lte]=2999-01-01&page[size]=2")
         .await;
     assert_eq!(ranged.body["data"].as_array().unwrap().len(), 2);
     assert!(ranged.body["links"]["next"].is_string());
@@ -70,11 +49,19 @@ async fn organizations_crud_and_query(b: Backend) {
     let path = format!("/api/v1/organizations/{}", ids[1]);
     let r = t
         .owner
-        .jsonapi(Method::PATCH, &path, Some(json!({ "data": { "type": "organizations", "id": ids[1], "attributes": { "name": "Sales EMEA" } } })))
+        .jsonapi(
+            Method::PATCH,
+            &path,
+            Some(doc_for(
+                "organizations",
+                &ids[1],
+                json!({ "name": "Sales EMEA" }),
+            )),
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["data"]["attributes"]["name"], "Sales EMEA");
-    let shown = t.owner.jsonapi(Method::GET, &path, None).await;
+    let shown = t.owner.jsonapi_get(&path).await;
     assert_eq!(shown.body["data"]["attributes"]["name"], "Sales EMEA");
 
     // An organization with accounts stays until they leave it.
@@ -89,59 +76,36 @@ async fn organizations_crud_and_query(b: Backend) {
         )
         .await;
     assert_eq!(account.status, 200, "{}", account.text);
-    let r = t.owner.jsonapi(Method::DELETE, &path, None).await;
+    let r = t.owner.jsonapi_delete(&path).await;
     r.jsonapi_error(409, None);
     let account_id = account.body["data"]["id"].as_str().unwrap();
     t.owner
-        .jsonapi(
-            Method::DELETE,
-            &format!("/api/v1/accounts/{account_id}"),
-            None,
-        )
+        .jsonapi_delete(&format!("/api/v1/accounts/{account_id}"))
         .await;
-    let r = t.owner.jsonapi(Method::DELETE, &path, None).await;
+    let r = t.owner.jsonapi_delete(&path).await;
     assert_eq!(r.status, 204, "{}", r.text);
-    t.owner
-        .jsonapi(Method::GET, &path, None)
-        .await
-        .jsonapi_error(404, None);
+    t.owner.jsonapi_get(&path).await.jsonapi_error(404, None);
 
     // Members may not manage organizations; other tenants do not see them.
     let member = t.user("plain").await;
     member
         .api
-        .jsonapi(Method::GET, "/api/v1/organizations", None)
+        .jsonapi_get("/api/v1/organizations")
         .await
         .jsonapi_error(403, None);
     let other = app.new_tenant().await;
     other
         .owner
-        .jsonapi(
-            Method::GET,
-            &format!("/api/v1/organizations/{}", ids[0]),
-            None,
-        )
+        .jsonapi_get(&format!("/api/v1/organizations/{}", ids[0]))
         .await
         .jsonapi_error(404, None);
-    let listed = other
-        .owner
-        .jsonapi(Method::GET, "/api/v1/organizations", None)
-        .await;
+    let listed = other.owner.jsonapi_get("/api/v1/organizations").await;
     assert!(listed.body["data"].as_array().unwrap().is_empty());
 }
 
 async fn organizations_reject_bad_input(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
-    let r = t
-        .owner
-        .jsonapi(
-            Method::POST,
-            "/api/v1/organizations",
-            Some(doc("organizations", json!({ "name": "Unique" }))),
-        )
-        .await;
-    assert_eq!(r.status, 200);
+    let t = tenant(b).await;
+    t.create_organization("Unique").await;
     for (body, status, pointer) in [
         (
             doc("organizations", json!({ "name": "unique" })),
@@ -182,7 +146,7 @@ async fn organizations_reject_bad_input(b: Backend) {
     }
     let list = t
         .owner
-        .jsonapi(Method::GET, "/api/v1/organizations?count=true", None)
+        .jsonapi_get("/api/v1/organizations?count=true")
         .await;
     assert_eq!(list.body["meta"]["count"], 1, "nothing written");
     for (query, parameter) in [
@@ -193,7 +157,7 @@ async fn organizations_reject_bad_input(b: Backend) {
     ] {
         let r = t
             .owner
-            .jsonapi(Method::GET, &format!("/api/v1/organizations?{query}"), None)
+            .jsonapi_get(&format!("/api/v1/organizations?{query}"))
             .await;
         if parameter == "filter[name__in]" {
             assert_eq!(r.status, 200, "__in is equality's list form: {}", r.text);
@@ -207,8 +171,7 @@ async fn organizations_reject_bad_input(b: Backend) {
 /// ip, created_at and the account relationship; the same sessions as
 /// /api/v1/auth/sessions.
 async fn sessions_are_the_sign_in_sessions(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let user = t.user("roamer").await;
     let phone = user
         .api
@@ -219,25 +182,17 @@ async fn sessions_are_the_sign_in_sessions(b: Backend) {
         .login(&user.email, PASSWORD)
         .await;
     let refreshed = t
-        .owner
         .anonymous()
-        .post(
-            "/api/v1/auth/refresh",
-            json!({ "refreshToken": phone.refresh_token }),
-        )
+        .try_refresh(phone.refresh_token.as_deref().unwrap())
         .await;
     assert_eq!(refreshed.status, 200, "{}", refreshed.text);
 
     let r = t
         .owner
-        .jsonapi(
-            Method::GET,
-            &format!(
-                "/api/v1/account_sessions?filter[account_id]={}&sort=created_at",
-                user.id
-            ),
-            None,
-        )
+        .jsonapi_get(&format!(
+            "/api/v1/account_sessions?filter[account_id]={}&sort=created_at",
+            user.id
+        ))
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     let sessions = r.body["data"].as_array().unwrap();
@@ -274,7 +229,7 @@ async fn sessions_are_the_sign_in_sessions(b: Backend) {
     // A member sees only their own sessions.
     let own = user
         .api
-        .jsonapi(Method::GET, "/api/v1/account_sessions?count=true", None)
+        .jsonapi_get("/api/v1/account_sessions?count=true")
         .await;
     assert_eq!(own.status, 200, "{}", own.text);
     assert_eq!(own.body["meta"]["count"], 2);
@@ -299,11 +254,7 @@ async fn sessions_filters_include_and_delete(b: Backend) {
         .await;
     let r = t
         .owner
-        .jsonapi(
-            Method::GET,
-            &format!("/api/v1/account_sessions?filter[account_id]={}&included=account&fields[accounts]=email", user.id),
-            None,
-        )
+        .jsonapi_get(&format!("/api/v1/account_sessions?filter[account_id]={}&included=account&fields[accounts]=email", user.id))
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["data"].as_array().unwrap().len(), 2);
@@ -319,31 +270,21 @@ async fn sessions_filters_include_and_delete(b: Backend) {
 
     let r = t
         .owner
-        .jsonapi(
-            Method::GET,
-            "/api/v1/account_sessions?filter[user_agent__match]=CURL",
-            None,
-        )
+        .jsonapi_get("/api/v1/account_sessions?filter[user_agent__match]=CURL")
         .await;
     let found = r.body["data"].as_array().unwrap();
     assert_eq!(found.len(), 1, "{}", r.text);
     let session_id = found[0]["id"].as_str().unwrap().to_string();
     let r = t
         .owner
-        .jsonapi(
-            Method::GET,
-            "/api/v1/account_sessions?filter[refresh_seq__gte]=1",
-            None,
-        )
+        .jsonapi_get("/api/v1/account_sessions?filter[refresh_seq__gte]=1")
         .await;
     assert!(r.body["data"].as_array().unwrap().is_empty());
     let r = t
         .owner
-        .jsonapi(
-            Method::GET,
-            &format!("/api/v1/account_sessions?filter[id]={session_id}&filter[ip]=127.0.0.1"),
-            None,
-        )
+        .jsonapi_get(&format!(
+            "/api/v1/account_sessions?filter[id]={session_id}&filter[ip]=127.0.0.1"
+        ))
         .await;
     assert_eq!(r.body["data"].as_array().unwrap().len(), 1);
     for (query, parameter) in [
@@ -353,11 +294,7 @@ async fn sessions_filters_include_and_delete(b: Backend) {
         ("filter[device]=x", "filter[device]"),
     ] {
         t.owner
-            .jsonapi(
-                Method::GET,
-                &format!("/api/v1/account_sessions?{query}"),
-                None,
-            )
+            .jsonapi_get(&format!("/api/v1/account_sessions?{query}"))
             .await
             .jsonapi_error(400, Some(json!({ "parameter": parameter })));
     }
@@ -366,63 +303,34 @@ async fn sessions_filters_include_and_delete(b: Backend) {
     let other = t.user("nosy").await;
     other
         .api
-        .jsonapi(
-            Method::DELETE,
-            &format!("/api/v1/account_sessions/{session_id}"),
-            None,
-        )
+        .jsonapi_delete(&format!("/api/v1/account_sessions/{session_id}"))
         .await
         .jsonapi_error(404, None);
-    second.get("/api/v1/users/me").await.ok();
+    second.me().await.ok();
     let r = t
         .owner
-        .jsonapi(
-            Method::DELETE,
-            &format!("/api/v1/account_sessions/{session_id}"),
-            None,
-        )
+        .jsonapi_delete(&format!("/api/v1/account_sessions/{session_id}"))
         .await;
     assert_eq!(r.status, 204, "{}", r.text);
-    second
-        .get("/api/v1/users/me")
-        .await
-        .expect(401, "UNAUTHORIZED");
+    second.me().await.expect(401, "UNAUTHORIZED");
     t.owner
-        .jsonapi(
-            Method::DELETE,
-            &format!("/api/v1/account_sessions/{session_id}"),
-            None,
-        )
+        .jsonapi_delete(&format!("/api/v1/account_sessions/{session_id}"))
         .await
         .jsonapi_error(404, None);
     // The user may end their own remaining session.
-    let mine = user
-        .api
-        .jsonapi(Method::GET, "/api/v1/account_sessions", None)
-        .await;
+    let mine = user.api.jsonapi_get("/api/v1/account_sessions").await;
     let mine_id = mine.body["data"][0]["id"].as_str().unwrap().to_string();
     let r = user
         .api
-        .jsonapi(
-            Method::DELETE,
-            &format!("/api/v1/account_sessions/{mine_id}"),
-            None,
-        )
+        .jsonapi_delete(&format!("/api/v1/account_sessions/{mine_id}"))
         .await;
     assert_eq!(r.status, 204);
     // A session of another tenant is not found.
     let foreign = app.new_tenant().await;
-    let list = foreign
-        .owner
-        .jsonapi(Method::GET, "/api/v1/account_sessions", None)
-        .await;
+    let list = foreign.owner.jsonapi_get("/api/v1/account_sessions").await;
     let foreign_session = list.body["data"][0]["id"].as_str().unwrap().to_string();
     t.owner
-        .jsonapi(
-            Method::DELETE,
-            &format!("/api/v1/account_sessions/{foreign_session}"),
-            None,
-        )
+        .jsonapi_delete(&format!("/api/v1/account_sessions/{foreign_session}"))
         .await
         .jsonapi_error(404, None);
 }

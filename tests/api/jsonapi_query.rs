@@ -3,11 +3,9 @@
 //! repeats), __match, __in, __nin, __gte, __lte, with_role_scope, and
 //! errors naming the parameter.
 
-use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::jsonapi_accounts::create_account;
-use crate::support::{shared, Backend, TestTenant, PASSWORD};
+use crate::support::{tenant, Backend, TestTenant, PASSWORD};
 
 on_both_backends!(
     paging_count_and_links,
@@ -22,7 +20,7 @@ on_both_backends!(
 async fn index(t: &TestTenant, query: &str) -> Value {
     let r = t
         .owner
-        .jsonapi(Method::GET, &format!("/api/v1/accounts?{query}"), None)
+        .jsonapi_get(&format!("/api/v1/accounts?{query}"))
         .await;
     assert_eq!(r.status, 200, "{query}: {}", r.text);
     r.body.clone()
@@ -42,8 +40,7 @@ async fn ten(t: &TestTenant) -> Vec<String> {
     let mut out = Vec::new();
     for n in 0..10 {
         let email = t.email(&format!("a{n}"));
-        create_account(
-            t,
+        t.create_account(
             json!({ "name": format!("Person {n}"), "email": email, "password": PASSWORD }),
         )
         .await;
@@ -55,8 +52,7 @@ async fn ten(t: &TestTenant) -> Vec<String> {
 /// Seed 002: page[number] (default 1), page[size] (default 1000), count=true
 /// gives the exact total in meta.count.
 async fn paging_count_and_links(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let made = ten(&t).await;
     let all = index(&t, "").await;
     assert_eq!(emails(&all).len(), 11, "default page size 1000 holds all");
@@ -101,14 +97,10 @@ async fn paging_count_and_links(b: Backend) {
 
 /// Seed 002: sort is a comma list, `-` for descending.
 async fn sorting_on_several_keys(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     for (name, local) in [("Bea Same", "z1"), ("Bea Same", "a1"), ("Al First", "m1")] {
-        create_account(
-            &t,
-            json!({ "name": name, "email": t.email(local), "password": PASSWORD }),
-        )
-        .await;
+        t.create_account(json!({ "name": name, "email": t.email(local), "password": PASSWORD }))
+            .await;
     }
     let body = index(&t, "sort=name,-email&filter[email__match]=1@").await;
     assert_eq!(emails(&body), [t.email("m1"), t.email("z1"), t.email("a1")]);
@@ -120,8 +112,7 @@ async fn sorting_on_several_keys(b: Backend) {
 
 /// Seed 002: filter[field] takes a comma list or repeats, meaning any of.
 async fn equality_lists_and_repeats(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let made = ten(&t).await;
     let body = index(
         &t,
@@ -162,19 +153,15 @@ async fn equality_lists_and_repeats(b: Backend) {
 /// Seed 002 `__match`: a case-insensitive substring; `%`, `_` and `\` are
 /// taken literally.
 async fn match_is_case_insensitive_and_escapes_wildcards(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     for (name, local) in [
         ("Ålice Ünicode", "alice"),
         ("Percent Sign", "pct%x"),
         ("Under Score", "und_x"),
         ("Plain Person", "undxx"),
     ] {
-        create_account(
-            &t,
-            json!({ "name": name, "email": t.email(local), "password": PASSWORD }),
-        )
-        .await;
+        t.create_account(json!({ "name": name, "email": t.email(local), "password": PASSWORD }))
+            .await;
     }
     let body = index(&t, "filter[name__match]=ålice").await;
     assert_eq!(emails(&body), [t.email("alice")]);
@@ -197,12 +184,9 @@ async fn match_is_case_insensitive_and_escapes_wildcards(b: Backend) {
 /// Seed 002 `role_name__in`, `role_name__nin`, `joined_at__gte`,
 /// `created_at__lte` (dates or date-times).
 async fn in_nin_and_time_ranges(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     for (local, role) in [("ad", "admin"), ("m1", "member"), ("m2", "member")] {
-        create_account(
-            &t,
-            json!({ "name": "Role Holder", "email": t.email(local), "password": PASSWORD, "role_name": role }),
+        t.create_account(json!({ "name": "Role Holder", "email": t.email(local), "password": PASSWORD, "role_name": role }),
         )
         .await;
     }
@@ -249,24 +233,18 @@ async fn in_nin_and_time_ranges(b: Backend) {
 /// `filter[with_role_scope]=P`: accounts whose role applies to P, held on
 /// it or on a scope above it; `filter[joined_at]=null` finds the invited.
 async fn with_role_scope_and_null(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     for (local, scope) in [
         ("org7", "/organizations/7"),
         ("org7p", "/organizations/7/projects/1"),
         ("org8", "/organizations/8"),
     ] {
-        create_account(
-            &t,
-            json!({ "name": "Scoped One", "email": t.email(local), "password": PASSWORD, "role_name": "admin", "role_scope": scope }),
+        t.create_account(json!({ "name": "Scoped One", "email": t.email(local), "password": PASSWORD, "role_name": "admin", "role_scope": scope }),
         )
         .await;
     }
-    create_account(
-        &t,
-        json!({ "name": "Invited One", "email": t.email("inv") }),
-    )
-    .await;
+    t.create_account(json!({ "name": "Invited One", "email": t.email("inv") }))
+        .await;
     let body = index(&t, "filter[with_role_scope]=/organizations/7&sort=email").await;
     let found = emails(&body);
     assert!(found.contains(&t.email("org7")) && found.contains(&t.owner_email));
@@ -285,8 +263,7 @@ async fn with_role_scope_and_null(b: Backend) {
 /// Unknown filter fields, unknown operators, malformed values and bad
 /// paging are 400 with source.parameter naming the parameter.
 async fn bad_parameters_are_named(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     for (query, parameter) in [
         ("page[size]=0", "page[size]"),
         ("page[size]=1001", "page[size]"),
@@ -314,18 +291,14 @@ async fn bad_parameters_are_named(b: Backend) {
     ] {
         let r = t
             .owner
-            .jsonapi(Method::GET, &format!("/api/v1/accounts?{query}"), None)
+            .jsonapi_get(&format!("/api/v1/accounts?{query}"))
             .await;
         r.jsonapi_error(400, Some(json!({ "parameter": parameter })));
         assert_eq!(r.error()["code"], "VALIDATION_ERROR");
     }
     let r = t
         .owner
-        .jsonapi(
-            Method::GET,
-            "/api/v1/accounts?filter[bogus]=1&page[size]=0",
-            None,
-        )
+        .jsonapi_get("/api/v1/accounts?filter[bogus]=1&page[size]=0")
         .await;
     assert_eq!(
         r.body["errors"].as_array().unwrap().len(),

@@ -9,8 +9,10 @@ use base64::Engine;
 use futures_util::future::join_all;
 use serde_json::{json, Value};
 
-use crate::support::totp::Authenticator;
-use crate::support::{shared, spawn, spawn_on, Api, Backend, Resp, TestDb, TestTenant, PASSWORD};
+use crate::support::totp::{backup_codes_of, enrol, Authenticator};
+use crate::support::{
+    shared, spawn, spawn_on, tenant, Api, Backend, Resp, TestDb, TestTenant, PASSWORD,
+};
 
 on_both_backends!(
     enrolment_shows_the_secret_once_and_turns_mfa_on,
@@ -34,42 +36,9 @@ const VERIFY_BACKUP: &str = "/api/v1/auth/mfa/verify-backup";
 const DISABLE: &str = "/api/v1/auth/mfa/disable";
 const BACKUP_CODES: &str = "/api/v1/auth/mfa/backup-codes";
 
-/// POST without a body, as the guide's setup call is made.
-async fn post_empty(api: &Api, path: &str) -> Resp {
-    Api::send(api.request(reqwest::Method::POST, path)).await
-}
-
-/// The backup codes of an answer (verify-setup, backup-codes), which must
-/// not be cached.
-fn backup_codes_of(r: &Resp) -> Vec<String> {
-    assert_eq!(r.header("cache-control"), Some("no-store"));
-    r.ok()["backupCodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c.as_str().unwrap().to_string())
-        .collect()
-}
-
-/// Setup then verify-setup: an authenticator holding the secret, and the
-/// ten backup codes.
-async fn enrol(api: &Api) -> (Authenticator, Vec<String>) {
-    let r = post_empty(api, SETUP).await;
-    let mut app = Authenticator::new(r.ok()["secret"].as_str().unwrap());
-    let code = app.next_code().await;
-    let r = api.post(VERIFY_SETUP, json!({ "code": code })).await;
-    (app, backup_codes_of(&r))
-}
-
 /// The first step of sign-in for a user with MFA: the mfaToken.
 async fn first_step(api: &Api, email: &str) -> String {
-    let r = api
-        .anonymous()
-        .post(
-            "/api/v1/auth/login",
-            json!({ "email": email, "password": PASSWORD }),
-        )
-        .await;
+    let r = api.anonymous().try_login(email, PASSWORD).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["mfaRequired"], true, "{}", r.text);
     r.body["mfaToken"].as_str().unwrap().to_string()
@@ -99,17 +68,12 @@ async fn wrong_codes(api: &Api, mfa_token: &str, phone: &Authenticator, n: usize
 }
 
 async fn mfa_enabled(api: &Api) -> bool {
-    api.get("/api/v1/users/me").await.ok()["mfaEnabled"]
-        .as_bool()
-        .unwrap()
+    api.me().await.ok()["mfaEnabled"].as_bool().unwrap()
 }
 
 /// The tenant's audit events of one action.
 async fn events(t: &TestTenant, action: &str) -> Vec<Value> {
-    t.owner
-        .get(&format!("/api/v1/audit-logs?limit=100&action={action}"))
-        .await
-        .ok()["events"]
+    t.audit(&format!("limit=100&action={action}")).await.ok()["events"]
         .as_array()
         .unwrap()
         .clone()
@@ -138,11 +102,10 @@ fn scan(data_url: &str) -> String {
 /// MFA is on only once verify-setup has seen a code from the secret, and
 /// it returns the ten backup codes, this once.
 async fn enrolment_shows_the_secret_once_and_turns_mfa_on(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let u = t.user("alice").await;
 
-    let r = post_empty(&u.api, SETUP).await;
+    let r = u.api.post_empty(SETUP).await;
     assert_eq!(r.header("cache-control"), Some("no-store"));
     let d = r.ok().clone();
     let secret = d["secret"].as_str().unwrap();
@@ -173,9 +136,8 @@ async fn enrolment_shows_the_secret_once_and_turns_mfa_on(b: Backend) {
         .api
         .post(VERIFY_SETUP, json!({ "code": old.wrong_code() }))
         .await;
-    r.expect(400, "VALIDATION_ERROR");
-    assert_eq!(r.fields(), ["code"]);
-    let again = post_empty(&u.api, SETUP).await;
+    r.invalid(&["code"]);
+    let again = u.api.post_empty(SETUP).await;
     let mut phone = Authenticator::new(again.ok()["secret"].as_str().unwrap());
     assert_ne!(phone.secret, old.secret, "a new setup, a new secret");
     let r = u
@@ -203,7 +165,7 @@ async fn enrolment_shows_the_secret_once_and_turns_mfa_on(b: Backend) {
     assert_eq!(shown.ok()["mfaEnabled"], true, "administrators see it too");
 
     // Enrolled once: a second setup or verify-setup is refused.
-    post_empty(&u.api, SETUP).await.expect(409, "CONFLICT");
+    u.api.post_empty(SETUP).await.expect(409, "CONFLICT");
     u.api
         .post(VERIFY_SETUP, json!({ "code": phone.peek_code().await }))
         .await
@@ -233,8 +195,7 @@ async fn enrolment_shows_the_secret_once_and_turns_mfa_on(b: Backend) {
 /// Reference 2.7: the SDK sends `{"method": "totp", "password"}` to setup;
 /// a password that is sent must be right, and only TOTP is offered.
 async fn setup_with_the_sdk_body_checks_the_password(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let u = t.user("sdk").await;
     refuses_a_wrong_password(&u.api, SETUP, json!({ "method": "totp" })).await;
     // Nothing was stored: there is no enrolment to verify.
@@ -247,8 +208,7 @@ async fn setup_with_the_sdk_body_checks_the_password(b: Backend) {
             .api
             .post(SETUP, json!({ "method": method, "password": PASSWORD }))
             .await;
-        r.expect(400, "VALIDATION_ERROR");
-        assert_eq!(r.fields(), ["method"]);
+        r.invalid(&["method"]);
     }
     let r = u
         .api
@@ -266,8 +226,7 @@ async fn setup_with_the_sdk_body_checks_the_password(b: Backend) {
 /// `{"mfaRequired": true, "mfaToken": "mfa_..."}`; the code then gets the
 /// same tokens as a login. RFC 6238 5.2: a code is accepted once.
 async fn two_step_login_issues_tokens_only_after_the_code(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let u = t.user("bob").await;
     let (mut phone, _) = enrol(&u.api).await;
 
@@ -292,7 +251,7 @@ async fn two_step_login_issues_tokens_only_after_the_code(b: Backend) {
     // The mfaToken is no access token.
     u.api
         .with_token(&mfa_token)
-        .get("/api/v1/users/me")
+        .me()
         .await
         .expect(401, "UNAUTHORIZED");
 
@@ -311,10 +270,7 @@ async fn two_step_login_issues_tokens_only_after_the_code(b: Backend) {
     let refreshed = u
         .api
         .anonymous()
-        .post(
-            "/api/v1/auth/refresh",
-            json!({ "refreshToken": d["refreshToken"] }),
-        )
+        .try_refresh(d["refreshToken"].as_str().unwrap())
         .await;
     assert!(
         refreshed.ok()["accessToken"].is_string(),
@@ -358,8 +314,7 @@ async fn two_step_login_issues_tokens_only_after_the_code(b: Backend) {
 /// Reference 2.7: ten single-use backup codes through verify-backup;
 /// regenerating them (with the password) voids the old ones.
 async fn backup_codes_sign_in_once_each(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let u = t.user("carol").await;
     let (_phone, codes) = enrol(&u.api).await;
 
@@ -377,8 +332,7 @@ async fn backup_codes_sign_in_once_each(b: Backend) {
     // A backup code is no TOTP code, and the other way round.
     let mfa_token = first_step(&u.api, &u.email).await;
     let r = second_step(&u.api, VERIFY, &mfa_token, &codes[2]).await;
-    r.expect(400, "VALIDATION_ERROR");
-    assert_eq!(r.fields(), ["code"]);
+    r.invalid(&["code"]);
     let r = second_step(&u.api, VERIFY_BACKUP, &mfa_token, "123456").await;
     r.expect(400, "VALIDATION_ERROR");
 
@@ -413,8 +367,7 @@ async fn backup_codes_sign_in_once_each(b: Backend) {
 /// An mfaToken is void after five wrong codes, however many are sent at
 /// once: each attempt is counted before its code is checked.
 async fn wrong_codes_void_the_mfa_token(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     // A lockout threshold above the token's own limit, to see the latter.
     t.owner
         .put(
@@ -464,8 +417,7 @@ async fn wrong_codes_void_the_mfa_token(b: Backend) {
 /// sign-ins, a right password does not forgive them, and the account
 /// locks as it would for wrong passwords (5 in 15 minutes by default).
 async fn mfa_failures_count_toward_the_lockout(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let u = t.user("erin").await;
     let (mut phone, _) = enrol(&u.api).await;
 
@@ -478,10 +430,7 @@ async fn mfa_failures_count_toward_the_lockout(b: Backend) {
     assert!(r.header("retry-after").is_some());
     u.api
         .anonymous()
-        .post(
-            "/api/v1/auth/login",
-            json!({ "email": u.email, "password": PASSWORD }),
-        )
+        .try_login(&u.email, PASSWORD)
         .await
         .expect(403, "ACCOUNT_LOCKED");
     assert_eq!(events(&t, "auth.account_locked").await.len(), 1);
@@ -524,8 +473,7 @@ async fn mfa_tokens_are_bound_to_their_tenant(b: Backend) {
 /// Reference 2.7: disable needs the password; afterwards sign-in is one
 /// step again and the old secret and codes are gone.
 async fn disable_needs_the_password(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let u = t.user("grace").await;
     u.api
         .post(DISABLE, json!({ "password": PASSWORD }))
@@ -561,7 +509,7 @@ async fn disable_needs_the_password(b: Backend) {
     assert!(r.ok()["accessToken"].is_string());
     // An unfinished enrolment is cancelled by disable too.
     let v = t.user("heidi").await;
-    post_empty(&v.api, SETUP).await.ok();
+    v.api.post_empty(SETUP).await.ok();
     let r = v.api.post(DISABLE, json!({ "password": PASSWORD })).await;
     assert_eq!(r.status, 200, "{}", r.text);
     v.api
@@ -573,8 +521,7 @@ async fn disable_needs_the_password(b: Backend) {
 /// Malformed bodies are refused naming the field, and change nothing: no
 /// enrolment, no attempt counted against an mfaToken.
 async fn bad_input_is_refused_and_changes_nothing(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let u = t.user("ivan").await;
     for (path, body, field) in [
         (SETUP, json!({ "password": 5 }), "password"),
@@ -595,15 +542,9 @@ async fn bad_input_is_refused_and_changes_nothing(b: Backend) {
         r.expect(400, "VALIDATION_ERROR");
         assert_eq!(r.fields(), [field], "{path} {body}: {}", r.text);
     }
-    let r = u
-        .api
-        .raw(reqwest::Method::POST, SETUP, "text/plain", "totp")
-        .await;
+    let r = u.api.post_raw(SETUP, "text/plain", "totp").await;
     r.expect(415, "UNSUPPORTED_MEDIA_TYPE");
-    let r = u
-        .api
-        .raw(reqwest::Method::POST, SETUP, "application/json", "[1]")
-        .await;
+    let r = u.api.post_raw(SETUP, "application/json", "[1]").await;
     r.expect(400, "VALIDATION_ERROR");
     u.api
         .post(VERIFY_SETUP, json!({ "code": "123456" }))
@@ -611,7 +552,9 @@ async fn bad_input_is_refused_and_changes_nothing(b: Backend) {
         .expect(409, "CONFLICT");
     assert!(!mfa_enabled(&u.api).await);
     // Without a signed-in user there is no enrolment at all.
-    post_empty(&u.api.anonymous(), SETUP)
+    u.api
+        .anonymous()
+        .post_empty(SETUP)
         .await
         .expect(401, "UNAUTHORIZED");
 

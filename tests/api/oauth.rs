@@ -9,7 +9,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde_json::{json, Value};
 
 use crate::support::oauth::{post_form, Auth, IAM};
-use crate::support::{new_tenant, shared, signing_key, spawn, Api, Backend, Resp};
+use crate::support::{new_tenant, shared, signing_key, spawn, tenant, Api, Backend, Resp};
 
 on_both_backends!(
     client_credentials_by_basic_and_by_post,
@@ -62,8 +62,7 @@ fn claims(token: &str) -> Value {
 /// RFC 6749 4.4.2 and 2.3.1: a client authenticates with HTTP Basic (id and
 /// secret form-encoded) or with client_id/client_secret in the body.
 async fn client_credentials_by_basic_and_by_post(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let m = t.machine().await;
 
     let by_basic = m.request_token(&[]).await;
@@ -101,10 +100,7 @@ async fn client_credentials_by_basic_and_by_post(b: Backend) {
     assert_eq!(r.status, 200, "{}", r.text);
 
     // Issuance is audited, with the client as actor, never the secret.
-    let audit = t
-        .owner
-        .get("/api/v1/audit-logs?action=oauth.token_issued&limit=100")
-        .await;
+    let audit = t.audit("action=oauth.token_issued&limit=100").await;
     let events = audit.ok()["events"].as_array().unwrap().clone();
     assert_eq!(events.len(), 4, "{}", audit.text);
     assert_eq!(events[0]["actor"]["type"], "client");
@@ -280,17 +276,7 @@ async fn token_errors_follow_rfc_6749(b: Backend) {
         400,
         "unauthorized_client",
     );
-    oauth_error(
-        &post_form(
-            api,
-            "/oauth/token",
-            m.basic(),
-            &[("grant_type", "refresh_token"), ("refresh_token", "crt_x")],
-        )
-        .await,
-        400,
-        "unauthorized_client",
-    );
+    oauth_error(&m.refresh("crt_x", &[]).await, 400, "unauthorized_client");
 
     // invalid_scope: malformed, unknown, not allowed.
     for scope in ["services.iam \"x\"", "admin", "email"] {
@@ -305,16 +291,10 @@ async fn token_errors_follow_rfc_6749(b: Backend) {
     oauth_error(&r, 404, "invalid_request");
 
     // None of this issued anything.
-    let audit = t
-        .owner
-        .get("/api/v1/audit-logs?action=oauth.token_issued")
-        .await;
+    let audit = t.audit("action=oauth.token_issued").await;
     assert_eq!(audit.ok()["total"], 0, "{}", audit.text);
     // Failures of a known client's secret are audited.
-    let audit = t
-        .owner
-        .get("/api/v1/audit-logs?action=oauth.client_auth_failed")
-        .await;
+    let audit = t.audit("action=oauth.client_auth_failed").await;
     assert_eq!(audit.ok()["total"], 2, "{}", audit.text);
 }
 
@@ -322,8 +302,7 @@ async fn token_errors_follow_rfc_6749(b: Backend) {
 /// never OpenID ones without a user (Aritma: "can't be an OpenID scope");
 /// without `scope`, every scope it is allowed that needs no user.
 async fn scopes_are_granted_only_from_what_the_client_is_allowed(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let both = t
         .machine_with(&["client_credentials"], &[IAM, "openid", "profile"])
         .await;
@@ -453,11 +432,8 @@ async fn introspection_tells_active_from_expired_revoked_and_foreign(b: Backend)
 /// access or refresh token ends its grant (every token of it). Another
 /// client's token is left alone (2.1), with the same answer.
 async fn revocation_answers_200_and_ends_the_grant(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
-    let m = t
-        .machine_with(&["client_credentials", "refresh_token"], &[IAM])
-        .await;
+    let t = tenant(b).await;
+    let m = t.refreshing_machine().await;
     let other = t.machine().await;
 
     let issued = m.request_token(&[]).await;
@@ -484,13 +460,7 @@ async fn revocation_answers_200_and_ends_the_grant(b: Backend) {
     assert_eq!(r.header("cache-control"), Some("no-store"));
     let refused = api.get("/core/iam/v1/scopes").await;
     assert_eq!(refused.status, 401, "{}", refused.text);
-    let r = post_form(
-        &m.api,
-        "/oauth/token",
-        m.basic(),
-        &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
-    )
-    .await;
+    let r = m.refresh(&refresh, &[]).await;
     oauth_error(&r, 400, "invalid_grant");
     // Revoking again is still 200.
     assert_eq!(m.revoke(&access).await.status, 200);
@@ -509,10 +479,7 @@ async fn revocation_answers_200_and_ends_the_grant(b: Backend) {
         401
     );
 
-    let audit = t
-        .owner
-        .get("/api/v1/audit-logs?action=oauth.token_revoked")
-        .await;
+    let audit = t.audit("action=oauth.token_revoked").await;
     assert_eq!(audit.ok()["total"], 2, "{}", audit.text);
     // Revocation needs client authentication.
     let r = post_form(&m.api, "/oauth/revoke", Auth::None, &[("token", &access)]).await;
@@ -523,23 +490,8 @@ async fn revocation_answers_200_and_ends_the_grant(b: Backend) {
 /// client_credentials; each works once, for its client only, may narrow
 /// the scope but not widen it; a reused one revokes the grant.
 async fn refresh_tokens_rotate_and_a_reused_one_revokes_its_grant(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
-    let m = t
-        .machine_with(&["client_credentials", "refresh_token"], &[IAM])
-        .await;
-    let refresh = |token: &str, extra: &[(&'static str, &'static str)]| {
-        let mut params = vec![
-            ("grant_type", "refresh_token".to_string()),
-            ("refresh_token", token.to_string()),
-        ];
-        params.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
-        let m = m.clone();
-        async move {
-            let params: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            post_form(&m.api, "/oauth/token", m.basic(), &params).await
-        }
-    };
+    let t = tenant(b).await;
+    let m = t.refreshing_machine().await;
     let first = m.request_token(&[]).await;
     let r1 = token_response(&first)["refresh_token"]
         .as_str()
@@ -548,22 +500,14 @@ async fn refresh_tokens_rotate_and_a_reused_one_revokes_its_grant(b: Backend) {
     assert!(r1.starts_with("crt_") && r1.len() == 4 + 43, "{r1}");
 
     // Widening the scope is refused and consumes nothing.
-    let r = refresh(&r1, &[("scope", "services.iam openid")]).await;
+    let r = m.refresh(&r1, &[("scope", "services.iam openid")]).await;
     oauth_error(&r, 400, "invalid_scope");
     // Another client cannot use it, and its attempt consumes nothing.
-    let thief = t
-        .machine_with(&["client_credentials", "refresh_token"], &[IAM])
-        .await;
-    let r = post_form(
-        &thief.api,
-        "/oauth/token",
-        thief.basic(),
-        &[("grant_type", "refresh_token"), ("refresh_token", &r1)],
-    )
-    .await;
+    let thief = t.refreshing_machine().await;
+    let r = thief.refresh(&r1, &[]).await;
     oauth_error(&r, 400, "invalid_grant");
 
-    let second = refresh(&r1, &[("scope", IAM)]).await;
+    let second = m.refresh(&r1, &[("scope", IAM)]).await;
     let body = token_response(&second);
     assert_eq!(body["scope"], IAM);
     let r2 = body["refresh_token"].as_str().unwrap().to_string();
@@ -584,7 +528,7 @@ async fn refresh_tokens_rotate_and_a_reused_one_revokes_its_grant(b: Backend) {
     );
 
     // Presenting r1 again: it was used, so the grant is revoked.
-    let r = refresh(&r1, &[]).await;
+    let r = m.refresh(&r1, &[]).await;
     oauth_error(&r, 400, "invalid_grant");
     assert!(r.body["error_description"]
         .as_str()
@@ -598,11 +542,8 @@ async fn refresh_tokens_rotate_and_a_reused_one_revokes_its_grant(b: Backend) {
             .status,
         401
     );
-    oauth_error(&refresh(&r2, &[]).await, 400, "invalid_grant");
-    let audit = t
-        .owner
-        .get("/api/v1/audit-logs?action=oauth.refresh_token_reused")
-        .await;
+    oauth_error(&m.refresh(&r2, &[]).await, 400, "invalid_grant");
+    let audit = t.audit("action=oauth.refresh_token_reused").await;
     assert_eq!(audit.ok()["total"], 1, "{}", audit.text);
 
     // Introspection of refresh tokens: the owner only, while unused.
@@ -612,7 +553,7 @@ async fn refresh_tokens_rotate_and_a_reused_one_revokes_its_grant(b: Backend) {
     assert_eq!(r.body["active"], true, "{}", r.text);
     assert_eq!(r.body["client_id"], m.id.as_str());
     assert_eq!(thief.introspect(&r3).await.body, json!({ "active": false }));
-    refresh(&r3, &[]).await;
+    m.refresh(&r3, &[]).await;
     assert_eq!(m.introspect(&r3).await.body, json!({ "active": false }));
 }
 
@@ -674,30 +615,19 @@ async fn discovery_lists_the_oauth_endpoints(b: Backend) {
     let app = shared(b).await;
     let r = app.api().get("/.well-known/openid-configuration").await;
     let c = &r.body;
-    assert_eq!(c["token_endpoint"], format!("{}/oauth/token", app.base));
-    assert_eq!(
-        c["introspection_endpoint"],
-        format!("{}/oauth/introspect", app.base)
-    );
-    assert_eq!(
-        c["revocation_endpoint"],
-        format!("{}/oauth/revoke", app.base)
-    );
+    for (endpoint, path) in [
+        ("token_endpoint", "/oauth/token"),
+        ("introspection_endpoint", "/oauth/introspect"),
+        ("revocation_endpoint", "/oauth/revoke"),
+        ("authorization_endpoint", "/oauth/authorize"),
+        ("userinfo_endpoint", "/oauth/userinfo"),
+        ("end_session_endpoint", "/oauth/logout"),
+    ] {
+        assert_eq!(c[endpoint], format!("{}{path}", app.base), "{endpoint}");
+    }
     assert_eq!(
         c["grant_types_supported"],
         json!(["authorization_code", "client_credentials", "refresh_token"])
-    );
-    assert_eq!(
-        c["authorization_endpoint"],
-        format!("{}/oauth/authorize", app.base)
-    );
-    assert_eq!(
-        c["userinfo_endpoint"],
-        format!("{}/oauth/userinfo", app.base)
-    );
-    assert_eq!(
-        c["end_session_endpoint"],
-        format!("{}/oauth/logout", app.base)
     );
     assert_eq!(c["response_types_supported"], json!(["code"]));
     assert_eq!(c["code_challenge_methods_supported"], json!(["S256"]));

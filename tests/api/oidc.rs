@@ -3,15 +3,15 @@
 //! Connect ID tokens and userinfo, refresh, RP-initiated logout, and the
 //! page's security (CSRF, CSP, no open redirect).
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
-use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
+use serde_json::json;
 
-use crate::support::oauth::{post_form, Auth};
-use crate::support::totp::Authenticator;
+use crate::support::oauth::{post_form, refresh_grant, Auth};
+use crate::support::oidc::{
+    claims, post_password, redeem_code, submit_password, AuthRequest, Pkce, REDIRECT,
+};
+use crate::support::totp::enrol;
 use crate::support::web::{field, query, Web};
-use crate::support::{shared, Backend, Resp, TestTenant, PASSWORD};
+use crate::support::{shared, tenant, Backend, Resp, TestTenant, PASSWORD};
 
 on_both_backends!(
     code_flow_with_pkce_issues_oidc_tokens,
@@ -29,31 +29,34 @@ on_both_backends!(
     introspection_tells_the_truth_about_a_persons_refresh_token,
 );
 
-const REDIRECT: &str = "https://app.example/callback";
-
 struct Rp {
     id: String,
     secret: String,
 }
 
+impl Rp {
+    /// How the client authenticates: its secret, or as a public client.
+    fn auth(&self) -> Auth<'_> {
+        if self.secret.is_empty() {
+            Auth::Public(&self.id)
+        } else {
+            Auth::Basic(&self.id, &self.secret)
+        }
+    }
+}
+
 /// A client that signs users in (authorization_code, refresh_token) with a
 /// secret; `secret` false makes it public.
 async fn rp(t: &TestTenant, scopes: &[&str], secret: bool) -> Rp {
-    let r = t
-        .owner
-        .post(
-            "/core/iam/v1/clients",
-            json!({
-                "name": "Acme Portal",
-                "description": "The web app",
-                "allowedGrantTypes": ["authorization_code", "refresh_token"],
-                "redirectUris": [REDIRECT, "http://127.0.0.1:9/cb"],
-                "allowedScopes": scopes,
-            }),
-        )
+    let id = t
+        .create_client(json!({
+            "name": "Acme Portal",
+            "description": "The web app",
+            "allowedGrantTypes": ["authorization_code", "refresh_token"],
+            "redirectUris": [REDIRECT, "http://127.0.0.1:9/cb"],
+            "allowedScopes": scopes,
+        }))
         .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    let id = r.body["clientId"].as_str().unwrap().to_string();
     let value = if secret {
         let v = "Rp!s3cret-value".to_string();
         t.add_secret(&id, &v).await;
@@ -64,49 +67,23 @@ async fn rp(t: &TestTenant, scopes: &[&str], secret: bool) -> Rp {
     Rp { id, secret: value }
 }
 
-fn pkce() -> (String, String) {
-    let verifier = format!(
-        "{}{}",
-        uuid::Uuid::new_v4().simple(),
-        uuid::Uuid::new_v4().simple()
-    );
-    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-    (verifier, challenge)
-}
-
 fn authorize_url(client: &str, challenge: &str, scope: &str, extra: &[(&str, &str)]) -> String {
-    let mut params = vec![
-        ("response_type", "code"),
-        ("client_id", client),
-        ("redirect_uri", REDIRECT),
-        ("scope", scope),
-        ("state", "st-123"),
-        ("nonce", "n-456"),
-        ("code_challenge", challenge),
-        ("code_challenge_method", "S256"),
-    ];
-    params.extend_from_slice(extra);
-    format!(
-        "/oauth/authorize?{}",
-        serde_urlencoded::to_string(&params).unwrap()
-    )
+    AuthRequest {
+        client,
+        redirect: REDIRECT,
+        scope,
+        state: "st-123",
+        nonce: "n-456",
+        challenge,
+    }
+    .path(extra)
 }
 
 /// The sign-in page, then its password form: the redirect it answers.
 async fn sign_in(web: &mut Web, url: &str, email: &str, password: &str) -> Resp {
     let page = web.get(url).await;
     assert_eq!(page.status, 200, "{}", page.text);
-    let (request, csrf) = (field(&page.text, "request"), field(&page.text, "csrf"));
-    web.post_form(
-        "/oauth/authorize/password",
-        &[
-            ("request", &request),
-            ("csrf", &csrf),
-            ("email", email),
-            ("password", password),
-        ],
-    )
-    .await
+    submit_password(web, &page, email, password).await
 }
 
 /// The code of a redirect back to the client, checking state and iss.
@@ -121,26 +98,7 @@ fn code_of(r: &Resp, issuer: &str) -> String {
 }
 
 async fn exchange(t: &TestTenant, rp: &Rp, code: &str, verifier: &str) -> Resp {
-    let auth = if rp.secret.is_empty() {
-        Auth::None
-    } else {
-        Auth::Basic(&rp.id, &rp.secret)
-    };
-    let mut params = vec![
-        ("grant_type", "authorization_code"),
-        ("code", code),
-        ("redirect_uri", REDIRECT),
-        ("code_verifier", verifier),
-    ];
-    if rp.secret.is_empty() {
-        params.push(("client_id", &rp.id));
-    }
-    post_form(&t.owner, "/oauth/token", auth, &params).await
-}
-
-fn claims(jwt: &str) -> Value {
-    let part = jwt.split('.').nth(1).unwrap();
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
+    redeem_code(&t.owner, rp.auth(), code, REDIRECT, verifier).await
 }
 
 async fn issuer(t: &TestTenant) -> String {
@@ -148,30 +106,72 @@ async fn issuer(t: &TestTenant) -> String {
     r.body["issuer"].as_str().unwrap().to_string()
 }
 
+/// A person at the tenant's hosted page: a browser, one PKCE pair, and the
+/// issuer the codes must come back from.
+struct Person {
+    email: String,
+    web: Web,
+    pkce: Pkce,
+    iss: String,
+}
+
+impl Person {
+    async fn new(t: &TestTenant, email: &str) -> Person {
+        Person {
+            email: email.to_string(),
+            web: Web::new(&t.owner.base),
+            pkce: Pkce::new(),
+            iss: issuer(t).await,
+        }
+    }
+
+    fn authorize_url(&self, client: &str, scope: &str, extra: &[(&str, &str)]) -> String {
+        authorize_url(client, &self.pkce.challenge, scope, extra)
+    }
+
+    /// Opens the authorization request for `client` (no password typed).
+    async fn visit(&mut self, client: &str, scope: &str, extra: &[(&str, &str)]) -> Resp {
+        let url = self.authorize_url(client, scope, extra);
+        self.web.get(&url).await
+    }
+
+    /// Signs in with the password on the page for `client`: the redirect.
+    async fn sign_in(&mut self, client: &str, scope: &str, extra: &[(&str, &str)]) -> Resp {
+        let url = self.authorize_url(client, scope, extra);
+        sign_in(&mut self.web, &url, &self.email, PASSWORD).await
+    }
+
+    /// Signs in with the password on the page for `client`: the code.
+    async fn code(&mut self, client: &str, scope: &str, extra: &[(&str, &str)]) -> String {
+        let r = self.sign_in(client, scope, extra).await;
+        code_of(&r, &self.iss)
+    }
+
+    /// Signs in for `rp` and redeems the code: the token response.
+    async fn tokens(&mut self, t: &TestTenant, rp: &Rp, scope: &str) -> Resp {
+        let code = self.code(&rp.id, scope, &[]).await;
+        exchange(t, rp, &code, &self.pkce.verifier).await
+    }
+}
+
 /// OpenID Connect 3.1: the page, the code (state and iss returned), the
 /// token response with an ID token for this client (nonce, azp, sid),
 /// and userinfo.
 async fn code_flow_with_pkce_issues_oidc_tokens(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let user = t.user("alice").await;
     let rp = rp(&t, &["openid", "profile", "email", "services.iam"], true).await;
-    let (verifier, challenge) = pkce();
-    let mut web = Web::new(&app.base);
-    let iss = issuer(&t).await;
-    let r = sign_in(
-        &mut web,
-        &authorize_url(&rp.id, &challenge, "openid profile email", &[]),
-        &user.email,
-        PASSWORD,
-    )
-    .await;
-    let code = code_of(&r, &iss);
+    let mut person = Person::new(&t, &user.email).await;
+    let code = person.code(&rp.id, "openid profile email", &[]).await;
     assert!(
-        web.cookies.keys().any(|k| k.ends_with("ithbat_session")),
+        person
+            .web
+            .cookies
+            .keys()
+            .any(|k| k.ends_with("ithbat_session")),
         "a browser sign-in"
     );
-    let r = exchange(&t, &rp, &code, &verifier).await;
+    let r = exchange(&t, &rp, &code, &person.pkce.verifier).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.header("cache-control"), Some("no-store"));
     assert_eq!(r.body["token_type"], "Bearer");
@@ -180,7 +180,7 @@ async fn code_flow_with_pkce_issues_oidc_tokens(b: Backend) {
     let id = claims(r.body["id_token"].as_str().unwrap());
     assert_eq!(id["aud"], rp.id);
     assert_eq!(id["azp"], rp.id);
-    assert_eq!(id["iss"], iss);
+    assert_eq!(id["iss"], person.iss);
     assert_eq!(id["sub"], user.id);
     assert_eq!(id["nonce"], "n-456");
     assert_eq!(id["email"], user.email);
@@ -191,7 +191,6 @@ async fn code_flow_with_pkce_issues_oidc_tokens(b: Backend) {
     assert_eq!(at["scope"], "email openid profile");
 
     let info = t
-        .owner
         .anonymous()
         .with_token(&access)
         .get("/oauth/userinfo")
@@ -202,7 +201,6 @@ async fn code_flow_with_pkce_issues_oidc_tokens(b: Backend) {
     assert_eq!(info.body["given_name"], "alice");
     assert!(info.body.get("phone_number").is_none(), "no phone scope");
     let bad = t
-        .owner
         .anonymous()
         .with_token("garbage")
         .get("/oauth/userinfo")
@@ -217,25 +215,16 @@ async fn code_flow_with_pkce_issues_oidc_tokens(b: Backend) {
 /// RFC 6749 4.1.2/4.1.3, RFC 7636 4.6: a code works once, for its client,
 /// redirect URI and verifier; presenting it twice revokes what it gave.
 async fn codes_are_single_use_and_bound(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let user = t.user("bob").await;
     let rp = rp(&t, &["openid", "services.iam"], true).await;
     let other = self::rp(&t, &["openid"], true).await;
-    let iss = issuer(&t).await;
-    let mut web = Web::new(&app.base);
-    let (verifier, challenge) = pkce();
-    let r = sign_in(
-        &mut web,
-        &authorize_url(&rp.id, &challenge, "openid services.iam", &[]),
-        &user.email,
-        PASSWORD,
-    )
-    .await;
-    let code = code_of(&r, &iss);
+    let mut person = Person::new(&t, &user.email).await;
+    let verifier = person.pkce.verifier.clone();
+    let code = person.code(&rp.id, "openid services.iam", &[]).await;
 
     // Wrong verifier, redirect URI or client: invalid_grant, and the code is spent.
-    let (wrong, _) = pkce();
+    let wrong = Pkce::new().verifier;
     let r = exchange(&t, &rp, &code, &wrong).await;
     assert_eq!(
         (r.status, r.body["error"].as_str()),
@@ -244,36 +233,19 @@ async fn codes_are_single_use_and_bound(b: Backend) {
         r.text
     );
 
-    let r = sign_in(
-        &mut web,
-        &authorize_url(&rp.id, &challenge, "openid", &[("prompt", "login")]),
-        &user.email,
-        PASSWORD,
-    )
-    .await;
-    let code = code_of(&r, &iss);
-    let r = post_form(
+    let login = [("prompt", "login")];
+    let code = person.code(&rp.id, "openid", &login).await;
+    let r = redeem_code(
         &t.owner,
-        "/oauth/token",
-        Auth::Basic(&rp.id, &rp.secret),
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", "http://127.0.0.1:9/cb"),
-            ("code_verifier", &verifier),
-        ],
+        rp.auth(),
+        &code,
+        "http://127.0.0.1:9/cb",
+        &verifier,
     )
     .await;
     assert_eq!(r.body["error"], "invalid_grant", "{}", r.text);
 
-    let r = sign_in(
-        &mut web,
-        &authorize_url(&rp.id, &challenge, "openid", &[("prompt", "login")]),
-        &user.email,
-        PASSWORD,
-    )
-    .await;
-    let code = code_of(&r, &iss);
+    let code = person.code(&rp.id, "openid", &login).await;
     let r = exchange(&t, &other, &code, &verifier).await;
     assert_eq!(
         r.body["error"], "invalid_grant",
@@ -281,34 +253,16 @@ async fn codes_are_single_use_and_bound(b: Backend) {
         r.text
     );
 
-    let r = sign_in(
-        &mut web,
-        &authorize_url(
-            &rp.id,
-            &challenge,
-            "openid services.iam",
-            &[("prompt", "login")],
-        ),
-        &user.email,
-        PASSWORD,
-    )
-    .await;
-    let code = code_of(&r, &iss);
+    let code = person.code(&rp.id, "openid services.iam", &login).await;
     let first = exchange(&t, &rp, &code, &verifier).await;
     assert_eq!(first.status, 200, "{}", first.text);
     let access = first.body["access_token"].as_str().unwrap().to_string();
-    t.owner
-        .anonymous()
-        .with_token(&access)
-        .get("/api/v1/users/me")
-        .await
-        .ok();
+    t.anonymous().with_token(&access).me().await.ok();
     let replay = exchange(&t, &rp, &code, &verifier).await;
     assert_eq!(replay.body["error"], "invalid_grant", "{}", replay.text);
-    t.owner
-        .anonymous()
+    t.anonymous()
         .with_token(&access)
-        .get("/api/v1/users/me")
+        .me()
         .await
         .expect(401, "UNAUTHORIZED");
     let r = exchange(&t, &rp, "not-a-code", &verifier).await;
@@ -316,7 +270,7 @@ async fn codes_are_single_use_and_bound(b: Backend) {
     let r = post_form(
         &t.owner,
         "/oauth/token",
-        Auth::Basic(&rp.id, &rp.secret),
+        rp.auth(),
         &[
             ("grant_type", "authorization_code"),
             ("code", "x"),
@@ -339,7 +293,7 @@ async fn bad_requests_never_redirect_elsewhere(b: Backend) {
     let t = app.new_tenant().await;
     let rp = rp(&t, &["openid"], true).await;
     let mut web = Web::new(&app.base);
-    let (_, challenge) = pkce();
+    let challenge = Pkce::new().challenge;
     for url in [
         authorize_url(
             "00000000-0000-0000-0000-000000000000",
@@ -416,7 +370,7 @@ async fn the_page_is_safe_and_says_little(b: Backend) {
     let t = app.new_tenant().await;
     let user = t.user("carol").await;
     let rp = rp(&t, &["openid"], true).await;
-    let (_, challenge) = pkce();
+    let challenge = Pkce::new().challenge;
     let url = authorize_url(
         &rp.id,
         &challenge,
@@ -455,28 +409,8 @@ async fn the_page_is_safe_and_says_little(b: Backend) {
     );
     let (request, csrf) = (field(&page.text, "request"), field(&page.text, "csrf"));
 
-    let wrong = web
-        .post_form(
-            "/oauth/authorize/password",
-            &[
-                ("request", &request),
-                ("csrf", &csrf),
-                ("email", &user.email),
-                ("password", "Wr0ng!pass"),
-            ],
-        )
-        .await;
-    let unknown = web
-        .post_form(
-            "/oauth/authorize/password",
-            &[
-                ("request", &request),
-                ("csrf", &csrf),
-                ("email", &t.email("nobody")),
-                ("password", "Wr0ng!pass"),
-            ],
-        )
-        .await;
+    let wrong = post_password(&mut web, &request, &csrf, &user.email, "Wr0ng!pass").await;
+    let unknown = post_password(&mut web, &request, &csrf, &t.email("nobody"), "Wr0ng!pass").await;
     assert_eq!(wrong.status, 401);
     assert_eq!(unknown.status, 401);
     let alert = |html: &str| {
@@ -496,66 +430,23 @@ async fn the_page_is_safe_and_says_little(b: Backend) {
 
     // Cross-site: the form without the cookie, or with another token.
     let mut stranger = Web::new(&app.base);
-    let r = stranger
-        .post_form(
-            "/oauth/authorize/password",
-            &[
-                ("request", &request),
-                ("csrf", &csrf),
-                ("email", &user.email),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
+    let r = post_password(&mut stranger, &request, &csrf, &user.email, PASSWORD).await;
     assert_eq!(r.status, 400, "no cookie: {}", r.text);
-    let r = web
-        .post_form(
-            "/oauth/authorize/password",
-            &[
-                ("request", &request),
-                ("csrf", "forged"),
-                ("email", &user.email),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
+    let r = post_password(&mut web, &request, "forged", &user.email, PASSWORD).await;
     assert_eq!(r.status, 400, "wrong token: {}", r.text);
-    let r = web
-        .post_form(
-            "/oauth/authorize/password",
-            &[
-                ("request", "00000000-0000-0000-0000-000000000000"),
-                ("csrf", &csrf),
-                ("email", &user.email),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
+    let r = post_password(
+        &mut web,
+        "00000000-0000-0000-0000-000000000000",
+        &csrf,
+        &user.email,
+        PASSWORD,
+    )
+    .await;
     assert_eq!(r.status, 400);
-    let r = web
-        .post_form(
-            "/oauth/authorize/password",
-            &[
-                ("request", &request),
-                ("csrf", &csrf),
-                ("email", &user.email),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
+    let r = post_password(&mut web, &request, &csrf, &user.email, PASSWORD).await;
     assert_eq!(r.status, 303, "{}", r.text);
     // A request is used once.
-    let r = web
-        .post_form(
-            "/oauth/authorize/password",
-            &[
-                ("request", &request),
-                ("csrf", &csrf),
-                ("email", &user.email),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
+    let r = post_password(&mut web, &request, &csrf, &user.email, PASSWORD).await;
     assert_eq!(r.status, 400);
 }
 
@@ -567,52 +458,25 @@ async fn a_browser_sign_in_serves_the_next_client(b: Backend) {
     let user = t.user("dave").await;
     let first = rp(&t, &["openid"], true).await;
     let second = rp(&t, &["openid", "email"], true).await;
-    let iss = issuer(&t).await;
-    let mut web = Web::new(&app.base);
-    let (verifier, challenge) = pkce();
-    let r = sign_in(
-        &mut web,
-        &authorize_url(&first.id, &challenge, "openid", &[]),
-        &user.email,
-        PASSWORD,
-    )
-    .await;
-    code_of(&r, &iss);
-    let r = web
-        .get(&authorize_url(
-            &second.id,
-            &challenge,
-            "openid email",
-            &[("prompt", "none")],
-        ))
-        .await;
-    let code = code_of(&r, &iss);
-    let tokens = exchange(&t, &second, &code, &verifier).await;
+    let mut person = Person::new(&t, &user.email).await;
+    person.code(&first.id, "openid", &[]).await;
+    let none = [("prompt", "none")];
+    let r = person.visit(&second.id, "openid email", &none).await;
+    let code = code_of(&r, &person.iss);
+    let tokens = exchange(&t, &second, &code, &person.pkce.verifier).await;
     assert_eq!(tokens.status, 200, "{}", tokens.text);
     assert_eq!(
         claims(tokens.body["id_token"].as_str().unwrap())["sub"],
         user.id
     );
-    let again = web
-        .get(&authorize_url(
-            &second.id,
-            &challenge,
-            "openid",
-            &[("prompt", "login")],
-        ))
+    let again = person
+        .visit(&second.id, "openid", &[("prompt", "login")])
         .await;
     assert_eq!(again.status, 200, "prompt=login shows the page");
     // Another tenant's client does not see this browser's sign-in.
     let elsewhere = app.new_tenant().await;
     let foreign = rp(&elsewhere, &["openid"], true).await;
-    let r = web
-        .get(&authorize_url(
-            &foreign.id,
-            &challenge,
-            "openid",
-            &[("prompt", "none")],
-        ))
-        .await;
+    let r = person.visit(&foreign.id, "openid", &none).await;
     assert_eq!(
         query(r.header("location").unwrap())["error"],
         "login_required"
@@ -622,155 +486,69 @@ async fn a_browser_sign_in_serves_the_next_client(b: Backend) {
 /// Reference 2.7 on the hosted page: a user with MFA gets the code step
 /// after the password; a wrong code is refused; a backup code works.
 async fn second_factor_on_the_hosted_page(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let user = t.user("erin").await;
-    let r = user.api.post("/api/v1/auth/mfa/setup", json!({})).await;
-    let mut authenticator = Authenticator::new(r.ok()["secret"].as_str().unwrap());
-    let code = authenticator.next_code().await;
-    let r = user
-        .api
-        .post("/api/v1/auth/mfa/verify-setup", json!({ "code": code }))
-        .await;
-    let backup = r.ok()["backupCodes"][0].as_str().unwrap().to_string();
+    let (mut authenticator, backups) = enrol(&user.api).await;
     let rp = rp(&t, &["openid"], true).await;
-    let iss = issuer(&t).await;
-    let (verifier, challenge) = pkce();
-    let mut web = Web::new(&app.base);
-    let page = sign_in(
-        &mut web,
-        &authorize_url(&rp.id, &challenge, "openid", &[]),
-        &user.email,
-        PASSWORD,
-    )
-    .await;
+    let mut person = Person::new(&t, &user.email).await;
+    let page = person.sign_in(&rp.id, "openid", &[]).await;
     assert_eq!(page.status, 200, "{}", page.text);
     assert!(page.text.contains("Two-step verification"), "{}", page.text);
-    let (request, csrf, mfa) = (
-        field(&page.text, "request"),
-        field(&page.text, "csrf"),
-        field(&page.text, "mfa_token"),
-    );
-    let wrong = web
-        .post_form(
-            "/oauth/authorize/mfa",
-            &[
-                ("request", &request),
-                ("csrf", &csrf),
-                ("mfa_token", &mfa),
-                ("code", &authenticator.wrong_code()),
-            ],
-        )
-        .await;
+    let wrong = second_step(&mut person.web, &page, &authenticator.wrong_code(), &[]).await;
     assert_eq!(wrong.status, 401, "{}", wrong.text);
     assert!(wrong.text.contains("role=\"alert\""));
     let code = authenticator.next_code().await;
-    let r = web
-        .post_form(
-            "/oauth/authorize/mfa",
-            &[
-                ("request", &request),
-                ("csrf", &csrf),
-                ("mfa_token", &mfa),
-                ("code", &code),
-            ],
-        )
-        .await;
-    eprintln!(
-        "DEBUG {}",
-        r.text
-            .split("role=\"alert\">")
-            .nth(1)
-            .unwrap_or("none")
-            .split('<')
-            .next()
-            .unwrap()
+    let r = second_step(&mut person.web, &page, &code, &[]).await;
+    let issued = code_of(&r, &person.iss);
+    assert_eq!(
+        exchange(&t, &rp, &issued, &person.pkce.verifier)
+            .await
+            .status,
+        200
     );
-    let issued = code_of(&r, &iss);
-    assert_eq!(exchange(&t, &rp, &issued, &verifier).await.status, 200);
 
-    let mut web = Web::new(&app.base);
-    let page = sign_in(
-        &mut web,
-        &authorize_url(&rp.id, &challenge, "openid", &[]),
-        &user.email,
-        PASSWORD,
-    )
-    .await;
+    person.web = Web::new(&t.owner.base);
+    let page = person.sign_in(&rp.id, "openid", &[]).await;
+    let r = second_step(&mut person.web, &page, &backups[0], &[("backup", "1")]).await;
+    code_of(&r, &person.iss);
+}
+
+/// The hosted page's code step for the `page` the password step answered.
+async fn second_step(web: &mut Web, page: &Resp, code: &str, extra: &[(&str, &str)]) -> Resp {
     let (request, csrf, mfa) = (
         field(&page.text, "request"),
         field(&page.text, "csrf"),
         field(&page.text, "mfa_token"),
     );
-    let r = web
-        .post_form(
-            "/oauth/authorize/mfa",
-            &[
-                ("request", &request),
-                ("csrf", &csrf),
-                ("mfa_token", &mfa),
-                ("code", &backup),
-                ("backup", "1"),
-            ],
-        )
-        .await;
-    code_of(&r, &iss);
+    let mut fields = vec![
+        ("request", request.as_str()),
+        ("csrf", csrf.as_str()),
+        ("mfa_token", mfa.as_str()),
+        ("code", code),
+    ];
+    fields.extend_from_slice(extra);
+    web.post_form("/oauth/authorize/mfa", &fields).await
 }
 
 /// A user's refresh token issued to a client rotates through /oauth/token
 /// for that client only, keeps its scope, and is refused by the
 /// first-party /api/v1/auth/refresh.
 async fn refresh_tokens_stay_with_their_client(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let user = t.user("frank").await;
     let rp = rp(&t, &["openid", "email"], true).await;
     let other = self::rp(&t, &["openid", "email"], true).await;
-    let iss = issuer(&t).await;
-    let (verifier, challenge) = pkce();
-    let mut web = Web::new(&app.base);
-    let r = sign_in(
-        &mut web,
-        &authorize_url(&rp.id, &challenge, "openid email", &[]),
-        &user.email,
-        PASSWORD,
-    )
-    .await;
-    let tokens = exchange(&t, &rp, &code_of(&r, &iss), &verifier).await;
+    let mut person = Person::new(&t, &user.email).await;
+    let tokens = person.tokens(&t, &rp, "openid email").await;
     let refresh = tokens.body["refresh_token"].as_str().unwrap().to_string();
-    let first_party = t
-        .owner
-        .anonymous()
-        .post("/api/v1/auth/refresh", json!({ "refreshToken": refresh }))
-        .await;
+    let first_party = t.anonymous().try_refresh(&refresh).await;
     first_party.expect(401, "UNAUTHORIZED");
-    let r = post_form(
-        &t.owner,
-        "/oauth/token",
-        Auth::Basic(&other.id, &other.secret),
-        &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
-    )
-    .await;
+    let r = refresh_grant(&t.owner, other.auth(), &refresh, &[]).await;
     assert_eq!(r.body["error"], "invalid_grant", "{}", r.text);
-    let r = post_form(
-        &t.owner,
-        "/oauth/token",
-        Auth::Basic(&rp.id, &rp.secret),
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", &refresh),
-            ("scope", "openid email phone"),
-        ],
-    )
-    .await;
+    let wider = [("scope", "openid email phone")];
+    let r = refresh_grant(&t.owner, rp.auth(), &refresh, &wider).await;
     assert_eq!(r.body["error"], "invalid_scope", "{}", r.text);
-    let r = post_form(
-        &t.owner,
-        "/oauth/token",
-        Auth::Basic(&rp.id, &rp.secret),
-        &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
-    )
-    .await;
+    let r = refresh_grant(&t.owner, rp.auth(), &refresh, &[]).await;
     assert_eq!(
         r.status, 200,
         "the refusals above did not spend it: {}",
@@ -778,53 +556,24 @@ async fn refresh_tokens_stay_with_their_client(b: Backend) {
     );
     assert_eq!(r.body["scope"], "email openid");
     assert_ne!(r.body["refresh_token"], refresh);
-    let again = post_form(
-        &t.owner,
-        "/oauth/token",
-        Auth::Basic(&rp.id, &rp.secret),
-        &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
-    )
-    .await;
+    let again = refresh_grant(&t.owner, rp.auth(), &refresh, &[]).await;
     assert_eq!(again.body["error"], "invalid_grant", "single use");
 }
 
 /// A client with no secret (RFC 6749 2.1 public client) redeems a code
 /// with client_id and PKCE; a confidential one cannot skip its secret.
 async fn public_clients_redeem_with_pkce_alone(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let user = t.user("gina").await;
     let spa = rp(&t, &["openid"], false).await;
     let confidential = rp(&t, &["openid"], true).await;
-    let iss = issuer(&t).await;
-    let (verifier, challenge) = pkce();
-    let mut web = Web::new(&app.base);
-    let r = sign_in(
-        &mut web,
-        &authorize_url(&spa.id, &challenge, "openid", &[]),
-        &user.email,
-        PASSWORD,
-    )
-    .await;
-    let r = exchange(&t, &spa, &code_of(&r, &iss), &verifier).await;
+    let mut person = Person::new(&t, &user.email).await;
+    let r = person.tokens(&t, &spa, "openid").await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let r = web
-        .get(&authorize_url(&confidential.id, &challenge, "openid", &[]))
-        .await;
-    let code = code_of(&r, &iss);
-    let r = post_form(
-        &t.owner,
-        "/oauth/token",
-        Auth::None,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", &verifier),
-            ("client_id", &confidential.id),
-        ],
-    )
-    .await;
+    let r = person.visit(&confidential.id, "openid", &[]).await;
+    let code = code_of(&r, &person.iss);
+    let as_public = Auth::Public(&confidential.id);
+    let r = redeem_code(&t.owner, as_public, &code, REDIRECT, &person.pkce.verifier).await;
     assert_eq!(
         (r.status, r.body["error"].as_str()),
         (401, Some("invalid_client")),
@@ -836,59 +585,35 @@ async fn public_clients_redeem_with_pkce_alone(b: Backend) {
 /// OpenID Connect RP-Initiated Logout: the session ends, the browser's
 /// sign-in with it, and only a registered post-logout URI is followed.
 async fn end_session_signs_out(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let user = t.user("hank").await;
     let rp = rp(&t, &["openid", "services.iam"], true).await;
-    let iss = issuer(&t).await;
-    let (verifier, challenge) = pkce();
-    let mut web = Web::new(&app.base);
-    let r = sign_in(
-        &mut web,
-        &authorize_url(&rp.id, &challenge, "openid services.iam", &[]),
-        &user.email,
-        PASSWORD,
-    )
-    .await;
-    let tokens = exchange(&t, &rp, &code_of(&r, &iss), &verifier).await;
+    let mut person = Person::new(&t, &user.email).await;
+    let tokens = person.tokens(&t, &rp, "openid services.iam").await;
     let (access, id_token) = (
         tokens.body["access_token"].as_str().unwrap().to_string(),
         tokens.body["id_token"].as_str().unwrap().to_string(),
     );
-    let api = t.owner.anonymous().with_token(&access);
-    api.get("/api/v1/users/me").await.ok();
-    let evil = web
+    let api = t.anonymous().with_token(&access);
+    api.me().await.ok();
+    let evil = person
+        .web
         .get(&format!("/oauth/logout?id_token_hint={id_token}&post_logout_redirect_uri=https://evil.example/&state=x"))
         .await;
     assert_eq!(evil.status, 200, "an unregistered URI is not followed");
     assert!(evil.text.contains("You are signed out"));
-    api.get("/api/v1/users/me")
-        .await
-        .expect(401, "UNAUTHORIZED");
-    let r = web
-        .get(&authorize_url(
-            &rp.id,
-            &challenge,
-            "openid",
-            &[("prompt", "none")],
-        ))
-        .await;
+    api.me().await.expect(401, "UNAUTHORIZED");
+    let r = person.visit(&rp.id, "openid", &[("prompt", "none")]).await;
     assert_eq!(
         query(r.header("location").unwrap())["error"],
         "login_required",
         "the browser sign-in ended too"
     );
 
-    let r = sign_in(
-        &mut web,
-        &authorize_url(&rp.id, &challenge, "openid", &[]),
-        &user.email,
-        PASSWORD,
-    )
-    .await;
-    let tokens = exchange(&t, &rp, &code_of(&r, &iss), &verifier).await;
+    let tokens = person.tokens(&t, &rp, "openid").await;
     let id_token = tokens.body["id_token"].as_str().unwrap().to_string();
-    let r = web
+    let r = person
+        .web
         .get(&format!(
             "/oauth/logout?id_token_hint={id_token}&post_logout_redirect_uri={REDIRECT}&state=bye"
         ))
@@ -903,26 +628,15 @@ async fn end_session_signs_out(b: Backend) {
 /// A token an OAuth client holds for a user reaches the management APIs
 /// only with services.iam; with openid alone it serves userinfo.
 async fn scopes_limit_what_tokens_reach(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let user = t.user("ivy").await;
     let rp = rp(&t, &["openid", "profile", "services.iam"], true).await;
-    let iss = issuer(&t).await;
-    let (verifier, challenge) = pkce();
-    let mut web = Web::new(&app.base);
-    let r = sign_in(
-        &mut web,
-        &authorize_url(&rp.id, &challenge, "openid profile", &[]),
-        &user.email,
-        PASSWORD,
-    )
-    .await;
-    let tokens = exchange(&t, &rp, &code_of(&r, &iss), &verifier).await;
+    let mut person = Person::new(&t, &user.email).await;
+    let tokens = person.tokens(&t, &rp, "openid profile").await;
     let api = t
-        .owner
         .anonymous()
         .with_token(tokens.body["access_token"].as_str().unwrap());
-    let r = api.get("/api/v1/users/me").await;
+    let r = api.me().await;
     assert_eq!(r.status, 403, "{}", r.text);
     assert!(r
         .header("www-authenticate")
@@ -935,18 +649,9 @@ async fn scopes_limit_what_tokens_reach(b: Backend) {
 }
 
 /// A person signed in at `rp`: (access token, refresh token).
-async fn signed_in_at(app_base: &str, t: &TestTenant, rp: &Rp, email: &str) -> (String, String) {
-    let iss = issuer(t).await;
-    let (verifier, challenge) = pkce();
-    let mut web = Web::new(app_base);
-    let r = sign_in(
-        &mut web,
-        &authorize_url(&rp.id, &challenge, "openid email", &[]),
-        email,
-        PASSWORD,
-    )
-    .await;
-    let tokens = exchange(t, rp, &code_of(&r, &iss), &verifier).await;
+async fn signed_in_at(t: &TestTenant, rp: &Rp, email: &str) -> (String, String) {
+    let mut person = Person::new(t, email).await;
+    let tokens = person.tokens(t, rp, "openid email").await;
     assert_eq!(tokens.status, 200, "{}", tokens.text);
     (
         tokens.body["access_token"].as_str().unwrap().to_string(),
@@ -955,20 +660,14 @@ async fn signed_in_at(app_base: &str, t: &TestTenant, rp: &Rp, email: &str) -> (
 }
 
 async fn revoke(t: &TestTenant, rp: &Rp, token: &str) -> Resp {
-    post_form(
-        &t.owner,
-        "/oauth/revoke",
-        Auth::Basic(&rp.id, &rp.secret),
-        &[("token", token)],
-    )
-    .await
+    post_form(&t.owner, "/oauth/revoke", rp.auth(), &[("token", token)]).await
 }
 
 async fn introspect(t: &TestTenant, rp: &Rp, token: &str) -> Resp {
     let r = post_form(
         &t.owner,
         "/oauth/introspect",
-        Auth::Basic(&rp.id, &rp.secret),
+        rp.auth(),
         &[("token", token)],
     )
     .await;
@@ -980,17 +679,11 @@ async fn introspect(t: &TestTenant, rp: &Rp, token: &str) -> Resp {
 /// refreshes nothing, the access token is refused by the API and by
 /// userinfo, and introspection says inactive for both.
 async fn assert_session_dead(t: &TestTenant, rp: &Rp, access: &str, refresh: &str) {
-    let r = post_form(
-        &t.owner,
-        "/oauth/token",
-        Auth::Basic(&rp.id, &rp.secret),
-        &[("grant_type", "refresh_token"), ("refresh_token", refresh)],
-    )
-    .await;
+    let r = refresh_grant(&t.owner, rp.auth(), refresh, &[]).await;
     assert_eq!(r.body["error"], "invalid_grant", "{}", r.text);
-    let person = t.owner.anonymous().with_token(access);
+    let person = t.anonymous().with_token(access);
     assert_eq!(person.get("/oauth/userinfo").await.status, 401);
-    assert_eq!(person.get("/api/v1/users/me").await.status, 401);
+    assert_eq!(person.me().await.status, 401);
     for token in [access, refresh] {
         assert_eq!(
             introspect(t, rp, token).await.body,
@@ -1004,12 +697,11 @@ async fn assert_session_dead(t: &TestTenant, rp: &Rp, access: &str, refresh: &st
 /// ... SHOULD also invalidate the access tokens based on the same
 /// authorization grant").
 async fn revoking_a_persons_refresh_token_ends_the_session(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let user = t.user("rita").await;
     let rp = rp(&t, &["openid", "email"], true).await;
     let other = self::rp(&t, &["openid", "email"], true).await;
-    let (access, refresh) = signed_in_at(&app.base, &t, &rp, &user.email).await;
+    let (access, refresh) = signed_in_at(&t, &rp, &user.email).await;
     // Another client's revocation of it changes nothing (RFC 7009 2.1).
     assert_eq!(revoke(&t, &other, &refresh).await.status, 200);
     assert_eq!(introspect(&t, &rp, &refresh).await.body["active"], true);
@@ -1019,11 +711,7 @@ async fn revoking_a_persons_refresh_token_ends_the_session(b: Backend) {
     assert_eq!(revoke(&t, &rp, &refresh).await.status, 200);
     assert_session_dead(&t, &rp, &access, &refresh).await;
     let events = t
-        .owner
-        .get(&format!(
-            "/api/v1/audit-logs?action=auth.session_revoked&actorId={}",
-            rp.id
-        ))
+        .audit(&format!("action=auth.session_revoked&actorId={}", rp.id))
         .await;
     assert_eq!(events.ok()["total"], 1, "audited once: {}", events.text);
     assert_eq!(events.ok()["events"][0]["actor"]["type"], "client");
@@ -1032,28 +720,26 @@ async fn revoking_a_persons_refresh_token_ends_the_session(b: Backend) {
 /// RFC 7009 2.1 for an access token: a person's access token issued to
 /// the client ends its session too.
 async fn revoking_a_persons_access_token_ends_the_session(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let user = t.user("sam").await;
     let rp = rp(&t, &["openid", "email"], true).await;
-    let (access, refresh) = signed_in_at(&app.base, &t, &rp, &user.email).await;
+    let (access, refresh) = signed_in_at(&t, &rp, &user.email).await;
     assert_eq!(introspect(&t, &rp, &access).await.body["active"], true);
     assert_eq!(revoke(&t, &rp, &access).await.status, 200);
     assert_session_dead(&t, &rp, &access, &refresh).await;
     // The person's other sessions live on.
-    user.api.get("/api/v1/users/me").await.ok();
+    user.api.me().await.ok();
 }
 
 /// RFC 7662 2.2: a person's live refresh token, introspected by the client
 /// it was issued to, is active with its type, subject, client, scope and
 /// times; another client is told nothing.
 async fn introspection_tells_the_truth_about_a_persons_refresh_token(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let user = t.user("ines").await;
     let rp = rp(&t, &["openid", "email"], true).await;
     let other = self::rp(&t, &["openid", "email"], true).await;
-    let (_, refresh) = signed_in_at(&app.base, &t, &rp, &user.email).await;
+    let (_, refresh) = signed_in_at(&t, &rp, &user.email).await;
     let r = introspect(&t, &rp, &refresh).await;
     assert_eq!(r.body["active"], true, "{}", r.text);
     assert_eq!(r.body["token_type"], "refresh_token");
@@ -1066,13 +752,7 @@ async fn introspection_tells_the_truth_about_a_persons_refresh_token(b: Backend)
         json!({ "active": false })
     );
     // Used by a refresh, it is no longer active.
-    let r = post_form(
-        &t.owner,
-        "/oauth/token",
-        Auth::Basic(&rp.id, &rp.secret),
-        &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
-    )
-    .await;
+    let r = refresh_grant(&t.owner, rp.auth(), &refresh, &[]).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(
         introspect(&t, &rp, &refresh).await.body,

@@ -38,8 +38,8 @@ async fn at_window_start(api: &Api, path: &str) {
 async fn responses_carry_the_rate_limit_headers(b: Backend) {
     let app = shared(b).await;
     let t = app.new_tenant().await;
-    let first = t.owner.get("/api/v1/users/me").await;
-    let second = t.owner.get("/api/v1/users/me").await;
+    let first = t.owner.me().await;
+    let second = t.owner.me().await;
     assert_eq!(header(&first, "x-ratelimit-limit"), 1000, "a pro tenant");
     let (r1, r2) = (
         header(&first, "x-ratelimit-remaining"),
@@ -79,13 +79,13 @@ async fn the_free_plan_allows_100_requests_a_minute(b: Backend) {
     }
     let last = last.unwrap();
     assert_eq!(header(&last, "x-ratelimit-limit"), 100);
-    let refused = t.owner.get("/api/v1/users/me").await;
+    let refused = t.owner.me().await;
     refused.expect(429, "RATE_LIMIT_EXCEEDED");
     assert_eq!(header(&refused, "x-ratelimit-remaining"), 0);
     let retry = header(&refused, "retry-after");
     assert!((1..=60).contains(&retry));
     let other = app.new_tenant().await;
-    assert_eq!(other.owner.get("/api/v1/users/me").await.status, 200);
+    assert_eq!(other.owner.me().await.status, 200);
 }
 
 /// Api-map: "enterprise set per tenant", by a platform administrator.
@@ -104,7 +104,7 @@ async fn a_custom_limit_applies_at_once(b: Backend) {
     let statuses: Vec<u16> = {
         let mut s = Vec::new();
         for _ in 0..6 {
-            s.push(t.owner.get("/api/v1/users/me").await.status);
+            s.push(t.owner.me().await.status);
         }
         s
     };
@@ -151,16 +151,10 @@ async fn sign_in_is_limited_per_address_and_per_account(b: Backend) {
     let t = crate::support::new_tenant(&app.api(), &admin).await;
     let second = t.user("second").await;
     // Sign-ins from this address so far: admin, owner, second (3 of 7).
-    let api = app.api().with_tenant(&t.id);
+    let api = t.anonymous();
     let login = |email: String| {
         let api = api.clone();
-        async move {
-            api.post(
-                "/api/v1/auth/login",
-                json!({ "email": email, "password": PASSWORD }),
-            )
-            .await
-        }
+        async move { api.try_login(&email, PASSWORD).await }
     };
     assert_eq!(login(second.email.clone()).await.status, 200);
     assert_eq!(login(second.email.clone()).await.status, 200);
@@ -174,7 +168,7 @@ async fn sign_in_is_limited_per_address_and_per_account(b: Backend) {
     login(t.owner_email.clone())
         .await
         .expect(429, "RATE_LIMIT_EXCEEDED");
-    api.post("/api/v1/auth/refresh", json!({ "refreshToken": "rt_x" }))
+    api.try_refresh("rt_x")
         .await
         .expect(429, "RATE_LIMIT_EXCEEDED");
 }
@@ -225,7 +219,7 @@ async fn instances_share_one_limit_through_redis(b: Backend) {
     let mut statuses = Vec::new();
     for i in 0..6 {
         let api = if i % 2 == 0 { &t.owner } else { &on_second };
-        statuses.push(api.get("/api/v1/users/me").await.status);
+        statuses.push(api.me().await.status);
     }
     // The window-start probe counted too: 7 requests against a limit of 6.
     assert_eq!(

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::support::{shared, Backend};
+use crate::support::{pluck, shared, tenant, Backend};
 
 on_both_backends!(
     builtin_roles_and_the_permission_catalogue,
@@ -18,8 +18,7 @@ on_both_backends!(
 /// Api-map: built-in roles owner (everything), admin (everything but tenant
 /// changes), member (self-service); they cannot be deleted or renamed.
 async fn builtin_roles_and_the_permission_catalogue(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let r = t.owner.get("/api/v1/roles?sortBy=name").await;
     let roles = r.ok()["roles"].as_array().unwrap().clone();
     let names: Vec<&str> = roles.iter().map(|r| r["name"].as_str().unwrap()).collect();
@@ -38,12 +37,7 @@ async fn builtin_roles_and_the_permission_catalogue(b: Backend) {
         .contains(&json!("tenant:write")));
 
     let catalogue = t.owner.get("/api/v1/roles/permissions").await;
-    let names: Vec<&str> = catalogue.ok()["permissions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["name"].as_str().unwrap())
-        .collect();
+    let names: Vec<&str> = pluck(&catalogue.ok()["permissions"], "/name");
     for p in [
         "user:read",
         "user:write",
@@ -98,8 +92,7 @@ async fn builtin_roles_and_the_permission_catalogue(b: Backend) {
 
 /// Reference 4.1: POST (201, name unique in the tenant), GET, PUT, DELETE.
 async fn custom_roles_are_created_changed_and_deleted(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let r = t
         .owner
         .post("/api/v1/roles", json!({ "name": "Auditor", "description": "Reads the log", "permissions": ["audit:read", "user:read", "user:read"] }))
@@ -132,12 +125,7 @@ async fn custom_roles_are_created_changed_and_deleted(b: Backend) {
     assert_eq!(found.ok()["total"], 1);
 
     let u = t.user("holder").await;
-    t.owner
-        .post(
-            &format!("/api/v1/users/{}/roles", u.id),
-            json!({ "roleId": id }),
-        )
-        .await;
+    t.give_role(&u.id, id).await;
     assert_eq!(
         t.owner.get(&format!("/api/v1/roles/{id}")).await.ok()["userCount"],
         1
@@ -197,8 +185,7 @@ async fn roles_reject_bad_input(b: Backend) {
             json!({ "roleId": theirs }),
         )
         .await;
-    r.expect(400, "VALIDATION_ERROR");
-    assert_eq!(r.fields(), ["roleId"]);
+    r.invalid(&["roleId"]);
     let r = t
         .owner
         .post(
@@ -223,32 +210,11 @@ async fn roles_reject_bad_input(b: Backend) {
 /// returns the union of the roles' permissions. A role change applies to
 /// the user's very next request (README "Security model").
 async fn assigned_roles_resolve_into_permissions_on_the_next_request(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let u = t.user("grow").await;
     u.api.get("/api/v1/users").await.expect(403, "FORBIDDEN");
-    let readers = t
-        .owner
-        .post(
-            "/api/v1/roles",
-            json!({ "name": "Readers", "permissions": ["user:read", "group:read"] }),
-        )
-        .await
-        .ok()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let auditors = t
-        .owner
-        .post(
-            "/api/v1/roles",
-            json!({ "name": "Auditors", "permissions": ["audit:read", "user:read"] }),
-        )
-        .await
-        .ok()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let readers = t.role_with("Readers", &["user:read", "group:read"]).await;
+    let auditors = t.role_with("Auditors", &["audit:read", "user:read"]).await;
     for role in [&readers, &auditors] {
         let r = t
             .owner
@@ -273,7 +239,7 @@ async fn assigned_roles_resolve_into_permissions_on_the_next_request(b: Backend)
     // The same token, the next request: the new permission applies.
     assert_eq!(u.api.get("/api/v1/users").await.status, 200);
     assert_eq!(
-        u.api.get("/api/v1/users/me").await.ok()["roles"],
+        u.api.me().await.ok()["roles"],
         json!(["Auditors", "Readers", "member"])
     );
 
@@ -303,16 +269,9 @@ async fn assigned_roles_resolve_into_permissions_on_the_next_request(b: Backend)
 /// No privilege escalation: an admin (everything but tenant:write) can
 /// neither create nor assign a role holding tenant:write, nor manage an owner.
 async fn no_one_grants_what_they_do_not_hold(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let a = t.user("admin").await;
-    let admin_role = t.role_id("admin").await;
-    t.owner
-        .post(
-            &format!("/api/v1/users/{}/roles", a.id),
-            json!({ "roleId": admin_role }),
-        )
-        .await;
+    t.give_role(&a.id, &t.role_id("admin").await).await;
     let owner_role = t.role_id("owner").await;
 
     a.api
@@ -355,16 +314,12 @@ async fn no_one_grants_what_they_do_not_hold(b: Backend) {
         .post(&format!("/api/v1/users/{}/suspend", m.id), json!({}))
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    assert_eq!(
-        t.owner.get("/api/v1/users/me").await.ok()["firstName"],
-        "Olivia"
-    );
+    assert_eq!(t.owner.me().await.ok()["firstName"], "Olivia");
 }
 
 /// Reference 5: groups CRUD and members (`group:read`/`group:write`).
 async fn groups_and_their_members(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let r = t
         .owner
         .post(
@@ -445,14 +400,7 @@ async fn groups_reject_bad_input_and_other_tenants(b: Backend) {
     let app = shared(b).await;
     let t = app.new_tenant().await;
     let other = app.new_tenant().await;
-    let id = t
-        .owner
-        .post("/api/v1/groups", json!({ "name": "Ops" }))
-        .await
-        .ok()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = t.group("Ops").await;
     for (body, field) in [
         (json!({}), "name"),
         (json!({ "name": "" }), "name"),
@@ -471,8 +419,7 @@ async fn groups_reject_bad_input_and_other_tenants(b: Backend) {
             json!({ "userId": foreigner.id }),
         )
         .await;
-    r.expect(400, "VALIDATION_ERROR");
-    assert_eq!(r.fields(), ["userId"]);
+    r.invalid(&["userId"]);
     let r = t
         .owner
         .post(

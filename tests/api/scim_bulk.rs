@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 use crate::support::scim::{BULK_REQUEST, GROUP, PATCH_OP, USER};
-use crate::support::{shared, Backend};
+use crate::support::{tenant, Backend};
 
 on_both_backends!(
     bulk_resolves_references_and_reports_each_operation,
@@ -16,8 +16,7 @@ const BULK_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:BulkResponse"
 /// RFC 7644 3.7.2: a group may list, by bulkId, a user created later in
 /// the same request; each operation reports its status, location, version.
 async fn bulk_resolves_references_and_reports_each_operation(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let scim = t.scim().await;
     let existing = scim.create_user(&t.email("existing"), json!({})).await;
     let r = scim
@@ -94,8 +93,7 @@ async fn bulk_resolves_references_and_reports_each_operation(b: Backend) {
 /// maxOperations (413), failOnErrors (processing stops), circular
 /// references (409), malformed operations (400 for that operation only).
 async fn bulk_limits_and_fail_on_errors(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let scim = t.scim().await;
     let too_many: Vec<Value> = (0..1001)
         .map(|i| json!({ "method": "DELETE", "path": format!("/Users/{i}") }))

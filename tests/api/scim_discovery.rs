@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use crate::support::scim::{ENTERPRISE, GROUP, LIST, USER};
-use crate::support::{shared, Backend};
+use crate::support::{tenant, Backend};
 
 on_both_backends!(
     service_provider_config_tells_the_truth,
@@ -12,12 +12,11 @@ on_both_backends!(
 );
 
 async fn service_provider_config_tells_the_truth(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let scim = t.scim().await;
     // Public, as RFC 7644 allows; the same document with a token.
     let anonymous = crate::support::scim::Scim {
-        api: t.owner.anonymous(),
+        api: t.anonymous(),
         ..scim.clone()
     };
     let r = anonymous.get("/ServiceProviderConfig").await;
@@ -62,8 +61,7 @@ async fn service_provider_config_tells_the_truth(b: Backend) {
 }
 
 async fn resource_types_and_schemas(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let scim = t.scim().await;
     let r = scim.get("/ResourceTypes").await;
     let list = r.scim(200).clone();

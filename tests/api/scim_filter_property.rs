@@ -15,11 +15,12 @@ use ithbat::api::scim::schema::{Resource, ScimAttributes};
 use ithbat::domain::filter::matches;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
-use rand::{Rng, SeedableRng};
+use rand::Rng;
 use serde_json::{json, Value};
 
+use crate::support::property::FilterRun;
 use crate::support::scim::{BULK_REQUEST, ENTERPRISE, USER};
-use crate::support::{shared, Backend};
+use crate::support::{pluck, tenant, Backend};
 
 on_both_backends!(sql_filters_agree_with_the_reference_evaluator);
 
@@ -257,18 +258,12 @@ fn strings_of(v: &Value, out: &mut Vec<String>) {
 }
 
 async fn sql_filters_agree_with_the_reference_evaluator(b: Backend) {
-    let seed: u64 = std::env::var("ITHBAT_FILTER_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| rand::thread_rng().gen());
-    let cases: usize = std::env::var("ITHBAT_FILTER_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(250);
-    eprintln!("{b:?}: filter property test with ITHBAT_FILTER_SEED={seed}");
-    let mut rng = StdRng::seed_from_u64(seed);
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let FilterRun {
+        seed,
+        cases,
+        mut rng,
+    } = FilterRun::start(&format!("{b:?}: filter"), 250);
+    let t = tenant(b).await;
     let scim = t.scim().await;
 
     let operations: Vec<Value> = (0..80)
@@ -319,12 +314,7 @@ async fn sql_filters_agree_with_the_reference_evaluator(b: Backend) {
             )
             .await;
         assert_eq!(r.status, 200, "seed {seed} case {case}: {text}: {}", r.text);
-        let got: BTreeSet<&str> = r.body["Resources"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|u| u["id"].as_str().unwrap())
-            .collect();
+        let got: BTreeSet<&str> = pluck(&r.body["Resources"], "/id");
         assert_eq!(r.body["totalResults"], got.len(), "seed {seed}: {text}");
         if got != expected {
             let only_sql: Vec<&Value> = users

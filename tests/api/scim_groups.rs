@@ -3,10 +3,11 @@
 
 use std::time::Instant;
 
+use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::support::scim::{Scim, GROUP, USER};
-use crate::support::{shared, Backend, TestTenant};
+use crate::support::scim::{group, replace, Scim, GROUP, USER};
+use crate::support::{pluck, shared, tenant, Backend, TestTenant};
 
 on_both_backends!(
     entra_id_group_cycle,
@@ -17,17 +18,11 @@ on_both_backends!(
     bad_group_input_changes_nothing,
 );
 
-fn group(name: &str, members: &[&str]) -> Value {
-    let members: Vec<Value> = members.iter().map(|m| json!({ "value": m })).collect();
-    json!({ "schemas": [GROUP], "displayName": name, "members": members })
-}
-
 /// Entra ID's group requests (Microsoft's SCIM validator): create with
 /// externalId and meta, read without members, filter by displayName, add
 /// and remove members by value arrays, rename, delete.
 async fn entra_id_group_cycle(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let scim = t.scim().await;
     let alice = scim
         .create_user(
@@ -167,13 +162,8 @@ async fn entra_id_group_cycle(b: Backend) {
         .scim_error(404, None);
     let r = scim.get(&format!("/Users/{alice}")).await;
     assert!(r.scim(200).get("groups").is_none());
-    let audit = t.owner.get("/api/v1/audit-logs?targetType=group").await;
-    let actions: Vec<&str> = audit.ok()["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    let audit = t.audit("targetType=group").await;
+    let actions: Vec<&str> = pluck(&audit.ok()["events"], "/action");
     assert!(
         actions.contains(&"group.created")
             && actions.contains(&"group.updated")
@@ -186,8 +176,7 @@ async fn entra_id_group_cycle(b: Backend) {
 /// startIndex/count, rename with a value-only replace that repeats the id,
 /// add members, remove one by `members[value eq "..."]`.
 async fn okta_group_cycle(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let scim = t.scim().await;
     let u1 = scim.create_user(&t.email("u1"), json!({})).await;
     let u2 = scim.create_user(&t.email("u2"), json!({})).await;
@@ -231,7 +220,7 @@ async fn okta_group_cycle(b: Backend) {
     // With `attributes`, PATCH answers 200 with the resource (RFC 7644 3.5.2).
     let r = scim
         .send(
-            reqwest::Method::PATCH,
+            Method::PATCH,
             &format!("/Groups/{id}?attributes=members"),
             Some(json!({ "schemas": [crate::support::scim::PATCH_OP], "Operations": [{ "op": "remove", "path": "members" }] })),
             &[],
@@ -253,8 +242,7 @@ async fn display_name_is_unique_and_members_stay_in_their_tenant(b: Backend) {
         .create_user(&other.email("x"), json!({}))
         .await;
     let mine = scim.create_user(&t.email("mine"), json!({})).await;
-    let r = scim.post("/Groups", group("Sales", &[&mine])).await;
-    let id = r.scim(201)["id"].as_str().unwrap().to_string();
+    let id = scim.create_group("Sales", &[&mine]).await;
     scim.post("/Groups", group("sales", &[]))
         .await
         .scim_error(409, Some("uniqueness"));
@@ -288,15 +276,7 @@ async fn display_name_is_unique_and_members_stay_in_their_tenant(b: Backend) {
         0
     );
     // Another tenant's group is unknown here.
-    let their_group = other
-        .scim()
-        .await
-        .post("/Groups", group("Theirs", &[]))
-        .await
-        .body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let their_group = other.scim().await.create_group("Theirs", &[]).await;
     scim.get(&format!("/Groups/{their_group}"))
         .await
         .scim_error(404, None);
@@ -310,20 +290,16 @@ async fn display_name_is_unique_and_members_stay_in_their_tenant(b: Backend) {
 
 /// PUT replaces the whole group, members included; If-Match guards it.
 async fn put_replaces_members_and_preconditions_guard_writes(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let scim = t.scim().await;
     let a = scim.create_user(&t.email("a"), json!({})).await;
     let b2 = scim.create_user(&t.email("b"), json!({})).await;
     let c = scim.create_user(&t.email("c"), json!({})).await;
-    let id = scim.post("/Groups", group("Team", &[&a, &b2])).await.body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = scim.create_group("Team", &[&a, &b2]).await;
     let path = format!("/Groups/{id}");
     let r = scim
         .send(
-            reqwest::Method::PUT,
+            Method::PUT,
             &path,
             Some(group("Team B", &[&b2, &c])),
             &[("If-Match", "W/\"9\"")],
@@ -332,7 +308,7 @@ async fn put_replaces_members_and_preconditions_guard_writes(b: Backend) {
     r.scim_error(412, None);
     let r = scim
         .send(
-            reqwest::Method::PUT,
+            Method::PUT,
             &path,
             Some(group("Team B", &[&b2, &c])),
             &[("If-Match", "W/\"1\"")],
@@ -340,33 +316,18 @@ async fn put_replaces_members_and_preconditions_guard_writes(b: Backend) {
         .await;
     let body = r.scim(200).clone();
     assert_eq!(body["displayName"], "Team B");
-    let mut ids: Vec<&str> = body["members"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["value"].as_str().unwrap())
-        .collect();
+    let mut ids: Vec<&str> = pluck(&body["members"], "/value");
     ids.sort();
     let mut want = vec![b2.as_str(), c.as_str()];
     want.sort();
     assert_eq!(ids, want);
     assert!(body.get("externalId").is_none());
     let r = scim
-        .send(
-            reqwest::Method::DELETE,
-            &path,
-            None,
-            &[("If-Match", "W/\"1\"")],
-        )
+        .send(Method::DELETE, &path, None, &[("If-Match", "W/\"1\"")])
         .await;
     r.scim_error(412, None);
     let r = scim
-        .send(
-            reqwest::Method::GET,
-            &path,
-            None,
-            &[("If-None-Match", "W/\"2\"")],
-        )
+        .send(Method::GET, &path, None, &[("If-None-Match", "W/\"2\"")])
         .await;
     assert_eq!(r.status, 304);
 }
@@ -378,10 +339,7 @@ async fn many_users(t: &TestTenant, scim: &Scim, n: usize) -> Vec<String> {
         let rows: Vec<Value> = (batch * 1000..((batch + 1) * 1000).min(n))
             .map(|i| json!({ "email": t.email(&format!("bulk{i}")), "firstName": "Bulk", "familyName": format!("User {i}") }))
             .collect();
-        let r = t
-            .owner
-            .post("/api/v1/users/bulk", json!({ "users": rows }))
-            .await;
+        let r = t.bulk_users(rows).await;
         assert_eq!(r.ok()["failed"], 0, "{}", r.text);
     }
     let mut ids = Vec::new();
@@ -412,14 +370,10 @@ async fn many_users(t: &TestTenant, scim: &Scim, n: usize) -> Vec<String> {
 /// Issue: adding or removing 10,000 members in one PATCH works and stays
 /// fast (set-based SQL). The time is printed, not asserted.
 async fn ten_thousand_members_in_one_patch(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let scim = t.scim().await;
     let ids = many_users(&t, &scim, 10_000).await;
-    let id = scim.post("/Groups", group("Everyone", &[])).await.body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = scim.create_group("Everyone", &[]).await;
     let members: Vec<Value> = ids.iter().map(|i| json!({ "value": i })).collect();
 
     let started = Instant::now();
@@ -474,14 +428,10 @@ async fn ten_thousand_members_in_one_patch(b: Backend) {
 
 /// Bad input: a SCIM error and no change.
 async fn bad_group_input_changes_nothing(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let scim = t.scim().await;
     let u = scim.create_user(&t.email("u"), json!({})).await;
-    let id = scim.post("/Groups", group("Stable", &[&u])).await.body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = scim.create_group("Stable", &[&u]).await;
     let path = format!("/Groups/{id}");
     for (body, detail) in [
         (json!({ "schemas": [GROUP] }), "displayName"),
@@ -524,10 +474,7 @@ async fn bad_group_input_changes_nothing(b: Backend) {
             json!([{ "op": "remove", "path": "displayName" }]),
             "mutability",
         ),
-        (
-            json!([{ "op": "replace", "path": "id", "value": "x" }]),
-            "mutability",
-        ),
+        (replace("id", "x"), "mutability"),
         (
             json!([{ "op": "add", "path": "owner", "value": "x" }]),
             "invalidPath",

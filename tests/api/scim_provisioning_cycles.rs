@@ -15,7 +15,7 @@
 use serde_json::{json, Value};
 
 use crate::support::scim::{Scim, LIST};
-use crate::support::{shared, Api, Backend, TestTenant};
+use crate::support::{tenant, Api, Backend, TestTenant};
 
 on_both_backends!(entra_id_provisioning_cycle, okta_provisioning_cycle);
 
@@ -57,8 +57,7 @@ async fn send_patch(scim: &Scim, path: &str, body: Value) -> crate::support::Res
 /// matching attributes), update it as both Entra PATCH dialects do, create
 /// a group, add and remove the user, disable the user, delete both.
 async fn entra_id_provisioning_cycle(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let scim = connector(&t, "Azure-Provisioning").await;
 
     // "Get User by query - Zero results".
@@ -497,8 +496,7 @@ async fn entra_id_provisioning_cycle(b: Backend) {
 /// and membership, deactivate the user. Okta never deletes users; it
 /// deletes pushed groups.
 async fn okta_provisioning_cycle(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let scim = connector(&t, "Okta SCIM Client 1.0.0").await;
     let create_body = json!({
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
@@ -588,11 +586,10 @@ async fn okta_provisioning_cycle(b: Backend) {
     );
     // The password Okta sent signs in.
     let signed_in = t
-        .owner
         .anonymous()
         .login("test.user@okta.local", "1mz050nq")
         .await;
-    signed_in.get("/api/v1/users/me").await.ok();
+    signed_in.me().await.ok();
 
     // "Update a specific User (PUT)".
     let r = scim
@@ -764,16 +761,9 @@ async fn okta_provisioning_cycle(b: Backend) {
     )
     .await;
     assert_eq!(r.scim(200)["active"], false);
-    signed_in
-        .get("/api/v1/users/me")
-        .await
-        .expect(401, "UNAUTHORIZED");
-    t.owner
-        .anonymous()
-        .post(
-            "/api/v1/auth/login",
-            json!({ "email": "test.user@okta.local", "password": "1mz050nq" }),
-        )
+    signed_in.me().await.expect(401, "UNAUTHORIZED");
+    t.anonymous()
+        .try_login("test.user@okta.local", "1mz050nq")
         .await
         .expect(403, "ACCOUNT_SUSPENDED");
 

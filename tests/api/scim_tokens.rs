@@ -4,8 +4,9 @@
 
 use serde_json::json;
 
-use crate::support::scim::Scim;
-use crate::support::{shared, Backend};
+use crate::support::scim::{replace, Scim};
+use crate::support::sso::azure_ad_body;
+use crate::support::{shared, tenant, Backend};
 
 on_both_backends!(
     tokens_are_shown_once_listed_without_secret_and_revoked_at_once,
@@ -19,8 +20,7 @@ on_both_backends!(
 /// Reference 14: the secret (`scim_live_` + 256 random bits) is returned
 /// once; lists never show it; DELETE revokes it at once.
 async fn tokens_are_shown_once_listed_without_secret_and_revoked_at_once(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let r = t
         .owner
         .post("/api/v1/scim/tokens", json!({ "name": "Entra ID" }))
@@ -82,15 +82,9 @@ async fn tokens_are_shown_once_listed_without_secret_and_revoked_at_once(b: Back
         .expect(404, "RESOURCE_NOT_FOUND");
 
     // Creation and revocation are audited.
-    let audit = t
-        .owner
-        .get("/api/v1/audit-logs?action=scim.token_created")
-        .await;
+    let audit = t.audit("action=scim.token_created").await;
     assert_eq!(audit.ok()["total"], 2, "{}", audit.text);
-    let audit = t
-        .owner
-        .get("/api/v1/audit-logs?action=scim.token_revoked")
-        .await;
+    let audit = t.audit("action=scim.token_revoked").await;
     assert_eq!(audit.ok()["total"], 1, "{}", audit.text);
 
     // Bad input: wrong types and unknown fields change nothing.
@@ -98,8 +92,7 @@ async fn tokens_are_shown_once_listed_without_secret_and_revoked_at_once(b: Back
         .owner
         .post("/api/v1/scim/tokens", json!({ "name": 5 }))
         .await;
-    r.expect(400, "VALIDATION_ERROR");
-    assert_eq!(r.fields(), ["name"]);
+    r.invalid(&["name"]);
     let r = t
         .owner
         .post("/api/v1/scim/tokens", json!({ "scope": "all" }))
@@ -111,34 +104,20 @@ async fn tokens_are_shown_once_listed_without_secret_and_revoked_at_once(b: Back
 /// Seed 003: `POST /v1/scim` {provider, providerDisplayName} answers
 /// {id, token, provider, providerDisplayName}; it is the same token.
 async fn the_aritma_form_creates_the_same_tokens(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
-    // `provider` is "the scheme of an existing SSO provider" (reference)
-    let r = t
-        .owner
-        .post(
+    let t = tenant(b).await;
+    let create = || {
+        t.owner.post(
             "/core/iam/v1/scim",
             json!({ "provider": "azure-ad", "providerDisplayName": "Contoso Entra" }),
         )
-        .await;
+    };
+    // `provider` is "the scheme of an existing SSO provider" (reference)
+    let r = create().await;
     assert_eq!(r.status, 400, "{}", r.text);
     assert!(r.text.contains("provider"), "{}", r.text);
-    crate::sso::create_provider(
-        &t,
-        "azuread",
-        json!({"scheme": "azure-ad", "displayName": "Contoso Entra", "enabled": true, "type": "oidc",
-               "properties": {"loginEnabled": true, "visible": true, "delegationEnabled": false,
-                   "autoProvisioningEnabled": false, "clientId": "c",
-                   "authority": "https://login.microsoftonline.com/contoso/v2.0"}}),
-    )
-    .await;
-    let r = t
-        .owner
-        .post(
-            "/core/iam/v1/scim",
-            json!({ "provider": "azure-ad", "providerDisplayName": "Contoso Entra" }),
-        )
+    t.create_provider("azuread", azure_ad_body("Contoso Entra"))
         .await;
+    let r = create().await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["provider"], "azure-ad");
     assert_eq!(r.body["providerDisplayName"], "Contoso Entra");
@@ -153,8 +132,7 @@ async fn the_aritma_form_creates_the_same_tokens(b: Backend) {
         .owner
         .post("/core/iam/v1/scim", json!({ "provider": "azure-ad" }))
         .await;
-    r.expect(400, "VALIDATION_ERROR");
-    assert_eq!(r.fields(), ["providerDisplayName"]);
+    r.invalid(&["providerDisplayName"]);
 }
 
 /// Reference 14: managing tokens takes scim:write (members have none).
@@ -181,8 +159,7 @@ async fn token_management_needs_scim_write(b: Backend) {
         .delete(&format!("/api/v1/scim/tokens/{id}"))
         .await
         .expect(403, "FORBIDDEN");
-    t.owner
-        .anonymous()
+    t.anonymous()
         .post("/api/v1/scim/tokens", json!({}))
         .await
         .expect(401, "UNAUTHORIZED");
@@ -211,15 +188,12 @@ async fn a_scim_token_works_only_on_scim_and_only_for_its_tenant(b: Backend) {
     let secret = scim.api.token.clone().unwrap();
 
     // Not a credential for the native API.
-    let native = t.owner.anonymous().with_token(&secret);
+    let native = t.anonymous().with_token(&secret);
     native
         .get("/api/v1/users")
         .await
         .expect(401, "UNAUTHORIZED");
-    native
-        .get("/api/v1/users/me")
-        .await
-        .expect(401, "UNAUTHORIZED");
+    native.me().await.expect(401, "UNAUTHORIZED");
 
     // Aritma's form with the token's own tenant works; another is a 404.
     let mine = scim.at_tenant(&t.id);
@@ -256,12 +230,9 @@ async fn a_scim_token_works_only_on_scim_and_only_for_its_tenant(b: Backend) {
     scim.delete(&format!("/Users/{theirs}"))
         .await
         .scim_error(404, None);
-    scim.patch(
-        &format!("/Users/{theirs}"),
-        json!([{ "op": "replace", "path": "title", "value": "x" }]),
-    )
-    .await
-    .scim_error(404, None);
+    scim.patch(&format!("/Users/{theirs}"), replace("title", "x"))
+        .await
+        .scim_error(404, None);
     let still = other.owner.get(&format!("/api/v1/users/{theirs}")).await;
     still.ok();
 
@@ -275,7 +246,7 @@ async fn a_scim_token_works_only_on_scim_and_only_for_its_tenant(b: Backend) {
         .await
         .scim_error(401, None);
     let anonymous = Scim {
-        api: t.owner.anonymous(),
+        api: t.anonymous(),
         ..scim.clone()
     };
     let r = anonymous.get("/Users").await;
@@ -300,8 +271,7 @@ async fn a_scim_token_works_only_on_scim_and_only_for_its_tenant(b: Backend) {
 /// Issue: user tokens do not work on /scim/v2 unless they carry scim
 /// permissions (scim:read for reads, scim:write for changes).
 async fn user_tokens_need_scim_permissions(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let member = t.user("member").await;
     let as_member = Scim {
         api: member.api.clone(),
@@ -310,21 +280,10 @@ async fn user_tokens_need_scim_permissions(b: Backend) {
     as_member.get("/Users").await.scim_error(403, None);
 
     // A role with scim:read may read, not write.
-    let role = t
-        .owner
-        .post(
-            "/api/v1/roles",
-            json!({ "name": "scim-reader", "permissions": ["scim:read", "user:read", "group:read"] }),
-        )
+    let role_id = t
+        .role_with("scim-reader", &["scim:read", "user:read", "group:read"])
         .await;
-    let role_id = role.ok()["id"].as_str().unwrap().to_string();
-    t.owner
-        .post(
-            &format!("/api/v1/users/{}/roles", member.id),
-            json!({ "roleId": role_id }),
-        )
-        .await
-        .ok();
+    t.give_role(&member.id, &role_id).await;
     let r = as_member.get("/Users").await;
     assert_eq!(r.scim(200)["totalResults"], 2);
     as_member
@@ -356,8 +315,7 @@ async fn user_tokens_need_scim_permissions(b: Backend) {
 /// api-map: a tenant's plan sets its rate limit; a sync job's requests are
 /// the tenant's requests, counted with its users' (X-RateLimit-* headers).
 async fn scim_requests_count_against_the_tenant_plan(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let scim = t.scim().await;
     let first = scim.get("/Users").await;
     let limit: u32 = first.header("x-ratelimit-limit").unwrap().parse().unwrap();
@@ -368,7 +326,7 @@ async fn scim_requests_count_against_the_tenant_plan(b: Backend) {
         .unwrap()
         .parse()
         .unwrap();
-    t.owner.get("/api/v1/users/me").await.ok();
+    t.owner.me().await.ok();
     let after = scim.get("/Users").await;
     let remaining: u32 = after
         .header("x-ratelimit-remaining")

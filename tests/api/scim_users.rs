@@ -2,10 +2,11 @@
 //! /api/v1/users, driven with the requests Microsoft Entra ID and Okta
 //! send.
 
+use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::support::scim::{Scim, ENTERPRISE, LIST, USER};
-use crate::support::{shared, Backend, PASSWORD};
+use crate::support::scim::{replace, Scim, ENTERPRISE, LIST, USER};
+use crate::support::{tenant, Backend, PASSWORD};
 
 on_both_backends!(
     entra_id_user_cycle,
@@ -45,8 +46,7 @@ fn entra_user(user_name: &str, external_id: &str, email: &str) -> Value {
 /// again, PATCH attributes (Entra's capitalised ops, "False" as a string),
 /// disable, delete.
 async fn entra_id_user_cycle(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let scim = t.scim().await;
     let user_name = format!("Test_User_1b2c@{}.example", t.slug);
     let filter = format!("userName eq \"{user_name}\"");
@@ -194,8 +194,7 @@ async fn entra_id_user_cycle(b: Backend) {
 /// password, read, replace with PUT (sending id and meta back), deactivate
 /// with a value-only PATCH.
 async fn okta_user_cycle(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let scim = t.scim().await;
     let user_name = t.email("okta.user");
     let filter = format!("userName eq \"{user_name}\"");
@@ -223,10 +222,7 @@ async fn okta_user_cycle(b: Backend) {
     let id = created["id"].as_str().unwrap().to_string();
     assert_eq!(created["locale"], "en-US");
     // The password works for signing in, and is never returned.
-    t.owner
-        .anonymous()
-        .login(&user_name, "Sync3d!Passw0rd")
-        .await;
+    t.anonymous().login(&user_name, "Sync3d!Passw0rd").await;
     let r = scim.get(&format!("/Users/{id}")).await;
     assert!(r.scim(200).get("password").is_none());
 
@@ -251,14 +247,7 @@ async fn okta_user_cycle(b: Backend) {
         )
         .await;
     assert_eq!(r.scim(200)["active"], false);
-    let login = t
-        .owner
-        .anonymous()
-        .post(
-            "/api/v1/auth/login",
-            json!({ "email": user_name, "password": "Sync3d!Passw0rd" }),
-        )
-        .await;
+    let login = t.anonymous().try_login(&user_name, "Sync3d!Passw0rd").await;
     login.expect(403, "ACCOUNT_SUSPENDED");
     let r = scim
         .patch(
@@ -267,20 +256,16 @@ async fn okta_user_cycle(b: Backend) {
         )
         .await;
     assert_eq!(r.scim(200)["active"], true);
-    t.owner
-        .anonymous()
-        .login(&user_name, "Sync3d!Passw0rd")
-        .await;
+    t.anonymous().login(&user_name, "Sync3d!Passw0rd").await;
 }
 
 /// Issue: active=false suspends the user and revokes their sessions: the
 /// access token they hold fails on its next request.
 async fn deactivation_suspends_and_revokes_sessions(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let scim = t.scim().await;
     let person = t.user("worker").await;
-    person.api.get("/api/v1/users/me").await.ok();
+    person.api.me().await.ok();
     let r = scim
         .patch(
             &format!("/Users/{}", person.id),
@@ -288,17 +273,9 @@ async fn deactivation_suspends_and_revokes_sessions(b: Backend) {
         )
         .await;
     assert_eq!(r.scim(200)["active"], false);
-    person
-        .api
-        .get("/api/v1/users/me")
-        .await
-        .expect(401, "UNAUTHORIZED");
+    person.api.me().await.expect(401, "UNAUTHORIZED");
     let audit = t
-        .owner
-        .get(&format!(
-            "/api/v1/audit-logs?action=user.suspended&targetId={}",
-            person.id
-        ))
+        .audit(&format!("action=user.suspended&targetId={}", person.id))
         .await;
     assert_eq!(audit.ok()["total"], 1, "{}", audit.text);
     assert_eq!(
@@ -338,15 +315,14 @@ async fn deactivation_suspends_and_revokes_sessions(b: Backend) {
         )
         .await;
     r.scim_error(403, None);
-    t.owner.get("/api/v1/users/me").await.ok();
+    t.owner.me().await.ok();
 }
 
 /// api-map: one model, many views. givenName is firstName, familyName is
 /// familyName, the primary email is the email; a change through either
 /// dialect shows in the other and moves the ETag.
 async fn scim_and_native_api_share_the_user(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let scim = t.scim().await;
     let id = scim
         .create_user(
@@ -400,8 +376,7 @@ async fn scim_and_native_api_share_the_user(b: Backend) {
 /// Issue: userName uniqueness is case-insensitive (also beyond ASCII),
 /// 409 with scimType uniqueness; the first user is untouched.
 async fn user_name_is_unique_without_regard_to_case(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let scim = t.scim().await;
     let first = scim
         .create_user(
@@ -422,7 +397,7 @@ async fn user_name_is_unique_without_regard_to_case(b: Backend) {
     let r = scim
         .patch(
             &format!("/Users/{second}"),
-            json!([{ "op": "replace", "path": "userName", "value": "ÉLODIE.martin" }]),
+            replace("userName", "ÉLODIE.martin"),
         )
         .await;
     r.scim_error(409, Some("uniqueness"));
@@ -464,35 +439,24 @@ async fn user_name_is_unique_without_regard_to_case(b: Backend) {
 /// RFC 7644 3.14: versions as weak ETags; If-Match guards writes (412),
 /// If-None-Match answers 304 for an unchanged resource.
 async fn etags_and_preconditions(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let scim = t.scim().await;
     let id = scim.create_user(&t.email("etag"), json!({})).await;
     let path = format!("/Users/{id}");
     let r = scim
-        .send(
-            reqwest::Method::GET,
-            &path,
-            None,
-            &[("If-None-Match", "W/\"1\"")],
-        )
+        .send(Method::GET, &path, None, &[("If-None-Match", "W/\"1\"")])
         .await;
     assert_eq!(r.status, 304);
     assert_eq!(r.header("etag"), Some("W/\"1\""));
     let r = scim
-        .send(
-            reqwest::Method::GET,
-            &path,
-            None,
-            &[("If-None-Match", "W/\"7\"")],
-        )
+        .send(Method::GET, &path, None, &[("If-None-Match", "W/\"7\"")])
         .await;
     assert_eq!(r.scim(200)["id"], id.as_str());
 
     let patch = json!({ "schemas": [crate::support::scim::PATCH_OP], "Operations": [{ "op": "add", "path": "title", "value": "One" }] });
     let r = scim
         .send(
-            reqwest::Method::PATCH,
+            Method::PATCH,
             &path,
             Some(patch.clone()),
             &[("If-Match", "W/\"1\"")],
@@ -502,7 +466,7 @@ async fn etags_and_preconditions(b: Backend) {
     // The same precondition again is stale now.
     let r = scim
         .send(
-            reqwest::Method::PATCH,
+            Method::PATCH,
             &path,
             Some(patch.clone()),
             &[("If-Match", "W/\"1\"")],
@@ -512,7 +476,7 @@ async fn etags_and_preconditions(b: Backend) {
     let put = json!({ "schemas": [USER], "userName": t.email("etag"), "title": "Two" });
     let r = scim
         .send(
-            reqwest::Method::PUT,
+            Method::PUT,
             &path,
             Some(put.clone()),
             &[("If-Match", "\"1\"")],
@@ -520,28 +484,18 @@ async fn etags_and_preconditions(b: Backend) {
         .await;
     r.scim_error(412, None);
     let r = scim
-        .send(reqwest::Method::PUT, &path, Some(put), &[("If-Match", "*")])
+        .send(Method::PUT, &path, Some(put), &[("If-Match", "*")])
         .await;
     assert_eq!(r.scim(200)["title"], "Two");
     let r = scim
-        .send(
-            reqwest::Method::DELETE,
-            &path,
-            None,
-            &[("If-Match", "W/\"2\"")],
-        )
+        .send(Method::DELETE, &path, None, &[("If-Match", "W/\"2\"")])
         .await;
     r.scim_error(412, None);
     let r = scim.get(&path).await;
     assert_eq!(r.scim(200)["title"], "Two");
     assert_eq!(r.body["meta"]["version"], "W/\"3\"");
     let r = scim
-        .send(
-            reqwest::Method::DELETE,
-            &path,
-            None,
-            &[("If-Match", "W/\"3\"")],
-        )
+        .send(Method::DELETE, &path, None, &[("If-Match", "W/\"3\"")])
         .await;
     assert_eq!(r.status, 204);
 }
@@ -549,8 +503,7 @@ async fn etags_and_preconditions(b: Backend) {
 /// RFC 7644 3.9: `attributes` returns only those (and id, schemas);
 /// `excludedAttributes` drops them; both work on lists, reads and writes.
 async fn attributes_and_excluded_attributes(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let scim = t.scim().await;
     let id = scim
         .create_user(
@@ -600,7 +553,7 @@ async fn attributes_and_excluded_attributes(b: Backend) {
 
     let r = scim
         .send(
-            reqwest::Method::PATCH,
+            Method::PATCH,
             &format!("/Users/{id}?attributes=title"),
             Some(json!({ "schemas": [crate::support::scim::PATCH_OP], "Operations": [{ "op": "replace", "path": "title", "value": "New" }] })),
             &[],
@@ -616,7 +569,7 @@ async fn attributes_and_excluded_attributes(b: Backend) {
     let user_name = t.email("proj2");
     let r = scim
         .send(
-            reqwest::Method::POST,
+            Method::POST,
             "/Users?attributes=userName",
             Some(json!({ "schemas": [USER], "userName": user_name, "title": "T" })),
             &[],
@@ -630,7 +583,7 @@ async fn attributes_and_excluded_attributes(b: Backend) {
     );
     let r = scim
         .send(
-            reqwest::Method::PUT,
+            Method::PUT,
             &format!("/Users/{id2}?excludedAttributes=meta,emails,name"),
             Some(json!({ "schemas": [USER], "userName": user_name, "title": "T2" })),
             &[],
@@ -642,7 +595,7 @@ async fn attributes_and_excluded_attributes(b: Backend) {
     );
     let r = scim
         .send(
-            reqwest::Method::POST,
+            Method::POST,
             "/Groups?excludedAttributes=members,meta",
             Some(json!({ "schemas": [crate::support::scim::GROUP], "displayName": "Projected", "members": [{ "value": id2 }] })),
             &[],
@@ -658,8 +611,7 @@ async fn attributes_and_excluded_attributes(b: Backend) {
 /// RFC 7644 3.4.2.3-4: sortBy/sortOrder, 1-based startIndex, count,
 /// exact totalResults, all in the database.
 async fn paging_and_sorting(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let scim = t.scim().await;
     for name in ["delta", "Alpha", "charlie", "Bravo", "echo"] {
         scim.create_user(
@@ -750,8 +702,7 @@ async fn paging_and_sorting(b: Backend) {
 
 /// RFC 7643 4.3 (enterprise extension) and 4.1.2 (groups, read-only).
 async fn enterprise_extension_and_groups(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let scim = t.scim().await;
     let boss = scim.create_user(&t.email("boss"), json!({})).await;
     let id = scim
@@ -865,40 +816,25 @@ async fn enterprise_extension_and_groups(b: Backend) {
 /// ServiceProviderConfig says changePassword: a password set through SCIM
 /// works for sign-in, is never returned, and revokes existing sessions.
 async fn password_changes_through_scim(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let scim = t.scim().await;
     let person = t.user("pw").await;
     let r = scim
         .patch(
             &format!("/Users/{}", person.id),
-            json!([{ "op": "replace", "path": "password", "value": "N3w!Passw0rd-x" }]),
+            replace("password", "N3w!Passw0rd-x"),
         )
         .await;
     assert!(r.scim(200).get("password").is_none());
-    person
-        .api
-        .get("/api/v1/users/me")
-        .await
-        .expect(401, "UNAUTHORIZED");
-    t.owner
-        .anonymous()
-        .login(&person.email, "N3w!Passw0rd-x")
-        .await;
-    let old = t
-        .owner
-        .anonymous()
-        .post(
-            "/api/v1/auth/login",
-            json!({ "email": person.email, "password": PASSWORD }),
-        )
-        .await;
+    person.api.me().await.expect(401, "UNAUTHORIZED");
+    t.anonymous().login(&person.email, "N3w!Passw0rd-x").await;
+    let old = t.anonymous().try_login(&person.email, PASSWORD).await;
     old.expect(401, "INVALID_CREDENTIALS");
     // The tenant's password policy applies.
     let r = scim
         .patch(
             &format!("/Users/{}", person.id),
-            json!([{ "op": "replace", "path": "password", "value": "short" }]),
+            replace("password", "short"),
         )
         .await;
     r.scim_error(400, Some("invalidValue"));
@@ -907,8 +843,7 @@ async fn password_changes_through_scim(b: Backend) {
 
 /// Bad input gets a SCIM error naming the problem, and changes nothing.
 async fn bad_input_changes_nothing(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let scim = t.scim().await;
     let id = scim
         .create_user(&t.email("stable"), json!({ "title": "Original" }))
@@ -916,7 +851,7 @@ async fn bad_input_changes_nothing(b: Backend) {
     let path = format!("/Users/{id}");
     let raw = |body: &'static str, content_type: &'static str| {
         let scim = scim.clone();
-        async move { Scim::raw(&scim, reqwest::Method::POST, "/Users", content_type, body).await }
+        async move { Scim::raw(&scim, Method::POST, "/Users", content_type, body).await }
     };
     raw("{\"schemas\": [", "application/scim+json")
         .await
@@ -1003,53 +938,29 @@ async fn bad_input_changes_nothing(b: Backend) {
             json!([{ "op": "move", "path": "title", "value": "x" }]),
             "invalidValue",
         ),
-        (
-            json!([{ "op": "replace", "path": "id", "value": "x" }]),
-            "mutability",
-        ),
-        (
-            json!([{ "op": "replace", "path": "meta.created", "value": "x" }]),
-            "mutability",
-        ),
+        (replace("id", "x"), "mutability"),
+        (replace("meta.created", "x"), "mutability"),
         (json!([{ "op": "remove" }]), "noTarget"),
+        (replace("emails[type eq", "x"), "invalidPath"),
         (
-            json!([{ "op": "replace", "path": "emails[type eq", "value": "x" }]),
-            "invalidPath",
-        ),
-        (
-            json!([{ "op": "replace", "path": "emails[type xx \"work\"].value", "value": "x" }]),
+            replace("emails[type xx \"work\"].value", "x"),
             "invalidFilter",
         ),
-        (
-            json!([{ "op": "replace", "path": "title.", "value": "x" }]),
-            "invalidPath",
-        ),
-        (
-            json!([{ "op": "replace", "path": "urn:example:Other:title", "value": "x" }]),
-            "invalidPath",
-        ),
+        (replace("title.", "x"), "invalidPath"),
+        (replace("urn:example:Other:title", "x"), "invalidPath"),
         // Attributes no schema of the User defines would be dropped: RFC
         // 7644 3.5.2 "invalidPath", not a 200 that changes nothing.
-        (
-            json!([{ "op": "replace", "path": "nonsense", "value": "x" }]),
-            "invalidPath",
-        ),
+        (replace("nonsense", "x"), "invalidPath"),
         (
             json!([{ "op": "add", "value": { "title": "Changed", "nonsense": "x" } }]),
             "invalidPath",
         ),
+        (replace("name.nonsense", "x"), "invalidPath"),
         (
-            json!([{ "op": "replace", "path": "name.nonsense", "value": "x" }]),
+            replace("emails[type eq \"work\"].nonsense", "x"),
             "invalidPath",
         ),
-        (
-            json!([{ "op": "replace", "path": "emails[type eq \"work\"].nonsense", "value": "x" }]),
-            "invalidPath",
-        ),
-        (
-            json!([{ "op": "replace", "path": "active", "value": "perhaps" }]),
-            "invalidValue",
-        ),
+        (replace("active", "perhaps"), "invalidValue"),
         // A valid first operation does not survive a failing second.
         (
             json!([{ "op": "replace", "path": "title", "value": "Changed" }, { "op": "replace", "path": "userName", "value": 5 }]),
@@ -1062,12 +973,7 @@ async fn bad_input_changes_nothing(b: Backend) {
         r.scim_error(400, Some(scim_type));
     }
     let r = scim
-        .send(
-            reqwest::Method::PATCH,
-            &path,
-            Some(json!({ "Operations": [] })),
-            &[],
-        )
+        .send(Method::PATCH, &path, Some(json!({ "Operations": [] })), &[])
         .await;
     r.scim_error(400, Some("invalidValue"));
     let r = scim

@@ -9,14 +9,13 @@
 //! relying party fetches discovery, redeems the code and checks the ID
 //! token against the provider's JWKS over HTTP.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
-use crate::support::oauth::{post_form, Auth};
-use crate::support::web::{field, query, Web};
-use crate::support::{shared, skip_postgres, Backend, Resp, Shared, TestTenant, PASSWORD};
+use crate::support::oauth::Auth;
+use crate::support::oidc::{claims, redeem_code, submit_password, AuthRequest, Pkce, REDIRECT};
+use crate::support::sso::{custom_body, idp, Idp};
+use crate::support::web::{field, query, value_after, Web};
+use crate::support::{pluck, shared, tenant, Backend, Resp, TestTenant, PASSWORD};
 
 on_both_backends!(
     provider_configuration,
@@ -28,48 +27,6 @@ on_both_backends!(
     api_social_login,
     a_provider_signs_in_no_one_above_whoever_configured_it,
 );
-
-const REDIRECT: &str = "https://app.example/callback";
-
-/// The other backend's shared server: a second ithbat, the provider.
-async fn provider_server(b: Backend) -> Shared {
-    let other = match b {
-        Backend::Sqlite if !skip_postgres() => Backend::Postgres,
-        Backend::Sqlite => Backend::Sqlite,
-        Backend::Postgres => Backend::Sqlite,
-    };
-    shared(other).await
-}
-
-pub(crate) fn custom_body(
-    scheme: &str,
-    authority: &str,
-    client_id: &str,
-    secret: Option<&str>,
-) -> Value {
-    json!({
-        "scheme": scheme, "displayName": "Acme Login", "enabled": true, "type": "oidc",
-        "properties": {
-            "loginEnabled": true, "visible": true, "delegationEnabled": false,
-            "autoProvisioningEnabled": true, "clientId": client_id, "clientSecret": secret,
-            "verifyEnabled": false, "responseType": "code", "nameClaimType": "name",
-            "emailClaimType": "email", "phoneNumberClaimType": "phone_number",
-            "subjectClaimType": "sub", "authority": authority,
-            "scope": "openid profile email", "getClaimsFromUserInfoEndpoint": false,
-            "usePkce": true
-        }
-    })
-}
-
-pub(crate) async fn create_provider(t: &TestTenant, kind: &str, body: Value) -> i64 {
-    let r = t
-        .owner
-        .post(&format!("/core/iam/v1/sso/{kind}"), body)
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    let href = r.body[0]["href"].as_str().unwrap();
-    href.rsplit('/').next().unwrap().parse().unwrap()
-}
 
 /// Seed 003 "SSO": create (201, links), get (the secret masked), list,
 /// update (200, no content; the mask keeps the secret), delete; the four
@@ -121,29 +78,27 @@ async fn provider_configuration(b: Backend) {
             .extend(extra.as_object().unwrap().clone());
         p
     };
-    let azure = create_provider(
-        &t,
-        "azuread",
+    let azure = t.create_provider("azuread",
         json!({"scheme": "azure-ad", "displayName": "Our Azure AD", "enabled": true, "type": "oidc",
                "properties": with(json!({"usePkce": true, "responseType": "code", "scope": "openid profile email",
                    "authority": "https://login.microsoftonline.com/4f1c/v2.0"}))}),
     )
     .await;
-    let google = create_provider(
-        &t,
-        "google",
-        json!({"scheme": "google", "displayName": "Google", "enabled": true, "type": "oidc",
+    let google = t
+        .create_provider(
+            "google",
+            json!({"scheme": "google", "displayName": "Google", "enabled": true, "type": "oidc",
                "properties": with(json!({"nameClaimType": "name", "emailClaimType": "email"}))}),
-    )
-    .await;
-    let signicat = create_provider(
-        &t,
-        "signicat",
-        json!({"scheme": "bankid", "displayName": "BankID", "enabled": false, "type": "oidc",
+        )
+        .await;
+    let signicat = t
+        .create_provider(
+            "signicat",
+            json!({"scheme": "bankid", "displayName": "BankID", "enabled": false, "type": "oidc",
                "properties": with(json!({"verifyEnabled": true, "method": "BankId",
                    "authority": "https://yourorg.signicat.com/auth/open"}))}),
-    )
-    .await;
+        )
+        .await;
     let g = t
         .owner
         .get(&format!("/core/iam/v1/sso/google/{google}"))
@@ -177,13 +132,7 @@ async fn provider_configuration(b: Backend) {
     // the common operations: every kind, one kind, one by id
     let all = t.owner.get("/core/iam/v1/sso").await;
     assert_eq!(all.status, 200);
-    let schemes: Vec<&str> = all
-        .body
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["scheme"].as_str().unwrap())
-        .collect();
+    let schemes: Vec<&str> = pluck(&all.body, "/scheme");
     assert_eq!(schemes, ["acme", "azure-ad", "google", "bankid"]);
     let customs = t.owner.get("/core/iam/v1/sso/custom").await;
     assert_eq!(customs.body.as_array().unwrap().len(), 1);
@@ -295,7 +244,7 @@ async fn provider_configuration(b: Backend) {
     );
 
     // every change is audited
-    let audit = t.owner.get("/api/v1/audit-logs?limit=100").await;
+    let audit = t.audit("limit=100").await;
     for action in [
         "sso_provider.created",
         "sso_provider.updated",
@@ -308,8 +257,7 @@ async fn provider_configuration(b: Backend) {
 
 /// Bad input is a problem naming the field, and changes nothing.
 async fn provider_configuration_refuses_bad_input(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
+    let t = tenant(b).await;
     let post = |body: Value| {
         let owner = t.owner.clone();
         async move { owner.post("/core/iam/v1/sso/custom", body).await }
@@ -375,12 +323,12 @@ async fn provider_configuration_refuses_bad_input(b: Backend) {
     );
 
     // schemes are unique per tenant
-    let id = create_provider(
-        &t,
-        "custom",
-        custom_body("acme", "https://idp.acme.example", "c", None),
-    )
-    .await;
+    let id = t
+        .create_provider(
+            "custom",
+            custom_body("acme", "https://idp.acme.example", "c", None),
+        )
+        .await;
     let r = post(custom_body("acme", "https://other.example", "d", None)).await;
     assert_eq!(r.status, 409, "{}", r.text);
     // update: the id must be given and be the path's
@@ -412,80 +360,20 @@ async fn provider_configuration_refuses_bad_input(b: Backend) {
     );
 }
 
-/// The provider side: a tenant on the provider server with a person and
-/// the client the relying party signs in with.
-pub(crate) struct Idp {
-    pub base: String,
-    pub person_email: String,
-    pub person_id: String,
-    pub client_id: String,
-    pub secret: String,
-}
-
-pub(crate) async fn idp(b: Backend, rp_base: &str, scheme: &str) -> Idp {
-    let server = provider_server(b).await;
-    let t = server.new_tenant().await;
-    let person = t.user("pat").await;
-    let r = t
-        .owner
-        .post(
-            "/core/iam/v1/clients",
-            json!({
-                "name": "ithbat relying party", "description": "SSO into another ithbat",
-                "allowedGrantTypes": ["authorization_code"],
-                "redirectUris": [format!("{rp_base}/api/v1/auth/social/{scheme}/callback")],
-                "allowedScopes": ["openid", "profile", "email"],
-            }),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    let client_id = r.body["clientId"].as_str().unwrap().to_string();
-    let secret = "Idp!s3cret-value".to_string();
-    t.add_secret(&client_id, &secret).await;
-    Idp {
-        base: server.base.clone(),
-        person_email: person.email,
-        person_id: person.id,
-        client_id,
-        secret,
-    }
-}
-
 /// The relying party's own application client (what the person signs in to).
 async fn app_client(t: &TestTenant) -> (String, String) {
-    let r = t
-        .owner
-        .post(
-            "/core/iam/v1/clients",
-            json!({
-                "name": "Acme Portal", "description": "The web app",
-                "allowedGrantTypes": ["authorization_code"],
-                "redirectUris": [REDIRECT],
-                // services.iam: its tokens also call the API (identities)
-                "allowedScopes": ["openid", "profile", "email", "services.iam"],
-            }),
-        )
+    let id = t
+        .create_client(json!({
+            "name": "Acme Portal", "description": "The web app",
+            "allowedGrantTypes": ["authorization_code"],
+            "redirectUris": [REDIRECT],
+            // services.iam: its tokens also call the API (identities)
+            "allowedScopes": ["openid", "profile", "email", "services.iam"],
+        }))
         .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    let id = r.body["clientId"].as_str().unwrap().to_string();
     let secret = "App!s3cret-value".to_string();
     t.add_secret(&id, &secret).await;
     (id, secret)
-}
-
-fn pkce() -> (String, String) {
-    let verifier = format!(
-        "{}{}",
-        uuid::Uuid::new_v4().simple(),
-        uuid::Uuid::new_v4().simple()
-    );
-    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-    (verifier, challenge)
-}
-
-fn claims(jwt: &str) -> Value {
-    let part = jwt.split('.').nth(1).unwrap();
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
 }
 
 /// A person's browser: one cookie jar per site, as a browser keeps them.
@@ -530,50 +418,28 @@ impl Browser {
     /// back: the relying party's answer.
     async fn sign_in_at_idp(&mut self, page: Resp, email: &str) -> Resp {
         assert_eq!(page.status, 200, "the provider's page: {}", page.text);
-        let (request, csrf) = (field(&page.text, "request"), field(&page.text, "csrf"));
-        let r = self
-            .idp
-            .post_form(
-                "/oauth/authorize/password",
-                &[
-                    ("request", &request),
-                    ("csrf", &csrf),
-                    ("email", email),
-                    ("password", PASSWORD),
-                ],
-            )
-            .await;
+        let r = submit_password(&mut self.idp, &page, email, PASSWORD).await;
         assert_eq!(r.status, 303, "{}", r.text);
         self.follow(r).await
     }
 }
 
 fn authorize_path(client: &str, challenge: &str) -> String {
-    let params = [
-        ("response_type", "code"),
-        ("client_id", client),
-        ("redirect_uri", REDIRECT),
-        ("scope", "openid profile email services.iam"),
-        ("state", "st-9"),
-        ("nonce", "n-9"),
-        ("code_challenge", challenge),
-        ("code_challenge_method", "S256"),
-    ];
-    format!(
-        "/oauth/authorize?{}",
-        serde_urlencoded::to_string(params).unwrap()
-    )
+    AuthRequest {
+        client,
+        redirect: REDIRECT,
+        scope: "openid profile email services.iam",
+        state: "st-9",
+        nonce: "n-9",
+        challenge,
+    }
+    .path(&[])
 }
 
 /// The SSO button's link on the sign-in page.
 fn button(page: &str, scheme: &str) -> String {
-    let marker = format!("id=\"sso-{scheme}\" href=\"");
-    let start = page
-        .find(&marker)
+    value_after(page, &format!("id=\"sso-{scheme}\" href=\""))
         .unwrap_or_else(|| panic!("no button in {page}"))
-        + marker.len();
-    let end = page[start..].find('"').unwrap() + start;
-    page[start..end].replace("&amp;", "&")
 }
 
 struct Rp {
@@ -587,9 +453,9 @@ async fn relying_party(b: Backend, auto_provisioning: bool) -> Rp {
     let app = shared(b).await;
     let t = app.new_tenant().await;
     let idp = idp(b, &app.base, "acme").await;
-    let mut body = custom_body("acme", &idp.base, &idp.client_id, Some(&idp.secret));
+    let mut body = idp.custom_body("acme");
     body["properties"]["autoProvisioningEnabled"] = json!(auto_provisioning);
-    create_provider(&t, "custom", body).await;
+    t.create_provider("custom", body).await;
     let (app_id, app_secret) = app_client(&t).await;
     Rp {
         t,
@@ -599,10 +465,16 @@ async fn relying_party(b: Backend, auto_provisioning: bool) -> Rp {
     }
 }
 
-/// From the application's sign-in page through the provider and back:
-/// the relying party's last answer.
-async fn sso_round_trip(rp: &Rp, browser: &mut Browser, challenge: &str) -> Resp {
-    let page = browser.rp.get(&authorize_path(&rp.app_id, challenge)).await;
+/// A person, in a browser of their own, goes from the application's
+/// sign-in page through the provider and back: the relying party's last
+/// answer, and the PKCE verifier the application asked with.
+async fn sso_round_trip(rp: &Rp) -> (Resp, String) {
+    let mut browser = Browser::new(&rp.t.owner.base, &rp.idp.base);
+    let pkce = Pkce::new();
+    let page = browser
+        .rp
+        .get(&authorize_path(&rp.app_id, &pkce.challenge))
+        .await;
     assert_eq!(page.status, 200, "{}", page.text);
     assert!(
         page.text.contains("Continue with Acme Login"),
@@ -621,8 +493,8 @@ async fn sso_round_trip(rp: &Rp, browser: &mut Browser, challenge: &str) -> Resp
     assert_eq!(q["code_challenge_method"], "S256", "PKCE to the provider");
     assert!(q.contains_key("nonce") && q.contains_key("state"));
     let page = browser.idp.get(&to).await;
-    let email = rp.idp.person_email.clone();
-    browser.sign_in_at_idp(page, &email).await
+    let r = browser.sign_in_at_idp(page, &rp.idp.person_email).await;
+    (r, pkce.verifier)
 }
 
 /// Where a response sends the browser: a redirect, or the page that
@@ -632,10 +504,7 @@ fn onward(r: &Resp) -> Option<String> {
         return r.header("location").map(str::to_string);
     }
     if r.status == 200 && r.text.contains("http-equiv=\"refresh\"") {
-        let marker = "id=\"continue\" href=\"";
-        let start = r.text.find(marker)? + marker.len();
-        let end = r.text[start..].find('"')? + start;
-        return Some(r.text[start..end].replace("&amp;", "&"));
+        return value_after(&r.text, "id=\"continue\" href=\"");
     }
     None
 }
@@ -646,18 +515,8 @@ async fn redeem(rp: &Rp, r: &Resp, verifier: &str) -> Value {
     assert!(location.starts_with(REDIRECT), "{location}");
     let q = query(location);
     assert_eq!(q["state"], "st-9");
-    let r = post_form(
-        &rp.t.owner,
-        "/oauth/token",
-        Auth::Basic(&rp.app_id, &rp.app_secret),
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &q["code"]),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", verifier),
-        ],
-    )
-    .await;
+    let auth = Auth::Basic(&rp.app_id, &rp.app_secret);
+    let r = redeem_code(&rp.t.owner, auth, &q["code"], REDIRECT, verifier).await;
     assert_eq!(r.status, 200, "{}", r.text);
     r.body.clone()
 }
@@ -667,9 +526,7 @@ async fn redeem(rp: &Rp, r: &Resp, verifier: &str) -> Value {
 /// linked identity and creates no one.
 async fn sign_in_through_a_provider_provisions_then_links(b: Backend) {
     let rp = relying_party(b, true).await;
-    let mut browser = Browser::new(&rp.t.owner.base, &rp.idp.base);
-    let (verifier, challenge) = pkce();
-    let r = sso_round_trip(&rp, &mut browser, &challenge).await;
+    let (r, verifier) = sso_round_trip(&rp).await;
     let tokens = redeem(&rp, &r, &verifier).await;
     let id = claims(tokens["id_token"].as_str().unwrap());
     assert_eq!(id["email"], rp.idp.person_email);
@@ -687,8 +544,7 @@ async fn sign_in_through_a_provider_provisions_then_links(b: Backend) {
     assert_eq!(user.ok()["status"], "active");
 
     let me =
-        rp.t.owner
-            .anonymous()
+        rp.t.anonymous()
             .with_token(tokens["access_token"].as_str().unwrap());
     let ids = me.get("/api/v1/users/me/identities").await;
     assert_eq!(ids.status, 200, "{}", ids.text);
@@ -701,15 +557,13 @@ async fn sign_in_through_a_provider_provisions_then_links(b: Backend) {
 
     // again, in a new browser: the same user, nobody new
     let before = rp.t.owner.get("/api/v1/users?limit=100").await.ok()["total"].clone();
-    let mut browser = Browser::new(&rp.t.owner.base, &rp.idp.base);
-    let (verifier, challenge) = pkce();
-    let r = sso_round_trip(&rp, &mut browser, &challenge).await;
+    let (r, verifier) = sso_round_trip(&rp).await;
     let tokens = redeem(&rp, &r, &verifier).await;
     assert_eq!(claims(tokens["id_token"].as_str().unwrap())["sub"], user_id);
     let after = rp.t.owner.get("/api/v1/users?limit=100").await.ok()["total"].clone();
     assert_eq!(before, after);
 
-    let audit = rp.t.owner.get("/api/v1/audit-logs?limit=100").await;
+    let audit = rp.t.audit("limit=100").await;
     assert!(audit.text.contains("user.provisioned"), "{}", audit.text);
 }
 
@@ -719,9 +573,7 @@ async fn sign_in_matches_verified_email_and_refuses_strangers(b: Backend) {
     let rp = relying_party(b, false).await;
     // nobody here with the provider's email, no provisioning: refused on
     // the sign-in page, in words for the person
-    let mut browser = Browser::new(&rp.t.owner.base, &rp.idp.base);
-    let (_, challenge) = pkce();
-    let r = sso_round_trip(&rp, &mut browser, &challenge).await;
+    let (r, _) = sso_round_trip(&rp).await;
     assert_eq!(r.status, 401, "{}", r.text);
     assert!(r.text.contains("no account here"), "{}", r.text);
     assert!(
@@ -730,19 +582,8 @@ async fn sign_in_matches_verified_email_and_refuses_strangers(b: Backend) {
     );
 
     // a user with that email exists: matched and linked
-    let r =
-        rp.t.owner
-            .post(
-                "/api/v1/users",
-                json!({"email": rp.idp.person_email, "firstName": "Pat", "familyName": "Known",
-                   "password": PASSWORD, "skipEmailVerification": true}),
-            )
-            .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    let known = r.ok()["id"].as_str().unwrap().to_string();
-    let mut browser = Browser::new(&rp.t.owner.base, &rp.idp.base);
-    let (verifier, challenge) = pkce();
-    let r = sso_round_trip(&rp, &mut browser, &challenge).await;
+    let known = rp.t.create_user(&rp.idp.person_email, "Pat", "Known").await;
+    let (r, verifier) = sso_round_trip(&rp).await;
     let tokens = redeem(&rp, &r, &verifier).await;
     assert_eq!(claims(tokens["id_token"].as_str().unwrap())["sub"], known);
 
@@ -752,9 +593,7 @@ async fn sign_in_matches_verified_email_and_refuses_strangers(b: Backend) {
             .post(&format!("/api/v1/users/{known}/suspend"), json!({}))
             .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let mut browser = Browser::new(&rp.t.owner.base, &rp.idp.base);
-    let (_, challenge) = pkce();
-    let r = sso_round_trip(&rp, &mut browser, &challenge).await;
+    let (r, _) = sso_round_trip(&rp).await;
     assert_eq!(r.status, 401, "{}", r.text);
     assert!(r.text.contains("cannot sign in"), "{}", r.text);
 
@@ -778,12 +617,10 @@ async fn sign_in_matches_verified_email_and_refuses_strangers(b: Backend) {
             .post(&format!("/api/v1/users/{known}/reactivate"), json!({}))
             .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let mut browser = Browser::new(&rp.t.owner.base, &rp.idp.base);
-    let (_, challenge) = pkce();
-    let r = sso_round_trip(&rp, &mut browser, &challenge).await;
+    let (r, _) = sso_round_trip(&rp).await;
     assert_eq!(r.status, 401, "{}", r.text);
     assert!(r.text.contains("refused the token request"), "{}", r.text);
-    let audit = rp.t.owner.get("/api/v1/audit-logs?limit=100").await;
+    let audit = rp.t.audit("limit=100").await;
     assert!(
         audit.text.contains("auth.sso_failed"),
         "every failure is audited"
@@ -797,7 +634,9 @@ async fn sign_in_matches_verified_email_and_refuses_strangers(b: Backend) {
             .await;
     assert_eq!(r.status, 200, "{}", r.text);
     let mut web = Web::new(&rp.t.owner.base);
-    let page = web.get(&authorize_path(&rp.app_id, &challenge)).await;
+    let page = web
+        .get(&authorize_path(&rp.app_id, &Pkce::new().challenge))
+        .await;
     assert!(!page.text.contains("Continue with"), "{}", page.text);
     let request = field(&page.text, "request");
     let r = web
@@ -813,10 +652,9 @@ async fn sign_in_matches_verified_email_and_refuses_strangers(b: Backend) {
 async fn round_trips_are_single_use_and_bound_to_the_browser(b: Backend) {
     let rp = relying_party(b, true).await;
     let mut browser = Browser::new(&rp.t.owner.base, &rp.idp.base);
-    let (_, challenge) = pkce();
     let page = browser
         .rp
-        .get(&authorize_path(&rp.app_id, &challenge))
+        .get(&authorize_path(&rp.app_id, &Pkce::new().challenge))
         .await;
     let r = browser.rp.get(&button(&page.text, "acme")).await;
     let cookie = r.header("set-cookie").unwrap().to_string();
@@ -826,19 +664,7 @@ async fn round_trips_are_single_use_and_bound_to_the_browser(b: Backend) {
     );
     let to = r.header("location").unwrap().to_string();
     let page = browser.idp.get(&to).await;
-    let (request, csrf) = (field(&page.text, "request"), field(&page.text, "csrf"));
-    let r = browser
-        .idp
-        .post_form(
-            "/oauth/authorize/password",
-            &[
-                ("request", &request),
-                ("csrf", &csrf),
-                ("email", &rp.idp.person_email),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
+    let r = submit_password(&mut browser.idp, &page, &rp.idp.person_email, PASSWORD).await;
     let callback = r.header("location").unwrap().to_string();
     assert!(
         callback.contains("/api/v1/auth/social/acme/callback?"),
@@ -881,15 +707,7 @@ async fn linked_identities(b: Backend) {
     assert_eq!(r.status, 200, "{}", r.text);
     let url = r.ok()["authorizationUrl"].as_str().unwrap().to_string();
     assert!(url.starts_with(&rp.idp.base), "{url}");
-    // the round trip belongs to the browser that asked
-    let mut browser = Browser::new(&rp.t.owner.base, &rp.idp.base);
-    let set = r.header("set-cookie").unwrap();
-    let (name, value) = set.split(';').next().unwrap().split_once('=').unwrap();
-    browser.rp.cookies.insert(name.into(), value.into());
-    let page = browser.idp.get(&url).await;
-    let done = browser
-        .sign_in_at_idp(page, &rp.idp.person_email.clone())
-        .await;
+    let done = finish_link(&rp, &r).await;
     assert_eq!(done.status, 200, "{}", done.text);
     assert!(done.text.contains("Account linked"), "{}", done.text);
     let list = user.api.get("/api/v1/users/me/identities").await;
@@ -903,15 +721,7 @@ async fn linked_identities(b: Backend) {
         .api
         .post("/api/v1/users/me/identities/acme", json!({}))
         .await;
-    let url = r.ok()["authorizationUrl"].as_str().unwrap().to_string();
-    let mut browser = Browser::new(&rp.t.owner.base, &rp.idp.base);
-    let set = r.header("set-cookie").unwrap();
-    let (name, value) = set.split(';').next().unwrap().split_once('=').unwrap();
-    browser.rp.cookies.insert(name.into(), value.into());
-    let page = browser.idp.get(&url).await;
-    let refused = browser
-        .sign_in_at_idp(page, &rp.idp.person_email.clone())
-        .await;
+    let refused = finish_link(&rp, &r).await;
     assert_eq!(refused.status, 400, "{}", refused.text);
     assert!(refused.text.contains("already linked"), "{}", refused.text);
 
@@ -932,13 +742,10 @@ async fn linked_identities(b: Backend) {
     );
 
     // a provisioned user has no password: their only identity stays
-    let mut browser = Browser::new(&rp.t.owner.base, &rp.idp.base);
-    let (verifier, challenge) = pkce();
-    let r = sso_round_trip(&rp, &mut browser, &challenge).await;
+    let (r, verifier) = sso_round_trip(&rp).await;
     let tokens = redeem(&rp, &r, &verifier).await;
     let me =
-        rp.t.owner
-            .anonymous()
+        rp.t.anonymous()
             .with_token(tokens["access_token"].as_str().unwrap());
     let r = me.delete("/api/v1/users/me/identities/acme").await;
     r.expect(409, "CONFLICT");
@@ -950,12 +757,21 @@ async fn linked_identities(b: Backend) {
             .len(),
         1
     );
-    let r =
-        rp.t.owner
-            .anonymous()
-            .get("/api/v1/users/me/identities")
-            .await;
+    let r = rp.t.anonymous().get("/api/v1/users/me/identities").await;
     assert_eq!(r.status, 401);
+}
+
+/// Completes a link the answer `r` started: in the browser that asked (the
+/// round trip belongs to it, by the answer's cookie), signs in at the
+/// provider; the relying party's last answer.
+async fn finish_link(rp: &Rp, r: &Resp) -> Resp {
+    let url = r.ok()["authorizationUrl"].as_str().unwrap().to_string();
+    let mut browser = Browser::new(&rp.t.owner.base, &rp.idp.base);
+    let set = r.header("set-cookie").unwrap();
+    let (name, value) = set.split(';').next().unwrap().split_once('=').unwrap();
+    browser.rp.cookies.insert(name.into(), value.into());
+    let page = browser.idp.get(&url).await;
+    browser.sign_in_at_idp(page, &rp.idp.person_email).await
 }
 
 /// Reference 2.9: `GET /auth/social/{provider}/login` answers 302 to the
@@ -973,18 +789,15 @@ async fn api_social_login(b: Backend) {
     assert_eq!(r.status, 302, "{}", r.text);
     let to = r.header("location").unwrap().to_string();
     let page = browser.idp.get(&to).await;
-    let r = browser
-        .sign_in_at_idp(page, &rp.idp.person_email.clone())
-        .await;
+    let r = browser.sign_in_at_idp(page, &rp.idp.person_email).await;
     assert_eq!(r.status, 200, "{}", r.text);
     let data = r.ok();
     assert_eq!(data["tokenType"], "Bearer");
     assert_eq!(data["user"]["email"], rp.idp.person_email);
     let me =
-        rp.t.owner
-            .anonymous()
+        rp.t.anonymous()
             .with_token(data["accessToken"].as_str().unwrap())
-            .get("/api/v1/users/me")
+            .me()
             .await;
     assert_eq!(me.status, 200, "{}", me.text);
 
@@ -1005,41 +818,25 @@ async fn api_social_login(b: Backend) {
 async fn a_provider_signs_in_no_one_above_whoever_configured_it(b: Backend) {
     let rp = relying_party(b, false).await;
     let t = &rp.t;
-    let r = t
-        .owner
-        .post(
-            "/api/v1/users",
-            json!({"email": rp.idp.person_email, "firstName": "Ada", "familyName": "Admin",
-                   "password": PASSWORD, "skipEmailVerification": true}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    let ada = r.ok()["id"].as_str().unwrap().to_string();
-    crate::escalation::give_role(t, &ada, &t.role_id("admin").await).await;
+    let ada = t.create_user(&rp.idp.person_email, "Ada", "Admin").await;
+    t.give_role(&ada, &t.role_id("admin").await).await;
 
     // Someone who may change settings, and nothing more, saves the provider.
     let editor = t.user("eddie").await;
-    let role =
-        crate::escalation::role_with(t, "Settings editor", &["settings:read", "settings:write"])
-            .await;
-    crate::escalation::give_role(t, &editor.id, &role).await;
+    let role = t
+        .role_with("Settings editor", &["settings:read", "settings:write"])
+        .await;
+    t.give_role(&editor.id, &role).await;
     let list = t.owner.get("/core/iam/v1/sso/custom").await;
     let id = list.body[0]["id"].as_i64().unwrap();
-    let mut body = custom_body(
-        "acme",
-        &rp.idp.base,
-        &rp.idp.client_id,
-        Some(&rp.idp.secret),
-    );
+    let mut body = rp.idp.custom_body("acme");
     body["id"] = json!(id);
     body["properties"]["autoProvisioningEnabled"] = json!(false);
     let path = format!("/core/iam/v1/sso/custom/{id}");
     let r = editor.api.put(&path, body.clone()).await;
     assert_eq!(r.status, 200, "{}", r.text);
 
-    let mut browser = Browser::new(&t.owner.base, &rp.idp.base);
-    let (_, challenge) = pkce();
-    let r = sso_round_trip(&rp, &mut browser, &challenge).await;
+    let (r, _) = sso_round_trip(&rp).await;
     assert!(onward(&r).is_none(), "not signed in: {}", r.text);
     assert!(
         r.text.contains("may not sign in this account"),
@@ -1050,9 +847,7 @@ async fn a_provider_signs_in_no_one_above_whoever_configured_it(b: Backend) {
     // The owner, who holds everything, saves it again: Ada signs in.
     let r = t.owner.put(&path, body).await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let mut browser = Browser::new(&t.owner.base, &rp.idp.base);
-    let (verifier, challenge) = pkce();
-    let r = sso_round_trip(&rp, &mut browser, &challenge).await;
+    let (r, verifier) = sso_round_trip(&rp).await;
     let tokens = redeem(&rp, &r, &verifier).await;
     assert_eq!(claims(tokens["id_token"].as_str().unwrap())["sub"], ada);
 }

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::support::totp::Authenticator;
+use crate::support::jsonapi::doc;
+use crate::support::totp::enrol;
 use crate::support::{shared, Backend, TestDb};
 
 on_both_backends!(
@@ -21,7 +22,7 @@ async fn health_ready_and_metrics(b: Backend) {
     let ready = api.get("/readyz").await;
     assert_eq!(ready.status, 200);
     assert_eq!(ready.body["status"], "ready");
-    api.get("/api/v1/users/me").await;
+    api.me().await;
     let metrics = api.get("/metrics").await;
     assert_eq!(metrics.status, 200);
     assert!(metrics
@@ -45,7 +46,7 @@ async fn unknown_routes_and_methods_answer_in_the_envelope(b: Backend) {
     assert_eq!(r.body["success"], false);
     let r = app.api().delete("/api/v1/auth/login").await;
     r.expect(405, "METHOD_NOT_ALLOWED");
-    let r = app.api().get("/api/v1/users/me").await;
+    let r = app.api().me().await;
     assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
     assert_eq!(r.header("cache-control"), Some("no-store"));
 }
@@ -331,18 +332,12 @@ async fn the_binary_runs_from_the_environment_and_keeps_secrets_out_of_logs() {
     let password = password.expect("the generated password is printed");
     let api = crate::support::Api::new(&server.base);
     let admin = api.login("admin@localhost", &password).await;
-    let r = admin.get("/api/v1/users/me").await;
+    let r = admin.me().await;
     assert_eq!(r.status, 200);
-    let wrong = api
-        .post(
-            "/api/v1/auth/login",
-            json!({ "email": "admin@localhost", "password": "Secret!Guess9" }),
-        )
-        .await;
+    let wrong = api.try_login("admin@localhost", "Secret!Guess9").await;
     assert_eq!(wrong.status, 401);
     let refresh = admin.refresh_token.clone().unwrap();
-    api.post("/api/v1/auth/refresh", json!({ "refreshToken": refresh }))
-        .await;
+    api.try_refresh(&refresh).await;
     // A log line written by a use case carries the id of its request.
     let created = admin
         .post(
@@ -359,7 +354,7 @@ async fn the_binary_runs_from_the_environment_and_keeps_secrets_out_of_logs() {
     let r = admin
         .post(
             "/api/v1/accounts",
-            json!({ "data": { "type": "accounts", "attributes": { "name": "Log Test", "email": invited } } }),
+            doc("accounts", json!({ "name": "Log Test", "email": invited })),
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
@@ -374,11 +369,7 @@ async fn the_binary_runs_from_the_environment_and_keeps_secrets_out_of_logs() {
         )
         .await;
     assert_eq!(joined.status, 204, "{}", joined.text);
-    api.post(
-        "/api/v1/account/passwords/request_reset",
-        json!({ "email": invited }),
-    )
-    .await;
+    api.request_reset(&invited).await;
     let reset = crate::support::smtp::shared_sink()
         .mail_to(&invited)
         .await
@@ -389,22 +380,9 @@ async fn the_binary_runs_from_the_environment_and_keeps_secrets_out_of_logs() {
     .await;
     // MFA (reference 2.7): the secret, the backup codes and the mfaToken
     // go over the wire and nowhere else.
-    let setup = admin.post("/api/v1/auth/mfa/setup", json!({})).await;
-    let mut phone = Authenticator::new(setup.body["data"]["secret"].as_str().unwrap());
-    let code = phone.next_code().await;
-    let enabled = admin
-        .post("/api/v1/auth/mfa/verify-setup", json!({ "code": code }))
-        .await;
-    let backup_code = enabled.body["data"]["backupCodes"][0]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let challenge = api
-        .post(
-            "/api/v1/auth/login",
-            json!({ "email": "admin@localhost", "password": password }),
-        )
-        .await;
+    let (phone, backup_codes) = enrol(&admin).await;
+    let backup_code = backup_codes[0].clone();
+    let challenge = api.try_login("admin@localhost", &password).await;
     let mfa_token = challenge.body["mfaToken"].as_str().unwrap().to_string();
     let second = api
         .post(

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::support::{shared, Backend, PASSWORD};
+use crate::support::{pluck, shared, Backend, PASSWORD};
 
 on_both_backends!(
     platform_admin_creates_and_reads_tenants,
@@ -145,12 +145,7 @@ async fn tenant_list_filters_sorts_and_counts(b: Backend) {
         r.body["pagination"],
         json!({ "page": 1, "limit": 2, "total": 3, "totalPages": 2 })
     );
-    let names: Vec<&str> = data["tenants"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["name"].as_str().unwrap())
-        .collect();
+    let names: Vec<&str> = pluck(&data["tenants"], "/name");
     assert_eq!(names, [format!("Zeta {tag} 4"), format!("Zeta {tag} 3")]);
     let page2 = admin
         .get(&format!(
@@ -215,10 +210,7 @@ async fn tenant_update_and_delete(b: Backend) {
     admin.get(&path).await.expect(404, "TENANT_NOT_FOUND");
     admin.delete(&path).await.expect(404, "TENANT_NOT_FOUND");
     // Its users' sessions went with it.
-    t.owner
-        .get("/api/v1/users/me")
-        .await
-        .expect(401, "UNAUTHORIZED");
+    t.owner.me().await.expect(401, "UNAUTHORIZED");
     admin
         .get("/api/v1/tenants/not-a-uuid")
         .await
@@ -282,7 +274,7 @@ async fn x_tenant_id_selects_a_tenant_only_for_platform_admins(b: Backend) {
         .get("/api/v1/tenants/current")
         .await;
     r.expect(404, "TENANT_NOT_FOUND");
-    let r = a.owner.with_tenant(&other.id).get("/api/v1/users/me").await;
+    let r = a.owner.with_tenant(&other.id).me().await;
     r.expect(404, "TENANT_NOT_FOUND");
     let admin = app.admin().await;
     let r = admin
@@ -315,24 +307,11 @@ async fn suspended_tenant_refuses_logins_and_tokens(b: Backend) {
         )
         .await;
     assert_eq!(r.ok()["status"], "suspended");
-    let login = app
-        .api()
-        .with_tenant(&t.id)
-        .post(
-            "/api/v1/auth/login",
-            json!({ "email": t.owner_email, "password": PASSWORD }),
-        )
-        .await;
+    let login = t.anonymous().try_login(&t.owner_email, PASSWORD).await;
     login.expect(403, "TENANT_SUSPENDED");
-    t.owner
-        .get("/api/v1/users/me")
-        .await
-        .expect(403, "TENANT_SUSPENDED");
+    t.owner.me().await.expect(403, "TENANT_SUSPENDED");
     app.api()
-        .post(
-            "/api/v1/auth/refresh",
-            json!({ "refreshToken": t.owner.refresh_token.clone().unwrap() }),
-        )
+        .try_refresh(t.owner.refresh_token.as_deref().unwrap())
         .await
         .expect(403, "TENANT_SUSPENDED");
     // A body is optional on suspend; unknown fields are still refused.
@@ -348,11 +327,8 @@ async fn suspended_tenant_refuses_logins_and_tokens(b: Backend) {
         .post(&format!("/api/v1/tenants/{}/reactivate", t.id), json!({}))
         .await;
     assert_eq!(r.ok()["status"], "active");
-    assert_eq!(t.owner.get("/api/v1/users/me").await.status, 200);
-    app.api()
-        .with_tenant(&t.id)
-        .login(&t.owner_email, PASSWORD)
-        .await;
+    assert_eq!(t.owner.me().await.status, 200);
+    t.anonymous().login(&t.owner_email, PASSWORD).await;
 }
 
 async fn platform_tenant_cannot_be_suspended_or_deleted(b: Backend) {

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::support::{shared, Backend};
+use crate::support::{shared, tenant, Backend};
 
 on_both_backends!(
     me_returns_the_whole_user_response,
@@ -12,9 +12,8 @@ on_both_backends!(
 
 /// Seed 001 UserResponse: every field.
 async fn me_returns_the_whole_user_response(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
-    let r = t.owner.get("/api/v1/users/me").await;
+    let t = tenant(b).await;
+    let r = t.owner.me().await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["success"], true);
     let u = r.ok();
@@ -57,9 +56,8 @@ async fn me_returns_the_whole_user_response(b: Backend) {
 
 /// Seed 001: "all fields optional — only the fields sent are updated".
 async fn put_me_changes_only_the_fields_sent(b: Backend) {
-    let app = shared(b).await;
-    let t = app.new_tenant().await;
-    let before = t.owner.get("/api/v1/users/me").await.ok().clone();
+    let t = tenant(b).await;
+    let before = t.owner.me().await.ok().clone();
     let r = t
         .owner
         .put(
@@ -114,10 +112,7 @@ async fn put_me_changes_only_the_fields_sent(b: Backend) {
     let r = t.owner.put("/api/v1/users/me", json!({})).await;
     assert_eq!(r.ok()["firstName"], "John Updated");
     // Persisted, not just echoed.
-    assert_eq!(
-        t.owner.get("/api/v1/users/me").await.ok()["fatherName"],
-        "Omar"
-    );
+    assert_eq!(t.owner.me().await.ok()["fatherName"], "Omar");
 }
 
 /// Unknown or wrongly typed fields are a VALIDATION_ERROR naming the field;
@@ -125,7 +120,7 @@ async fn put_me_changes_only_the_fields_sent(b: Backend) {
 async fn put_me_rejects_bad_fields_and_changes_nothing(b: Backend) {
     let app = shared(b).await;
     let t = app.new_tenant().await;
-    let before = t.owner.get("/api/v1/users/me").await.ok().clone();
+    let before = t.owner.me().await.ok().clone();
     let cases = [
         (json!({ "firstName": "Ok", "nickname": "x" }), "nickname"),
         (json!({ "firstName": 5 }), "firstName"),
@@ -158,7 +153,7 @@ async fn put_me_rejects_bad_fields_and_changes_nothing(b: Backend) {
         )
         .await;
     assert_eq!(r.fields(), ["firstName", "familyName"]);
-    let after = t.owner.get("/api/v1/users/me").await.ok().clone();
+    let after = t.owner.me().await.ok().clone();
     assert_eq!(after, before);
     app.api()
         .put("/api/v1/users/me", json!({ "firstName": "x" }))

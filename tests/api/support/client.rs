@@ -68,6 +68,15 @@ impl Resp {
         self
     }
 
+    /// Asserts a native validation error (400 VALIDATION_ERROR) naming
+    /// exactly `fields`, in order.
+    #[track_caller]
+    pub fn invalid(&self, fields: &[&str]) -> &Self {
+        self.expect(400, "VALIDATION_ERROR");
+        assert_eq!(self.fields(), fields, "{}", self.text);
+        self
+    }
+
     /// The first JSON:API error object.
     pub fn error(&self) -> &Value {
         &self.body["errors"][0]
@@ -157,14 +166,18 @@ impl Api {
         }
     }
 
+    /// A sign-in attempt (reference 2.1), whatever it answers.
+    pub async fn try_login(&self, email: &str, password: &str) -> Resp {
+        self.post(
+            "/api/v1/auth/login",
+            json!({ "email": email, "password": password }),
+        )
+        .await
+    }
+
     /// Signs in; panics unless it succeeds.
     pub async fn login(&self, email: &str, password: &str) -> Api {
-        let r = self
-            .post(
-                "/api/v1/auth/login",
-                json!({ "email": email, "password": password }),
-            )
-            .await;
+        let r = self.try_login(email, password).await;
         assert_eq!(r.status, 200, "login {email}: {}", r.text);
         Api {
             token: r.body["data"]["accessToken"].as_str().map(String::from),
@@ -203,6 +216,20 @@ impl Api {
         }
     }
 
+    /// Reference 2.1 refresh, whatever it answers.
+    pub async fn try_refresh(&self, refresh_token: &str) -> Resp {
+        self.post(
+            "/api/v1/auth/refresh",
+            json!({ "refreshToken": refresh_token }),
+        )
+        .await
+    }
+
+    /// The signed-in user (`GET /api/v1/users/me`): a token's simplest use.
+    pub async fn me(&self) -> Resp {
+        self.get("/api/v1/users/me").await
+    }
+
     /// The caller's own session, as `GET /auth/sessions` lists it.
     pub async fn current_session(&self) -> Value {
         let r = self.get("/api/v1/auth/sessions").await;
@@ -215,12 +242,27 @@ impl Api {
             .clone()
     }
 
+    /// A request of any method, with a JSON body when there is one.
+    pub async fn call(&self, method: reqwest::Method, path: &str, body: Option<&Value>) -> Resp {
+        let rb = self.request(method, path);
+        Self::send(match body {
+            Some(body) => rb.json(body),
+            None => rb,
+        })
+        .await
+    }
+
     pub async fn get(&self, path: &str) -> Resp {
         Self::send(self.request(reqwest::Method::GET, path)).await
     }
 
     pub async fn delete(&self, path: &str) -> Resp {
         Self::send(self.request(reqwest::Method::DELETE, path)).await
+    }
+
+    /// POST without a body.
+    pub async fn post_empty(&self, path: &str) -> Resp {
+        Self::send(self.request(reqwest::Method::POST, path)).await
     }
 
     pub async fn post(&self, path: &str, body: Value) -> Resp {
@@ -245,20 +287,29 @@ impl Api {
         Self::send(rb).await
     }
 
+    /// A JSON:API read.
+    pub async fn jsonapi_get(&self, path: &str) -> Resp {
+        self.jsonapi(reqwest::Method::GET, path, None).await
+    }
+
+    /// A JSON:API delete.
+    pub async fn jsonapi_delete(&self, path: &str) -> Resp {
+        self.jsonapi(reqwest::Method::DELETE, path, None).await
+    }
+
     pub async fn put(&self, path: &str, body: Value) -> Resp {
         Self::send(self.request(reqwest::Method::PUT, path).json(&body)).await
     }
 
-    /// Sends a raw body with a content type.
-    pub async fn raw(
+    /// POSTs a raw body with a content type.
+    pub async fn post_raw(
         &self,
-        method: reqwest::Method,
         path: &str,
         content_type: &str,
         body: impl Into<reqwest::Body>,
     ) -> Resp {
         Self::send(
-            self.request(method, path)
+            self.request(reqwest::Method::POST, path)
                 .header("Content-Type", content_type)
                 .body(body),
         )

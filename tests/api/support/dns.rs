@@ -40,24 +40,18 @@ impl Dns {
         let zone = Arc::new(Mutex::new(Zone::default()));
         let (tx, rx) = std::sync::mpsc::channel();
         let served = zone.clone();
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-                tx.send(socket.local_addr().unwrap()).unwrap();
-                let mut buf = vec![0u8; 4096];
-                loop {
-                    let Ok((n, peer)) = socket.recv_from(&mut buf).await else {
-                        continue;
-                    };
-                    if let Some(reply) = answer(&served, &buf[..n]) {
-                        let _ = socket.send_to(&reply, peer).await;
-                    }
+        super::on_own_thread(async move {
+            let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+            tx.send(socket.local_addr().unwrap()).unwrap();
+            let mut buf = vec![0u8; 4096];
+            loop {
+                let Ok((n, peer)) = socket.recv_from(&mut buf).await else {
+                    continue;
+                };
+                if let Some(reply) = answer(&served, &buf[..n]) {
+                    let _ = socket.send_to(&reply, peer).await;
                 }
-            });
+            }
         });
         Dns {
             addr: rx.recv().unwrap(),

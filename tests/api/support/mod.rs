@@ -1,9 +1,18 @@
 //! Test support: real servers on random ports over real databases.
 //!
 //! `shared(backend)` is one server per backend for the whole test binary;
-//! tests isolate themselves by creating their own tenant (`new_tenant`).
-//! `spawn(backend, tweak)` starts a private server on a fresh database for
-//! tests that change configuration or break the database on purpose.
+//! tests isolate themselves by creating their own tenant (`tenant(b)`, or
+//! `new_tenant` on a server they hold). `spawn(backend, tweak)` starts a
+//! private server on a fresh database for tests that change configuration
+//! or break the database on purpose.
+//!
+//! A scenario's set-up is a line each, from the module that owns it: a
+//! tenant's users, roles, groups and policies (`TestTenant`, `iam`),
+//! machine clients (`oauth`), a person signing in to an application
+//! (`oidc`), SSO providers (`sso`), accounts and JSON:API documents
+//! (`jsonapi`), mailed links and tokens (`mail`, `smtp`), SCIM (`scim`),
+//! MFA (`totp::enrol`), the hosted pages (`web`) and seeded random runs
+//! (`property`). Add a set-up there, not in a test file.
 //!
 //! PostgreSQL: `ITHBAT_TEST_PG_URL` (default
 //! postgres://root@127.0.0.1:5432/postgres) names a server where the tests
@@ -15,11 +24,17 @@
 pub mod browser;
 pub mod client;
 pub mod dns;
+pub mod iam;
 pub mod instance;
+pub mod jsonapi;
+pub mod mail;
 pub mod oauth;
+pub mod oidc;
+pub mod property;
 pub mod proxy;
 pub mod scim;
 pub mod smtp;
+pub mod sso;
 pub mod totp;
 pub mod web;
 
@@ -192,25 +207,36 @@ impl Drop for TestDb {
             DatabaseUrl::Postgres(_) => {
                 let name = self.name.clone();
                 // Drop runs outside async context: use a thread of its own.
-                let _ = std::thread::spawn(move || {
-                    let rt = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                        .unwrap();
-                    rt.block_on(async {
-                        if let Ok(mut conn) = AsyncPgConnection::establish(&pg_admin_url()).await {
-                            let _ = conn
-                                .batch_execute(&format!(
-                                    "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                                ))
-                                .await;
-                        }
-                    });
+                let _ = on_own_thread(async move {
+                    if let Ok(mut conn) = AsyncPgConnection::establish(&pg_admin_url()).await {
+                        let _ = conn
+                            .batch_execute(&format!(
+                                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                            ))
+                            .await;
+                    }
                 })
                 .join();
             }
         }
     }
+}
+
+/// Runs `work` on a thread of its own, in a current-thread runtime: for
+/// servers that outlive the test that starts them, and for async clean-up
+/// in `Drop`, which runs outside any runtime.
+pub fn on_own_thread<F>(work: F) -> std::thread::JoinHandle<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(work)
+    })
 }
 
 /// SQLite files left by test processes that are gone.
@@ -320,14 +346,7 @@ impl TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         let handle = self.handle.clone();
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(handle.stop(false));
-        })
-        .join();
+        let _ = on_own_thread(async move { handle.stop(false).await }).join();
     }
 }
 
@@ -389,6 +408,12 @@ pub async fn shared(backend: Backend) -> Shared {
 
 pub struct Shared {
     pub base: String,
+}
+
+/// A fresh tenant on the shared server of `backend`, its owner signed in:
+/// where most tests start.
+pub async fn tenant(backend: Backend) -> TestTenant {
+    shared(backend).await.new_tenant().await
 }
 
 /// A tenant made for one test, with its owner signed in.
@@ -458,6 +483,11 @@ pub struct TestUser {
 }
 
 impl TestTenant {
+    /// A client of this tenant with no one signed in.
+    pub fn anonymous(&self) -> Api {
+        self.owner.anonymous()
+    }
+
     /// An address in this tenant's test domain.
     pub fn email(&self, local: &str) -> String {
         format!("{local}@{}.example", self.slug)
@@ -467,20 +497,39 @@ impl TestTenant {
     /// through the API as the owner, and signs in as them.
     pub async fn user(&self, local: &str) -> TestUser {
         let email = self.email(local);
+        let id = self.create_user(&email, local, "Tester").await;
+        let api = self.owner.anonymous().login(&email, PASSWORD).await;
+        TestUser { id, email, api }
+    }
+
+    /// Creates an active, verified user (role `member`, password
+    /// `PASSWORD`) as the owner; its id.
+    pub async fn create_user(&self, email: &str, first_name: &str, family_name: &str) -> String {
         let r = self
             .owner
             .post(
                 "/api/v1/users",
                 json!({
-                    "email": email, "firstName": local, "familyName": "Tester",
+                    "email": email, "firstName": first_name, "familyName": family_name,
                     "password": PASSWORD, "skipEmailVerification": true
                 }),
             )
             .await;
         assert_eq!(r.status, 201, "create user: {}", r.text);
-        let id = r.body["data"]["id"].as_str().unwrap().to_string();
-        let api = self.owner.anonymous().login(&email, PASSWORD).await;
-        TestUser { id, email, api }
+        r.body["data"]["id"].as_str().unwrap().to_string()
+    }
+
+    /// `POST /api/v1/users/bulk` as the owner with these rows.
+    pub async fn bulk_users(&self, rows: impl serde::Serialize) -> Resp {
+        self.owner
+            .post("/api/v1/users/bulk", json!({ "users": rows }))
+            .await
+    }
+
+    /// The tenant's audit log as its owner reads it, with `query`
+    /// (`action=...`, `targetId=...`, `limit=...`).
+    pub async fn audit(&self, query: &str) -> Resp {
+        self.owner.get(&format!("/api/v1/audit-logs?{query}")).await
     }
 
     /// The id of one of the tenant's roles, by name.
@@ -496,4 +545,18 @@ impl TestTenant {
             .unwrap()
             .to_string()
     }
+}
+
+/// The string at `pointer` (RFC 6901) in each element of the JSON array
+/// `list`, in order, collected as the caller asks.
+pub fn pluck<'a, C: FromIterator<&'a str>>(list: &'a serde_json::Value, pointer: &str) -> C {
+    list.as_array()
+        .unwrap_or_else(|| panic!("not an array: {list}"))
+        .iter()
+        .map(|item| {
+            item.pointer(pointer)
+                .and_then(|v| v.as_str())
+                .unwrap_or_else(|| panic!("no string at {pointer} in {item}"))
+        })
+        .collect()
 }

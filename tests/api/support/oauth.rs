@@ -17,6 +17,8 @@ pub enum Auth<'a> {
     Basic(&'a str, &'a str),
     /// client_secret_post.
     Post(&'a str, &'a str),
+    /// A public client (RFC 6749 2.1): its client_id, no secret.
+    Public(&'a str),
     None,
 }
 
@@ -41,10 +43,19 @@ pub async fn post_form(api: &Api, path: &str, auth: Auth<'_>, params: &[(&str, &
             params.push(("client_id", id));
             params.push(("client_secret", secret));
         }
+        Auth::Public(id) => params.push(("client_id", id)),
         Auth::None => {}
     }
     let body = serde_urlencoded::to_string(&params).unwrap();
     Api::send(rb.body(body)).await
+}
+
+/// `POST /oauth/token` with a refresh token (RFC 6749 6) and `extra`
+/// parameters.
+pub async fn refresh_grant(api: &Api, auth: Auth<'_>, token: &str, extra: &[(&str, &str)]) -> Resp {
+    let mut params = vec![("grant_type", "refresh_token"), ("refresh_token", token)];
+    params.extend_from_slice(extra);
+    post_form(api, "/oauth/token", auth, &params).await
 }
 
 /// A client of a test tenant with one secret.
@@ -72,6 +83,11 @@ impl Machine {
         post_form(&self.api, "/oauth/token", self.basic(), &params).await
     }
 
+    /// `POST /oauth/token` with a refresh token and `extra` parameters.
+    pub async fn refresh(&self, token: &str, extra: &[(&str, &str)]) -> Resp {
+        refresh_grant(&self.api, self.basic(), token, extra).await
+    }
+
     /// An access token by client_credentials; panics unless issued.
     pub async fn token(&self) -> String {
         let r = self.request_token(&[]).await;
@@ -84,24 +100,18 @@ impl Machine {
         self.api.with_token(&self.token().await)
     }
 
+    /// RFC 7662 introspection of `token`.
     pub async fn introspect(&self, token: &str) -> Resp {
-        post_form(
-            &self.api,
-            "/oauth/introspect",
-            self.basic(),
-            &[("token", token)],
-        )
-        .await
+        self.about_token("/oauth/introspect", token).await
     }
 
+    /// RFC 7009 revocation of `token`.
     pub async fn revoke(&self, token: &str) -> Resp {
-        post_form(
-            &self.api,
-            "/oauth/revoke",
-            self.basic(),
-            &[("token", token)],
-        )
-        .await
+        self.about_token("/oauth/revoke", token).await
+    }
+
+    async fn about_token(&self, path: &str, token: &str) -> Resp {
+        post_form(&self.api, path, self.basic(), &[("token", token)]).await
     }
 }
 
@@ -109,21 +119,14 @@ impl TestTenant {
     /// Creates a client through the Aritma API (seed 003 body) and returns
     /// its clientId.
     pub async fn new_client(&self, grants: &[&str], scopes: &[&str]) -> String {
-        let r = self
-            .owner
-            .post(
-                "/core/iam/v1/clients",
-                json!({
-                    "name": "Nightly ERP sync",
-                    "description": "Service account",
-                    "allowedGrantTypes": grants,
-                    "redirectUris": [],
-                    "allowedScopes": scopes,
-                }),
-            )
-            .await;
-        assert_eq!(r.status, 200, "create client: {}", r.text);
-        r.body["clientId"].as_str().unwrap().to_string()
+        self.create_client(json!({
+            "name": "Nightly ERP sync",
+            "description": "Service account",
+            "allowedGrantTypes": grants,
+            "redirectUris": [],
+            "allowedScopes": scopes,
+        }))
+        .await
     }
 
     /// Adds a secret with this value to a client.
@@ -158,5 +161,12 @@ impl TestTenant {
     /// A client_credentials client allowed services.iam.
     pub async fn machine(&self) -> Machine {
         self.machine_with(&["client_credentials"], &[IAM]).await
+    }
+
+    /// A client_credentials client allowed services.iam that also gets
+    /// refresh tokens.
+    pub async fn refreshing_machine(&self) -> Machine {
+        self.machine_with(&["client_credentials", "refresh_token"], &[IAM])
+            .await
     }
 }

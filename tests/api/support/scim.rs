@@ -15,6 +15,17 @@ pub const ERROR: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 pub const BULK_REQUEST: &str = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
 pub const SEARCH: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
 
+/// A group (RFC 7643 4.1) with these member ids.
+pub fn group(name: &str, members: &[&str]) -> Value {
+    let members: Vec<Value> = members.iter().map(|m| json!({ "value": m })).collect();
+    json!({ "schemas": [GROUP], "displayName": name, "members": members })
+}
+
+/// The operations of a PATCH replacing one attribute (RFC 7644 3.5.2.3).
+pub fn replace(path: &str, value: &str) -> Value {
+    json!([{ "op": "replace", "path": path, "value": value }])
+}
+
 #[derive(Clone)]
 pub struct Scim {
     pub api: Api,
@@ -101,6 +112,13 @@ impl Scim {
         }
         let r = self.post("/Users", body).await;
         assert_eq!(r.status, 201, "create {user_name}: {}", r.text);
+        r.body["id"].as_str().unwrap().to_string()
+    }
+
+    /// Creates a group with these member ids; returns its id.
+    pub async fn create_group(&self, name: &str, members: &[&str]) -> String {
+        let r = self.post("/Groups", group(name, members)).await;
+        assert_eq!(r.status, 201, "create {name}: {}", r.text);
         r.body["id"].as_str().unwrap().to_string()
     }
 }

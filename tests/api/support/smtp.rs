@@ -37,24 +37,18 @@ impl Sink {
         let refusals = Arc::new(Mutex::new(refuse));
         let (tx, rx) = std::sync::mpsc::channel();
         let (store, pending) = (messages.clone(), refusals.clone());
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-                tx.send(listener.local_addr().unwrap().port()).unwrap();
-                loop {
-                    let Ok((socket, _)) = listener.accept().await else {
-                        continue;
-                    };
-                    let (store, pending) = (store.clone(), pending.clone());
-                    tokio::spawn(async move {
-                        let _ = session(socket, store, pending).await;
-                    });
-                }
-            });
+        super::on_own_thread(async move {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap().port()).unwrap();
+            loop {
+                let Ok((socket, _)) = listener.accept().await else {
+                    continue;
+                };
+                let (store, pending) = (store.clone(), pending.clone());
+                tokio::spawn(async move {
+                    let _ = session(socket, store, pending).await;
+                });
+            }
         });
         Sink {
             port: rx.recv().unwrap(),

@@ -1,10 +1,14 @@
 //! What an authenticator app does: RFC 4226 HOTP and RFC 6238 TOTP
 //! (HMAC-SHA-1, 6 digits, 30-second steps) from a base32 secret. Written
 //! here, apart from the server's (totp-rs), so that the tests check the
-//! server against an implementation of their own.
+//! server against an implementation of their own. `enrol` turns MFA on
+//! with one, as a person does.
 
 use hmac::{Hmac, KeyInit, Mac};
+use serde_json::json;
 use sha1::Sha1;
+
+use super::client::{Api, Resp};
 
 pub const STEP: u64 = 30;
 
@@ -154,4 +158,29 @@ fn rfc_4226_appendix_d_vectors_and_base32() {
         secret.to_vec()
     );
     assert_eq!(base32_decode("MZXW6YQ"), b"foob".to_vec());
+}
+
+/// The backup codes of an answer (verify-setup, backup-codes), which must
+/// not be cached.
+pub fn backup_codes_of(r: &Resp) -> Vec<String> {
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    r.ok()["backupCodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Turns MFA on for the signed-in `api` as reference 2.7 enrols it (setup
+/// without a body, then verify-setup with a code): an authenticator
+/// holding the secret, and the ten backup codes.
+pub async fn enrol(api: &Api) -> (Authenticator, Vec<String>) {
+    let r = api.post_empty("/api/v1/auth/mfa/setup").await;
+    let mut app = Authenticator::new(r.ok()["secret"].as_str().unwrap());
+    let code = app.next_code().await;
+    let r = api
+        .post("/api/v1/auth/mfa/verify-setup", json!({ "code": code }))
+        .await;
+    (app, backup_codes_of(&r))
 }

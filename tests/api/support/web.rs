@@ -88,15 +88,18 @@ impl Web {
     }
 }
 
+/// The quoted value that follows `marker` in a page (an attribute's
+/// value: the marker ends with `="`), `&amp;` unescaped.
+pub fn value_after(html: &str, marker: &str) -> Option<String> {
+    let start = html.find(marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].replace("&amp;", "&"))
+}
+
 /// The value of a hidden input `name` in a page.
 pub fn field(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html
-        .find(&marker)
+    value_after(html, &format!("name=\"{name}\" value=\""))
         .unwrap_or_else(|| panic!("no field {name} in {html}"))
-        + marker.len();
-    let end = html[start..].find('"').unwrap() + start;
-    html[start..end].replace("&amp;", "&")
 }
 
 /// The query parameters of a URL.

@@ -1228,7 +1228,7 @@ macro_rules! backend {
                             "password_reset_token" => match (op, value) {
                                 (CompareOp::Eq, Value::Str(token)) => resetting(Box::new(
                                     account_tokens::token_hash
-                                        .eq(crate::service::tokens::hash_secret(token))
+                                        .eq(crate::domain::secret::hash_secret(token))
                                         .nullable(),
                                 )),
                                 (CompareOp::Eq, _) => {

@@ -1,8 +1,10 @@
-//! The few SQL expressions the translator needs that diesel builds only for
-//! a backend it knows: bind parameters, `LIKE ... ESCAPE` and `IN
-//! (subquery)`. Diesel implements those per backend, so a function generic
-//! over the backend could not use them without naming every bound at every
-//! call; these render the same SQL for any backend that is a [`Dialect`].
+//! SQL the translator writes for any backend. Diesel's own nodes for
+//! these are implemented per backend (bind parameters, `LIKE ... ESCAPE`,
+//! `IN (subquery)`) or resolved per SQL type (comparison operators), so
+//! generic code could use them only by naming a bound for each expression
+//! it builds; these need only `DB: Dialect`. They render the SQL diesel
+//! renders, except that diesel writes `IN (subquery)` as `= ANY(subquery)`
+//! on PostgreSQL, which PostgreSQL defines as the same.
 
 use std::marker::PhantomData;
 

@@ -13,11 +13,11 @@ use uuid::Uuid;
 
 use super::extract::{bearer_token, client_ip};
 use super::scim::error::ScimError;
+use crate::domain::secret::hash_secret;
 use crate::domain::{Error, Result};
 use crate::repo;
 use crate::service::ratelimit::Decision;
 use crate::service::scim_tokens;
-use crate::service::tokens::hash_secret;
 use crate::service::App;
 
 /// Probes and metrics are for the operator's infrastructure, not clients.

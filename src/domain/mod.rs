@@ -16,6 +16,7 @@ pub mod principal;
 pub mod redirect;
 pub mod role;
 pub mod scope;
+pub mod secret;
 pub mod session;
 pub mod settings;
 pub mod sso;

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
-use super::filter_sql::{group_predicate, FilterSpec};
+use super::filter::{self, FilterSpec};
 use super::like_contains;
 use crate::db::schema::{group_members, groups, users};
 use crate::db::types::{DbTimestamptz, DbUuid};
@@ -166,9 +166,8 @@ pub async fn list(db: &mut Db<'_>, q: &GroupQuery<'_>) -> Result<Listing<Group>>
         for _ in 0..2 {
             predicates.push(
                 q.filter
-                    .map(|f| group_predicate(&*c, f.filter, f.attrs))
-                    .transpose()
-                    .map_err(Error::InvalidFilter)?,
+                    .map(filter::predicate::<groups::table, _>)
+                    .transpose()?,
             );
         }
         let filtered = |extra| {

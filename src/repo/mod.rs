@@ -8,7 +8,7 @@ pub mod audit;
 pub mod authorization;
 pub mod clients;
 pub mod domains;
-pub mod filter_sql;
+pub mod filter;
 pub mod grants;
 pub mod groups;
 pub mod keys;

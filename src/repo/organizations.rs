@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
-use super::filter_sql::{organization_predicate, FilterSpec};
+use super::filter::{self, FilterSpec};
 use crate::db::schema::{organizations, users};
 use crate::db::{is_unique_violation, Db, Ts, Uid};
 use crate::domain::account::Organization;
@@ -144,9 +144,8 @@ pub async fn list(db: &mut Db<'_>, q: &OrganizationQuery<'_>) -> Result<Listing<
         for _ in 0..2 {
             predicates.push(
                 q.filter
-                    .map(|f| organization_predicate(&*c, f))
-                    .transpose()
-                    .map_err(Error::InvalidFilter)?,
+                    .map(filter::predicate::<organizations::table, _>)
+                    .transpose()?,
             );
         }
         let filtered = |extra| {

@@ -4,7 +4,7 @@ use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
 use super::corrupt;
-use super::filter_sql::{session_predicate, FilterSpec};
+use super::filter::{self, FilterSpec};
 use crate::db::schema::{refresh_tokens, sessions, tenants, users};
 use crate::db::{Db, Json, Ts, Uid};
 use crate::domain::list::{Listing, PageRequest, SortOrder};
@@ -211,9 +211,8 @@ pub async fn list(
         for _ in 0..2 {
             predicates.push(
                 q.filter
-                    .map(|f| session_predicate(&*c, f))
-                    .transpose()
-                    .map_err(Error::InvalidFilter)?,
+                    .map(filter::predicate::<sessions::table, _>)
+                    .transpose()?,
             );
         }
         let filtered = |extra| {

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
-use super::filter_sql::{user_predicate, FilterSpec};
+use super::filter::{self, FilterSpec};
 use super::{corrupt, like_contains};
 use crate::db::schema::{user_roles, users};
 use crate::db::{is_unique_violation, Db, Json, Ts, Uid};
@@ -517,9 +517,8 @@ pub async fn list(db: &mut Db<'_>, q: &UserQuery<'_>) -> Result<Listing<User>> {
         for _ in 0..2 {
             predicates.push(
                 q.filter
-                    .map(|f| user_predicate(&*c, f))
-                    .transpose()
-                    .map_err(Error::InvalidFilter)?,
+                    .map(filter::predicate::<users::table, _>)
+                    .transpose()?,
             );
         }
         let filtered = |extra| {

@@ -5,9 +5,9 @@
 
 use chrono::Utc;
 
-use super::tokens::hash_secret;
 use super::App;
 use crate::domain::account::{TokenProblem, TokenPurpose};
+use crate::domain::secret::hash_secret;
 use crate::domain::user::UserStatus;
 use crate::domain::Result;
 use crate::repo;

@@ -6,7 +6,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::passwords::Password;
-use super::tokens::{hash_secret, random_token, AccessClaims, ClientBinding, TokenSubject};
+use super::tokens::{random_token, AccessClaims, ClientBinding, TokenSubject};
 use super::{audit, App};
 use crate::db::Db;
 use crate::domain::access::{Access, SubjectRef};
@@ -14,6 +14,7 @@ use crate::domain::audit::{Actor, AuditEvent};
 use crate::domain::permission::Permissions;
 use crate::domain::principal::{Caller, Principal, Subject};
 use crate::domain::scope::{ScopeSet, Scopes};
+use crate::domain::secret::hash_secret;
 use crate::domain::session::{Device, Origin, Session};
 use crate::domain::tenant::{Tenant, TenantStatus, DEFAULT_TENANT_SLUG};
 use crate::domain::user::{email_key, User, UserStatus};

@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::auth::{self, LoginInput, SignIn, TokenSet};
 use super::mfa::{self, Proof};
 use super::passwords::Password;
-use super::tokens::{hash_secret, random_token, ClientBinding};
+use super::tokens::{random_token, ClientBinding};
 use super::{audit, App};
 use crate::db::Db;
 use crate::domain::audit::{Actor, AuditEvent};
@@ -27,6 +27,7 @@ use crate::domain::authorization::{
 use crate::domain::client::{Client, GrantType};
 use crate::domain::mfa::{parse_backup_code, parse_totp_code};
 use crate::domain::scope::ScopeSet;
+use crate::domain::secret::hash_secret;
 use crate::domain::session::Origin;
 use crate::domain::tenant::{Tenant, TenantStatus};
 use crate::domain::{Error, OAuthError, Result};

@@ -8,13 +8,14 @@ use uuid::Uuid;
 
 use super::mail::Action;
 use super::passwords::Password;
-use super::tokens::{hash_secret, random_token};
+use super::tokens::random_token;
 use super::users::{details, managed, UserDetails};
 use super::{audit, App};
 use crate::db::Db;
 use crate::domain::account::{TokenProblem, TokenPurpose};
 use crate::domain::audit::{Actor, AuditEvent};
 use crate::domain::principal::Caller;
+use crate::domain::secret::hash_secret;
 use crate::domain::session::Origin;
 use crate::domain::tenant::Tenant;
 use crate::domain::user::{User, UserStatus};

@@ -18,7 +18,7 @@ use zeroize::Zeroizing;
 
 use super::auth::{self, TokenSet};
 use super::passwords::Password;
-use super::tokens::{hash_secret, random_token};
+use super::tokens::random_token;
 use super::{audit, App};
 use crate::db::Db;
 use crate::domain::audit::{Actor, AuditEvent};
@@ -28,6 +28,7 @@ use crate::domain::mfa::{
     MFA_TOKEN_TTL_SECS, TOTP_SECRET_BYTES,
 };
 use crate::domain::principal::Caller;
+use crate::domain::secret::hash_secret;
 use crate::domain::session::Origin;
 use crate::domain::tenant::Tenant;
 use crate::domain::user::{email_key, User};

@@ -12,7 +12,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::tokens::{hash_secret, random_token, AccessClaims, ClientTokenSubject};
+use super::tokens::{random_token, AccessClaims, ClientTokenSubject};
 use super::{audit, auth, App};
 use crate::db::Db;
 use crate::domain::access::SubjectRef;
@@ -20,6 +20,7 @@ use crate::domain::audit::{Actor, AuditEvent};
 use crate::domain::client::{Client, GrantType};
 use crate::domain::principal::{Principal, Subject};
 use crate::domain::scope::{self, ScopeSet, Scopes};
+use crate::domain::secret::hash_secret;
 use crate::domain::session::Origin;
 use crate::domain::tenant::TenantStatus;
 use crate::domain::{Error, OAuthError, Result};

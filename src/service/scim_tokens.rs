@@ -12,7 +12,7 @@ use chrono::Utc;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::tokens::{hash_secret, random_token};
+use super::tokens::random_token;
 use super::{audit, App};
 use crate::db::Db;
 use crate::domain::access::{Access, Source, SubjectRef};
@@ -20,6 +20,7 @@ use crate::domain::audit::{Actor, AuditEvent};
 use crate::domain::permission::Permissions;
 use crate::domain::principal::{Caller, Principal, Subject};
 use crate::domain::scope::Scopes;
+use crate::domain::secret::hash_secret;
 use crate::domain::session::Origin;
 use crate::domain::tenant::TenantStatus;
 use crate::domain::{Error, Problems, Result};

@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use super::auth::{self, SignIn};
 use super::oidc_rp::{challenge_of, ClientAuth, ProviderError};
-use super::tokens::{hash_secret, random_token};
+use super::tokens::random_token;
 use super::users::{validate_new, NewUser};
 use super::{audit, App};
 use crate::db::Db;
@@ -25,6 +25,7 @@ use crate::domain::access::{Access, SubjectRef};
 use crate::domain::audit::{Actor, AuditEvent};
 use crate::domain::permission::BuiltinRole;
 use crate::domain::principal::Caller;
+use crate::domain::secret::hash_secret;
 use crate::domain::session::Origin;
 use crate::domain::sso::{Identity, Purpose, SsoLogin, SsoProvider, LOGIN_LIFETIME};
 use crate::domain::tenant::Tenant;

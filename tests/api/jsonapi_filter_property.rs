@@ -2,8 +2,8 @@
 //! `filter[...]` queries, the accounts the database selects are exactly
 //! those the reference evaluator (`domain::filter::matches`) selects over
 //! the JSON the server returned. Both read the same AST, which the query
-//! parser builds; the translator under test is the account vocabulary of
-//! `repo::filter_sql`. `ITHBAT_FILTER_SEED=n` replays a run;
+//! parser builds; the translator under test is the account vocabulary,
+//! `repo/filter/accounts.rs`. `ITHBAT_FILTER_SEED=n` replays a run;
 //! `ITHBAT_FILTER_CASES=n` sets how many queries are tried (default 200).
 
 use std::collections::BTreeSet;

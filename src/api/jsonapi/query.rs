@@ -9,7 +9,7 @@ use crate::domain::account::{covering_scopes, validate_role_scope};
 use crate::domain::filter::{AttrPath, Attributes, CompareOp, Filter, Kind, Value, MAX_TERMS};
 use crate::domain::list::{PageRequest, SortOrder};
 use crate::domain::{Error, Problems};
-use crate::repo::filter_sql::{FilterSpec, Names};
+use crate::repo::filter::{FilterSpec, Names};
 
 /// Default and largest `page[size]` (seed 002).
 pub const PAGE_SIZE: u32 = 1000;

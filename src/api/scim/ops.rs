@@ -16,7 +16,7 @@ use super::resources::{etag, group_json, group_record, user_json, user_record, P
 use super::schema::{Resource, ScimAttributes, GROUP, USER};
 use crate::domain::list::PageRequest;
 use crate::domain::Error;
-use crate::repo::filter_sql::{FilterSpec, Names};
+use crate::repo::filter::{FilterSpec, Names};
 use crate::repo::groups::{GroupQuery, GroupSort};
 use crate::repo::users::{UserQuery, UserSort};
 use crate::service::{provisioning, App};

@@ -15,7 +15,7 @@ use crate::domain::session::Origin;
 use crate::domain::text::{self, JsonPath};
 use crate::domain::{Error, FieldError};
 use crate::service::tokens::AccessClaims;
-use crate::service::{auth, App};
+use crate::service::{authentication, App};
 
 fn app(req: &HttpRequest) -> Data<App> {
     req.app_data::<Data<App>>()
@@ -359,8 +359,10 @@ impl FromRequest for Caller {
                 None => app.tokens.verify_access(&token?).await?,
             };
             let tenant = tenant?;
-            app.run(move |app| async move { auth::authenticate_api(&app, claims, tenant).await })
-                .await
+            app.run(move |app| async move {
+                authentication::authenticate_api(&app, claims, tenant).await
+            })
+            .await
         })
     }
 }

@@ -86,8 +86,8 @@ pub(crate) fn error_response(req: &ServiceRequest, e: Error) -> HttpResponse {
         ScimError::from(e).error_response()
     } else if super::jsonapi::is_jsonapi_path(path) {
         super::jsonapi::error::JsonApiError::from(e).error_response()
-    } else if super::aritma::is_path(path) {
-        super::aritma::error::response(&e, path)
+    } else if super::iam::is_path(path) {
+        super::iam::error::response(&e, path)
     } else if super::oauth::is_path(path) {
         super::oauth::error::response(&e)
     } else {

@@ -1,14 +1,14 @@
 //! HTTP only: parse the request, call a service, shape the response. The
 //! route table for every dialect is here, in one readable place.
 
-pub mod aritma;
 pub mod error;
 pub mod extract;
+pub mod iam;
 pub mod input;
+pub mod ithbat;
 pub mod jsonapi;
 pub mod limits;
 pub mod multipart;
-pub mod native;
 pub mod oauth;
 pub mod observe;
 pub mod pages;
@@ -18,7 +18,7 @@ pub mod system;
 
 use actix_web::web::{self, delete, get, patch, post, put};
 
-use native::{audit, auth, groups, identities, mfa, roles, scim_tokens, settings, tenants, users};
+use ithbat::{audit, auth, groups, identities, mfa, roles, scim_tokens, settings, tenants, users};
 
 /// A resource whose unmatched methods answer 405 in the native envelope.
 pub(crate) fn resource(path: &str) -> actix_web::Resource {
@@ -37,7 +37,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(scim::scope("/scim/v2"))
         .service(scim::scope("/{tenant}/api/scim/v2"))
         // the Aritma IAM dialect (seed 003) and OAuth 2.0 for machines
-        .configure(aritma::routes)
+        .configure(iam::routes)
         .configure(oauth::routes)
         // the pages mailed links open
         .configure(pages::account::routes)

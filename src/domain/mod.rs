@@ -3,8 +3,8 @@
 pub mod access;
 pub mod account;
 pub mod audit;
-pub mod authorization;
 pub mod client;
+pub mod code_flow;
 pub mod denial;
 pub mod error;
 pub mod filter;

@@ -5,8 +5,8 @@
 pub mod access;
 pub mod account_tokens;
 pub mod audit;
-pub mod authorization;
 pub mod clients;
+pub mod code_flow;
 pub mod domains;
 pub mod filter;
 pub mod grants;

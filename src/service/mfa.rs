@@ -7,7 +7,7 @@
 //! signed token, because it must be single use and count its failed codes,
 //! which needs a row anyway; an opaque value also carries nothing a client
 //! could read. Every code presented is a guess in the account's lockout
-//! (`auth::admit_guess`), limited per user and per mfaToken (5), and a TOTP
+//! (`authentication::admit_guess`), limited per user and per mfaToken (5), and a TOTP
 //! code is accepted once: its time step must be later than the last one.
 
 use chrono::{DateTime, Duration, Utc};
@@ -16,7 +16,7 @@ use serde_json::json;
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
-use super::auth::{self, TokenSet};
+use super::authentication::{self, TokenSet};
 use super::passwords::Password;
 use super::tokens::random_token;
 use super::{audit, App};
@@ -139,7 +139,7 @@ pub async fn setup(
         own_account(&mut conn.db(), caller).await?
     };
     if let Some(password) = password {
-        auth::confirm_password(app, &tenant, &user, &password, origin).await?;
+        authentication::confirm_password(app, &tenant, &user, &password, origin).await?;
     }
     let mut secret = Zeroizing::new(vec![0u8; TOTP_SECRET_BYTES]);
     rand::rngs::OsRng.fill(secret.as_mut_slice());
@@ -244,7 +244,7 @@ pub async fn disable(
         let mut conn = app.db.get().await?;
         own_account(&mut conn.db(), caller).await?
     };
-    auth::confirm_password(app, &tenant, &user, password, origin).await?;
+    authentication::confirm_password(app, &tenant, &user, password, origin).await?;
     let now = Utc::now();
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();
@@ -274,7 +274,7 @@ pub async fn regenerate_backup_codes(
         let mut conn = app.db.get().await?;
         own_account(&mut conn.db(), caller).await?
     };
-    auth::confirm_password(app, &tenant, &user, password, origin).await?;
+    authentication::confirm_password(app, &tenant, &user, password, origin).await?;
     let now = Utc::now();
     let (codes, hashes) = new_backup_codes(user.id);
     let mut conn = app.db.get().await?;
@@ -332,7 +332,7 @@ pub async fn verify(
     proof: Proof,
     origin: &Origin,
 ) -> Result<TokenSet> {
-    auth::limit_sign_in(app, origin, None).await?;
+    authentication::limit_sign_in(app, origin, None).await?;
     let now = Utc::now();
     let token_hash = hash_secret(mfa_token);
     let (tenant, user, challenge) = {
@@ -345,14 +345,14 @@ pub async fn verify(
         if requested_tenant.is_some_and(|t| t != challenge.tenant_id) {
             return Err(invalid_mfa_token());
         }
-        let tenant = auth::public_tenant(db, Some(challenge.tenant_id)).await?;
+        let tenant = authentication::public_tenant(db, Some(challenge.tenant_id)).await?;
         let user = repo::users::find(db, tenant.id, challenge.user_id)
             .await?
             .filter(|u| u.mfa_enabled)
             .ok_or_else(invalid_mfa_token)?;
         // Suspended or unverified since the password was checked.
-        if let Some((error, reason)) = auth::account_refusal(&tenant, &user) {
-            let event = auth::failed_login(&tenant, &user.email, origin, reason);
+        if let Some((error, reason)) = authentication::account_refusal(&tenant, &user) {
+            let event = authentication::failed_login(&tenant, &user.email, origin, reason);
             audit(db, event.target("user", user.id)).await?;
             return Err(error);
         }
@@ -366,7 +366,7 @@ pub async fn verify(
     };
     limit_codes(app, user.id).await?;
     let key = email_key(&user.email);
-    if let Err(e) = auth::admit_guess(app, &tenant, &key).await {
+    if let Err(e) = authentication::admit_guess(app, &tenant, &key).await {
         if let Error::AccountLocked { .. } = e {
             let mut conn = app.db.get().await?;
             audit(&mut conn.db(), failed("locked")).await?;
@@ -386,7 +386,8 @@ pub async fn verify(
     match verdict {
         Ok(None) => {}
         Ok(Some(reason)) => {
-            auth::settle_failed_guess(db, &tenant, &user.email, origin, failed(reason)).await?;
+            authentication::settle_failed_guess(db, &tenant, &user.email, origin, failed(reason))
+                .await?;
             return Err(Error::InvalidMfaCode);
         }
         Err(e) => {
@@ -404,7 +405,7 @@ pub async fn verify(
         .details(json!({ "method": proof.method() }));
     audit(db, event).await?;
     let remember_me = challenge.remember_me;
-    auth::start_session(
+    authentication::start_session(
         app,
         db,
         &tenant,

@@ -13,7 +13,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::tokens::{random_token, AccessClaims, ClientTokenSubject};
-use super::{audit, auth, App};
+use super::{audit, authentication, App};
 use crate::db::Db;
 use crate::domain::access::SubjectRef;
 use crate::domain::audit::{Actor, AuditEvent};
@@ -36,7 +36,7 @@ pub enum TokenRequest {
     ClientCredentials {
         scope: Option<ScopeSet>,
     },
-    /// A user's sign-in, redeemed (served by `service::authorize`).
+    /// A user's sign-in, redeemed (served by `service::code_flow`).
     AuthorizationCode {
         code: String,
         redirect_uri: Option<String>,
@@ -310,7 +310,7 @@ pub async fn client_principal(
     claims: &AccessClaims,
     now: DateTime<Utc>,
 ) -> Result<Principal> {
-    let invalid = auth::invalid_access_token;
+    let invalid = authentication::invalid_access_token;
     let grant_id: Uuid = claims.sid.parse().map_err(|_| invalid())?;
     let client_id: Uuid = claims.sub.parse().map_err(|_| invalid())?;
     let state = repo::grants::find_state(db, grant_id)
@@ -398,7 +398,7 @@ pub async fn introspect(app: &App, client: &Client, token: &str) -> Result<Optio
             expires_at: t.expires_at,
         }));
     }
-    if token.starts_with(auth::REFRESH_PREFIX) {
+    if token.starts_with(authentication::REFRESH_PREFIX) {
         let mut conn = app.db.get().await?;
         return person_refresh_token(&mut conn.db(), client, token, now).await;
     }
@@ -408,7 +408,7 @@ pub async fn introspect(app: &App, client: &Client, token: &str) -> Result<Optio
     if claims.tenant_id != client.tenant_id.to_string() {
         return Ok(None);
     }
-    match auth::authenticate(app, claims.clone(), None).await {
+    match authentication::authenticate(app, claims.clone(), None).await {
         Ok(caller) => Ok(Some(Introspection::Access {
             claims: Box::new(claims),
             scope: match caller.principal.scopes {
@@ -439,7 +439,7 @@ async fn person_refresh_token(
     if t.used || t.expires_at <= now {
         return Ok(None);
     }
-    let state = match auth::live_session(db, t.session_id, now).await {
+    let state = match authentication::live_session(db, t.session_id, now).await {
         Ok(state) => state,
         Err(e) if is_refusal(&e) => return Ok(None),
         Err(e) => return Err(e),
@@ -468,7 +468,7 @@ async fn person_session_of(
     client: &Client,
     token: &str,
 ) -> Result<Option<Uuid>> {
-    if token.starts_with(auth::REFRESH_PREFIX) {
+    if token.starts_with(authentication::REFRESH_PREFIX) {
         let found = repo::sessions::find_refresh_token(db, &hash_secret(token)).await?;
         return Ok(found
             .filter(|t| t.binding.as_ref().is_some_and(|b| b.client_id == client.id))

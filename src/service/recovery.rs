@@ -10,7 +10,7 @@ use chrono::Utc;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::auth::public_tenant;
+use super::authentication::public_tenant;
 use super::invitations::{link, new_password, store_token, token_error, NewPassword};
 use super::mail::Action;
 use super::passwords::Password;

@@ -15,7 +15,7 @@ use serde_json::{json, Map, Value};
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
-use super::auth::{self, SignIn};
+use super::authentication::{self, SignIn};
 use super::oidc_rp::{challenge_of, ClientAuth, ProviderError};
 use super::tokens::random_token;
 use super::users::{validate_new, NewUser};
@@ -276,7 +276,7 @@ async fn arrive(
 ) -> Result<Arrival> {
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();
-    let tenant = auth::public_tenant(db, Some(login.tenant_id)).await?;
+    let tenant = authentication::public_tenant(db, Some(login.tenant_id)).await?;
     let provider = repo::sso::find(db, login.tenant_id, login.provider_id)
         .await?
         .filter(SsoProvider::signs_in)
@@ -342,10 +342,10 @@ async fn arrive(
         }
         Purpose::Authorize | Purpose::Api => {
             let user = account_of(db, &tenant, &provider, &account, origin).await?;
-            if let Some((error, reason)) = auth::account_refusal(&tenant, &user) {
+            if let Some((error, reason)) = authentication::account_refusal(&tenant, &user) {
                 audit(
                     db,
-                    auth::failed_login(&tenant, &user.email, origin, reason)
+                    authentication::failed_login(&tenant, &user.email, origin, reason)
                         .target("user", user.id),
                 )
                 .await?;
@@ -356,7 +356,7 @@ async fn arrive(
                 let token = super::mfa::challenge(db, &tenant, &user, false, origin, now).await?;
                 SignIn::MfaRequired { mfa_token: token }
             } else {
-                let tokens = auth::start_session(
+                let tokens = authentication::start_session(
                     app,
                     db,
                     &tenant,

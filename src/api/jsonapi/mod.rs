@@ -25,7 +25,7 @@ use crate::domain::session::Origin;
 use crate::domain::text::JsonPath;
 use crate::domain::Error;
 use crate::service::tokens::AccessClaims;
-use crate::service::{auth, App};
+use crate::service::{authentication, App};
 use error::JsonApiError;
 
 pub const MEDIA_TYPE: &str = "application/vnd.api+json";
@@ -142,7 +142,7 @@ impl FromRequest for Request {
                     };
                     Some(
                         app.run(move |app| async move {
-                            auth::authenticate_api(&app, claims, tenant).await
+                            authentication::authenticate_api(&app, claims, tenant).await
                         })
                         .await?,
                     )

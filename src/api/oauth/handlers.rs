@@ -12,7 +12,7 @@ use crate::domain::scope::ScopeSet;
 use crate::domain::session::Origin;
 use crate::domain::{Error, OAuthError, Result};
 use crate::service::oauth::{Introspection, TokenRequest};
-use crate::service::{auth, authorize, clients, oauth, App};
+use crate::service::{authentication, clients, code_flow, oauth, App};
 
 /// Token, introspection and revocation answers are never cached
 /// (RFC 6749 5.1).
@@ -106,7 +106,7 @@ pub async fn token(
                     redirect_uri,
                     code_verifier,
                 } => {
-                    authorize::exchange(
+                    code_flow::exchange(
                         &app,
                         &client,
                         &code,
@@ -127,7 +127,7 @@ pub async fn token(
                         ));
                     }
                     let scope = scope.as_ref();
-                    auth::refresh(&app, &refresh_token, Some(client.id), scope, &origin)
+                    authentication::refresh(&app, &refresh_token, Some(client.id), scope, &origin)
                         .await
                         .map_err(|e| match e {
                             Error::Unauthenticated(m) => Error::oauth(OAuthError::InvalidGrant, m),
@@ -194,13 +194,13 @@ pub async fn userinfo(app: Data<App>, req: HttpRequest) -> HttpResponse {
     }
     let result = app
         .run(move |app| async move {
-            let caller = auth::authenticate(&app, claims, None).await?;
+            let caller = authentication::authenticate(&app, claims, None).await?;
             let (user_id, _) = caller.session()?;
             let mut conn = app.db.get().await?;
             let user =
                 crate::repo::users::find(&mut conn.db(), caller.principal.home_tenant, user_id)
                     .await?
-                    .ok_or_else(auth::invalid_access_token)?;
+                    .ok_or_else(authentication::invalid_access_token)?;
             Ok::<_, Error>((caller, user))
         })
         .await;

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::{cookie, message, origin_of, CookieJar, Page};
 use crate::domain::session::Origin;
-use crate::service::authorize::{
+use crate::service::code_flow::{
     self, AuthorizeParams, BrowserCookie, Next, PageError, SignInPage,
 };
 use crate::service::mail::escape;
@@ -27,7 +27,7 @@ pub(super) fn jar(app: &App) -> CookieJar {
 
 /// The parameters of a query string, each once (OAuth: a repeated
 /// parameter is an error; here its first value is taken and the rest
-/// refused by `authorize::begin`'s checks).
+/// refused by `code_flow::begin`'s checks).
 fn params(query: &str) -> Result<AuthorizeParams, PageError> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
         .map_err(|_| PageError("This sign-in link is malformed.".into()))?;
@@ -221,7 +221,7 @@ pub async fn authorize(req: HttpRequest, app: Data<App>, origin: Origin) -> Http
     };
     let browser = cookie(&req, &jar(&app), BROWSER);
     step(&app, move |app| async move {
-        authorize::begin(&app, params, browser.as_deref(), &origin).await
+        code_flow::begin(&app, params, browser.as_deref(), &origin).await
     })
     .await
 }
@@ -248,7 +248,7 @@ pub async fn password(
     let f = form.into_inner();
     let csrf_cookie = cookie(&req, &jar(&app), CSRF);
     step(&app, move |app| async move {
-        authorize::password(
+        code_flow::password(
             &app,
             &f.request,
             &f.csrf,
@@ -284,7 +284,7 @@ pub async fn second_factor(
     let f = form.into_inner();
     let csrf_cookie = cookie(&req, &jar(&app), CSRF);
     step(&app, move |app| async move {
-        authorize::second_factor(
+        code_flow::second_factor(
             &app,
             &f.request,
             &f.csrf,
@@ -329,7 +329,7 @@ pub async fn logout(
     let browser = cookie(&req, &jar, BROWSER);
     let outcome = app
         .run(move |app| async move {
-            authorize::end_session(
+            code_flow::end_session(
                 &app,
                 browser.as_deref(),
                 hint.as_deref(),

@@ -12,12 +12,12 @@ use uuid::Uuid;
 use super::signin::{error_page, jar, step};
 use super::{cookie, message, CookieJar};
 use crate::api::extract::requested_tenant;
-use crate::api::native::auth::token_response;
+use crate::api::ithbat::auth::token_response;
 use crate::domain::session::Origin;
 use crate::domain::sso::Purpose;
 use crate::domain::Error;
-use crate::service::auth::SignIn;
-use crate::service::authorize::{self, PageError};
+use crate::service::authentication::SignIn;
+use crate::service::code_flow::{self, PageError};
 use crate::service::sso::{self, Arrival, Callback, Departure, Failure, Start};
 use crate::service::App;
 
@@ -62,7 +62,7 @@ pub async fn from_sign_in(req: HttpRequest, app: Data<App>) -> HttpResponse {
     };
     let outcome = app
         .run(move |app| async move {
-            let tenant = match authorize::tenant_of_request(&app, request_id).await {
+            let tenant = match code_flow::tenant_of_request(&app, request_id).await {
                 Ok(t) => t,
                 Err(e) => return Ok::<_, Error>(Err(e)),
             };
@@ -106,7 +106,7 @@ pub async fn api_login(
         .run(move |app| async move {
             let tenant = {
                 let mut conn = app.db.get().await?;
-                crate::service::auth::public_tenant(&mut conn.db(), tenant).await?
+                crate::service::authentication::public_tenant(&mut conn.db(), tenant).await?
             };
             sso::start(&app, tenant.id, &scheme, Start::Api).await
         })
@@ -185,7 +185,7 @@ pub async fn callback(req: HttpRequest, app: Data<App>, origin: Origin) -> HttpR
             ..
         })) => onward(
             step(&app, move |app| async move {
-                authorize::after_sso(&app, id, *outcome, &origin).await
+                code_flow::after_sso(&app, id, *outcome, &origin).await
             })
             .await,
         ),
@@ -210,7 +210,7 @@ pub async fn callback(req: HttpRequest, app: Data<App>, origin: Origin) -> HttpR
             purpose: Some(Purpose::Authorize),
         })) => {
             step(&app, move |app| async move {
-                authorize::sso_failed(&app, id, text).await
+                code_flow::sso_failed(&app, id, text).await
             })
             .await
         }

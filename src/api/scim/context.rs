@@ -24,7 +24,7 @@ use crate::domain::session::Origin;
 use crate::domain::text::JsonPath;
 use crate::domain::Error;
 use crate::service::tokens::AccessClaims;
-use crate::service::{auth, scim_tokens, App};
+use crate::service::{authentication, scim_tokens, App};
 
 /// An authenticated SCIM request.
 #[derive(Debug, Clone)]
@@ -106,8 +106,12 @@ impl FromRequest for Scim {
                         None => app.tokens.verify_access(&token).await?,
                     };
                     // A platform administrator may name the tenant in the path.
-                    let caller =
-                        auth::authenticate_api(&app, claims, header_tenant.or(path_tenant)).await?;
+                    let caller = authentication::authenticate_api(
+                        &app,
+                        claims,
+                        header_tenant.or(path_tenant),
+                    )
+                    .await?;
                     caller.require(permission)?;
                     Ok(caller)
                 })

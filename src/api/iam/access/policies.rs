@@ -7,8 +7,8 @@ use actix_web::{HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use super::views::{envelope, list_params, policy, stored_policy};
-use crate::api::aritma::views;
 use crate::api::extract::JsonBody;
+use crate::api::iam::views;
 use crate::api::query::Query;
 use crate::domain::access::{validate_action, validate_scope, SubjectRef};
 use crate::domain::list::PageRequest;

@@ -7,7 +7,7 @@ use actix_web::HttpResponse;
 use serde_json::{json, Value};
 
 use super::views::grants;
-use crate::api::aritma::views;
+use crate::api::iam::views;
 use crate::domain::access::SubjectRef;
 use crate::domain::account::TENANT_SCOPE;
 use crate::domain::principal::{Caller, Subject};

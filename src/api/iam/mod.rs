@@ -9,10 +9,10 @@
 //!   error="insufficient_scope", scope="services.iam"`;
 //! - every error, whatever produced it, is RFC 7807 problem details.
 
+pub mod access;
 pub mod clients;
 pub mod domains;
 pub mod error;
-pub mod iam;
 pub mod scim_tokens;
 pub mod scopes;
 pub mod sso;
@@ -102,7 +102,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .route(put().to(sso::update_icon)),
             )
             // actions, policies, roles, subjects, me (seed 003 "IAM")
-            .configure(iam::routes)
+            .configure(access::routes)
             .default_service(web::to(super::error::not_found)),
     );
 }

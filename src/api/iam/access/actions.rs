@@ -7,8 +7,8 @@ use actix_web::HttpResponse;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::api::aritma::views;
 use crate::api::extract::JsonBody;
+use crate::api::iam::views;
 use crate::domain::access::ActionInfo;
 use crate::domain::principal::Caller;
 use crate::domain::session::Origin;

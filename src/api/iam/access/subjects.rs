@@ -10,8 +10,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::views::{envelope, grants, group, list_params, subjects};
-use crate::api::aritma::views;
 use crate::api::extract::JsonBody;
+use crate::api::iam::views;
 use crate::domain::access::{SubjectKind, SubjectRef};
 use crate::domain::principal::Caller;
 use crate::domain::session::Origin;

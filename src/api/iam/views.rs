@@ -6,7 +6,7 @@ use actix_web::HttpResponse;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::api::native::views::timestamp;
+use crate::api::ithbat::views::timestamp;
 use crate::api::query::Query;
 use crate::domain::client::{Client, ClientSecret};
 use crate::domain::list::{Listing, PageRequest};

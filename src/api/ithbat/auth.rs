@@ -13,10 +13,10 @@ use crate::api::query::Query;
 use crate::domain::principal::Caller;
 use crate::domain::session::Origin;
 use crate::domain::{Error, Problems};
-use crate::service::auth::{LoginInput, SignIn, TokenSet};
+use crate::service::authentication::{LoginInput, SignIn, TokenSet};
 use crate::service::passwords::Password;
 use crate::service::users::NewUser;
-use crate::service::{auth, recovery, sessions, App};
+use crate::service::{authentication, recovery, sessions, App};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -74,7 +74,7 @@ pub async fn login(
     };
     let tenant = requested_tenant(&req)?;
     let outcome = app
-        .run(move |app| async move { auth::login(&app, tenant, input, &origin).await })
+        .run(move |app| async move { authentication::login(&app, tenant, input, &origin).await })
         .await?;
     Ok(match outcome {
         SignIn::Complete(tokens) => token_response(*tokens),
@@ -97,14 +97,16 @@ pub async fn refresh(
     body: JsonBody<RefreshBody>,
 ) -> Result<HttpResponse, Error> {
     let token = body.0.refresh_token;
-    let tokens = app
-        .run(move |app| async move { auth::refresh(&app, &token, None, None, &origin).await })
+    let tokens =
+        app.run(move |app| async move {
+            authentication::refresh(&app, &token, None, None, &origin).await
+        })
         .await?;
     Ok(token_response(tokens))
 }
 
 pub async fn logout(app: Data<App>, caller: Caller, origin: Origin) -> Result<HttpResponse, Error> {
-    app.run(move |app| async move { auth::logout(&app, &caller, &origin).await })
+    app.run(move |app| async move { authentication::logout(&app, &caller, &origin).await })
         .await?;
     Ok(message("Logged out", json!({})))
 }

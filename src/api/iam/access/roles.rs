@@ -1,7 +1,7 @@
 //! Seed 003 "Roles": RoleDto `{id, name}`, the same rows as
 //! `/api/v1/roles`, each a bundle of IAM actions (`actions`, added to the
 //! reference's two fields), assigned to users by seed 003's user role
-//! operations (`api/aritma/users.rs`).
+//! operations (`api/iam/users.rs`).
 //! Only the list is named by the reference; get, create, update and
 //! delete are ours, in the same shape.
 
@@ -11,8 +11,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::views::{envelope, list_params};
-use crate::api::aritma::views;
 use crate::api::extract::{path_id, present, JsonBody};
+use crate::api::iam::views;
 use crate::domain::access::{permissions_of_actions, role_actions};
 use crate::domain::list::PageRequest;
 use crate::domain::permission::BuiltinRole;

@@ -6,8 +6,8 @@ use actix_web::HttpResponse;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::api::aritma::views::ok;
-use crate::api::native::views::timestamp;
+use crate::api::iam::views::ok;
+use crate::api::ithbat::views::timestamp;
 use crate::api::query::Query;
 use crate::domain::access::{Access, Source, SubjectRef};
 use crate::domain::group::Group;

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::db::schema::{authorization_codes, authorization_requests, browser_sessions};
 use crate::db::{Db, Ts, Uid};
-use crate::domain::authorization::{AuthorizationRequest, IssuedCode};
+use crate::domain::code_flow::{AuthorizationRequest, IssuedCode};
 use crate::domain::scope::ScopeSet;
 use crate::domain::Result;
 use crate::with_conn;

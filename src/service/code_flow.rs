@@ -13,18 +13,18 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::auth::{self, LoginInput, SignIn, TokenSet};
+use super::authentication::{self, LoginInput, SignIn, TokenSet};
 use super::mfa::{self, Proof};
 use super::passwords::Password;
 use super::tokens::{random_token, ClientBinding};
 use super::{audit, App};
 use crate::db::Db;
 use crate::domain::audit::{Actor, AuditEvent};
-use crate::domain::authorization::{
+use crate::domain::client::{Client, GrantType};
+use crate::domain::code_flow::{
     valid_challenge, valid_opaque, verifier_matches, AuthorizationRequest, IssuedCode,
     CODE_LIFETIME, REQUEST_LIFETIME,
 };
-use crate::domain::client::{Client, GrantType};
 use crate::domain::mfa::{parse_backup_code, parse_totp_code};
 use crate::domain::scope::ScopeSet;
 use crate::domain::secret::hash_secret;
@@ -32,7 +32,7 @@ use crate::domain::session::Origin;
 use crate::domain::tenant::{Tenant, TenantStatus};
 use crate::domain::{Error, OAuthError, Result};
 use crate::repo;
-use crate::repo::authorization::CodeClaim;
+use crate::repo::code_flow::CodeClaim;
 use crate::repo::sessions::RefreshBinding;
 use crate::transaction;
 
@@ -213,7 +213,7 @@ pub async fn begin(
         });
     }
     let csrf = random_token(32);
-    repo::authorization::insert_request(db, &request, &hash_secret(&csrf))
+    repo::code_flow::insert_request(db, &request, &hash_secret(&csrf))
         .await
         .map_err(internal)?;
     let providers = buttons(db, tenant.id).await.map_err(internal)?;
@@ -328,14 +328,14 @@ async fn live_browser_session(
     now: DateTime<Utc>,
 ) -> Result<Option<Uuid>> {
     let Some((tenant, session_id)) =
-        repo::authorization::find_browser_session(db, &hash_secret(cookie), now).await?
+        repo::code_flow::find_browser_session(db, &hash_secret(cookie), now).await?
     else {
         return Ok(None);
     };
     if tenant != tenant_id {
         return Ok(None);
     }
-    match auth::live_session(db, session_id, now).await {
+    match authentication::live_session(db, session_id, now).await {
         Ok(_) => Ok(Some(session_id)),
         Err(_) => Ok(None),
     }
@@ -356,7 +356,7 @@ async fn request_of_form(
     let id = Uuid::parse_str(request_id).map_err(|_| expired())?;
     let mut conn = app.db.get().await.map_err(|_| expired())?;
     let db = &mut conn.db();
-    let (request, csrf_hash) = repo::authorization::find_request(db, id, Utc::now())
+    let (request, csrf_hash) = repo::code_flow::find_request(db, id, Utc::now())
         .await
         .map_err(|_| expired())?
         .ok_or_else(expired)?;
@@ -398,12 +398,12 @@ async fn resumed(
     };
     let mut conn = app.db.get().await.map_err(|_| expired())?;
     let db = &mut conn.db();
-    let (request, _) = repo::authorization::find_request(db, request_id, Utc::now())
+    let (request, _) = repo::code_flow::find_request(db, request_id, Utc::now())
         .await
         .map_err(|_| expired())?
         .ok_or_else(expired)?;
     let csrf = random_token(32);
-    repo::authorization::set_csrf(db, request.id, &hash_secret(&csrf))
+    repo::code_flow::set_csrf(db, request.id, &hash_secret(&csrf))
         .await
         .map_err(|_| expired())?;
     let (client, tenant) = client_of(db, Some(&request.client_id.to_string())).await?;
@@ -417,7 +417,7 @@ pub async fn tenant_of_request(app: &App, request_id: Uuid) -> Result<Uuid, Page
         PageError("This sign-in has expired. Go back to the application and start again.".into())
     };
     let mut conn = app.db.get().await.map_err(|_| expired())?;
-    repo::authorization::find_request(&mut conn.db(), request_id, Utc::now())
+    repo::code_flow::find_request(&mut conn.db(), request_id, Utc::now())
         .await
         .map_err(|_| expired())?
         .map(|(r, _)| r.tenant_id)
@@ -520,7 +520,7 @@ pub async fn password(
         password,
         remember_me,
     };
-    match auth::login(app, Some(tenant.id), input, origin).await {
+    match authentication::login(app, Some(tenant.id), input, origin).await {
         Ok(SignIn::Complete(tokens)) => finish(app, &request, &tokens, origin).await,
         Ok(SignIn::MfaRequired { mfa_token }) => Ok(Next::Mfa(
             Box::new(again(request, csrf_form, client, tenant, String::new()).with(providers)),
@@ -600,7 +600,7 @@ async fn finish(
         expires_at: session.expires_at,
     };
     let location = transaction!(db, |tx| {
-        repo::authorization::insert_browser_session(
+        repo::code_flow::insert_browser_session(
             tx,
             &hash_secret(&cookie.value),
             request.tenant_id,
@@ -609,7 +609,7 @@ async fn finish(
             session.expires_at,
         )
         .await?;
-        repo::authorization::finish_request(tx, request.id, now).await?;
+        repo::code_flow::finish_request(tx, request.id, now).await?;
         issue_code(app, tx, request, session.id, origin).await
     })
     .map_err(internal)?;
@@ -638,7 +638,7 @@ async fn issue_code(
         nonce: request.nonce.clone(),
         code_challenge: request.code_challenge.clone(),
     };
-    repo::authorization::insert_code(db, &hash_secret(&code), &issued, now, now + CODE_LIFETIME)
+    repo::code_flow::insert_code(db, &hash_secret(&code), &issued, now, now + CODE_LIFETIME)
         .await?;
     let event = AuditEvent::new(
         request.tenant_id,
@@ -689,7 +689,7 @@ pub async fn exchange(
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();
     let issued = redeem(db, client, code, redirect_uri, verifier, now, origin).await?;
-    let state = auth::live_session(db, issued.session_id, now)
+    let state = authentication::live_session(db, issued.session_id, now)
         .await
         .map_err(|_| invalid_grant("The sign-in this code came from has ended"))?;
     tokens_for_code(app, db, client, &issued, state.session, now, origin).await
@@ -708,7 +708,7 @@ async fn redeem(
     now: DateTime<Utc>,
     origin: &Origin,
 ) -> Result<IssuedCode> {
-    let issued = match repo::authorization::claim_code(db, &hash_secret(code), now).await? {
+    let issued = match repo::code_flow::claim_code(db, &hash_secret(code), now).await? {
         CodeClaim::Fresh(issued) => issued,
         CodeClaim::Replayed { session_id } => {
             if let Some(session) = repo::sessions::find(db, session_id).await? {
@@ -783,13 +783,13 @@ async fn tokens_for_code(
     };
     let wants_refresh = client.allows(GrantType::RefreshToken);
     let refresh_token = if wants_refresh {
-        auth::fresh_refresh_token()
+        authentication::fresh_refresh_token()
     } else {
         String::new()
     };
     let grants = transaction!(db, |tx| {
         if wants_refresh {
-            let expiry = auth::refresh_token_expiry(app, now, session.expires_at);
+            let expiry = authentication::refresh_token_expiry(app, now, session.expires_at);
             repo::sessions::insert_refresh_token(
                 tx,
                 &hash_secret(&refresh_token),
@@ -815,7 +815,7 @@ async fn tokens_for_code(
         scope: &issued.scope,
         nonce: issued.nonce.as_deref(),
     };
-    auth::issue(
+    authentication::issue(
         app,
         user,
         grants,
@@ -846,12 +846,11 @@ pub async fn end_session(
     let mut ended = Vec::new();
     if let Some(cookie) = browser {
         let hash = hash_secret(cookie);
-        if let Some((_, session_id)) =
-            repo::authorization::find_browser_session(db, &hash, now).await?
+        if let Some((_, session_id)) = repo::code_flow::find_browser_session(db, &hash, now).await?
         {
             ended.push(session_id);
         }
-        repo::authorization::delete_browser_session(db, &hash).await?;
+        repo::code_flow::delete_browser_session(db, &hash).await?;
     }
     if let Some(claims) = &hinted {
         if let Ok(sid) = claims.sid.parse::<Uuid>() {

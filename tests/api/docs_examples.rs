@@ -170,7 +170,10 @@ fn deliver_to(sink: &'static Sink, dir: PathBuf) {
 async fn every_docs_example_runs(b: Backend) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let sink: &'static Sink = Box::leak(Box::new(Sink::start(0)));
-    let maildir = std::env::temp_dir().join(format!("ithbat-docs-mail-{}", uuid::Uuid::new_v4().simple()));
+    let maildir = std::env::temp_dir().join(format!(
+        "ithbat-docs-mail-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
     std::fs::create_dir_all(&maildir).unwrap();
     deliver_to(sink, maildir.clone());
     let mut ran = 0;
@@ -181,6 +184,10 @@ async fn every_docs_example_runs(b: Backend) {
         }
         let name = page.strip_prefix(root).unwrap().display().to_string();
         let app = spawn(b, |c| c.smtp_url = Some(sink.url())).await;
+        // The examples write files (answers they read again): a directory
+        // of their own, so pages and backends running at once do not meet.
+        let workdir = maildir.join(format!("work-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&workdir).unwrap();
         let mut script = PRELUDE.to_string();
         for block in &blocks {
             script.push_str(&format!("echo '>>> {name}:{}' >&2\n", block.line));
@@ -193,15 +200,14 @@ async fn every_docs_example_runs(b: Backend) {
             .env("ADMIN_EMAIL", ADMIN_EMAIL)
             .env("ADMIN_PASSWORD", ADMIN_PASSWORD)
             .env("MAILDIR", &maildir)
-            .current_dir(std::env::temp_dir())
+            .current_dir(&workdir)
             .stdin(Stdio::null())
             .output()
             .await
             .expect("bash runs");
         let tail = |bytes: &[u8]| {
-            let text = String::from_utf8_lossy(bytes).to_string();
-            let start = text.len().saturating_sub(6000);
-            text[text.floor_char_boundary(start)..].to_string()
+            let start = bytes.len().saturating_sub(6000);
+            String::from_utf8_lossy(&bytes[start..]).to_string()
         };
         assert!(
             output.status.success(),

@@ -11,6 +11,7 @@ pub mod limits;
 pub mod multipart;
 pub mod oauth;
 pub mod observe;
+pub mod openapi;
 pub mod pages;
 pub mod query;
 pub mod scim;
@@ -29,6 +30,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/healthz").route(get().to(system::healthz)))
         .service(resource("/readyz").route(get().to(system::readyz)))
         .service(resource("/metrics").route(get().to(system::metrics)))
+        .service(resource("/openapi.json").route(get().to(openapi::serve)))
         .service(resource("/.well-known/jwks.json").route(get().to(system::jwks)))
         .service(
             resource("/.well-known/openid-configuration")

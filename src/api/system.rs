@@ -12,9 +12,25 @@ use super::extract::bearer_token;
 use super::observe::Metrics;
 use crate::domain::scope::CATALOGUE;
 use crate::domain::Error;
+use crate::api::openapi::SYSTEM;
 use crate::service::App;
 
+/// The operations of this module, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    healthz,
+    readyz,
+    metrics,
+    jwks,
+    openid_configuration,
+    crate::api::openapi::serve
+))]
+pub struct Doc;
+
 /// The process is alive.
+#[utoipa::path(get, path = "/healthz", tag = SYSTEM, responses(
+    (status = 200, description = "Alive", body = Object, example = json!({"status": "ok"})),
+))]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
 }
@@ -24,6 +40,10 @@ pub async fn healthz() -> HttpResponse {
 const READINESS_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The database answers within `READINESS_TIMEOUT`; 503 while it does not.
+#[utoipa::path(get, path = "/readyz", tag = SYSTEM, responses(
+    (status = 200, description = "The database answers", body = Object, example = json!({"status": "ready", "database": "sqlite"})),
+    (status = 503, description = "The database does not answer", body = Object, example = json!({"status": "unavailable", "database": "postgres"})),
+))]
 pub async fn readyz(app: Data<App>) -> HttpResponse {
     let ping = |app: App| async move { app.db.ping(READINESS_TIMEOUT).await };
     match app.run(ping).await {
@@ -39,6 +59,14 @@ pub async fn readyz(app: Data<App>) -> HttpResponse {
 }
 
 /// Prometheus metrics; behind a bearer token when ITHBAT_METRICS_TOKEN is set.
+#[utoipa::path(get, path = "/metrics", tag = SYSTEM,
+    description = "Prometheus text format. Open unless ITHBAT_METRICS_TOKEN is set; then send it as a bearer token.",
+    responses(
+        (status = 200, description = "Metrics", content_type = "text/plain", body = String),
+        (status = 401, description = "ITHBAT_METRICS_TOKEN is set and was not sent", body = crate::api::openapi::schemas::NativeError),
+    ),
+    security((), ("bearer" = [])),
+)]
 pub async fn metrics(
     req: HttpRequest,
     app: Data<App>,
@@ -66,6 +94,10 @@ pub async fn metrics(
 }
 
 /// The public keys that verify every token this server signs.
+#[utoipa::path(get, path = "/.well-known/jwks.json", tag = SYSTEM,
+    description = "The JSON Web Key Set (RFC 7517) of the keys that verify this server's tokens.",
+    responses((status = 200, description = "The key set", body = Object)),
+)]
 pub async fn jwks(app: Data<App>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
@@ -74,6 +106,10 @@ pub async fn jwks(app: Data<App>) -> HttpResponse {
 
 /// OpenID Connect discovery (and RFC 8414 metadata): only what is
 /// implemented is listed.
+#[utoipa::path(get, path = "/.well-known/openid-configuration", tag = SYSTEM,
+    description = "OpenID Connect Discovery 1.0 (and RFC 8414) metadata.",
+    responses((status = 200, description = "The provider metadata", body = Object)),
+)]
 pub async fn openid_configuration(app: Data<App>) -> HttpResponse {
     let issuer = app.tokens.issuer();
     let client_auth = ["client_secret_basic", "client_secret_post"];

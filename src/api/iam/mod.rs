@@ -19,6 +19,11 @@ pub mod sso;
 pub mod users;
 pub mod views;
 
+/// The operations of this dialect, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths())]
+pub struct Doc;
+
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{from_fn, Next};

@@ -13,6 +13,11 @@ pub mod tenants;
 pub mod users;
 pub mod views;
 
+/// The operations of this dialect, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths())]
+pub struct Doc;
+
 use actix_web::http::header;
 use actix_web::HttpResponse;
 use serde::Serialize;

@@ -12,6 +12,11 @@ pub mod passwords;
 pub mod query;
 pub mod sessions;
 
+/// The operations of this dialect, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths())]
+pub struct Doc;
+
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::web::{self, delete, get, patch, post, Data};

@@ -6,6 +6,11 @@ pub mod error;
 pub mod form;
 pub mod handlers;
 
+/// The operations of this dialect, for the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths())]
+pub struct Doc;
+
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::{from_fn, Next};

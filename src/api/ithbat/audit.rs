@@ -13,10 +13,23 @@ use crate::domain::principal::Caller;
 use crate::domain::{Error, Problems};
 use crate::repo::audit::AuditQuery;
 use crate::service::{audit_log, App};
+use crate::api::openapi::schemas::{Listing, NativeList, Success};
+use crate::api::openapi::NATIVE;
+use super::views::{AuditPage};
 
 /// Filters: actorId (or the SDK's userId), action, targetType/targetId (or
 /// resourceType/resourceId), status (success|failure), from/to (or
 /// startDate/endDate), sortOrder (default desc: newest first).
+#[utoipa::path(get, path = "/api/v1/audit-logs", tag = NATIVE, params(NativeList,
+        ("actorId" = Option<String>, Query, description = "Events by this user or client (UUID); `userId` is accepted too"),
+        ("action" = Option<String>, Query, description = "An action such as `user.created`"),
+        ("targetType" = Option<String>, Query, description = "`resourceType` is accepted too"),
+        ("targetId" = Option<String>, Query, description = "`resourceId` is accepted too"),
+        ("status" = Option<String>, Query, description = "`success` or `failure`"),
+        ("from" = Option<String>, Query, description = "RFC 3339 time; `startDate` is accepted too"),
+        ("to" = Option<String>, Query, description = "RFC 3339 time; `endDate` is accepted too"),
+        ("sortOrder" = Option<String>, Query, description = "`asc` or `desc` (the default: newest first)")),
+    responses((status = 200, description = "Audit events, newest first", body = Listing<AuditPage>)))]
 pub async fn index(
     req: HttpRequest,
     app: Data<App>,
@@ -50,6 +63,8 @@ pub async fn index(
     Ok(list("events", listing.map(AuditView::from)))
 }
 
+#[utoipa::path(get, path = "/api/v1/audit-logs/{id}", tag = NATIVE,
+    responses((status = 200, description = "OK", body = Success<AuditView>)))]
 pub async fn show(app: Data<App>, caller: Caller, id: Path<String>) -> Result<HttpResponse, Error> {
     let id = path_id(&id, "Audit event")?;
     let event = app

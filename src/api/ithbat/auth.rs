@@ -17,13 +17,19 @@ use crate::service::authentication::{LoginInput, SignIn, TokenSet};
 use crate::service::passwords::Password;
 use crate::service::users::NewUser;
 use crate::service::{authentication, recovery, sessions, App};
+use crate::api::openapi::schemas::{AnyObject, Listing, Message, NativeList, Success};
+use crate::api::openapi::NATIVE;
+use super::views::{SessionPage};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(as = native::auth::LoginBody)]
 pub struct LoginBody {
     email: String,
+    #[schema(value_type = String)]
     password: Password,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     remember_me: Option<bool>,
 }
 
@@ -52,6 +58,10 @@ pub(crate) fn token_response(t: TokenSet) -> HttpResponse {
     }))
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = NATIVE, request_body = LoginBody, security(()),
+    params(("X-Tenant-ID" = Option<String>, Header, description = "The tenant to sign in to (its id or slug); `default` when absent")),
+    responses((status = 200, description = "Signed in: `{success, data: {accessToken, refreshToken, idToken, tokenType, expiresIn, user}}`; or, for a user with MFA, `{mfaRequired: true, mfaToken}` (then POST /api/v1/auth/mfa/verify)", body = AnyObject,
+        example = json!({"success": true, "data": {"accessToken": "eyJ...", "refreshToken": "rt_...", "tokenType": "Bearer", "expiresIn": 3600, "user": {"id": "0190...", "email": "admin@localhost", "roles": ["owner"]}}}))))]
 pub async fn login(
     req: HttpRequest,
     app: Data<App>,
@@ -85,12 +95,15 @@ pub async fn login(
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(as = native::auth::RefreshBody)]
 pub struct RefreshBody {
     refresh_token: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = NATIVE, request_body = RefreshBody, security(()),
+    responses((status = 200, description = "New tokens, as a sign-in answers; the refresh token sent is used up", body = Success<AnyObject>)))]
 pub async fn refresh(
     app: Data<App>,
     origin: Origin,
@@ -105,12 +118,16 @@ pub async fn refresh(
     Ok(token_response(tokens))
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = NATIVE,
+    responses((status = 200, description = "Signed out: the session and its tokens are revoked", body = Message)))]
 pub async fn logout(app: Data<App>, caller: Caller, origin: Origin) -> Result<HttpResponse, Error> {
     app.run(move |app| async move { authentication::logout(&app, &caller, &origin).await })
         .await?;
     Ok(message("Logged out", json!({})))
 }
 
+#[utoipa::path(get, path = "/api/v1/auth/sessions", tag = NATIVE, params(NativeList),
+    responses((status = 200, description = "The caller's sessions (`isCurrent` marks this one)", body = Listing<SessionPage>)))]
 pub async fn list_sessions(
     req: HttpRequest,
     app: Data<App>,
@@ -127,6 +144,8 @@ pub async fn list_sessions(
     ))
 }
 
+#[utoipa::path(delete, path = "/api/v1/auth/sessions", tag = NATIVE,
+    responses((status = 200, description = "Revoked (`data.revoked`: how many)", body = Message)))]
 pub async fn revoke_other_sessions(
     app: Data<App>,
     caller: Caller,
@@ -141,6 +160,8 @@ pub async fn revoke_other_sessions(
     ))
 }
 
+#[utoipa::path(delete, path = "/api/v1/auth/sessions/{id}", tag = NATIVE,
+    responses((status = 200, description = "Revoked", body = Message)))]
 pub async fn revoke_session(
     app: Data<App>,
     caller: Caller,
@@ -156,26 +177,36 @@ pub async fn revoke_session(
 // ---- registration, verification and passwords (reference 2.2, 2.3, 2.5) ----
 
 /// Reference 2.2's register body (the guide's fields, the SDK's `tenantId`).
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(as = native::auth::RegisterBody)]
 pub struct RegisterBody {
     email: String,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
+    #[schema(value_type = Option<String>)]
     password: Option<Password>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     first_name: Option<String>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     father_name: Option<String>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     grandfather_name: Option<String>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     family_name: Option<String>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     tenant_id: Option<String>,
 }
 
 /// 201 with the guide's fields, whether the email was free or not (the
 /// owner of a taken address is told by mail instead).
+#[utoipa::path(post, path = "/api/v1/auth/register", tag = NATIVE, request_body = RegisterBody, security(()),
+    responses((status = 201, description = "`{userId, id, email, displayName, tenantId, message}`; the same answer whether or not the address was free", body = Success<AnyObject>)))]
 pub async fn register(
     req: HttpRequest,
     app: Data<App>,
@@ -220,12 +251,15 @@ pub async fn register(
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = native::auth::TokenBody)]
 pub struct TokenBody {
     token: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/verify-email", tag = NATIVE, request_body = TokenBody, security(()),
+    responses((status = 200, description = "Verified", body = Message)))]
 pub async fn verify_email(
     app: Data<App>,
     origin: Origin,
@@ -237,13 +271,16 @@ pub async fn verify_email(
     Ok(message("Email verified successfully", json!({})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = native::auth::EmailBody)]
 pub struct EmailBody {
     email: String,
 }
 
 /// The same answer whether or not an unverified account has the email.
+#[utoipa::path(post, path = "/api/v1/auth/resend-verification", tag = NATIVE, request_body = EmailBody, security(()),
+    responses((status = 200, description = "The same answer whether or not an unverified account has the address", body = Message)))]
 pub async fn resend_verification(
     req: HttpRequest,
     app: Data<App>,
@@ -263,6 +300,8 @@ pub async fn resend_verification(
 }
 
 /// The same answer whether or not an account has the email.
+#[utoipa::path(post, path = "/api/v1/auth/password-reset/initiate", tag = NATIVE, request_body = EmailBody, security(()),
+    responses((status = 200, description = "The same answer whether or not an account has the address", body = Message)))]
 pub async fn initiate_password_reset(
     req: HttpRequest,
     app: Data<App>,
@@ -281,14 +320,18 @@ pub async fn initiate_password_reset(
 
 /// The completion the reference could not show: the mailed token and the
 /// new password.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = native::auth::CompleteResetBody)]
 pub struct CompleteResetBody {
     token: String,
     #[serde(alias = "newPassword", alias = "password")]
+    #[schema(value_type = String)]
     new_password: Password,
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/password-reset/complete", tag = NATIVE, request_body = CompleteResetBody, security(()),
+    responses((status = 200, description = "The password is changed and the other sessions revoked", body = Message)))]
 pub async fn complete_password_reset(
     app: Data<App>,
     origin: Origin,
@@ -304,13 +347,18 @@ pub async fn complete_password_reset(
 }
 
 /// Reference 2.5: snake_case fields (the API refused the SDK's camelCase).
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = native::auth::ChangePasswordBody)]
 pub struct ChangePasswordBody {
+    #[schema(value_type = String)]
     current_password: Password,
+    #[schema(value_type = String)]
     new_password: Password,
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/change-password", tag = NATIVE, request_body = ChangePasswordBody,
+    responses((status = 200, description = "Changed", body = Message)))]
 pub async fn change_password(
     app: Data<App>,
     caller: Caller,

@@ -14,11 +14,16 @@ use crate::domain::session::Origin;
 use crate::domain::{Error, Problems};
 use crate::repo::groups::{GroupQuery, GroupSort};
 use crate::service::{groups, App};
+use crate::api::openapi::schemas::{Listing, Message, NativeList, Success};
+use crate::api::openapi::NATIVE;
+use super::views::{GroupPage, MemberPage};
 
 fn group_id(raw: &str) -> Result<uuid::Uuid, Error> {
     path_id(raw, "Group")
 }
 
+#[utoipa::path(get, path = "/api/v1/groups", tag = NATIVE, params(NativeList),
+    responses((status = 200, description = "The tenant's groups", body = Listing<GroupPage>)))]
 pub async fn index(
     req: HttpRequest,
     app: Data<App>,
@@ -47,6 +52,8 @@ pub async fn index(
     Ok(list("groups", listing.map(GroupView::from)))
 }
 
+#[utoipa::path(get, path = "/api/v1/groups/{id}", tag = NATIVE,
+    responses((status = 200, description = "OK", body = Success<GroupView>)))]
 pub async fn show(app: Data<App>, caller: Caller, id: Path<String>) -> Result<HttpResponse, Error> {
     let id = group_id(&id)?;
     let group = app
@@ -55,14 +62,18 @@ pub async fn show(app: Data<App>, caller: Caller, id: Path<String>) -> Result<Ht
     Ok(ok(GroupView::from(group)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = native::groups::CreateBody)]
 pub struct CreateBody {
     name: String,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     description: Option<String>,
 }
 
+#[utoipa::path(post, path = "/api/v1/groups", tag = NATIVE, request_body = CreateBody,
+    responses((status = 201, description = "Created", body = Success<GroupView>)))]
 pub async fn create(
     app: Data<App>,
     caller: Caller,
@@ -78,15 +89,20 @@ pub async fn create(
     Ok(created(GroupView::from(group)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = native::groups::UpdateBody)]
 pub struct UpdateBody {
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     name: Option<String>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     description: Option<String>,
 }
 
+#[utoipa::path(put, path = "/api/v1/groups/{id}", tag = NATIVE, request_body = UpdateBody,
+    responses((status = 200, description = "OK", body = Success<GroupView>)))]
 pub async fn update(
     app: Data<App>,
     caller: Caller,
@@ -104,6 +120,8 @@ pub async fn update(
     Ok(ok(GroupView::from(group)))
 }
 
+#[utoipa::path(delete, path = "/api/v1/groups/{id}", tag = NATIVE,
+    responses((status = 200, description = "Deleted", body = Message)))]
 pub async fn delete(
     app: Data<App>,
     caller: Caller,
@@ -116,6 +134,8 @@ pub async fn delete(
     Ok(message("Group deleted", json!({})))
 }
 
+#[utoipa::path(get, path = "/api/v1/groups/{id}/members", tag = NATIVE, params(NativeList),
+    responses((status = 200, description = "The group's members", body = Listing<MemberPage>)))]
 pub async fn members(
     req: HttpRequest,
     app: Data<App>,
@@ -130,12 +150,15 @@ pub async fn members(
     Ok(list("members", listing.map(GroupMemberView::from)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(as = native::groups::MemberBody)]
 pub struct MemberBody {
     user_id: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/groups/{id}/members", tag = NATIVE, request_body = MemberBody,
+    responses((status = 200, description = "Added (or already a member)", body = Message)))]
 pub async fn add_member(
     app: Data<App>,
     caller: Caller,
@@ -156,6 +179,8 @@ pub async fn add_member(
     Ok(message(text, json!({})))
 }
 
+#[utoipa::path(delete, path = "/api/v1/groups/{id}/members/{user_id}", tag = NATIVE,
+    responses((status = 200, description = "Removed", body = Message)))]
 pub async fn remove_member(
     app: Data<App>,
     caller: Caller,

@@ -15,7 +15,11 @@ use crate::domain::session::Origin;
 use crate::domain::Error;
 use crate::service::sso::{self, Start};
 use crate::service::App;
+use crate::api::openapi::schemas::{AnyObject, Success};
+use crate::api::openapi::NATIVE;
 
+#[utoipa::path(get, path = "/api/v1/users/me/identities", tag = NATIVE,
+    responses((status = 200, description = "`{identities: [{provider, providerUserId, email, linkedAt}]}`: the caller's linked SSO identities", body = Success<AnyObject>)))]
 pub async fn index(app: Data<App>, caller: Caller) -> Result<HttpResponse, Error> {
     let identities = app
         .run(move |app| async move { sso::identities(&app, &caller).await })
@@ -37,6 +41,8 @@ pub async fn index(app: Data<App>, caller: Caller) -> Result<HttpResponse, Error
 /// Starts linking: answers with the provider URL to open, in the browser
 /// that made this request (a cookie binds the round trip to it); the
 /// provider's callback completes the link.
+#[utoipa::path(post, path = "/api/v1/users/me/identities/{provider}", tag = NATIVE,
+    responses((status = 200, description = "`{authorizationUrl}`: open it in the same browser to link the identity", body = Success<AnyObject>)))]
 pub async fn link(
     app: Data<App>,
     caller: Caller,
@@ -57,6 +63,8 @@ pub async fn link(
     Ok(response)
 }
 
+#[utoipa::path(delete, path = "/api/v1/users/me/identities/{provider}", tag = NATIVE,
+    responses((status = 200, description = "Unlinked", body = Success<AnyObject>)))]
 pub async fn unlink(
     app: Data<App>,
     caller: Caller,

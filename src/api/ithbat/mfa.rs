@@ -18,6 +18,8 @@ use crate::domain::{Error, Problems};
 use crate::service::mfa::{self, Proof};
 use crate::service::passwords::Password;
 use crate::service::App;
+use crate::api::openapi::schemas::{AnyObject, Message, Success};
+use crate::api::openapi::NATIVE;
 
 /// The SDK names a method; TOTP is the one offered (SMS, email and
 /// WebAuthn are not).
@@ -34,18 +36,24 @@ fn check_password(problems: &mut Problems, password: &Password) {
 }
 
 /// The guide sends no body; the SDK sends `{"method", "password"}`.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = native::mfa::SetupBody)]
 pub struct SetupBody {
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     method: Option<String>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
+    #[schema(value_type = Option<String>)]
     password: Option<Password>,
 }
 
 /// `{"secret", "qrCodeUrl", "backupCodes": []}` (guide), `qrCode` (the
 /// SDK's name for the same image) and `otpauthUrl`, the URI the image
 /// carries. Backup codes come with verify-setup, once MFA is on.
+#[utoipa::path(post, path = "/api/v1/auth/mfa/setup", tag = NATIVE, request_body = Option<SetupBody>,
+    responses((status = 200, description = "`{secret, qrCodeUrl, qrCode, otpauthUrl, backupCodes: []}`: enrolment starts; POST verify-setup turns it on", body = Success<AnyObject>)))]
 pub async fn setup(
     app: Data<App>,
     caller: Caller,
@@ -73,15 +81,19 @@ pub async fn setup(
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = native::mfa::VerifySetupBody)]
 pub struct VerifySetupBody {
     code: String,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     method: Option<String>,
 }
 
 /// Turns MFA on; the ten backup codes are shown this once.
+#[utoipa::path(post, path = "/api/v1/auth/mfa/verify-setup", tag = NATIVE, request_body = VerifySetupBody,
+    responses((status = 200, description = "`{message, backupCodes}`: MFA is on; the backup codes are shown this once", body = Success<AnyObject>)))]
 pub async fn verify_setup(
     app: Data<App>,
     caller: Caller,
@@ -102,14 +114,19 @@ pub async fn verify_setup(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = native::mfa::DisableBody)]
 pub struct DisableBody {
+    #[schema(value_type = String)]
     password: Password,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     method: Option<String>,
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/mfa/disable", tag = NATIVE, request_body = DisableBody,
+    responses((status = 200, description = "MFA is off", body = Message)))]
 pub async fn disable(
     app: Data<App>,
     caller: Caller,
@@ -127,13 +144,17 @@ pub async fn disable(
     Ok(message("MFA disabled", json!({})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = native::mfa::BackupCodesBody)]
 pub struct BackupCodesBody {
+    #[schema(value_type = String)]
     password: Password,
 }
 
 /// Ten new backup codes; the old ones stop working.
+#[utoipa::path(post, path = "/api/v1/auth/mfa/backup-codes", tag = NATIVE, request_body = BackupCodesBody,
+    responses((status = 200, description = "`{backupCodes}`: new codes; the old ones no longer work", body = Success<AnyObject>)))]
 pub async fn backup_codes(
     app: Data<App>,
     caller: Caller,
@@ -152,8 +173,9 @@ pub async fn backup_codes(
     Ok(ok(json!({ "backupCodes": codes })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(as = native::mfa::VerifyBody)]
 pub struct VerifyBody {
     mfa_token: String,
     code: String,
@@ -185,6 +207,8 @@ async fn second_step(
     Ok(token_response(tokens))
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/mfa/verify", tag = NATIVE, request_body = VerifyBody, security(()),
+    responses((status = 200, description = "Signed in: the tokens, as POST /api/v1/auth/login answers", body = Success<AnyObject>)))]
 pub async fn verify(
     req: HttpRequest,
     app: Data<App>,
@@ -197,6 +221,8 @@ pub async fn verify(
     .await
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/mfa/verify-backup", tag = NATIVE, request_body = VerifyBody, security(()),
+    responses((status = 200, description = "Signed in with a backup code, which is used up", body = Success<AnyObject>)))]
 pub async fn verify_backup(
     req: HttpRequest,
     app: Data<App>,

@@ -16,11 +16,16 @@ use crate::domain::{Error, Problems};
 use crate::repo::roles::{RoleQuery, RoleSort};
 use crate::service::roles::{NewRole, RoleChanges};
 use crate::service::{roles, App};
+use crate::api::openapi::schemas::{AnyObject, Listing, Message, NativeList, Success};
+use crate::api::openapi::NATIVE;
+use super::views::{RolePage};
 
 fn role_id(raw: &str) -> Result<uuid::Uuid, Error> {
     path_id(raw, "Role")
 }
 
+#[utoipa::path(get, path = "/api/v1/roles", tag = NATIVE, params(NativeList),
+    responses((status = 200, description = "The tenant's roles", body = Listing<RolePage>)))]
 pub async fn index(
     req: HttpRequest,
     app: Data<App>,
@@ -49,6 +54,8 @@ pub async fn index(
 }
 
 /// The assignable permissions: `resource:read` and `resource:write`.
+#[utoipa::path(get, path = "/api/v1/roles/permissions", tag = NATIVE,
+    responses((status = 200, description = "`{total, permissions: [{name, resource, action, description}]}`: the permissions a role may bundle", body = Success<AnyObject>)))]
 pub async fn catalogue_of_permissions(caller: Caller) -> Result<HttpResponse, Error> {
     caller.require("role:read")?;
     let permissions: Vec<_> = catalogue()
@@ -67,6 +74,8 @@ pub async fn catalogue_of_permissions(caller: Caller) -> Result<HttpResponse, Er
     ))
 }
 
+#[utoipa::path(get, path = "/api/v1/roles/{id}", tag = NATIVE,
+    responses((status = 200, description = "OK", body = Success<RoleView>)))]
 pub async fn show(app: Data<App>, caller: Caller, id: Path<String>) -> Result<HttpResponse, Error> {
     let id = role_id(&id)?;
     let role = app
@@ -75,16 +84,21 @@ pub async fn show(app: Data<App>, caller: Caller, id: Path<String>) -> Result<Ht
     Ok(ok(RoleView::from(role)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = native::roles::CreateBody)]
 pub struct CreateBody {
     name: String,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     description: Option<String>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     permissions: Option<Vec<String>>,
 }
 
+#[utoipa::path(post, path = "/api/v1/roles", tag = NATIVE, request_body = CreateBody,
+    responses((status = 201, description = "Created", body = Success<RoleView>)))]
 pub async fn create(
     app: Data<App>,
     caller: Caller,
@@ -103,17 +117,23 @@ pub async fn create(
     Ok(created(RoleView::from(role)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = native::roles::UpdateBody)]
 pub struct UpdateBody {
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     name: Option<String>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     description: Option<String>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     permissions: Option<Vec<String>>,
 }
 
+#[utoipa::path(put, path = "/api/v1/roles/{id}", tag = NATIVE, request_body = UpdateBody,
+    responses((status = 200, description = "OK", body = Success<RoleView>)))]
 pub async fn update(
     app: Data<App>,
     caller: Caller,
@@ -134,6 +154,8 @@ pub async fn update(
     Ok(ok(RoleView::from(role)))
 }
 
+#[utoipa::path(delete, path = "/api/v1/roles/{id}", tag = NATIVE,
+    responses((status = 200, description = "Deleted", body = Message)))]
 pub async fn delete(
     app: Data<App>,
     caller: Caller,

@@ -14,6 +14,8 @@ use crate::domain::Error;
 use crate::repo::scim_tokens::TokenRow;
 use crate::service::scim_tokens::NewToken;
 use crate::service::{scim_tokens, App};
+use crate::api::openapi::schemas::{AnyObject, Message, Success};
+use crate::api::openapi::NATIVE;
 
 fn view(t: &TokenRow) -> serde_json::Value {
     json!({
@@ -27,18 +29,24 @@ fn view(t: &TokenRow) -> serde_json::Value {
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(as = native::scim_tokens::CreateBody)]
 pub struct CreateBody {
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     name: Option<String>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     provider: Option<String>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     provider_display_name: Option<String>,
 }
 
 /// Returns the secret once: `{"id", "token", "createdAt", ...}`.
+#[utoipa::path(post, path = "/api/v1/scim/tokens", tag = NATIVE, request_body = Option<CreateBody>,
+    responses((status = 201, description = "`{id, name, provider, providerDisplayName, tokenHint, createdAt, lastUsedAt, token}`: the token is shown this once", body = Success<AnyObject>)))]
 pub async fn create(
     app: Data<App>,
     caller: Caller,
@@ -63,6 +71,8 @@ pub async fn create(
     Ok(created(data))
 }
 
+#[utoipa::path(get, path = "/api/v1/scim/tokens", tag = NATIVE,
+    responses((status = 200, description = "`{tokens: [...], total}`, without the secrets", body = Success<AnyObject>)))]
 pub async fn index(app: Data<App>, caller: Caller) -> Result<HttpResponse, Error> {
     let rows = app
         .run(move |app| async move { scim_tokens::list(&app, &caller).await })
@@ -71,6 +81,8 @@ pub async fn index(app: Data<App>, caller: Caller) -> Result<HttpResponse, Error
     Ok(ok(json!({ "tokens": items, "total": items.len() })))
 }
 
+#[utoipa::path(delete, path = "/api/v1/scim/tokens/{id}", tag = NATIVE,
+    responses((status = 200, description = "Revoked", body = Message)))]
 pub async fn delete(
     app: Data<App>,
     caller: Caller,

@@ -14,7 +14,11 @@ use crate::domain::session::Origin;
 use crate::domain::Error;
 use crate::service::settings::SettingsChanges;
 use crate::service::{settings, App};
+use crate::api::openapi::schemas::{Success};
+use crate::api::openapi::NATIVE;
 
+#[utoipa::path(get, path = "/api/v1/settings", tag = NATIVE,
+    responses((status = 200, description = "The caller's tenant's settings", body = Success<SettingsView>)))]
 pub async fn show(app: Data<App>, caller: Caller) -> Result<HttpResponse, Error> {
     let tenant = app
         .run(move |app| async move { settings::get(&app, &caller).await })
@@ -22,63 +26,86 @@ pub async fn show(app: Data<App>, caller: Caller) -> Result<HttpResponse, Error>
     Ok(ok(SettingsView::from(tenant)))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(as = native::settings::PolicyBody)]
 pub struct PolicyBody {
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     min_length: Option<u32>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     require_uppercase: Option<bool>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     require_lowercase: Option<bool>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     require_digit: Option<bool>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     require_special: Option<bool>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(as = native::settings::LockoutBody)]
 pub struct LockoutBody {
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     max_failed_attempts: Option<u32>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     window_minutes: Option<u32>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     lock_minutes: Option<u32>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(as = native::settings::SessionsBody)]
 pub struct SessionsBody {
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     lifetime_minutes: Option<u32>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     remember_me_days: Option<u32>,
 }
 
 /// The shape GET returns; every part optional.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(as = native::settings::UpdateBody)]
 pub struct UpdateBody {
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     password_policy: Option<PolicyBody>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     lockout: Option<LockoutBody>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     sessions: Option<SessionsBody>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     require_email_verification: Option<bool>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     allow_registration: Option<bool>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     redirect_urls: Option<Vec<String>>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     plan: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     rate_limit_per_minute: Option<Option<i64>>,
 }
 
+#[utoipa::path(put, path = "/api/v1/settings", tag = NATIVE, request_body = UpdateBody,
+    responses((status = 200, description = "The settings after the change", body = Success<SettingsView>)))]
 pub async fn update(
     app: Data<App>,
     caller: Caller,

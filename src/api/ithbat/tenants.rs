@@ -17,24 +17,36 @@ use crate::repo::tenants::{TenantQuery, TenantSort};
 use crate::service::passwords::Password;
 use crate::service::tenants::{NewOwner, NewTenant, TenantChanges};
 use crate::service::{tenants, App};
+use crate::api::openapi::schemas::{AnyObject, Listing, Message, NativeList, Success};
+use crate::api::openapi::NATIVE;
+use super::views::{TenantPage};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(as = native::tenants::CreateBody)]
 pub struct CreateBody {
     name: String,
     slug: String,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     plan: Option<String>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     admin_email: Option<String>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
+    #[schema(value_type = Option<String>)]
     admin_password: Option<Password>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     admin_first_name: Option<String>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     admin_last_name: Option<String>,
 }
 
+#[utoipa::path(post, path = "/api/v1/tenants", tag = NATIVE, request_body = CreateBody,
+    responses((status = 201, description = "The tenant (as GET shows it) and `adminUserId`", body = Success<AnyObject>)))]
 pub async fn create(
     app: Data<App>,
     caller: Caller,
@@ -72,6 +84,10 @@ pub async fn create(
     Ok(created(data))
 }
 
+#[utoipa::path(get, path = "/api/v1/tenants", tag = NATIVE, params(NativeList,
+        ("status" = Option<String>, Query, description = "`active` or `suspended`"),
+        ("plan" = Option<String>, Query, description = "A plan name")),
+    responses((status = 200, description = "Tenants (platform administrators)", body = Listing<TenantPage>)))]
 pub async fn index(
     req: HttpRequest,
     app: Data<App>,
@@ -103,6 +119,8 @@ pub async fn index(
     Ok(list("tenants", listing.map(TenantView::from)))
 }
 
+#[utoipa::path(get, path = "/api/v1/tenants/current", tag = NATIVE,
+    responses((status = 200, description = "The caller's tenant", body = Success<TenantView>)))]
 pub async fn current(app: Data<App>, caller: Caller) -> Result<HttpResponse, Error> {
     let tenant = app
         .run(move |app| async move { tenants::current(&app, &caller).await })
@@ -114,6 +132,8 @@ fn tenant_id(raw: &str) -> Result<uuid::Uuid, Error> {
     path_id(raw, "Tenant").map_err(|_| Error::TenantNotFound)
 }
 
+#[utoipa::path(get, path = "/api/v1/tenants/{id}", tag = NATIVE,
+    responses((status = 200, description = "OK", body = Success<TenantView>)))]
 pub async fn show(app: Data<App>, caller: Caller, id: Path<String>) -> Result<HttpResponse, Error> {
     let id = tenant_id(&id)?;
     let tenant = app
@@ -122,19 +142,25 @@ pub async fn show(app: Data<App>, caller: Caller, id: Path<String>) -> Result<Ht
     Ok(ok(TenantView::from(tenant)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(as = native::tenants::UpdateBody)]
 pub struct UpdateBody {
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     name: Option<String>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     slug: Option<String>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     plan: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     rate_limit_per_minute: Option<Option<i64>>,
 }
 
+#[utoipa::path(put, path = "/api/v1/tenants/{id}", tag = NATIVE, request_body = UpdateBody,
+    responses((status = 200, description = "OK", body = Success<TenantView>)))]
 pub async fn update(
     app: Data<App>,
     caller: Caller,
@@ -156,6 +182,8 @@ pub async fn update(
     Ok(ok(TenantView::from(tenant)))
 }
 
+#[utoipa::path(delete, path = "/api/v1/tenants/{id}", tag = NATIVE,
+    responses((status = 200, description = "Deleted", body = Message)))]
 pub async fn delete(
     app: Data<App>,
     caller: Caller,
@@ -172,14 +200,18 @@ pub async fn delete(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = native::tenants::SuspendBody)]
 pub struct SuspendBody {
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     reason: Option<String>,
 }
 
 /// The body of suspend is optional (`{"reason"?}`).
+#[utoipa::path(post, path = "/api/v1/tenants/{id}/suspend", tag = NATIVE, request_body = Option<SuspendBody>,
+    responses((status = 200, description = "Suspended", body = Success<TenantView>)))]
 pub async fn suspend(
     app: Data<App>,
     caller: Caller,
@@ -197,6 +229,8 @@ pub async fn suspend(
     Ok(ok(TenantView::from(tenant)))
 }
 
+#[utoipa::path(post, path = "/api/v1/tenants/{id}/reactivate", tag = NATIVE,
+    responses((status = 200, description = "Active again", body = Success<TenantView>)))]
 pub async fn reactivate(
     app: Data<App>,
     caller: Caller,

@@ -18,6 +18,9 @@ use crate::repo::users::{UserQuery, UserSort};
 use crate::service::passwords::Password;
 use crate::service::users::{NewUser, ProfileChanges, MAX_BULK};
 use crate::service::{users, App};
+use crate::api::openapi::schemas::{AnyObject, Listing, Message, NativeList, Success};
+use crate::api::openapi::NATIVE;
+use super::views::{UserPage, SessionPage};
 
 fn user_id(raw: &str) -> Result<uuid::Uuid, Error> {
     path_id(raw, "User")
@@ -25,6 +28,8 @@ fn user_id(raw: &str) -> Result<uuid::Uuid, Error> {
 
 // ---- /users/me ----
 
+#[utoipa::path(get, path = "/api/v1/users/me", tag = NATIVE,
+    responses((status = 200, description = "The caller", body = Success<UserView>)))]
 pub async fn me(app: Data<App>, caller: Caller) -> Result<HttpResponse, Error> {
     let me = app
         .run(move |app| async move { users::me(&app, &caller).await })
@@ -32,38 +37,51 @@ pub async fn me(app: Data<App>, caller: Caller) -> Result<HttpResponse, Error> {
     Ok(ok(UserView::from(me)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(as = native::users::PreferencesBody)]
 pub struct PreferencesBody {
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     theme: Option<String>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     language: Option<String>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     timezone: Option<String>,
 }
 
 /// Seed 001's four name fields, seed 000's `name` and `phoneNumber`, and
 /// the preferences UserResponse shows. Only the fields sent change.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(as = native::users::UpdateMeBody)]
 pub struct UpdateMeBody {
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     first_name: Option<String>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     father_name: Option<String>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     grandfather_name: Option<String>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     family_name: Option<String>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     phone_number: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     preferences: Option<PreferencesBody>,
 }
 
+#[utoipa::path(put, path = "/api/v1/users/me", tag = NATIVE, request_body = UpdateMeBody,
+    responses((status = 200, description = "The caller after the change", body = Success<UserView>)))]
 pub async fn update_me(
     app: Data<App>,
     caller: Caller,
@@ -94,6 +112,10 @@ pub async fn update_me(
 // ---- administration ----
 
 /// Seed 001: page, limit, search, status, roleId; SDK: sortBy, sortOrder.
+#[utoipa::path(get, path = "/api/v1/users", tag = NATIVE, params(NativeList,
+        ("status" = Option<String>, Query, description = "`active`, `suspended`, `pending_verification`, ..."),
+        ("role" = Option<String>, Query, description = "A role name")),
+    responses((status = 200, description = "The tenant's users", body = Listing<UserPage>)))]
 pub async fn index(
     req: HttpRequest,
     app: Data<App>,
@@ -132,6 +154,8 @@ pub async fn index(
     Ok(list("users", listing.map(UserView::from)))
 }
 
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = NATIVE,
+    responses((status = 200, description = "OK", body = Success<UserView>)))]
 pub async fn show(app: Data<App>, caller: Caller, id: Path<String>) -> Result<HttpResponse, Error> {
     let id = user_id(&id)?;
     let user = app
@@ -141,25 +165,35 @@ pub async fn show(app: Data<App>, caller: Caller, id: Path<String>) -> Result<Ht
 }
 
 /// Seed 001 CreateUserRequest, with seed 000's `name` and `phoneNumber`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(as = native::users::CreateBody)]
 pub struct CreateBody {
     email: String,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     first_name: Option<String>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     father_name: Option<String>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     grandfather_name: Option<String>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     family_name: Option<String>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     name: Option<String>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     phone_number: Option<String>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
+    #[schema(value_type = Option<String>)]
     password: Option<Password>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     skip_email_verification: Option<bool>,
 }
 
@@ -180,6 +214,8 @@ impl From<CreateBody> for NewUser {
     }
 }
 
+#[utoipa::path(post, path = "/api/v1/users", tag = NATIVE, request_body = CreateBody,
+    responses((status = 201, description = "Created", body = Success<UserView>)))]
 pub async fn create(
     app: Data<App>,
     caller: Caller,
@@ -193,14 +229,18 @@ pub async fn create(
     Ok(created(UserView::from(user)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = native::users::BulkBody)]
 pub struct BulkBody {
+    #[schema(value_type = Vec<Object>)]
     users: Vec<Value>,
 }
 
 /// Seed 001 POST /users/bulk: each row is created or reported in `errors`
 /// with its index, email, error and code; one bad row spoils no other.
+#[utoipa::path(post, path = "/api/v1/users/bulk", tag = NATIVE, request_body = BulkBody,
+    responses((status = 200, description = "`{successful, failed, users: [...], errors?: [{index, email, error, code, details?}]}`: each row created or reported", body = Success<AnyObject>)))]
 pub async fn bulk(
     app: Data<App>,
     caller: Caller,
@@ -267,25 +307,35 @@ pub async fn bulk(
 
 /// Fields an administrator may change with PUT (seed 001) or PATCH (seed
 /// 000); only the fields sent change.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(as = native::users::UpdateBody)]
 pub struct UpdateBody {
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     email: Option<String>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     first_name: Option<String>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     father_name: Option<String>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     grandfather_name: Option<String>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     family_name: Option<String>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     phone_number: Option<Option<String>>,
 }
 
+#[utoipa::path(method(put, patch), path = "/api/v1/users/{id}", tag = NATIVE, request_body = UpdateBody,
+    description = "PUT and PATCH both change only the fields sent.",
+    responses((status = 200, description = "Updated", body = Success<UserView>)))]
 pub async fn update(
     app: Data<App>,
     caller: Caller,
@@ -312,6 +362,8 @@ pub async fn update(
 }
 
 /// Seed 001's `message` and seed 000's `deletedAt`, both.
+#[utoipa::path(delete, path = "/api/v1/users/{id}", tag = NATIVE,
+    responses((status = 200, description = "Deleted (`deletedAt`)", body = Message)))]
 pub async fn delete(
     app: Data<App>,
     caller: Caller,
@@ -346,6 +398,8 @@ async fn set_status(
     Ok(message(text, json!({ "data": UserView::from(user) })))
 }
 
+#[utoipa::path(post, path = "/api/v1/users/{id}/suspend", tag = NATIVE,
+    responses((status = 200, description = "Suspended (`data`: the user)", body = Message)))]
 pub async fn suspend(
     app: Data<App>,
     caller: Caller,
@@ -355,6 +409,8 @@ pub async fn suspend(
     set_status(app, caller, origin, id, UserStatus::Suspended).await
 }
 
+#[utoipa::path(post, path = "/api/v1/users/{id}/reactivate", tag = NATIVE,
+    responses((status = 200, description = "Active again (`data`: the user)", body = Message)))]
 pub async fn reactivate(
     app: Data<App>,
     caller: Caller,
@@ -364,6 +420,8 @@ pub async fn reactivate(
     set_status(app, caller, origin, id, UserStatus::Active).await
 }
 
+#[utoipa::path(post, path = "/api/v1/users/{id}/unlock", tag = NATIVE,
+    responses((status = 200, description = "Unlocked", body = Message)))]
 pub async fn unlock(
     app: Data<App>,
     caller: Caller,
@@ -380,6 +438,8 @@ pub async fn unlock(
     ))
 }
 
+#[utoipa::path(get, path = "/api/v1/users/{id}/sessions", tag = NATIVE, params(NativeList),
+    responses((status = 200, description = "The user's sessions", body = Listing<SessionPage>)))]
 pub async fn sessions(
     req: HttpRequest,
     app: Data<App>,
@@ -398,6 +458,8 @@ pub async fn sessions(
     ))
 }
 
+#[utoipa::path(delete, path = "/api/v1/users/{id}/sessions", tag = NATIVE,
+    responses((status = 200, description = "Revoked (`data.revoked`: how many)", body = Message)))]
 pub async fn revoke_sessions(
     app: Data<App>,
     caller: Caller,
@@ -414,6 +476,8 @@ pub async fn revoke_sessions(
     ))
 }
 
+#[utoipa::path(get, path = "/api/v1/users/{id}/permissions", tag = NATIVE,
+    responses((status = 200, description = "`{userId, permissions: [...]}`", body = Success<AnyObject>)))]
 pub async fn permissions(
     app: Data<App>,
     caller: Caller,
@@ -426,12 +490,15 @@ pub async fn permissions(
     Ok(ok(json!({ "userId": id, "permissions": perms.to_vec() })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(as = native::users::AssignBody)]
 pub struct AssignBody {
     role_id: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/users/{id}/roles", tag = NATIVE, request_body = AssignBody,
+    responses((status = 200, description = "Assigned", body = Message)))]
 pub async fn assign_role(
     app: Data<App>,
     caller: Caller,
@@ -446,6 +513,8 @@ pub async fn assign_role(
     Ok(message("Role assigned", json!({})))
 }
 
+#[utoipa::path(delete, path = "/api/v1/users/{id}/roles/{role_id}", tag = NATIVE,
+    responses((status = 200, description = "Removed", body = Message)))]
 pub async fn remove_role(
     app: Data<App>,
     caller: Caller,
@@ -460,12 +529,16 @@ pub async fn remove_role(
     Ok(message("Role removed", json!({})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = native::users::MetadataBody)]
 pub struct MetadataBody {
+    #[schema(value_type = Object)]
     metadata: serde_json::Map<String, Value>,
 }
 
+#[utoipa::path(patch, path = "/api/v1/users/{id}/metadata", tag = NATIVE, request_body = MetadataBody,
+    responses((status = 200, description = "The user with the merged metadata", body = Success<UserView>)))]
 pub async fn metadata(
     app: Data<App>,
     caller: Caller,

@@ -15,7 +15,7 @@ pub fn timestamp(t: DateTime<Utc>) -> String {
 
 /// Seed 001's UserResponse, plus seed 000's `name`/`phoneNumber`/
 /// `emailVerified` and api-map's `locked`/`lockedUntil`.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UserView {
     id: String,
@@ -31,9 +31,12 @@ pub struct UserView {
     status: &'static str,
     email_verified: bool,
     roles: Vec<String>,
+    #[schema(value_type = Object)]
     preferences: Preferences,
     mfa_enabled: bool,
+    #[schema(value_type = Object)]
     metadata: serde_json::Map<String, serde_json::Value>,
+    #[schema(value_type = Object)]
     external_ids: serde_json::Map<String, serde_json::Value>,
     locked: bool,
     locked_until: Option<String>,
@@ -74,7 +77,7 @@ impl From<UserDetails> for UserView {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TenantView {
     id: String,
@@ -103,7 +106,7 @@ impl From<Tenant> for TenantView {
 }
 
 /// Seed 001's session, plus `expiresAt` (reference §9).
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionView {
     id: String,
@@ -111,6 +114,7 @@ pub struct SessionView {
     device_name: String,
     ip_address: Option<String>,
     user_agent: String,
+    #[schema(value_type = Option<Object>)]
     location: Option<serde_json::Value>,
     created_at: String,
     last_activity: String,
@@ -135,7 +139,7 @@ impl SessionView {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RoleView {
     id: String,
@@ -165,7 +169,7 @@ impl From<crate::domain::role::Role> for RoleView {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GroupView {
     id: String,
@@ -192,7 +196,7 @@ impl From<crate::domain::group::Group> for GroupView {
 }
 
 /// Reference 5's GroupMember.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GroupMemberView {
     user_id: String,
@@ -214,7 +218,7 @@ impl From<crate::domain::group::GroupMember> for GroupMemberView {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ActorView {
     r#type: String,
@@ -222,14 +226,14 @@ pub struct ActorView {
     label: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TargetView {
     r#type: String,
     id: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditView {
     id: String,
@@ -240,6 +244,7 @@ pub struct AuditView {
     status: &'static str,
     ip_address: Option<String>,
     user_agent: Option<String>,
+    #[schema(value_type = Object)]
     details: serde_json::Value,
     created_at: String,
 }
@@ -269,10 +274,12 @@ impl From<crate::domain::audit::AuditRecord> for AuditView {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SettingsView {
+    /// The tenant's settings (password policy, lockout, sessions, ...).
     #[serde(flatten)]
+    #[schema(value_type = Object)]
     settings: crate::domain::settings::TenantSettings,
     plan: &'static str,
     /// The limit in force: the plan's, or the custom one.
@@ -290,3 +297,24 @@ impl From<Tenant> for SettingsView {
         }
     }
 }
+
+/// The `data` of a native list (`ithbat::list`): the items under the
+/// list's key, and how many there are in all.
+macro_rules! page {
+    ($name:ident, $key:ident, $item:ty) => {
+        #[derive(utoipa::ToSchema)]
+        #[allow(dead_code)]
+        pub struct $name {
+            $key: Vec<$item>,
+            total: u64,
+        }
+    };
+}
+
+page!(UserPage, users, UserView);
+page!(TenantPage, tenants, TenantView);
+page!(SessionPage, sessions, SessionView);
+page!(RolePage, roles, RoleView);
+page!(GroupPage, groups, GroupView);
+page!(MemberPage, members, GroupMemberView);
+page!(AuditPage, events, AuditView);

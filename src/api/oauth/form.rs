@@ -179,3 +179,40 @@ mod tests {
         assert_eq!(form_decode("%FF"), None);
     }
 }
+
+/// The parameters of `POST /oauth/token`, for the OpenAPI document (the
+/// handler reads them from an `OAuthForm`). The client authenticates with
+/// HTTP Basic or with `client_id` and `client_secret` here (RFC 6749 2.3.1);
+/// a public client sends only `client_id` and redeems a code with PKCE.
+#[derive(utoipa::ToSchema)]
+#[schema(as = oauth::TokenForm)]
+#[allow(dead_code)]
+pub struct TokenForm {
+    /// `client_credentials`, `authorization_code` or `refresh_token`.
+    grant_type: String,
+    /// Space-separated scopes (client_credentials, refresh_token).
+    scope: Option<String>,
+    /// authorization_code: the code the redirect carried.
+    code: Option<String>,
+    /// authorization_code: the redirect_uri of the authorization request.
+    redirect_uri: Option<String>,
+    /// authorization_code: the PKCE verifier (RFC 7636).
+    code_verifier: Option<String>,
+    /// refresh_token: the refresh token.
+    refresh_token: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+}
+
+/// The parameters of `POST /oauth/introspect` (RFC 7662 2.1) and
+/// `POST /oauth/revoke` (RFC 7009 2.1).
+#[derive(utoipa::ToSchema)]
+#[schema(as = oauth::TokenOnlyForm)]
+#[allow(dead_code)]
+pub struct TokenOnlyForm {
+    token: String,
+    /// `access_token` or `refresh_token`: a hint only.
+    token_type_hint: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+}

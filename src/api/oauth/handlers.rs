@@ -13,6 +13,8 @@ use crate::domain::session::Origin;
 use crate::domain::{Error, OAuthError, Result};
 use crate::service::oauth::{Introspection, TokenRequest};
 use crate::service::{authentication, clients, code_flow, oauth, App};
+use crate::api::openapi::schemas::AnyObject;
+use crate::api::openapi::OAUTH;
 
 /// Token, introspection and revocation answers are never cached
 /// (RFC 6749 5.1).
@@ -67,6 +69,12 @@ fn for_a_user(request: &TokenRequest) -> bool {
     }
 }
 
+#[utoipa::path(post, path = "/oauth/token", tag = OAUTH,
+    description = "RFC 6749 4.1.3 (authorization_code, with PKCE), 4.4 (client_credentials) and 6 (refresh_token).",
+    request_body(content = super::form::TokenForm, content_type = "application/x-www-form-urlencoded"),
+    security(("clientCredentials" = []), ()),
+    responses((status = 200, description = "RFC 6749 5.1: `{access_token, token_type, expires_in, scope, refresh_token?, id_token?}`", body = AnyObject,
+        example = json!({"access_token": "eyJ...", "token_type": "Bearer", "expires_in": 3600, "scope": "services.iam"}))))]
 pub async fn token(
     app: Data<App>,
     req: HttpRequest,
@@ -169,6 +177,13 @@ fn bearer_error(status: u16, error: &str, description: &str, scope: Option<&str>
 /// `GET`/`POST /oauth/userinfo` (OpenID Connect Core 5.3): the claims the
 /// token's scopes cover (`profile`, `email`, `phone`); a first-party
 /// sign-in's token sees them all.
+#[utoipa::path(method(get, post), path = "/oauth/userinfo", tag = OAUTH,
+    description = "OpenID Connect Core 5.3: the claims the token's scopes cover.",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "`{sub, name?, email?, ...}`", body = AnyObject),
+        (status = 401, description = "RFC 6750 3.1 invalid_token", body = crate::api::openapi::schemas::OAuthError),
+        (status = 403, description = "RFC 6750 3.1 insufficient_scope", body = crate::api::openapi::schemas::OAuthError)))]
 pub async fn userinfo(app: Data<App>, req: HttpRequest) -> HttpResponse {
     let invalid = || {
         bearer_error(
@@ -249,6 +264,10 @@ pub async fn userinfo(app: Data<App>, req: HttpRequest) -> HttpResponse {
 
 /// RFC 7662 2.2: `{"active": false}` and nothing else for any token that
 /// is not active for this client.
+#[utoipa::path(post, path = "/oauth/introspect", tag = OAUTH,
+    description = "RFC 7662: what a token is, for the client it was issued to; `{\"active\": false}` for any other.",
+    request_body(content = super::form::TokenOnlyForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, description = "RFC 7662 2.2", body = AnyObject, example = json!({"active": false}))))]
 pub async fn introspect(
     app: Data<App>,
     req: HttpRequest,
@@ -311,6 +330,10 @@ pub async fn introspect(
 }
 
 /// RFC 7009 2.2: 200 whether or not there was such a token.
+#[utoipa::path(post, path = "/oauth/revoke", tag = OAUTH,
+    description = "RFC 7009: 200 whether or not there was such a token.",
+    request_body(content = super::form::TokenOnlyForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, description = "Revoked, or there was nothing to revoke")))]
 pub async fn revoke(
     app: Data<App>,
     req: HttpRequest,

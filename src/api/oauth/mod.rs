@@ -8,7 +8,17 @@ pub mod handlers;
 
 /// The operations of this dialect, for the OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths())]
+#[openapi(paths(
+    handlers::token,
+    handlers::introspect,
+    handlers::revoke,
+    handlers::userinfo,
+    signin::authorize,
+    signin::password,
+    signin::second_factor,
+    signin::logout,
+    super::pages::sso::from_sign_in,
+))]
 pub struct Doc;
 
 use actix_web::body::{EitherBody, MessageBody};

@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 
 /// The native success envelope: `{"success": true, "data": ...}`.
 #[derive(ToSchema)]
-pub struct Data<T> {
+pub struct Success<T> {
     #[schema(value_type = bool, example = true)]
     pub success: bool,
     pub data: T,
@@ -148,3 +148,14 @@ pub struct JsonApiList {
     /// `true` to count the matches (`meta.count`).
     count: Option<bool>,
 }
+
+/// A JSON object whose members the operation's description names.
+pub struct AnyObject;
+
+impl utoipa::PartialSchema for AnyObject {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new().into()
+    }
+}
+
+impl ToSchema for AnyObject {}

@@ -109,3 +109,9 @@ fn every_reference_resolves() {
     }
     walk(&doc, &doc);
 }
+
+#[test]
+#[ignore]
+fn dump() {
+    std::fs::write("/tmp/oa/doc.json", document().to_pretty_json().unwrap()).unwrap();
+}

@@ -10,6 +10,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use super::{cookie, message, origin_of, CookieJar, Page};
+use crate::api::openapi::OAUTH;
 use crate::domain::session::Origin;
 use crate::service::code_flow::{
     self, AuthorizeParams, BrowserCookie, Next, PageError, SignInPage,
@@ -214,6 +215,25 @@ fn mfa_page(page: &SignInPage, mfa_token: &str) -> HttpResponse {
 }
 
 /// `GET /oauth/authorize` (RFC 6749 4.1.1, OpenID Connect 3.1.2.1).
+#[utoipa::path(get, path = "/oauth/authorize", tag = OAUTH,
+    description = "RFC 6749 4.1.1 with PKCE (RFC 7636) and OpenID Connect: the hosted sign-in page, or a redirect back to the client.",
+    params(
+        ("response_type" = String, Query, description = "`code`"),
+        ("client_id" = String, Query),
+        ("redirect_uri" = String, Query, description = "One of the client's registered redirect URIs"),
+        ("scope" = Option<String>, Query),
+        ("state" = Option<String>, Query),
+        ("code_challenge" = String, Query, description = "PKCE S256 challenge"),
+        ("code_challenge_method" = String, Query, description = "`S256`"),
+        ("nonce" = Option<String>, Query),
+        ("prompt" = Option<String>, Query, description = "`none` or `login`"),
+        ("login_hint" = Option<String>, Query),
+        ("tenant" = Option<String>, Query)),
+    security(()),
+    responses(
+        (status = 200, description = "The sign-in page", content_type = "text/html", body = String),
+        (status = 303, description = "Back to the client's redirect URI with `code` (or `error`) and `state`"),
+        (status = 400, description = "A page that says why the request cannot go on (no redirect to an unverified URI)", content_type = "text/html", body = String)))]
 pub async fn authorize(req: HttpRequest, app: Data<App>, origin: Origin) -> HttpResponse {
     let params = match params(req.query_string()) {
         Ok(p) => p,
@@ -226,7 +246,8 @@ pub async fn authorize(req: HttpRequest, app: Data<App>, origin: Origin) -> Http
     .await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = oauth::PasswordForm)]
 pub struct PasswordForm {
     request: String,
     csrf: String,
@@ -239,6 +260,15 @@ pub struct PasswordForm {
 }
 
 /// `POST /oauth/authorize/password`.
+#[utoipa::path(post, path = "/oauth/authorize/password", tag = OAUTH,
+    description = "The sign-in page's form: email and password.",
+    request_body(content = PasswordForm, content_type = "application/x-www-form-urlencoded"),
+    security(()),
+    responses(
+        (status = 200, description = "The next page (two-step verification)", content_type = "text/html", body = String),
+        (status = 303, description = "Back to the client with a code"),
+        (status = 400, description = "The form cannot be used (expired, forged)", content_type = "text/html", body = String),
+        (status = 401, description = "The page again, saying the sign-in failed", content_type = "text/html", body = String)))]
 pub async fn password(
     req: HttpRequest,
     app: Data<App>,
@@ -263,7 +293,8 @@ pub async fn password(
     .await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = oauth::MfaForm)]
 pub struct MfaForm {
     request: String,
     csrf: String,
@@ -275,6 +306,14 @@ pub struct MfaForm {
 }
 
 /// `POST /oauth/authorize/mfa`.
+#[utoipa::path(post, path = "/oauth/authorize/mfa", tag = OAUTH,
+    description = "The two-step verification page's form: a TOTP code or a backup code.",
+    request_body(content = MfaForm, content_type = "application/x-www-form-urlencoded"),
+    security(()),
+    responses(
+        (status = 303, description = "Back to the client with a code"),
+        (status = 400, description = "The form cannot be used (expired, forged)", content_type = "text/html", body = String),
+        (status = 401, description = "The page again, saying the code was wrong", content_type = "text/html", body = String)))]
 pub async fn second_factor(
     req: HttpRequest,
     app: Data<App>,
@@ -301,6 +340,17 @@ pub async fn second_factor(
 
 /// `GET`/`POST /oauth/logout` (OpenID Connect RP-Initiated Logout 1.0):
 /// `id_token_hint`, `client_id`, `post_logout_redirect_uri`, `state`.
+#[utoipa::path(method(get, post), path = "/oauth/logout", tag = OAUTH,
+    description = "OpenID Connect RP-Initiated Logout 1.0: `id_token_hint`, `client_id`, `post_logout_redirect_uri`, `state` (query, or form body on POST).",
+    params(
+        ("id_token_hint" = Option<String>, Query),
+        ("client_id" = Option<String>, Query),
+        ("post_logout_redirect_uri" = Option<String>, Query),
+        ("state" = Option<String>, Query)),
+    security(()),
+    responses(
+        (status = 200, description = "Signed out", content_type = "text/html", body = String),
+        (status = 303, description = "Signed out; on to the registered post_logout_redirect_uri")))]
 pub async fn logout(
     req: HttpRequest,
     app: Data<App>,

@@ -11,6 +11,8 @@ use uuid::Uuid;
 
 use super::signin::{error_page, jar, step};
 use super::{cookie, message, CookieJar};
+use crate::api::openapi::schemas::AnyObject;
+use crate::api::openapi::{NATIVE, OAUTH};
 use crate::api::extract::requested_tenant;
 use crate::api::ithbat::auth::token_response;
 use crate::domain::session::Origin;
@@ -51,6 +53,13 @@ fn depart(jar: &CookieJar, d: Departure) -> HttpResponse {
 
 /// `GET /oauth/authorize/sso?request=&provider=`: a button of the sign-in
 /// page.
+#[utoipa::path(get, path = "/oauth/authorize/sso", tag = OAUTH,
+    description = "A provider button of the sign-in page: on to the tenant's SSO provider.",
+    params(("request" = String, Query, description = "The authorization request's id"), ("provider" = String, Query)),
+    security(()),
+    responses(
+        (status = 303, description = "To the provider"),
+        (status = 400, description = "The link is malformed or the provider unknown", content_type = "text/html", body = String)))]
 pub async fn from_sign_in(req: HttpRequest, app: Data<App>) -> HttpResponse {
     let pairs = query_pairs(&req);
     let (Some(request), Some(scheme)) = (param(&pairs, "request"), param(&pairs, "provider"))
@@ -88,6 +97,11 @@ pub async fn from_sign_in(req: HttpRequest, app: Data<App>) -> HttpResponse {
 /// `GET /api/v1/auth/social/{provider}/login` (reference 2.9): the tenant
 /// from X-Tenant-ID or `?tenant=` (a browser cannot send headers on a
 /// link), else `default`.
+#[utoipa::path(get, path = "/api/v1/auth/social/{provider}/login", tag = NATIVE,
+    description = "Sign-in through one of the tenant's SSO providers: a redirect to it; its callback answers as POST /api/v1/auth/login does.",
+    params(("tenant" = Option<String>, Query, description = "The tenant's id, where the browser cannot send X-Tenant-ID")),
+    security(()),
+    responses((status = 302, description = "To the provider")))]
 pub async fn api_login(
     req: HttpRequest,
     app: Data<App>,
@@ -155,6 +169,14 @@ fn onward(redirect: HttpResponse) -> HttpResponse {
 
 /// `GET /api/v1/auth/social/{provider}/callback`: the provider sends the
 /// browser back with `code` and `state` (or `error`).
+#[utoipa::path(get, path = "/api/v1/auth/social/{provider}/callback", tag = NATIVE,
+    description = "Where the provider sends the browser back (`code` and `state`, or `error`).",
+    params(("code" = Option<String>, Query), ("state" = Option<String>, Query), ("error" = Option<String>, Query), ("error_description" = Option<String>, Query)),
+    security(()),
+    responses(
+        (status = 200, description = "Signed in (the tokens, as POST /api/v1/auth/login answers), or a page saying the identity was linked", body = AnyObject),
+        (status = 303, description = "On to the client of the sign-in page"),
+        (status = 400, description = "A page that says why the sign-in cannot go on", content_type = "text/html", body = String)))]
 pub async fn callback(req: HttpRequest, app: Data<App>, origin: Origin) -> HttpResponse {
     let pairs = query_pairs(&req);
     let back = Callback {

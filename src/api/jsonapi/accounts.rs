@@ -19,6 +19,9 @@ use crate::service::accounts::AccountChanges;
 use crate::service::passwords::Password;
 use crate::service::users::{NewUser, ProfileChanges, RoleChoice, UserDetails};
 use crate::service::{accounts, invitations, organizations, users, App};
+use super::document::shapes::{Collection, Input, Single};
+use crate::api::openapi::schemas::JsonApiList;
+use crate::api::openapi::JSONAPI;
 
 pub const KIND: &str = "accounts";
 
@@ -150,6 +153,11 @@ async fn included(
     Ok(orgs.iter().map(super::organizations::resource).collect())
 }
 
+#[utoipa::path(get, path = "/api/v1/accounts", tag = JSONAPI,
+    description = "Filters are `filter[<field>__<op>]=value` (ops: eq, ne, match, in, lt, lte, gt, gte, null); sparse fieldsets `fields[<type>]=a,b`.",
+    params(JsonApiList,
+        ("include" = Option<String>, Query, description = "Related resources to include (`included=` is accepted too)")),
+    responses((status = 200, description = "The tenant's accounts", content_type = "application/vnd.api+json", body = Collection)))]
 pub async fn index(app: Data<App>, r: Request) -> JsonApiResult<HttpResponse> {
     let caller = r.caller()?;
     let q = query::parse_list(&r.query, &SPEC, TYPES)?;
@@ -174,6 +182,9 @@ pub async fn index(app: Data<App>, r: Request) -> JsonApiResult<HttpResponse> {
     ))
 }
 
+#[utoipa::path(get, path = "/api/v1/accounts/{id}", tag = JSONAPI,
+    params(("include" = Option<String>, Query, description = "Related resources to include")),
+    responses((status = 200, description = "The account", content_type = "application/vnd.api+json", body = Single)))]
 pub async fn show(app: Data<App>, r: Request, id: Path<String>) -> JsonApiResult<HttpResponse> {
     let caller = r.caller()?;
     let id = path_id(&id, "Account")?;
@@ -229,6 +240,10 @@ fn organization(incoming: &document::Incoming) -> Result<Option<Option<uuid::Uui
 
 /// Creates an account. Without a password it is invited: pending until
 /// its owner joins through the mailed link (seed 002: 200 with the account).
+#[utoipa::path(post, path = "/api/v1/accounts", tag = JSONAPI,
+    description = "Attributes: name, email, password?, enabled?, role_name?, role_scope?, picture_url?, sso_channel?; relationship organization?.",
+    request_body(content = Input, content_type = "application/vnd.api+json"),
+    responses((status = 201, description = "Created; without a password the account is invited (pending until it joins)", content_type = "application/vnd.api+json", body = Single)))]
 pub async fn create(app: Data<App>, r: Request, body: Body) -> JsonApiResult<HttpResponse> {
     let caller = r.caller()?;
     query::no_parameters(&r.query)?;
@@ -288,6 +303,9 @@ struct UpdateAttributes {
     sso_channel: Option<Option<String>>,
 }
 
+#[utoipa::path(patch, path = "/api/v1/accounts/{id}", tag = JSONAPI,
+    request_body(content = Input, content_type = "application/vnd.api+json"),
+    responses((status = 200, description = "Updated", content_type = "application/vnd.api+json", body = Single)))]
 pub async fn update(
     app: Data<App>,
     r: Request,
@@ -331,6 +349,8 @@ pub async fn update(
     ))
 }
 
+#[utoipa::path(delete, path = "/api/v1/accounts/{id}", tag = JSONAPI,
+    responses((status = 204, description = "Deleted")))]
 pub async fn delete(app: Data<App>, r: Request, id: Path<String>) -> JsonApiResult<HttpResponse> {
     let caller = r.caller()?;
     query::no_parameters(&r.query)?;
@@ -349,6 +369,11 @@ struct JoinAttributes {
 
 /// Accepts an invitation (seed 002 join): the token from the mailed link
 /// and the password the owner chose; 204.
+#[utoipa::path(patch, path = "/api/v1/accounts/{token}/join", tag = JSONAPI,
+    description = "The token from the mailed invitation link; attributes: password (and name?).",
+    request_body(content = Input, content_type = "application/vnd.api+json"),
+    security(()),
+    responses((status = 204, description = "Joined: the invitation is accepted and the password set")))]
 pub async fn join(
     app: Data<App>,
     r: Request,
@@ -381,6 +406,8 @@ pub async fn join(
 
 /// Mails a fresh invitation to a pending account; the old link stops
 /// working (seed 002 resend_invitation, 204).
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/resend_invitation", tag = JSONAPI,
+    responses((status = 204, description = "A fresh invitation is mailed; the old link stops working")))]
 pub async fn resend_invitation(
     app: Data<App>,
     r: Request,

@@ -381,3 +381,64 @@ pub fn plain_or_attributes(body: Value) -> Result<(Map<String, Value>, bool), Er
         _ => Err(Error::invalid("body", "must be a JSON object")),
     }
 }
+
+/// The shapes above, for the OpenAPI document (the functions build them
+/// with `json!`).
+pub mod shapes {
+    use serde_json::Value;
+    use utoipa::ToSchema;
+
+    /// A resource object: `type`, `id`, `attributes`, `relationships`, `links`.
+    #[derive(ToSchema)]
+    #[schema(as = jsonapi::Resource)]
+    #[allow(dead_code)]
+    pub struct Resource {
+        #[schema(rename = "type")]
+        kind: String,
+        id: String,
+        #[schema(value_type = Object)]
+        attributes: Value,
+        #[schema(value_type = Option<Object>)]
+        relationships: Option<Value>,
+        #[schema(value_type = Option<Object>)]
+        links: Option<Value>,
+    }
+
+    /// A document with one resource.
+    #[derive(ToSchema)]
+    #[schema(as = jsonapi::Single)]
+    #[allow(dead_code)]
+    pub struct Single {
+        data: Resource,
+        included: Option<Vec<Resource>>,
+        #[schema(value_type = Object)]
+        links: Value,
+        #[schema(value_type = Object)]
+        jsonapi: Value,
+    }
+
+    /// A page of resources: `links` first/prev/next (last and `meta.count`
+    /// with `count=true`).
+    #[derive(ToSchema)]
+    #[schema(as = jsonapi::Collection)]
+    #[allow(dead_code)]
+    pub struct Collection {
+        data: Vec<Resource>,
+        included: Option<Vec<Resource>>,
+        #[schema(value_type = Object)]
+        links: Value,
+        #[schema(value_type = Option<Object>)]
+        meta: Option<Value>,
+        #[schema(value_type = Object)]
+        jsonapi: Value,
+    }
+
+    /// A request document: `{"data": {"type", "id"?, "attributes", "relationships"?}}`.
+    #[derive(ToSchema)]
+    #[schema(as = jsonapi::Input)]
+    #[allow(dead_code)]
+    pub struct Input {
+        #[schema(value_type = Object)]
+        data: Value,
+    }
+}

@@ -14,7 +14,26 @@ pub mod sessions;
 
 /// The operations of this dialect, for the OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths())]
+#[openapi(paths(
+    accounts::index,
+    accounts::show,
+    accounts::create,
+    accounts::update,
+    accounts::delete,
+    accounts::join,
+    accounts::resend_invitation,
+    organizations::index,
+    organizations::show,
+    organizations::create,
+    organizations::update,
+    organizations::delete,
+    sessions::index,
+    sessions::delete,
+    passwords::request_reset,
+    passwords::reset,
+    passwords::token_valid,
+    passwords::change,
+))]
 pub struct Doc;
 
 use actix_web::dev::Payload;

@@ -14,6 +14,9 @@ use crate::domain::account::Organization;
 use crate::domain::Error;
 use crate::repo::organizations::{OrganizationQuery, OrganizationSort};
 use crate::service::{organizations, App};
+use super::document::shapes::{Collection, Input, Single};
+use crate::api::openapi::schemas::JsonApiList;
+use crate::api::openapi::JSONAPI;
 
 pub const KIND: &str = "organizations";
 
@@ -53,6 +56,11 @@ fn sort_key(name: &str) -> OrganizationSort {
     }
 }
 
+#[utoipa::path(get, path = "/api/v1/organizations", tag = JSONAPI,
+    description = "Filters are `filter[<field>__<op>]=value` (ops: eq, ne, match, in, lt, lte, gt, gte, null); sparse fieldsets `fields[<type>]=a,b`.",
+    params(JsonApiList,
+        ("include" = Option<String>, Query, description = "Related resources to include (`included=` is accepted too)")),
+    responses((status = 200, description = "The tenant's organizations", content_type = "application/vnd.api+json", body = Collection)))]
 pub async fn index(app: Data<App>, r: Request) -> JsonApiResult<HttpResponse> {
     let caller = r.caller()?;
     let q = query::parse_list(&r.query, &SPEC, TYPES)?;
@@ -81,6 +89,9 @@ pub async fn index(app: Data<App>, r: Request) -> JsonApiResult<HttpResponse> {
     ))
 }
 
+#[utoipa::path(get, path = "/api/v1/organizations/{id}", tag = JSONAPI,
+    params(("include" = Option<String>, Query, description = "Related resources to include")),
+    responses((status = 200, description = "The organization", content_type = "application/vnd.api+json", body = Single)))]
 pub async fn show(app: Data<App>, r: Request, id: Path<String>) -> JsonApiResult<HttpResponse> {
     let caller = r.caller()?;
     let id = path_id(&id, "Organization")?;
@@ -102,6 +113,9 @@ struct CreateAttributes {
     name: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/organizations", tag = JSONAPI,
+    request_body(content = Input, content_type = "application/vnd.api+json"),
+    responses((status = 201, description = "Created", content_type = "application/vnd.api+json", body = Single)))]
 pub async fn create(app: Data<App>, r: Request, body: Body) -> JsonApiResult<HttpResponse> {
     let caller = r.caller()?;
     query::no_parameters(&r.query)?;
@@ -122,6 +136,9 @@ struct UpdateAttributes {
     name: Option<String>,
 }
 
+#[utoipa::path(patch, path = "/api/v1/organizations/{id}", tag = JSONAPI,
+    request_body(content = Input, content_type = "application/vnd.api+json"),
+    responses((status = 200, description = "Updated", content_type = "application/vnd.api+json", body = Single)))]
 pub async fn update(
     app: Data<App>,
     r: Request,
@@ -149,6 +166,8 @@ pub async fn update(
     ))
 }
 
+#[utoipa::path(delete, path = "/api/v1/organizations/{id}", tag = JSONAPI,
+    responses((status = 204, description = "Deleted")))]
 pub async fn delete(app: Data<App>, r: Request, id: Path<String>) -> JsonApiResult<HttpResponse> {
     let caller = r.caller()?;
     query::no_parameters(&r.query)?;

@@ -14,6 +14,9 @@ use super::{attributes, Body, Request};
 use crate::domain::Error;
 use crate::service::passwords::Password;
 use crate::service::{recovery, App};
+use super::document::shapes::{Collection, Input, Single};
+use crate::api::openapi::schemas::JsonApiList;
+use crate::api::openapi::JSONAPI;
 
 /// The body's fields as `T`, with errors pointing where the client put
 /// them.
@@ -46,6 +49,11 @@ struct RequestReset {
 }
 
 /// 204 whether or not an account has the email (seed 002).
+#[utoipa::path(post, path = "/api/v1/account/passwords/request_reset", tag = JSONAPI,
+    description = "`{email}` plain, or as the attributes of a document.",
+    request_body(content = Input, content_type = "application/vnd.api+json"),
+    security(()),
+    responses((status = 204, description = "The same answer whether or not an account has the email")))]
 pub async fn request_reset(app: Data<App>, r: Request, body: Body) -> JsonApiResult<HttpResponse> {
     super::query::no_parameters(&r.query)?;
     let (b, wrapped): (RequestReset, bool) = fields(body.0)?;
@@ -68,6 +76,11 @@ struct Reset {
 
 /// Sets a new password with a reset token (seed 002: the tenant's policy,
 /// seed 002's rules by default); 204.
+#[utoipa::path(post, path = "/api/v1/account/passwords/reset", tag = JSONAPI,
+    description = "`{token, password}` plain, or as the attributes of a document.",
+    request_body(content = Input, content_type = "application/vnd.api+json"),
+    security(()),
+    responses((status = 204, description = "The password is set")))]
 pub async fn reset(app: Data<App>, r: Request, body: Body) -> JsonApiResult<HttpResponse> {
     super::query::no_parameters(&r.query)?;
     let (b, wrapped): (Reset, bool) = fields(body.0)?;
@@ -80,6 +93,10 @@ pub async fn reset(app: Data<App>, r: Request, body: Body) -> JsonApiResult<Http
 
 /// Whether a reset token is usable: the body is a JSON boolean (seed 002
 /// "returns a boolean").
+#[utoipa::path(get, path = "/api/v1/account/passwords/token_valid", tag = JSONAPI,
+    security(()),
+    params(("token" = String, Query)),
+    responses((status = 200, description = "Whether the reset token is usable", body = bool)))]
 pub async fn token_valid(app: Data<App>, r: Request) -> JsonApiResult<HttpResponse> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&r.query)
         .map_err(|_| Error::invalid("query", "is not a valid query string"))?;
@@ -117,6 +134,10 @@ struct Change {
 }
 
 /// Changes the signed-in account's password; its other sessions end; 204.
+#[utoipa::path(post, path = "/api/v1/account/passwords/change", tag = JSONAPI,
+    description = "`{current_password, new_password}` plain, or as the attributes of a document.",
+    request_body(content = Input, content_type = "application/vnd.api+json"),
+    responses((status = 204, description = "Changed; the account's other sessions end")))]
 pub async fn change(app: Data<App>, r: Request, body: Body) -> JsonApiResult<HttpResponse> {
     let caller = r.caller()?;
     super::query::no_parameters(&r.query)?;

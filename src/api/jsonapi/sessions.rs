@@ -12,6 +12,9 @@ use crate::domain::session::Session;
 use crate::domain::Error;
 use crate::repo::sessions::{SessionQuery, SessionSort};
 use crate::service::{sessions, users, App};
+use super::document::shapes::{Collection, Input, Single};
+use crate::api::openapi::schemas::JsonApiList;
+use crate::api::openapi::JSONAPI;
 
 pub const KIND: &str = "account_sessions";
 
@@ -71,6 +74,11 @@ fn sort_key(name: &str) -> SessionSort {
     }
 }
 
+#[utoipa::path(get, path = "/api/v1/account_sessions", tag = JSONAPI,
+    description = "Filters are `filter[<field>__<op>]=value` (ops: eq, ne, match, in, lt, lte, gt, gte, null); sparse fieldsets `fields[<type>]=a,b`.",
+    params(JsonApiList,
+        ("include" = Option<String>, Query, description = "Related resources to include (`included=` is accepted too)")),
+    responses((status = 200, description = "The caller's sessions", content_type = "application/vnd.api+json", body = Collection)))]
 pub async fn index(app: Data<App>, r: Request) -> JsonApiResult<HttpResponse> {
     let caller = r.caller()?;
     let q = query::parse_list(&r.query, &SPEC, TYPES)?;
@@ -102,6 +110,8 @@ pub async fn index(app: Data<App>, r: Request) -> JsonApiResult<HttpResponse> {
     ))
 }
 
+#[utoipa::path(delete, path = "/api/v1/account_sessions/{id}", tag = JSONAPI,
+    responses((status = 204, description = "Revoked")))]
 pub async fn delete(app: Data<App>, r: Request, id: Path<String>) -> JsonApiResult<HttpResponse> {
     let caller = r.caller()?;
     query::no_parameters(&r.query)?;

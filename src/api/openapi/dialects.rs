@@ -96,7 +96,7 @@ fn operations(item: &mut utoipa::openapi::PathItem) -> Vec<(&'static str, &mut O
 /// `get /api/v1/users/{id}` -> `get_api_v1_users_id`.
 fn operation_id(method: &str, path: &str) -> String {
     let mut id = method.to_string();
-    for part in path.split(['/', '.', '-', '{', '}']).filter(|p| !p.is_empty()) {
+    for part in path.split(['/', '.', '{', '}']).filter(|p| !p.is_empty()) {
         id.push('_');
         id.push_str(part);
     }

@@ -36,7 +36,9 @@ fn routes(client: &str, secret: &str, user: &str, role: &str) -> Vec<(reqwest::M
             Method::DELETE,
             format!("/core/iam/v1/clients/{client}/secrets/{secret}"),
         ),
+        (Method::GET, "/core/iam/v1/scim".into()),
         (Method::POST, "/core/iam/v1/scim".into()),
+        (Method::DELETE, format!("/core/iam/v1/scim/{secret}")),
         (Method::GET, "/core/iam/v1/domains".into()),
         (
             Method::POST,

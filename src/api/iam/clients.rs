@@ -15,8 +15,16 @@ use crate::domain::session::Origin;
 use crate::domain::Error;
 use crate::service::clients::{ClientChanges, NewClient, NewSecret};
 use crate::service::{clients, App};
+use crate::api::openapi::schemas::AnyObject;
+use crate::api::openapi::IAM;
 
 /// `GET /v1/clients?searchText=&page=&pageSize=`: ClientDto items.
+#[utoipa::path(get, path = "/core/iam/v1/clients", tag = IAM,
+    params(
+        ("page" = Option<u32>, Query, description = "From 1"),
+        ("pageSize" = Option<u32>, Query, description = "1 to 100"),
+        ("searchText" = Option<String>, Query)),
+    responses((status = 200, description = "ClientDto items in the Aritma ID envelope: `{items, metadata: {page, pageSize, totalCount}, links: {first, previous, next, last}}`", body = AnyObject)))]
 pub async fn index(
     app: Data<App>,
     caller: Caller,
@@ -36,8 +44,9 @@ pub async fn index(
 
 /// All fields required (seed 003); `redirectUris` empty for a
 /// client_credentials-only client.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(as = iam::clients::CreateBody)]
 pub struct CreateBody {
     name: String,
     description: String,
@@ -47,6 +56,8 @@ pub struct CreateBody {
 }
 
 /// `POST /v1/clients`: 200 with the new client (no secrets yet).
+#[utoipa::path(post, path = "/core/iam/v1/clients", tag = IAM, request_body = CreateBody,
+    responses((status = 200, description = "ClientDetailsDto `{clientId, name, description, allowedGrantTypes, redirectUris, allowedScopes, enabled, createdAt, updatedAt}`; no secret yet", body = AnyObject)))]
 pub async fn create(
     app: Data<App>,
     caller: Caller,
@@ -67,6 +78,8 @@ pub async fn create(
     Ok(views::ok(views::client_details(&client)))
 }
 
+#[utoipa::path(get, path = "/core/iam/v1/clients/{client_id}", tag = IAM,
+    responses((status = 200, description = "ClientDetailsDto", body = AnyObject)))]
 pub async fn show(app: Data<App>, caller: Caller, id: Path<String>) -> Result<HttpResponse, Error> {
     let id = path_id(&id, "Client")?;
     let client = app
@@ -76,25 +89,34 @@ pub async fn show(app: Data<App>, caller: Caller, id: Path<String>) -> Result<Ht
 }
 
 /// Any of the create fields, and `enabled`; absent ones are kept.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(as = iam::clients::UpdateBody)]
 pub struct UpdateBody {
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     name: Option<String>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     description: Option<String>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     allowed_grant_types: Option<Vec<String>>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     redirect_uris: Option<Vec<String>>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     allowed_scopes: Option<Vec<String>>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     enabled: Option<bool>,
 }
 
 /// `PUT /v1/clients/{clientId}`: 200 with the client. Disabling it
 /// revokes its tokens.
+#[utoipa::path(put, path = "/core/iam/v1/clients/{client_id}", tag = IAM, request_body = UpdateBody,
+    responses((status = 200, description = "ClientDetailsDto; disabling the client revokes its tokens", body = AnyObject)))]
 pub async fn update(
     app: Data<App>,
     caller: Caller,
@@ -119,6 +141,8 @@ pub async fn update(
 }
 
 /// `DELETE /v1/clients/{clientId}`: its tokens stop working.
+#[utoipa::path(delete, path = "/core/iam/v1/clients/{client_id}", tag = IAM,
+    responses((status = 200, description = "Deleted; its tokens stop working")))]
 pub async fn delete(
     app: Data<App>,
     caller: Caller,
@@ -132,6 +156,8 @@ pub async fn delete(
 }
 
 /// `GET /v1/clients/{clientId}/secrets`: metadata only, never a value.
+#[utoipa::path(get, path = "/core/iam/v1/clients/{client_id}/secrets", tag = IAM,
+    responses((status = 200, description = "`[{id, description, expiration, createdAt, lastUsedAt}]`, never a value", body = Vec<AnyObject>)))]
 pub async fn secrets(
     app: Data<App>,
     caller: Caller,
@@ -146,17 +172,22 @@ pub async fn secrets(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(as = iam::clients::SecretBody)]
 pub struct SecretBody {
     value: String,
     description: String,
+    /// RFC 3339.
     #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
     expiration: Option<DateTime<Utc>>,
 }
 
 /// `POST /v1/clients/{clientId}/secrets`: the value (8 to 32 characters,
 /// the caller's) appears in this response only.
+#[utoipa::path(post, path = "/core/iam/v1/clients/{client_id}/secrets", tag = IAM, request_body = SecretBody,
+    responses((status = 200, description = "The secret, its value shown this once", body = AnyObject)))]
 pub async fn create_secret(
     app: Data<App>,
     caller: Caller,
@@ -182,6 +213,8 @@ pub async fn create_secret(
 }
 
 /// `DELETE /v1/clients/{clientId}/secrets/{secretId}`.
+#[utoipa::path(delete, path = "/core/iam/v1/clients/{client_id}/secrets/{secret_id}", tag = IAM,
+    responses((status = 200, description = "Deleted")))]
 pub async fn delete_secret(
     app: Data<App>,
     caller: Caller,

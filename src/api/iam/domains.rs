@@ -13,6 +13,8 @@ use crate::domain::session::Origin;
 use crate::domain::tenant_domain::{DomainStatus, TenantDomain};
 use crate::domain::{Error, Problems};
 use crate::service::{domains, App};
+use crate::api::openapi::schemas::AnyObject;
+use crate::api::openapi::IAM;
 
 /// `{domain, status, verificationToken}`; the token is left out once the
 /// domain is confirmed (seed 003).
@@ -32,6 +34,9 @@ fn domain_param(req: &HttpRequest) -> Result<String, Error> {
 }
 
 /// `GET /v1/domains?filter=`: the tenant's domains by name.
+#[utoipa::path(get, path = "/core/iam/v1/domains", tag = IAM,
+    params(("filter" = Option<String>, Query, description = "Text the domain names contain")),
+    responses((status = 200, description = "`[{domain, status, verificationToken?}]`", body = Vec<AnyObject>)))]
 pub async fn index(
     app: Data<App>,
     caller: Caller,
@@ -53,6 +58,9 @@ pub async fn index(
 
 /// `POST /v1/domains?domain=`: 200 `{domain, status: "Pending",
 /// verificationToken}`, to publish as a TXT record at the domain.
+#[utoipa::path(post, path = "/core/iam/v1/domains", tag = IAM,
+    params(("domain" = String, Query, description = "A domain name (IDNA accepted)")),
+    responses((status = 200, description = "`{domain, status: \"Pending\", verificationToken}`: publish the token as a TXT record of the domain", body = AnyObject)))]
 pub async fn register(
     app: Data<App>,
     caller: Caller,
@@ -68,6 +76,9 @@ pub async fn register(
 
 /// `GET /v1/domains/status?domain=`: Pending, Confirmed or NotRegistered,
 /// after looking up the TXT record of a pending domain.
+#[utoipa::path(get, path = "/core/iam/v1/domains/status", tag = IAM,
+    params(("domain" = String, Query, description = "A domain name (IDNA accepted)")),
+    responses((status = 200, description = "`{domain, status}`: Pending, Confirmed or NotRegistered, after looking up the TXT record of a pending domain", body = AnyObject)))]
 pub async fn status(
     app: Data<App>,
     caller: Caller,
@@ -82,6 +93,9 @@ pub async fn status(
 }
 
 /// `DELETE /v1/domains?domain=`: 200, no content.
+#[utoipa::path(delete, path = "/core/iam/v1/domains", tag = IAM,
+    params(("domain" = String, Query, description = "A domain name (IDNA accepted)")),
+    responses((status = 200, description = "Unregistered")))]
 pub async fn delete(
     app: Data<App>,
     caller: Caller,

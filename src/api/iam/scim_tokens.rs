@@ -17,10 +17,13 @@ use crate::domain::Error;
 use crate::repo::scim_tokens::TokenRow;
 use crate::service::scim_tokens::NewToken;
 use crate::service::{scim_tokens, App};
+use crate::api::openapi::schemas::AnyObject;
+use crate::api::openapi::IAM;
 
 /// `provider` and `providerDisplayName`, both required.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(as = iam::scim_tokens::CreateBody)]
 pub struct CreateBody {
     provider: String,
     provider_display_name: String,
@@ -28,6 +31,8 @@ pub struct CreateBody {
 
 /// 200 `{"id", "token", "provider", "providerDisplayName"}`; the token is
 /// shown this once.
+#[utoipa::path(post, path = "/core/iam/v1/scim", tag = IAM, request_body = CreateBody,
+    responses((status = 200, description = "`{id, token, provider, providerDisplayName}`: the token is shown this once", body = AnyObject)))]
 pub async fn create(
     app: Data<App>,
     caller: Caller,
@@ -66,6 +71,8 @@ fn dto(t: &TokenRow) -> serde_json::Value {
 }
 
 /// 200 with the tenant's tokens, oldest first, never their secrets.
+#[utoipa::path(get, path = "/core/iam/v1/scim", tag = IAM,
+    responses((status = 200, description = "`[{id, provider, providerDisplayName, name, tokenHint, createdAt, lastUsedAt}]`, oldest first", body = Vec<AnyObject>)))]
 pub async fn index(app: Data<App>, caller: Caller) -> Result<HttpResponse, Error> {
     let rows = app
         .run(move |app| async move { scim_tokens::list(&app, &caller).await })
@@ -74,6 +81,8 @@ pub async fn index(app: Data<App>, caller: Caller) -> Result<HttpResponse, Error
 }
 
 /// 200, no content: the token is refused from its next request on.
+#[utoipa::path(delete, path = "/core/iam/v1/scim/{id}", tag = IAM,
+    responses((status = 200, description = "Revoked from its next request on")))]
 pub async fn delete(
     app: Data<App>,
     caller: Caller,

@@ -8,8 +8,12 @@ use serde_json::json;
 use super::views;
 use crate::domain::principal::Caller;
 use crate::domain::scope::CATALOGUE;
+use crate::api::openapi::schemas::AnyObject;
+use crate::api::openapi::IAM;
 
 /// `GET /v1/scopes`: `[{"name", "displayName", "description"}]`.
+#[utoipa::path(get, path = "/core/iam/v1/scopes", tag = IAM,
+    responses((status = 200, description = "The OAuth scopes a client may be allowed", body = Vec<AnyObject>)))]
 pub async fn index(_caller: Caller) -> HttpResponse {
     views::ok(
         CATALOGUE

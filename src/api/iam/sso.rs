@@ -16,6 +16,8 @@ use crate::domain::sso::{PropertiesInput, ProviderKind, SsoProvider, SECRET_MASK
 use crate::domain::Error;
 use crate::service::sso_providers::{self, ProviderInput};
 use crate::service::App;
+use crate::api::openapi::schemas::AnyObject;
+use crate::api::openapi::IAM;
 
 /// The properties every kind has (reference "Shared SSO request body").
 const SHARED: [&str; 5] = [
@@ -64,8 +66,9 @@ fn id_of(segment: &str) -> Result<i64, Error> {
         .ok_or(Error::NotFound("SSO provider"))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(as = iam::sso::Body)]
 pub struct Body {
     #[serde(default)]
     id: Option<i64>,
@@ -78,6 +81,7 @@ pub struct Body {
     #[serde(default, rename = "type")]
     protocol: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     properties: Option<PropertiesInput>,
 }
 
@@ -94,6 +98,8 @@ impl Body {
 }
 
 /// `GET /v1/sso`: every provider of the tenant.
+#[utoipa::path(get, path = "/core/iam/v1/sso", tag = IAM,
+    responses((status = 200, description = "The tenant's SSO providers (client secrets masked)", body = Vec<AnyObject>)))]
 pub async fn index(app: Data<App>, caller: Caller) -> Result<HttpResponse, Error> {
     let providers = app
         .run(move |app| async move { sso_providers::list(&app, &caller).await })
@@ -102,6 +108,8 @@ pub async fn index(app: Data<App>, caller: Caller) -> Result<HttpResponse, Error
 }
 
 /// `GET /v1/sso/{segment}`: one provider by id, or the providers of a kind.
+#[utoipa::path(get, path = "/core/iam/v1/sso/{segment}", tag = IAM,
+    responses((status = 200, description = "One provider by its id, or the providers of a kind (`oidc`, `signicat`, ...) as an array", body = AnyObject)))]
 pub async fn index_or_show(
     app: Data<App>,
     caller: Caller,
@@ -126,6 +134,9 @@ pub async fn index_or_show(
 }
 
 /// `POST /v1/sso/{kind}`: 201 with the links of the new provider.
+#[utoipa::path(post, path = "/core/iam/v1/sso/{segment}", tag = IAM,
+    description = "`segment` is the kind of provider.", request_body = Body,
+    responses((status = 201, description = "`[{rel, href, method}]`: the links of the new provider (also in Location)", body = Vec<AnyObject>)))]
 pub async fn create(
     app: Data<App>,
     caller: Caller,
@@ -159,6 +170,8 @@ pub async fn create(
         ])))
 }
 
+#[utoipa::path(get, path = "/core/iam/v1/sso/{kind}/{id}", tag = IAM,
+    responses((status = 200, description = "The provider, its client secret masked", body = AnyObject)))]
 pub async fn show(
     app: Data<App>,
     caller: Caller,
@@ -174,6 +187,8 @@ pub async fn show(
 
 /// `PUT /v1/sso/{kind}/{id}`: the create body plus `id`, which must be
 /// the path's; 200 with no content.
+#[utoipa::path(put, path = "/core/iam/v1/sso/{kind}/{id}", tag = IAM, request_body = Body,
+    responses((status = 200, description = "Updated")))]
 pub async fn update(
     app: Data<App>,
     caller: Caller,
@@ -198,6 +213,8 @@ pub async fn update(
     Ok(views::done())
 }
 
+#[utoipa::path(delete, path = "/core/iam/v1/sso/{kind}/{id}", tag = IAM,
+    responses((status = 200, description = "Deleted")))]
 pub async fn delete(
     app: Data<App>,
     caller: Caller,
@@ -214,6 +231,9 @@ pub async fn delete(
 }
 
 /// `DELETE /v1/sso/{id}`: the common delete.
+#[utoipa::path(delete, path = "/core/iam/v1/sso/{segment}", tag = IAM,
+    description = "`segment` is the provider's id.",
+    responses((status = 200, description = "Deleted")))]
 pub async fn delete_any(
     app: Data<App>,
     caller: Caller,
@@ -230,6 +250,9 @@ pub async fn delete_any(
 
 /// `PUT /v1/sso/{kind}/{id}/icon`: multipart/form-data with one file
 /// field `icon` (an image), as reference "update icon" has it.
+#[utoipa::path(put, path = "/core/iam/v1/sso/{kind}/{id}/icon", tag = IAM,
+    request_body(content = Object, content_type = "multipart/form-data", description = "One file field `icon`: an image"),
+    responses((status = 200, description = "Stored")))]
 pub async fn update_icon(
     app: Data<App>,
     caller: Caller,
@@ -255,6 +278,8 @@ pub async fn update_icon(
 }
 
 /// `GET /v1/sso/{kind}/{id}/icon`: the icon as stored.
+#[utoipa::path(get, path = "/core/iam/v1/sso/{kind}/{id}/icon", tag = IAM,
+    responses((status = 200, description = "The icon as stored, in its own media type", content_type = "image/*", body = Vec<u8>)))]
 pub async fn icon(
     app: Data<App>,
     caller: Caller,

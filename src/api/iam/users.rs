@@ -17,6 +17,8 @@ use crate::repo::users::UserQuery;
 use crate::service::onboarding::{self, DirectUser};
 use crate::service::users::{self, UserDetails};
 use crate::service::App;
+use crate::api::openapi::schemas::AnyObject;
+use crate::api::openapi::IAM;
 
 /// UserDto: every member is required, so a phone number never registered
 /// is `""`. `roles` are the roles held, each once, as RoleDto `{id, name}`.
@@ -40,6 +42,12 @@ fn dto(d: &UserDetails) -> Value {
 
 /// `GET /v1/users?searchText=&page=&pageSize=`: UserDto items in the
 /// Aritma ID envelope; searchText matches names and email.
+#[utoipa::path(get, path = "/core/iam/v1/users", tag = IAM,
+    params(
+        ("page" = Option<u32>, Query, description = "From 1"),
+        ("pageSize" = Option<u32>, Query, description = "1 to 100"),
+        ("searchText" = Option<String>, Query)),
+    responses((status = 200, description = "UserDto items in the Aritma ID envelope: `{items, metadata: {page, pageSize, totalCount}, links: {first, previous, next, last}}`", body = AnyObject)))]
 pub async fn index(
     app: Data<App>,
     caller: Caller,
@@ -63,6 +71,8 @@ pub async fn index(
 }
 
 /// `GET /v1/users/{userId}`: UserDto.
+#[utoipa::path(get, path = "/core/iam/v1/users/{user_id}", tag = IAM,
+    responses((status = 200, description = "UserDto `{id, userName, email, phoneNumber, twoFactorEnabled, roles: [{id, name}]}`", body = AnyObject)))]
 pub async fn show(app: Data<App>, caller: Caller, id: Path<String>) -> Result<HttpResponse, Error> {
     let id = path_id(&id, "User")?;
     let user = app
@@ -89,6 +99,8 @@ fn role_path_error(e: Error) -> Error {
 
 /// `POST /v1/users/{userId}/roles/{roleId}` (role:write): 200, no content;
 /// holding the role already changes nothing.
+#[utoipa::path(post, path = "/core/iam/v1/users/{user_id}/roles/{role_id}", tag = IAM,
+    responses((status = 200, description = "Held (holding it already changes nothing)")))]
 pub async fn add_role(
     app: Data<App>,
     caller: Caller,
@@ -106,6 +118,8 @@ pub async fn add_role(
 }
 
 /// `DELETE /v1/users/{userId}/roles/{roleId}` (role:write): 200, no content.
+#[utoipa::path(delete, path = "/core/iam/v1/users/{user_id}/roles/{role_id}", tag = IAM,
+    responses((status = 200, description = "No longer held")))]
 pub async fn remove_role(
     app: Data<App>,
     caller: Caller,
@@ -119,6 +133,9 @@ pub async fn remove_role(
 }
 
 /// `POST /v1/users/invite?email=&redirectUrl=` (user:write): 204.
+#[utoipa::path(post, path = "/core/iam/v1/users/invite", tag = IAM,
+    params(("email" = String, Query), ("redirectUrl" = Option<String>, Query, description = "One of the tenant's allowed redirect URLs")),
+    responses((status = 204, description = "Invited by email")))]
 pub async fn invite(
     app: Data<App>,
     caller: Caller,
@@ -149,6 +166,9 @@ fn plus_restored(raw: &str) -> String {
 
 /// `POST /v1/users/users?email=&fullName=&phoneNumber=` (user:write): 200
 /// `{userId, email, phoneNumber, fullName}`; only on a verified domain.
+#[utoipa::path(post, path = "/core/iam/v1/users/users", tag = IAM,
+    params(("email" = String, Query), ("fullName" = Option<String>, Query), ("phoneNumber" = Option<String>, Query)),
+    responses((status = 200, description = "`{userId, email, phoneNumber, fullName}`; only on a verified domain of the tenant", body = AnyObject)))]
 pub async fn create(
     app: Data<App>,
     caller: Caller,

@@ -14,8 +14,7 @@ use super::{attributes, Body, Request};
 use crate::domain::Error;
 use crate::service::passwords::Password;
 use crate::service::{recovery, App};
-use super::document::shapes::{Collection, Input, Single};
-use crate::api::openapi::schemas::JsonApiList;
+use super::document::shapes::Input;
 use crate::api::openapi::JSONAPI;
 
 /// The body's fields as `T`, with errors pointing where the client put

@@ -12,7 +12,7 @@ use crate::domain::session::Session;
 use crate::domain::Error;
 use crate::repo::sessions::{SessionQuery, SessionSort};
 use crate::service::{sessions, users, App};
-use super::document::shapes::{Collection, Input, Single};
+use super::document::shapes::Collection;
 use crate::api::openapi::schemas::JsonApiList;
 use crate::api::openapi::JSONAPI;
 

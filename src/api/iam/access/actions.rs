@@ -14,6 +14,8 @@ use crate::domain::principal::Caller;
 use crate::domain::session::Origin;
 use crate::domain::Error;
 use crate::service::{access, App};
+use crate::api::openapi::schemas::AnyObject;
+use crate::api::openapi::IAM;
 
 fn action(a: &ActionInfo) -> serde_json::Value {
     json!({ "name": a.name, "description": a.description, "builtin": a.builtin })
@@ -21,6 +23,8 @@ fn action(a: &ActionInfo) -> serde_json::Value {
 
 /// `GET /v1/actions`: `[{"name", "description", "builtin"}]` by name
 /// [iam.policy.read].
+#[utoipa::path(get, path = "/core/iam/v1/actions", tag = IAM,
+    responses((status = 200, description = "`[{name, description, builtin}]` by name", body = Vec<AnyObject>)))]
 pub async fn index(app: Data<App>, caller: Caller) -> Result<HttpResponse, Error> {
     let list = app
         .run(move |app| async move { access::catalogue(&app, &caller).await })
@@ -28,8 +32,9 @@ pub async fn index(app: Data<App>, caller: Caller) -> Result<HttpResponse, Error
     Ok(views::ok(list.iter().map(action).collect::<Vec<_>>()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = iam::actions::CreateBody)]
 pub struct CreateBody {
     name: String,
     #[serde(default)]
@@ -38,6 +43,8 @@ pub struct CreateBody {
 
 /// `POST /v1/actions {"name", "description"}` [iam.policy.write]: 200
 /// with the action; 409 if registered already.
+#[utoipa::path(post, path = "/core/iam/v1/actions", tag = IAM, request_body = CreateBody,
+    responses((status = 200, description = "The action `{name, description, builtin}`", body = AnyObject)))]
 pub async fn create(
     app: Data<App>,
     caller: Caller,
@@ -54,6 +61,8 @@ pub async fn create(
 }
 
 /// `DELETE /v1/actions/{name}` [iam.policy.write]: 200, no content.
+#[utoipa::path(delete, path = "/core/iam/v1/actions/{name}", tag = IAM,
+    responses((status = 200, description = "Unregistered")))]
 pub async fn delete(
     app: Data<App>,
     caller: Caller,

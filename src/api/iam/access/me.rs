@@ -14,6 +14,8 @@ use crate::domain::principal::{Caller, Subject};
 use crate::domain::Error;
 use crate::service::users::UserDetails;
 use crate::service::{users, App};
+use crate::api::openapi::schemas::AnyObject;
+use crate::api::openapi::IAM;
 
 /// The signed-in user's details, or None for a client acting as itself.
 async fn details(app: &App, caller: &Caller) -> Result<Option<UserDetails>, Error> {
@@ -36,6 +38,8 @@ async fn details(app: &App, caller: &Caller) -> Result<Option<UserDetails>, Erro
 /// (roles as RoleDto, those held on the whole tenant), plus `subjectId`
 /// and the resolved `permissions`. A client sees its subject and
 /// permissions.
+#[utoipa::path(get, path = "/core/iam/v1/me", tag = IAM,
+    responses((status = 200, description = "UserDto `{id, userName, email, phoneNumber, twoFactorEnabled, roles}` plus `subjectId` and `permissions`; a client sees its subject and permissions", body = AnyObject)))]
 pub async fn show(app: Data<App>, caller: Caller) -> Result<HttpResponse, Error> {
     let permissions = grants(&caller.principal.access, caller.tenant_id);
     let body = match details(&app, &caller).await? {
@@ -75,6 +79,8 @@ pub async fn show(app: Data<App>, caller: Caller) -> Result<HttpResponse, Error>
 /// The claims the caller's access tokens carry about it, one per value:
 /// `[{claimId, userId, claimType, claimValue}]`, tenant roles as `role`
 /// claims (the `roles` array of the token).
+#[utoipa::path(get, path = "/core/iam/v1/me/claims", tag = IAM,
+    responses((status = 200, description = "`[{claimId, userId, claimType, claimValue}]`", body = Vec<AnyObject>)))]
 pub async fn claims(app: Data<App>, caller: Caller) -> Result<HttpResponse, Error> {
     let id = caller.principal.subject.id();
     let mut pairs: Vec<(&str, String)> = vec![
@@ -103,6 +109,8 @@ pub async fn claims(app: Data<App>, caller: Caller) -> Result<HttpResponse, Erro
 }
 
 /// `GET /v1/me/permissions`: what the caller may do where, and why.
+#[utoipa::path(get, path = "/core/iam/v1/me/permissions", tag = IAM,
+    responses((status = 200, description = "`[{action, scope, tenant, source, via}]`: what the caller may do where, and why", body = Vec<AnyObject>)))]
 pub async fn permissions(caller: Caller) -> HttpResponse {
     views::ok(grants(&caller.principal.access, caller.tenant_id))
 }

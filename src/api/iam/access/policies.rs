@@ -18,10 +18,13 @@ use crate::domain::{Error, Problems};
 use crate::repo::access::PolicyQuery;
 use crate::service::access::PolicyInput;
 use crate::service::{access, App};
+use crate::api::openapi::schemas::AnyObject;
+use crate::api::openapi::IAM;
 
 /// All three required (seed 003).
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = iam::policies::CreateBody)]
 pub struct CreateBody {
     subject: String,
     scope: String,
@@ -30,6 +33,8 @@ pub struct CreateBody {
 
 /// `POST /v1/policies`: 200 `{"subject", "scope", "action", "tenant"}`.
 /// Creating one the tenant has answers the same.
+#[utoipa::path(post, path = "/core/iam/v1/policies", tag = IAM, request_body = CreateBody,
+    responses((status = 200, description = "`{subject, scope, action, tenant}`; creating one the tenant has answers the same", body = AnyObject)))]
 pub async fn create(
     app: Data<App>,
     caller: Caller,
@@ -57,6 +62,12 @@ pub async fn create(
 /// `GET /v1/policies?subject=&action=&scope=&within=&page=&pageSize=`:
 /// exact filters, and `within` for a scope and what lies beneath it;
 /// envelope 2.
+#[utoipa::path(get, path = "/core/iam/v1/policies", tag = IAM,
+    params(
+        ("subject" = Option<String>, Query), ("action" = Option<String>, Query), ("scope" = Option<String>, Query),
+        ("within" = Option<String>, Query, description = "A scope: policies on it and beneath it"),
+        ("page" = Option<u32>, Query), ("pageSize" = Option<u32>, Query)),
+    responses((status = 200, description = "Policies in envelope 2: `{page, pageSize, count, total, totalPages, data}`", body = AnyObject)))]
 pub async fn index(
     app: Data<App>,
     caller: Caller,
@@ -92,6 +103,9 @@ pub async fn index(
 
 /// `DELETE /v1/policies?subject=&scope=&action=`: 200, no content; 404
 /// unless the tenant has that policy.
+#[utoipa::path(delete, path = "/core/iam/v1/policies", tag = IAM,
+    params(("subject" = String, Query), ("scope" = String, Query), ("action" = String, Query)),
+    responses((status = 200, description = "Deleted")))]
 pub async fn delete(
     app: Data<App>,
     caller: Caller,

@@ -23,6 +23,8 @@ use crate::domain::{Error, Problems};
 use crate::repo::roles::RoleQuery;
 use crate::service::roles::{NewRole, RoleChanges};
 use crate::service::{roles, App};
+use crate::api::openapi::schemas::AnyObject;
+use crate::api::openapi::IAM;
 
 /// RoleDto, with the actions the role bundles.
 fn role(r: &Role) -> Value {
@@ -37,6 +39,12 @@ fn role(r: &Role) -> Value {
 }
 
 /// `GET /v1/roles?searchQuery=&page=&pageSize=` [role:read]: envelope 2.
+#[utoipa::path(get, path = "/core/iam/v1/roles", tag = IAM,
+    params(
+        ("searchQuery" = Option<String>, Query),
+        ("page" = Option<u32>, Query, description = "From 1"),
+        ("pageSize" = Option<u32>, Query, description = "10 to 200 (default 100)")),
+    responses((status = 200, description = "RoleDto `{id, name, description, actions}` in envelope 2: `{page, pageSize, count, total, totalPages, data}`", body = AnyObject)))]
 pub async fn index(
     app: Data<App>,
     caller: Caller,
@@ -55,6 +63,8 @@ pub async fn index(
     Ok(envelope(data, listing.total, slice, page))
 }
 
+#[utoipa::path(get, path = "/core/iam/v1/roles/{role_id}", tag = IAM,
+    responses((status = 200, description = "RoleDto", body = AnyObject)))]
 pub async fn show(app: Data<App>, caller: Caller, id: Path<String>) -> Result<HttpResponse, Error> {
     let id = path_id(&id, "Role")?;
     let r = app
@@ -63,8 +73,9 @@ pub async fn show(app: Data<App>, caller: Caller, id: Path<String>) -> Result<Ht
     Ok(views::ok(role(&r)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = iam::roles::CreateBody)]
 pub struct CreateBody {
     name: String,
     #[serde(default)]
@@ -75,6 +86,8 @@ pub struct CreateBody {
 /// `POST /v1/roles {"name", "description", "actions"}` [role:write]: the
 /// actions are IAM actions (`iam.user` bundles `iam.user.read` and
 /// `iam.user.write`); no one creates a role holding what they lack.
+#[utoipa::path(post, path = "/core/iam/v1/roles", tag = IAM, request_body = CreateBody,
+    responses((status = 200, description = "RoleDto", body = AnyObject)))]
 pub async fn create(
     app: Data<App>,
     caller: Caller,
@@ -97,19 +110,25 @@ pub async fn create(
 }
 
 /// Any of the create fields; absent ones are kept.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = iam::roles::UpdateBody)]
 pub struct UpdateBody {
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     name: Option<String>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     description: Option<String>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     actions: Option<Vec<String>>,
 }
 
 /// `PUT /v1/roles/{id}` [role:write]: 200 with the role; built-in roles
 /// keep their names, owner keeps `*`.
+#[utoipa::path(put, path = "/core/iam/v1/roles/{role_id}", tag = IAM, request_body = UpdateBody,
+    responses((status = 200, description = "RoleDto", body = AnyObject)))]
 pub async fn update(
     app: Data<App>,
     caller: Caller,
@@ -136,6 +155,8 @@ pub async fn update(
     Ok(views::ok(role(&r)))
 }
 
+#[utoipa::path(delete, path = "/core/iam/v1/roles/{role_id}", tag = IAM,
+    responses((status = 200, description = "Deleted")))]
 pub async fn delete(
     app: Data<App>,
     caller: Caller,

@@ -18,6 +18,8 @@ use crate::domain::session::Origin;
 use crate::domain::Error;
 use crate::service::subjects::Slice;
 use crate::service::{access, groups as group_service, subjects as service, App};
+use crate::api::openapi::schemas::AnyObject;
+use crate::api::openapi::IAM;
 
 async fn list(
     app: Data<App>,
@@ -33,6 +35,12 @@ async fn list(
 }
 
 /// Subjects 1: `GET /v1/subjects`: users, then clients, then groups.
+#[utoipa::path(get, path = "/core/iam/v1/subjects", tag = IAM,
+    params(
+        ("searchQuery" = Option<String>, Query),
+        ("page" = Option<u32>, Query, description = "From 1"),
+        ("pageSize" = Option<u32>, Query, description = "10 to 200 (default 100)")),
+    responses((status = 200, description = "Users, then clients, then groups, in envelope 2: `{page, pageSize, count, total, totalPages, data}`", body = AnyObject)))]
 pub async fn index(
     app: Data<App>,
     caller: Caller,
@@ -43,6 +51,12 @@ pub async fn index(
 }
 
 /// Subjects 12: `GET /v1/subjects/users`.
+#[utoipa::path(get, path = "/core/iam/v1/subjects/users", tag = IAM,
+    params(
+        ("searchQuery" = Option<String>, Query),
+        ("page" = Option<u32>, Query, description = "From 1"),
+        ("pageSize" = Option<u32>, Query, description = "10 to 200 (default 100)")),
+    responses((status = 200, description = "Envelope 2 of user subjects", body = AnyObject)))]
 pub async fn users(
     app: Data<App>,
     caller: Caller,
@@ -52,6 +66,12 @@ pub async fn users(
 }
 
 /// Subjects 4: `GET /v1/subjects/clients`.
+#[utoipa::path(get, path = "/core/iam/v1/subjects/clients", tag = IAM,
+    params(
+        ("searchQuery" = Option<String>, Query),
+        ("page" = Option<u32>, Query, description = "From 1"),
+        ("pageSize" = Option<u32>, Query, description = "10 to 200 (default 100)")),
+    responses((status = 200, description = "Envelope 2 of client subjects", body = AnyObject)))]
 pub async fn clients(
     app: Data<App>,
     caller: Caller,
@@ -61,6 +81,12 @@ pub async fn clients(
 }
 
 /// Subjects 14: `GET /v1/subjects/groups`.
+#[utoipa::path(get, path = "/core/iam/v1/subjects/groups", tag = IAM,
+    params(
+        ("searchQuery" = Option<String>, Query),
+        ("page" = Option<u32>, Query, description = "From 1"),
+        ("pageSize" = Option<u32>, Query, description = "10 to 200 (default 100)")),
+    responses((status = 200, description = "Envelope 2 of group subjects", body = AnyObject)))]
 pub async fn groups(
     app: Data<App>,
     caller: Caller,
@@ -98,6 +124,8 @@ async fn permissions_of(
 
 /// Subjects 3: `GET /v1/subjects/{subject}/permissions` [iam.policy.read]: what
 /// the subject may do where, and why.
+#[utoipa::path(get, path = "/core/iam/v1/subjects/{subject}/permissions", tag = IAM,
+    responses((status = 200, description = "`[{action, scope, tenant, source, via}]`", body = Vec<AnyObject>)))]
 pub async fn permissions(
     app: Data<App>,
     caller: Caller,
@@ -108,6 +136,8 @@ pub async fn permissions(
 }
 
 /// Subjects 13: `GET /v1/subjects/users/{id}/permissions`.
+#[utoipa::path(get, path = "/core/iam/v1/subjects/users/{id}/permissions", tag = IAM,
+    responses((status = 200, description = "`[{action, scope, tenant, source, via}]`", body = Vec<AnyObject>)))]
 pub async fn user_permissions(
     app: Data<App>,
     caller: Caller,
@@ -118,6 +148,8 @@ pub async fn user_permissions(
 }
 
 /// Subjects 5: `GET /v1/subjects/clients/{id}/permissions`.
+#[utoipa::path(get, path = "/core/iam/v1/subjects/clients/{id}/permissions", tag = IAM,
+    responses((status = 200, description = "`[{action, scope, tenant, source, via}]`", body = Vec<AnyObject>)))]
 pub async fn client_permissions(
     app: Data<App>,
     caller: Caller,
@@ -128,6 +160,8 @@ pub async fn client_permissions(
 }
 
 /// Subjects 8: `GET /v1/subjects/groups/{groupSubjectId}/permissions`.
+#[utoipa::path(get, path = "/core/iam/v1/subjects/groups/{id}/permissions", tag = IAM,
+    responses((status = 200, description = "`[{action, scope, tenant, source, via}]`", body = Vec<AnyObject>)))]
 pub async fn group_permissions(
     app: Data<App>,
     caller: Caller,
@@ -139,6 +173,8 @@ pub async fn group_permissions(
 
 /// Subjects 2: `GET /v1/subjects/{subject}/memberships`: the groups it is in,
 /// envelope 2 (one page: a subject is in few groups).
+#[utoipa::path(get, path = "/core/iam/v1/subjects/{subject}/memberships", tag = IAM,
+    responses((status = 200, description = "The groups the subject is in, envelope 2", body = AnyObject)))]
 pub async fn memberships(
     app: Data<App>,
     caller: Caller,
@@ -156,8 +192,9 @@ pub async fn memberships(
     Ok(envelope(found.iter().map(group).collect(), total, slice, 1))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(as = iam::subjects::CreateGroupBody)]
 pub struct CreateGroupBody {
     display_name: String,
     #[serde(default)]
@@ -166,6 +203,8 @@ pub struct CreateGroupBody {
 
 /// Subjects 6: `POST /v1/subjects/groups {"displayName", "description"}`
 /// [group:write]: `{"id", "displayName", "subjectId", "type": "Group"}`.
+#[utoipa::path(post, path = "/core/iam/v1/subjects/groups", tag = IAM, request_body = CreateGroupBody,
+    responses((status = 200, description = "`{id, displayName, subjectId, type: \"Group\"}`", body = AnyObject)))]
 pub async fn create_group(
     app: Data<App>,
     caller: Caller,
@@ -213,6 +252,8 @@ fn display_name_field(e: Error) -> Error {
 
 /// Subjects 7: `DELETE /v1/subjects/groups/{groupSubjectId}` [group:write]: 200,
 /// no content; its policies and memberships go with it.
+#[utoipa::path(delete, path = "/core/iam/v1/subjects/groups/{id}", tag = IAM,
+    responses((status = 200, description = "Deleted, with its policies and memberships")))]
 pub async fn delete_group(
     app: Data<App>,
     caller: Caller,
@@ -227,6 +268,12 @@ pub async fn delete_group(
 
 /// Subjects 9: `GET /v1/subjects/groups/{groupSubjectId}/members`: its users, then
 /// its clients, envelope 2.
+#[utoipa::path(get, path = "/core/iam/v1/subjects/groups/{id}/members", tag = IAM,
+    params(
+        ("searchQuery" = Option<String>, Query),
+        ("page" = Option<u32>, Query, description = "From 1"),
+        ("pageSize" = Option<u32>, Query, description = "10 to 200 (default 100)")),
+    responses((status = 200, description = "Its users, then its clients, envelope 2", body = AnyObject)))]
 pub async fn members(
     app: Data<App>,
     caller: Caller,
@@ -241,8 +288,9 @@ pub async fn members(
     Ok(subjects(window, slice, page))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(as = iam::subjects::AddMembersBody)]
 pub struct AddMembersBody {
     subject_ids: Vec<String>,
 }
@@ -250,6 +298,8 @@ pub struct AddMembersBody {
 /// Subjects 10: `POST /v1/subjects/groups/{groupSubjectId}/members
 /// {"subjectIds": [...]}` [group:write]: users and clients, all or none;
 /// 200, no content.
+#[utoipa::path(post, path = "/core/iam/v1/subjects/groups/{id}/members", tag = IAM, request_body = AddMembersBody,
+    responses((status = 200, description = "Added, all or none")))]
 pub async fn add_members(
     app: Data<App>,
     caller: Caller,
@@ -266,6 +316,8 @@ pub async fn add_members(
 
 /// Subjects 11: `DELETE /v1/subjects/groups/{groupSubjectId}/members/{subjectId}`
 /// [group:write]: 200, no content; 404 unless a member.
+#[utoipa::path(delete, path = "/core/iam/v1/subjects/groups/{id}/members/{member}", tag = IAM,
+    responses((status = 200, description = "Removed")))]
 pub async fn remove_member(
     app: Data<App>,
     caller: Caller,

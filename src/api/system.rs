@@ -10,9 +10,9 @@ use subtle::ConstantTimeEq;
 
 use super::extract::bearer_token;
 use super::observe::Metrics;
+use crate::api::openapi::SYSTEM;
 use crate::domain::scope::CATALOGUE;
 use crate::domain::Error;
-use crate::api::openapi::SYSTEM;
 use crate::service::App;
 
 /// The operations of this module, for the OpenAPI document.

@@ -10,13 +10,13 @@ use serde_json::json;
 
 use super::views;
 use crate::api::extract::{path_id, present, JsonBody};
+use crate::api::openapi::schemas::AnyObject;
+use crate::api::openapi::IAM;
 use crate::domain::principal::Caller;
 use crate::domain::session::Origin;
 use crate::domain::Error;
 use crate::service::clients::{ClientChanges, NewClient, NewSecret};
 use crate::service::{clients, App};
-use crate::api::openapi::schemas::AnyObject;
-use crate::api::openapi::IAM;
 
 /// `GET /v1/clients?searchText=&page=&pageSize=`: ClientDto items.
 #[utoipa::path(get, path = "/core/iam/v1/clients", tag = IAM,

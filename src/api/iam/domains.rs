@@ -7,14 +7,14 @@ use actix_web::{HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
 use super::views;
+use crate::api::openapi::schemas::AnyObject;
+use crate::api::openapi::IAM;
 use crate::api::query::Query;
 use crate::domain::principal::Caller;
 use crate::domain::session::Origin;
 use crate::domain::tenant_domain::{DomainStatus, TenantDomain};
 use crate::domain::{Error, Problems};
 use crate::service::{domains, App};
-use crate::api::openapi::schemas::AnyObject;
-use crate::api::openapi::IAM;
 
 /// `{domain, status, verificationToken}`; the token is left out once the
 /// domain is confirmed (seed 003).

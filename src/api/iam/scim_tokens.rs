@@ -11,14 +11,14 @@ use serde_json::json;
 use super::views;
 use crate::api::extract::{path_id, JsonBody};
 use crate::api::ithbat::views::timestamp;
+use crate::api::openapi::schemas::AnyObject;
+use crate::api::openapi::IAM;
 use crate::domain::principal::Caller;
 use crate::domain::session::Origin;
 use crate::domain::Error;
 use crate::repo::scim_tokens::TokenRow;
 use crate::service::scim_tokens::NewToken;
 use crate::service::{scim_tokens, App};
-use crate::api::openapi::schemas::AnyObject;
-use crate::api::openapi::IAM;
 
 /// `provider` and `providerDisplayName`, both required.
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -6,10 +6,10 @@ use actix_web::HttpResponse;
 use serde_json::json;
 
 use super::views;
-use crate::domain::principal::Caller;
-use crate::domain::scope::CATALOGUE;
 use crate::api::openapi::schemas::AnyObject;
 use crate::api::openapi::IAM;
+use crate::domain::principal::Caller;
+use crate::domain::scope::CATALOGUE;
 
 /// `GET /v1/scopes`: `[{"name", "displayName", "description"}]`.
 #[utoipa::path(get, path = "/core/iam/v1/scopes", tag = IAM,

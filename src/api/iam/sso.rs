@@ -10,14 +10,14 @@ use serde_json::{json, Map, Value};
 
 use super::views;
 use crate::api::extract::JsonBody;
+use crate::api::openapi::schemas::AnyObject;
+use crate::api::openapi::IAM;
 use crate::domain::principal::Caller;
 use crate::domain::session::Origin;
 use crate::domain::sso::{PropertiesInput, ProviderKind, SsoProvider, SECRET_MASK};
 use crate::domain::Error;
 use crate::service::sso_providers::{self, ProviderInput};
 use crate::service::App;
-use crate::api::openapi::schemas::AnyObject;
-use crate::api::openapi::IAM;
 
 /// The properties every kind has (reference "Shared SSO request body").
 const SHARED: [&str; 5] = [

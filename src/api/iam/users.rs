@@ -9,6 +9,8 @@ use serde_json::{json, Value};
 
 use super::views;
 use crate::api::extract::path_id;
+use crate::api::openapi::schemas::AnyObject;
+use crate::api::openapi::IAM;
 use crate::api::query::Query;
 use crate::domain::principal::Caller;
 use crate::domain::session::Origin;
@@ -17,8 +19,6 @@ use crate::repo::users::UserQuery;
 use crate::service::onboarding::{self, DirectUser};
 use crate::service::users::{self, UserDetails};
 use crate::service::App;
-use crate::api::openapi::schemas::AnyObject;
-use crate::api::openapi::IAM;
 
 /// UserDto: every member is required, so a phone number never registered
 /// is `""`. `roles` are the roles held, each once, as RoleDto `{id, name}`.

@@ -4,18 +4,18 @@
 use actix_web::web::{Data, Path};
 use actix_web::{HttpRequest, HttpResponse};
 
+use super::views::AuditPage;
 use super::views::AuditView;
 use super::{list, ok};
 use crate::api::extract::path_id;
+use crate::api::openapi::schemas::{Listing, NativeList, Success};
+use crate::api::openapi::NATIVE;
 use crate::api::query::Query;
 use crate::domain::list::SortOrder;
 use crate::domain::principal::Caller;
 use crate::domain::{Error, Problems};
 use crate::repo::audit::AuditQuery;
 use crate::service::{audit_log, App};
-use crate::api::openapi::schemas::{Listing, NativeList, Success};
-use crate::api::openapi::NATIVE;
-use super::views::{AuditPage};
 
 /// Filters: actorId (or the SDK's userId), action, targetType/targetId (or
 /// resourceType/resourceId), status (success|failure), from/to (or

@@ -6,9 +6,12 @@ use actix_web::{HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::views::SessionPage;
 use super::views::SessionView;
 use super::{created, list, message, ok};
 use crate::api::extract::{body_id, path_id, present, requested_tenant, JsonBody};
+use crate::api::openapi::schemas::{AnyObject, Listing, Message, NativeList, Success};
+use crate::api::openapi::NATIVE;
 use crate::api::query::Query;
 use crate::domain::principal::Caller;
 use crate::domain::session::Origin;
@@ -17,9 +20,6 @@ use crate::service::authentication::{LoginInput, SignIn, TokenSet};
 use crate::service::passwords::Password;
 use crate::service::users::NewUser;
 use crate::service::{authentication, recovery, sessions, App};
-use crate::api::openapi::schemas::{AnyObject, Listing, Message, NativeList, Success};
-use crate::api::openapi::NATIVE;
-use super::views::{SessionPage};
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]

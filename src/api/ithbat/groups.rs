@@ -6,17 +6,17 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::views::{GroupMemberView, GroupView};
+use super::views::{GroupPage, MemberPage};
 use super::{created, list, message, ok};
 use crate::api::extract::{body_id, path_id, present, JsonBody};
+use crate::api::openapi::schemas::{Listing, Message, NativeList, Success};
+use crate::api::openapi::NATIVE;
 use crate::api::query::Query;
 use crate::domain::principal::Caller;
 use crate::domain::session::Origin;
 use crate::domain::{Error, Problems};
 use crate::repo::groups::{GroupQuery, GroupSort};
 use crate::service::{groups, App};
-use crate::api::openapi::schemas::{Listing, Message, NativeList, Success};
-use crate::api::openapi::NATIVE;
-use super::views::{GroupPage, MemberPage};
 
 fn group_id(raw: &str) -> Result<uuid::Uuid, Error> {
     path_id(raw, "Group")

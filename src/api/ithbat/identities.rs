@@ -8,6 +8,8 @@ use actix_web::HttpResponse;
 use serde_json::json;
 
 use super::ok;
+use crate::api::openapi::schemas::{AnyObject, Success};
+use crate::api::openapi::NATIVE;
 use crate::api::pages::sso::binding_cookie;
 use crate::api::pages::CookieJar;
 use crate::domain::principal::Caller;
@@ -15,8 +17,6 @@ use crate::domain::session::Origin;
 use crate::domain::Error;
 use crate::service::sso::{self, Start};
 use crate::service::App;
-use crate::api::openapi::schemas::{AnyObject, Success};
-use crate::api::openapi::NATIVE;
 
 #[utoipa::path(get, path = "/api/v1/users/me/identities", tag = NATIVE,
     responses((status = 200, description = "`{identities: [{provider, providerUserId, email, linkedAt}]}`: the caller's linked SSO identities", body = Success<AnyObject>)))]

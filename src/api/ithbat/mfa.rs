@@ -11,6 +11,8 @@ use serde_json::json;
 use super::auth::token_response;
 use super::{message, ok};
 use crate::api::extract::{present, requested_tenant, JsonBody, OptionalJsonBody};
+use crate::api::openapi::schemas::{AnyObject, Message, Success};
+use crate::api::openapi::NATIVE;
 use crate::domain::mfa::{parse_backup_code, parse_totp_code};
 use crate::domain::principal::Caller;
 use crate::domain::session::Origin;
@@ -18,8 +20,6 @@ use crate::domain::{Error, Problems};
 use crate::service::mfa::{self, Proof};
 use crate::service::passwords::Password;
 use crate::service::App;
-use crate::api::openapi::schemas::{AnyObject, Message, Success};
-use crate::api::openapi::NATIVE;
 
 /// The SDK names a method; TOTP is the one offered (SMS, email and
 /// WebAuthn are not).

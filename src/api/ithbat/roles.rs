@@ -5,9 +5,12 @@ use actix_web::{HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::views::RolePage;
 use super::views::RoleView;
 use super::{created, list, message, ok};
 use crate::api::extract::{path_id, present, JsonBody};
+use crate::api::openapi::schemas::{AnyObject, Listing, Message, NativeList, Success};
+use crate::api::openapi::NATIVE;
 use crate::api::query::Query;
 use crate::domain::permission::catalogue;
 use crate::domain::principal::Caller;
@@ -16,9 +19,6 @@ use crate::domain::{Error, Problems};
 use crate::repo::roles::{RoleQuery, RoleSort};
 use crate::service::roles::{NewRole, RoleChanges};
 use crate::service::{roles, App};
-use crate::api::openapi::schemas::{AnyObject, Listing, Message, NativeList, Success};
-use crate::api::openapi::NATIVE;
-use super::views::{RolePage};
 
 fn role_id(raw: &str) -> Result<uuid::Uuid, Error> {
     path_id(raw, "Role")

@@ -8,14 +8,14 @@ use serde_json::json;
 use super::views::timestamp;
 use super::{created, message, ok};
 use crate::api::extract::{path_id, present, OptionalJsonBody};
+use crate::api::openapi::schemas::{AnyObject, Message, Success};
+use crate::api::openapi::NATIVE;
 use crate::domain::principal::Caller;
 use crate::domain::session::Origin;
 use crate::domain::Error;
 use crate::repo::scim_tokens::TokenRow;
 use crate::service::scim_tokens::NewToken;
 use crate::service::{scim_tokens, App};
-use crate::api::openapi::schemas::{AnyObject, Message, Success};
-use crate::api::openapi::NATIVE;
 
 fn view(t: &TokenRow) -> serde_json::Value {
     json!({

@@ -9,13 +9,13 @@ use serde::Deserialize;
 use super::ok;
 use super::views::SettingsView;
 use crate::api::extract::{nullable, present, JsonBody};
+use crate::api::openapi::schemas::Success;
+use crate::api::openapi::NATIVE;
 use crate::domain::principal::Caller;
 use crate::domain::session::Origin;
 use crate::domain::Error;
 use crate::service::settings::SettingsChanges;
 use crate::service::{settings, App};
-use crate::api::openapi::schemas::{Success};
-use crate::api::openapi::NATIVE;
 
 #[utoipa::path(get, path = "/api/v1/settings", tag = NATIVE,
     responses((status = 200, description = "The caller's tenant's settings", body = Success<SettingsView>)))]

@@ -5,9 +5,12 @@ use actix_web::{HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::views::TenantPage;
 use super::views::{timestamp, TenantView};
 use super::{created, list, message, ok};
 use crate::api::extract::{nullable, path_id, present, JsonBody, OptionalJsonBody};
+use crate::api::openapi::schemas::{AnyObject, Listing, Message, NativeList, Success};
+use crate::api::openapi::NATIVE;
 use crate::api::query::Query;
 use crate::domain::principal::Caller;
 use crate::domain::session::Origin;
@@ -17,9 +20,6 @@ use crate::repo::tenants::{TenantQuery, TenantSort};
 use crate::service::passwords::Password;
 use crate::service::tenants::{NewOwner, NewTenant, TenantChanges};
 use crate::service::{tenants, App};
-use crate::api::openapi::schemas::{AnyObject, Listing, Message, NativeList, Success};
-use crate::api::openapi::NATIVE;
-use super::views::{TenantPage};
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]

@@ -7,8 +7,11 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::views::{timestamp, SessionView, UserView};
+use super::views::{SessionPage, UserPage};
 use super::{created, list, message, ok};
 use crate::api::extract::{body_id, from_value, nullable, path_id, present, JsonBody};
+use crate::api::openapi::schemas::{AnyObject, Listing, Message, NativeList, Success};
+use crate::api::openapi::NATIVE;
 use crate::api::query::Query;
 use crate::domain::principal::Caller;
 use crate::domain::session::Origin;
@@ -18,9 +21,6 @@ use crate::repo::users::{UserQuery, UserSort};
 use crate::service::passwords::Password;
 use crate::service::users::{NewUser, ProfileChanges, MAX_BULK};
 use crate::service::{users, App};
-use crate::api::openapi::schemas::{AnyObject, Listing, Message, NativeList, Success};
-use crate::api::openapi::NATIVE;
-use super::views::{UserPage, SessionPage};
 
 fn user_id(raw: &str) -> Result<uuid::Uuid, Error> {
     path_id(raw, "User")

@@ -6,11 +6,14 @@ use actix_web::HttpResponse;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::document::shapes::{Collection, Input, Single};
 use super::document::{self, drop_read_only, Fields, Resource};
 use super::error::{JsonApiError, JsonApiResult};
 use super::query::{self, FieldKind, FieldNames, FilterField, Spec};
 use super::{attributes, opt_timestamp, path_id, timestamp, Body, Request};
 use crate::api::extract::{nullable, present};
+use crate::api::openapi::schemas::JsonApiList;
+use crate::api::openapi::JSONAPI;
 use crate::domain::list::Listing;
 use crate::domain::user::UserStatus;
 use crate::domain::Error;
@@ -19,9 +22,6 @@ use crate::service::accounts::AccountChanges;
 use crate::service::passwords::Password;
 use crate::service::users::{NewUser, ProfileChanges, RoleChoice, UserDetails};
 use crate::service::{accounts, invitations, organizations, users, App};
-use super::document::shapes::{Collection, Input, Single};
-use crate::api::openapi::schemas::JsonApiList;
-use crate::api::openapi::JSONAPI;
 
 pub const KIND: &str = "accounts";
 

@@ -5,18 +5,18 @@ use actix_web::web::{Data, Path};
 use actix_web::HttpResponse;
 use serde::Deserialize;
 
+use super::document::shapes::{Collection, Input, Single};
 use super::document::{self, drop_read_only, Fields, Resource};
 use super::error::JsonApiResult;
 use super::query::{self, FieldKind, FieldNames, FilterField, Spec};
 use super::{attributes, path_id, timestamp, Body, Request};
 use crate::api::extract::present;
+use crate::api::openapi::schemas::JsonApiList;
+use crate::api::openapi::JSONAPI;
 use crate::domain::account::Organization;
 use crate::domain::Error;
 use crate::repo::organizations::{OrganizationQuery, OrganizationSort};
 use crate::service::{organizations, App};
-use super::document::shapes::{Collection, Input, Single};
-use crate::api::openapi::schemas::JsonApiList;
-use crate::api::openapi::JSONAPI;
 
 pub const KIND: &str = "organizations";
 

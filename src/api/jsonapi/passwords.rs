@@ -8,14 +8,14 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::document::shapes::Input;
 use super::document::{self, plain_or_attributes};
 use super::error::{JsonApiError, JsonApiResult};
 use super::{attributes, Body, Request};
+use crate::api::openapi::JSONAPI;
 use crate::domain::Error;
 use crate::service::passwords::Password;
 use crate::service::{recovery, App};
-use super::document::shapes::Input;
-use crate::api::openapi::JSONAPI;
 
 /// The body's fields as `T`, with errors pointing where the client put
 /// them.

@@ -4,17 +4,17 @@
 use actix_web::web::{Data, Path};
 use actix_web::HttpResponse;
 
+use super::document::shapes::Collection;
 use super::document::{self, Resource};
 use super::error::JsonApiResult;
 use super::query::{self, FieldKind, FieldNames, FilterField, Spec};
 use super::{path_id, timestamp, Request};
+use crate::api::openapi::schemas::JsonApiList;
+use crate::api::openapi::JSONAPI;
 use crate::domain::session::Session;
 use crate::domain::Error;
 use crate::repo::sessions::{SessionQuery, SessionSort};
 use crate::service::{sessions, users, App};
-use super::document::shapes::Collection;
-use crate::api::openapi::schemas::JsonApiList;
-use crate::api::openapi::JSONAPI;
 
 pub const KIND: &str = "account_sessions";
 

@@ -8,13 +8,13 @@ use actix_web::{HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
 use super::form::{credentials, invalid_request, OAuthForm};
+use crate::api::openapi::schemas::AnyObject;
+use crate::api::openapi::OAUTH;
 use crate::domain::scope::ScopeSet;
 use crate::domain::session::Origin;
 use crate::domain::{Error, OAuthError, Result};
 use crate::service::oauth::{Introspection, TokenRequest};
 use crate::service::{authentication, clients, code_flow, oauth, App};
-use crate::api::openapi::schemas::AnyObject;
-use crate::api::openapi::OAUTH;
 
 /// Token, introspection and revocation answers are never cached
 /// (RFC 6749 5.1).

@@ -121,7 +121,8 @@ pub fn finish(doc: &mut OpenApi) {
             let d = dialect(&tag);
             if op.security.is_none() {
                 if let Some(scheme) = d.security {
-                    op.security = Some(vec![SecurityRequirement::new(scheme, Vec::<String>::new())]);
+                    op.security =
+                        Some(vec![SecurityRequirement::new(scheme, Vec::<String>::new())]);
                 }
             }
             for status in d.statuses {
@@ -172,6 +173,9 @@ pub fn finish(doc: &mut OpenApi) {
             .insert(name.to_string(), SecurityScheme::Http(scheme));
     }
     for name in ["NativeError", "JsonApiErrors", "Problem", "OAuthError"] {
-        debug_assert!(components.schemas.contains_key(name), "{name} is registered");
+        debug_assert!(
+            components.schemas.contains_key(name),
+            "{name} is registered"
+        );
     }
 }

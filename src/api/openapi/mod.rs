@@ -84,11 +84,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
 )]
 pub async fn serve() -> HttpResponse {
     static JSON: OnceLock<String> = OnceLock::new();
-    let body = JSON.get_or_init(|| {
-        document()
-            .to_json()
-            .expect("the document serializes")
-    });
+    let body = JSON.get_or_init(|| document().to_json().expect("the document serializes"));
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "application/json"))
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))

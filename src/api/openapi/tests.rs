@@ -5,8 +5,8 @@
 use std::collections::BTreeSet;
 
 use actix_web::introspection::IntrospectionTree;
-use actix_web::web::{self, Data};
 use actix_web::test as actix_test;
+use actix_web::web::{self, Data};
 use actix_web::{App, HttpResponse};
 use serde_json::Value;
 
@@ -16,7 +16,9 @@ use super::document;
 /// (its discovery endpoints, linked from the `scim` tag), and the pages
 /// mailed links open are HTML for people, not an API.
 fn undocumented(path: &str) -> bool {
-    path.starts_with("/scim/v2") || path.starts_with("/{tenant}/api/scim/v2") || path.starts_with("/account/")
+    path.starts_with("/scim/v2")
+        || path.starts_with("/{tenant}/api/scim/v2")
+        || path.starts_with("/account/")
 }
 
 async fn route_table() -> BTreeSet<(String, String)> {
@@ -29,9 +31,11 @@ async fn route_table() -> BTreeSet<(String, String)> {
             .service(web::resource("/__routes").route(web::get().to(report))),
     )
     .await;
-    let items: Vec<Value> =
-        actix_test::call_and_read_body_json(&app, actix_test::TestRequest::get().uri("/__routes").to_request())
-            .await;
+    let items: Vec<Value> = actix_test::call_and_read_body_json(
+        &app,
+        actix_test::TestRequest::get().uri("/__routes").to_request(),
+    )
+    .await;
     let mut routes = BTreeSet::new();
     for item in items {
         let path = item["full_path"].as_str().unwrap_or_default().to_string();
@@ -84,8 +88,16 @@ fn the_document_is_openapi_3_1_with_unique_operation_ids() {
         for op in item.as_object().unwrap().values() {
             let id = op["operationId"].as_str().unwrap().to_string();
             assert!(ids.insert(id.clone()), "operationId {id} is unique");
-            assert!(op["tags"].as_array().is_some_and(|t| t.len() == 1), "{id} has one tag");
-            assert!(op["responses"].as_object().is_some_and(|r| r.keys().any(|s| s.starts_with('2') || s.starts_with('3'))), "{id} documents its success");
+            assert!(
+                op["tags"].as_array().is_some_and(|t| t.len() == 1),
+                "{id} has one tag"
+            );
+            assert!(
+                op["responses"]
+                    .as_object()
+                    .is_some_and(|r| r.keys().any(|s| s.starts_with('2') || s.starts_with('3'))),
+                "{id} documents its success"
+            );
         }
     }
 }
@@ -108,10 +120,4 @@ fn every_reference_resolves() {
         }
     }
     walk(&doc, &doc);
-}
-
-#[test]
-#[ignore]
-fn dump() {
-    std::fs::write("/tmp/oa/doc.json", document().to_pretty_json().unwrap()).unwrap();
 }

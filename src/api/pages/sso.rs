@@ -11,10 +11,10 @@ use uuid::Uuid;
 
 use super::signin::{error_page, jar, step};
 use super::{cookie, message, CookieJar};
-use crate::api::openapi::schemas::AnyObject;
-use crate::api::openapi::{NATIVE, OAUTH};
 use crate::api::extract::requested_tenant;
 use crate::api::ithbat::auth::token_response;
+use crate::api::openapi::schemas::AnyObject;
+use crate::api::openapi::{NATIVE, OAUTH};
 use crate::domain::session::Origin;
 use crate::domain::sso::Purpose;
 use crate::domain::Error;

@@ -9,13 +9,13 @@ use serde_json::json;
 
 use crate::api::extract::JsonBody;
 use crate::api::iam::views;
+use crate::api::openapi::schemas::AnyObject;
+use crate::api::openapi::IAM;
 use crate::domain::access::ActionInfo;
 use crate::domain::principal::Caller;
 use crate::domain::session::Origin;
 use crate::domain::Error;
 use crate::service::{access, App};
-use crate::api::openapi::schemas::AnyObject;
-use crate::api::openapi::IAM;
 
 fn action(a: &ActionInfo) -> serde_json::Value {
     json!({ "name": a.name, "description": a.description, "builtin": a.builtin })

@@ -8,14 +8,14 @@ use serde_json::{json, Value};
 
 use super::views::grants;
 use crate::api::iam::views;
+use crate::api::openapi::schemas::AnyObject;
+use crate::api::openapi::IAM;
 use crate::domain::access::SubjectRef;
 use crate::domain::account::TENANT_SCOPE;
 use crate::domain::principal::{Caller, Subject};
 use crate::domain::Error;
 use crate::service::users::UserDetails;
 use crate::service::{users, App};
-use crate::api::openapi::schemas::AnyObject;
-use crate::api::openapi::IAM;
 
 /// The signed-in user's details, or None for a client acting as itself.
 async fn details(app: &App, caller: &Caller) -> Result<Option<UserDetails>, Error> {

@@ -9,6 +9,8 @@ use serde::Deserialize;
 use super::views::{envelope, list_params, policy, stored_policy};
 use crate::api::extract::JsonBody;
 use crate::api::iam::views;
+use crate::api::openapi::schemas::AnyObject;
+use crate::api::openapi::IAM;
 use crate::api::query::Query;
 use crate::domain::access::{validate_action, validate_scope, SubjectRef};
 use crate::domain::list::PageRequest;
@@ -18,8 +20,6 @@ use crate::domain::{Error, Problems};
 use crate::repo::access::PolicyQuery;
 use crate::service::access::PolicyInput;
 use crate::service::{access, App};
-use crate::api::openapi::schemas::AnyObject;
-use crate::api::openapi::IAM;
 
 /// All three required (seed 003).
 #[derive(Deserialize, utoipa::ToSchema)]

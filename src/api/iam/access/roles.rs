@@ -13,6 +13,8 @@ use serde_json::{json, Value};
 use super::views::{envelope, list_params};
 use crate::api::extract::{path_id, present, JsonBody};
 use crate::api::iam::views;
+use crate::api::openapi::schemas::AnyObject;
+use crate::api::openapi::IAM;
 use crate::domain::access::{permissions_of_actions, role_actions};
 use crate::domain::list::PageRequest;
 use crate::domain::permission::BuiltinRole;
@@ -23,8 +25,6 @@ use crate::domain::{Error, Problems};
 use crate::repo::roles::RoleQuery;
 use crate::service::roles::{NewRole, RoleChanges};
 use crate::service::{roles, App};
-use crate::api::openapi::schemas::AnyObject;
-use crate::api::openapi::IAM;
 
 /// RoleDto, with the actions the role bundles.
 fn role(r: &Role) -> Value {

@@ -12,14 +12,14 @@ use serde_json::json;
 use super::views::{envelope, grants, group, list_params, subjects};
 use crate::api::extract::JsonBody;
 use crate::api::iam::views;
+use crate::api::openapi::schemas::AnyObject;
+use crate::api::openapi::IAM;
 use crate::domain::access::{SubjectKind, SubjectRef};
 use crate::domain::principal::Caller;
 use crate::domain::session::Origin;
 use crate::domain::Error;
 use crate::service::subjects::Slice;
 use crate::service::{access, groups as group_service, subjects as service, App};
-use crate::api::openapi::schemas::AnyObject;
-use crate::api::openapi::IAM;
 
 async fn list(
     app: Data<App>,

@@ -28,7 +28,7 @@ use crate::domain::principal::Caller;
 use crate::domain::secret::hash_secret;
 use crate::domain::session::Origin;
 use crate::domain::sso::{Identity, Purpose, SsoLogin, SsoProvider, LOGIN_LIFETIME};
-use crate::domain::tenant::Tenant;
+use crate::domain::tenant::{Tenant, TenantRef};
 use crate::domain::user::{email_key, User};
 use crate::domain::{Error, Result};
 use crate::repo;
@@ -276,7 +276,7 @@ async fn arrive(
 ) -> Result<Arrival> {
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();
-    let tenant = authentication::public_tenant(db, Some(login.tenant_id)).await?;
+    let tenant = authentication::public_tenant(db, Some(&TenantRef::Id(login.tenant_id))).await?;
     let provider = repo::sso::find(db, login.tenant_id, login.provider_id)
         .await?
         .filter(SsoProvider::signs_in)

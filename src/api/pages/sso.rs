@@ -17,6 +17,7 @@ use crate::api::openapi::schemas::AnyObject;
 use crate::api::openapi::{NATIVE, OAUTH};
 use crate::domain::session::Origin;
 use crate::domain::sso::Purpose;
+use crate::domain::tenant::TenantRef;
 use crate::domain::Error;
 use crate::service::authentication::SignIn;
 use crate::service::code_flow::{self, PageError};
@@ -110,9 +111,7 @@ pub async fn api_login(
     let pairs = query_pairs(&req);
     let tenant = match (requested_tenant(&req)?, param(&pairs, "tenant")) {
         (Some(t), _) => Some(t),
-        (None, Some(t)) => {
-            Some(Uuid::parse_str(&t).map_err(|_| Error::invalid("tenant", "must be a tenant id"))?)
-        }
+        (None, Some(t)) => Some(TenantRef::parse(&t).map_err(|e| Error::invalid("tenant", e))?),
         (None, None) => None,
     };
     let scheme = scheme.into_inner();
@@ -120,7 +119,8 @@ pub async fn api_login(
         .run(move |app| async move {
             let tenant = {
                 let mut conn = app.db.get().await?;
-                crate::service::authentication::public_tenant(&mut conn.db(), tenant).await?
+                crate::service::authentication::public_tenant(&mut conn.db(), tenant.as_ref())
+                    .await?
             };
             sso::start(&app, tenant.id, &scheme, Start::Api).await
         })

@@ -100,6 +100,7 @@ impl Server {
             actix_web::App::new()
                 .app_data(data.clone())
                 .app_data(metrics.clone())
+                .app_data(web::FormConfig::default().error_handler(error::form_error))
                 .configure(routes)
                 .default_service(web::to(error::not_found))
                 .wrap(from_fn(jsonapi::negotiation::negotiate_content))

@@ -205,6 +205,22 @@ pub fn rerender<B>(
     }
 }
 
+/// actix's form extractor (`web::Form`, the sign-in pages) refuses a body
+/// as plain text of its own; as a domain error it answers in the path's
+/// dialect like every other refusal: 415 for another media type, 413 for a
+/// body too large, 400 for fields that do not parse.
+pub fn form_error(e: actix_web::error::UrlencodedError, _: &HttpRequest) -> actix_web::Error {
+    use actix_web::error::UrlencodedError as U;
+    let error = match e {
+        U::ContentType => Error::UnsupportedMediaType(
+            "Content-Type must be application/x-www-form-urlencoded".into(),
+        ),
+        U::Overflow { limit, .. } => Error::PayloadTooLarge { limit },
+        other => Error::invalid("body", other.to_string()),
+    };
+    error.into()
+}
+
 /// Unknown paths answer in the native envelope.
 pub async fn not_found() -> Result<HttpResponse, Error> {
     Err(Error::NotFound("Resource"))

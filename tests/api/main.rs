@@ -53,6 +53,7 @@ mod jsonapi_query;
 mod mfa;
 mod oauth;
 mod oidc;
+mod openapi;
 mod rate_limits;
 mod roles_groups;
 mod scim_bulk;

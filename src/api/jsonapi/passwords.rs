@@ -95,7 +95,7 @@ pub async fn reset(app: Data<App>, r: Request, body: Body) -> JsonApiResult<Http
 #[utoipa::path(get, path = "/api/v1/account/passwords/token_valid", tag = JSONAPI,
     security(()),
     params(("token" = String, Query)),
-    responses((status = 200, description = "Whether the reset token is usable", body = bool)))]
+    responses((status = 200, description = "Whether the reset token is usable", content_type = "application/json", body = bool)))]
 pub async fn token_valid(app: Data<App>, r: Request) -> JsonApiResult<HttpResponse> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&r.query)
         .map_err(|_| Error::invalid("query", "is not a valid query string"))?;

@@ -233,7 +233,7 @@ fn mfa_page(page: &SignInPage, mfa_token: &str) -> HttpResponse {
     responses(
         (status = 200, description = "The sign-in page", content_type = "text/html", body = String),
         (status = 303, description = "Back to the client's redirect URI with `code` (or `error`) and `state`"),
-        (status = 400, description = "A page that says why the request cannot go on (no redirect to an unverified URI)", content_type = "text/html", body = String)))]
+        (status = 400, description = "A page that says why the request cannot go on (no redirect to an unverified URI); or, for input refused before the page (control characters), the dialect's error body", content((String = "text/html"), (crate::api::openapi::schemas::OAuthError = "application/json")))))]
 pub async fn authorize(req: HttpRequest, app: Data<App>, origin: Origin) -> HttpResponse {
     let params = match params(req.query_string()) {
         Ok(p) => p,
@@ -267,7 +267,7 @@ pub struct PasswordForm {
     responses(
         (status = 200, description = "The next page (two-step verification)", content_type = "text/html", body = String),
         (status = 303, description = "Back to the client with a code"),
-        (status = 400, description = "The form cannot be used (expired, forged)", content_type = "text/html", body = String),
+        (status = 400, description = "The form cannot be used (expired, forged); or, for input refused before the page (control characters), the dialect's error body", content((String = "text/html"), (crate::api::openapi::schemas::OAuthError = "application/json"))),
         (status = 401, description = "The page again, saying the sign-in failed", content_type = "text/html", body = String)))]
 pub async fn password(
     req: HttpRequest,
@@ -312,7 +312,7 @@ pub struct MfaForm {
     security(()),
     responses(
         (status = 303, description = "Back to the client with a code"),
-        (status = 400, description = "The form cannot be used (expired, forged)", content_type = "text/html", body = String),
+        (status = 400, description = "The form cannot be used (expired, forged); or, for input refused before the page (control characters), the dialect's error body", content((String = "text/html"), (crate::api::openapi::schemas::OAuthError = "application/json"))),
         (status = 401, description = "The page again, saying the code was wrong", content_type = "text/html", body = String)))]
 pub async fn second_factor(
     req: HttpRequest,

@@ -60,7 +60,7 @@ fn depart(jar: &CookieJar, d: Departure) -> HttpResponse {
     security(()),
     responses(
         (status = 303, description = "To the provider"),
-        (status = 400, description = "The link is malformed or the provider unknown", content_type = "text/html", body = String)))]
+        (status = 400, description = "The link is malformed or the provider unknown; or, for input refused before the page (control characters), the dialect's error body", content((String = "text/html"), (crate::api::openapi::schemas::OAuthError = "application/json")))))]
 pub async fn from_sign_in(req: HttpRequest, app: Data<App>) -> HttpResponse {
     let pairs = query_pairs(&req);
     let (Some(request), Some(scheme)) = (param(&pairs, "request"), param(&pairs, "provider"))
@@ -100,7 +100,7 @@ pub async fn from_sign_in(req: HttpRequest, app: Data<App>) -> HttpResponse {
 /// link), else `default`.
 #[utoipa::path(get, path = "/api/v1/auth/social/{provider}/login", tag = NATIVE,
     description = "Sign-in through one of the tenant's SSO providers: a redirect to it; its callback answers as POST /api/v1/auth/login does.",
-    params(("tenant" = Option<String>, Query, description = "The tenant's id, where the browser cannot send X-Tenant-ID")),
+    params(("tenant" = Option<String>, Query, description = "The tenant's id or slug, where the browser cannot send X-Tenant-ID")),
     security(()),
     responses((status = 302, description = "To the provider")))]
 pub async fn api_login(
@@ -171,12 +171,12 @@ fn onward(redirect: HttpResponse) -> HttpResponse {
 /// browser back with `code` and `state` (or `error`).
 #[utoipa::path(get, path = "/api/v1/auth/social/{provider}/callback", tag = NATIVE,
     description = "Where the provider sends the browser back (`code` and `state`, or `error`).",
-    params(("code" = Option<String>, Query), ("state" = Option<String>, Query), ("error" = Option<String>, Query), ("error_description" = Option<String>, Query)),
+    params(("provider" = String, Path), ("code" = Option<String>, Query), ("state" = Option<String>, Query), ("error" = Option<String>, Query), ("error_description" = Option<String>, Query)),
     security(()),
     responses(
         (status = 200, description = "Signed in (the tokens, as POST /api/v1/auth/login answers), or a page saying the identity was linked", body = AnyObject),
         (status = 303, description = "On to the client of the sign-in page"),
-        (status = 400, description = "A page that says why the sign-in cannot go on", content_type = "text/html", body = String)))]
+        (status = 400, description = "A page that says why the sign-in cannot go on; or, for input refused before the page (control characters), the dialect's error body", content((String = "text/html"), (crate::api::openapi::schemas::NativeError = "application/json")))))]
 pub async fn callback(req: HttpRequest, app: Data<App>, origin: Origin) -> HttpResponse {
     let pairs = query_pairs(&req);
     let back = Callback {

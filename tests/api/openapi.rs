@@ -6,8 +6,11 @@
 //! document, or a body or media type the document does not describe fails
 //! the test, on both backends.
 //!
-//! schemathesis (PyPI) is looked for in `target/schemathesis` (where
-//! `.ci/run` installs it) or at `ITHBAT_SCHEMATHESIS`.
+//! First the served document must validate as OpenAPI 3.1
+//! (openapi-spec-validator). schemathesis and openapi-spec-validator (PyPI)
+//! are looked for in the virtualenv `target/schemathesis` (where `.ci/run`
+//! installs them), or in the directory of the `st` that
+//! `ITHBAT_SCHEMATHESIS` names.
 //! `ITHBAT_TEST_SKIP_SCHEMATHESIS=1` skips this test locally; CI never does.
 
 use std::path::PathBuf;
@@ -23,7 +26,7 @@ on_both_backends!(the_server_keeps_to_its_openapi_document);
 /// Test cases per operation and phase: enough to reach each operation's
 /// validation and its success, few enough that both backends take a few
 /// minutes on two cores.
-const EXAMPLES_PER_OPERATION: u32 = 12;
+const EXAMPLES_PER_OPERATION: u32 = 10;
 /// The same cases every run, so a failure reproduces.
 const SEED: u32 = 20_261_203;
 
@@ -99,7 +102,8 @@ fn schemathesis() -> PathBuf {
     assert!(
         st.exists(),
         "schemathesis is not installed at {}: run `python3 -m venv target/schemathesis && \
-         target/schemathesis/bin/pip install schemathesis` (as .ci/run does), point \
+         target/schemathesis/bin/pip install schemathesis openapi-spec-validator` (as .ci/run \
+         does), point \
          ITHBAT_SCHEMATHESIS at an `st` executable, or set ITHBAT_TEST_SKIP_SCHEMATHESIS=1 \
          to skip this test locally",
         st.display()
@@ -109,7 +113,7 @@ fn schemathesis() -> PathBuf {
 
 /// One schemathesis run over the operations `filter` selects; panics
 /// with its report unless every check passed on every selected operation.
-async fn run(st: &PathBuf, base: &str, client: (&str, &str), filter: &[String]) {
+async fn run(st: &std::path::Path, base: &str, client: (&str, &str), filter: &[String]) {
     let dir = std::env::temp_dir().join(format!(
         "ithbat-schemathesis-{}-{}",
         std::process::id(),
@@ -184,6 +188,31 @@ async fn run(st: &PathBuf, base: &str, client: (&str, &str), filter: &[String]) 
     );
 }
 
+/// The served document is valid OpenAPI 3.1 (openapi-spec-validator,
+/// installed beside `st`).
+async fn validate(st: &std::path::Path, document: &Value) {
+    let path = std::env::temp_dir().join(format!(
+        "ithbat-openapi-{}-{}.json",
+        std::process::id(),
+        uuid::Uuid::new_v4().simple()
+    ));
+    std::fs::write(&path, document.to_string()).unwrap();
+    let validator = st.with_file_name("openapi-spec-validator");
+    let output = tokio::process::Command::new(&validator)
+        .arg(&path)
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .unwrap_or_else(|e| panic!("{} runs: {e}", validator.display()));
+    let _ = std::fs::remove_file(&path);
+    assert!(
+        output.status.success(),
+        "/openapi.json is not valid OpenAPI 3.1:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 async fn the_server_keeps_to_its_openapi_document(backend: Backend) {
     if skip() {
         return;
@@ -225,8 +254,9 @@ async fn the_server_keeps_to_its_openapi_document(backend: Backend) {
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
 
-    // Every operation of the document is called by one of the two runs.
     let document: Value = app.api().get("/openapi.json").await.body;
+    validate(&st, &document).await;
+    // Every operation of the document is called by one of the two runs.
     let operations: usize = document["paths"]
         .as_object()
         .unwrap()

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::list::{PageRequest, SortOrder};
 use super::settings::TenantSettings;
 
 /// The slug of the tenant created on first start.
@@ -117,6 +118,25 @@ pub fn validate_slug(slug: &str) -> Result<String, String> {
     } else {
         Err("must be 2 to 63 lowercase letters, digits or hyphens, not starting or ending with a hyphen".into())
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TenantSort {
+    Name,
+    Slug,
+    Plan,
+    Status,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TenantQuery {
+    pub search: Option<String>,
+    pub plan: Option<Plan>,
+    pub status: Option<TenantStatus>,
+    pub sort: Option<(TenantSort, SortOrder)>,
+    pub page: PageRequest,
 }
 
 #[cfg(test)]

@@ -40,7 +40,7 @@ pub async fn create(
         .run(move |app| async move { scim_tokens::create(&app, &caller, input, &origin).await })
         .await?;
     Ok(views::ok(json!({
-        "id": row.id.0,
+        "id": row.id,
         "token": secret,
         "provider": row.provider,
         "providerDisplayName": row.provider_display_name,

@@ -10,9 +10,8 @@ use super::error::JsonApiResult;
 use super::query::{self, FieldKind, FieldNames, FilterField, Spec};
 use super::{attributes, path_id, timestamp, Body, Request};
 use crate::api::extract::present;
-use crate::domain::account::Organization;
+use crate::domain::account::{Organization, OrganizationQuery, OrganizationSort};
 use crate::domain::Error;
-use crate::repo::organizations::{OrganizationQuery, OrganizationSort};
 use crate::service::{organizations, App};
 
 pub const KIND: &str = "organizations";

@@ -683,7 +683,7 @@ mod tests {
 
     // ---- property test: `resolve` + `may` against a naive evaluator ----
 
-    /// The rule as the README states it, written without the helpers
+    /// The rule as docs/api/iam.md states it, written without the helpers
     /// above: S may do A on R iff some fact names S, or a group S is in,
     /// with an action that is A or a dotted prefix of A (or `*`), on a
     /// scope that is R or a path prefix of R.

@@ -36,7 +36,9 @@ fn routes(client: &str, secret: &str, user: &str, role: &str) -> Vec<(reqwest::M
             Method::DELETE,
             format!("/core/iam/v1/clients/{client}/secrets/{secret}"),
         ),
+        (Method::GET, "/core/iam/v1/scim".into()),
         (Method::POST, "/core/iam/v1/scim".into()),
+        (Method::DELETE, format!("/core/iam/v1/scim/{secret}")),
         (Method::GET, "/core/iam/v1/domains".into()),
         (
             Method::POST,
@@ -151,7 +153,7 @@ async fn every_operation_requires_services_iam(b: Backend) {
     assert_eq!(r.status, 401, "{}", r.text);
 }
 
-/// Our rule for user tokens (README "The services.iam scope"): a session
+/// Our rule for user tokens (docs/api/iam.md): a session
 /// token from /api/v1/auth/login is the user acting in person; it counts
 /// as carrying services.iam, and the user's permissions decide.
 async fn session_tokens_act_with_the_users_permissions(b: Backend) {

@@ -140,7 +140,7 @@ async fn aritma_iam_operations_require_services_iam(b: Backend) {
 /// reference/aritma.md "actions": createPolicy's action "must be one of
 /// the actions returned by the /actions endpoint"; "Model": actions are
 /// dotted names in a hierarchy. The IAM's own actions are built in; the
-/// banking examples are a tenant's to register (README).
+/// banking examples are a tenant's to register (docs/api/iam.md).
 async fn aritma_actions_catalogue_and_registration(b: Backend) {
     let app = shared(b).await;
     let t = app.new_tenant().await;
@@ -541,7 +541,7 @@ async fn aritma_policies_decide_for_users_clients_and_groups(b: Backend) {
     assert_eq!(policies_of(&t, &group).await["total"], 0);
 }
 
-/// No one grants what they do not hold (README "Policies"): writing a
+/// No one grants what they do not hold (docs/api/iam.md): writing a
 /// policy on R needs iam.policy.write on R and the action on R.
 async fn aritma_policy_writers_grant_only_what_they_hold(b: Backend) {
     let t = tenant(b).await;

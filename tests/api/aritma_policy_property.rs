@@ -30,7 +30,7 @@ const ACTIONS: &[&str] = &[
 ];
 const SCOPES: &[&str] = &["/", "/s", "/s/1", "/t"];
 
-/// The README's rule, spelled out on segments: a held action covers an
+/// The rule of docs/api/iam.md, spelled out on segments: a held action covers an
 /// asked one it is a dotted prefix of; a held scope covers an asked one
 /// it is a path prefix of.
 fn covers(held: &(String, String), action: &str, scope: &str) -> bool {

@@ -1,4 +1,4 @@
-//! No privilege escalation (README, "Security model"): a caller hands out
+//! No privilege escalation (docs/security.md): a caller hands out
 //! only what it holds, manages only subjects holding no more than it does,
 //! and every credential it makes is bounded by it. The attacks found in
 //! review are named tests here; `escalation_property.rs` tries random ones.

@@ -1,4 +1,4 @@
-//! Property test for the rule against escalation (README, "No
+//! Property test for the rule against escalation (docs/security.md, "No
 //! escalation"), end to end. A tenant gets users with random roles,
 //! groups, clients and policies on random scopes, and SCIM tokens made by
 //! its users; then random principals (users, clients, SCIM tokens) try
@@ -6,7 +6,7 @@
 //! JSON:API, SCIM and the IAM API. After every step:
 //!
 //! - the answer (2xx, 403, 404, 409) is the one a naive model of the rule
-//!   predicts, written here from the README, not from the server's code;
+//!   predicts, written here from docs/security.md, not from the server's code;
 //! - what every subject holds, as the server resolves it
 //!   (`GET /core/iam/v1/subjects/{s}/permissions`), is what the model
 //!   holds for it;
@@ -55,7 +55,7 @@ const ACTIONS: &[&str] = &[
     "banking.pis.read",
 ];
 const SCOPES: &[&str] = &["/", "/s", "/s/1"];
-/// What a SCIM token is made for (README: provisioning users and groups).
+/// What a SCIM token is made for (docs/api/scim.md: provisioning users and groups).
 const PROVISIONING: &[&str] = &[
     "user:read",
     "user:write",
@@ -140,7 +140,7 @@ struct Role {
     permissions: BTreeSet<String>,
 }
 
-/// What the tenant holds, as the README's rule sees it.
+/// What the tenant holds, as the rule of docs/api/iam.md sees it.
 #[derive(Clone, Default)]
 struct Model {
     roles: Vec<Role>,

@@ -1,5 +1,5 @@
-//! Several instances on one PostgreSQL database (README "Running several
-//! instances"): two real server processes started at the same instant on
+//! Several instances on one PostgreSQL database (docs/deployment.md):
+//! two real server processes started at the same instant on
 //! a fresh database, tokens crossing between them, and a key rotation by
 //! `ithbat rotate-keys` that both see: A by reading its keys again every
 //! second, B (which would wait an hour) the moment a token names the new

@@ -39,6 +39,7 @@ mod browser_signin;
 mod bulk;
 mod clients;
 mod concurrency;
+mod docs_examples;
 mod domains;
 mod escalation;
 mod escalation_property;

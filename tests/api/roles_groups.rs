@@ -208,7 +208,7 @@ async fn roles_reject_bad_input(b: Backend) {
 
 /// Seed 001: "Role assigned" / "Role removed"; GET /users/{id}/permissions
 /// returns the union of the roles' permissions. A role change applies to
-/// the user's very next request (README "Security model").
+/// the user's very next request (docs/security.md).
 async fn assigned_roles_resolve_into_permissions_on_the_next_request(b: Backend) {
     let t = tenant(b).await;
     let u = t.user("grow").await;

@@ -11,6 +11,7 @@ use crate::support::{shared, tenant, Backend};
 on_both_backends!(
     tokens_are_shown_once_listed_without_secret_and_revoked_at_once,
     the_aritma_form_creates_the_same_tokens,
+    the_aritma_form_lists_and_revokes_the_same_tokens,
     token_management_needs_scim_write,
     a_scim_token_works_only_on_scim_and_only_for_its_tenant,
     user_tokens_need_scim_permissions,
@@ -133,6 +134,123 @@ async fn the_aritma_form_creates_the_same_tokens(b: Backend) {
         .post("/core/iam/v1/scim", json!({ "provider": "azure-ad" }))
         .await;
     r.invalid(&["providerDisplayName"]);
+}
+
+/// Seed 003 "SCIM" (issue 13): `GET /v1/scim` lists the rows of
+/// /api/v1/scim/tokens without secrets, `DELETE /v1/scim/{id}` revokes one
+/// (200, no content), under the same rules: scim:read and scim:write, a
+/// token revoked only by someone holding what it holds, the tenant's own
+/// tokens only, and every error as problem details.
+async fn the_aritma_form_lists_and_revokes_the_same_tokens(b: Backend) {
+    let app = shared(b).await;
+    let t = app.new_tenant().await;
+    t.create_provider("azuread", azure_ad_body("Contoso Entra"))
+        .await;
+    let aritma = t
+        .owner
+        .post(
+            "/core/iam/v1/scim",
+            json!({ "provider": "azure-ad", "providerDisplayName": "Contoso Entra" }),
+        )
+        .await;
+    assert_eq!(aritma.status, 200, "{}", aritma.text);
+    let aritma_secret = aritma.body["token"].as_str().unwrap().to_string();
+    let native = t
+        .owner
+        .post("/api/v1/scim/tokens", json!({ "name": "Okta" }))
+        .await;
+    let native_secret = native.ok()["token"].as_str().unwrap().to_string();
+    let native_id = native.ok()["id"].as_str().unwrap().to_string();
+
+    let r = t.owner.get("/core/iam/v1/scim").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(!r.text.contains(&aritma_secret) && !r.text.contains(&native_secret));
+    let listed = r.body.as_array().unwrap().clone();
+    let ids: Vec<&str> = listed.iter().map(|t| t["id"].as_str().unwrap()).collect();
+    let rows = t.owner.get("/api/v1/scim/tokens").await;
+    let native_ids: Vec<&str> = rows.ok()["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, native_ids);
+    assert_eq!(ids, [aritma.body["id"].as_str().unwrap(), &native_id]);
+    assert_eq!(listed[0]["provider"], "azure-ad");
+    assert_eq!(listed[0]["providerDisplayName"], "Contoso Entra");
+    assert_eq!(listed[1]["name"], "Okta");
+    assert!(listed[1]["provider"].is_null());
+    assert!(listed[1]["tokenHint"]
+        .as_str()
+        .unwrap()
+        .ends_with(&native_secret[native_secret.len() - 4..]));
+    assert!(listed.iter().all(|t| t.get("token").is_none()));
+
+    // Reading takes scim:read, revoking scim:write, in problem details.
+    let member = t.user("member").await;
+    let r = member.api.get("/core/iam/v1/scim").await;
+    r.expect(403, "FORBIDDEN");
+    assert!(r.problem().is_some(), "{}", r.text);
+    let r = member
+        .api
+        .delete(&format!("/core/iam/v1/scim/{native_id}"))
+        .await;
+    r.expect(403, "FORBIDDEN");
+    assert!(r.problem().is_some(), "{}", r.text);
+    // A token holds what its maker (the owner) holds of provisioning: who
+    // manages tokens without managing users may not revoke it.
+    let token_admin = t
+        .user_holding("token-admin", &["scim:read", "scim:write"])
+        .await;
+    let seen = token_admin.api.get("/core/iam/v1/scim").await;
+    assert_eq!(seen.body, t.owner.get("/core/iam/v1/scim").await.body);
+    let r = token_admin
+        .api
+        .delete(&format!("/core/iam/v1/scim/{native_id}"))
+        .await;
+    r.expect(403, "FORBIDDEN");
+    Scim::new(&t.owner, &native_secret)
+        .get("/Users")
+        .await
+        .scim(200);
+
+    // Another tenant sees none of them and cannot revoke them.
+    let other = app.new_tenant().await;
+    let r = other.owner.get("/core/iam/v1/scim").await;
+    assert_eq!(r.body, json!([]), "{}", r.text);
+    let r = other
+        .owner
+        .delete(&format!("/core/iam/v1/scim/{native_id}"))
+        .await;
+    r.expect(404, "RESOURCE_NOT_FOUND");
+    assert!(r.problem().is_some(), "{}", r.text);
+
+    // The owner revokes: 200 with no content, refused at its next use, gone
+    // from both lists, audited like the native revocation.
+    let r = t
+        .owner
+        .delete(&format!("/core/iam/v1/scim/{native_id}"))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.text.is_empty(), "{}", r.text);
+    Scim::new(&t.owner, &native_secret)
+        .get("/Users")
+        .await
+        .scim_error(401, None);
+    Scim::new(&t.owner, &aritma_secret)
+        .get("/Users")
+        .await
+        .scim(200);
+    let r = t.owner.get("/core/iam/v1/scim").await;
+    assert_eq!(r.body.as_array().unwrap().len(), 1, "{}", r.text);
+    assert_eq!(t.owner.get("/api/v1/scim/tokens").await.ok()["total"], 1);
+    let audit = t.audit("action=scim.token_revoked").await;
+    assert_eq!(audit.ok()["total"], 1, "{}", audit.text);
+    for gone in [native_id.as_str(), "not-a-uuid"] {
+        let r = t.owner.delete(&format!("/core/iam/v1/scim/{gone}")).await;
+        r.expect(404, "RESOURCE_NOT_FOUND");
+        assert!(r.problem().is_some(), "{}", r.text);
+    }
 }
 
 /// Reference 14: managing tokens takes scim:write (members have none).

@@ -305,7 +305,7 @@ async fn deactivation_suspends_and_revokes_sessions(b: Backend) {
     full["active"] = json!(true);
     assert_eq!(scim.put(&path, full).await.scim(200)["active"], true);
 
-    // The owner holds more than a sync job: out of its reach (README,
+    // The owner holds more than a sync job: out of its reach (docs/security.md,
     // security model: a provisioning token manages only accounts holding
     // no more than it does).
     let r = scim

@@ -63,7 +63,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .route(delete().to(clients::delete_secret)),
             )
             // SCIM tokens (seed 003 "SCIM"): the tokens of /api/v1/scim/tokens
-            .service(resource("/v1/scim").route(post().to(scim_tokens::create)))
+            .service(
+                resource("/v1/scim")
+                    .route(get().to(scim_tokens::index))
+                    .route(post().to(scim_tokens::create)),
+            )
+            .service(resource("/v1/scim/{id}").route(delete().to(scim_tokens::delete)))
             // domains (seed 003 "Domains")
             .service(
                 resource("/v1/domains")

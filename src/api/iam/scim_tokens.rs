@@ -1,16 +1,20 @@
 //! Seed 003 "SCIM": `POST /v1/scim` creates the same tokens as
-//! `/api/v1/scim/tokens`, tied to an SSO provider's scheme.
+//! `/api/v1/scim/tokens`, tied to an SSO provider's scheme; `GET /v1/scim`
+//! lists them and `DELETE /v1/scim/{id}` revokes one, on the same rows and
+//! the same rules (`service::scim_tokens`).
 
-use actix_web::web::Data;
+use actix_web::web::{Data, Path};
 use actix_web::HttpResponse;
 use serde::Deserialize;
 use serde_json::json;
 
 use super::views;
-use crate::api::extract::JsonBody;
+use crate::api::extract::{path_id, JsonBody};
+use crate::api::ithbat::views::timestamp;
 use crate::domain::principal::Caller;
 use crate::domain::session::Origin;
 use crate::domain::Error;
+use crate::repo::scim_tokens::TokenRow;
 use crate::service::scim_tokens::NewToken;
 use crate::service::{scim_tokens, App};
 
@@ -45,4 +49,39 @@ pub async fn create(
         "provider": row.provider,
         "providerDisplayName": row.provider_display_name,
     })))
+}
+
+/// A token as listed: the creation response's fields without the secret,
+/// and what tells tokens apart (name, the secret's last characters, use).
+fn dto(t: &TokenRow) -> serde_json::Value {
+    json!({
+        "id": t.id.0,
+        "provider": t.provider,
+        "providerDisplayName": t.provider_display_name,
+        "name": t.name,
+        "tokenHint": format!("{}…{}", scim_tokens::PREFIX, t.token_hint),
+        "createdAt": timestamp(t.created_at.0),
+        "lastUsedAt": t.last_used_at.map(|u| timestamp(u.0)),
+    })
+}
+
+/// 200 with the tenant's tokens, oldest first, never their secrets.
+pub async fn index(app: Data<App>, caller: Caller) -> Result<HttpResponse, Error> {
+    let rows = app
+        .run(move |app| async move { scim_tokens::list(&app, &caller).await })
+        .await?;
+    Ok(views::ok(rows.iter().map(dto).collect::<Vec<_>>()))
+}
+
+/// 200, no content: the token is refused from its next request on.
+pub async fn delete(
+    app: Data<App>,
+    caller: Caller,
+    origin: Origin,
+    id: Path<String>,
+) -> Result<HttpResponse, Error> {
+    let id = path_id(&id, "SCIM token")?;
+    app.run(move |app| async move { scim_tokens::delete(&app, &caller, id, &origin).await })
+        .await?;
+    Ok(views::done())
 }

@@ -88,6 +88,16 @@ impl Sink {
         }
     }
 
+    /// Takes the oldest message to anyone, with its recipients.
+    pub fn take_next(&self) -> Option<(Vec<String>, Mail)> {
+        let mut messages = self.messages.lock().unwrap();
+        if messages.is_empty() {
+            return None;
+        }
+        let m = messages.remove(0);
+        Some((m.recipients, Mail::parse(&m.data)))
+    }
+
     pub fn refusals_left(&self) -> u32 {
         *self.refuse.lock().unwrap()
     }

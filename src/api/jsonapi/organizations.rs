@@ -63,7 +63,6 @@ pub async fn index(app: Data<App>, r: Request) -> JsonApiResult<HttpResponse> {
                 sort: q.sort.iter().map(|(n, o)| (sort_key(n), *o)).collect(),
                 page: q.page,
                 skip_count: !q.count,
-                ..Default::default()
             };
             organizations::list(&app, &caller, query)
                 .await

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::domain::principal::Caller;
 use crate::domain::session::Origin;
+use crate::domain::tenant::TenantRef;
 use crate::domain::text::{self, JsonPath};
 use crate::domain::{Error, FieldError};
 use crate::service::tokens::AccessClaims;
@@ -300,17 +301,16 @@ pub fn origin_of(req: &HttpRequest) -> Origin {
     Origin { ip, user_agent }
 }
 
-/// The tenant named by X-Tenant-ID, if any.
-pub fn requested_tenant(req: &HttpRequest) -> Result<Option<Uuid>, Error> {
-    match req.headers().get("x-tenant-id") {
-        None => Ok(None),
-        Some(v) => v
-            .to_str()
-            .ok()
-            .and_then(|s| Uuid::parse_str(s.trim()).ok())
-            .map(Some)
-            .ok_or_else(|| Error::invalid("X-Tenant-ID", "must be a tenant UUID")),
-    }
+/// The tenant named by X-Tenant-ID, by id or slug, if any. Whether it
+/// exists is the service's to answer, where an unknown id would be.
+pub fn requested_tenant(req: &HttpRequest) -> Result<Option<TenantRef>, Error> {
+    let Some(value) = req.headers().get("x-tenant-id") else {
+        return Ok(None);
+    };
+    let text = value.to_str().unwrap_or("");
+    TenantRef::parse(text)
+        .map(Some)
+        .map_err(|e| Error::invalid("X-Tenant-ID", e))
 }
 
 /// The bearer token of the Authorization header.
@@ -360,7 +360,7 @@ impl FromRequest for Caller {
             };
             let tenant = tenant?;
             app.run(move |app| async move {
-                authentication::authenticate_api(&app, claims, tenant).await
+                authentication::authenticate_api(&app, claims, tenant.as_ref()).await
             })
             .await
         })

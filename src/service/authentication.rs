@@ -17,7 +17,7 @@ use crate::domain::role::Grants;
 use crate::domain::scope::{ScopeSet, Scopes};
 use crate::domain::secret::hash_secret;
 use crate::domain::session::{Device, Origin, Session};
-use crate::domain::tenant::{Tenant, TenantStatus, DEFAULT_TENANT_SLUG};
+use crate::domain::tenant::{Tenant, TenantRef, TenantStatus, DEFAULT_TENANT_SLUG};
 use crate::domain::user::{email_key, User, UserStatus};
 use crate::domain::{Error, Result};
 use crate::repo;
@@ -50,13 +50,19 @@ pub struct TokenSet {
     pub scope: Option<ScopeSet>,
 }
 
-/// The tenant a public auth request addresses: X-Tenant-ID, else `default`.
-pub async fn public_tenant(db: &mut Db<'_>, requested: Option<Uuid>) -> Result<Tenant> {
+/// The tenant a public auth request addresses: X-Tenant-ID (an id or a
+/// slug), else `default`. One that does not exist is TENANT_NOT_FOUND
+/// however it was named.
+pub async fn public_tenant(db: &mut Db<'_>, requested: Option<&TenantRef>) -> Result<Tenant> {
     let tenant = match requested {
-        Some(id) => repo::tenants::find(db, id).await?,
+        Some(named) => super::tenants::find_named(db, named).await?,
         None => repo::tenants::find_by_slug(db, DEFAULT_TENANT_SLUG).await?,
     };
-    let tenant = tenant.ok_or(Error::TenantNotFound)?;
+    active(tenant.ok_or(Error::TenantNotFound)?)
+}
+
+/// The tenant, unless it is suspended (TENANT_SUSPENDED).
+pub fn active(tenant: Tenant) -> Result<Tenant> {
     if tenant.status == TenantStatus::Suspended {
         return Err(Error::TenantSuspended);
     }
@@ -69,7 +75,7 @@ pub async fn public_tenant(db: &mut Db<'_>, requested: Option<Uuid>) -> Result<T
 /// account state is revealed only to someone who knows the password.
 pub async fn login(
     app: &App,
-    tenant_id: Option<Uuid>,
+    tenant: Option<&TenantRef>,
     input: LoginInput,
     origin: &Origin,
 ) -> Result<SignIn> {
@@ -78,7 +84,7 @@ pub async fn login(
 
     let tenant = {
         let mut conn = app.db.get().await?;
-        public_tenant(&mut conn.db(), tenant_id).await?
+        public_tenant(&mut conn.db(), tenant).await?
     };
     limit_sign_in(app, origin, Some((tenant.id, &key))).await?;
     if let Err(e) = admit_guess(app, &tenant, &key).await {
@@ -606,7 +612,7 @@ pub(crate) async fn live_session(
 pub async fn authenticate(
     app: &App,
     claims: AccessClaims,
-    requested_tenant: Option<Uuid>,
+    requested_tenant: Option<&TenantRef>,
 ) -> Result<Caller> {
     let now = Utc::now();
     let mut conn = app.db.get().await?;
@@ -642,7 +648,7 @@ pub async fn signed_in_user(app: &App, claims: AccessClaims) -> Result<(Caller, 
 pub async fn authenticate_api(
     app: &App,
     claims: AccessClaims,
-    requested_tenant: Option<Uuid>,
+    requested_tenant: Option<&TenantRef>,
 ) -> Result<Caller> {
     let caller = authenticate(app, claims, requested_tenant).await?;
     caller.require_scope(crate::domain::scope::SERVICES_IAM)?;
@@ -699,18 +705,19 @@ pub(crate) fn invalid_access_token() -> Error {
 async fn acting_tenant(
     db: &mut Db<'_>,
     principal: &Principal,
-    requested: Option<Uuid>,
+    requested: Option<&TenantRef>,
 ) -> Result<Uuid> {
+    let home = principal.home_tenant;
     match requested {
-        None => Ok(principal.home_tenant),
-        Some(t) if t == principal.home_tenant => Ok(t),
-        Some(t) if principal.platform_admin => {
-            repo::tenants::find(db, t)
-                .await?
-                .ok_or(Error::TenantNotFound)?;
-            Ok(t)
-        }
-        Some(_) => Err(Error::TenantNotFound),
+        None => Ok(home),
+        Some(TenantRef::Id(t)) if *t == home => Ok(home),
+        Some(TenantRef::Id(_)) if !principal.platform_admin => Err(Error::TenantNotFound),
+        // A slug is looked up for anyone: their own tenant's slug names it.
+        Some(named) => super::tenants::find_named(db, named)
+            .await?
+            .filter(|t| principal.platform_admin || t.id == home)
+            .map(|t| t.id)
+            .ok_or(Error::TenantNotFound),
     }
 }
 

@@ -29,7 +29,7 @@ use crate::domain::mfa::{parse_backup_code, parse_totp_code};
 use crate::domain::scope::ScopeSet;
 use crate::domain::secret::hash_secret;
 use crate::domain::session::Origin;
-use crate::domain::tenant::{Tenant, TenantStatus};
+use crate::domain::tenant::{Tenant, TenantRef, TenantStatus};
 use crate::domain::{Error, OAuthError, Result};
 use crate::repo;
 use crate::repo::code_flow::CodeClaim;
@@ -520,7 +520,7 @@ pub async fn password(
         password,
         remember_me,
     };
-    match authentication::login(app, Some(tenant.id), input, origin).await {
+    match authentication::login(app, Some(&TenantRef::Id(tenant.id)), input, origin).await {
         Ok(SignIn::Complete(tokens)) => finish(app, &request, &tokens, origin).await,
         Ok(SignIn::MfaRequired { mfa_token }) => Ok(Next::Mfa(
             Box::new(again(request, csrf_form, client, tenant, String::new()).with(providers)),
@@ -555,7 +555,16 @@ pub async fn second_factor(
         parse_totp_code(code).map(Proof::Totp)
     };
     let verified = match proof {
-        Ok(proof) => mfa::verify(app, Some(tenant.id), mfa_token, proof, origin).await,
+        Ok(proof) => {
+            mfa::verify(
+                app,
+                Some(&TenantRef::Id(tenant.id)),
+                mfa_token,
+                proof,
+                origin,
+            )
+            .await
+        }
         // Not even the shape of a code: no guess to count.
         Err(_) => Err(Error::InvalidMfaCode),
     };

@@ -30,7 +30,7 @@ use crate::domain::mfa::{
 use crate::domain::principal::Caller;
 use crate::domain::secret::hash_secret;
 use crate::domain::session::Origin;
-use crate::domain::tenant::Tenant;
+use crate::domain::tenant::{Tenant, TenantRef};
 use crate::domain::user::{email_key, User};
 use crate::domain::{Error, Result};
 use crate::repo;
@@ -327,7 +327,7 @@ pub(crate) async fn challenge(
 /// sign-in. Issues the same tokens as a sign-in without MFA.
 pub async fn verify(
     app: &App,
-    requested_tenant: Option<Uuid>,
+    requested_tenant: Option<&TenantRef>,
     mfa_token: &str,
     proof: Proof,
     origin: &Origin,
@@ -342,10 +342,13 @@ pub async fn verify(
             .await?
             .ok_or_else(invalid_mfa_token)?;
         // Bound to its tenant: naming another one finds nothing.
-        if requested_tenant.is_some_and(|t| t != challenge.tenant_id) {
+        let tenant = repo::tenants::find(db, challenge.tenant_id)
+            .await?
+            .ok_or(Error::TenantNotFound)?;
+        if requested_tenant.is_some_and(|named| !named.names(&tenant)) {
             return Err(invalid_mfa_token());
         }
-        let tenant = authentication::public_tenant(db, Some(challenge.tenant_id)).await?;
+        let tenant = authentication::active(tenant)?;
         let user = repo::users::find(db, tenant.id, challenge.user_id)
             .await?
             .filter(|u| u.mfa_enabled)

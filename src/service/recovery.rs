@@ -21,7 +21,7 @@ use crate::domain::audit::{Actor, AuditEvent};
 use crate::domain::principal::Caller;
 use crate::domain::secret::hash_secret;
 use crate::domain::session::Origin;
-use crate::domain::tenant::Tenant;
+use crate::domain::tenant::{Tenant, TenantRef};
 use crate::domain::user::{email_key, Email, User, UserStatus};
 use crate::domain::{Error, Result};
 use crate::repo::{self, Locked};
@@ -50,7 +50,7 @@ fn parse_email(email: &str) -> Result<Email> {
     Email::parse(email).map_err(|e| Error::invalid("email", e))
 }
 
-async fn tenant_for(app: &App, requested: Option<Uuid>) -> Result<Tenant> {
+async fn tenant_for(app: &App, requested: Option<&TenantRef>) -> Result<Tenant> {
     let mut conn = app.db.get().await?;
     public_tenant(&mut conn.db(), requested).await
 }
@@ -74,7 +74,7 @@ where
 /// same either way.
 pub async fn request_reset(
     app: &App,
-    tenant: Option<Uuid>,
+    tenant: Option<&TenantRef>,
     email: &str,
     origin: &Origin,
 ) -> Result<()> {
@@ -271,13 +271,26 @@ pub struct Registered {
 /// password it is invited instead. An email already in use gets the same
 /// answer (with an id that names nothing) and its owner a warning mail,
 /// so sign-up cannot be used to find out who has an account.
+/// The tenant is named by X-Tenant-ID (`header`), the body's `tenantId`,
+/// or both, which must then agree.
 pub async fn register(
     app: &App,
-    tenant: Option<Uuid>,
+    header: Option<&TenantRef>,
+    body_tenant: Option<Uuid>,
     input: NewUser,
     origin: &Origin,
 ) -> Result<Registered> {
-    let tenant = tenant_for(app, tenant).await?;
+    let disagree = || Error::invalid("tenantId", "names another tenant than X-Tenant-ID");
+    if let (Some(TenantRef::Id(h)), Some(b)) = (header, body_tenant) {
+        if *h != b {
+            return Err(disagree());
+        }
+    }
+    let named = header.cloned().or(body_tenant.map(TenantRef::Id));
+    let tenant = tenant_for(app, named.as_ref()).await?;
+    if body_tenant.is_some_and(|b| b != tenant.id) {
+        return Err(disagree());
+    }
     if !tenant.settings.allow_registration {
         return Err(Error::Forbidden(
             "This tenant does not allow self-service registration".into(),
@@ -421,7 +434,7 @@ pub async fn verify_email(app: &App, token: &str, origin: &Origin) -> Result<()>
 /// answers the same either way.
 pub async fn resend_verification(
     app: &App,
-    tenant: Option<Uuid>,
+    tenant: Option<&TenantRef>,
     email: &str,
     origin: &Origin,
 ) -> Result<()> {

@@ -28,7 +28,7 @@ use crate::domain::principal::Caller;
 use crate::domain::secret::hash_secret;
 use crate::domain::session::Origin;
 use crate::domain::sso::{Identity, Purpose, SsoLogin, SsoProvider, LOGIN_LIFETIME};
-use crate::domain::tenant::Tenant;
+use crate::domain::tenant::{Tenant, TenantRef};
 use crate::domain::user::{email_key, User};
 use crate::domain::{Error, Result};
 use crate::repo;
@@ -70,10 +70,10 @@ pub async fn shown(db: &mut Db<'_>, tenant_id: Uuid) -> Result<Vec<SsoProvider>>
 
 /// Starts an API sign-in through provider `scheme` of the tenant a public
 /// request addresses (`requested`, else `default`).
-pub async fn start_api(app: &App, requested: Option<Uuid>, scheme: &str) -> Result<Departure> {
+pub async fn start_api(app: &App, requested: Option<TenantRef>, scheme: &str) -> Result<Departure> {
     let tenant = {
         let mut conn = app.db.get().await?;
-        authentication::public_tenant(&mut conn.db(), requested).await?
+        authentication::public_tenant(&mut conn.db(), requested.as_ref()).await?
     };
     start(app, tenant.id, scheme, Start::Api).await
 }
@@ -286,7 +286,7 @@ async fn arrive(
 ) -> Result<Arrival> {
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();
-    let tenant = authentication::public_tenant(db, Some(login.tenant_id)).await?;
+    let tenant = authentication::public_tenant(db, Some(&TenantRef::Id(login.tenant_id))).await?;
     let provider = repo::sso::find(db, login.tenant_id, login.provider_id)
         .await?
         .filter(SsoProvider::signs_in)

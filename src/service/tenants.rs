@@ -15,7 +15,7 @@ use crate::domain::principal::Caller;
 use crate::domain::session::Origin;
 use crate::domain::settings::TenantSettings;
 use crate::domain::tenant::{
-    validate_name, validate_slug, Plan, Tenant, TenantQuery, TenantStatus,
+    validate_name, validate_slug, Plan, Tenant, TenantQuery, TenantRef, TenantStatus,
 };
 use crate::domain::user::{
     validate_name_part, AccountFields, Email, PersonName, Preferences, User, UserStatus,
@@ -202,6 +202,26 @@ pub async fn create(
         Ok(())
     })?;
     Ok((tenant, owner.map(|o| o.user.id)))
+}
+
+/// The tenant a request names by id or slug (`X-Tenant-ID`), if it exists.
+/// Who may see it is the caller's business.
+pub async fn find_named(db: &mut Db<'_>, named: &TenantRef) -> Result<Option<Tenant>> {
+    match named {
+        TenantRef::Id(id) => repo::tenants::find(db, *id).await,
+        TenantRef::Slug(slug) => repo::tenants::find_by_slug(db, slug).await,
+    }
+}
+
+/// Does `named` name the tenant `id`? A slug costs a lookup.
+pub async fn names(app: &App, named: &TenantRef, id: Uuid) -> Result<bool> {
+    if let TenantRef::Id(named) = named {
+        return Ok(*named == id);
+    }
+    let mut conn = app.db.get().await?;
+    Ok(find_named(&mut conn.db(), named)
+        .await?
+        .is_some_and(|t| t.id == id))
 }
 
 pub async fn list(app: &App, caller: &Caller, query: &TenantQuery) -> Result<Listing<Tenant>> {

@@ -195,10 +195,11 @@ async fn login_rejects_bad_input_and_changes_nothing(b: Backend) {
     let r = api.post_raw(path, "application/json", huge).await;
     r.expect(413, "PAYLOAD_TOO_LARGE");
 
-    // X-Tenant-ID: malformed is a validation error, unknown is TENANT_NOT_FOUND.
+    // X-Tenant-ID: neither an id nor a slug is a validation error, unknown
+    // is TENANT_NOT_FOUND.
     let r = app
         .api()
-        .with_tenant("not-a-uuid")
+        .with_tenant("Not_A_Tenant")
         .post(path, json!({ "email": "a@b.c", "password": "x" }))
         .await;
     r.invalid(&["X-Tenant-ID"]);

@@ -65,6 +65,7 @@ mod scim_users;
 mod sessions;
 mod sso;
 mod system;
+mod tenant_names;
 mod tenants;
 mod users_admin;
 mod users_me;

@@ -805,7 +805,7 @@ async fn api_social_login(b: Backend) {
     assert_eq!(r.status, 404, "{}", r.text);
     let r = browser
         .rp
-        .get("/api/v1/auth/social/acme/login?tenant=not-a-uuid")
+        .get("/api/v1/auth/social/acme/login?tenant=Not_A_Tenant")
         .await;
     assert_eq!(r.status, 400, "{}", r.text);
 }

@@ -74,6 +74,11 @@ async fn tenant_create_rejects_bad_input_and_writes_nothing(b: Backend) {
     let existing = app.new_tenant().await;
     let cases = [
         (json!({ "name": "X", "slug": "Bad Slug" }), vec!["slug"]),
+        // X-Tenant-ID reads a UUID as an id, so no slug may look like one.
+        (
+            json!({ "name": "X", "slug": uuid::Uuid::now_v7().to_string() }),
+            vec!["slug"],
+        ),
         (json!({ "name": "", "slug": "okay-slug-1" }), vec!["name"]),
         (
             json!({ "name": "X", "slug": "okay-slug-2", "plan": "growth" }),
@@ -288,7 +293,7 @@ async fn x_tenant_id_selects_a_tenant_only_for_platform_admins(b: Backend) {
         .await
         .expect(404, "TENANT_NOT_FOUND");
     admin
-        .with_tenant("nope")
+        .with_tenant("Nope!")
         .get("/api/v1/tenants/current")
         .await
         .expect(400, "VALIDATION_ERROR");

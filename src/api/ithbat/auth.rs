@@ -74,7 +74,9 @@ pub async fn login(
     };
     let tenant = requested_tenant(&req)?;
     let outcome = app
-        .run(move |app| async move { authentication::login(&app, tenant, input, &origin).await })
+        .run(move |app| async move {
+            authentication::login(&app, tenant.as_ref(), input, &origin).await
+        })
         .await?;
     Ok(match outcome {
         SignIn::Complete(tokens) => token_response(*tokens),
@@ -189,14 +191,6 @@ pub async fn register(
         .as_deref()
         .map(|t| body_id("tenantId", t))
         .transpose()?;
-    if let (Some(h), Some(t)) = (header, in_body) {
-        if h != t {
-            return Err(Error::invalid(
-                "tenantId",
-                "names another tenant than X-Tenant-ID",
-            ));
-        }
-    }
     let input = NewUser {
         email: b.email,
         password: b.password,
@@ -206,9 +200,10 @@ pub async fn register(
         family_name: b.family_name,
         ..Default::default()
     };
-    let tenant = header.or(in_body);
     let r = app
-        .run(move |app| async move { recovery::register(&app, tenant, input, &origin).await })
+        .run(move |app| async move {
+            recovery::register(&app, header.as_ref(), in_body, input, &origin).await
+        })
         .await?;
     Ok(created(json!({
         "userId": r.user_id,
@@ -253,7 +248,7 @@ pub async fn resend_verification(
     let tenant = requested_tenant(&req)?;
     let email = body.0.email;
     app.run(move |app| async move {
-        recovery::resend_verification(&app, tenant, &email, &origin).await
+        recovery::resend_verification(&app, tenant.as_ref(), &email, &origin).await
     })
     .await?;
     Ok(message(
@@ -271,8 +266,10 @@ pub async fn initiate_password_reset(
 ) -> Result<HttpResponse, Error> {
     let tenant = requested_tenant(&req)?;
     let email = body.0.email;
-    app.run(move |app| async move { recovery::request_reset(&app, tenant, &email, &origin).await })
-        .await?;
+    app.run(move |app| async move {
+        recovery::request_reset(&app, tenant.as_ref(), &email, &origin).await
+    })
+    .await?;
     Ok(message(
         "If an account has this address, a password reset link is on its way",
         json!({}),

@@ -179,8 +179,10 @@ async fn second_step(
     };
     let tenant = requested_tenant(&req)?;
     let token = body.mfa_token;
-    let tokens = app
-        .run(move |app| async move { mfa::verify(&app, tenant, &token, proof, &origin).await })
+    let tokens =
+        app.run(move |app| async move {
+            mfa::verify(&app, tenant.as_ref(), &token, proof, &origin).await
+        })
         .await?;
     Ok(token_response(tokens))
 }

@@ -22,6 +22,7 @@ use serde_json::Value;
 use crate::api::extract::{bearer_token, read_body, requested_tenant};
 use crate::domain::principal::Caller;
 use crate::domain::session::Origin;
+use crate::domain::tenant::TenantRef;
 use crate::domain::text::JsonPath;
 use crate::domain::Error;
 use crate::service::tokens::AccessClaims;
@@ -100,7 +101,8 @@ pub struct Request {
     pub caller: Option<Caller>,
     pub origin: Origin,
     pub query: String,
-    pub tenant: Option<uuid::Uuid>,
+    /// The tenant X-Tenant-ID names.
+    pub tenant: Option<TenantRef>,
 }
 
 impl Request {
@@ -140,9 +142,10 @@ impl FromRequest for Request {
                         Some(c) => c,
                         None => app.tokens.verify_access(&token).await?,
                     };
+                    let named = tenant.clone();
                     Some(
                         app.run(move |app| async move {
-                            authentication::authenticate_api(&app, claims, tenant).await
+                            authentication::authenticate_api(&app, claims, named.as_ref()).await
                         })
                         .await?,
                     )

@@ -50,9 +50,9 @@ pub async fn request_reset(app: Data<App>, r: Request, body: Body) -> JsonApiRes
     super::query::no_parameters(&r.query)?;
     let (b, wrapped): (RequestReset, bool) = fields(body.0)?;
     let (tenant, origin) = (r.tenant, r.origin);
-    app.run(
-        move |app| async move { recovery::request_reset(&app, tenant, &b.email, &origin).await },
-    )
+    app.run(move |app| async move {
+        recovery::request_reset(&app, tenant.as_ref(), &b.email, &origin).await
+    })
     .await
     .map_err(in_body(wrapped))?;
     Ok(document::no_content())

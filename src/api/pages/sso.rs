@@ -15,6 +15,7 @@ use crate::api::extract::requested_tenant;
 use crate::api::ithbat::auth::token_response;
 use crate::domain::session::Origin;
 use crate::domain::sso::Purpose;
+use crate::domain::tenant::TenantRef;
 use crate::domain::Error;
 use crate::service::authentication::SignIn;
 use crate::service::code_flow::{self, PageError};
@@ -96,9 +97,7 @@ pub async fn api_login(
     let pairs = query_pairs(&req);
     let tenant = match (requested_tenant(&req)?, param(&pairs, "tenant")) {
         (Some(t), _) => Some(t),
-        (None, Some(t)) => {
-            Some(Uuid::parse_str(&t).map_err(|_| Error::invalid("tenant", "must be a tenant id"))?)
-        }
+        (None, Some(t)) => Some(TenantRef::parse(&t).map_err(|e| Error::invalid("tenant", e))?),
         (None, None) => None,
     };
     let scheme = scheme.into_inner();

@@ -21,10 +21,11 @@ use super::error::ScimError;
 use crate::api::extract::{bearer_token, check_strings, requested_tenant};
 use crate::domain::principal::Caller;
 use crate::domain::session::Origin;
+use crate::domain::tenant::TenantRef;
 use crate::domain::text::JsonPath;
 use crate::domain::Error;
 use crate::service::tokens::AccessClaims;
-use crate::service::{authentication, scim_tokens, App};
+use crate::service::{authentication, scim_tokens, tenants, App};
 
 /// An authenticated SCIM request.
 #[derive(Debug, Clone)]
@@ -93,8 +94,10 @@ impl FromRequest for Scim {
                                     )
                                 })?;
                         let tenant_id = principal.home_tenant;
-                        if header_tenant.is_some_and(|t| t != tenant_id) {
-                            return Err(Error::TenantNotFound);
+                        if let Some(named) = &header_tenant {
+                            if !tenants::names(&app, named, tenant_id).await? {
+                                return Err(Error::TenantNotFound);
+                            }
                         }
                         return Ok(Caller {
                             principal,
@@ -106,12 +109,9 @@ impl FromRequest for Scim {
                         None => app.tokens.verify_access(&token).await?,
                     };
                     // A platform administrator may name the tenant in the path.
-                    let caller = authentication::authenticate_api(
-                        &app,
-                        claims,
-                        header_tenant.or(path_tenant),
-                    )
-                    .await?;
+                    let named = header_tenant.or(path_tenant.map(TenantRef::Id));
+                    let caller =
+                        authentication::authenticate_api(&app, claims, named.as_ref()).await?;
                     caller.require(permission)?;
                     Ok(caller)
                 })

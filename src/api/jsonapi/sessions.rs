@@ -11,9 +11,8 @@ use super::query::{self, FieldKind, FieldNames, FilterField, Spec};
 use super::{path_id, timestamp, Request};
 use crate::api::openapi::schemas::JsonApiList;
 use crate::api::openapi::JSONAPI;
-use crate::domain::session::Session;
+use crate::domain::session::{Session, SessionQuery, SessionSort};
 use crate::domain::Error;
-use crate::repo::sessions::{SessionQuery, SessionSort};
 use crate::service::{sessions, users, App};
 
 pub const KIND: &str = "account_sessions";

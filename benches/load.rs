@@ -16,8 +16,8 @@ use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use futures_util::StreamExt;
 use ithbat::config::Config;
+use ithbat::config::HashCost;
 use ithbat::db::DatabaseUrl;
-use ithbat::service::passwords::HashCost;
 use ithbat::startup::Server;
 use serde_json::{json, Value};
 

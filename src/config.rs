@@ -3,9 +3,10 @@
 
 use std::net::SocketAddr;
 
+use argon2::Params;
+
 use crate::db::{DatabaseUrl, Timeouts};
-use crate::service::passwords::HashCost;
-use crate::service::sealing::SealingKey;
+use crate::domain::secret::SealingKey;
 
 /// Every setting, its default and its meaning; printed by `ithbat --help`
 /// and mirrored in the README.
@@ -40,6 +41,33 @@ Configuration (environment variables; a .env file in the working directory is re
   ITHBAT_SECRET_KEY          base64 of 32 bytes sealing TOTP secrets [default: generated, stored in the database]
   ITHBAT_DNS_RESOLVER        DNS server for domain verification, e.g. 127.0.0.1:5353 [default: the system's]
   RUST_LOG                   log filter                             [default: info]";
+
+/// argon2id cost. The defaults are OWASP's: 19 MiB, 2 passes, 1 lane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashCost {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+}
+
+impl HashCost {
+    pub const OWASP: HashCost = HashCost {
+        memory_kib: 19 * 1024,
+        iterations: 2,
+        parallelism: 1,
+    };
+
+    pub fn params(self) -> Result<Params, String> {
+        Params::new(self.memory_kib, self.iterations, self.parallelism, None)
+            .map_err(|e| e.to_string())
+    }
+}
+
+impl Default for HashCost {
+    fn default() -> Self {
+        HashCost::OWASP
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct Config {

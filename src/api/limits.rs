@@ -13,12 +13,9 @@ use uuid::Uuid;
 
 use super::extract::{bearer_token, client_ip};
 use super::scim::error::ScimError;
-use crate::domain::secret::hash_secret;
 use crate::domain::{Error, Result};
-use crate::repo;
 use crate::service::ratelimit::Decision;
-use crate::service::scim_tokens;
-use crate::service::App;
+use crate::service::{scim_tokens, tenants, App};
 
 /// Probes and metrics are for the operator's infrastructure, not clients.
 const UNLIMITED: [&str; 3] = ["/healthz", "/readyz", "/metrics"];
@@ -46,7 +43,9 @@ pub async fn limit(
     };
     let tenant = match (&claims, token) {
         (Some(claims), _) => Ok(claims.tenant_id.parse::<Uuid>().ok()),
-        (None, Some(t)) if t.starts_with(scim_tokens::PREFIX) => scim_token_tenant(&app, t).await,
+        (None, Some(t)) if t.starts_with(scim_tokens::PREFIX) => {
+            scim_tokens::tenant_of(&app, &t).await
+        }
         _ => Ok(None),
     };
     let decision = match tenant {
@@ -100,25 +99,6 @@ pub fn is_scim_path(path: &str) -> bool {
         || path.split('/').nth(2) == Some("api") && path.split('/').nth(3) == Some("scim")
 }
 
-/// The tenant of a SCIM token, remembered briefly so that a sync job's
-/// requests cost no extra query each; None for a token that names nothing.
-async fn scim_token_tenant(app: &Data<App>, token: String) -> Result<Option<Uuid>> {
-    let hash = hash_secret(&token);
-    if let Some(tenant) = app.limits.cached_token_tenant(&hash) {
-        return Ok(tenant);
-    }
-    let key = hash.clone();
-    let tenant = app
-        .run(move |app| async move {
-            let mut conn = app.db.get().await?;
-            let found = repo::scim_tokens::find_by_hash(&mut conn.db(), &key).await?;
-            Ok::<_, Error>(found.map(|(row, _)| row.tenant_id.0))
-        })
-        .await?;
-    app.limits.remember_token_tenant(hash, tenant);
-    Ok(tenant)
-}
-
 async fn anonymous_decision(app: &App, req: &ServiceRequest) -> Decision {
     let ip = client_ip(req.request(), app.config.trust_proxy).unwrap_or_default();
     app.limits
@@ -126,24 +106,9 @@ async fn anonymous_decision(app: &App, req: &ServiceRequest) -> Decision {
         .await
 }
 
-/// The tenant's limit (cached briefly), counted against the tenant.
-async fn tenant_decision(app: &Data<App>, tenant: Uuid) -> Result<Decision> {
-    let limit = match app.limits.cached_tenant_limit(tenant) {
-        Some(limit) => limit,
-        None => {
-            let found = app
-                .run(move |app| async move {
-                    let mut conn = app.db.get().await?;
-                    repo::tenants::find(&mut conn.db(), tenant).await
-                })
-                .await?;
-            // A token of a deleted tenant is refused by authentication;
-            // count it as the strictest plan meanwhile.
-            let limit = found.map(|t| t.effective_rate_limit()).unwrap_or(100);
-            app.limits.remember_tenant_limit(tenant, limit);
-            limit
-        }
-    };
+/// Counted against the tenant, at its plan's limit.
+async fn tenant_decision(app: &App, tenant: Uuid) -> Result<Decision> {
+    let limit = tenants::rate_limit(app, tenant).await?;
     Ok(app.limits.hit(&format!("tenant:{tenant}"), limit).await)
 }
 

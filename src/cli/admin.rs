@@ -13,11 +13,12 @@ use super::report::Report;
 use crate::domain::client::Client;
 use crate::domain::list::PageRequest;
 use crate::domain::principal::Caller;
+use crate::domain::scim_token::ScimToken;
 use crate::domain::session::Origin;
-use crate::domain::tenant::{Tenant, TenantRef, TenantStatus, DEFAULT_TENANT_SLUG};
+use crate::domain::tenant::{
+    Tenant, TenantQuery, TenantRef, TenantSort, TenantStatus, DEFAULT_TENANT_SLUG,
+};
 use crate::domain::{Error, Result};
-use crate::repo::scim_tokens::TokenRow;
-use crate::repo::tenants::{TenantQuery, TenantSort};
 use crate::service::passwords::{generate_password, Password};
 use crate::service::tokens::random_token;
 use crate::service::users::{NewUser, RoleChoice};
@@ -235,14 +236,14 @@ fn tenant_view(t: &Tenant) -> Value {
     })
 }
 
-fn token_view(row: &TokenRow) -> Value {
+fn token_view(token: &ScimToken) -> Value {
     json!({
-        "id": row.id.0,
-        "name": row.name,
-        "tokenHint": row.token_hint,
-        "mintedBy": row.minted_by,
-        "createdAt": row.created_at.0.to_rfc3339(),
-        "lastUsedAt": row.last_used_at.as_ref().map(|t| t.0.to_rfc3339()),
+        "id": token.id,
+        "name": token.name,
+        "tokenHint": token.token_hint,
+        "mintedBy": token.minted_by,
+        "createdAt": token.created_at.to_rfc3339(),
+        "lastUsedAt": token.last_used_at.map(|t| t.to_rfc3339()),
     })
 }
 

@@ -19,8 +19,10 @@
 
 use std::fmt;
 
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::list::PageRequest;
 use super::permission::{catalogue, Permissions, RESOURCES};
 
 /// Above every action.
@@ -566,6 +568,26 @@ pub fn permissions_of_actions(actions: &[String]) -> Result<Vec<String>, String>
     permissions.sort();
     permissions.dedup();
     Ok(permissions)
+}
+
+/// Filters of the policy list; each given one must hold.
+#[derive(Debug, Clone, Default)]
+pub struct PolicyQuery {
+    pub subject: Option<SubjectRef>,
+    pub action: Option<String>,
+    pub scope: Option<String>,
+    /// Policies on this scope or beneath it.
+    pub within: Option<String>,
+    pub page: PageRequest,
+}
+
+/// A stored policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredPolicy {
+    pub subject: String,
+    pub action: String,
+    pub scope: String,
+    pub created_at: DateTime<Utc>,
 }
 
 #[cfg(test)]

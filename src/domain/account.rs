@@ -5,6 +5,9 @@
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
+use super::filter::FilterSpec;
+use super::list::{PageRequest, SortOrder};
+
 /// An organization: a team inside a tenant, which accounts belong to.
 #[derive(Debug, Clone)]
 pub struct Organization {
@@ -162,6 +165,29 @@ impl TokenProblem {
             TokenProblem::Used => "has already been used",
         }
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrganizationSort {
+    Name,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(Clone, Default)]
+pub struct OrganizationQuery<'a> {
+    pub filter: Option<FilterSpec<'a>>,
+    pub sort: Vec<(OrganizationSort, SortOrder)>,
+    pub page: PageRequest,
+    pub skip_count: bool,
+}
+
+/// A token accepted: whose it is, and where its holder goes next.
+#[derive(Debug, Clone)]
+pub struct Claim {
+    pub tenant_id: Uuid,
+    pub user_id: Uuid,
+    pub redirect_url: Option<String>,
 }
 
 #[cfg(test)]

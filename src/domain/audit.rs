@@ -1,7 +1,9 @@
 //! Audit events: who did what to whom, when, from where. Append-only.
 
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::list::{PageRequest, SortOrder};
 use super::principal::{Caller, Subject, OPERATOR_LABEL};
 use super::session::Origin;
 
@@ -132,4 +134,17 @@ pub struct AuditRecord {
     pub user_agent: Option<String>,
     pub details: serde_json::Value,
     pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    pub actor_id: Option<Uuid>,
+    pub action: Option<String>,
+    pub target_type: Option<String>,
+    pub target_id: Option<String>,
+    pub success: Option<bool>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub order: SortOrder,
+    pub page: PageRequest,
 }

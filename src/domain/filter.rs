@@ -215,6 +215,24 @@ pub trait Attributes {
     fn is_multi_valued(&self, path: &AttrPath) -> bool;
 }
 
+/// A filter with the attribute kinds of the dialect that wrote it.
+#[derive(Clone, Copy)]
+pub struct FilterSpec<'a> {
+    pub filter: &'a Filter,
+    pub attrs: &'a (dyn Attributes + Sync),
+    /// Whose attribute names the filter uses.
+    pub names: Names,
+}
+
+/// The attribute vocabularies a user filter may be written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Names {
+    /// SCIM's User (`userName`, `name.givenName`, `emails[...]`).
+    Scim,
+    /// The JSON:API account (`name`, `email`, `enabled`, `role_name`, ...).
+    Account,
+}
+
 /// Reference semantics: does `resource` (a JSON object) match `filter`?
 /// Attribute names match case-insensitively; strings compare per `kind`;
 /// a multi-valued attribute matches when any of its values does; a

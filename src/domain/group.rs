@@ -1,5 +1,7 @@
 //! Groups of users: the same rows SCIM serves as Groups.
 
+use super::filter::FilterSpec;
+use super::list::{PageRequest, SortOrder};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -26,4 +28,20 @@ pub struct GroupMember {
     pub first_name: String,
     pub family_name: String,
     pub added_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupSort {
+    Name,
+    CreatedAt,
+    UpdatedAt,
+    ExternalId,
+}
+
+#[derive(Clone, Default)]
+pub struct GroupQuery<'a> {
+    pub search: Option<String>,
+    pub filter: Option<FilterSpec<'a>>,
+    pub sort: Option<(GroupSort, SortOrder)>,
+    pub page: PageRequest,
 }

@@ -15,6 +15,7 @@ pub mod permission;
 pub mod principal;
 pub mod redirect;
 pub mod role;
+pub mod scim_token;
 pub mod scope;
 pub mod secret;
 pub mod session;

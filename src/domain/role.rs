@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::access::{role_grants, Access};
+use super::list::{PageRequest, SortOrder};
 use super::permission::{catalogue, BuiltinRole, Permissions};
 
 #[derive(Debug, Clone)]
@@ -86,6 +87,50 @@ pub fn validate_permissions(permissions: &[String]) -> Result<Vec<String>, Strin
     list.sort();
     list.dedup();
     Ok(list)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoleSort {
+    Name,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RoleQuery {
+    pub search: Option<String>,
+    pub sort: Option<(RoleSort, SortOrder)>,
+    pub page: PageRequest,
+}
+
+/// One role a user holds, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assignment {
+    pub role_id: Uuid,
+    pub role_name: String,
+    pub builtin: Option<BuiltinRole>,
+    pub scope: String,
+}
+
+impl Assignment {
+    /// Which of several roles an account shows as its `role_name`: owner,
+    /// admin, custom roles by name, then member; wider scopes first.
+    pub fn rank(&self) -> (u8, String, usize) {
+        let tier = match self.builtin {
+            Some(BuiltinRole::Owner) => 0,
+            Some(BuiltinRole::Admin) => 1,
+            None => 2,
+            Some(BuiltinRole::Member) => 3,
+        };
+        (tier, self.role_name.to_lowercase(), self.scope.len())
+    }
+}
+
+/// A user's role names and the union of their roles' permissions.
+#[derive(Debug, Clone, Default)]
+pub struct Grants {
+    pub role_names: Vec<String>,
+    pub permissions: Permissions,
 }
 
 #[cfg(test)]

@@ -1,5 +1,7 @@
 //! Sign-in sessions: what a refresh token and its access tokens belong to.
 
+use super::filter::FilterSpec;
+use super::list::{PageRequest, SortOrder};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -131,6 +133,25 @@ impl Device {
             name,
         }
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionSort {
+    CreatedAt,
+    RefreshSeq,
+    LastActivity,
+}
+
+/// The active sessions of a tenant (JSON:API account_sessions).
+#[derive(Clone, Default)]
+pub struct SessionQuery<'a> {
+    /// Only this user's sessions.
+    pub user_id: Option<Uuid>,
+    pub filter: Option<FilterSpec<'a>>,
+    /// Empty: newest first.
+    pub sort: Vec<(SessionSort, SortOrder)>,
+    pub page: PageRequest,
+    pub skip_count: bool,
 }
 
 #[cfg(test)]

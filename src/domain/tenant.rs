@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::list::{PageRequest, SortOrder};
 use super::settings::TenantSettings;
 
 /// The slug of the tenant created on first start.
@@ -159,6 +160,25 @@ impl std::fmt::Display for TenantRef {
             TenantRef::Slug(slug) => f.write_str(slug),
         }
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TenantSort {
+    Name,
+    Slug,
+    Plan,
+    Status,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TenantQuery {
+    pub search: Option<String>,
+    pub plan: Option<Plan>,
+    pub status: Option<TenantStatus>,
+    pub sort: Option<(TenantSort, SortOrder)>,
+    pub page: PageRequest,
 }
 
 #[cfg(test)]

@@ -1,5 +1,7 @@
 //! Users: one row whichever dialect (native, JSON:API, SCIM) shows it.
 
+use super::filter::FilterSpec;
+use super::list::{PageRequest, SortOrder};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
@@ -328,6 +330,40 @@ pub fn validate_phone(value: &str) -> Result<String, String> {
     } else {
         Err("must be a phone number such as +966501234567".into())
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserSort {
+    CreatedAt,
+    UpdatedAt,
+    LastLoginAt,
+    Email,
+    UserName,
+    ExternalId,
+    FirstName,
+    FamilyName,
+    Status,
+    /// The full name, without regard to case (JSON:API `name`).
+    Name,
+    /// Suspended last (JSON:API `enabled`, descending: enabled first).
+    Enabled,
+    SsoChannel,
+    JoinedAt,
+    InvitationExpiresAt,
+}
+
+#[derive(Clone, Default)]
+pub struct UserQuery<'a> {
+    /// Case-insensitive substring of the names or the email.
+    pub search: Option<String>,
+    pub status: Option<UserStatus>,
+    pub role_id: Option<Uuid>,
+    pub filter: Option<FilterSpec<'a>>,
+    /// Sort keys in order; `id` breaks ties. Empty: by creation.
+    pub sort: Vec<(UserSort, SortOrder)>,
+    pub page: PageRequest,
+    /// Leave the total uncounted (see `Listing::total`).
+    pub skip_count: bool,
 }
 
 #[cfg(test)]

@@ -14,8 +14,10 @@ use crate::db::schema::{
     user_roles, users,
 };
 use crate::db::{Db, Ts, Uid};
-use crate::domain::access::{role_actions, Facts, Policy, RoleHolding, SubjectRef};
-use crate::domain::list::{Listing, PageRequest};
+use crate::domain::access::{
+    role_actions, Facts, Policy, PolicyQuery, RoleHolding, StoredPolicy, SubjectRef,
+};
+use crate::domain::list::Listing;
 use crate::domain::permission::BuiltinRole;
 use crate::domain::Result;
 use crate::with_conn;
@@ -253,15 +255,6 @@ async fn role_holdings(db: &mut Db<'_>, user_ids: &[Uuid]) -> Result<Vec<RoleHol
 
 // ---- policies ----
 
-/// A stored policy.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredPolicy {
-    pub subject: String,
-    pub action: String,
-    pub scope: String,
-    pub created_at: DateTime<Utc>,
-}
-
 /// Inserts a policy; false if the tenant already has it.
 pub async fn insert_policy(
     db: &mut Db<'_>,
@@ -307,25 +300,17 @@ pub async fn delete_policy(db: &mut Db<'_>, tenant_id: Uuid, p: &Policy) -> Resu
     Ok(n == 1)
 }
 
-/// Filters of the policy list; each given one must hold.
-#[derive(Debug, Clone, Default)]
-pub struct PolicyQuery {
-    pub tenant_id: Uuid,
-    pub subject: Option<SubjectRef>,
-    pub action: Option<String>,
-    pub scope: Option<String>,
-    /// Policies on this scope or beneath it.
-    pub within: Option<String>,
-    pub page: PageRequest,
-}
-
 /// The tenant's policies, by subject, action and scope.
-pub async fn list_policies(db: &mut Db<'_>, q: &PolicyQuery) -> Result<Listing<StoredPolicy>> {
+pub async fn list_policies(
+    db: &mut Db<'_>,
+    tenant_id: Uuid,
+    q: &PolicyQuery,
+) -> Result<Listing<StoredPolicy>> {
     let subject = q.subject.map(|s| s.to_string());
     let (rows, total) = with_conn!(db, |c| {
         let filtered = || {
             let mut query = policies::table
-                .filter(policies::tenant_id.eq(Uid(q.tenant_id)))
+                .filter(policies::tenant_id.eq(Uid(tenant_id)))
                 .into_boxed();
             if let Some(s) = &subject {
                 query = query.filter(policies::subject.eq(s.clone()));

@@ -8,17 +8,9 @@ use uuid::Uuid;
 
 use crate::db::schema::account_tokens;
 use crate::db::{Db, Ts, Uid};
-use crate::domain::account::{TokenProblem, TokenPurpose};
+use crate::domain::account::{Claim, TokenProblem, TokenPurpose};
 use crate::domain::Result;
 use crate::with_conn;
-
-/// A token accepted: whose it is, and where its holder goes next.
-#[derive(Debug, Clone)]
-pub struct Claim {
-    pub tenant_id: Uuid,
-    pub user_id: Uuid,
-    pub redirect_url: Option<String>,
-}
 
 pub struct NewToken<'a> {
     pub hash: &'a str,

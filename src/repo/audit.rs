@@ -5,8 +5,8 @@ use uuid::Uuid;
 
 use crate::db::schema::audit_events;
 use crate::db::{Db, Json, Ts, Uid};
-use crate::domain::audit::{AuditEvent, AuditRecord};
-use crate::domain::list::{Listing, PageRequest, SortOrder};
+use crate::domain::audit::{AuditEvent, AuditQuery, AuditRecord};
+use crate::domain::list::{Listing, SortOrder};
 use crate::domain::Result;
 use crate::{insert_all, with_conn};
 
@@ -115,26 +115,16 @@ impl From<RecordRow> for AuditRecord {
     }
 }
 
-#[derive(Debug, Clone, Default)]
-pub struct AuditQuery {
-    pub tenant_id: Uuid,
-    pub actor_id: Option<Uuid>,
-    pub action: Option<String>,
-    pub target_type: Option<String>,
-    pub target_id: Option<String>,
-    pub success: Option<bool>,
-    pub from: Option<DateTime<Utc>>,
-    pub to: Option<DateTime<Utc>>,
-    pub order: SortOrder,
-    pub page: PageRequest,
-}
-
 /// A tenant's events, filtered in the database; newest first unless asked.
-pub async fn list(db: &mut Db<'_>, q: &AuditQuery) -> Result<Listing<AuditRecord>> {
+pub async fn list(
+    db: &mut Db<'_>,
+    tenant_id: Uuid,
+    q: &AuditQuery,
+) -> Result<Listing<AuditRecord>> {
     let (rows, total) = with_conn!(db, |c| {
         let filtered = || {
             let mut query = audit_events::table
-                .filter(audit_events::tenant_id.eq(Uid(q.tenant_id)))
+                .filter(audit_events::tenant_id.eq(Uid(tenant_id)))
                 .into_boxed();
             if let Some(a) = q.actor_id {
                 query = query.filter(audit_events::actor_id.eq(Uid(a)));

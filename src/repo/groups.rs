@@ -5,12 +5,12 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
-use super::filter::{self, FilterSpec};
+use super::filter;
 use super::like_contains;
 use crate::db::schema::{group_members, groups, users};
 use crate::db::types::{DbTimestamptz, DbUuid};
 use crate::db::{is_unique_violation, Db, Ts, Uid};
-use crate::domain::group::{Group, GroupMember};
+use crate::domain::group::{Group, GroupMember, GroupQuery, GroupSort};
 use crate::domain::list::{Listing, PageRequest, SortOrder};
 use crate::domain::user::fold;
 use crate::domain::{Error, Result};
@@ -140,24 +140,7 @@ pub async fn find(db: &mut Db<'_>, tenant_id: Uuid, id: Uuid) -> Result<Option<G
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GroupSort {
-    Name,
-    CreatedAt,
-    UpdatedAt,
-    ExternalId,
-}
-
-#[derive(Clone, Default)]
-pub struct GroupQuery<'a> {
-    pub tenant_id: Uuid,
-    pub search: Option<String>,
-    pub filter: Option<FilterSpec<'a>>,
-    pub sort: Option<(GroupSort, SortOrder)>,
-    pub page: PageRequest,
-}
-
-pub async fn list(db: &mut Db<'_>, q: &GroupQuery<'_>) -> Result<Listing<Group>> {
+pub async fn list(db: &mut Db<'_>, tenant_id: Uuid, q: &GroupQuery<'_>) -> Result<Listing<Group>> {
     let pattern = q.search.as_deref().map(|s| like_contains(&fold(s)));
     let (sort, order) = q.sort.unwrap_or((GroupSort::CreatedAt, SortOrder::Asc));
     let (rows, total) = with_conn!(db, |c| {
@@ -172,7 +155,7 @@ pub async fn list(db: &mut Db<'_>, q: &GroupQuery<'_>) -> Result<Listing<Group>>
         }
         let filtered = |extra| {
             let mut query = groups::table
-                .filter(groups::tenant_id.eq(Uid(q.tenant_id)))
+                .filter(groups::tenant_id.eq(Uid(tenant_id)))
                 .into_boxed();
             if let Some(p) = &pattern {
                 query = query.filter(groups::name_key.like(p.clone()).escape('\\'));

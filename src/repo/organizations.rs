@@ -4,11 +4,11 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
-use super::filter::{self, FilterSpec};
+use super::filter;
 use crate::db::schema::{organizations, users};
 use crate::db::{is_unique_violation, Db, Ts, Uid};
-use crate::domain::account::Organization;
-use crate::domain::list::{Listing, PageRequest, SortOrder};
+use crate::domain::account::{Organization, OrganizationQuery, OrganizationSort};
+use crate::domain::list::{Listing, SortOrder};
 use crate::domain::user::fold;
 use crate::domain::{Error, Result};
 use crate::with_conn;
@@ -121,23 +121,11 @@ pub async fn delete(db: &mut Db<'_>, tenant_id: Uuid, id: Uuid) -> Result<bool> 
     Ok(n == 1)
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OrganizationSort {
-    Name,
-    CreatedAt,
-    UpdatedAt,
-}
-
-#[derive(Clone, Default)]
-pub struct OrganizationQuery<'a> {
-    pub tenant_id: Uuid,
-    pub filter: Option<FilterSpec<'a>>,
-    pub sort: Vec<(OrganizationSort, SortOrder)>,
-    pub page: PageRequest,
-    pub skip_count: bool,
-}
-
-pub async fn list(db: &mut Db<'_>, q: &OrganizationQuery<'_>) -> Result<Listing<Organization>> {
+pub async fn list(
+    db: &mut Db<'_>,
+    tenant_id: Uuid,
+    q: &OrganizationQuery<'_>,
+) -> Result<Listing<Organization>> {
     let fetch = q.page.fetch(!q.skip_count);
     let (rows, total) = with_conn!(db, |c| {
         let mut predicates = Vec::new();
@@ -150,7 +138,7 @@ pub async fn list(db: &mut Db<'_>, q: &OrganizationQuery<'_>) -> Result<Listing<
         }
         let filtered = |extra| {
             let mut query = organizations::table
-                .filter(organizations::tenant_id.eq(Uid(q.tenant_id)))
+                .filter(organizations::tenant_id.eq(Uid(tenant_id)))
                 .into_boxed();
             if let Some(extra) = extra {
                 query = query.filter(extra);

@@ -9,9 +9,9 @@ use super::{corrupt, like_contains};
 use crate::db::schema::{role_permissions, roles, user_roles, users};
 use crate::db::{is_unique_violation, Db, Ts, Uid};
 use crate::domain::account::TENANT_SCOPE;
-use crate::domain::list::{Listing, PageRequest, SortOrder};
+use crate::domain::list::{Listing, SortOrder};
 use crate::domain::permission::{BuiltinRole, Permissions};
-use crate::domain::role::Role;
+use crate::domain::role::{Assignment, Grants, Role, RoleQuery, RoleSort};
 use crate::domain::user::{fold, UserStatus};
 use crate::domain::{Error, Result};
 use crate::{insert_all, with_conn};
@@ -203,28 +203,13 @@ pub async fn find_builtin(db: &mut Db<'_>, tenant_id: Uuid, builtin: BuiltinRole
         .ok_or_else(|| Error::internal(format!("tenant {tenant_id} has no {} role", builtin.key())))
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RoleSort {
-    Name,
-    CreatedAt,
-    UpdatedAt,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct RoleQuery {
-    pub tenant_id: Uuid,
-    pub search: Option<String>,
-    pub sort: Option<(RoleSort, SortOrder)>,
-    pub page: PageRequest,
-}
-
-pub async fn list(db: &mut Db<'_>, q: &RoleQuery) -> Result<Listing<Role>> {
+pub async fn list(db: &mut Db<'_>, tenant_id: Uuid, q: &RoleQuery) -> Result<Listing<Role>> {
     let pattern = q.search.as_deref().map(|s| like_contains(&fold(s)));
     let (sort, order) = q.sort.unwrap_or((RoleSort::CreatedAt, SortOrder::Asc));
     let (rows, total) = with_conn!(db, |c| {
         let filtered = || {
             let mut query = roles::table
-                .filter(roles::tenant_id.eq(Uid(q.tenant_id)))
+                .filter(roles::tenant_id.eq(Uid(tenant_id)))
                 .into_boxed();
             if let Some(p) = &pattern {
                 query = query.filter(roles::name_key.like(p.clone()).escape('\\'));
@@ -329,29 +314,6 @@ pub async fn find_by_name(db: &mut Db<'_>, tenant_id: Uuid, name: &str) -> Resul
     }
 }
 
-/// One role a user holds, and where.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Assignment {
-    pub role_id: Uuid,
-    pub role_name: String,
-    pub builtin: Option<BuiltinRole>,
-    pub scope: String,
-}
-
-impl Assignment {
-    /// Which of several roles an account shows as its `role_name`: owner,
-    /// admin, custom roles by name, then member; wider scopes first.
-    fn rank(&self) -> (u8, String, usize) {
-        let tier = match self.builtin {
-            Some(BuiltinRole::Owner) => 0,
-            Some(BuiltinRole::Admin) => 1,
-            None => 2,
-            Some(BuiltinRole::Member) => 3,
-        };
-        (tier, self.role_name.to_lowercase(), self.scope.len())
-    }
-}
-
 /// Every user's role assignments, the one an account shows first.
 pub async fn assignments_for_users(
     db: &mut Db<'_>,
@@ -437,13 +399,6 @@ pub async fn active_holders_except(db: &mut Db<'_>, role_id: Uuid, except: Uuid)
         .count()
         .get_result(c)
         .await)?)
-}
-
-/// A user's role names and the union of their roles' permissions.
-#[derive(Debug, Clone, Default)]
-pub struct Grants {
-    pub role_names: Vec<String>,
-    pub permissions: Permissions,
 }
 
 pub async fn grants_for_user(db: &mut Db<'_>, user_id: Uuid) -> Result<Grants> {

@@ -7,26 +7,41 @@ use uuid::Uuid;
 
 use crate::db::schema::{scim_tokens as st, tenants};
 use crate::db::{Db, Ts, Uid};
+use crate::domain::scim_token::ScimToken;
 use crate::domain::Result;
 use crate::with_conn;
 
-/// A SCIM token as listed (never its secret).
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Queryable, Selectable)]
 #[diesel(table_name = st)]
 #[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
-pub struct TokenRow {
-    pub id: Uid,
-    pub tenant_id: Uid,
-    pub name: String,
-    pub provider: Option<String>,
-    pub provider_display_name: Option<String>,
-    pub token_hint: String,
-    pub created_by: Option<Uid>,
-    pub created_at: Ts,
-    pub last_used_at: Option<Ts>,
-    /// Who made it (`user-<uuid>`, `client-<uuid>`): it acts with at most
-    /// what they hold.
-    pub minted_by: Option<String>,
+struct TokenRow {
+    id: Uid,
+    tenant_id: Uid,
+    name: String,
+    provider: Option<String>,
+    provider_display_name: Option<String>,
+    token_hint: String,
+    created_by: Option<Uid>,
+    created_at: Ts,
+    last_used_at: Option<Ts>,
+    minted_by: Option<String>,
+}
+
+impl From<TokenRow> for ScimToken {
+    fn from(r: TokenRow) -> ScimToken {
+        ScimToken {
+            id: r.id.0,
+            tenant_id: r.tenant_id.0,
+            name: r.name,
+            provider: r.provider,
+            provider_display_name: r.provider_display_name,
+            token_hint: r.token_hint,
+            created_by: r.created_by.map(|u| u.0),
+            created_at: r.created_at.0,
+            last_used_at: r.last_used_at.map(|t| t.0),
+            minted_by: r.minted_by,
+        }
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -62,23 +77,25 @@ pub async fn insert(
     Ok(())
 }
 
-pub async fn list(db: &mut Db<'_>, tenant_id: Uuid) -> Result<Vec<TokenRow>> {
-    Ok(with_conn!(db, |c| st::table
+pub async fn list(db: &mut Db<'_>, tenant_id: Uuid) -> Result<Vec<ScimToken>> {
+    let rows: Vec<TokenRow> = with_conn!(db, |c| st::table
         .filter(st::tenant_id.eq(Uid(tenant_id)))
         .order((st::created_at.asc(), st::id.asc()))
         .select(TokenRow::as_select())
         .load(c)
-        .await)?)
+        .await)?;
+    Ok(rows.into_iter().map(ScimToken::from).collect())
 }
 
-pub async fn find(db: &mut Db<'_>, tenant_id: Uuid, id: Uuid) -> Result<Option<TokenRow>> {
-    Ok(with_conn!(db, |c| st::table
+pub async fn find(db: &mut Db<'_>, tenant_id: Uuid, id: Uuid) -> Result<Option<ScimToken>> {
+    let row: Option<TokenRow> = with_conn!(db, |c| st::table
         .filter(st::id.eq(Uid(id)))
         .filter(st::tenant_id.eq(Uid(tenant_id)))
         .select(TokenRow::as_select())
         .first(c)
         .await
-        .optional())?)
+        .optional())?;
+    Ok(row.map(ScimToken::from))
 }
 
 pub async fn delete(db: &mut Db<'_>, tenant_id: Uuid, id: Uuid) -> Result<bool> {
@@ -93,14 +110,15 @@ pub async fn delete(db: &mut Db<'_>, tenant_id: Uuid, id: Uuid) -> Result<bool> 
 }
 
 /// The token with this hash and whether its tenant is active.
-pub async fn find_by_hash(db: &mut Db<'_>, hash: &str) -> Result<Option<(TokenRow, String)>> {
-    Ok(with_conn!(db, |c| st::table
+pub async fn find_by_hash(db: &mut Db<'_>, hash: &str) -> Result<Option<(ScimToken, String)>> {
+    let row: Option<(TokenRow, String)> = with_conn!(db, |c| st::table
         .inner_join(tenants::table)
         .filter(st::token_hash.eq(hash))
         .select((TokenRow::as_select(), tenants::status))
         .first(c)
         .await
-        .optional())?)
+        .optional())?;
+    Ok(row.map(|(t, status)| (t.into(), status)))
 }
 
 /// Records use, at most once a minute per token.

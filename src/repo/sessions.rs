@@ -4,11 +4,11 @@ use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
 use super::corrupt;
-use super::filter::{self, FilterSpec};
+use super::filter;
 use crate::db::schema::{refresh_tokens, sessions, tenants, users};
 use crate::db::{Db, Json, Ts, Uid};
 use crate::domain::list::{Listing, PageRequest, SortOrder};
-use crate::domain::session::{Device, Session};
+use crate::domain::session::{Device, Session, SessionQuery, SessionSort};
 use crate::domain::tenant::TenantStatus;
 use crate::domain::user::UserStatus;
 use crate::domain::{Error, Result};
@@ -180,28 +180,9 @@ pub async fn list_active(
     })
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SessionSort {
-    CreatedAt,
-    RefreshSeq,
-    LastActivity,
-}
-
-/// The active sessions of a tenant (seed 002 account_sessions).
-#[derive(Clone, Default)]
-pub struct SessionQuery<'a> {
-    pub tenant_id: Uuid,
-    /// Only this user's sessions.
-    pub user_id: Option<Uuid>,
-    pub filter: Option<FilterSpec<'a>>,
-    /// Empty: newest first.
-    pub sort: Vec<(SessionSort, SortOrder)>,
-    pub page: PageRequest,
-    pub skip_count: bool,
-}
-
 pub async fn list(
     db: &mut Db<'_>,
+    tenant_id: Uuid,
     q: &SessionQuery<'_>,
     now: DateTime<Utc>,
 ) -> Result<Listing<Session>> {
@@ -217,7 +198,7 @@ pub async fn list(
         }
         let filtered = |extra| {
             let mut query = sessions::table
-                .filter(sessions::tenant_id.eq(Uid(q.tenant_id)))
+                .filter(sessions::tenant_id.eq(Uid(tenant_id)))
                 .filter(sessions::revoked_at.is_null())
                 .filter(sessions::expires_at.gt(Ts(now)))
                 .into_boxed();

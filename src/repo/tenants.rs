@@ -5,8 +5,8 @@ use uuid::Uuid;
 use super::{corrupt, like_contains};
 use crate::db::schema::tenants;
 use crate::db::{is_unique_violation, Db, Json, Ts, Uid};
-use crate::domain::list::{Listing, PageRequest, SortOrder};
-use crate::domain::tenant::{Plan, Tenant, TenantStatus};
+use crate::domain::list::{Listing, SortOrder};
+use crate::domain::tenant::{Plan, Tenant, TenantQuery, TenantSort, TenantStatus};
 use crate::domain::user::fold;
 use crate::domain::{Error, Result};
 use crate::with_conn;
@@ -132,25 +132,6 @@ pub async fn delete(db: &mut Db<'_>, id: Uuid) -> Result<bool> {
         .execute(c)
         .await)?;
     Ok(n == 1)
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TenantSort {
-    Name,
-    Slug,
-    Plan,
-    Status,
-    CreatedAt,
-    UpdatedAt,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct TenantQuery {
-    pub search: Option<String>,
-    pub plan: Option<Plan>,
-    pub status: Option<TenantStatus>,
-    pub sort: Option<(TenantSort, SortOrder)>,
-    pub page: PageRequest,
 }
 
 pub async fn list(db: &mut Db<'_>, q: &TenantQuery) -> Result<Listing<Tenant>> {

@@ -5,13 +5,13 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
-use super::filter::{self, FilterSpec};
+use super::filter;
 use super::{corrupt, like_contains};
 use crate::db::schema::{user_roles, users};
 use crate::db::{is_unique_violation, Db, Json, Ts, Uid};
-use crate::domain::list::{Listing, PageRequest, SortOrder};
+use crate::domain::list::{Listing, SortOrder};
 use crate::domain::user::{
-    email_key, fold, search_key, AccountFields, PersonName, User, UserStatus,
+    email_key, fold, search_key, AccountFields, PersonName, User, UserQuery, UserSort, UserStatus,
 };
 use crate::domain::{Error, Result};
 use crate::with_conn;
@@ -413,41 +413,6 @@ pub async fn platform_tenant(db: &mut Db<'_>) -> Result<Option<Uuid>> {
     Ok(found.map(|t| t.0))
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UserSort {
-    CreatedAt,
-    UpdatedAt,
-    LastLoginAt,
-    Email,
-    UserName,
-    ExternalId,
-    FirstName,
-    FamilyName,
-    Status,
-    /// The full name, without regard to case (JSON:API `name`).
-    Name,
-    /// Suspended last (JSON:API `enabled`, descending: enabled first).
-    Enabled,
-    SsoChannel,
-    JoinedAt,
-    InvitationExpiresAt,
-}
-
-#[derive(Clone, Default)]
-pub struct UserQuery<'a> {
-    pub tenant_id: Uuid,
-    /// Case-insensitive substring of the names or the email.
-    pub search: Option<String>,
-    pub status: Option<UserStatus>,
-    pub role_id: Option<Uuid>,
-    pub filter: Option<FilterSpec<'a>>,
-    /// Sort keys in order; `id` breaks ties. Empty: by creation.
-    pub sort: Vec<(UserSort, SortOrder)>,
-    pub page: PageRequest,
-    /// Leave the total uncounted (see `Listing::total`).
-    pub skip_count: bool,
-}
-
 /// Orders a boxed user query by one more key. Absent values sort last
 /// either way, on both backends.
 macro_rules! order_users {
@@ -513,7 +478,7 @@ macro_rules! order_users {
 
 /// One page of a tenant's users and the total, filtered and sorted in the
 /// database.
-pub async fn list(db: &mut Db<'_>, q: &UserQuery<'_>) -> Result<Listing<User>> {
+pub async fn list(db: &mut Db<'_>, tenant_id: Uuid, q: &UserQuery<'_>) -> Result<Listing<User>> {
     let pattern = q.search.as_deref().map(|s| like_contains(&fold(s)));
     let default_sort = [(UserSort::CreatedAt, SortOrder::Asc)];
     let sorts: &[(UserSort, SortOrder)] = if q.sort.is_empty() {
@@ -536,7 +501,7 @@ pub async fn list(db: &mut Db<'_>, q: &UserQuery<'_>) -> Result<Listing<User>> {
         }
         let filtered = |extra| {
             let mut query = users::table
-                .filter(users::tenant_id.eq(Uid(q.tenant_id)))
+                .filter(users::tenant_id.eq(Uid(tenant_id)))
                 .into_boxed();
             if let Some(p) = &pattern {
                 query = query.filter(users::search_key.like(p.clone()).escape('\\'));

@@ -13,8 +13,8 @@ use uuid::Uuid;
 use super::{audit, App};
 use crate::db::Db;
 use crate::domain::access::{
-    self, resolve, validate_action, validate_scope, Access, ActionInfo, Grant, Policy, SubjectRef,
-    IAM, ROOT_SCOPE,
+    self, resolve, validate_action, validate_scope, Access, ActionInfo, Grant, Policy, PolicyQuery,
+    StoredPolicy, SubjectRef, IAM, ROOT_SCOPE,
 };
 use crate::domain::audit::{Actor, AuditEvent};
 use crate::domain::list::Listing;
@@ -24,7 +24,6 @@ use crate::domain::session::Origin;
 use crate::domain::user::UserStatus;
 use crate::domain::{Error, Problems, Result};
 use crate::repo;
-use crate::repo::access::{PolicyQuery, StoredPolicy};
 use crate::transaction;
 
 pub const POLICY_READ: &str = "iam.policy.read";
@@ -416,11 +415,7 @@ pub async fn list_policies(
 ) -> Result<Listing<StoredPolicy>> {
     caller.require_action(POLICY_READ, query.within.as_deref().unwrap_or(ROOT_SCOPE))?;
     let mut conn = app.db.get().await?;
-    let query = PolicyQuery {
-        tenant_id: caller.tenant_id,
-        ..query
-    };
-    repo::access::list_policies(&mut conn.db(), &query).await
+    repo::access::list_policies(&mut conn.db(), caller.tenant_id, &query).await
 }
 
 #[cfg(test)]

@@ -3,23 +3,18 @@
 use uuid::Uuid;
 
 use super::App;
-use crate::domain::audit::{AuditEvent, AuditRecord};
+use crate::domain::audit::{AuditEvent, AuditQuery, AuditRecord};
 use crate::domain::denial::Denial;
 use crate::domain::list::Listing;
 use crate::domain::principal::Caller;
 use crate::domain::session::Origin;
 use crate::domain::{Error, Result};
 use crate::repo;
-use crate::repo::audit::AuditQuery;
 
 pub async fn list(app: &App, caller: &Caller, query: AuditQuery) -> Result<Listing<AuditRecord>> {
     caller.require("audit:read")?;
     let mut conn = app.db.get().await?;
-    let query = AuditQuery {
-        tenant_id: caller.tenant_id,
-        ..query
-    };
-    repo::audit::list(&mut conn.db(), &query).await
+    repo::audit::list(&mut conn.db(), caller.tenant_id, &query).await
 }
 
 pub async fn get(app: &App, caller: &Caller, id: Uuid) -> Result<AuditRecord> {

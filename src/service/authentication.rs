@@ -13,6 +13,7 @@ use crate::domain::access::{Access, SubjectRef};
 use crate::domain::audit::{Actor, AuditEvent};
 use crate::domain::permission::Permissions;
 use crate::domain::principal::{Caller, Principal, Subject};
+use crate::domain::role::Grants;
 use crate::domain::scope::{ScopeSet, Scopes};
 use crate::domain::secret::hash_secret;
 use crate::domain::session::{Device, Origin, Session};
@@ -20,7 +21,6 @@ use crate::domain::tenant::{Tenant, TenantRef, TenantStatus, DEFAULT_TENANT_SLUG
 use crate::domain::user::{email_key, User, UserStatus};
 use crate::domain::{Error, Result};
 use crate::repo;
-use crate::repo::roles::Grants;
 use crate::repo::throttle::Refusal;
 use crate::transaction;
 
@@ -627,6 +627,18 @@ pub async fn authenticate(
         principal,
         tenant_id,
     })
+}
+
+/// The user a user's access token was issued to, with the caller it
+/// makes (OpenID Connect UserInfo).
+pub async fn signed_in_user(app: &App, claims: AccessClaims) -> Result<(Caller, User)> {
+    let caller = authenticate(app, claims, None).await?;
+    let (user_id, _) = caller.session()?;
+    let mut conn = app.db.get().await?;
+    let user = repo::users::find(&mut conn.db(), caller.principal.home_tenant, user_id)
+        .await?
+        .ok_or_else(invalid_access_token)?;
+    Ok((caller, user))
 }
 
 /// `authenticate` for the management APIs (native, JSON:API, SCIM, Aritma):

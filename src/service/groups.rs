@@ -7,24 +7,19 @@ use uuid::Uuid;
 use super::{audit, App};
 use crate::domain::access::SubjectRef;
 use crate::domain::audit::{Actor, AuditEvent};
-use crate::domain::group::{Group, GroupMember};
+use crate::domain::group::{Group, GroupMember, GroupQuery};
 use crate::domain::list::{Listing, PageRequest};
 use crate::domain::principal::Caller;
 use crate::domain::role::{validate_description, validate_name};
 use crate::domain::session::Origin;
 use crate::domain::{Error, Problems, Result};
-use crate::repo::groups::GroupQuery;
 use crate::repo::{self, Locked};
 use crate::transaction;
 
 pub async fn list(app: &App, caller: &Caller, query: GroupQuery<'_>) -> Result<Listing<Group>> {
     caller.require("group:read")?;
     let mut conn = app.db.get().await?;
-    let query = GroupQuery {
-        tenant_id: caller.tenant_id,
-        ..query
-    };
-    repo::groups::list(&mut conn.db(), &query).await
+    repo::groups::list(&mut conn.db(), caller.tenant_id, &query).await
 }
 
 pub async fn get(app: &App, caller: &Caller, id: Uuid) -> Result<Group> {

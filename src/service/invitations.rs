@@ -12,7 +12,7 @@ use super::tokens::random_token;
 use super::users::{details, managed, UserDetails};
 use super::{audit, App};
 use crate::db::Db;
-use crate::domain::account::{TokenProblem, TokenPurpose};
+use crate::domain::account::{Claim, TokenProblem, TokenPurpose};
 use crate::domain::audit::{Actor, AuditEvent};
 use crate::domain::principal::Caller;
 use crate::domain::secret::hash_secret;
@@ -20,7 +20,7 @@ use crate::domain::session::Origin;
 use crate::domain::tenant::Tenant;
 use crate::domain::user::{User, UserStatus};
 use crate::domain::{Error, Result};
-use crate::repo::account_tokens::{Claim, NewToken};
+use crate::repo::account_tokens::NewToken;
 use crate::repo::{self, Locked};
 use crate::transaction;
 

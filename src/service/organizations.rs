@@ -6,13 +6,12 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{audit, App};
-use crate::domain::account::{validate_organization_name, Organization};
+use crate::domain::account::{validate_organization_name, Organization, OrganizationQuery};
 use crate::domain::audit::{Actor, AuditEvent};
 use crate::domain::list::Listing;
 use crate::domain::principal::Caller;
 use crate::domain::session::Origin;
 use crate::domain::{Error, Result};
-use crate::repo::organizations::OrganizationQuery;
 use crate::repo::{self, Locked};
 use crate::transaction;
 
@@ -23,11 +22,7 @@ pub async fn list(
 ) -> Result<Listing<Organization>> {
     caller.require("organization:read")?;
     let mut conn = app.db.get().await?;
-    let query = OrganizationQuery {
-        tenant_id: caller.tenant_id,
-        ..query
-    };
-    repo::organizations::list(&mut conn.db(), &query).await
+    repo::organizations::list(&mut conn.db(), caller.tenant_id, &query).await
 }
 
 pub async fn get(app: &App, caller: &Caller, id: Uuid) -> Result<Organization> {

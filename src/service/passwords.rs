@@ -6,37 +6,11 @@ use std::sync::Arc;
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::{Algorithm, Argon2, Version};
 use tokio::sync::Semaphore;
 
+use crate::config::HashCost;
 use crate::domain::{Error, Result};
-
-/// argon2id cost. The defaults are OWASP's: 19 MiB, 2 passes, 1 lane.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HashCost {
-    pub memory_kib: u32,
-    pub iterations: u32,
-    pub parallelism: u32,
-}
-
-impl HashCost {
-    pub const OWASP: HashCost = HashCost {
-        memory_kib: 19 * 1024,
-        iterations: 2,
-        parallelism: 1,
-    };
-
-    pub fn params(self) -> Result<Params, String> {
-        Params::new(self.memory_kib, self.iterations, self.parallelism, None)
-            .map_err(|e| e.to_string())
-    }
-}
-
-impl Default for HashCost {
-    fn default() -> Self {
-        HashCost::OWASP
-    }
-}
 
 /// A password as received: never printed.
 #[derive(Clone, serde::Deserialize)]

@@ -14,7 +14,7 @@ use super::{audit, App};
 use crate::db::Db;
 use crate::domain::access::SubjectRef;
 use crate::domain::audit::{Actor, AuditEvent};
-use crate::domain::group::Group;
+use crate::domain::group::{Group, GroupQuery};
 use crate::domain::list::Listing;
 use crate::domain::permission::BuiltinRole;
 use crate::domain::principal::Caller;
@@ -22,11 +22,9 @@ use crate::domain::role::validate_name as validate_group_name;
 use crate::domain::session::Origin;
 use crate::domain::user::{
     validate_name_part, validate_user_name, AccountFields, Email, MultiValue, PersonName,
-    Preferences, Profile, User, UserStatus,
+    Preferences, Profile, User, UserQuery, UserStatus,
 };
 use crate::domain::{Error, FieldError, Problems, Result};
-use crate::repo::groups::GroupQuery;
-use crate::repo::users::UserQuery;
 use crate::repo::{self, Locked};
 use crate::transaction;
 
@@ -123,11 +121,7 @@ pub async fn list_users(
     caller.require("user:read")?;
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();
-    let query = UserQuery {
-        tenant_id: caller.tenant_id,
-        ..query
-    };
-    let listing = repo::users::list(db, &query).await?;
+    let listing = repo::users::list(db, caller.tenant_id, &query).await?;
     Ok(Listing {
         items: provisioned(db, listing.items).await?,
         total: listing.total,
@@ -620,11 +614,7 @@ pub async fn list_groups(
     caller.require("group:read")?;
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();
-    let query = GroupQuery {
-        tenant_id: caller.tenant_id,
-        ..query
-    };
-    let listing = repo::groups::list(db, &query).await?;
+    let listing = repo::groups::list(db, caller.tenant_id, &query).await?;
     Ok(Listing {
         items: with_members(db, listing.items, load_members).await?,
         total: listing.total,

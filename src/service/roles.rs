@@ -10,21 +10,18 @@ use crate::domain::audit::{Actor, AuditEvent};
 use crate::domain::list::Listing;
 use crate::domain::permission::BuiltinRole;
 use crate::domain::principal::Caller;
-use crate::domain::role::{validate_description, validate_name, validate_permissions, Role};
+use crate::domain::role::{
+    validate_description, validate_name, validate_permissions, Role, RoleQuery,
+};
 use crate::domain::session::Origin;
 use crate::domain::{Error, Problems, Result};
-use crate::repo::roles::RoleQuery;
 use crate::repo::{self, Locked};
 use crate::transaction;
 
 pub async fn list(app: &App, caller: &Caller, query: RoleQuery) -> Result<Listing<Role>> {
     caller.require("role:read")?;
     let mut conn = app.db.get().await?;
-    let query = RoleQuery {
-        tenant_id: caller.tenant_id,
-        ..query
-    };
-    repo::roles::list(&mut conn.db(), &query).await
+    repo::roles::list(&mut conn.db(), caller.tenant_id, &query).await
 }
 
 pub async fn get(app: &App, caller: &Caller, id: Uuid) -> Result<Role> {

@@ -24,13 +24,13 @@ use crate::domain::access::{Access, Maker, Source, SubjectRef};
 use crate::domain::audit::{Actor, AuditEvent};
 use crate::domain::permission::Permissions;
 use crate::domain::principal::{Caller, Principal, Subject};
+use crate::domain::scim_token::ScimToken;
 use crate::domain::scope::Scopes;
 use crate::domain::secret::hash_secret;
 use crate::domain::session::Origin;
 use crate::domain::tenant::TenantStatus;
 use crate::domain::{Error, Problems, Result};
 use crate::repo;
-use crate::repo::scim_tokens::TokenRow;
 use crate::transaction;
 
 /// Every SCIM token starts so, for secret scanners and for routing.
@@ -73,7 +73,7 @@ pub async fn create(
     caller: &Caller,
     input: NewToken,
     origin: &Origin,
-) -> Result<(TokenRow, String)> {
+) -> Result<(ScimToken, String)> {
     caller.require("scim:write")?;
     let mut problems = Problems::default();
     let name = text(&mut problems, "name", input.name.as_deref(), 200);
@@ -155,7 +155,7 @@ pub async fn create(
     })
 }
 
-pub async fn list(app: &App, caller: &Caller) -> Result<Vec<TokenRow>> {
+pub async fn list(app: &App, caller: &Caller) -> Result<Vec<ScimToken>> {
     caller.require("scim:read")?;
     let mut conn = app.db.get().await?;
     repo::scim_tokens::list(&mut conn.db(), caller.tenant_id).await
@@ -190,8 +190,8 @@ pub async fn delete(app: &App, caller: &Caller, id: Uuid, origin: &Origin) -> Re
 /// maker holds (the operator holds everything); None when the maker can no
 /// longer act (deleted, suspended, disabled, or unknown for a token older
 /// than makers being recorded).
-async fn token_access(db: &mut Db<'_>, row: &TokenRow) -> Result<Option<Access>> {
-    let tenant_id = row.tenant_id.0;
+async fn token_access(db: &mut Db<'_>, row: &ScimToken) -> Result<Option<Access>> {
+    let tenant_id = row.tenant_id;
     let made_for = Access::from_permissions(
         &provisioning_permissions(),
         Source::Role("SCIM provisioning".into()),
@@ -228,15 +228,35 @@ pub async fn authenticate(app: &App, secret: &str) -> Result<Option<Principal>> 
                 .into(),
         ));
     };
-    repo::scim_tokens::touch(db, row.id.0, Utc::now()).await?;
+    repo::scim_tokens::touch(db, row.id, Utc::now()).await?;
     Ok(Some(Principal {
-        subject: Subject::ScimToken { id: row.id.0 },
+        subject: Subject::ScimToken { id: row.id },
         label: row.name,
-        home_tenant: row.tenant_id.0,
+        home_tenant: row.tenant_id,
         platform_admin: false,
         permissions: access.permissions(),
         access,
         // Not an OAuth credential: it reaches the SCIM service only.
         scopes: Scopes::none(),
     }))
+}
+
+/// The tenant of a SCIM token, remembered briefly so that a sync job's
+/// requests cost the rate limiter no query each; None for a token that
+/// names nothing.
+pub async fn tenant_of(app: &App, secret: &str) -> Result<Option<Uuid>> {
+    let hash = hash_secret(secret);
+    if let Some(tenant) = app.limits.cached_token_tenant(&hash) {
+        return Ok(tenant);
+    }
+    let key = hash.clone();
+    let tenant = app
+        .run(move |app| async move {
+            let mut conn = app.db.get().await?;
+            let found = repo::scim_tokens::find_by_hash(&mut conn.db(), &key).await?;
+            Ok::<_, Error>(found.map(|(token, _)| token.tenant_id))
+        })
+        .await?;
+    app.limits.remember_token_tenant(hash, tenant);
+    Ok(tenant)
 }

@@ -16,71 +16,19 @@ use std::sync::Arc;
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::Utc;
 use rand::RngCore;
-use sha2::{Digest, Sha256};
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroizing;
 
 use crate::db::Pool;
+use crate::domain::secret::SealingKey;
 use crate::domain::{Error, Result};
 use crate::repo;
 
 const VERSION: &str = "v1";
 const NONCE_BYTES: usize = 12;
-
-/// A 256-bit key; never printed.
-#[derive(Clone)]
-pub struct SealingKey([u8; 32]);
-
-impl SealingKey {
-    /// Standard base64 of exactly 32 bytes (`openssl rand -base64 32`).
-    pub fn parse(text: &str) -> Result<SealingKey, String> {
-        let mut bytes = Zeroizing::new(
-            STANDARD
-                .decode(text.trim())
-                .map_err(|_| "must be base64 (e.g. the output of `openssl rand -base64 32`)")?,
-        );
-        let key: [u8; 32] = bytes
-            .as_slice()
-            .try_into()
-            .map_err(|_| format!("must encode 32 bytes, not {}", bytes.len()))?;
-        bytes.zeroize();
-        Ok(SealingKey(key))
-    }
-
-    pub fn generate() -> SealingKey {
-        let mut key = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut key);
-        SealingKey(key)
-    }
-
-    fn to_base64(&self) -> Zeroizing<String> {
-        Zeroizing::new(STANDARD.encode(self.0))
-    }
-
-    /// Names the key inside sealed values without revealing it.
-    fn id(&self) -> String {
-        let digest = Sha256::new()
-            .chain_update(b"ithbat sealing key id\0")
-            .chain_update(self.0)
-            .finalize();
-        digest[..6].iter().map(|b| format!("{b:02x}")).collect()
-    }
-}
-
-impl Drop for SealingKey {
-    fn drop(&mut self) {
-        self.0.zeroize();
-    }
-}
-
-impl std::fmt::Debug for SealingKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SealingKey(***)")
-    }
-}
 
 #[derive(Clone)]
 pub struct Sealer {
@@ -93,7 +41,7 @@ impl Sealer {
     pub fn new(current: &SealingKey, older: &[SealingKey]) -> Sealer {
         let ciphers = std::iter::once(current)
             .chain(older)
-            .map(|k| (k.id(), Aes256Gcm::new(&k.0.into())))
+            .map(|k| (k.id(), Aes256Gcm::new(&(*k.bytes()).into())))
             .collect();
         Sealer {
             current: current.id(),
@@ -224,17 +172,5 @@ mod tests {
             .unwrap()
             .starts_with(&format!("v1.{}.", new.id())));
         assert!(Sealer::new(&new, &[]).open(&sealed, "c").is_err());
-    }
-
-    #[test]
-    fn keys_parse_from_base64_of_32_bytes() {
-        let text = STANDARD.encode([7u8; 32]);
-        assert_eq!(SealingKey::parse(&text).unwrap().0, [7u8; 32]);
-        assert!(SealingKey::parse(&STANDARD.encode([7u8; 16])).is_err());
-        assert!(SealingKey::parse("not base64!").is_err());
-        assert_eq!(
-            format!("{:?}", SealingKey::parse(&text).unwrap()),
-            "SealingKey(***)"
-        );
     }
 }

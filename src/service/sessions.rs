@@ -8,10 +8,9 @@ use super::{audit, App};
 use crate::domain::audit::{Actor, AuditEvent};
 use crate::domain::list::{Listing, PageRequest};
 use crate::domain::principal::Caller;
-use crate::domain::session::{Origin, Session};
+use crate::domain::session::{Origin, Session, SessionQuery};
 use crate::domain::{Error, Result};
 use crate::repo;
-use crate::repo::sessions::SessionQuery;
 use crate::transaction;
 
 pub async fn list_own(app: &App, caller: &Caller, page: PageRequest) -> Result<Listing<Session>> {
@@ -77,12 +76,11 @@ pub async fn list_tenant(
         Err(e) => Some(caller.session().map_err(|_| e)?.0),
     };
     let query = SessionQuery {
-        tenant_id: caller.tenant_id,
         user_id: own,
         ..query
     };
     let mut conn = app.db.get().await?;
-    repo::sessions::list(&mut conn.db(), &query, Utc::now()).await
+    repo::sessions::list(&mut conn.db(), caller.tenant_id, &query, Utc::now()).await
 }
 
 /// Revokes an active session of the tenant: the caller's own, or with

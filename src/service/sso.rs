@@ -68,6 +68,16 @@ pub async fn shown(db: &mut Db<'_>, tenant_id: Uuid) -> Result<Vec<SsoProvider>>
         .collect())
 }
 
+/// Starts an API sign-in through provider `scheme` of the tenant a public
+/// request addresses (`requested`, else `default`).
+pub async fn start_api(app: &App, requested: Option<TenantRef>, scheme: &str) -> Result<Departure> {
+    let tenant = {
+        let mut conn = app.db.get().await?;
+        authentication::public_tenant(&mut conn.db(), requested.as_ref()).await?
+    };
+    start(app, tenant.id, scheme, Start::Api).await
+}
+
 /// Starts a round trip to the tenant's provider `scheme`.
 pub async fn start(app: &App, tenant_id: Uuid, scheme: &str, start: Start) -> Result<Departure> {
     let provider = {

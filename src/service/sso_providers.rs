@@ -156,6 +156,22 @@ pub async fn get(
     of_kind(&mut conn.db(), caller, kind, id).await
 }
 
+/// A provider's icon as stored: its bytes and content type.
+pub async fn icon(
+    app: &App,
+    caller: &Caller,
+    kind: ProviderKind,
+    id: i64,
+) -> Result<(Vec<u8>, String)> {
+    caller.require("settings:read")?;
+    let mut conn = app.db.get().await?;
+    let db = &mut conn.db();
+    of_kind(db, caller, Some(kind), id).await?;
+    repo::sso::icon(db, caller.tenant_id, id)
+        .await?
+        .ok_or(Error::NotFound("SSO provider icon"))
+}
+
 pub async fn list(app: &App, caller: &Caller) -> Result<Vec<SsoProvider>> {
     caller.require("settings:read")?;
     let mut conn = app.db.get().await?;

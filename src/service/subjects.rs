@@ -12,15 +12,13 @@ use crate::db::Db;
 use crate::domain::access::{SubjectKind, SubjectRef};
 use crate::domain::audit::{Actor, AuditEvent};
 use crate::domain::client::Client;
-use crate::domain::group::Group;
+use crate::domain::group::{Group, GroupQuery};
 use crate::domain::list::PageRequest;
 use crate::domain::principal::Caller;
 use crate::domain::session::Origin;
-use crate::domain::user::User;
+use crate::domain::user::{User, UserQuery};
 use crate::domain::{Error, Result};
 use crate::repo;
-use crate::repo::groups::GroupQuery;
-use crate::repo::users::UserQuery;
 use crate::transaction;
 
 /// One subject, with the row it is.
@@ -91,12 +89,11 @@ async fn list_kind(
     Ok(match kind {
         SubjectKind::User => {
             let query = UserQuery {
-                tenant_id,
                 search,
                 page,
                 ..Default::default()
             };
-            let l = repo::users::list(db, &query).await?;
+            let l = repo::users::list(db, tenant_id, &query).await?;
             (
                 l.total,
                 l.items
@@ -111,12 +108,11 @@ async fn list_kind(
         }
         SubjectKind::Group => {
             let query = GroupQuery {
-                tenant_id,
                 search,
                 page,
                 ..Default::default()
             };
-            let l = repo::groups::list(db, &query).await?;
+            let l = repo::groups::list(db, tenant_id, &query).await?;
             (l.total, l.items.into_iter().map(Entry::Group).collect())
         }
     })

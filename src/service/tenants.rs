@@ -14,12 +14,13 @@ use crate::domain::permission::BuiltinRole;
 use crate::domain::principal::Caller;
 use crate::domain::session::Origin;
 use crate::domain::settings::TenantSettings;
-use crate::domain::tenant::{validate_name, validate_slug, Plan, Tenant, TenantRef, TenantStatus};
+use crate::domain::tenant::{
+    validate_name, validate_slug, Plan, Tenant, TenantQuery, TenantRef, TenantStatus,
+};
 use crate::domain::user::{
     validate_name_part, AccountFields, Email, PersonName, Preferences, User, UserStatus,
 };
 use crate::domain::{Error, Problems, Result};
-use crate::repo::tenants::TenantQuery;
 use crate::repo::{self, Locked};
 use crate::transaction;
 
@@ -440,4 +441,22 @@ pub async fn set_status(
         }
         Ok(tenant)
     })
+}
+
+/// Requests a minute the tenant's plan allows, remembered briefly (the
+/// rate limiter asks on every request). A tenant that no longer exists
+/// gets the strictest plan's: its tokens are refused by authentication.
+pub async fn rate_limit(app: &App, tenant: Uuid) -> Result<u32> {
+    if let Some(limit) = app.limits.cached_tenant_limit(tenant) {
+        return Ok(limit);
+    }
+    let found = app
+        .run(move |app| async move {
+            let mut conn = app.db.get().await?;
+            repo::tenants::find(&mut conn.db(), tenant).await
+        })
+        .await?;
+    let limit = found.map(|t| t.effective_rate_limit()).unwrap_or(100);
+    app.limits.remember_tenant_limit(tenant, limit);
+    Ok(limit)
 }

@@ -18,14 +18,13 @@ use crate::domain::audit::{Actor, AuditEvent};
 use crate::domain::list::{Listing, PageRequest};
 use crate::domain::permission::{BuiltinRole, Permissions};
 use crate::domain::principal::Caller;
+use crate::domain::role::{Assignment, Grants};
 use crate::domain::session::{Origin, Session};
 use crate::domain::user::{
     email_key, merge_metadata, validate_name_part, validate_phone, AccountFields, Email,
-    PersonName, Preferences, User, UserStatus, MAX_METADATA_BYTES,
+    PersonName, Preferences, User, UserQuery, UserStatus, MAX_METADATA_BYTES,
 };
 use crate::domain::{Error, FieldError, Problems, Result};
-use crate::repo::roles::{Assignment, Grants};
-use crate::repo::users::UserQuery;
 use crate::repo::{self, Locked};
 use crate::transaction;
 
@@ -352,17 +351,13 @@ pub async fn list(
     caller.require("user:read")?;
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();
-    let query = UserQuery {
-        tenant_id: caller.tenant_id,
-        ..query
-    };
     if let Some(role) = query.role_id {
         // Another tenant's role filters nothing in: report it as unknown.
         repo::roles::find(db, caller.tenant_id, role)
             .await?
             .ok_or_else(|| Error::invalid("roleId", "is not a role of this tenant"))?;
     }
-    let listing = repo::users::list(db, &query).await?;
+    let listing = repo::users::list(db, caller.tenant_id, &query).await?;
     let items = details_of(db, listing.items).await?;
     Ok(Listing {
         items,

@@ -671,7 +671,7 @@ async fn secrets_are_stored_sealed_or_hashed_and_mfa_tokens_expire(b: Backend) {
 /// deployment that started without it keeps its stored key for what that
 /// key sealed, so setting the variable later needs no re-enrolment.
 async fn a_configured_secret_key_is_not_stored_and_opens_nothing_old_alone(b: Backend) {
-    let key = ithbat::service::sealing::SealingKey::parse(&STANDARD.encode([42u8; 32])).unwrap();
+    let key = ithbat::domain::secret::SealingKey::parse(&STANDARD.encode([42u8; 32])).unwrap();
     let configured = key.clone();
     let app = spawn(b, move |c| c.secret_key = Some(configured)).await;
     let t = crate::support::new_tenant(&app.api(), &app.admin().await).await;

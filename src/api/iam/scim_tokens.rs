@@ -12,9 +12,9 @@ use super::views;
 use crate::api::extract::{path_id, JsonBody};
 use crate::api::ithbat::views::timestamp;
 use crate::domain::principal::Caller;
+use crate::domain::scim_token::ScimToken;
 use crate::domain::session::Origin;
 use crate::domain::Error;
-use crate::repo::scim_tokens::TokenRow;
 use crate::service::scim_tokens::NewToken;
 use crate::service::{scim_tokens, App};
 
@@ -44,7 +44,7 @@ pub async fn create(
         .run(move |app| async move { scim_tokens::create(&app, &caller, input, &origin).await })
         .await?;
     Ok(views::ok(json!({
-        "id": row.id.0,
+        "id": row.id,
         "token": secret,
         "provider": row.provider,
         "providerDisplayName": row.provider_display_name,
@@ -53,15 +53,15 @@ pub async fn create(
 
 /// A token as listed: the creation response's fields without the secret,
 /// and what tells tokens apart (name, the secret's last characters, use).
-fn dto(t: &TokenRow) -> serde_json::Value {
+fn dto(t: &ScimToken) -> serde_json::Value {
     json!({
-        "id": t.id.0,
+        "id": t.id,
         "provider": t.provider,
         "providerDisplayName": t.provider_display_name,
         "name": t.name,
         "tokenHint": format!("{}…{}", scim_tokens::PREFIX, t.token_hint),
-        "createdAt": timestamp(t.created_at.0),
-        "lastUsedAt": t.last_used_at.map(|u| timestamp(u.0)),
+        "createdAt": timestamp(t.created_at),
+        "lastUsedAt": t.last_used_at.map(timestamp),
     })
 }
 

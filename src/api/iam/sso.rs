@@ -263,13 +263,7 @@ pub async fn icon(
     let (kind, id) = path.into_inner();
     let (kind, id) = (kind_of(&kind)?, id_of(&id)?);
     let (bytes, content_type) = app
-        .run(move |app| async move {
-            sso_providers::get(&app, &caller, Some(kind), id).await?;
-            let mut conn = app.db.get().await?;
-            crate::repo::sso::icon(&mut conn.db(), caller.tenant_id, id)
-                .await?
-                .ok_or(Error::NotFound("SSO provider icon"))
-        })
+        .run(move |app| async move { sso_providers::icon(&app, &caller, kind, id).await })
         .await?;
     Ok(HttpResponse::build(StatusCode::OK)
         .insert_header((header::CONTENT_TYPE, content_type))

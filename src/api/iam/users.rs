@@ -12,8 +12,8 @@ use crate::api::extract::path_id;
 use crate::api::query::Query;
 use crate::domain::principal::Caller;
 use crate::domain::session::Origin;
+use crate::domain::user::UserQuery;
 use crate::domain::Error;
-use crate::repo::users::UserQuery;
 use crate::service::onboarding::{self, DirectUser};
 use crate::service::users::{self, UserDetails};
 use crate::service::App;
@@ -47,7 +47,6 @@ pub async fn index(
 ) -> Result<HttpResponse, Error> {
     let (page, search) = views::list_params(&req)?;
     let query = UserQuery {
-        tenant_id: caller.tenant_id,
         search: search.clone(),
         page,
         ..Default::default()

@@ -8,10 +8,10 @@ use super::views::AuditView;
 use super::{list, ok};
 use crate::api::extract::path_id;
 use crate::api::query::Query;
+use crate::domain::audit::AuditQuery;
 use crate::domain::list::SortOrder;
 use crate::domain::principal::Caller;
 use crate::domain::{Error, Problems};
-use crate::repo::audit::AuditQuery;
 use crate::service::{audit_log, App};
 
 /// Filters: actorId (or the SDK's userId), action, targetType/targetId (or
@@ -26,7 +26,6 @@ pub async fn index(
     let mut p = Problems::default();
     let either = |a: &'static str, b: &'static str| if q.get(a).is_some() { a } else { b };
     let query = AuditQuery {
-        tenant_id: caller.tenant_id,
         actor_id: q.uuid(&mut p, either("actorId", "userId")),
         action: q.text(&mut p, "action", 100),
         target_type: q.text(&mut p, either("targetType", "resourceType"), 100),

@@ -9,10 +9,10 @@ use super::views::{GroupMemberView, GroupView};
 use super::{created, list, message, ok};
 use crate::api::extract::{body_id, path_id, present, JsonBody};
 use crate::api::query::Query;
+use crate::domain::group::{GroupQuery, GroupSort};
 use crate::domain::principal::Caller;
 use crate::domain::session::Origin;
 use crate::domain::{Error, Problems};
-use crate::repo::groups::{GroupQuery, GroupSort};
 use crate::service::{groups, App};
 
 fn group_id(raw: &str) -> Result<uuid::Uuid, Error> {
@@ -27,7 +27,6 @@ pub async fn index(
     let q = Query::parse(req.query_string())?;
     let mut problems = Problems::default();
     let query = GroupQuery {
-        tenant_id: caller.tenant_id,
         search: q.search(&mut problems),
         filter: None,
         sort: q.sort(

@@ -11,9 +11,9 @@ use crate::api::extract::{path_id, present, JsonBody};
 use crate::api::query::Query;
 use crate::domain::permission::catalogue;
 use crate::domain::principal::Caller;
+use crate::domain::role::{RoleQuery, RoleSort};
 use crate::domain::session::Origin;
 use crate::domain::{Error, Problems};
-use crate::repo::roles::{RoleQuery, RoleSort};
 use crate::service::roles::{NewRole, RoleChanges};
 use crate::service::{roles, App};
 
@@ -29,7 +29,6 @@ pub async fn index(
     let q = Query::parse(req.query_string())?;
     let mut problems = Problems::default();
     let query = RoleQuery {
-        tenant_id: caller.tenant_id,
         search: q.search(&mut problems),
         sort: q.sort(
             &mut problems,

@@ -9,21 +9,21 @@ use super::views::timestamp;
 use super::{created, message, ok};
 use crate::api::extract::{path_id, present, OptionalJsonBody};
 use crate::domain::principal::Caller;
+use crate::domain::scim_token::ScimToken;
 use crate::domain::session::Origin;
 use crate::domain::Error;
-use crate::repo::scim_tokens::TokenRow;
 use crate::service::scim_tokens::NewToken;
 use crate::service::{scim_tokens, App};
 
-fn view(t: &TokenRow) -> serde_json::Value {
+fn view(t: &ScimToken) -> serde_json::Value {
     json!({
-        "id": t.id.0,
+        "id": t.id,
         "name": t.name,
         "provider": t.provider,
         "providerDisplayName": t.provider_display_name,
         "tokenHint": format!("scim_live_…{}", t.token_hint),
-        "createdAt": timestamp(t.created_at.0),
-        "lastUsedAt": t.last_used_at.map(|u| timestamp(u.0)),
+        "createdAt": timestamp(t.created_at),
+        "lastUsedAt": t.last_used_at.map(timestamp),
     })
 }
 

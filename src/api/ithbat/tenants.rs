@@ -11,9 +11,8 @@ use crate::api::extract::{nullable, path_id, present, JsonBody, OptionalJsonBody
 use crate::api::query::Query;
 use crate::domain::principal::Caller;
 use crate::domain::session::Origin;
-use crate::domain::tenant::{Plan, TenantStatus};
+use crate::domain::tenant::{Plan, TenantQuery, TenantSort, TenantStatus};
 use crate::domain::{Error, Problems};
-use crate::repo::tenants::{TenantQuery, TenantSort};
 use crate::service::passwords::Password;
 use crate::service::tenants::{NewOwner, NewTenant, TenantChanges};
 use crate::service::{tenants, App};

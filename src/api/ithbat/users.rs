@@ -12,9 +12,8 @@ use crate::api::extract::{body_id, from_value, nullable, path_id, present, JsonB
 use crate::api::query::Query;
 use crate::domain::principal::Caller;
 use crate::domain::session::Origin;
-use crate::domain::user::UserStatus;
+use crate::domain::user::{UserQuery, UserSort, UserStatus};
 use crate::domain::{Error, Problems};
-use crate::repo::users::{UserQuery, UserSort};
 use crate::service::passwords::Password;
 use crate::service::users::{NewUser, ProfileChanges, MAX_BULK};
 use crate::service::{users, App};
@@ -102,7 +101,6 @@ pub async fn index(
     let q = Query::parse(req.query_string())?;
     let mut problems = Problems::default();
     let query = UserQuery {
-        tenant_id: caller.tenant_id,
         search: q.search(&mut problems),
         status: q.parsed(&mut problems, "status", UserStatus::parse),
         role_id: q.uuid(&mut problems, "roleId"),

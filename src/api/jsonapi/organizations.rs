@@ -10,9 +10,8 @@ use super::error::JsonApiResult;
 use super::query::{self, FieldKind, FieldNames, FilterField, Spec};
 use super::{attributes, path_id, timestamp, Body, Request};
 use crate::api::extract::present;
-use crate::domain::account::Organization;
+use crate::domain::account::{Organization, OrganizationQuery, OrganizationSort};
 use crate::domain::Error;
-use crate::repo::organizations::{OrganizationQuery, OrganizationSort};
 use crate::service::{organizations, App};
 
 pub const KIND: &str = "organizations";
@@ -64,7 +63,6 @@ pub async fn index(app: Data<App>, r: Request) -> JsonApiResult<HttpResponse> {
                 sort: q.sort.iter().map(|(n, o)| (sort_key(n), *o)).collect(),
                 page: q.page,
                 skip_count: !q.count,
-                ..Default::default()
             };
             organizations::list(&app, &caller, query)
                 .await

@@ -6,10 +6,11 @@
 use std::collections::{BTreeSet, HashMap};
 
 use crate::domain::account::{covering_scopes, validate_role_scope};
-use crate::domain::filter::{AttrPath, Attributes, CompareOp, Filter, Kind, Value, MAX_TERMS};
+use crate::domain::filter::{
+    AttrPath, Attributes, CompareOp, Filter, FilterSpec, Kind, Names, Value, MAX_TERMS,
+};
 use crate::domain::list::{PageRequest, SortOrder};
 use crate::domain::{Error, Problems};
-use crate::repo::filter::{FilterSpec, Names};
 
 /// Default and largest `page[size]` (seed 002).
 pub const PAGE_SIZE: u32 = 1000;

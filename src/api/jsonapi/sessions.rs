@@ -8,9 +8,8 @@ use super::document::{self, Resource};
 use super::error::JsonApiResult;
 use super::query::{self, FieldKind, FieldNames, FilterField, Spec};
 use super::{path_id, timestamp, Request};
-use crate::domain::session::Session;
+use crate::domain::session::{Session, SessionQuery, SessionSort};
 use crate::domain::Error;
-use crate::repo::sessions::{SessionQuery, SessionSort};
 use crate::service::{sessions, users, App};
 
 pub const KIND: &str = "account_sessions";

@@ -193,16 +193,7 @@ pub async fn userinfo(app: Data<App>, req: HttpRequest) -> HttpResponse {
         );
     }
     let result = app
-        .run(move |app| async move {
-            let caller = authentication::authenticate(&app, claims, None).await?;
-            let (user_id, _) = caller.session()?;
-            let mut conn = app.db.get().await?;
-            let user =
-                crate::repo::users::find(&mut conn.db(), caller.principal.home_tenant, user_id)
-                    .await?
-                    .ok_or_else(authentication::invalid_access_token)?;
-            Ok::<_, Error>((caller, user))
-        })
+        .run(move |app| async move { authentication::signed_in_user(&app, claims).await })
         .await;
     let Ok((caller, user)) = result else {
         return invalid();

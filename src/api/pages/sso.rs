@@ -102,14 +102,7 @@ pub async fn api_login(
     };
     let scheme = scheme.into_inner();
     let d = app
-        .run(move |app| async move {
-            let tenant = {
-                let mut conn = app.db.get().await?;
-                crate::service::authentication::public_tenant(&mut conn.db(), tenant.as_ref())
-                    .await?
-            };
-            sso::start(&app, tenant.id, &scheme, Start::Api).await
-        })
+        .run(move |app| async move { sso::start_api(&app, tenant, &scheme).await })
         .await?;
     let mut r = depart(&jar(&app), d);
     *r.status_mut() = StatusCode::FOUND;

@@ -14,11 +14,11 @@ use super::list::{list_response, sort_key, ListParams, SortKey};
 use super::patch;
 use super::resources::{etag, group_json, group_record, user_json, user_record, Projection};
 use super::schema::{Resource, ScimAttributes, GROUP, USER};
+use crate::domain::filter::{FilterSpec, Names};
+use crate::domain::group::{GroupQuery, GroupSort};
 use crate::domain::list::PageRequest;
+use crate::domain::user::{UserQuery, UserSort};
 use crate::domain::Error;
-use crate::repo::filter::{FilterSpec, Names};
-use crate::repo::groups::{GroupQuery, GroupSort};
-use crate::repo::users::{UserQuery, UserSort};
 use crate::service::{provisioning, App};
 
 static USER_ATTRIBUTES: ScimAttributes = ScimAttributes(Resource::User);

@@ -31,29 +31,13 @@ use diesel::prelude::*;
 use diesel::sql_types::{Bool, Nullable};
 
 use crate::db::schema;
-use crate::domain::filter::{AttrPath, Attributes, CompareOp, Filter, Kind, Value};
+use crate::domain::filter::{
+    AttrPath, Attributes, CompareOp, Filter, FilterSpec, Kind, Names, Value,
+};
 use crate::domain::Error;
 
 use compare::Term;
 pub use sql::Dialect;
-
-/// A filter with the attribute kinds of the dialect that wrote it.
-#[derive(Clone, Copy)]
-pub struct FilterSpec<'a> {
-    pub filter: &'a Filter,
-    pub attrs: &'a (dyn Attributes + Sync),
-    /// Whose attribute names the filter uses.
-    pub names: Names,
-}
-
-/// The attribute vocabularies a user filter may be written in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Names {
-    /// SCIM's User (`userName`, `name.givenName`, `emails[...]`).
-    Scim,
-    /// Seed 002's account (`name`, `email`, `enabled`, `role_name`, ...).
-    Account,
-}
 
 /// A boxed SQL predicate on table `T` for backend `DB`.
 pub type Predicate<T, DB> = Box<dyn BoxableExpression<T, DB, SqlType = Nullable<Bool>>>;

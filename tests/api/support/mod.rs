@@ -45,8 +45,8 @@ use std::sync::OnceLock;
 
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use ithbat::config::Config;
+use ithbat::config::HashCost;
 use ithbat::db::DatabaseUrl;
-use ithbat::service::passwords::HashCost;
 use ithbat::startup::Server;
 use serde_json::json;
 

@@ -10,12 +10,11 @@ use super::views::{envelope, list_params, policy, stored_policy};
 use crate::api::extract::JsonBody;
 use crate::api::iam::views;
 use crate::api::query::Query;
-use crate::domain::access::{validate_action, validate_scope, SubjectRef};
+use crate::domain::access::{validate_action, validate_scope, PolicyQuery, SubjectRef};
 use crate::domain::list::PageRequest;
 use crate::domain::principal::Caller;
 use crate::domain::session::Origin;
 use crate::domain::{Error, Problems};
-use crate::repo::access::PolicyQuery;
 use crate::service::access::PolicyInput;
 use crate::service::{access, App};
 
@@ -72,7 +71,6 @@ pub async fn index(
     problems.into_result()?;
     let tenant = caller.tenant_id;
     let query = PolicyQuery {
-        tenant_id: tenant,
         subject,
         action,
         scope,

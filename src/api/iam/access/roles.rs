@@ -17,10 +17,9 @@ use crate::domain::access::{permissions_of_actions, role_actions};
 use crate::domain::list::PageRequest;
 use crate::domain::permission::BuiltinRole;
 use crate::domain::principal::Caller;
-use crate::domain::role::Role;
+use crate::domain::role::{Role, RoleQuery};
 use crate::domain::session::Origin;
 use crate::domain::{Error, Problems};
-use crate::repo::roles::RoleQuery;
 use crate::service::roles::{NewRole, RoleChanges};
 use crate::service::{roles, App};
 

@@ -124,7 +124,7 @@ pub fn policy(subject: &str, scope: &str, action: &str, tenant: Uuid) -> Value {
     json!({ "subject": subject, "scope": scope, "action": action, "tenant": tenant })
 }
 
-pub fn stored_policy(p: &crate::repo::access::StoredPolicy, tenant: Uuid) -> Value {
+pub fn stored_policy(p: &crate::domain::access::StoredPolicy, tenant: Uuid) -> Value {
     let mut v = policy(&p.subject, &p.scope, &p.action, tenant);
     v["createdAt"] = json!(timestamp(p.created_at));
     v

@@ -1,6 +1,7 @@
 //! ithbat: an identity and access management server.
 
 pub mod api;
+pub mod cli;
 pub mod config;
 pub mod db;
 pub mod domain;

@@ -27,30 +27,73 @@ pub struct Server {
     server: actix_web::dev::Server,
 }
 
-impl Server {
-    pub async fn build(config: Config) -> Result<Server, String> {
-        for warning in config.warnings() {
-            log::warn!("{warning}");
-        }
-        let describe_db = |e: &crate::domain::Error| {
-            format!(
-                "database {}: {}",
-                config.database_url.backend(),
-                describe(e)
-            )
-        };
-        // Instances starting together take turns until the first start's
-        // work is done (ARCHITECTURE.md "Several instances").
-        let startup = StartupLock::acquire(&config.database_url)
-            .await
-            .map_err(|e| describe_db(&e))?;
-        let pool = Pool::connect(
-            &config.database_url,
-            config.db_pool_size,
-            config.db_timeouts,
+/// The shared state of a server or of one command line run, over a
+/// database made ready as on a first start: migrated, under the startup
+/// lock (ARCHITECTURE.md "Several instances"), with its signing and
+/// sealing keys and, when empty, the default tenant and its administrator.
+/// `issuer` is the token issuer. Also returns the administrator's password
+/// when this run made one up.
+pub async fn open(config: Config, issuer: &str) -> Result<(App, Option<String>), String> {
+    for warning in config.warnings() {
+        log::warn!("{warning}");
+    }
+    let describe_db = |e: &crate::domain::Error| {
+        format!(
+            "database {}: {}",
+            config.database_url.backend(),
+            describe(e)
         )
+    };
+    // Instances starting together take turns until the first start's
+    // work is done.
+    let startup = StartupLock::acquire(&config.database_url)
         .await
         .map_err(|e| describe_db(&e))?;
+    let pool = Pool::connect(
+        &config.database_url,
+        config.db_pool_size,
+        config.db_timeouts,
+    )
+    .await
+    .map_err(|e| describe_db(&e))?;
+    let tokens = Tokens::load_or_create(
+        &pool,
+        issuer,
+        config.access_token_ttl_secs,
+        config.signing_key_refresh,
+        config.signing_key_pem.as_deref(),
+    )
+    .await
+    .map_err(|e| format!("signing keys: {}", describe(&e)))?;
+    let sealer = Sealer::load_or_create(&pool, config.secret_key.as_ref())
+        .await
+        .map_err(|e| format!("sealing key: {}", describe(&e)))?;
+    let passwords = Passwords::new(config.hash_cost, config.hash_concurrency)?;
+    let limits = match &config.redis_url {
+        Some(url) => RateLimiter::redis(url).await?,
+        None => RateLimiter::in_memory(),
+    };
+    let mail = crate::service::mail::Mailer::new(&config)?;
+    let app = App {
+        db: pool,
+        config: Arc::new(config),
+        tokens,
+        passwords,
+        limits,
+        mail,
+        sealer,
+        rp: crate::service::oidc_rp::RelyingParty::new(),
+        runtime: tokio::runtime::Handle::current(),
+    };
+    let generated_admin_password = bootstrap::run(&app)
+        .await
+        .map_err(|e| format!("first start: {}", describe(&e)))?;
+    startup.release().await;
+    Ok((app, generated_admin_password))
+}
+
+impl Server {
+    pub async fn build(config: Config) -> Result<Server, String> {
         let listener = TcpListener::bind(config.listen)
             .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
@@ -58,40 +101,8 @@ impl Server {
             .public_url
             .clone()
             .unwrap_or_else(|| format!("http://{addr}"));
-        let tokens = Tokens::load_or_create(
-            &pool,
-            &public_url,
-            config.access_token_ttl_secs,
-            config.signing_key_refresh,
-            config.signing_key_pem.as_deref(),
-        )
-        .await
-        .map_err(|e| format!("signing keys: {}", describe(&e)))?;
-        let sealer = Sealer::load_or_create(&pool, config.secret_key.as_ref())
-            .await
-            .map_err(|e| format!("sealing key: {}", describe(&e)))?;
-        let passwords = Passwords::new(config.hash_cost, config.hash_concurrency)?;
-        let limits = match &config.redis_url {
-            Some(url) => RateLimiter::redis(url).await?,
-            None => RateLimiter::in_memory(),
-        };
-        let mail = crate::service::mail::Mailer::new(&config)?;
         let workers = config.workers;
-        let app = App {
-            db: pool,
-            config: Arc::new(config),
-            tokens,
-            passwords,
-            limits,
-            mail,
-            sealer,
-            rp: crate::service::oidc_rp::RelyingParty::new(),
-            runtime: tokio::runtime::Handle::current(),
-        };
-        let generated_admin_password = bootstrap::run(&app)
-            .await
-            .map_err(|e| format!("first start: {}", describe(&e)))?;
-        startup.release().await;
+        let (app, generated_admin_password) = open(config, &public_url).await?;
         app.tokens.refresh_every(app.config.signing_key_refresh);
 
         let metrics = Data::new(Metrics::default());
@@ -141,7 +152,9 @@ impl Server {
     }
 }
 
-fn describe(e: &crate::domain::Error) -> String {
+/// An error as an operator reads it: the detail of an internal error,
+/// every field of a validation error.
+pub fn describe(e: &crate::domain::Error) -> String {
     match e {
         crate::domain::Error::Internal(detail) | crate::domain::Error::Unavailable(detail) => {
             detail.clone()

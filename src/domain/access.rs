@@ -75,6 +75,36 @@ impl fmt::Display for SubjectRef {
     }
 }
 
+/// Who made a credential (a SCIM token's `minted_by`): a subject, whose
+/// access bounds it at every use, or the operator at the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Maker {
+    Subject(SubjectRef),
+    Operator,
+}
+
+impl Maker {
+    /// The stored form of the operator.
+    pub const OPERATOR: &'static str = "operator";
+
+    /// `operator`, or a subject as `SubjectRef::parse` reads it.
+    pub fn parse(text: &str) -> Result<Maker, String> {
+        if text == Self::OPERATOR {
+            return Ok(Maker::Operator);
+        }
+        SubjectRef::parse(text).map(Maker::Subject)
+    }
+}
+
+impl fmt::Display for Maker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Maker::Subject(subject) => subject.fmt(f),
+            Maker::Operator => f.write_str(Self::OPERATOR),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SubjectKind {
     User,
@@ -661,6 +691,18 @@ mod tests {
         assert_eq!(SubjectKind::User.parse_id(&format!("group-{id}")), None);
         assert!(SubjectRef::parse(&format!("role-{id}")).is_err());
         assert!(SubjectRef::parse("user-42").is_err());
+    }
+
+    /// A SCIM token's maker round-trips through its stored form.
+    #[test]
+    fn makers() {
+        let user = Maker::Subject(SubjectRef::User(Uuid::now_v7()));
+        for maker in [user, Maker::Operator] {
+            assert_eq!(Maker::parse(&maker.to_string()), Ok(maker));
+        }
+        assert_eq!(Maker::Operator.to_string(), "operator");
+        assert!(Maker::parse("Operator").is_err());
+        assert!(Maker::parse("").is_err());
     }
 
     #[test]

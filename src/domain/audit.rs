@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::list::{PageRequest, SortOrder};
-use super::principal::{Caller, Subject};
+use super::principal::{Caller, Subject, OPERATOR_LABEL};
 use super::session::Origin;
 
 #[derive(Debug, Clone)]
@@ -22,8 +22,11 @@ pub enum Actor {
         id: Uuid,
         label: String,
     },
-    /// The server itself (bootstrap, maintenance).
-    System,
+    /// The server itself, labelled with what acted: `first start` (the
+    /// bootstrap), or `cli` (an operator's `ithbat` command).
+    System {
+        label: &'static str,
+    },
     /// Nobody authenticated yet (e.g. a failed login).
     Anonymous,
 }
@@ -34,7 +37,7 @@ impl Actor {
             Actor::User { .. } => "user",
             Actor::ScimToken { .. } => "scim_token",
             Actor::Client { .. } => "client",
-            Actor::System => "system",
+            Actor::System { .. } => "system",
             Actor::Anonymous => "anonymous",
         }
     }
@@ -53,7 +56,8 @@ impl Actor {
             Actor::User { label, .. }
             | Actor::ScimToken { label, .. }
             | Actor::Client { label, .. } => Some(label),
-            _ => None,
+            Actor::System { label } => Some(label),
+            Actor::Anonymous => None,
         }
     }
 }
@@ -65,6 +69,9 @@ impl From<&Caller> for Actor {
             Subject::User { id, .. } => Actor::User { id, label },
             Subject::ScimToken { id } => Actor::ScimToken { id, label },
             Subject::Client { id, .. } => Actor::Client { id, label },
+            Subject::Operator => Actor::System {
+                label: OPERATOR_LABEL,
+            },
         }
     }
 }

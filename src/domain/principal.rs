@@ -19,14 +19,34 @@ pub enum Subject {
     /// An OAuth client acting as itself (client_credentials): the client
     /// and the grant its token belongs to (a client's "session").
     Client { id: Uuid, grant: Uuid },
+    /// The operator at the command line (`ithbat tenants ...`): whoever
+    /// holds the database's credentials, and with them everything. Never
+    /// the subject of an HTTP request.
+    Operator,
 }
 
 impl Subject {
-    /// The id of the user or token, for logs (not the email: logs keep no
-    /// personal data they do not need).
-    pub fn id(&self) -> Uuid {
+    /// The id of the user, token or client, for logs and `created_by`
+    /// columns (not the email: logs keep no personal data they do not
+    /// need); the operator has none.
+    pub fn id(&self) -> Option<Uuid> {
         match *self {
-            Subject::User { id, .. } | Subject::ScimToken { id } | Subject::Client { id, .. } => id,
+            Subject::User { id, .. } | Subject::ScimToken { id } | Subject::Client { id, .. } => {
+                Some(id)
+            }
+            Subject::Operator => None,
+        }
+    }
+}
+
+/// For logs: the kind and id, never a name or an email.
+impl std::fmt::Display for Subject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Subject::User { id, .. } => write!(f, "user {id}"),
+            Subject::ScimToken { id } => write!(f, "SCIM token {id}"),
+            Subject::Client { id, .. } => write!(f, "client {id}"),
+            Subject::Operator => f.write_str("the operator (command line)"),
         }
     }
 }
@@ -48,6 +68,27 @@ pub struct Principal {
     /// The OAuth scopes the credential carries (see `Scopes`).
     pub scopes: Scopes,
 }
+
+impl Principal {
+    /// The operator at the command line, at home in `platform_tenant` (the
+    /// tenant of the platform administrators, whose log records what is
+    /// done to tenants): a platform administrator holding everything.
+    pub fn operator(platform_tenant: Uuid) -> Principal {
+        let access = Access::everything();
+        Principal {
+            subject: Subject::Operator,
+            label: OPERATOR_LABEL.into(),
+            home_tenant: platform_tenant,
+            platform_admin: true,
+            permissions: access.permissions(),
+            access,
+            scopes: Scopes::All,
+        }
+    }
+}
+
+/// How audit events and logs name the operator at the command line.
+pub const OPERATOR_LABEL: &str = "cli";
 
 /// A principal acting on one tenant: its own, or for a platform
 /// administrator the one named by X-Tenant-ID.
@@ -175,9 +216,9 @@ impl Caller {
     pub fn session(&self) -> Result<(Uuid, Uuid)> {
         match self.principal.subject {
             Subject::User { id, session } => Ok((id, session)),
-            Subject::ScimToken { .. } | Subject::Client { .. } => Err(Error::Forbidden(
-                "This endpoint is for signed-in users".into(),
-            )),
+            Subject::ScimToken { .. } | Subject::Client { .. } | Subject::Operator => Err(
+                Error::Forbidden("This endpoint is for signed-in users".into()),
+            ),
         }
     }
 

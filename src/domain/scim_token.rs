@@ -17,7 +17,7 @@ pub struct ScimToken {
     pub created_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
-    /// Who made it (`user-<uuid>`, `client-<uuid>`): it acts with at most
-    /// what they hold.
+    /// Who made it (`user-<uuid>`, `client-<uuid>`, or `operator` at the
+    /// command line; `access::Maker`): it acts with at most what they hold.
     pub minted_by: Option<String>,
 }

@@ -400,6 +400,19 @@ pub async fn count_platform_admins(db: &mut Db<'_>, tenant_id: Uuid) -> Result<i
         .await)?)
 }
 
+/// The tenant of the platform administrators (of the first one, should
+/// they be spread over several).
+pub async fn platform_tenant(db: &mut Db<'_>) -> Result<Option<Uuid>> {
+    let found: Option<Uid> = with_conn!(db, |c| users::table
+        .filter(users::is_platform_admin.eq(true))
+        .order((users::created_at.asc(), users::id.asc()))
+        .select(users::tenant_id)
+        .first(c)
+        .await
+        .optional())?;
+    Ok(found.map(|t| t.0))
+}
+
 /// Orders a boxed user query by one more key. Absent values sort last
 /// either way, on both backends.
 macro_rules! order_users {

@@ -61,7 +61,9 @@ pub async fn run(app: &App) -> Result<Option<String>> {
         provision(tx, &tenant, Some(&owner)).await?;
         let event = AuditEvent::new(
             tenant.id,
-            Actor::System,
+            Actor::System {
+                label: "first start",
+            },
             "tenant.created",
             &Origin::default(),
         )

@@ -96,7 +96,7 @@ pub async fn create(
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();
     transaction!(db, |tx| {
-        repo::clients::insert(tx, &client, Some(caller.principal.subject.id())).await?;
+        repo::clients::insert(tx, &client, caller.principal.subject.id()).await?;
         let event = AuditEvent::new(
             caller.tenant_id,
             Actor::from(caller),
@@ -321,8 +321,7 @@ pub async fn create_secret(
                 ),
             });
         }
-        repo::clients::insert_secret(tx, &secret, &hash, Some(caller.principal.subject.id()))
-            .await?;
+        repo::clients::insert_secret(tx, &secret, &hash, caller.principal.subject.id()).await?;
         let event = AuditEvent::new(
             caller.tenant_id,
             Actor::from(caller),

@@ -72,7 +72,7 @@ pub async fn register(
             created_at: now,
             updated_at: now,
         };
-        repo::domains::insert(tx, &domain, Some(caller.principal.subject.id())).await?;
+        repo::domains::insert(tx, &domain, caller.principal.subject.id()).await?;
         let event = AuditEvent::new(
             caller.tenant_id,
             Actor::from(caller),

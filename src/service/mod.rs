@@ -18,6 +18,7 @@ pub mod mfa;
 pub mod oauth;
 pub mod oidc_rp;
 pub mod onboarding;
+pub mod operator;
 pub mod organizations;
 pub mod passwords;
 pub mod provisioning;

@@ -7,6 +7,11 @@
 //! (`Access::meet`). A maker who loses a permission takes it from their
 //! tokens; a maker who is deleted, suspended or disabled takes everything:
 //! the token is refused (401) until someone mints a new one.
+//!
+//! A token minted at the command line is made by the operator, who holds
+//! everything and is no account that can lose it: it holds what it is
+//! made for, no more, until it is revoked. Only the database's
+//! credentials mint one; no HTTP caller is the operator.
 
 use chrono::Utc;
 use serde_json::json;
@@ -15,7 +20,7 @@ use uuid::Uuid;
 use super::tokens::random_token;
 use super::{audit, App};
 use crate::db::Db;
-use crate::domain::access::{Access, Source, SubjectRef};
+use crate::domain::access::{Access, Maker, Source, SubjectRef};
 use crate::domain::audit::{Actor, AuditEvent};
 use crate::domain::permission::Permissions;
 use crate::domain::principal::{Caller, Principal, Subject};
@@ -96,8 +101,9 @@ pub async fn create(
     let now = Utc::now();
     let creator = caller.session().ok().map(|(user, _)| user);
     let maker = match caller.principal.subject {
-        Subject::User { id, .. } => SubjectRef::User(id),
-        Subject::Client { id, .. } => SubjectRef::Client(id),
+        Subject::User { id, .. } => Maker::Subject(SubjectRef::User(id)),
+        Subject::Client { id, .. } => Maker::Subject(SubjectRef::Client(id)),
+        Subject::Operator => Maker::Operator,
         Subject::ScimToken { .. } => {
             return Err(Error::Forbidden(
                 "A SCIM token cannot make SCIM tokens".into(),
@@ -181,24 +187,24 @@ pub async fn delete(app: &App, caller: &Caller, id: Uuid, origin: &Origin) -> Re
 }
 
 /// What a token holds now: its provisioning permissions met with what its
-/// maker holds; None when the maker can no longer act (deleted, suspended,
-/// disabled, or unknown for a token older than makers being recorded).
+/// maker holds (the operator holds everything); None when the maker can no
+/// longer act (deleted, suspended, disabled, or unknown for a token older
+/// than makers being recorded).
 async fn token_access(db: &mut Db<'_>, row: &ScimToken) -> Result<Option<Access>> {
     let tenant_id = row.tenant_id;
-    let Some(maker) = row
-        .minted_by
-        .as_deref()
-        .and_then(|m| SubjectRef::parse(m).ok())
-    else {
-        return Ok(None);
-    };
-    let Some(held) = super::access::held_by_maker(db, tenant_id, maker).await? else {
-        return Ok(None);
-    };
     let made_for = Access::from_permissions(
         &provisioning_permissions(),
         Source::Role("SCIM provisioning".into()),
     );
+    let maker = row.minted_by.as_deref().and_then(|m| Maker::parse(m).ok());
+    let maker = match maker {
+        None => return Ok(None),
+        Some(Maker::Operator) => return Ok(Some(made_for)),
+        Some(Maker::Subject(subject)) => subject,
+    };
+    let Some(held) = super::access::held_by_maker(db, tenant_id, maker).await? else {
+        return Ok(None);
+    };
     Ok(Some(made_for.meet(&held)))
 }
 

@@ -103,9 +103,9 @@ async fn configured_by(db: &mut crate::db::Db<'_>, caller: &Caller, id: i64) -> 
     let maker = match caller.principal.subject {
         Subject::User { id, .. } => SubjectRef::User(id),
         Subject::Client { id, .. } => SubjectRef::Client(id),
-        Subject::ScimToken { .. } => {
+        Subject::ScimToken { .. } | Subject::Operator => {
             return Err(Error::Forbidden(
-                "A SCIM token cannot configure sign-in".into(),
+                "Sign-in is configured by a user or a client, whose reach bounds it".into(),
             ))
         }
     };

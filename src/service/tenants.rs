@@ -389,7 +389,7 @@ pub async fn delete(
             "tenant {} ({}) deleted by {}",
             tenant.id,
             tenant.slug,
-            caller.principal.subject.id()
+            caller.principal.subject
         );
         Ok(now)
     })

@@ -1076,42 +1076,48 @@ pub async fn merge_user_metadata(
     })
 }
 
-/// `ithbat reset-password`: a new random password for a user, set from the
-/// command line (for a lost administrator password). Unlocks the account
-/// and ends its sessions.
-pub async fn reset_password_offline(
-    config: &crate::config::Config,
-    tenant_slug: &str,
+/// A new random password for the user with this email, returned this once
+/// (`ithbat users reset-password`, for a lost administrator password).
+/// Unlocks the account and ends its sessions, as a reset does.
+pub async fn reset_password(
+    app: &App,
+    caller: &Caller,
     email: &str,
-) -> Result<String> {
-    use super::passwords::{generate_password, Passwords};
-    let pool = crate::db::Pool::connect(&config.database_url, 1, config.db_timeouts).await?;
-    let passwords = Passwords::new(config.hash_cost, 1).map_err(Error::internal)?;
-    let mut conn = pool.get().await?;
-    let db = &mut conn.db();
-    let tenant = repo::tenants::find_by_slug(db, tenant_slug)
-        .await?
-        .ok_or(Error::TenantNotFound)?;
+    origin: &Origin,
+) -> Result<(User, String)> {
+    caller.require("user:write")?;
     let key = email_key(email);
-    let (user, _) = repo::users::find_for_login(db, tenant.id, &key)
-        .await?
-        .ok_or(Error::NotFound("User"))?;
-    let password = generate_password();
-    let hash = passwords.hash(&Password::new(password.clone())).await?;
+    let found = {
+        let mut conn = app.db.get().await?;
+        let db = &mut conn.db();
+        let (user, _) = repo::users::find_for_login(db, caller.tenant_id, &key)
+            .await?
+            .ok_or(Error::NotFound("User"))?;
+        // Refused before any hashing is spent on it.
+        let subject = SubjectRef::User(user.id);
+        super::access::require_manages(db, caller, &[subject], "manage this user").await?;
+        user.id
+    };
+    let password = super::passwords::generate_password();
+    let hash = app.passwords.hash(&Password::new(password.clone())).await?;
     let now = Utc::now();
-    transaction!(db, |tx| {
+    let mut conn = app.db.get().await?;
+    let db = &mut conn.db();
+    let user = transaction!(db, |tx| {
+        let (user, _) = managed(tx, caller, found).await?;
         repo::users::set_password_hash(tx, user.id, &hash, now).await?;
-        repo::throttle::clear(tx, tenant.id, &key).await?;
-        repo::sessions::revoke_all(tx, user.id, None, now).await?;
+        repo::throttle::clear(tx, caller.tenant_id, &key).await?;
+        let revoked = repo::sessions::revoke_all(tx, user.id, None, now).await?;
         let event = AuditEvent::new(
-            tenant.id,
-            Actor::System,
+            caller.tenant_id,
+            Actor::from(caller),
             "user.password_reset",
-            &Origin::default(),
+            origin,
         )
         .target("user", user.id)
-        .details(json!({ "via": "command line" }));
-        audit(tx, event).await
+        .details(json!({ "sessionsRevoked": revoked }));
+        audit(tx, event).await?;
+        Ok(user)
     })?;
-    Ok(password)
+    Ok((user, password))
 }

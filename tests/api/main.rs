@@ -38,6 +38,7 @@ mod bootstrap;
 mod browser_signin;
 mod bulk;
 mod clients;
+mod command_line;
 mod concurrency;
 mod docs_examples;
 mod domains;

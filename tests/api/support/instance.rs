@@ -19,7 +19,7 @@ pub struct Instance {
 }
 
 /// `ithbat` with exactly `env`, working in `dir`.
-fn command(dir: &Path, env: &[(&str, String)]) -> Command {
+pub fn command(dir: &Path, env: &[(&str, String)]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_ithbat"));
     c.current_dir(dir)
         .env_clear()

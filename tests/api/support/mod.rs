@@ -11,6 +11,7 @@
 //! machine clients (`oauth`), a person signing in to an application
 //! (`oidc`), SSO providers (`sso`), accounts and JSON:API documents
 //! (`jsonapi`), mailed links and tokens (`mail`, `smtp`), SCIM (`scim`),
+//! the administration commands of the binary (`cli`),
 //! MFA (`totp::enrol`), the hosted pages (`web`) and seeded random runs
 //! (`property`). Add a set-up there, not in a test file.
 //!
@@ -22,6 +23,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod cli;
 pub mod client;
 pub mod dns;
 pub mod iam;

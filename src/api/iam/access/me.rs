@@ -5,6 +5,7 @@
 use actix_web::web::Data;
 use actix_web::HttpResponse;
 use serde_json::{json, Value};
+use uuid::Uuid;
 
 use super::views::grants;
 use crate::api::iam::views;
@@ -17,18 +18,23 @@ use crate::domain::Error;
 use crate::service::users::UserDetails;
 use crate::service::{users, App};
 
-/// The signed-in user's details, or None for a client acting as itself.
-async fn details(app: &App, caller: &Caller) -> Result<Option<UserDetails>, Error> {
+/// Who "me" is: a signed-in user, or a client acting as itself.
+enum Me {
+    User(Box<UserDetails>),
+    Client(Uuid),
+}
+
+async fn me(app: &App, caller: &Caller) -> Result<Me, Error> {
     match caller.principal.subject {
         Subject::User { .. } => {
             let caller = caller.clone();
-            Ok(Some(
-                app.run(move |app| async move { users::me(&app, &caller).await })
-                    .await?,
-            ))
+            let details = app
+                .run(move |app| async move { users::me(&app, &caller).await })
+                .await?;
+            Ok(Me::User(Box::new(details)))
         }
-        Subject::Client { .. } => Ok(None),
-        Subject::ScimToken { .. } => Err(Error::Forbidden(
+        Subject::Client { id, .. } => Ok(Me::Client(id)),
+        Subject::ScimToken { .. } | Subject::Operator => Err(Error::Forbidden(
             "This endpoint is for users and clients".into(),
         )),
     }
@@ -42,8 +48,8 @@ async fn details(app: &App, caller: &Caller) -> Result<Option<UserDetails>, Erro
     responses((status = 200, description = "UserDto `{id, userName, email, phoneNumber, twoFactorEnabled, roles}` plus `subjectId` and `permissions`; a client sees its subject and permissions", body = AnyObject)))]
 pub async fn show(app: Data<App>, caller: Caller) -> Result<HttpResponse, Error> {
     let permissions = grants(&caller.principal.access, caller.tenant_id);
-    let body = match details(&app, &caller).await? {
-        Some(d) => {
+    let body = match me(&app, &caller).await? {
+        Me::User(d) => {
             let roles: Vec<Value> = d
                 .assignments
                 .iter()
@@ -61,8 +67,7 @@ pub async fn show(app: Data<App>, caller: Caller) -> Result<HttpResponse, Error>
                 "permissions": permissions,
             })
         }
-        None => {
-            let id = caller.principal.subject.id();
+        Me::Client(id) => {
             json!({
                 "id": id,
                 "displayName": caller.principal.label,
@@ -82,13 +87,17 @@ pub async fn show(app: Data<App>, caller: Caller) -> Result<HttpResponse, Error>
 #[utoipa::path(get, path = "/core/iam/v1/me/claims", tag = IAM,
     responses((status = 200, description = "`[{claimId, userId, claimType, claimValue}]`", body = Vec<AnyObject>)))]
 pub async fn claims(app: Data<App>, caller: Caller) -> Result<HttpResponse, Error> {
-    let id = caller.principal.subject.id();
+    let me = me(&app, &caller).await?;
+    let id = match &me {
+        Me::User(d) => d.user.id,
+        Me::Client(id) => *id,
+    };
     let mut pairs: Vec<(&str, String)> = vec![
         ("sub", id.to_string()),
         ("tenant_id", caller.principal.home_tenant.to_string()),
     ];
-    match details(&app, &caller).await? {
-        Some(d) => {
+    match me {
+        Me::User(d) => {
             pairs.push(("email", d.user.email.clone()));
             pairs.push(("name", d.user.name.display()));
             if let Some(phone) = &d.user.phone_number {
@@ -96,7 +105,7 @@ pub async fn claims(app: Data<App>, caller: Caller) -> Result<HttpResponse, Erro
             }
             pairs.extend(d.roles.iter().map(|r| ("role", r.clone())));
         }
-        None => pairs.push(("client_id", id.to_string())),
+        Me::Client(id) => pairs.push(("client_id", id.to_string())),
     }
     let claims: Vec<Value> = pairs
         .into_iter()

@@ -71,3 +71,4 @@ mod tenant_names;
 mod tenants;
 mod users_admin;
 mod users_me;
+mod users_without_email;

@@ -1,6 +1,6 @@
-//! Seed 003 "Policies": `POST /v1/policies` (seen), and the list and
-//! delete the reference cuts off (inferred: `GET /v1/policies`,
-//! `DELETE /v1/policies` with the same triple as query parameters).
+//! Aritma policies (docs/api/iam.md, Actions, policies and groups):
+//! `POST /v1/policies`, `GET /v1/policies`, and `DELETE /v1/policies` with
+//! the same triple as query parameters.
 
 use actix_web::web::Data;
 use actix_web::{HttpRequest, HttpResponse};
@@ -20,7 +20,7 @@ use crate::domain::{Error, Problems};
 use crate::service::access::PolicyInput;
 use crate::service::{access, App};
 
-/// All three required (seed 003).
+/// All three required.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(as = iam::policies::CreateBody)]

@@ -1,7 +1,7 @@
-//! Seed 003 "Subjects", all fourteen operations. Lists take
-//! `searchQuery`, `page` and `pageSize` and answer envelope 2. A subject
-//! in a path is its subjectId (`group-<uuid>`); under
-//! `/subjects/{users,clients,groups}/` the bare id works too. Unknown
+//! Aritma subjects (docs/api/iam.md, Actions, policies and groups), all
+//! fourteen operations. Lists take `searchQuery`, `page` and `pageSize` and
+//! answer envelope 2. A subject in a path is its subjectId (`group-<uuid>`);
+//! under `/subjects/{users,clients,groups}/` the bare id works too. Unknown
 //! subjects, and other tenants', are 404.
 
 use actix_web::web::{Data, Path};

@@ -1,5 +1,5 @@
-//! Linked identities (docs/api/oauth.md, SSO providers): `GET
-//! /users/me/identities`, and `POST|DELETE /users/me/identities/{provider}`
+//! Linked identities (docs/api/oauth.md, SSO providers):
+//! `GET /users/me/identities`, and `POST|DELETE /users/me/identities/{provider}`
 //! where `{provider}` is the scheme of one of the tenant's SSO providers (e.g.
 //! `google`).
 

@@ -60,13 +60,13 @@ pub async fn create(
 
 /// `GET /v1/policies?subject=&action=&scope=&within=&page=&pageSize=`:
 /// exact filters, and `within` for a scope and what lies beneath it;
-/// envelope 2.
+/// the page envelope.
 #[utoipa::path(get, path = "/core/iam/v1/policies", tag = IAM,
     params(
         ("subject" = Option<String>, Query), ("action" = Option<String>, Query), ("scope" = Option<String>, Query),
         ("within" = Option<String>, Query, description = "A scope: policies on it and beneath it"),
         ("page" = Option<u32>, Query), ("pageSize" = Option<u32>, Query)),
-    responses((status = 200, description = "Policies in envelope 2: `{page, pageSize, count, total, totalPages, data}`", body = AnyObject)))]
+    responses((status = 200, description = "Policies in the page envelope: `{page, pageSize, count, total, totalPages, data}`", body = AnyObject)))]
 pub async fn index(
     app: Data<App>,
     caller: Caller,

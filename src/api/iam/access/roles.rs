@@ -37,13 +37,13 @@ fn role(r: &Role) -> Value {
     })
 }
 
-/// `GET /v1/roles?searchQuery=&page=&pageSize=` [role:read]: envelope 2.
+/// `GET /v1/roles?searchQuery=&page=&pageSize=` [role:read]: the page envelope.
 #[utoipa::path(get, path = "/core/iam/v1/roles", tag = IAM,
     params(
         ("searchQuery" = Option<String>, Query),
         ("page" = Option<u32>, Query, description = "From 1"),
         ("pageSize" = Option<u32>, Query, description = "10 to 200 (default 100)")),
-    responses((status = 200, description = "RoleDto `{id, name, description, actions}` in envelope 2: `{page, pageSize, count, total, totalPages, data}`", body = AnyObject)))]
+    responses((status = 200, description = "RoleDto `{id, name, description, actions}` in the page envelope: `{page, pageSize, count, total, totalPages, data}`", body = AnyObject)))]
 pub async fn index(
     app: Data<App>,
     caller: Caller,

@@ -74,7 +74,7 @@ pub fn list_params(query_string: &str) -> Result<(Option<String>, Slice, u32), E
     Ok((search, slice, page))
 }
 
-/// Envelope 2: `{page, pageSize, count, total, totalPages, data}`.
+/// The page envelope: `{page, pageSize, count, total, totalPages, data}`.
 pub fn envelope(data: Vec<Value>, total: i64, slice: Slice, page: u32) -> HttpResponse {
     let size = i64::from(slice.limit);
     ok(json!({

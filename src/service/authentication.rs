@@ -33,7 +33,7 @@ pub struct LoginInput {
 }
 
 /// How a correct password ends: a session, or for a user with MFA the
-/// challenge of the second step (reference 2.7).
+/// challenge of the second step (docs/design/sign-in.md, Multi-factor sign-in).
 pub enum SignIn {
     Complete(Box<TokenSet>),
     MfaRequired { mfa_token: String },

@@ -61,6 +61,7 @@ pub async fn open(config: Config, issuer: &str) -> Result<(App, Option<String>),
         issuer,
         config.access_token_ttl_secs,
         config.signing_key_refresh,
+        config.signing_alg,
         config.signing_key_pem.as_deref(),
     )
     .await

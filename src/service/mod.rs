@@ -13,6 +13,7 @@ pub mod dns;
 pub mod domains;
 pub mod groups;
 pub mod invitations;
+pub mod jws;
 pub mod mail;
 pub mod mfa;
 pub mod oauth;

@@ -84,6 +84,7 @@ pub async fn open(config: Config, issuer: &str) -> Result<(App, Option<String>),
         mail,
         sealer,
         rp: crate::service::oidc_rp::RelyingParty::new(),
+        callers: Default::default(),
         runtime: tokio::runtime::Handle::current(),
     };
     let generated_admin_password = bootstrap::run(&app)

@@ -17,6 +17,7 @@ diesel::table! {
         settings -> DbJson,
         created_at -> DbTimestamptz,
         updated_at -> DbTimestamptz,
+        access_version -> BigInt,
     }
 }
 

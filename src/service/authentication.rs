@@ -5,6 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
+use super::callers::CallerKey;
 use super::passwords::Password;
 use super::tokens::{random_token, AccessClaims, ClientBinding, TokenSubject};
 use super::{audit, App};
@@ -634,16 +635,54 @@ pub async fn authenticate(
     let now = Utc::now();
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();
-    let principal = if claims.is_client_token() {
-        super::oauth::client_principal(db, &claims, now).await?
-    } else {
-        user_principal(db, &claims, now).await?
-    };
+    let principal = principal(app, db, &claims, now).await?;
     let tenant_id = acting_tenant(db, &principal, requested_tenant).await?;
     Ok(Caller {
         principal,
         tenant_id,
     })
+}
+
+/// The principal of a verified access token: the one this instance
+/// resolved before if its tenant's access version has not moved since
+/// (`callers.rs`), else resolved now and kept.
+async fn principal(
+    app: &App,
+    db: &mut Db<'_>,
+    claims: &AccessClaims,
+    now: DateTime<Utc>,
+) -> Result<Principal> {
+    let key = CallerKey {
+        sid: claims.sid.parse().map_err(|_| invalid_access_token())?,
+        sub: claims.sub.parse().map_err(|_| invalid_access_token())?,
+        scope: claims.scope.clone(),
+    };
+    let tenant: Uuid = claims
+        .tenant_id
+        .parse()
+        .map_err(|_| invalid_access_token())?;
+    // Read before resolving: a change that commits in between moves the
+    // version past this one, and the next request resolves again.
+    let version = repo::tenants::access_version(db, tenant)
+        .await?
+        .ok_or_else(invalid_access_token)?;
+    if let Some(hit) = app.callers.get(&key, tenant, version, now) {
+        if !claims.is_client_token() && hit.touched_at < now - Duration::seconds(60) {
+            repo::sessions::touch(db, key.sid, now).await?;
+            app.callers.touched(&key, now);
+        }
+        return Ok(hit.principal);
+    }
+    let (principal, expires_at) = if claims.is_client_token() {
+        super::oauth::client_principal(db, claims, now).await?
+    } else {
+        user_principal(db, claims, now).await?
+    };
+    if principal.home_tenant == tenant {
+        app.callers
+            .put(key, version, principal.clone(), expires_at, now);
+    }
+    Ok(principal)
 }
 
 /// The user a user's access token was issued to, with the caller it
@@ -674,11 +713,12 @@ pub async fn authenticate_api(
 
 /// The signed-in user behind a session token. A first-party sign-in acts
 /// in person: every scope, limited by the user's permissions.
+/// Returns it with its session's expiry.
 async fn user_principal(
     db: &mut Db<'_>,
     claims: &AccessClaims,
     now: DateTime<Utc>,
-) -> Result<Principal> {
+) -> Result<(Principal, DateTime<Utc>)> {
     let session_id: Uuid = claims.sid.parse().map_err(|_| invalid_access_token())?;
     let user_id: Uuid = claims.sub.parse().map_err(|_| invalid_access_token())?;
     let state = live_session(db, session_id, now).await?;
@@ -693,7 +733,7 @@ async fn user_principal(
     } else {
         super::access::load(db, state.session.tenant_id, SubjectRef::User(user_id)).await?
     };
-    Ok(Principal {
+    let principal = Principal {
         subject: Subject::User {
             id: user_id,
             session: session_id,
@@ -709,7 +749,8 @@ async fn user_principal(
             Some(scope) => Scopes::Granted(ScopeSet::parse(scope).unwrap_or_default()),
             None => Scopes::All,
         },
-    })
+    };
+    Ok((principal, state.session.expires_at))
 }
 
 pub(crate) fn invalid_access_token() -> Error {

@@ -65,6 +65,7 @@ mod scim_provisioning_cycles;
 mod scim_tokens;
 mod scim_users;
 mod sessions;
+mod signing;
 mod sso;
 mod system;
 mod tenant_names;

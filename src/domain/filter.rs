@@ -570,3 +570,72 @@ mod tests {
         );
     }
 }
+
+/// A filter once the terms on attributes a resource type lacks are decided:
+/// such a term matches no resource of that type (a root query across
+/// types, RFC 7644 3.4.3).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Restricted {
+    /// Every resource matches.
+    All,
+    /// No resource matches.
+    Nothing,
+    /// What the rest of the filter selects.
+    Only(Filter),
+}
+
+impl Filter {
+    /// This filter for a type that has the attributes `has` accepts: a
+    /// comparison, presence test or value path on any other attribute is
+    /// false, and `and`, `or` and `not` follow from it.
+    pub fn restrict(&self, has: &dyn Fn(&AttrPath) -> bool) -> Restricted {
+        match self {
+            Filter::Compare(path, ..) | Filter::Present(path) | Filter::ValuePath(path, _) => {
+                if has(path) {
+                    Restricted::Only(self.clone())
+                } else {
+                    Restricted::Nothing
+                }
+            }
+            Filter::Not(inner) => match inner.restrict(has) {
+                Restricted::All => Restricted::Nothing,
+                Restricted::Nothing => Restricted::All,
+                Restricted::Only(f) => Restricted::Only(Filter::Not(Box::new(f))),
+            },
+            Filter::And(a, b) => match (a.restrict(has), b.restrict(has)) {
+                (Restricted::Nothing, _) | (_, Restricted::Nothing) => Restricted::Nothing,
+                (Restricted::All, other) | (other, Restricted::All) => other,
+                (Restricted::Only(a), Restricted::Only(b)) => {
+                    Restricted::Only(Filter::And(Box::new(a), Box::new(b)))
+                }
+            },
+            Filter::Or(a, b) => match (a.restrict(has), b.restrict(has)) {
+                (Restricted::All, _) | (_, Restricted::All) => Restricted::All,
+                (Restricted::Nothing, other) | (other, Restricted::Nothing) => other,
+                (Restricted::Only(a), Restricted::Only(b)) => {
+                    Restricted::Only(Filter::Or(Box::new(a), Box::new(b)))
+                }
+            },
+        }
+    }
+
+    /// Every attribute path the filter names at its top level (value
+    /// paths by the attribute they filter).
+    pub fn paths(&self) -> Vec<&AttrPath> {
+        let mut out = Vec::new();
+        let mut stack = vec![self];
+        while let Some(f) = stack.pop() {
+            match f {
+                Filter::And(a, b) | Filter::Or(a, b) => {
+                    stack.push(a);
+                    stack.push(b);
+                }
+                Filter::Not(a) => stack.push(a),
+                Filter::Compare(p, ..) | Filter::Present(p) | Filter::ValuePath(p, _) => {
+                    out.push(p)
+                }
+            }
+        }
+        out
+    }
+}

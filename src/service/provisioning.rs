@@ -19,6 +19,7 @@ use crate::domain::list::Listing;
 use crate::domain::permission::BuiltinRole;
 use crate::domain::principal::Caller;
 use crate::domain::role::validate_name as validate_group_name;
+use crate::domain::role::Grants;
 use crate::domain::session::Origin;
 use crate::domain::user::{
     validate_name_part, validate_user_name, AccountFields, Email, MultiValue, PersonName,
@@ -358,9 +359,16 @@ pub async fn replace_user(
     origin: &Origin,
 ) -> Result<ProvisionedUser> {
     let first = record.clone();
-    write_user(app, caller, id, expected_version, origin, &first, |_| {
-        Ok(record)
-    })
+    write_user(
+        app,
+        caller,
+        Writer::Manager,
+        id,
+        expected_version,
+        origin,
+        &first,
+        |_| Ok(record),
+    )
     .await
 }
 
@@ -379,15 +387,42 @@ pub async fn patch_user<E>(
 where
     E: From<Error> + Send,
 {
+    let current = get_user(app, caller, id).await?;
+    patch_as(
+        app,
+        caller,
+        Writer::Manager,
+        current,
+        expected_version,
+        origin,
+        apply,
+    )
+    .await
+}
+
+/// `patch_user` by `writer`, `current` being the user as read beforehand.
+async fn patch_as<E>(
+    app: &App,
+    caller: &Caller,
+    writer: Writer,
+    current: ProvisionedUser,
+    expected_version: Option<i32>,
+    origin: &Origin,
+    apply: impl Fn(&ProvisionedUser) -> Result<UserRecord, E> + Send + Sync,
+) -> Result<ProvisionedUser, E>
+where
+    E: From<Error> + Send,
+{
     // Applied once beforehand to the user as read now: its password (which
     // comes from the operations, never from the user) is hashed before the
     // transaction, and invalid operations are refused before hashing.
-    let first = apply(&get_user(app, caller, id).await?)?;
+    let first = apply(&current)?;
     let mut refused = None;
     let written = write_user(
         app,
         caller,
-        id,
+        writer,
+        current.user.id,
         expected_version,
         origin,
         &first,
@@ -405,19 +440,154 @@ where
     }
 }
 
+// ---- the caller's own User resource (SCIM /Me, RFC 7644 3.11) ----
+
+/// The signed-in person's own user: no permission needed, as for
+/// `GET /api/v1/users/me`. A credential that is no person (a SCIM token, a
+/// client) has no "me".
+pub async fn get_self(app: &App, caller: &Caller) -> Result<ProvisionedUser> {
+    let (me, _) = caller.session()?;
+    let mut conn = app.db.get().await?;
+    let db = &mut conn.db();
+    let user = repo::users::find(db, caller.principal.home_tenant, me)
+        .await?
+        .ok_or(Error::NotFound("User"))?;
+    one(db, user).await
+}
+
+/// SCIM PUT on `/Me`: the whole resource as sent, refused (403, naming
+/// them) when it changes an attribute beyond `SELF_SERVICE_ATTRIBUTES`.
+pub async fn replace_self(
+    app: &App,
+    caller: &Caller,
+    record: UserRecord,
+    expected_version: Option<i32>,
+    origin: &Origin,
+) -> Result<ProvisionedUser> {
+    let (me, _) = caller.session()?;
+    let first = record.clone();
+    write_user(
+        app,
+        caller,
+        Writer::Owner,
+        me,
+        expected_version,
+        origin,
+        &first,
+        |_| Ok(record),
+    )
+    .await
+}
+
+/// SCIM PATCH on `/Me`, within self-service as `replace_self`.
+pub async fn patch_self<E>(
+    app: &App,
+    caller: &Caller,
+    expected_version: Option<i32>,
+    origin: &Origin,
+    apply: impl Fn(&ProvisionedUser) -> Result<UserRecord, E> + Send + Sync,
+) -> Result<ProvisionedUser, E>
+where
+    E: From<Error> + Send,
+{
+    let current = get_self(app, caller).await?;
+    patch_as(
+        app,
+        caller,
+        Writer::Owner,
+        current,
+        expected_version,
+        origin,
+        apply,
+    )
+    .await
+}
+
+/// Who writes a user: whoever manages it (with user:write), or the person
+/// themselves through SCIM's `/Me` (RFC 7644 3.11), within self-service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Writer {
+    Manager,
+    Owner,
+}
+
+/// What a person may change on their own User resource through `/Me`: what
+/// `PUT /api/v1/users/me` lets them change (their name, phone number and
+/// language and time preferences), as SCIM names it (docs/api/scim.md).
+pub const SELF_SERVICE_ATTRIBUTES: [&str; 5] = [
+    "name",
+    "phoneNumbers",
+    "preferredLanguage",
+    "locale",
+    "timezone",
+];
+
+/// The attributes a `/Me` write would change beyond self-service, so that
+/// the refusal names them.
+fn beyond_self_service(
+    old: &User,
+    old_profile: &Profile,
+    new: &User,
+    profile: &Profile,
+    password: bool,
+) -> Vec<&'static str> {
+    let (a, b) = (old_profile, profile);
+    [
+        ("userName", old.user_name != new.user_name),
+        ("externalId", old.external_id != new.external_id),
+        ("active", old.status != new.status),
+        ("password", password),
+        ("emails", a.emails != b.emails || old.email != new.email),
+        ("displayName", a.display_name != b.display_name),
+        ("nickName", a.nick_name != b.nick_name),
+        ("title", a.title != b.title),
+        ("userType", a.user_type != b.user_type),
+        ("profileUrl", a.profile_url != b.profile_url),
+        ("addresses", a.addresses != b.addresses),
+        ("employeeNumber", a.employee_number != b.employee_number),
+        ("costCenter", a.cost_center != b.cost_center),
+        ("organization", a.organization != b.organization),
+        ("division", a.division != b.division),
+        ("department", a.department != b.department),
+        ("manager", a.manager_id != b.manager_id),
+    ]
+    .into_iter()
+    .filter_map(|(name, differs)| differs.then_some(name))
+    .collect()
+}
+
+/// The refusal of a `/Me` write that goes beyond self-service.
+fn self_service_refusal(attributes: &[&str]) -> Error {
+    Error::Forbidden(format!(
+        "Through /Me you may change only {}; not {}",
+        SELF_SERVICE_ATTRIBUTES.join(", "),
+        attributes.join(", ")
+    ))
+}
+
 /// Writes the record `make` builds from the user as stored, with the row
 /// locked. `first` is the record as expected beforehand: checked, and its
 /// password hashed, before the transaction (`make`'s password is not read).
+#[allow(clippy::too_many_arguments)]
 async fn write_user(
     app: &App,
     caller: &Caller,
+    writer: Writer,
     id: Uuid,
     expected_version: Option<i32>,
     origin: &Origin,
     first: &UserRecord,
     make: impl FnOnce(&ProvisionedUser) -> Result<UserRecord> + Send,
 ) -> Result<ProvisionedUser> {
-    caller.require("user:write")?;
+    match writer {
+        Writer::Manager => caller.require("user:write")?,
+        // Checked before any hashing; passwords change with the current
+        // one (docs/api/ithbat.md).
+        Writer::Owner if first.password.is_some() => {
+            return Err(self_service_refusal(&["password"]))
+        }
+        Writer::Owner => {}
+    }
     validate(first)?;
     let hash = match &first.password {
         Some(p) => Some(provisioned_password(app, caller, p).await?),
@@ -426,7 +596,18 @@ async fn write_user(
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();
     transaction!(db, |tx| {
-        let (user, grants) = super::users::managed(tx, caller, id).await?;
+        let (user, grants) = match writer {
+            Writer::Manager => super::users::managed(tx, caller, id).await?,
+            Writer::Owner => {
+                let tenant = caller.principal.home_tenant;
+                let row = Locked::User { tenant, id };
+                repo::lock_for_update(tx, row).await?;
+                let user = repo::users::find(tx, tenant, id)
+                    .await?
+                    .ok_or(Error::NotFound("User"))?;
+                (user, Grants::default())
+            }
+        };
         precondition(expected_version, user.version)?;
         let current = one(tx, user).await?;
         let record = make(&current)?;
@@ -443,13 +624,26 @@ async fn write_user(
             profile: before_profile,
             ..
         } = current;
-        check_manager(tx, caller, user.id, profile.manager_id).await?;
         let before = (user.clone(), before_profile);
         let status = match (record.active, user.status) {
             (Some(true), UserStatus::Suspended | UserStatus::Pending) => UserStatus::Active,
             (Some(false), _) => UserStatus::Suspended,
             (_, s) => s,
         };
+        if writer == Writer::Owner {
+            let next = User {
+                user_name: user_name.clone(),
+                external_id: external_id.clone(),
+                email: email.as_ref().map(|e| e.address.clone()),
+                status,
+                ..user.clone()
+            };
+            let beyond = beyond_self_service(&before.0, &before.1, &next, &profile, hash.is_some());
+            if !beyond.is_empty() {
+                return Err(self_service_refusal(&beyond));
+            }
+        }
+        check_manager(tx, caller, user.id, profile.manager_id).await?;
         if status == UserStatus::Suspended && user.status != UserStatus::Suspended {
             super::users::keep_an_owner(tx, &user, &grants).await?;
         }

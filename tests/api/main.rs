@@ -61,6 +61,7 @@ mod scim_bulk;
 mod scim_discovery;
 mod scim_filter_property;
 mod scim_groups;
+mod scim_me_root;
 mod scim_provisioning_cycles;
 mod scim_tokens;
 mod scim_users;

@@ -6,7 +6,8 @@
 //! the provisioning permissions. A user's access token is accepted too, but
 //! only if its roles grant `scim:read` (reads) or `scim:write` (changes),
 //! so that a console can inspect what an identity provider wrote without
-//! every signed-in user reaching the provisioning surface.
+//! every signed-in user reaching the provisioning surface; `/Me`, a
+//! person's own resource, needs neither.
 
 use actix_web::dev::Payload;
 use actix_web::http::{header, Method};
@@ -57,6 +58,11 @@ fn is_read(req: &HttpRequest) -> bool {
     req.method() == Method::GET || req.method() == Method::HEAD || req.path().ends_with("/.search")
 }
 
+/// Is this the `/Me` alias?
+fn is_me(req: &HttpRequest) -> bool {
+    req.match_pattern().is_some_and(|p| p.ends_with("/Me"))
+}
+
 impl FromRequest for Scim {
     type Error = ScimError;
     type Future = LocalBoxFuture<'static, Result<Self, ScimError>>;
@@ -72,10 +78,14 @@ impl FromRequest for Scim {
             .match_info()
             .get("tenant")
             .map(|t| Uuid::parse_str(t).map_err(|_| Error::TenantNotFound));
-        let permission = if is_read(req) {
-            "scim:read"
+        // `/Me` is a person's own resource: self-service, as
+        // /api/v1/users/me, needs no SCIM permission (RFC 7644 3.11).
+        let permission = if is_me(req) {
+            None
+        } else if is_read(req) {
+            Some("scim:read")
         } else {
-            "scim:write"
+            Some("scim:write")
         };
         Box::pin(async move {
             let origin = origin.map_err(ScimError::from)?;
@@ -112,7 +122,9 @@ impl FromRequest for Scim {
                     let named = header_tenant.or(path_tenant.map(TenantRef::Id));
                     let caller =
                         authentication::authenticate_api(&app, claims, named.as_ref()).await?;
-                    caller.require(permission)?;
+                    if let Some(permission) = permission {
+                        caller.require(permission)?;
+                    }
                     Ok(caller)
                 })
                 .await?;

@@ -114,9 +114,102 @@ pub async fn delete(app: Data<App>, scim: Scim, req: HttpRequest) -> ScimResult<
     Ok(reply.into_response())
 }
 
-/// `/Me` (RFC 7644 3.11) is optional; a SCIM token is no user.
-pub async fn me() -> ScimResult<HttpResponse> {
-    Err(ScimError::plain(501, "The /Me endpoint is not supported"))
+/// A `/Me` caller: the person their access token stands for. A SCIM token
+/// or a client's own token stands for no one: 501, as RFC 7644 3.11 says
+/// of a server without the alias.
+fn person(scim: &Scim) -> ScimResult<()> {
+    match scim.caller.session() {
+        Ok(_) => Ok(()),
+        Err(_) => Err(ScimError::plain(
+            501,
+            "/Me is the resource of a signed-in person; this credential stands for no one",
+        )),
+    }
+}
+
+/// `GET /Me` (RFC 7644 3.11): the caller's own User resource.
+pub async fn me_show(app: Data<App>, scim: Scim, req: HttpRequest) -> ScimResult<HttpResponse> {
+    person(&scim)?;
+    let projection = list::projection(req.query_string());
+    let fresh = if_none_match(&req);
+    let reply: Reply = app
+        .run(move |app| async move { ops::me_read(&app, &scim, &projection, fresh).await })
+        .await?;
+    Ok(reply.into_response())
+}
+
+/// `PUT /Me`: within self-service (docs/api/scim.md, "/Me").
+pub async fn me_replace(
+    app: Data<App>,
+    scim: Scim,
+    req: HttpRequest,
+    body: ScimJson,
+) -> ScimResult<HttpResponse> {
+    person(&scim)?;
+    let projection = list::projection(req.query_string());
+    let pre = if_match(&req);
+    let reply: Reply = app
+        .run(
+            move |app| async move { ops::me_replace(&app, &scim, &body.0, pre, &projection).await },
+        )
+        .await?;
+    Ok(reply.into_response())
+}
+
+/// `PATCH /Me`: within self-service, as PUT.
+pub async fn me_patch(
+    app: Data<App>,
+    scim: Scim,
+    req: HttpRequest,
+    body: ScimJson,
+) -> ScimResult<HttpResponse> {
+    person(&scim)?;
+    let projection = list::projection(req.query_string());
+    let pre = if_match(&req);
+    let reply: Reply = app
+        .run(move |app| async move { ops::me_patch(&app, &scim, &body.0, pre, &projection).await })
+        .await?;
+    Ok(reply.into_response())
+}
+
+/// `POST /Me`: a signed-in person already has their resource, and this
+/// server does not create one through the alias (RFC 7644 3.11 leaves it
+/// to the server): 501. People register at `/api/v1/auth/register`.
+pub async fn me_create(scim: Scim) -> ScimResult<HttpResponse> {
+    person(&scim)?;
+    Err(ScimError::plain(
+        501,
+        "Creating a resource through /Me is not supported",
+    ))
+}
+
+/// `DELETE /Me`: self-service does not delete an account (an administrator
+/// does): 403.
+pub async fn me_delete(scim: Scim) -> ScimResult<HttpResponse> {
+    person(&scim)?;
+    Err(ScimError::plain(
+        403,
+        "An account is deleted by an administrator, not through /Me",
+    ))
+}
+
+/// `GET /?filter=...` at the service root (RFC 7644 3.4.3): Users and
+/// Groups in one list.
+pub async fn root_index(app: Data<App>, scim: Scim, req: HttpRequest) -> ScimResult<HttpResponse> {
+    let params = list::from_query(req.query_string())?;
+    let reply: Reply = app
+        .run(move |app| async move { ops::list_all(&app, &scim, &params).await })
+        .await?;
+    Ok(reply.into_response())
+}
+
+/// `POST /.search` at the service root (RFC 7644 3.4.3).
+pub async fn root_search(app: Data<App>, scim: Scim, body: ScimJson) -> ScimResult<HttpResponse> {
+    let params = list::from_search(&body.0)?;
+    let reply: Reply = app
+        .run(move |app| async move { ops::list_all(&app, &scim, &params).await })
+        .await?;
+    Ok(reply.into_response())
 }
 
 pub async fn not_found(req: HttpRequest) -> ScimResult<HttpResponse> {

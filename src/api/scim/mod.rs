@@ -31,7 +31,18 @@ pub fn scope(prefix: &str) -> actix_web::Scope {
         .service(resource("/Schemas").route(get().to(discovery::schemas_index)))
         .service(resource("/Schemas/{id}").route(get().to(discovery::schema)))
         .service(resource("/Bulk").route(post().to(bulk::bulk)))
-        .service(resource("/Me").to(handlers::me))
+        .service(
+            resource("/Me")
+                .route(get().to(handlers::me_show))
+                .route(put().to(handlers::me_replace))
+                .route(patch_().to(handlers::me_patch))
+                .route(post().to(handlers::me_create))
+                .route(delete().to(handlers::me_delete)),
+        )
+        // Queries across resource types (RFC 7644 3.4.3).
+        .service(resource("/").route(get().to(handlers::root_index)))
+        .service(resource("").route(get().to(handlers::root_index)))
+        .service(resource("/.search").route(post().to(handlers::root_search)))
         .service(
             resource("/{resource:Users|Groups}")
                 .route(get().to(handlers::index))

@@ -14,9 +14,9 @@ use super::list::{list_response, sort_key, ListParams, SortKey};
 use super::patch;
 use super::resources::{etag, group_json, group_record, user_json, user_record, Projection};
 use super::schema::{Resource, ScimAttributes, GROUP, USER};
-use crate::domain::filter::{FilterSpec, Names};
+use crate::domain::filter::{AttrPath, Filter, FilterSpec, Names, Restricted};
 use crate::domain::group::{GroupQuery, GroupSort};
-use crate::domain::list::PageRequest;
+use crate::domain::list::{PageRequest, SortOrder};
 use crate::domain::user::{UserQuery, UserSort};
 use crate::domain::Error;
 use crate::service::{provisioning, App};
@@ -148,35 +148,31 @@ fn group_sort(key: SortKey) -> Option<GroupSort> {
     })
 }
 
-/// A filtered, sorted page of a resource type.
-pub async fn list(
+/// One resource type's page, as JSON before projection, and its total.
+#[allow(clippy::too_many_arguments)]
+async fn fetch(
     app: &App,
     scim: &Scim,
     resource: Resource,
-    params: &ListParams,
-) -> ScimResult<Reply> {
-    let unsortable = |by: &str| {
+    filter: Option<&Filter>,
+    sort: Option<(SortKey, SortOrder)>,
+    sort_by: &str,
+    page: PageRequest,
+    members: bool,
+) -> ScimResult<(Vec<Value>, i64)> {
+    let unsortable = || {
         ScimError::invalid_value(format!(
-            "sortBy: {by} is not an attribute this server sorts by"
+            "sortBy: {sort_by} is not an attribute this server sorts by"
         ))
     };
-    let key = match &params.sort_by {
-        Some(by) => Some(sort_key(resource, by).ok_or_else(|| unsortable(by))?),
-        None => None,
-    };
-    let page = PageRequest::window(params.start_index - 1, params.count);
-    let (resources, total) = match resource {
+    Ok(match resource {
         Resource::User => {
-            let sort = match key {
-                Some(k) => Some((
-                    user_sort(k)
-                        .ok_or_else(|| unsortable(params.sort_by.as_deref().unwrap_or("")))?,
-                    params.order,
-                )),
+            let sort = match sort {
+                Some((k, order)) => Some((user_sort(k).ok_or_else(unsortable)?, order)),
                 None => None,
             };
             let query = UserQuery {
-                filter: params.filter.as_ref().map(|filter| FilterSpec {
+                filter: filter.map(|filter| FilterSpec {
                     filter,
                     attrs: &USER_ATTRIBUTES,
                     names: Names::Scim,
@@ -189,21 +185,17 @@ pub async fn list(
             let items = listing
                 .items
                 .iter()
-                .map(|u| params.projection.apply(user_json(u, &scim.base), USER))
+                .map(|u| user_json(u, &scim.base))
                 .collect();
             (items, listing.total)
         }
         Resource::Group => {
-            let sort = match key {
-                Some(k) => Some((
-                    group_sort(k)
-                        .ok_or_else(|| unsortable(params.sort_by.as_deref().unwrap_or("")))?,
-                    params.order,
-                )),
+            let sort = match sort {
+                Some((k, order)) => Some((group_sort(k).ok_or_else(unsortable)?, order)),
                 None => None,
             };
             let query = GroupQuery {
-                filter: params.filter.as_ref().map(|filter| FilterSpec {
+                filter: filter.map(|filter| FilterSpec {
                     filter,
                     attrs: &GROUP_ATTRIBUTES,
                     names: Names::Scim,
@@ -212,27 +204,277 @@ pub async fn list(
                 page,
                 ..Default::default()
             };
-            let members = params.projection.wants(GROUP, "members");
             let listing = provisioning::list_groups(app, &scim.caller, query, members).await?;
             let items = listing
                 .items
                 .iter()
-                .map(|g| params.projection.apply(group_json(g, &scim.base), GROUP))
+                .map(|g| group_json(g, &scim.base))
                 .collect();
             (items, listing.total)
         }
-    };
-    let body = list_response(
-        u64::try_from(total).unwrap_or(0),
-        params.start_index,
-        resources,
-    );
-    Ok(Reply {
+    })
+}
+
+fn list_reply(total: i64, start_index: u64, resources: Vec<Value>) -> Reply {
+    Reply {
         status: StatusCode::OK,
-        body: Some(body),
+        body: Some(list_response(
+            u64::try_from(total).unwrap_or(0),
+            start_index,
+            resources,
+        )),
         version: None,
         location: None,
+    }
+}
+
+/// A filtered, sorted page of a resource type.
+pub async fn list(
+    app: &App,
+    scim: &Scim,
+    resource: Resource,
+    params: &ListParams,
+) -> ScimResult<Reply> {
+    let by = params.sort_by.as_deref().unwrap_or("");
+    let key = match &params.sort_by {
+        Some(by) => Some(sort_key(resource, by).ok_or_else(|| unsortable(by))?),
+        None => None,
+    };
+    let page = PageRequest::window(params.start_index - 1, params.count);
+    let members = params.projection.wants(GROUP, "members");
+    let sort = key.map(|k| (k, params.order));
+    let (items, total) = fetch(
+        app,
+        scim,
+        resource,
+        params.filter.as_ref(),
+        sort,
+        by,
+        page,
+        members,
+    )
+    .await?;
+    let items = items
+        .into_iter()
+        .map(|r| params.projection.apply(r, core(resource)))
+        .collect();
+    Ok(list_reply(total, params.start_index, items))
+}
+
+fn unsortable(by: &str) -> ScimError {
+    ScimError::invalid_value(format!(
+        "sortBy: {by} is not an attribute this server sorts by"
+    ))
+}
+
+/// How deep a sorted root query pages: it reads this many resources of
+/// each type to merge them (docs/api/scim.md, Queries).
+pub const MAX_ROOT_WINDOW: u64 = 10_000;
+
+/// Does `resource` have the attribute `path` (its schemas, or the common
+/// attributes of RFC 7643 3.1)?
+fn has(resource: Resource, path: &AttrPath) -> bool {
+    let attrs = ScimAttributes(resource);
+    matches!(
+        path.name.to_ascii_lowercase().as_str(),
+        "id" | "externalid" | "meta" | "schemas"
+    ) || attrs.definition(path).is_some()
+}
+
+/// The value a root query merges on, for `key`: only whether it is there
+/// matters unless both types have the attribute (externalId and the meta
+/// times, compared as stored: case-exact, and RFC 3339 text in time order).
+fn merge_value(key: SortKey, r: &Value) -> Option<String> {
+    let text = |v: &Value| v.as_str().map(str::to_string);
+    match key {
+        SortKey::ExternalId => text(&r["externalId"]),
+        SortKey::Created => text(&r["meta"]["created"]),
+        SortKey::LastModified => text(&r["meta"]["lastModified"]),
+        SortKey::UserName => text(&r["userName"]),
+        SortKey::GivenName => text(&r["name"]["givenName"]),
+        SortKey::FamilyName => text(&r["name"]["familyName"]),
+        SortKey::Email => r["emails"].as_array().map(|_| String::new()),
+        SortKey::Active => r["active"].as_bool().map(|_| String::new()),
+        SortKey::DisplayName => text(&r["displayName"]),
+    }
+}
+
+/// Does `a` come before `b` in `order`? Absent values come last either way
+/// (as the database sorts them).
+fn before(a: &Option<String>, b: &Option<String>, order: SortOrder) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => match order {
+            SortOrder::Asc => a < b,
+            SortOrder::Desc => a > b,
+        },
+        (Some(_), None) => true,
+        (None, _) => false,
+    }
+}
+
+/// A query at the service root (RFC 7644 3.4.3): Users and Groups in one
+/// ListResponse, each resource with its `schemas` and `meta.resourceType`.
+/// A filter term on an attribute only one type has matches nothing of the
+/// other; `sortBy`, `startIndex` and `count` apply to the union: unsorted,
+/// users come first, then groups; sorted, the two sorted lists are merged
+/// (resources without the attribute last, users before groups on a tie).
+pub async fn list_all(app: &App, scim: &Scim, params: &ListParams) -> ScimResult<Reply> {
+    const TYPES: [Resource; 2] = [Resource::User, Resource::Group];
+    if let Some(filter) = &params.filter {
+        if let Some(path) = filter
+            .paths()
+            .into_iter()
+            .find(|p| !TYPES.iter().any(|r| has(*r, p)))
+        {
+            return Err(ScimError::new(
+                400,
+                "invalidFilter",
+                format!("{path}: no attribute of User or Group"),
+            ));
+        }
+    }
+    // Per type: None when its filter matches nothing.
+    let filters: Vec<Option<Option<Filter>>> = TYPES
+        .iter()
+        .map(|r| match &params.filter {
+            None => Some(None),
+            Some(f) => match f.restrict(&|p| has(*r, p)) {
+                Restricted::All => Some(None),
+                Restricted::Nothing => None,
+                Restricted::Only(f) => Some(Some(f)),
+            },
+        })
+        .collect();
+    let by = params.sort_by.as_deref().unwrap_or("");
+    let mut keys: Vec<Option<SortKey>> = Vec::new();
+    if let Some(sort_by) = &params.sort_by {
+        let path = super::filter::attr_path(sort_by).map_err(|_| unsortable(sort_by))?;
+        for r in TYPES {
+            match sort_key(r, sort_by) {
+                Some(k) => keys.push(Some(k)),
+                None if has(r, &path) => return Err(unsortable(sort_by)),
+                None => keys.push(None),
+            }
+        }
+        if keys.iter().all(Option::is_none) {
+            return Err(unsortable(sort_by));
+        }
+    }
+    let start = params.start_index - 1;
+    let count = u64::from(params.count);
+    let members = params.projection.wants(GROUP, "members");
+    let mut items: Vec<(Resource, Value)> = Vec::new();
+    let mut total = 0;
+    if params.sort_by.is_none() {
+        // Users, then groups: the window splits between them by the count
+        // of users.
+        let mut skipped = 0;
+        for (i, r) in TYPES.iter().enumerate() {
+            let Some(filter) = &filters[i] else { continue };
+            let offset = start.saturating_sub(skipped);
+            let wanted = count.saturating_sub(items.len() as u64);
+            let page = PageRequest::window(offset, u32::try_from(wanted).unwrap_or(0));
+            let (found, n) = fetch(app, scim, *r, filter.as_ref(), None, by, page, members).await?;
+            items.extend(found.into_iter().map(|v| (*r, v)));
+            total += n;
+            skipped += u64::try_from(n).unwrap_or(0);
+        }
+    } else {
+        if start + count > MAX_ROOT_WINDOW {
+            return Err(ScimError::invalid_value(format!(
+                "startIndex and count: a sorted query at the root reads at most {MAX_ROOT_WINDOW} resources; query /Users or /Groups"
+            )));
+        }
+        let page = PageRequest::window(0, u32::try_from(start + count).unwrap_or(u32::MAX));
+        let mut lists: Vec<Vec<(Resource, Option<String>, Value)>> = Vec::new();
+        for (i, r) in TYPES.iter().enumerate() {
+            let Some(filter) = &filters[i] else {
+                lists.push(Vec::new());
+                continue;
+            };
+            let sort = keys[i].map(|k| (k, params.order));
+            let (found, n) = fetch(app, scim, *r, filter.as_ref(), sort, by, page, members).await?;
+            total += n;
+            lists.push(
+                found
+                    .into_iter()
+                    .map(|v| (*r, keys[i].and_then(|k| merge_value(k, &v)), v))
+                    .collect(),
+            );
+        }
+        let groups = lists.pop().unwrap_or_default();
+        let users = lists.pop().unwrap_or_default();
+        let (mut u, mut g) = (users.into_iter().peekable(), groups.into_iter().peekable());
+        let mut merged = Vec::new();
+        while merged.len() < (start + count) as usize {
+            let take_group = match (u.peek(), g.peek()) {
+                (Some(a), Some(b)) => before(&b.1, &a.1, params.order),
+                (None, Some(_)) => true,
+                (Some(_), None) => false,
+                (None, None) => break,
+            };
+            let next = if take_group { g.next() } else { u.next() };
+            merged.extend(next.map(|(r, _, v)| (r, v)));
+        }
+        items = merged.into_iter().skip(start as usize).collect();
+    }
+    let resources = items
+        .into_iter()
+        .map(|(r, v)| params.projection.apply(v, core(r)))
+        .collect();
+    Ok(list_reply(total, params.start_index, resources))
+}
+
+// ---- /Me (RFC 7644 3.11): the caller's own User resource ----
+
+/// `GET /Me`; 304 when If-None-Match names its current version.
+pub async fn me_read(
+    app: &App,
+    scim: &Scim,
+    projection: &Projection,
+    if_none_match: Option<Precondition>,
+) -> ScimResult<Reply> {
+    let u = provisioning::get_self(app, &scim.caller).await?;
+    let version = u.user.version;
+    if if_none_match.is_some_and(|p| p.matches(version)) {
+        return Ok(Reply::empty(StatusCode::NOT_MODIFIED, Some(version)));
+    }
+    let body = projection.apply(user_json(&u, &scim.base), USER);
+    Ok(Reply::resource(StatusCode::OK, body, version))
+}
+
+/// `PUT /Me`: the whole resource, within self-service.
+pub async fn me_replace(
+    app: &App,
+    scim: &Scim,
+    body: &Value,
+    pre: Precondition,
+    projection: &Projection,
+) -> ScimResult<Reply> {
+    let record = user_record(body)?;
+    let u =
+        provisioning::replace_self(app, &scim.caller, record, pre.expected(), &scim.origin).await?;
+    let json = projection.apply(user_json(&u, &scim.base), USER);
+    Ok(Reply::resource(StatusCode::OK, json, u.user.version))
+}
+
+/// `PATCH /Me`: the operations, within self-service.
+pub async fn me_patch(
+    app: &App,
+    scim: &Scim,
+    body: &Value,
+    pre: Precondition,
+    projection: &Projection,
+) -> ScimResult<Reply> {
+    let ops = patch::parse(body)?;
+    let u = provisioning::patch_self(app, &scim.caller, pre.expected(), &scim.origin, |current| {
+        let mut json = user_json(current, &scim.base);
+        patch::apply_to_user(&mut json, &ops, &USER_ATTRIBUTES)?;
+        user_record(&json)
     })
+    .await?;
+    let json = projection.apply(user_json(&u, &scim.base), USER);
+    Ok(Reply::resource(StatusCode::OK, json, u.user.version))
 }
 
 /// POST: 201 with the resource, its ETag and Location.

@@ -418,6 +418,95 @@ mod tests {
     }
 
     #[test]
+    fn every_setting_is_read() {
+        let key_file = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
+        let c = from(&[
+            ("DATABASE_URL", "postgres://root@127.0.0.1/x"),
+            ("ITHBAT_LISTEN", "0.0.0.0:9090"),
+            ("ITHBAT_PUBLIC_URL", "https://id.example/"),
+            ("ITHBAT_ADMIN_EMAIL", "root@id.example"),
+            ("ITHBAT_ADMIN_PASSWORD", "s3cret!"),
+            ("ITHBAT_SMTP_URL", "smtps://mail.example:465"),
+            ("ITHBAT_MAIL_FROM", "Acme <no-reply@acme.example>"),
+            ("ITHBAT_WORKERS", "3"),
+            ("ITHBAT_DB_POOL_SIZE", "0"),
+            ("ITHBAT_DB_ACQUIRE_TIMEOUT", "7"),
+            ("ITHBAT_DB_STATEMENT_TIMEOUT", "11"),
+            ("ITHBAT_SIGNING_KEY_REFRESH", "13"),
+            ("ITHBAT_ARGON2_MEMORY_KIB", "8192"),
+            ("ITHBAT_ARGON2_ITERATIONS", "3"),
+            ("ITHBAT_ARGON2_PARALLELISM", "2"),
+            ("ITHBAT_HASH_CONCURRENCY", "5"),
+            ("ITHBAT_ACCESS_TOKEN_TTL", "600"),
+            ("ITHBAT_REFRESH_TOKEN_TTL", "86400"),
+            ("ITHBAT_MAX_BODY_BYTES", "10"),
+            ("ITHBAT_TRUST_PROXY", "true"),
+            ("ITHBAT_METRICS_TOKEN", "m"),
+            ("REDIS_URL", "redis://127.0.0.1:6379"),
+            ("ITHBAT_RATE_LIMIT_ANONYMOUS", "50"),
+            ("ITHBAT_AUTH_RATE_LIMIT_PER_IP", "0"),
+            ("ITHBAT_AUTH_RATE_LIMIT_PER_ACCOUNT", "9"),
+            ("ITHBAT_SIGNING_KEY_FILE", key_file),
+            (
+                "ITHBAT_SECRET_KEY",
+                "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+            ),
+            ("ITHBAT_DNS_RESOLVER", "127.0.0.1:5353"),
+        ])
+        .unwrap();
+        assert!(matches!(c.database_url, DatabaseUrl::Postgres(_)));
+        assert_eq!(c.listen.to_string(), "0.0.0.0:9090");
+        assert_eq!(c.public_url.as_deref(), Some("https://id.example"));
+        assert_eq!(c.admin_email.as_deref(), Some("root@id.example"));
+        assert_eq!(c.admin_password.as_deref(), Some("s3cret!"));
+        assert_eq!(c.smtp_url.as_deref(), Some("smtps://mail.example:465"));
+        assert_eq!(c.mail_from, "Acme <no-reply@acme.example>");
+        assert_eq!((c.workers, c.db_pool_size), (3, 1));
+        assert_eq!(c.db_timeouts.acquire.as_secs(), 7);
+        assert_eq!(c.db_timeouts.statement.as_secs(), 11);
+        assert_eq!(c.signing_key_refresh.as_secs(), 13);
+        let cost = HashCost {
+            memory_kib: 8192,
+            iterations: 3,
+            parallelism: 2,
+        };
+        assert_eq!((c.hash_cost, c.hash_concurrency), (cost, 5));
+        assert_eq!(
+            (c.access_token_ttl_secs, c.refresh_token_ttl_secs),
+            (600, 86400)
+        );
+        assert_eq!(c.max_body_bytes, 1024);
+        assert!(c.trust_proxy);
+        assert_eq!(c.metrics_token.as_deref(), Some("m"));
+        assert_eq!(c.redis_url.as_deref(), Some("redis://127.0.0.1:6379"));
+        assert_eq!(c.anonymous_rate_limit, 50);
+        assert_eq!(c.auth_rate_limit_per_ip, 1);
+        assert_eq!(c.auth_rate_limit_per_account, 9);
+        assert!(c.signing_key_pem.unwrap().contains("[package]"));
+        assert!(c.secret_key.is_some());
+        assert_eq!(
+            c.dns_resolver.map(|a| a.to_string()).as_deref(),
+            Some("127.0.0.1:5353")
+        );
+    }
+
+    #[test]
+    fn non_positive_token_lifetimes_are_reported() {
+        let errors = from(&[
+            ("ITHBAT_ACCESS_TOKEN_TTL", "0"),
+            ("ITHBAT_REFRESH_TOKEN_TTL", "-5"),
+        ])
+        .unwrap_err();
+        assert_eq!(
+            errors,
+            [
+                "ITHBAT_ACCESS_TOKEN_TTL: must be positive",
+                "ITHBAT_REFRESH_TOKEN_TTL: must be positive"
+            ]
+        );
+    }
+
+    #[test]
     fn timeouts_are_positive_seconds() {
         let c = from(&[
             ("ITHBAT_DB_ACQUIRE_TIMEOUT", "2"),

@@ -81,6 +81,7 @@ diesel::table! {
         department -> Nullable<Text>,
         manager_id -> Nullable<DbUuid>,
         addresses -> Nullable<DbJson>,
+        other_attributes -> Nullable<DbJson>,
     }
 }
 

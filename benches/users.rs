@@ -2,7 +2,7 @@
 //! bulk import of 100,000 users (100 requests of 1000, no passwords), one
 //! bulk request of 100 users with passwords (OWASP argon2 cost, hashed in
 //! parallel), then `GET /api/v1/users` with exact totals over the 100,000,
-//! seed 002's JSON:API accounts index with `filter[email__match]`, sort and
+//! the JSON:API accounts index with `filter[email__match]`, sort and
 //! `count=true` over the same users, and SCIM over them:
 //! `GET /scim/v2/Users?filter=userName eq` and group membership PATCHes
 //! (one member, and 10,000 at once).
@@ -238,7 +238,7 @@ async fn bench(backend: &str, users: usize) -> Vec<String> {
             sample["data"]["total"]
         ));
     }
-    // Seed 002's query language over the same 100,000 users as accounts.
+    // The JSON:API query language over the same 100,000 users as accounts.
     let mut accounts_paths = Vec::new();
     for (label, path) in [
         (

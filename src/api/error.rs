@@ -1,6 +1,6 @@
 //! The one mapping from domain errors to HTTP: status, code and headers are
 //! decided here for every dialect; each dialect only shapes the body. The
-//! native envelope (api-map) is the default rendering.
+//! native envelope (docs/api/ithbat.md) is the default rendering.
 
 use actix_web::body::EitherBody;
 use actix_web::dev::ServiceResponse;
@@ -46,7 +46,7 @@ impl Error {
         }
     }
 
-    /// The machine-readable code (api-map's list).
+    /// The machine-readable code (listed in docs/api/ithbat.md).
     pub fn code(&self) -> &'static str {
         match self {
             Error::Validation(_) | Error::InvalidFilter(_) => "VALIDATION_ERROR",

@@ -1,4 +1,5 @@
-//! Rate limiting for every request (api-map "Rate limits"): a token's
+//! Rate limiting for every request (docs/api/ithbat.md, Rate limits and
+//! probes; docs/design/sign-in.md, Rate limits): a token's
 //! tenant gets its plan's limit, anything else its client address's.
 //! Every response carries X-RateLimit-Limit, -Remaining and -Reset; a 429
 //! adds Retry-After and RATE_LIMIT_EXCEEDED.

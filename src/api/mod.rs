@@ -38,16 +38,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .service(scim::scope("/scim/v2"))
         .service(scim::scope("/{tenant}/api/scim/v2"))
-        // the Aritma IAM dialect (seed 003) and OAuth 2.0 for machines
+        // the Aritma IAM dialect (docs/api/iam.md) and OAuth 2.0 for machines
         .configure(iam::routes)
         .configure(oauth::routes)
         // the pages mailed links open
         .configure(pages::account::routes)
         .service(
             web::scope("/api/v1")
-                // JSON:API dialect (seed 002)
+                // JSON:API dialect (docs/api/jsonapi.md)
                 .configure(jsonapi::routes)
-                // auth (reference 2.1, 2.4, 2.8; seed 001)
+                // sign-in, refresh, sign-out, sessions (docs/api/ithbat.md)
                 .service(resource("/auth/login").route(post().to(auth::login)))
                 .service(resource("/auth/refresh").route(post().to(auth::refresh)))
                 .service(resource("/auth/logout").route(post().to(auth::logout)))
@@ -57,7 +57,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         .route(delete().to(auth::revoke_other_sessions)),
                 )
                 .service(resource("/auth/sessions/{id}").route(delete().to(auth::revoke_session)))
-                // registration, verification, passwords (reference 2.2, 2.3, 2.5)
+                // registration, verification, passwords (docs/api/ithbat.md)
                 .service(resource("/auth/register").route(post().to(auth::register)))
                 .service(resource("/auth/verify-email").route(post().to(auth::verify_email)))
                 .service(
@@ -73,14 +73,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         .route(post().to(auth::complete_password_reset)),
                 )
                 .service(resource("/auth/change-password").route(post().to(auth::change_password)))
-                // MFA (reference 2.7): the second sign-in step, then enrolment
+                // MFA (docs/api/ithbat.md): the second sign-in step, then enrolment
                 .service(resource("/auth/mfa/verify").route(post().to(mfa::verify)))
                 .service(resource("/auth/mfa/verify-backup").route(post().to(mfa::verify_backup)))
                 .service(resource("/auth/mfa/setup").route(post().to(mfa::setup)))
                 .service(resource("/auth/mfa/verify-setup").route(post().to(mfa::verify_setup)))
                 .service(resource("/auth/mfa/disable").route(post().to(mfa::disable)))
                 .service(resource("/auth/mfa/backup-codes").route(post().to(mfa::backup_codes)))
-                // sign-in through the tenant's SSO providers (reference 2.9)
+                // sign-in through the tenant's SSO providers (docs/api/oauth.md)
                 .service(
                     resource("/auth/social/{provider}/login")
                         .route(get().to(pages::sso::api_login)),
@@ -89,7 +89,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     resource("/auth/social/{provider}/callback")
                         .route(get().to(pages::sso::callback)),
                 )
-                // self-service (seed 001)
+                // self-service: the caller's own profile
                 .service(
                     resource("/users/me")
                         .route(get().to(users::me))
@@ -101,7 +101,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         .route(post().to(identities::link))
                         .route(delete().to(identities::unlink)),
                 )
-                // user administration (seeds 000, 001)
+                // user administration
                 .service(
                     resource("/users")
                         .route(get().to(users::index))
@@ -129,7 +129,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 )
                 .service(resource("/users/{id}/permissions").route(get().to(users::permissions)))
                 .service(resource("/users/{id}/metadata").route(patch().to(users::metadata)))
-                // roles (seed 001, reference 4.1)
+                // roles and the permission catalogue
                 .service(
                     resource("/roles")
                         .route(get().to(roles::index))
@@ -144,7 +144,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         .route(put().to(roles::update))
                         .route(delete().to(roles::delete)),
                 )
-                // groups (reference 5)
+                // groups
                 .service(
                     resource("/groups")
                         .route(get().to(groups::index))
@@ -165,7 +165,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     resource("/groups/{id}/members/{user_id}")
                         .route(delete().to(groups::remove_member)),
                 )
-                // SCIM tokens (reference 14; seed 003 spells it scim-tokens)
+                // SCIM tokens (docs/api/scim.md; the Aritma form is /core/iam/v1/scim)
                 .service(
                     resource("/scim/tokens")
                         .route(get().to(scim_tokens::index))
@@ -186,7 +186,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         .route(get().to(settings::show))
                         .route(put().to(settings::update)),
                 )
-                // tenants (reference 6)
+                // tenants
                 .service(
                     resource("/tenants")
                         .route(post().to(tenants::create))

@@ -48,9 +48,9 @@ impl Query {
         }
     }
 
-    /// `page` (from 1) and `limit` (1 to 100, default 25; seed 003 spells it
-    /// `pageSize`). Out-of-range values are errors, not silently clamped
-    /// (api-map).
+    /// `page` (from 1) and `limit` (1 to 100, default 25; the Aritma
+    /// spelling `pageSize` too). Out-of-range values are errors, not silently
+    /// clamped (docs/api/ithbat.md, Envelope, errors, lists).
     pub fn page(&self, problems: &mut Problems) -> PageRequest {
         let size = if self.get("limit").is_none() && self.get("pageSize").is_some() {
             "pageSize"
@@ -78,7 +78,7 @@ impl Query {
         Ok(page)
     }
 
-    /// The free-text search: `search`, or seed 003's `searchText`.
+    /// The free-text search: `search`, or the Aritma spelling `searchText`.
     pub fn search(&self, problems: &mut Problems) -> Option<String> {
         let name = if self.get("search").is_none() && self.get("searchText").is_some() {
             "searchText"

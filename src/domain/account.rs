@@ -1,6 +1,6 @@
-//! Seed 002's accounts and organizations: the rules for the attributes
-//! users have only there, role scopes, and the single-use tokens mailed to
-//! an account's owner.
+//! JSON:API accounts and organizations (docs/api/jsonapi.md): the rules for the
+//! attributes users have only there, role scopes, and the single-use tokens
+//! mailed to an account's owner.
 
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
@@ -127,8 +127,9 @@ impl TokenPurpose {
         }
     }
 
-    /// How long a token lasts: invitations 7 days (reference 3.1), resets
-    /// one hour, verification 24 hours (reference 2.3).
+    /// How long a token lasts: invitations 7 days, resets one hour,
+    /// verification 24 hours (docs/api/ithbat.md, Registration, email
+    /// verification, passwords).
     pub fn lifetime(self) -> Duration {
         match self {
             TokenPurpose::Invitation => Duration::days(7),

@@ -1,6 +1,6 @@
-//! OAuth clients (seed 003 "Client"): applications and services that
-//! authenticate as themselves, with secrets they present at the token
-//! endpoint. A client belongs to one tenant and is a subject there.
+//! OAuth clients (docs/api/iam.md, OAuth clients and secrets): applications and
+//! services that authenticate as themselves, with secrets they present at the
+//! token endpoint. A client belongs to one tenant and is a subject there.
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -157,7 +157,7 @@ pub fn check_consistency(grants: &[GrantType], redirect_uris: &[String]) -> Resu
     Ok(())
 }
 
-/// Secret values are the caller's (seed 003: 8 to 32 characters).
+/// Secret values are the caller's (8 to 32 characters, docs/api/iam.md).
 pub fn validate_secret_value(value: &str) -> Result<(), String> {
     let n = value.chars().count();
     if !(8..=32).contains(&n) {

@@ -1,7 +1,7 @@
 //! One filter language for every dialect: SCIM's `filter` (RFC 7644
 //! 3.4.2.2) and JSON:API's `filter[field__op]` both parse into `Filter`;
 //! `repo` translates it to SQL, and `matches` evaluates it over a JSON
-//! resource as the reference the SQL is tested against.
+//! resource as the reference evaluator the SQL is tested against.
 
 use std::cmp::Ordering;
 

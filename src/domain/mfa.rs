@@ -1,6 +1,6 @@
-//! Multi-factor rules (reference 2.7): TOTP codes (RFC 6238: HMAC-SHA-1,
-//! 6 digits, 30-second steps), single-use backup codes, and the limits of
-//! the two-step sign-in.
+//! Multi-factor rules (docs/design/sign-in.md): TOTP codes (RFC 6238:
+//! HMAC-SHA-1, 6 digits, 30-second steps), single-use backup codes, and the
+//! limits of the two-step sign-in.
 
 use totp_rs::{Builder, Totp};
 
@@ -11,9 +11,9 @@ pub const TOTP_STEP_SECS: u64 = 30;
 pub const TOTP_SKEW: u16 = 1;
 /// 160 bits, RFC 4226 section 4's recommended secret length.
 pub const TOTP_SECRET_BYTES: usize = 20;
-/// Reference 2.7: ten single-use backup codes.
+/// Ten single-use backup codes (docs/api/ithbat.md, Multi-factor sign-in).
 pub const BACKUP_CODE_COUNT: usize = 10;
-/// Reference 2.7 and 10: an mfaToken lives five minutes.
+/// An mfaToken lives five minutes (docs/api/ithbat.md, Multi-factor sign-in).
 pub const MFA_TOKEN_TTL_SECS: i64 = 5 * 60;
 /// Codes tried against one mfaToken before it is void.
 pub const MFA_TOKEN_MAX_ATTEMPTS: i32 = 5;

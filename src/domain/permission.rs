@@ -1,5 +1,5 @@
-//! The permission catalogue (api-map: `resource:read` / `resource:write`,
-//! where write includes delete) and the built-in roles.
+//! The permission catalogue (docs/design/authorization.md: `resource:read` /
+//! `resource:write`, where write includes delete) and the built-in roles.
 
 use std::collections::BTreeSet;
 

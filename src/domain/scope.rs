@@ -1,10 +1,10 @@
-//! OAuth scopes (seed 003's "Scope" tag; RFC 6749 3.3): the catalogue a
+//! OAuth scopes (RFC 6749 3.3; docs/api/iam.md): the catalogue a
 //! client may be granted scopes from, scope sets as OAuth spells them, and
 //! what a caller's credential lets it reach.
 
 use std::collections::BTreeSet;
 
-/// What every operation of seed 003 requires.
+/// What every operation of the Aritma IAM API requires (docs/api/iam.md).
 pub const SERVICES_IAM: &str = "services.iam";
 
 /// A scope of the catalogue.

@@ -20,8 +20,8 @@ pub struct Session {
     pub last_activity_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
-    /// A random value per session (seed 002 `nonce`); OpenID Connect
-    /// sign-ins keep the client's nonce here.
+    /// A random value per session (the JSON:API session's `nonce`); OpenID
+    /// Connect sign-ins keep the client's nonce here.
     pub nonce: String,
 }
 

@@ -31,8 +31,9 @@ impl Default for TenantSettings {
     }
 }
 
-/// Seed 002's rules are the default: at least 8 characters with an
-/// uppercase letter, a lowercase letter, a digit and a special character.
+/// A tenant's password policy. The default (docs/api/ithbat.md, Audit log
+/// and settings): at least 8 characters with an uppercase letter, a
+/// lowercase letter, a digit and a special character.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct PasswordPolicy {

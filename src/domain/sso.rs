@@ -1,6 +1,6 @@
 //! SSO providers: a tenant's external OpenID Connect identity providers
-//! (seed 003 "SSO": Azure AD, Google, Signicat and custom ones), the
-//! accounts people link from them (seed 001 identities), and the rules
+//! (Azure AD, Google, Signicat and custom ones; docs/api/oauth.md, SSO
+//! providers), the accounts people link from them, and the rules
 //! their configuration must keep.
 
 use chrono::{DateTime, Utc};
@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::Problems;
 
-/// The provider families of seed 003, each a preset of OIDC settings.
+/// The provider families of the Aritma API, each a preset of OIDC settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProviderKind {
     AzureAd,
@@ -40,7 +40,7 @@ impl ProviderKind {
         ProviderKind::ALL.into_iter().find(|k| k.as_str() == s)
     }
 
-    /// `providerName` in responses (seed 003).
+    /// `providerName` in Aritma responses.
     pub fn provider_name(self) -> &'static str {
         match self {
             ProviderKind::AzureAd => "Azure",
@@ -50,8 +50,8 @@ impl ProviderKind {
         }
     }
 
-    /// The properties this kind has besides the shared ones (reference
-    /// "sso azuread|custom|google|signicat").
+    /// The properties this kind has besides the shared ones (each kind's
+    /// own, as the Aritma API has them).
     pub fn own_properties(self) -> &'static [&'static str] {
         match self {
             ProviderKind::AzureAd => &["usePkce", "authority", "responseType", "scope"],
@@ -89,7 +89,7 @@ impl ProviderKind {
     }
 }
 
-/// Signicat's identification methods (reference "sso signicat").
+/// Signicat's identification methods, as the Aritma API names them.
 pub const SIGNICAT_METHODS: [&str; 4] = ["None", "BankId", "MitId", "SBID"];
 
 /// Every property of a provider but the client secret. Fields another kind
@@ -404,7 +404,7 @@ pub struct Identity {
     pub id: Uuid,
     pub user_id: Uuid,
     pub provider_id: i64,
-    /// The provider's scheme (seed 001 `provider`).
+    /// The provider's scheme (`provider` in `/api/v1/users/me/identities`).
     pub provider: String,
     pub subject: String,
     pub email: Option<String>,
@@ -418,7 +418,8 @@ pub enum Purpose {
     Authorize,
     /// Linking the provider account to a signed-in user.
     Link,
-    /// The API sign-in of reference 2.9 (tokens as JSON on the callback).
+    /// The API sign-in, `/api/v1/auth/social/{provider}/login` (tokens as
+    /// JSON on the callback).
     Api,
 }
 

@@ -75,9 +75,10 @@ pub struct Tenant {
 }
 
 impl Tenant {
-    /// Requests a minute this tenant may make (api-map): free 100, pro 1,000,
-    /// enterprise as set for the tenant (10,000 until set). A custom limit
-    /// set by a platform administrator wins on any plan.
+    /// Requests a minute this tenant may make (docs/api/ithbat.md, Rate limits
+    /// and probes): free 100, pro 1,000, enterprise as set for the tenant
+    /// (10,000 until set). A custom limit set by a platform administrator wins
+    /// on any plan.
     pub fn effective_rate_limit(&self) -> u32 {
         if let Some(custom) = self.rate_limit_per_minute {
             return custom.max(1) as u32;

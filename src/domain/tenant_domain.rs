@@ -1,4 +1,4 @@
-//! A tenant's email domains (seed 003 "Domains", reference/aritma.md): a
+//! A tenant's email domains (docs/api/iam.md, Domains): a
 //! domain is registered, then verified by a DNS TXT record holding the
 //! token the server issued. A verified domain lets the tenant create users
 //! on it directly, and belongs to one tenant only.
@@ -37,7 +37,7 @@ impl TenantDomain {
     }
 }
 
-/// Seed 003's status enum.
+/// A domain's status as the Aritma API names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DomainStatus {
     Pending,

@@ -39,7 +39,7 @@ impl UserStatus {
     }
 }
 
-/// Seed 001's user preferences.
+/// A user's preferences (the `preferences` of `/api/v1/users/me`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Preferences {
@@ -58,7 +58,8 @@ impl Default for Preferences {
     }
 }
 
-/// The four name parts of seed 001 (MENA naming).
+/// The four name parts of the native API (MENA naming: first, father,
+/// grandfather, family).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PersonName {
     pub first: String,
@@ -68,7 +69,7 @@ pub struct PersonName {
 }
 
 impl PersonName {
-    /// "First Family", as seed 001 shows (`Alice Smith`).
+    /// "First Family" (`Alice Smith`).
     pub fn display(&self) -> String {
         [self.first.as_str(), self.family.as_str()]
             .iter()
@@ -78,7 +79,7 @@ impl PersonName {
             .join(" ")
     }
 
-    /// Seed 000's single `name`: first name, then the rest, split on the last
+    /// A single `name`: first name, then the rest, split on the last
     /// space ("Jane van Smith" -> "Jane van" / "Smith"; one word -> first only).
     pub fn split_full(full: &str) -> (String, String) {
         let full = full.trim();
@@ -88,7 +89,7 @@ impl PersonName {
         }
     }
 
-    /// Seed 000's `name` as returned: all the parts that are set.
+    /// The single `name` as returned: all the parts that are set.
     pub fn full(&self) -> String {
         [&self.first, &self.father, &self.grandfather, &self.family]
             .iter()
@@ -127,7 +128,7 @@ pub struct User {
     pub account: AccountFields,
 }
 
-/// Seed 002's account attributes that other dialects do not show.
+/// The JSON:API account attributes that other dialects do not show.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AccountFields {
     /// The organization (team inside the tenant) the account belongs to.
@@ -223,11 +224,12 @@ pub fn search_key(name: &PersonName, email: &str) -> String {
     fold(&joined)
 }
 
-/// Largest serialized size of a user's metadata (seed 001 PATCH metadata).
+/// Largest serialized size of a user's metadata (docs/api/ithbat.md, Users).
 pub const MAX_METADATA_BYTES: usize = 16 * 1024;
 
-/// Seed 001's metadata merge: objects merge key by key, recursively; a
-/// null value removes its key; anything else replaces what was there.
+/// The metadata merge of `PATCH /api/v1/users/{id}/metadata`: objects merge key
+/// by key, recursively; a null value removes its key; anything else replaces
+/// what was there.
 pub fn merge_metadata(
     target: &mut serde_json::Map<String, serde_json::Value>,
     patch: serde_json::Map<String, serde_json::Value>,

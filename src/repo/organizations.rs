@@ -1,4 +1,4 @@
-//! Organizations (seed 002): teams inside a tenant.
+//! Organizations (docs/api/jsonapi.md): teams inside a tenant.
 
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;

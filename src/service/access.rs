@@ -1,6 +1,6 @@
-//! Policies and the action catalogue (seed 003 "Policies", "Actions"),
-//! and resolving what a subject may do (`domain::access`) for principals
-//! and for the permission views.
+//! Policies and the action catalogue (docs/api/iam.md, Actions, policies and
+//! groups), and resolving what a subject may do (`domain::access`) for
+//! principals and for the permission views.
 //!
 //! Who may manage policies is itself a policy question: writing a policy
 //! on scope R needs `iam.policy.write` on R, and no one grants what they
@@ -207,7 +207,7 @@ async fn registered_names(db: &mut Db<'_>, tenant_id: Uuid) -> Result<Vec<String
         .collect())
 }
 
-/// Registers a tenant action (ours: the reference lists actions only).
+/// Registers a tenant action (an ithbat addition to the Aritma API).
 /// Names beneath `iam` are the IAM's; registering a name twice is 409.
 pub async fn register_action(
     app: &App,

@@ -1,5 +1,5 @@
-//! Accounts (seed 002): users as the JSON:API dialect changes them. An
-//! update may touch the profile, `enabled` and the role at once, in one
+//! Accounts (docs/api/jsonapi.md): users as the JSON:API dialect changes them.
+//! An update may touch the profile, `enabled` and the role at once, in one
 //! transaction, with the same rules as the native endpoints.
 
 use chrono::Utc;

@@ -31,7 +31,7 @@ pub struct LoginInput {
 }
 
 /// How a correct password ends: a session, or for a user with MFA the
-/// challenge of the second step (reference 2.7).
+/// challenge of the second step (docs/design/sign-in.md, Multi-factor sign-in).
 pub enum SignIn {
     Complete(Box<TokenSet>),
     MfaRequired { mfa_token: String },
@@ -247,7 +247,8 @@ pub(crate) async fn start_session(
 }
 
 /// Public sign-in endpoints are limited per client address and, when the
-/// account is known from the request, per account (api-map "Rate limits").
+/// account is known from the request, per account (docs/design/sign-in.md,
+/// Rate limits).
 pub(crate) async fn limit_sign_in(
     app: &App,
     origin: &Origin,

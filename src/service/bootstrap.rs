@@ -1,5 +1,5 @@
 //! First start: on an empty database, the tenant `default` and a platform
-//! administrator (api-map "Running it").
+//! administrator (docs/deployment.md, One instance).
 
 use chrono::Utc;
 use serde_json::json;

@@ -1,8 +1,8 @@
-//! OAuth clients (seed 003 "Client"): managed by the tenant's
-//! administrators (`client:read`, `client:write`), authenticated by secret
-//! at the OAuth endpoints.
+//! OAuth clients (docs/api/iam.md, OAuth clients and secrets): managed by the
+//! tenant's administrators (`client:read`, `client:write`), authenticated by
+//! secret at the OAuth endpoints.
 //!
-//! Secret values are chosen by the caller (seed 003: 8 to 32 characters),
+//! Secret values are chosen by the caller (8 to 32 characters),
 //! so they may be guessable: they are hashed with argon2id, like
 //! passwords, on the bounded blocking pool, never with a fast hash.
 
@@ -58,7 +58,7 @@ pub struct NewClient {
     pub scopes: Vec<String>,
 }
 
-/// A new client has no secrets (seed 003) and is enabled.
+/// A new client has no secrets and is enabled.
 pub async fn create(
     app: &App,
     caller: &Caller,

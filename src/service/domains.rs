@@ -1,4 +1,4 @@
-//! A tenant's email domains (seed 003 "Domains", `domain:read` /
+//! A tenant's email domains (docs/api/iam.md, Domains; `domain:read` /
 //! `domain:write`): registered with a token, verified when the token is
 //! found in a TXT record at the domain, owned (once verified) by one tenant.
 //!

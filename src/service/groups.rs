@@ -1,4 +1,5 @@
-//! Groups of users (reference 5): the rows SCIM serves as Groups.
+//! Groups of users (docs/api/ithbat.md, Groups): the rows SCIM serves as
+//! Groups.
 
 use chrono::Utc;
 use serde_json::json;

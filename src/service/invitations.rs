@@ -1,6 +1,6 @@
-//! Invitations (seed 002, reference 3.1): an account created without a
-//! password is pending, and its owner is mailed a single-use link, valid
-//! seven days, to choose one and join. Resending replaces the link.
+//! Invitations (docs/api/jsonapi.md, Organizations and accounts): an account
+//! created without a password is pending, and its owner is mailed a single-use
+//! link, valid seven days, to choose one and join. Resending replaces the link.
 
 use chrono::Utc;
 use serde_json::json;

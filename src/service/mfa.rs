@@ -1,4 +1,4 @@
-//! Multi-factor authentication (reference 2.7): enrolment of a TOTP
+//! Multi-factor authentication (docs/design/sign-in.md): enrolment of a TOTP
 //! authenticator (RFC 6238) with ten single-use backup codes, and the
 //! second step of sign-in.
 //!

@@ -1,7 +1,8 @@
-//! Bringing people into a tenant by email alone (seed 003 "User"): an
-//! invitation whose link leads back to the tenant's application, and the
-//! direct creation of a user whose email is on a domain the tenant has
-//! verified (it controls the domain's DNS, so it vouches for its addresses).
+//! Bringing people into a tenant by email alone (docs/api/iam.md, Roles and
+//! users; Domains): an invitation whose link leads back to the tenant's
+//! application, and the direct creation of a user whose email is on a domain
+//! the tenant has verified (it controls the domain's DNS, so it vouches for its
+//! addresses).
 
 use super::users::{self, NewUser, UserDetails};
 use super::{domains, invitations, App};

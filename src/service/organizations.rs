@@ -1,5 +1,5 @@
-//! Organizations (seed 002): teams inside a tenant that accounts belong to
-//! (`organization:read` / `organization:write`).
+//! Organizations (docs/api/jsonapi.md): teams inside a tenant that accounts
+//! belong to (`organization:read` / `organization:write`).
 
 use chrono::Utc;
 use serde_json::json;

@@ -1,5 +1,6 @@
-//! Self-service passwords and addresses (seed 002 account/passwords,
-//! reference 2.2, 2.3, 2.5): reset by mailed token, change, registration
+//! Self-service passwords and addresses (docs/api/ithbat.md, Registration,
+//! email verification, passwords; JSON:API `account/passwords`,
+//! docs/api/jsonapi.md): reset by mailed token, change, registration
 //! and email verification.
 //!
 //! Public requests that name an email never tell whether an account has
@@ -68,7 +69,7 @@ where
     });
 }
 
-// ---- password reset (seed 002 request_reset / reset / token_valid) ----
+// ---- password reset (request, token check, reset) ----
 
 /// Mails a reset link if an active account has this email; answers the
 /// same either way.
@@ -122,7 +123,7 @@ pub async fn request_reset(
     Ok(())
 }
 
-/// Is this reset token usable now? (seed 002 token_valid)
+/// Is this reset token usable now? (JSON:API `token_valid`)
 pub async fn reset_token_valid(app: &App, token: &str) -> Result<bool> {
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();
@@ -173,7 +174,7 @@ pub async fn reset(app: &App, token: &str, password: Password, origin: &Origin) 
     })
 }
 
-// ---- password change (seed 002 change, reference 2.5) ----
+// ---- password change ----
 
 /// Changes the caller's password after checking the current one; every
 /// other session of theirs ends.
@@ -256,7 +257,7 @@ pub async fn change(
     })
 }
 
-// ---- registration and email verification (reference 2.2, 2.3) ----
+// ---- registration and email verification ----
 
 /// What registration answers, whether or not the email was free.
 pub struct Registered {

@@ -1,4 +1,5 @@
-//! Roles and the permission catalogue (seed 001; reference 4.1).
+//! Roles and the permission catalogue (docs/api/ithbat.md, Roles and
+//! permissions).
 
 use chrono::Utc;
 use serde_json::json;

@@ -113,7 +113,8 @@ pub async fn create(
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();
     transaction!(db, |tx| {
-        // Seed 003: each token belongs to one of the tenant's SSO providers.
+        // An Aritma token names one of the tenant's SSO providers
+        // (docs/api/iam.md, SCIM tokens and SSO providers).
         if let Some(scheme) = &provider {
             if repo::sso::find_by_scheme(tx, caller.tenant_id, scheme)
                 .await?

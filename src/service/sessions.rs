@@ -1,4 +1,4 @@
-//! A user's own sessions (seed 001 /auth/sessions).
+//! A user's own sessions (`/api/v1/auth/sessions`, docs/api/ithbat.md).
 
 use chrono::Utc;
 use serde_json::json;
@@ -64,7 +64,7 @@ pub async fn revoke_others(app: &App, caller: &Caller, origin: &Origin) -> Resul
     })
 }
 
-/// The tenant's active sessions (seed 002 account_sessions): all of them
+/// The tenant's active sessions (JSON:API `account_sessions`): all of them
 /// with user:read, otherwise the caller's own.
 pub async fn list_tenant(
     app: &App,

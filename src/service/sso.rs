@@ -1,5 +1,5 @@
 //! Signing in through a tenant's external OpenID Connect providers, and
-//! linking their accounts to users (seed 001 identities, reference 2.9).
+//! linking their accounts to users (docs/api/oauth.md, SSO providers).
 //!
 //! A round trip starts here: the person's browser is sent to the
 //! provider's authorization endpoint with a fresh `state`, `nonce` and PKCE

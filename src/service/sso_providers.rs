@@ -1,9 +1,9 @@
-//! SSO provider configuration (seed 003 "SSO", reference/aritma.md): a
-//! tenant's administrators (`settings:read`, `settings:write`, as
-//! reference/ithbat.md 4.3 files IdP configurations) store, change, list
-//! and delete the OpenID Connect providers people may sign in with. The
-//! client secret is sealed, since it must be sent to the provider; reads
-//! show a mask in its place.
+//! SSO provider configuration (docs/api/iam.md, SCIM tokens and SSO providers):
+//! a tenant's administrators (`settings:read`, `settings:write`: a provider is
+//! part of the tenant's configuration) store, change, list and delete the
+//! OpenID Connect providers people may sign in with. The client secret is
+//! sealed, since it must be sent to the provider; reads show a mask in its
+//! place.
 
 use chrono::Utc;
 use serde_json::json;

@@ -1,4 +1,4 @@
-//! IAM subjects (seed 003 "Subjects"): the tenant's users, clients and
+//! IAM subjects (docs/api/iam.md): the tenant's users, clients and
 //! groups seen as one kind of thing, and groups holding users and
 //! clients. The rows are the ones every dialect shows: a subject group is
 //! a group (SCIM's, `/api/v1/groups`'), a user subject a user.

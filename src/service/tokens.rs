@@ -35,9 +35,9 @@ pub fn random_token(n: usize) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// Claims of an access token (api-map: sub, iss, aud, exp, iat, jti,
-/// tenant_id, sid, roles, permissions). A client's own token (RFC 9068
-/// client_credentials) has `sub` = `client_id`, the granted `scope`, its
+/// Claims of an access token (docs/security.md, Tokens: sub, iss, aud, exp,
+/// iat, jti, tenant_id, sid, roles, permissions). A client's own token (RFC
+/// 9068 client_credentials) has `sub` = `client_id`, the granted `scope`, its
 /// grant as `sid`, and no email.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AccessClaims {

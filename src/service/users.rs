@@ -1,5 +1,5 @@
-//! Users: self-service (seed 001 /users/me) and administration (seeds 000
-//! and 001 /users), lifecycle, roles, metadata and bulk creation.
+//! Users: self-service (`/users/me`) and administration (`/users`,
+//! docs/api/ithbat.md), lifecycle, roles, metadata and bulk creation.
 
 use std::collections::HashSet;
 
@@ -91,7 +91,7 @@ pub async fn me(app: &App, caller: &Caller) -> Result<UserDetails> {
 pub struct ProfileChanges {
     /// Administrators only.
     pub email: Option<String>,
-    /// Seed 000's single name, split into first and family name.
+    /// A single name, split into first and family name.
     pub name: Option<String>,
     pub first_name: Option<String>,
     pub father_name: Option<String>,
@@ -102,7 +102,8 @@ pub struct ProfileChanges {
     pub theme: Option<String>,
     pub language: Option<String>,
     pub timezone: Option<String>,
-    /// Seed 002 account attributes; Some(None) clears.
+    /// The JSON:API account attributes (docs/api/jsonapi.md); Some(None)
+    /// clears.
     pub picture_url: Option<Option<String>>,
     pub sso_channel: Option<Option<String>>,
     pub organization_id: Option<Option<Uuid>>,
@@ -396,8 +397,8 @@ pub async fn get_many(app: &App, caller: &Caller, ids: &[Uuid]) -> Result<Vec<Us
     details_of(db, users).await
 }
 
-/// A user to create (seed 001 CreateUserRequest, with seed 000's `name` and
-/// `phoneNumber`; seed 002's account attributes).
+/// A user to create: the native create body (with a single `name` and
+/// `phoneNumber`), and the JSON:API account attributes.
 #[derive(Debug, Default, Clone)]
 pub struct NewUser {
     pub email: String,
@@ -418,7 +419,7 @@ pub struct NewUser {
     /// Without a password, invite the owner to choose one: the account is
     /// pending until they join through the mailed link.
     pub invite: bool,
-    /// Create it suspended (seed 002 `enabled: false`); no invitation is sent.
+    /// Create it suspended (JSON:API `enabled: false`); no invitation is sent.
     pub suspended: bool,
     /// Where the invitation link leads once accepted.
     pub redirect_url: Option<String>,
@@ -681,14 +682,14 @@ fn created_event(actor: Actor, user: &User, origin: &Origin) -> AuditEvent {
         .details(json!({ "email": user.email, "emailVerified": user.email_verified }))
 }
 
-/// The outcome of a bulk creation (seed 001 POST /users/bulk).
+/// The outcome of a bulk creation (`POST /api/v1/users/bulk`).
 pub struct BulkOutcome {
     pub created: Vec<UserDetails>,
     /// (index in the request, email as sent, error)
     pub errors: Vec<(usize, String, Error)>,
 }
 
-/// Most users per bulk request (seed 001).
+/// Most users per bulk request (docs/api/ithbat.md, Users).
 pub const MAX_BULK: usize = 1000;
 
 /// Creates up to 1000 users: every row is validated and either created or
@@ -954,7 +955,7 @@ pub async fn revoke_sessions(
     })
 }
 
-/// The union of the permissions of a user's roles (seed 001).
+/// The union of the permissions of a user's roles.
 pub async fn permissions(app: &App, caller: &Caller, id: Uuid) -> Result<Permissions> {
     caller.require("user:read")?;
     let mut conn = app.db.get().await?;
@@ -967,7 +968,7 @@ pub async fn permissions(app: &App, caller: &Caller, id: Uuid) -> Result<Permiss
     Ok(access.permissions())
 }
 
-/// Assigns a role (seed 001 `role:write`). The caller must hold every
+/// Assigns a role (`role:write`). The caller must hold every
 /// permission of the role.
 pub async fn assign_role(
     app: &App,

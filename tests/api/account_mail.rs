@@ -1,6 +1,6 @@
-//! Mail flows end to end through a real SMTP server on loopback: seed 002
+//! Mail flows end to end through a real SMTP server on loopback: JSON:API
 //! invitations (join, resend_invitation) and account/passwords
-//! (request_reset, token_valid, reset, change), and reference 2.2/2.3/2.5's
+//! (request_reset, token_valid, reset, change), and the
 //! native register, verify-email, resend-verification, password-reset and
 //! change-password.
 
@@ -35,7 +35,7 @@ async fn join(api: &Api, token: &str, password: &str) -> Resp {
     .await
 }
 
-/// Seed 002 reset: a mailed token and a new password.
+/// JSON:API reset: a mailed token and a new password.
 async fn reset_password(api: &Api, token: &str, password: &str) -> Resp {
     api.post(
         "/api/v1/account/passwords/reset",
@@ -51,7 +51,7 @@ async fn token_valid(api: &Api, token: &str) -> Resp {
     .await
 }
 
-/// Seed 002 resend_invitation.
+/// JSON:API resend_invitation.
 async fn resend(api: &Api, account_id: &str) -> Resp {
     api.jsonapi(
         Method::POST,
@@ -61,7 +61,7 @@ async fn resend(api: &Api, account_id: &str) -> Resp {
     .await
 }
 
-/// Seed 002: an account created without a password is invited (pending,
+/// A JSON:API account created without a password is invited (pending,
 /// invitation_expired_at = now + 7 days) and mailed a single-use link;
 /// PATCH /accounts/{token}/join sets the password and marks it joined.
 async fn an_invitation_is_mailed_and_joined_once(b: Backend) {
@@ -131,7 +131,7 @@ async fn an_invitation_is_mailed_and_joined_once(b: Backend) {
     plain.jsonapi_error(400, Some(json!({ "pointer": "/pass" })));
 }
 
-/// Seed 002 resend_invitation: a fresh token; the old one stops working.
+/// resend_invitation: a fresh token; the old one stops working.
 async fn resending_an_invitation_replaces_the_link(b: Backend) {
     let t = tenant(b).await;
     let email = t.email("again");
@@ -202,7 +202,7 @@ async fn expired_invitations_and_resets_are_refused(b: Backend) {
     anon.login(&user.email, PASSWORD).await;
 }
 
-/// Seed 002 request_reset / token_valid / reset: a mailed token (256 bits,
+/// JSON:API request_reset / token_valid / reset: a mailed token (256 bits,
 /// single use, one hour), the tenant's policy, every session ended.
 async fn password_reset_by_mailed_token(b: Backend) {
     let t = tenant(b).await;
@@ -258,7 +258,7 @@ async fn password_reset_by_mailed_token(b: Backend) {
     }
 }
 
-/// Seed 002: request_reset answers 204 whether or not the email exists, and
+/// request_reset answers 204 whether or not the email exists, and
 /// sends nothing for an unknown one.
 async fn request_reset_answers_the_same_for_unknown_emails(b: Backend) {
     let t = tenant(b).await;
@@ -290,7 +290,7 @@ async fn request_reset_answers_the_same_for_unknown_emails(b: Backend) {
         .jsonapi_error(404, None);
 }
 
-/// Seed 002 change: current and new password; the account's other
+/// JSON:API change: current and new password; the account's other
 /// sessions are revoked, this one stays.
 async fn changing_the_password_ends_other_sessions(b: Backend) {
     let t = tenant(b).await;
@@ -338,9 +338,9 @@ async fn changing_the_password_ends_other_sessions(b: Backend) {
         .jsonapi_error(401, None);
 }
 
-/// Reference 2.2/2.3: register (201), login refused until the mailed
-/// verification token is used (ACCOUNT_NOT_VERIFIED), verify-email, then
-/// sign-in; resend-verification sends a fresh link.
+/// Native registration (docs/api/ithbat.md): register (201), login refused
+/// until the mailed verification token is used (ACCOUNT_NOT_VERIFIED),
+/// verify-email, then sign-in; resend-verification sends a fresh link.
 async fn register_verify_and_sign_in(b: Backend) {
     let t = tenant(b).await;
     let anon = t.anonymous();
@@ -442,7 +442,7 @@ async fn registering_a_taken_email_reveals_nothing(b: Backend) {
     anon.login(&user.email, PASSWORD).await;
 }
 
-/// Reference 2.5: password-reset/initiate, the completion endpoint, and
+/// Native password-reset/initiate, the completion endpoint, and
 /// change-password with snake_case fields.
 async fn native_password_reset_and_change(b: Backend) {
     let t = tenant(b).await;

@@ -1,6 +1,5 @@
-//! The hosted pages mailed links open (issue 7: "the mailed links already
-//! point at them"): /account/join, /account/reset-password and
-//! /account/verify-email, driven as a browser would, from the link in the
+//! The hosted pages mailed links open: /account/join, /account/reset-password
+//! and /account/verify-email, driven as a browser would, from the link in the
 //! mail a real SMTP server on loopback received.
 
 use serde_json::json;
@@ -52,7 +51,7 @@ async fn submit(web: &mut Web, path: &str, page: &Resp, password: &str, confirm:
     .await
 }
 
-/// Seed 002's invitation, accepted on the hosted page: mismatched and weak
+/// A JSON:API invitation, accepted on the hosted page: mismatched and weak
 /// passwords are shown on the form (the link stays usable), then the
 /// account joins and signs in; the link works once.
 async fn joining_without_a_redirect_ends_on_a_welcome_page(b: Backend) {
@@ -134,7 +133,7 @@ async fn pages_refuse_forged_and_dead_forms(b: Backend) {
     assert_eq!(r.status, 400, "{}", r.text);
 }
 
-/// Reference 2.5 reset, completed on the hosted page: the new password
+/// A native password reset, completed on the hosted page: the new password
 /// works, the old one no longer does, every session ends.
 async fn a_reset_link_sets_a_new_password(b: Backend) {
     let app = shared(b).await;
@@ -174,7 +173,7 @@ async fn a_reset_link_sets_a_new_password(b: Backend) {
     assert_eq!(r.status, 401, "{}", r.text);
 }
 
-/// Reference 2.3 verification on the hosted page: opening the link (as a
+/// Email verification on the hosted page: opening the link (as a
 /// mail scanner would) verifies nothing; posting its form does.
 async fn a_verification_link_verifies_on_post_only(b: Backend) {
     let app = shared(b).await;

@@ -1,6 +1,6 @@
-//! The Aritma dialect under /core/iam (seed 003): every operation requires
-//! the scope services.iam ("Security: ... Required scopes: services.iam"),
-//! errors are RFC 7807 problem details, and the scope catalogue.
+//! The Aritma dialect under /core/iam (docs/api/iam.md): every operation
+//! requires the scope services.iam, errors are RFC 7807 problem details,
+//! and the scope catalogue.
 
 use serde_json::json;
 
@@ -80,8 +80,8 @@ async fn send(api: &Api, method: reqwest::Method, path: &str) -> Resp {
     Api::send(api.request(method, path).json(&json!({}))).await
 }
 
-/// Seed 003, every operation: "client_credentials (Required scopes:
-/// services.iam)". RFC 6750 3.1: 403 with `WWW-Authenticate: Bearer
+/// Every operation requires services.iam (docs/api/iam.md, Tokens, scope
+/// and errors). RFC 6750 3.1: 403 with `WWW-Authenticate: Bearer
 /// error="insufficient_scope", scope="services.iam"`; nothing happens.
 async fn every_operation_requires_services_iam(b: Backend) {
     let t = tenant(b).await;
@@ -167,8 +167,8 @@ async fn session_tokens_act_with_the_users_permissions(b: Backend) {
     assert_eq!(r.code(), "FORBIDDEN");
 }
 
-/// reference/aritma.md "Common error codes": ProblemDetails (`type`,
-/// `title`, `status`, `detail`, `instance`), as application/problem+json.
+/// Errors are RFC 7807 problem details (`type`, `title`, `status`, `detail`,
+/// `instance`), as application/problem+json.
 async fn errors_are_problem_details(b: Backend) {
     let t = tenant(b).await;
     let check = |r: &Resp, status: u16, code: &str, path: &str| {
@@ -228,8 +228,8 @@ async fn errors_are_problem_details(b: Backend) {
     assert!(r.problem().is_none());
 }
 
-/// Seed 003 "Scope" and issue item 4: the catalogue clients' allowedScopes
-/// come from, at least services.iam, openid, profile, email, offline_access.
+/// The scope catalogue clients' allowedScopes come from (RFC 6749 3.3):
+/// at least services.iam, openid, profile, email, offline_access.
 async fn the_scope_catalogue(b: Backend) {
     let t = tenant(b).await;
     let r = t.owner.get("/core/iam/v1/scopes").await;

@@ -1,5 +1,5 @@
-//! The Aritma IAM resources under /core/iam (seed 003, reference/aritma.md
-//! "Model", actions, me, policies, roles, subjects, the user role
+//! The Aritma IAM resources under /core/iam (docs/api/iam.md: the policy
+//! model, actions, me, policies, roles, subjects, the user role
 //! operations): policies really decide what users and clients may do.
 
 use serde_json::{json, Value};
@@ -80,7 +80,7 @@ fn names(list: &Value) -> Vec<String> {
         .collect()
 }
 
-/// Seed 003, every operation: "Required scopes: services.iam".
+/// Every operation requires services.iam (docs/api/iam.md).
 async fn aritma_iam_operations_require_services_iam(b: Backend) {
     let t = tenant(b).await;
     let unscoped = t
@@ -137,9 +137,9 @@ async fn aritma_iam_operations_require_services_iam(b: Backend) {
     }
 }
 
-/// reference/aritma.md "actions": createPolicy's action "must be one of
-/// the actions returned by the /actions endpoint"; "Model": actions are
-/// dotted names in a hierarchy. The IAM's own actions are built in; the
+/// A policy's action must be one of the catalogue's (`GET /v1/actions`);
+/// actions are dotted names in a hierarchy (docs/api/iam.md, Actions,
+/// policies and groups). The IAM's own actions are built in; the
 /// banking examples are a tenant's to register (docs/api/iam.md).
 async fn aritma_actions_catalogue_and_registration(b: Backend) {
     let app = shared(b).await;
@@ -254,8 +254,8 @@ async fn aritma_actions_catalogue_and_registration(b: Backend) {
     );
 }
 
-/// reference/aritma.md "policies": createpolicy answers 200
-/// `{"subject","scope","action","tenant"}`; list and delete are inferred.
+/// Creating a policy answers 200 `{"subject","scope","action","tenant"}`;
+/// the list shows it and delete (the same triple) removes it.
 async fn aritma_policies_create_list_delete(b: Backend) {
     let t = tenant(b).await;
     let member = t.user("member").await;
@@ -417,7 +417,7 @@ async fn aritma_policies_refuse_bad_input_and_other_tenants(b: Backend) {
     assert_eq!(t.owner.get(&path("/policies")).await.body["total"], 0);
 }
 
-/// reference/aritma.md "Model": a policy grants one action to one
+/// The policy model (docs/api/iam.md): a policy grants one action to one
 /// subject on one scope, inherited by subscopes; parents grant children;
 /// a group's members hold its policies at once. Every operation asks.
 async fn aritma_policies_decide_for_users_clients_and_groups(b: Backend) {
@@ -629,9 +629,9 @@ async fn aritma_policy_writers_grant_only_what_they_hold(b: Backend) {
     assert_eq!(r.status, 200, "{}", r.text);
 }
 
-/// reference/aritma.md "roles": RoleDto {id, name}, the same rows as
-/// /api/v1/roles; "users": add and remove an OIDC role
-/// (`removerolefromuser`); "Model": tenant roles travel as claims.
+/// Aritma roles: RoleDto {id, name}, the same rows as /api/v1/roles; a
+/// user's roles are added and removed under /v1/users/{userId}/roles; tenant
+/// roles travel as claims.
 async fn aritma_roles_and_user_role_operations(b: Backend) {
     let app = shared(b).await;
     let t = app.new_tenant().await;
@@ -696,7 +696,7 @@ async fn aritma_roles_and_user_role_operations(b: Backend) {
     let me = member.api.get(&path("/me")).await;
     let roles: Vec<&str> = pluck(&me.body["roles"], "/name");
     assert!(roles.contains(&"Client keeper"), "{}", me.text);
-    // The role is a claim in the user's next tokens (api-map "Tokens").
+    // The role is a claim in the user's next tokens (docs/security.md, Tokens).
     let fresh = member
         .api
         .anonymous()
@@ -777,7 +777,7 @@ fn jwt_claims(token: &str) -> Value {
     serde_json::from_slice(&bytes).unwrap()
 }
 
-/// reference/aritma.md "subjects" 1, 4, 12, 14 and envelope 2:
+/// Subject lists in their envelope (docs/api/iam.md):
 /// `{page,pageSize,count,total,totalPages,data}`, `searchQuery`, page
 /// size clamped to 10..200.
 async fn aritma_subject_lists(b: Backend) {
@@ -862,8 +862,8 @@ async fn aritma_subject_lists(b: Backend) {
     }
 }
 
-/// reference/aritma.md "subjects" 6, 7, 9, 10, 11: subject groups are
-/// groups; members are users and clients, several added at once.
+/// Subject groups are groups; members are users and clients, several added at
+/// once.
 async fn aritma_subject_groups_and_members(b: Backend) {
     let app = shared(b).await;
     let t = app.new_tenant().await;
@@ -1025,8 +1025,8 @@ async fn aritma_subject_groups_and_members(b: Backend) {
     );
 }
 
-/// reference/aritma.md "subjects" 2, 3, 5, 8, 13: a subject's groups, and
-/// its permissions (through its policies, its groups' and its roles).
+/// A subject's groups, and its permissions (through its policies, its groups'
+/// and its roles).
 async fn aritma_subject_permissions_and_memberships(b: Backend) {
     let app = shared(b).await;
     let t = app.new_tenant().await;
@@ -1133,7 +1133,7 @@ async fn aritma_subject_permissions_and_memberships(b: Backend) {
     );
 }
 
-/// reference/aritma.md "me": UserDto with roles as RoleDto, and the
+/// `/v1/me`: UserDto with roles as RoleDto, and the
 /// caller's claims; plus the caller's resolved permissions.
 async fn aritma_me_claims_and_permissions(b: Backend) {
     let t = tenant(b).await;

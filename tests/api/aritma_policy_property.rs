@@ -1,11 +1,11 @@
-//! Property test (issue 7: "covered by property tests against a naive
-//! reference evaluator"), end to end: random groups, memberships and
-//! policies go in through the Aritma API; for every subject, the grants
-//! the server resolves (`GET /v1/subjects/{subject}/permissions`) must be
-//! exactly those a naive evaluator derives from what was written, and the
-//! server's decisions on a real operation (`GET /v1/clients`, which needs
-//! iam.client.read on /) must be the naive evaluator's.
-//! `domain::access` has the same property over random facts in memory.
+//! Property test against a naive reference evaluator, end to end: random
+//! groups, memberships and policies go in through the Aritma API; for every
+//! subject, the grants the server resolves (`GET
+//! /v1/subjects/{subject}/permissions`) must be exactly those a naive evaluator
+//! derives from what was written, and the server's decisions on a real
+//! operation (`GET /v1/clients`, which needs iam.client.read on /) must be the
+//! naive evaluator's. `domain::access` has the same property over random facts
+//! in memory.
 
 use std::collections::{BTreeMap, BTreeSet};
 

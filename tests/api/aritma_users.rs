@@ -1,7 +1,8 @@
-//! Seed 003 "User" under /core/iam: list (searchText, page, pageSize, the
-//! items/metadata/links envelope), get (UserDto), a user's roles, invite
-//! (email, redirectUrl: mailed, and the link returns to redirectUrl) and
-//! "Creates a user subject if their domain is verified".
+//! Aritma users under /core/iam (docs/api/iam.md, Roles and users): list
+//! (searchText, page, pageSize, the items/metadata/links envelope), get
+//! (UserDto), a user's roles, invite (email, redirectUrl: mailed, and the link
+//! returns to redirectUrl) and "Creates a user subject if their domain is
+//! verified".
 
 use serde_json::{json, Value};
 
@@ -40,7 +41,7 @@ async fn allow_redirects(t: &TestTenant, urls: &[&str]) {
     assert_eq!(r.ok()["redirectUrls"], json!(urls), "{}", r.text);
 }
 
-/// Seed 003 list users: "items" of UserDto (id, userName, email,
+/// The user list: "items" of UserDto (id, userName, email,
 /// phoneNumber, twoFactorEnabled, roles [RoleDto {id, name}]), "metadata"
 /// {page (1-based), pageSize, totalCount}, "links" {first, previous,
 /// next, last}. Get user: one UserDto.
@@ -134,7 +135,7 @@ async fn users_are_listed_and_shown_as_user_dtos(b: Backend) {
     assert_eq!(r.status, 403, "{}", r.text);
 }
 
-/// Seed 003 "add OIDC role to user" / "removerolefromuser": POST and
+/// A user's roles: POST and
 /// DELETE /v1/users/{userId}/roles/{roleId}, 200 with no content.
 async fn roles_are_added_and_removed(b: Backend) {
     let app = shared(b).await;
@@ -183,9 +184,9 @@ async fn roles_are_added_and_removed(b: Backend) {
     );
 }
 
-/// Seed 003 invite: "The email address to send the invitation to", and
-/// "The URL the user will be redirected to after accepting the
-/// invitation" (e.g. https://app.example.com/accept-invite); No Content.
+/// Invite: the email address to send the invitation to, and the URL the
+/// user is redirected to after accepting it (e.g.
+/// https://app.example.com/accept-invite); No Content.
 /// The mail links to the hosted join page; choosing a password there
 /// leads to the redirect URL.
 async fn an_invitation_returns_to_an_allowed_redirect_url(b: Backend) {
@@ -249,9 +250,10 @@ async fn an_invitation_returns_to_an_allowed_redirect_url(b: Backend) {
     assert_eq!(r.code(), "DUPLICATE_EMAIL");
 }
 
-/// Only redirect URLs on the tenant's allow-list (issue 7 item 5): anything
-/// else is 400 naming redirectUrl, and nothing is created or mailed. A
-/// pending invitee invited again gets a fresh link; the old one dies.
+/// Only redirect URLs on the tenant's allow-list (docs/security.md, Invitation
+/// redirects): anything else is 400 naming redirectUrl, and nothing is created
+/// or mailed. A pending invitee invited again gets a fresh link; the old one
+/// dies.
 async fn invitations_refuse_what_is_not_allowed(b: Backend) {
     let app = shared(b).await;
     let t = app.new_tenant().await;
@@ -333,10 +335,11 @@ async fn invitations_refuse_what_is_not_allowed(b: Backend) {
     assert_eq!(r.status, 403, "{}", r.text);
 }
 
-/// Seed 003 "Creates a user subject if their domain is verified": query
+/// Creates a user subject if their domain is verified: query
 /// email, fullName, phoneNumber; 200 {userId, email, phoneNumber,
-/// fullName}. Reference: "A confirmed domain lets POST /v1/users/users
-/// create users whose email is on that domain, with no invitation."
+/// fullName}. A verified domain lets POST /v1/users/users create users
+/// whose email is on that domain, with no invitation (docs/api/iam.md,
+/// Domains).
 async fn users_are_created_directly_only_on_verified_domains(b: Backend) {
     let app = shared(b).await;
     let t = app.new_tenant().await;
@@ -403,7 +406,8 @@ async fn users_are_created_directly_only_on_verified_domains(b: Backend) {
         .await
         .is_none());
 
-    // Again: a duplicate. An unencoded + (seed 003's example) still works.
+    // Again: a duplicate. An unencoded + (as Aritma clients send it) still
+    // works.
     let r = create(jane()).await;
     assert_eq!(r.status, 409, "{}", r.text);
     assert_eq!(r.code(), "DUPLICATE_EMAIL");

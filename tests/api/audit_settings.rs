@@ -1,6 +1,6 @@
-//! The audit log (api-map: "every state change records who did what to
-//! whom, when, from which address"; reference 8) and tenant settings
-//! (reference 7; api-map "Password policy", "Lockout").
+//! The audit log (docs/security.md, Audit: every state change records who
+//! did what to whom, when, from which address) and tenant settings
+//! (docs/api/ithbat.md, Audit log and settings: password policy, lockout).
 
 use serde_json::json;
 
@@ -191,7 +191,7 @@ async fn the_audit_log_is_read_only_and_private(b: Backend) {
     t.owner.get(&path).await.ok();
 }
 
-/// Api-map: seed 002's rules are the default password policy; 5 failures in
+/// The default password policy (docs/api/ithbat.md); 5 failures in
 /// 15 minutes lock for 15 minutes.
 async fn settings_show_the_documented_defaults(b: Backend) {
     let t = tenant(b).await;

@@ -1,5 +1,5 @@
-//! Sign-in, tokens and lockout: reference/ithbat.md 2.1, 2.4, 10; api-map
-//! "Credentials" and "Decisions" (lockout, token claims).
+//! Sign-in, tokens and lockout (docs/api/ithbat.md, Sign in, Sessions and
+//! tokens; docs/security.md, Lockout and Tokens).
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -28,7 +28,7 @@ on_both_backends!(
     an_unknown_email_costs_one_argon2_verification,
 );
 
-/// Reference 2.1: `{success, data: {accessToken, refreshToken, idToken,
+/// Sign-in answers `{success, data: {accessToken, refreshToken, idToken,
 /// tokenType, expiresIn, user{...roles, permissions}}}`.
 async fn login_returns_the_documented_tokens(b: Backend) {
     let app = shared(b).await;
@@ -66,8 +66,8 @@ async fn login_returns_the_documented_tokens(b: Backend) {
         "{perms:?}"
     );
 
-    // api-map: access tokens are RS256 JWTs with sub, iss, aud, exp, iat,
-    // jti, tenant_id, sid, roles, permissions.
+    // docs/security.md: access tokens are RS256 JWTs with sub, iss, aud, exp,
+    // iat, jti, tenant_id, sid, roles, permissions.
     let access = d["accessToken"].as_str().unwrap();
     let header = jwt_part(access, 0);
     assert_eq!(header["alg"], "RS256");
@@ -92,7 +92,7 @@ async fn login_returns_the_documented_tokens(b: Backend) {
     assert_eq!(id_claims["sid"], claims["sid"]);
 }
 
-/// Api-map "Credentials": tokens are verifiable by third parties through
+/// Tokens are verifiable by third parties through
 /// the openid-configuration and its JWKS.
 async fn access_token_verifies_with_the_published_jwks(b: Backend) {
     let app = shared(b).await;
@@ -118,7 +118,7 @@ async fn access_token_verifies_with_the_published_jwks(b: Backend) {
     assert_eq!(data.claims["tenant_id"], t.id.as_str());
 }
 
-/// Reference 2.1: INVALID_CREDENTIALS 401 for a wrong email or password,
+/// INVALID_CREDENTIALS 401 for a wrong email or password,
 /// and the same answer whichever it was (no user enumeration).
 async fn wrong_password_and_unknown_email_answer_alike(b: Backend) {
     let t = tenant(b).await;
@@ -186,7 +186,7 @@ async fn login_rejects_bad_input_and_changes_nothing(b: Backend) {
         .await;
     r.expect(415, "UNSUPPORTED_MEDIA_TYPE");
 
-    // Bodies over 1 MiB: 413 (issue: "Request bodies over 1 MiB get 413").
+    // Request bodies over 1 MiB get 413.
     let huge = format!(
         "{{\"email\":\"{}\",\"password\":\"{}\"}}",
         t.owner_email,
@@ -216,8 +216,8 @@ async fn login_rejects_bad_input_and_changes_nothing(b: Backend) {
     api.login(&t.owner_email, PASSWORD).await;
 }
 
-/// Reference 2.4 and api-map: refresh tokens are single use; presenting a
-/// used one revokes the session and answers 401.
+/// Refresh tokens are single use (docs/api/ithbat.md, Sessions and tokens);
+/// presenting a used one revokes the session and answers 401.
 async fn refresh_rotates_and_reuse_revokes_the_session(b: Backend) {
     let app = shared(b).await;
     let t = app.new_tenant().await;
@@ -336,7 +336,7 @@ mod app {
     }
 }
 
-/// Api-map: 5 failures in 15 minutes lock the account for 15 minutes,
+/// 5 failures in 15 minutes lock the account for 15 minutes (docs/security.md),
 /// counted atomically. Fifty guesses at once: exactly five are checked
 /// (INVALID_CREDENTIALS), the rest are refused unchecked (ACCOUNT_LOCKED),
 /// the lock is recorded once, and the right password is refused too.
@@ -428,8 +428,7 @@ async fn lockout_does_not_reveal_whether_an_account_exists(b: Backend) {
     }
 }
 
-/// rememberMe lengthens the session (reference 2.1 "longer session"): 30
-/// days instead of a day.
+/// rememberMe lengthens the session: 30 days instead of a day.
 async fn remember_me_extends_the_session(b: Backend) {
     let t = tenant(b).await;
     let api = t.anonymous();
@@ -454,9 +453,10 @@ async fn remember_me_extends_the_session(b: Backend) {
     assert_eq!(expiry(false), 24);
 }
 
-/// Issue 3: "An unknown email costs the same argon2 work as a known one":
-/// the server's own count of argon2 verifications (in /metrics) goes up
-/// by one for a wrong password, an unknown email and a right password alike.
+/// An unknown email costs the same argon2 work as a known one
+/// (docs/security.md): the server's own count of argon2 verifications (in
+/// /metrics) goes up by one for a wrong password, an unknown email and a right
+/// password alike.
 async fn an_unknown_email_costs_one_argon2_verification(b: Backend) {
     let app = spawn(b, |_| {}).await;
     let api = app.api();

@@ -1,4 +1,4 @@
-//! First start and restarts (api-map "Running it").
+//! First start and restarts (docs/deployment.md, One instance).
 
 use serde_json::json;
 

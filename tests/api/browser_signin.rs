@@ -1,9 +1,9 @@
-//! Issue 8 item 5: a real browser (headless Chromium, through
+//! A real browser (headless Chromium, through
 //! ChromeDriver) signs in on the hosted page as a person would: the page,
 //! a wrong then the right password, the TOTP step, the redirect back to the
 //! application with a code, which the application's backend redeems.
 //! Then the same through an SSO provider: a second ithbat server on
-//! loopback (issue 8 items 3 and 5).
+//! loopback.
 //! Screenshots of each page land in `target/screenshots/`.
 
 use serde_json::{json, Value};
@@ -127,7 +127,7 @@ async fn a_person_signs_in_with_a_browser(b: Backend) {
     let app = shared(b).await;
     let t = app.new_tenant().await;
     let user = t.user("olivia").await;
-    // Two-step verification on, as reference 2.7 enrols it.
+    // Two-step verification on, enrolled as docs/api/ithbat.md shows.
     let (mut authenticator, _) = enrol(&user.api).await;
     let portal = Portal::new(&t, &["authorization_code", "refresh_token"], "xyz").await;
     let url = portal.authorize_url(&app.base, "n-1");

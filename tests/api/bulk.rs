@@ -1,5 +1,6 @@
-//! Seed 001 POST /users/bulk: "create several users in one request, at most
-//! 1000 per batch"; partial failures return `failed > 0` and `errors`.
+//! POST /api/v1/users/bulk (docs/api/ithbat.md, Users): several users in
+//! one request, at most 1000 per batch; partial failures return
+//! `failed > 0` and `errors`.
 
 use serde_json::{json, Value};
 
@@ -14,7 +15,7 @@ on_both_backends!(
     a_failure_midway_leaves_no_user_half_made,
 );
 
-/// The seed's request: two users, `{"successful": 2, "failed": 0, "users": [...]}`.
+/// Two users: `{"successful": 2, "failed": 0, "users": [...]}`.
 async fn bulk_creates_every_row_of_the_seed_example(b: Backend) {
     let t = tenant(b).await;
     let r = t
@@ -41,7 +42,7 @@ async fn bulk_creates_every_row_of_the_seed_example(b: Backend) {
     assert_eq!(t.owner.get("/api/v1/users").await.ok()["total"], 3);
 }
 
-/// The seed's partial failure: `{"index": 1, "email": ..., "error": "A user
+/// A partial failure: `{"index": 1, "email": ..., "error": "A user
 /// with this email already exists", "code": "DUPLICATE_EMAIL"}`. Duplicates
 /// within the batch and against existing users, and invalid rows, are
 /// reported by index; every other row is created.
@@ -176,7 +177,7 @@ async fn bulk_users_with_passwords_can_sign_in(b: Backend) {
     }
 }
 
-/// Issue 4: "a crash midway leaves no half-created user". The database is
+/// A crash midway leaves no half-created user. The database is
 /// made to fail on the sixth row of ten (a trigger); the request fails and
 /// not one of the ten users exists.
 async fn a_failure_midway_leaves_no_user_half_made(b: Backend) {

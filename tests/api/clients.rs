@@ -1,4 +1,4 @@
-//! Seed 003 "Client" (reference/aritma.md "clients"): list with
+//! Aritma clients (docs/api/iam.md, OAuth clients and secrets): list with
 //! searchText/page/pageSize in the items/metadata/links envelope, create,
 //! get, update, delete, and secrets (8 to 32 characters, shown once,
 //! several for rotation, optional expiration), on the tenant's own clients.
@@ -29,7 +29,8 @@ fn body(name: &str) -> Value {
     })
 }
 
-/// 404: unknown, or another tenant's (api-map), in problem details.
+/// 404: unknown, or another tenant's (docs/security.md, Tenancy), in problem
+/// details.
 #[track_caller]
 fn missing(r: &Resp) {
     problem(r, 404, "RESOURCE_NOT_FOUND");
@@ -49,8 +50,8 @@ fn problem(r: &Resp, status: u16, code: &str) {
     assert_eq!(r.body["status"], status);
 }
 
-/// Seed 003: create takes name, description, allowedGrantTypes,
-/// redirectUris, allowedScopes; "a newly created client has no secrets";
+/// Create takes name, description, allowedGrantTypes,
+/// redirectUris, allowedScopes; a newly created client has no secrets;
 /// get by clientId returns its details, lists the concise ClientDto.
 async fn clients_are_created_read_and_listed_in_aritma_shapes(b: Backend) {
     let t = tenant(b).await;
@@ -118,7 +119,7 @@ async fn clients_are_created_read_and_listed_in_aritma_shapes(b: Backend) {
     );
 }
 
-/// reference/aritma.md "Two pagination envelopes", 1: page is 1-based,
+/// The items/metadata/links envelope: page is 1-based,
 /// links absolute, previous/next null where there is none; searchText
 /// matches name or description regardless of case.
 async fn lists_page_and_search_with_links(b: Backend) {
@@ -181,7 +182,7 @@ async fn lists_page_and_search_with_links(b: Backend) {
         format!("{base}?searchText=nothing&page=1&pageSize=25")
     );
 
-    // Out-of-range paging is an error naming the parameter (api-map).
+    // Out-of-range paging is an error naming the parameter, not clamped.
     for q in ["page=0", "pageSize=0", "pageSize=101", "page=x"] {
         let r = t.owner.get(&format!("/core/iam/v1/clients?{q}")).await;
         problem(&r, 400, "VALIDATION_ERROR");
@@ -190,7 +191,7 @@ async fn lists_page_and_search_with_links(b: Backend) {
     }
 }
 
-/// Seed 003 create secret: `value` 8 to 32 characters, `description`,
+/// Create a secret: `value` 8 to 32 characters, `description`,
 /// optional `expiration`; the value is in that response only; several
 /// secrets for rotation; an expired or deleted one no longer works.
 async fn secrets_are_shown_once_rotate_and_expire(b: Backend) {
@@ -332,7 +333,7 @@ async fn secrets_are_shown_once_rotate_and_expire(b: Backend) {
     assert_eq!(r.fields(), ["value", "expiration"]);
 }
 
-/// Developers' guide: client secrets and refresh tokens are stored hashed
+/// Client secrets and refresh tokens are stored hashed
 /// (argon2id for the caller's secrets, SHA-256 for the server's 256-bit
 /// refresh tokens); the audit log never holds them.
 async fn secrets_and_refresh_tokens_are_stored_hashed(b: Backend) {
@@ -374,7 +375,7 @@ async fn secrets_and_refresh_tokens_are_stored_hashed(b: Backend) {
     }
 }
 
-/// Developers' guide: bad input gets a clear error naming the field and
+/// Bad input gets a clear error naming the field and
 /// changes nothing: wrong types, unknown and missing fields, values
 /// outside the catalogues.
 async fn bad_client_input_is_refused_and_changes_nothing(b: Backend) {
@@ -508,7 +509,7 @@ async fn bad_client_input_is_refused_and_changes_nothing(b: Backend) {
     );
 }
 
-/// Update (ours; the reference shows none): partial, and what the client
+/// Update (an ithbat addition to the Aritma API): partial, and what the client
 /// may do follows at once: a scope taken away stops counting in tokens
 /// already issued (introspection and the API agree).
 async fn updates_change_what_a_client_may_do(b: Backend) {
@@ -550,7 +551,7 @@ async fn updates_change_what_a_client_may_do(b: Backend) {
     assert_eq!(audit.ok()["total"], 2, "{}", audit.text);
 }
 
-/// api-map: another tenant's resource is indistinguishable from one that
+/// Another tenant's resource is indistinguishable from one that
 /// does not exist (404); lists show the caller's tenant only.
 async fn another_tenants_clients_are_404(b: Backend) {
     let app = shared(b).await;
@@ -604,7 +605,7 @@ async fn another_tenants_clients_are_404(b: Backend) {
     assert_eq!(admin.get(&theirs).await.status, 200);
 }
 
-/// api-map: permissions `client:read` / `client:write`; every change is
+/// Permissions `client:read` / `client:write`; every change is
 /// audited (client.created, client.secret_created, ...). A client's own
 /// token carries services.iam but no permission until policies grant it.
 async fn client_management_needs_permissions_and_is_audited(b: Backend) {

@@ -30,7 +30,7 @@ async fn all_answer<F: Future<Output = Resp>>(status: u16, requests: impl IntoIt
     }
 }
 
-/// Seed 001 PATCH /users/{id}/metadata deep-merges: 50 merges of one key
+/// PATCH /users/{id}/metadata deep-merges: 50 merges of one key
 /// each, sent together, leave 50 keys.
 async fn parallel_metadata_merges_all_survive(b: Backend) {
     let t = shared(b).await.new_tenant().await;
@@ -129,7 +129,7 @@ async fn parallel_scim_group_patches_all_survive(b: Backend) {
     assert_eq!(got, members);
 }
 
-/// Seed 001 PUT /settings changes only the fields it names: nine changes
+/// PUT /settings changes only the fields it names: nine changes
 /// of distinct settings, sent together, all stay.
 async fn parallel_settings_changes_all_survive(b: Backend) {
     let t = shared(b).await.new_tenant().await;
@@ -167,7 +167,7 @@ async fn parallel_settings_changes_all_survive(b: Backend) {
     assert_eq!(s["allowRegistration"], true);
 }
 
-/// Seed 001 PUT /roles/{id} changes the fields it names; a rename, a new
+/// PUT /roles/{id} changes the fields it names; a rename, a new
 /// description and new permissions sent together all stay, in both the
 /// native and the Aritma dialect (which edit the same role).
 async fn parallel_role_edits_all_survive(b: Backend) {
@@ -207,7 +207,7 @@ async fn parallel_role_edits_all_survive(b: Backend) {
     }
 }
 
-/// Seed 002 PATCH /accounts/{id} changes the attributes it sends: five
+/// JSON:API PATCH /accounts/{id} changes the attributes it sends: five
 /// updates of distinct attributes, sent together, all stay.
 async fn parallel_account_updates_all_survive(b: Backend) {
     let t = shared(b).await.new_tenant().await;
@@ -239,7 +239,7 @@ async fn parallel_account_updates_all_survive(b: Backend) {
     assert_eq!(a["role_scope"], "/organizations/7");
 }
 
-/// Api-map: a tenant always keeps an active owner. Two owners suspending
+/// A tenant always keeps an active owner. Two owners suspending
 /// each other at the same moment: one wins, the other is refused (409, or
 /// 401 when its own suspension came first), and one owner stays active.
 async fn two_owners_suspending_each_other_leave_one(b: Backend) {
@@ -281,7 +281,7 @@ async fn two_owners_suspending_each_other_leave_one(b: Backend) {
     }
 }
 
-/// Seed 003: a client holds at most five live secrets. Ten created at
+/// A client holds at most five live secrets (docs/api/iam.md). Ten created at
 /// once: five are made, five refused (409), and five exist.
 async fn parallel_client_secrets_stop_at_the_limit(b: Backend) {
     let t = shared(b).await.new_tenant().await;

@@ -1,4 +1,4 @@
-//! Seed 003 "Domains" under /core/iam (reference/aritma.md "domains"):
+//! Aritma domains under /core/iam (docs/api/iam.md, Domains):
 //! register (`POST /v1/domains?domain=` -> Pending with a verification
 //! token), publish the token as a DNS TXT record, `GET /v1/domains/status`
 //! until Confirmed, list (`filter`), unregister. Verification asks a real
@@ -56,8 +56,8 @@ fn fresh(t: &TestTenant, label: &str) -> String {
     format!("{label}.{}.example", t.slug)
 }
 
-/// Reference: register answers `{"domain","status":"Pending",
-/// "verificationToken":"aritma-verify-<uuid>"}` (ours: `ithbat-verify-`);
+/// Register answers `{"domain","status":"Pending",
+/// "verificationToken":"ithbat-verify-<uuid>"}` (docs/api/iam.md, Domains);
 /// the token goes into a TXT record; status is Pending, then Confirmed
 /// with the token left out.
 async fn a_domain_is_registered_then_verified_over_dns(b: Backend) {
@@ -157,7 +157,7 @@ async fn names_are_normalized_and_bad_ones_change_nothing(b: Backend) {
     assert_eq!(domain_events(&t).await.len(), 2);
 }
 
-/// Issue 7 item 4: "Only one tenant can own a verified domain." Another
+/// Only one tenant can own a verified domain. Another
 /// tenant may register it, but not verify it while it is owned (409),
 /// even with its own token published; once the owner lets go, it can.
 async fn only_one_tenant_owns_a_verified_domain(b: Backend) {
@@ -237,7 +237,7 @@ async fn concurrent_verifications_leave_one_owner(b: Backend) {
     }
 }
 
-/// api-map Tenancy: another tenant's resources are indistinguishable from
+/// Another tenant's resources are indistinguishable from
 /// ones that do not exist.
 async fn another_tenants_domains_are_not_found(b: Backend) {
     let app = shared(b).await;

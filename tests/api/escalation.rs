@@ -55,7 +55,7 @@ async fn owner_untouched(t: &TestTenant, tried: &str) {
         .await;
 }
 
-/// Issue 12, attack 1: an admin (who may not touch the owner directly)
+/// An admin (who may not touch the owner directly)
 /// mints a SCIM token and sets the owner's password through it. The token
 /// holds no more than the admin, so the owner is out of its reach.
 async fn an_admin_cannot_take_over_the_owner_through_a_scim_token(b: Backend) {
@@ -102,7 +102,7 @@ async fn an_admin_cannot_take_over_the_owner_through_a_scim_token(b: Backend) {
     r.scim(200);
 }
 
-/// Issue 12, attack 1 with less: a role holding only scim:read and
+/// The same with less: a role holding only scim:read and
 /// scim:write mints a token, which then holds nothing it could provision
 /// with.
 async fn a_scim_only_role_cannot_take_over_the_owner(b: Backend) {
@@ -133,7 +133,7 @@ async fn a_scim_only_role_cannot_take_over_the_owner(b: Backend) {
     r.scim_error(403, None);
 }
 
-/// Issue 12, attack 2: with group:read and group:write a user adds itself
+/// With group:read and group:write a user adds itself
 /// to a group that a policy makes all-powerful, natively or through the
 /// IAM API. Joining hands over what the group holds, which the caller
 /// lacks.
@@ -211,7 +211,7 @@ async fn group_writers_cannot_join_a_group_that_holds_more(b: Backend) {
         .expect(403, "FORBIDDEN");
 }
 
-/// Issue 12, attack 3: user:read + user:write changed the email of, and
+/// user:read + user:write once changed the email of, and
 /// suspended, users whose power comes from a policy or a group, because
 /// only roles on `/` counted. Everything they hold counts now, on any
 /// scope.
@@ -269,7 +269,7 @@ async fn user_writers_cannot_manage_users_empowered_by_policies_or_groups(b: Bac
     assert_eq!(r.status, 200, "{}", r.text);
 }
 
-/// Issue 12 item 2: a token holds at most what its maker holds at the
+/// A token holds at most what its maker holds at the
 /// moment of use: a permission the maker loses, the token loses; a maker
 /// suspended or deleted takes the token with them.
 async fn a_scim_token_holds_no_more_than_its_maker(b: Backend) {
@@ -376,7 +376,7 @@ async fn client_credentials_are_bounded_by_their_manager(b: Backend) {
     assert_eq!(r.status, 200, "{}", r.text);
 }
 
-/// Issue 12 item 5: every refused attempt is an `authz.denied` event with
+/// Every refused attempt is an `authz.denied` event with
 /// the actor, the target and what was missing.
 async fn refused_attempts_are_audited(b: Backend) {
     let t = tenant(b).await;

@@ -748,8 +748,8 @@ async fn attempt(w: &mut World, actor: &Actor) -> Attempt {
     }
 }
 
-/// A JSON:API role change replaces the account's roles (seed 002): one
-/// more dialect, tried on its own step kind.
+/// A JSON:API role change replaces the account's roles (docs/api/jsonapi.md):
+/// one more dialect, tried on its own step kind.
 async fn jsonapi_attempt(w: &mut World, actor_index: usize) -> Attempt {
     let actor = Actor::User(actor_index);
     let access = w.actor_access(&actor);

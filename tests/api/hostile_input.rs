@@ -1,4 +1,4 @@
-//! Hostile input (issue 16, ARCHITECTURE.md "Hostile input"): filters and
+//! Hostile input (docs/design/hostile-input.md): filters and
 //! PATCH paths nested beyond the limit, long IN-lists, control characters
 //! in every kind of string a client sends, and identifiers with invisible
 //! characters get a clear 400 in the dialect's form, identically on both
@@ -29,7 +29,7 @@ on_both_backends!(
     the_real_binary_keeps_serving_after_hostile_input,
 );
 
-/// The deep inputs of issue 16: parentheses, `not(`, and a value filter
+/// Deep inputs: parentheses, `not(`, and a value filter
 /// nested 400 levels, each as a SCIM filter.
 pub fn deep_filters() -> Vec<String> {
     vec![
@@ -76,7 +76,7 @@ pub async fn send_deep_inputs(scim: &Scim, user_id: &str) {
     .scim_error(400, Some("invalidPath"));
 }
 
-/// Issue 16, item 1: a filter or PATCH path nested beyond 32 levels is an
+/// A filter or PATCH path nested beyond 32 levels is an
 /// invalidFilter or invalidPath (RFC 7644 3.12), not a crashed process;
 /// the user is unchanged and the server still answers.
 async fn deep_filters_and_paths_are_refused_and_the_server_keeps_serving(b: Backend) {
@@ -142,7 +142,7 @@ async fn filters_within_the_limits_are_answered(b: Backend) {
     );
 }
 
-/// Issue 16, item 6: `filter[email__in]` with 1,000 values (seed 002's
+/// `filter[email__in]` with 1,000 values (the JSON:API dialect's
 /// largest page) is answered on both backends (it used to be a 500 on
 /// SQLite, "Recursion limit"); 1,001 values, in one list or across
 /// parameters, are a 400 naming the parameter.
@@ -195,7 +195,7 @@ async fn long_in_lists_are_answered_up_to_the_limit_and_refused_beyond(b: Backen
     r.jsonapi_error(400, Some(json!({ "parameter": "filter[name__match]" })));
 }
 
-/// Issue 16, item 2: NUL (and every other control but TAB, LF and CR) in
+/// NUL (and every other control but TAB, LF and CR) in
 /// a query parameter is a 400 naming it, in each dialect's form, before
 /// any database sees it (PostgreSQL answered 500; SQLite cut the value at
 /// the NUL).
@@ -279,7 +279,7 @@ async fn control_characters_in_query_parameters_are_refused_naming_them(b: Backe
     assert_eq!(r.status, 200, "{}", r.text);
 }
 
-/// Issue 16, item 2: a control character anywhere in a JSON body (a
+/// A control character anywhere in a JSON body (a
 /// value, nested, or a member name) is a 400 naming the member, in every
 /// dialect, and nothing is created or changed.
 async fn control_characters_in_bodies_are_refused_naming_the_field(b: Backend) {
@@ -366,7 +366,7 @@ async fn control_characters_in_bodies_are_refused_naming_the_field(b: Backend) {
     assert_eq!(r.status, 201, "{}", r.text);
 }
 
-/// Issue 16, item 2: sign-in with a control character in the email is the
+/// Sign-in with a control character in the email is the
 /// same 400 whether or not an account would match (no enumeration), on
 /// the API and on the sign-in page; an email with an invisible character
 /// matches no account: the usual 401.
@@ -397,8 +397,8 @@ async fn sign_in_refuses_control_characters_without_telling_who_exists(b: Backen
     assert_eq!(r.text, unknown.text);
 }
 
-/// Issue 16, item 2: email addresses and user names follow the identifier
-/// profile (ARCHITECTURE.md): bidi controls and invisible characters are a
+/// Email addresses and user names follow the identifier profile
+/// (docs/design/hostile-input.md): bidi controls and invisible characters are a
 /// 400 naming the field in every dialect that accepts one.
 async fn emails_and_user_names_refuse_invisible_characters(b: Backend) {
     let t = tenant(b).await;
@@ -459,7 +459,7 @@ async fn emails_and_user_names_refuse_invisible_characters(b: Backend) {
     assert_eq!(r.status, 201, "{}", r.text);
 }
 
-/// The User-Agent is stored on the session (reference 2.8) with any
+/// The User-Agent is stored on the session (`/api/v1/auth/sessions`) with any
 /// control character replaced: informational, so never a reason to
 /// refuse a sign-in.
 async fn a_stored_user_agent_holds_no_control_characters(b: Backend) {
@@ -474,8 +474,8 @@ async fn a_stored_user_agent_holds_no_control_characters(b: Backend) {
     assert_eq!(session["userAgent"], "Agent 1.0", "{session}");
 }
 
-/// Issue 16, item 1: the real server binary, run as an operator runs it,
-/// gets every deep input of the issue (which used to overflow a worker's
+/// The real server binary, run as an operator runs it,
+/// gets every deep input above (which used to overflow a worker's
 /// stack and abort the whole process) and keeps serving: the process is
 /// still running and answers a request that needs the database.
 async fn the_real_binary_keeps_serving_after_hostile_input(b: Backend) {

@@ -1,5 +1,5 @@
-//! Seed 002 `accounts`: JSON:API documents over the same user rows as
-//! `/api/v1/users`; create, show, update, delete, and every malformed
+//! JSON:API `accounts` (docs/api/jsonapi.md): documents over the same user rows
+//! as `/api/v1/users`; create, show, update, delete, and every malformed
 //! document refused without a write.
 
 use reqwest::Method;
@@ -27,8 +27,8 @@ async fn count(api: &Api) -> i64 {
     r.body["meta"]["count"].as_i64().unwrap()
 }
 
-/// Seed 002: create answers 200 with the account, show 200, update 200,
-/// delete 204; attributes from the seed's filter list, never
+/// Create answers 200 with the account, show 200, update 200,
+/// delete 204; attributes from the documented filter fields, never
 /// password_reset_token.
 async fn create_show_update_delete(b: Backend) {
     let t = tenant(b).await;
@@ -109,7 +109,7 @@ async fn create_show_update_delete(b: Backend) {
     assert_eq!(gone.error()["code"], "RESOURCE_NOT_FOUND");
 }
 
-/// api-map: an account is the same user row as /api/v1/users; a change in
+/// An account is the same user row as /api/v1/users; a change in
 /// one dialect shows in the other.
 async fn an_account_is_the_native_user(b: Backend) {
     let t = tenant(b).await;
@@ -147,7 +147,7 @@ async fn an_account_is_the_native_user(b: Backend) {
     assert_eq!(r.body["data"]["attributes"]["name"], "Alia Hassan");
 }
 
-/// JSON:API sparse fieldsets (`fields[accounts]=name,email`) and seed 002's
+/// JSON:API sparse fieldsets (`fields[accounts]=name,email`) and
 /// `included` on show and index: a compound document without duplicates.
 async fn sparse_fieldsets_and_included_organization(b: Backend) {
     let t = tenant(b).await;
@@ -224,7 +224,7 @@ async fn sparse_fieldsets_and_included_organization(b: Backend) {
     );
 }
 
-/// Seed 002 role_name / role_scope: the account's role and where it
+/// role_name / role_scope: the account's role and where it
 /// applies; a role on part of the tenant grants nothing tenant-wide.
 async fn role_name_and_scope(b: Backend) {
     let t = tenant(b).await;
@@ -280,7 +280,8 @@ async fn role_name_and_scope(b: Backend) {
 }
 
 /// enabled=false suspends the account: its access token fails on the next
-/// request (api-map: suspending anywhere revokes sessions everywhere).
+/// request (suspending anywhere revokes sessions everywhere,
+/// docs/api/jsonapi.md).
 async fn disabling_an_account_ends_its_sessions(b: Backend) {
     let t = tenant(b).await;
     let user = t.user("eve").await;

@@ -1,4 +1,4 @@
-//! Property test for seed 002's filters: for random accounts and random
+//! Property test for the JSON:API filters: for random accounts and random
 //! `filter[...]` queries, the accounts the database selects are exactly
 //! those the reference evaluator (`domain::filter::matches`) selects over
 //! the JSON the server returned. Both read the same AST, which the query
@@ -205,7 +205,8 @@ async fn account_filters_agree_with_the_reference_evaluator(b: Backend) {
         .await;
     let accounts = all.body["data"].as_array().unwrap().clone();
     assert_eq!(accounts.len(), 41, "seed {seed}");
-    // The reference sees what a client sees: the attributes, and the id.
+    // The reference evaluator sees what a client sees: the attributes, and the
+    // id.
     let documents: Vec<Value> = accounts
         .iter()
         .map(|a| {

@@ -1,4 +1,4 @@
-//! Seed 002 `organizations` and `account_sessions`.
+//! JSON:API `organizations` and `account_sessions` (docs/api/jsonapi.md).
 
 use reqwest::Method;
 use serde_json::json;
@@ -13,7 +13,7 @@ on_both_backends!(
     sessions_filters_include_and_delete,
 );
 
-/// Seed 002: organizations index/show/create(200)/update(200)/delete(204),
+/// Organizations index/show/create(200)/update(200)/delete(204),
 /// filters on name, name__match, created_at range; deleting one that
 /// still has accounts is refused.
 async fn organizations_crud_and_query(b: Backend) {
@@ -167,7 +167,7 @@ async fn organizations_reject_bad_input(b: Backend) {
     }
 }
 
-/// Seed 002 account_sessions: account_id, refresh_seq, nonce, user_agent,
+/// Account sessions: account_id, refresh_seq, nonce, user_agent,
 /// ip, created_at and the account relationship; the same sessions as
 /// /api/v1/auth/sessions.
 async fn sessions_are_the_sign_in_sessions(b: Backend) {

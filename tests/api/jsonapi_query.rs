@@ -1,6 +1,6 @@
-//! Seed 002's query language on accounts, evaluated in the database:
-//! page[number]/page[size], sort, count, filter[field] (comma lists and
-//! repeats), __match, __in, __nin, __gte, __lte, with_role_scope, and
+//! The JSON:API query language (docs/api/jsonapi.md) on accounts, evaluated in
+//! the database: page[number]/page[size], sort, count, filter[field] (comma
+//! lists and repeats), __match, __in, __nin, __gte, __lte, with_role_scope, and
 //! errors naming the parameter.
 
 use serde_json::{json, Value};
@@ -49,7 +49,7 @@ async fn ten(t: &TestTenant) -> Vec<String> {
     out
 }
 
-/// Seed 002: page[number] (default 1), page[size] (default 1000), count=true
+/// page[number] (default 1), page[size] (default 1000), count=true
 /// gives the exact total in meta.count.
 async fn paging_count_and_links(b: Backend) {
     let t = tenant(b).await;
@@ -95,7 +95,7 @@ async fn paging_count_and_links(b: Backend) {
     assert!(index(&t, "page[size]=1000").await["data"].is_array());
 }
 
-/// Seed 002: sort is a comma list, `-` for descending.
+/// sort is a comma list, `-` for descending.
 async fn sorting_on_several_keys(b: Backend) {
     let t = tenant(b).await;
     for (name, local) in [("Bea Same", "z1"), ("Bea Same", "a1"), ("Al First", "m1")] {
@@ -110,7 +110,7 @@ async fn sorting_on_several_keys(b: Backend) {
     assert_eq!(emails(&body).len(), 3);
 }
 
-/// Seed 002: filter[field] takes a comma list or repeats, meaning any of.
+/// filter[field] takes a comma list or repeats, meaning any of.
 async fn equality_lists_and_repeats(b: Backend) {
     let t = tenant(b).await;
     let made = ten(&t).await;
@@ -150,7 +150,7 @@ async fn equality_lists_and_repeats(b: Backend) {
     assert_eq!(emails(&body), [made[8].clone()]);
 }
 
-/// Seed 002 `__match`: a case-insensitive substring; `%`, `_` and `\` are
+/// `__match`: a case-insensitive substring; `%`, `_` and `\` are
 /// taken literally.
 async fn match_is_case_insensitive_and_escapes_wildcards(b: Backend) {
     let t = tenant(b).await;
@@ -181,7 +181,7 @@ async fn match_is_case_insensitive_and_escapes_wildcards(b: Backend) {
     assert_eq!(emails(&body).len(), 5);
 }
 
-/// Seed 002 `role_name__in`, `role_name__nin`, `joined_at__gte`,
+/// `role_name__in`, `role_name__nin`, `joined_at__gte`,
 /// `created_at__lte` (dates or date-times).
 async fn in_nin_and_time_ranges(b: Backend) {
     let t = tenant(b).await;

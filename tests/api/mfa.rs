@@ -1,8 +1,9 @@
-//! MFA: reference/ithbat.md 2.7 (setup, verify-setup, disable,
-//! backup-codes, the two-step login with an mfaToken valid 5 minutes,
-//! verify and verify-backup, ten single-use backup codes), 2.1 (the
-//! `{"mfaRequired", "mfaToken"}` login answer), 8.2 (audit events) and
-//! RFC 6238 (codes of 30-second steps, ±1 step, each accepted once).
+//! MFA (docs/api/ithbat.md, Multi-factor sign-in; docs/security.md, MFA):
+//! setup, verify-setup, disable, backup-codes, the two-step login with an
+//! mfaToken valid 5 minutes, verify and verify-backup, ten single-use
+//! backup codes, the `{"mfaRequired", "mfaToken"}` login answer, the audit
+//! events, and RFC 6238 (codes of 30-second steps, ±1 step, each accepted
+//! once).
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -98,7 +99,7 @@ fn scan(data_url: &str) -> String {
     grids[0].decode().unwrap().1
 }
 
-/// Reference 2.7: setup answers `{secret, qrCodeUrl, backupCodes: []}`;
+/// Setup answers `{secret, qrCodeUrl, backupCodes: []}`;
 /// MFA is on only once verify-setup has seen a code from the secret, and
 /// it returns the ten backup codes, this once.
 async fn enrolment_shows_the_secret_once_and_turns_mfa_on(b: Backend) {
@@ -118,7 +119,7 @@ async fn enrolment_shows_the_secret_once_and_turns_mfa_on(b: Backend) {
     assert!(qr.starts_with("data:image/png;base64,"), "{qr}");
     assert_eq!(
         d["qrCode"], d["qrCodeUrl"],
-        "the SDK's name for the same image"
+        "another name for the same image"
     );
     let uri = d["otpauthUrl"].as_str().unwrap();
     let issuer = format!("Tenant%20{}", t.slug);
@@ -153,7 +154,7 @@ async fn enrolment_shows_the_secret_once_and_turns_mfa_on(b: Backend) {
         .post(VERIFY_SETUP, json!({ "code": code, "method": "totp" }))
         .await;
     let codes = backup_codes_of(&r);
-    assert_eq!(codes.len(), 10, "reference 2.7: ten backup codes");
+    assert_eq!(codes.len(), 10, "ten backup codes");
     let distinct: std::collections::HashSet<_> = codes.iter().collect();
     assert_eq!(distinct.len(), 10);
     for c in &codes {
@@ -171,7 +172,7 @@ async fn enrolment_shows_the_secret_once_and_turns_mfa_on(b: Backend) {
         .await
         .expect(409, "CONFLICT");
 
-    // Reference 8.2's events.
+    // The audit events of enrolment.
     let enabled = events(&t, "user.mfa_enabled").await;
     assert_eq!(enabled.len(), 1);
     assert_eq!(enabled[0]["target"]["id"], u.id.as_str());
@@ -192,7 +193,7 @@ async fn enrolment_shows_the_secret_once_and_turns_mfa_on(b: Backend) {
     }
 }
 
-/// Reference 2.7: the SDK sends `{"method": "totp", "password"}` to setup;
+/// Setup may be sent `{"method": "totp", "password"}`;
 /// a password that is sent must be right, and only TOTP is offered.
 async fn setup_with_the_sdk_body_checks_the_password(b: Backend) {
     let t = tenant(b).await;
@@ -222,9 +223,9 @@ async fn setup_with_the_sdk_body_checks_the_password(b: Backend) {
     );
 }
 
-/// Reference 2.1 and 2.7: with MFA on, a right password answers only
-/// `{"mfaRequired": true, "mfaToken": "mfa_..."}`; the code then gets the
-/// same tokens as a login. RFC 6238 5.2: a code is accepted once.
+/// With MFA on, a right password answers only `{"mfaRequired": true,
+/// "mfaToken": "mfa_..."}`; the code then gets the same tokens as a login. RFC
+/// 6238 5.2: a code is accepted once.
 async fn two_step_login_issues_tokens_only_after_the_code(b: Backend) {
     let t = tenant(b).await;
     let u = t.user("bob").await;
@@ -311,7 +312,7 @@ async fn two_step_login_issues_tokens_only_after_the_code(b: Backend) {
     assert_eq!(failed[0]["details"]["reason"], "code_reused");
 }
 
-/// Reference 2.7: ten single-use backup codes through verify-backup;
+/// Ten single-use backup codes through verify-backup;
 /// regenerating them (with the password) voids the old ones.
 async fn backup_codes_sign_in_once_each(b: Backend) {
     let t = tenant(b).await;
@@ -470,7 +471,7 @@ async fn mfa_tokens_are_bound_to_their_tenant(b: Backend) {
     assert!(r.ok()["accessToken"].is_string(), "{}", r.text);
 }
 
-/// Reference 2.7: disable needs the password; afterwards sign-in is one
+/// Disable needs the password; afterwards sign-in is one
 /// step again and the old secret and codes are gone.
 async fn disable_needs_the_password(b: Backend) {
     let t = tenant(b).await;

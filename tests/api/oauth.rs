@@ -107,7 +107,7 @@ async fn client_credentials_by_basic_and_by_post(b: Backend) {
     assert!(!audit.text.contains(&m.secret) && !audit.text.contains("s3cr3tV@lue!"));
 }
 
-/// Issue: access tokens are RS256 JWTs signed with the users' key (JWKS),
+/// Access tokens are RS256 JWTs signed with the users' key (JWKS),
 /// carrying client_id, scope, tenant_id and sub (RFC 9068 2.2: sub is the
 /// client for client_credentials).
 async fn access_tokens_are_rs256_jwts_verifiable_with_the_jwks(b: Backend) {
@@ -298,8 +298,8 @@ async fn token_errors_follow_rfc_6749(b: Backend) {
     assert_eq!(audit.ok()["total"], 2, "{}", audit.text);
 }
 
-/// Issue item 4 and RFC 6749 3.3: a client gets only scopes it is allowed,
-/// never OpenID ones without a user (Aritma: "can't be an OpenID scope");
+/// RFC 6749 3.3: a client gets only scopes it is allowed, never OpenID ones
+/// without a user (a client_credentials scope cannot be an OpenID scope);
 /// without `scope`, every scope it is allowed that needs no user.
 async fn scopes_are_granted_only_from_what_the_client_is_allowed(b: Backend) {
     let t = tenant(b).await;
@@ -557,7 +557,7 @@ async fn refresh_tokens_rotate_and_a_reused_one_revokes_its_grant(b: Backend) {
     assert_eq!(m.introspect(&r3).await.body, json!({ "active": false }));
 }
 
-/// Issue: a disabled or deleted client's tokens stop working on their
+/// A disabled or deleted client's tokens stop working on their
 /// next use; a disabled client cannot get new ones.
 async fn disabled_and_deleted_clients_tokens_stop_working_on_next_use(b: Backend) {
     let app = shared(b).await;
@@ -609,7 +609,7 @@ async fn disabled_and_deleted_clients_tokens_stop_working_on_next_use(b: Backend
     oauth_error(&rs.request_token(&[]).await, 401, "invalid_client");
 }
 
-/// Issue: openid-configuration lists the token, introspection and
+/// openid-configuration lists the token, introspection and
 /// revocation endpoints, grant types and client authentication methods.
 async fn discovery_lists_the_oauth_endpoints(b: Backend) {
     let app = shared(b).await;
@@ -645,7 +645,7 @@ async fn discovery_lists_the_oauth_endpoints(b: Backend) {
         .contains(&json!(IAM)));
 }
 
-/// Developers' guide (no brute force from outside): failed client
+/// No brute force from outside (docs/security.md, OAuth clients): failed client
 /// authentications are limited per client (and per address, with the
 /// sign-in limits); successful ones are not, so that a busy service or
 /// resource server is not slowed. The refusal is RFC 6749-shaped, 429

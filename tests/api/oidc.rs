@@ -1,4 +1,4 @@
-//! Sign-in for people (issue 8 item 1): `/oauth/authorize` with the hosted
+//! Sign-in for people (docs/api/oauth.md): `/oauth/authorize` with the hosted
 //! page, authorization code with PKCE S256 (RFC 7636, OAuth 2.1), OpenID
 //! Connect ID tokens and userinfo, refresh, RP-initiated logout, and the
 //! page's security (CSRF, CSP, no open redirect).
@@ -483,7 +483,7 @@ async fn a_browser_sign_in_serves_the_next_client(b: Backend) {
     );
 }
 
-/// Reference 2.7 on the hosted page: a user with MFA gets the code step
+/// MFA on the hosted page: a user with MFA gets the code step
 /// after the password; a wrong code is refused; a backup code works.
 async fn second_factor_on_the_hosted_page(b: Backend) {
     let t = tenant(b).await;

@@ -1,7 +1,7 @@
-//! Rate limits (seed 000 "Rate Limiting": Free 100 requests/min, Pro 1,000,
-//! Enterprise custom; api-map: X-RateLimit-* on every response, Retry-After
-//! and RATE_LIMIT_EXCEEDED on 429, sign-in also per address and account;
-//! counters shared through Redis when REDIS_URL is set).
+//! Rate limits (docs/api/ithbat.md, Rate limits and probes: free 100
+//! requests/min, pro 1,000, enterprise custom; X-RateLimit-* on every response,
+//! Retry-After and RATE_LIMIT_EXCEEDED on 429, sign-in also per address and
+//! account; counters shared through Redis when REDIS_URL is set).
 
 use serde_json::json;
 
@@ -56,7 +56,7 @@ async fn responses_carry_the_rate_limit_headers(b: Backend) {
     assert!(anonymous.header("x-ratelimit-remaining").is_some());
 }
 
-/// Seed 000: "Free 100 requests/min". The 101st request in a minute is
+/// Free: 100 requests a minute. The 101st request in a minute is
 /// refused with 429, RATE_LIMIT_EXCEEDED and Retry-After; other tenants
 /// are not affected.
 async fn the_free_plan_allows_100_requests_a_minute(b: Backend) {
@@ -88,7 +88,7 @@ async fn the_free_plan_allows_100_requests_a_minute(b: Backend) {
     assert_eq!(other.owner.me().await.status, 200);
 }
 
-/// Api-map: "enterprise set per tenant", by a platform administrator.
+/// A limit set per tenant, by a platform administrator.
 async fn a_custom_limit_applies_at_once(b: Backend) {
     let app = shared(b).await;
     let t = app.new_tenant().await;
@@ -137,8 +137,8 @@ async fn requests_without_a_token_are_limited_per_address(b: Backend) {
     assert_eq!(app.api().get("/readyz").await.status, 200);
 }
 
-/// Api-map: "Login and other public auth endpoints are also limited per
-/// client IP and per account."
+/// Sign-in and other public auth endpoints are also limited per client
+/// address and per account.
 async fn sign_in_is_limited_per_address_and_per_account(b: Backend) {
     let app = spawn(b, |c| {
         c.auth_rate_limit_per_account = 3;

@@ -1,5 +1,5 @@
-//! Roles and permissions (seed 001 POST/DELETE /users/{id}/roles, GET
-//! /users/{id}/permissions; reference 4.1) and groups (reference 5).
+//! Roles and permissions (POST/DELETE /users/{id}/roles, GET
+//! /users/{id}/permissions, /roles) and groups (docs/api/ithbat.md).
 
 use serde_json::{json, Value};
 
@@ -15,7 +15,7 @@ on_both_backends!(
     groups_reject_bad_input_and_other_tenants,
 );
 
-/// Api-map: built-in roles owner (everything), admin (everything but tenant
+/// Built-in roles owner (everything), admin (everything but tenant
 /// changes), member (self-service); they cannot be deleted or renamed.
 async fn builtin_roles_and_the_permission_catalogue(b: Backend) {
     let t = tenant(b).await;
@@ -90,7 +90,7 @@ async fn builtin_roles_and_the_permission_catalogue(b: Backend) {
     assert_eq!(r.ok()["name"], "member");
 }
 
-/// Reference 4.1: POST (201, name unique in the tenant), GET, PUT, DELETE.
+/// Roles: POST (201, name unique in the tenant), GET, PUT, DELETE.
 async fn custom_roles_are_created_changed_and_deleted(b: Backend) {
     let t = tenant(b).await;
     let r = t
@@ -206,7 +206,7 @@ async fn roles_reject_bad_input(b: Backend) {
         .expect(403, "FORBIDDEN");
 }
 
-/// Seed 001: "Role assigned" / "Role removed"; GET /users/{id}/permissions
+/// "Role assigned" / "Role removed"; GET /users/{id}/permissions
 /// returns the union of the roles' permissions. A role change applies to
 /// the user's very next request (docs/security.md).
 async fn assigned_roles_resolve_into_permissions_on_the_next_request(b: Backend) {
@@ -317,7 +317,7 @@ async fn no_one_grants_what_they_do_not_hold(b: Backend) {
     assert_eq!(t.owner.me().await.ok()["firstName"], "Olivia");
 }
 
-/// Reference 5: groups CRUD and members (`group:read`/`group:write`).
+/// Groups CRUD and members (`group:read`/`group:write`).
 async fn groups_and_their_members(b: Backend) {
     let t = tenant(b).await;
     let r = t

@@ -1,10 +1,10 @@
-//! Property test (issue: "for random filters and random data, the SQL
-//! result equals an in-memory evaluator's result, on both backends").
+//! Property test: for random filters and random data, the SQL result
+//! equals an in-memory evaluator's result, on both backends.
 //!
-//! Random users go in through SCIM Bulk; random filters over every
-//! filterable attribute go out as `GET /Users?filter=...`, evaluated by the
-//! database. The reference is `domain::filter::matches` over the JSON the
-//! server returned for each user. Both must select the same users.
+//! Random users go in through SCIM Bulk; random filters over every filterable
+//! attribute go out as `GET /Users?filter=...`, evaluated by the database. The
+//! reference evaluator is `domain::filter::matches` over the JSON the server
+//! returned for each user. Both must select the same users.
 //! `ITHBAT_FILTER_SEED=n` replays one run; `ITHBAT_FILTER_CASES=n` sets how
 //! many filters are tried (default 250).
 

@@ -229,7 +229,7 @@ async fn okta_group_cycle(b: Backend) {
     assert_eq!(r.scim(200)["members"], json!([]));
 }
 
-/// Issue: displayName unique per tenant (409 uniqueness); members refer to
+/// displayName is unique per tenant (409 uniqueness); members refer to
 /// users of the same tenant only.
 async fn display_name_is_unique_and_members_stay_in_their_tenant(b: Backend) {
     let app = shared(b).await;
@@ -367,7 +367,7 @@ async fn many_users(t: &TestTenant, scim: &Scim, n: usize) -> Vec<String> {
     ids
 }
 
-/// Issue: adding or removing 10,000 members in one PATCH works and stays
+/// Adding or removing 10,000 members in one PATCH works and stays
 /// fast (set-based SQL). The time is printed, not asserted.
 async fn ten_thousand_members_in_one_patch(b: Backend) {
     let t = tenant(b).await;

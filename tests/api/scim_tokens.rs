@@ -1,5 +1,5 @@
-//! SCIM tokens (reference 14; seed 003 `POST /v1/scim`) and who may use
-//! the SCIM service: a token works only on /scim/v2 and only for its
+//! SCIM tokens (docs/api/scim.md; the Aritma `POST /core/iam/v1/scim`) and who
+//! may use the SCIM service: a token works only on /scim/v2 and only for its
 //! tenant; user tokens need scim permissions.
 
 use serde_json::json;
@@ -18,7 +18,7 @@ on_both_backends!(
     scim_requests_count_against_the_tenant_plan,
 );
 
-/// Reference 14: the secret (`scim_live_` + 256 random bits) is returned
+/// The secret (`scim_live_` + 256 random bits) is returned
 /// once; lists never show it; DELETE revokes it at once.
 async fn tokens_are_shown_once_listed_without_secret_and_revoked_at_once(b: Backend) {
     let t = tenant(b).await;
@@ -102,7 +102,7 @@ async fn tokens_are_shown_once_listed_without_secret_and_revoked_at_once(b: Back
     assert_eq!(t.owner.get("/api/v1/scim/tokens").await.ok()["total"], 1);
 }
 
-/// Seed 003: `POST /v1/scim` {provider, providerDisplayName} answers
+/// Aritma `POST /v1/scim` {provider, providerDisplayName} answers
 /// {id, token, provider, providerDisplayName}; it is the same token.
 async fn the_aritma_form_creates_the_same_tokens(b: Backend) {
     let t = tenant(b).await;
@@ -112,7 +112,7 @@ async fn the_aritma_form_creates_the_same_tokens(b: Backend) {
             json!({ "provider": "azure-ad", "providerDisplayName": "Contoso Entra" }),
         )
     };
-    // `provider` is "the scheme of an existing SSO provider" (reference)
+    // `provider` is the scheme of an existing SSO provider (docs/api/iam.md)
     let r = create().await;
     assert_eq!(r.status, 400, "{}", r.text);
     assert!(r.text.contains("provider"), "{}", r.text);
@@ -136,7 +136,7 @@ async fn the_aritma_form_creates_the_same_tokens(b: Backend) {
     r.invalid(&["providerDisplayName"]);
 }
 
-/// Seed 003 "SCIM" (issue 13): `GET /v1/scim` lists the rows of
+/// Aritma `GET /v1/scim` lists the rows of
 /// /api/v1/scim/tokens without secrets, `DELETE /v1/scim/{id}` revokes one
 /// (200, no content), under the same rules: scim:read and scim:write, a
 /// token revoked only by someone holding what it holds, the tenant's own
@@ -253,7 +253,7 @@ async fn the_aritma_form_lists_and_revokes_the_same_tokens(b: Backend) {
     }
 }
 
-/// Reference 14: managing tokens takes scim:write (members have none).
+/// Managing tokens takes scim:write (members have none).
 async fn token_management_needs_scim_write(b: Backend) {
     let app = shared(b).await;
     let t = app.new_tenant().await;
@@ -295,7 +295,7 @@ async fn token_management_needs_scim_write(b: Backend) {
     assert_eq!(t.owner.get("/api/v1/scim/tokens").await.ok()["total"], 1);
 }
 
-/// Issue: a SCIM token works only on /scim/v2 and only for its tenant;
+/// A SCIM token works only on /scim/v2 and only for its tenant;
 /// Aritma's `/{tenantId}/api/scim/v2` must name the token's tenant, else
 /// 404; another tenant's users are 404s.
 async fn a_scim_token_works_only_on_scim_and_only_for_its_tenant(b: Backend) {
@@ -386,7 +386,7 @@ async fn a_scim_token_works_only_on_scim_and_only_for_its_tenant(b: Backend) {
     their_scim.get("/Users").await.scim_error(403, None);
 }
 
-/// Issue: user tokens do not work on /scim/v2 unless they carry scim
+/// User tokens do not work on /scim/v2 unless they carry scim
 /// permissions (scim:read for reads, scim:write for changes).
 async fn user_tokens_need_scim_permissions(b: Backend) {
     let t = tenant(b).await;
@@ -430,7 +430,7 @@ async fn user_tokens_need_scim_permissions(b: Backend) {
         .await;
 }
 
-/// api-map: a tenant's plan sets its rate limit; a sync job's requests are
+/// A tenant's plan sets its rate limit; a sync job's requests are
 /// the tenant's requests, counted with its users' (X-RateLimit-* headers).
 async fn scim_requests_count_against_the_tenant_plan(b: Backend) {
     let t = tenant(b).await;

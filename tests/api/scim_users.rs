@@ -259,7 +259,7 @@ async fn okta_user_cycle(b: Backend) {
     t.anonymous().login(&user_name, "Sync3d!Passw0rd").await;
 }
 
-/// Issue: active=false suspends the user and revokes their sessions: the
+/// active=false suspends the user and revokes their sessions: the
 /// access token they hold fails on its next request.
 async fn deactivation_suspends_and_revokes_sessions(b: Backend) {
     let t = tenant(b).await;
@@ -318,8 +318,8 @@ async fn deactivation_suspends_and_revokes_sessions(b: Backend) {
     t.owner.me().await.ok();
 }
 
-/// api-map: one model, many views. givenName is firstName, familyName is
-/// familyName, the primary email is the email; a change through either
+/// One model, many views (docs/README.md). givenName is firstName, familyName
+/// is familyName, the primary email is the email; a change through either
 /// dialect shows in the other and moves the ETag.
 async fn scim_and_native_api_share_the_user(b: Backend) {
     let t = tenant(b).await;
@@ -373,7 +373,7 @@ async fn scim_and_native_api_share_the_user(b: Backend) {
     assert_eq!(r.body["name"]["givenName"], "native");
 }
 
-/// Issue: userName uniqueness is case-insensitive (also beyond ASCII),
+/// userName uniqueness is case-insensitive (also beyond ASCII),
 /// 409 with scimType uniqueness; the first user is untouched.
 async fn user_name_is_unique_without_regard_to_case(b: Backend) {
     let t = tenant(b).await;

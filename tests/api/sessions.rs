@@ -1,4 +1,4 @@
-//! Seed 001 /auth/sessions: list, revoke one, revoke all others.
+//! /api/v1/auth/sessions: list, revoke one, revoke all others.
 
 use serde_json::json;
 
@@ -16,7 +16,7 @@ on_both_backends!(
     sessions_list_pages,
 );
 
-/// Seed 001: id, deviceType, deviceName, ipAddress, userAgent, location,
+/// Each session: id, deviceType, deviceName, ipAddress, userAgent, location,
 /// createdAt, lastActivity, isCurrent, and `total`.
 async fn sessions_list_shows_the_seed_fields(b: Backend) {
     let t = tenant(b).await;
@@ -128,7 +128,7 @@ async fn session_ids_of_others_are_not_found(b: Backend) {
         .expect(401, "UNAUTHORIZED");
 }
 
-/// Reference 2.8: `GET /auth/sessions?page&limit` is paged; bad paging is a
+/// `GET /auth/sessions?page&limit` is paged; bad paging is a
 /// VALIDATION_ERROR naming the parameter.
 async fn sessions_list_pages(b: Backend) {
     let t = tenant(b).await;

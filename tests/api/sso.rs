@@ -1,7 +1,7 @@
-//! SSO (issue 7 item 6, issue 8 items 3 and 4): the tenant's provider
-//! configuration under /core/iam/v1/sso (seed 003), sign-in through a
-//! provider on the hosted page and through reference 2.9's API, and seed
-//! 001's linked identities.
+//! SSO (docs/api/oauth.md, SSO providers): the tenant's provider
+//! configuration under /core/iam/v1/sso, sign-in through a provider on the
+//! hosted page and through `/api/v1/auth/social/{provider}/login`, and
+//! linked identities.
 //!
 //! The provider is a real OpenID Connect provider on loopback: the other
 //! backend's shared ithbat server (a second instance, its own database and
@@ -28,7 +28,7 @@ on_both_backends!(
     a_provider_signs_in_no_one_above_whoever_configured_it,
 );
 
-/// Seed 003 "SSO": create (201, links), get (the secret masked), list,
+/// Providers: create (201, links), get (the secret masked), list,
 /// update (200, no content; the mask keeps the secret), delete; the four
 /// kinds with their own properties; the icon.
 async fn provider_configuration(b: Backend) {
@@ -521,7 +521,7 @@ async fn redeem(rp: &Rp, r: &Resp, verifier: &str) -> Value {
     r.body.clone()
 }
 
-/// Issue 8 item 3: the first sign-in provisions the user (the provider
+/// The first sign-in provisions the user (the provider
 /// vouches for the email) and links the identity; the next one finds the
 /// linked identity and creates no one.
 async fn sign_in_through_a_provider_provisions_then_links(b: Backend) {
@@ -693,7 +693,7 @@ async fn round_trips_are_single_use_and_bound_to_the_browser(b: Backend) {
         .contains("frame-ancestors 'none'"));
 }
 
-/// Seed 001: link (starts the round trip, completes on the callback),
+/// Identities: link (starts the round trip, completes on the callback),
 /// list, unlink; unlinking the last way to sign in is refused.
 async fn linked_identities(b: Backend) {
     let rp = relying_party(b, true).await;
@@ -774,7 +774,7 @@ async fn finish_link(rp: &Rp, r: &Resp) -> Resp {
     browser.sign_in_at_idp(page, &rp.idp.person_email).await
 }
 
-/// Reference 2.9: `GET /auth/social/{provider}/login` answers 302 to the
+/// `GET /auth/social/{provider}/login` answers 302 to the
 /// provider; the callback answers with the tokens.
 async fn api_social_login(b: Backend) {
     let rp = relying_party(b, true).await;
@@ -810,7 +810,7 @@ async fn api_social_login(b: Backend) {
     assert_eq!(r.status, 400, "{}", r.text);
 }
 
-/// Issue 12: a provider is a way into accounts, so it is bounded like any
+/// A provider is a way into accounts, so it is bounded like any
 /// credential: it signs in only accounts that whoever configured it last
 /// could manage. Someone with settings:write who points a provider at an
 /// identity provider they control cannot sign in as an administrator

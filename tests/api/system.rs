@@ -378,7 +378,7 @@ async fn the_binary_runs_from_the_environment_and_keeps_secrets_out_of_logs() {
         "/api/v1/account/passwords/token_valid?token={reset}"
     ))
     .await;
-    // MFA (reference 2.7): the secret, the backup codes and the mfaToken
+    // MFA: the secret, the backup codes and the mfaToken
     // go over the wire and nowhere else.
     let (phone, backup_codes) = enrol(&admin).await;
     let backup_code = backup_codes[0].clone();

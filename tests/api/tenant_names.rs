@@ -52,7 +52,7 @@ async fn sign_in_and_public_requests_take_a_slug(b: Backend) {
     let signed_in = by_slug.login(&t.owner_email, PASSWORD).await;
     let current = signed_in.get("/api/v1/tenants/current").await;
     assert_eq!(id_of(&current), t.id);
-    // Reference 2.4: the refresh token of that sign-in works like any.
+    // The refresh token of that sign-in works like any.
     let r = anon
         .try_refresh(signed_in.refresh_token.as_deref().unwrap())
         .await;
@@ -81,7 +81,7 @@ async fn sign_in_and_public_requests_take_a_slug(b: Backend) {
         r.invalid(&["X-Tenant-ID"]);
     }
 
-    // Reference 2.2: registration by slug lands in that tenant; a body
+    // Registration by slug lands in that tenant; a body
     // naming another tenant is refused, as with an id.
     let email = t.email("sami");
     let body =
@@ -100,7 +100,7 @@ async fn sign_in_and_public_requests_take_a_slug(b: Backend) {
     let r = by_slug.post("/api/v1/auth/register", here).await;
     assert_eq!(r.status, 201, "{}", r.text);
 
-    // Reference 2.5 and seed 002: a reset request answers the same by slug.
+    // A reset request answers the same by slug.
     let by_id = anon.with_tenant(&t.id).initiate_reset(&t.owner_email).await;
     assert_eq!(by_id.status, 200, "{}", by_id.text);
     same(&by_slug.initiate_reset(&t.owner_email).await, &by_id);
@@ -173,7 +173,7 @@ async fn tokens_act_on_the_tenant_a_slug_names(b: Backend) {
         &admin.with_tenant(NO_ID).get(current).await,
     );
 
-    // Seed 002 (JSON:API): the accounts of the tenant the slug names.
+    // JSON:API: the accounts of the tenant the slug names.
     let accounts = owner.jsonapi_get("/api/v1/accounts").await;
     assert_eq!(accounts.status, 200, "{}", accounts.text);
     let emails: Vec<&str> = accounts.body["data"]
@@ -197,7 +197,7 @@ async fn tokens_act_on_the_tenant_a_slug_names(b: Backend) {
         &by_id,
     );
 
-    // Seed 003 (Aritma): the same.
+    // Aritma: the same.
     let users = owner.get("/core/iam/v1/users").await;
     assert_eq!(users.status, 200, "{}", users.text);
     same(
@@ -243,7 +243,7 @@ async fn scim_takes_a_slug_for_either_credential(b: Backend) {
     same(&at(&token, NO_SLUG).get("/Users").await, &refused);
 }
 
-/// Reference 2.7: the mfaToken is bound to its tenant; naming it by slug
+/// The mfaToken is bound to its tenant; naming it by slug
 /// completes the sign-in, naming another tenant by slug is refused as by id.
 async fn the_second_sign_in_step_takes_a_slug(b: Backend) {
     let app = shared(b).await;
@@ -277,7 +277,7 @@ async fn the_second_sign_in_step_takes_a_slug(b: Backend) {
     assert_eq!(me.ok()["email"], u.email.as_str());
 }
 
-/// Reference 2.9: `GET /auth/social/{provider}/login` takes the tenant from
+/// `GET /auth/social/{provider}/login` takes the tenant from
 /// X-Tenant-ID or `?tenant=`, by id or slug. A tenant without that provider
 /// answers the same whichever way it is named; an unknown one is
 /// TENANT_NOT_FOUND either way.

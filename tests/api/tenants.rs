@@ -1,5 +1,5 @@
-//! Tenants (reference 6; api-map "Tenancy"): platform administration,
-//! X-Tenant-ID semantics, suspension.
+//! Tenants (docs/api/ithbat.md, Tenants; docs/security.md, Tenancy): platform
+//! administration, X-Tenant-ID semantics, suspension.
 
 use serde_json::json;
 
@@ -267,7 +267,7 @@ async fn tenant_owners_see_only_their_own_tenant(b: Backend) {
     );
 }
 
-/// Api-map: X-Tenant-ID must name the caller's tenant, except for a
+/// X-Tenant-ID must name the caller's tenant, except for a
 /// platform administrator, for whom it selects the tenant to act on.
 async fn x_tenant_id_selects_a_tenant_only_for_platform_admins(b: Backend) {
     let app = shared(b).await;

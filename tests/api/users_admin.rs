@@ -1,5 +1,5 @@
-//! User administration: seed 001 "GET/POST/PUT/DELETE /api/v1/users",
-//! seed 000's PATCH and single `name`, api-map's list envelope.
+//! User administration (docs/api/ithbat.md, Users): GET/POST/PUT/DELETE
+//! /api/v1/users, PATCH and the single `name`, the list envelope.
 
 use futures_util::future::join_all;
 use reqwest::Method;
@@ -25,7 +25,7 @@ on_both_backends!(
     the_last_owner_stays,
 );
 
-/// Seed 001 POST /users: "Response 201 — returns the created UserResponse";
+/// POST /users answers 201 with the created user;
 /// new users get the `member` role.
 async fn create_returns_201_and_the_user_response(b: Backend) {
     let t = tenant(b).await;
@@ -55,7 +55,7 @@ async fn create_returns_201_and_the_user_response(b: Backend) {
     assert_eq!(got.ok()["email"], email.as_str());
 }
 
-/// Seed 000: POST with `name`, `password`, `phoneNumber`; PATCH with `name`
+/// POST with `name`, `password`, `phoneNumber`; PATCH with `name`
 /// and `phoneNumber`; DELETE answers `deletedAt`; GET /users?page&limit
 /// answers `pagination`.
 async fn seed_000_requests_still_work(b: Backend) {
@@ -108,9 +108,8 @@ async fn seed_000_requests_still_work(b: Backend) {
         .expect(404, "RESOURCE_NOT_FOUND");
 }
 
-/// Seed 001: the password is optional, skipEmailVerification defaults to
-/// false; reference 2.2: an unverified account cannot sign in
-/// (ACCOUNT_NOT_VERIFIED) until verified.
+/// The password is optional, skipEmailVerification defaults to false; an
+/// unverified account cannot sign in (ACCOUNT_NOT_VERIFIED) until verified.
 async fn create_without_password_or_verification(b: Backend) {
     let t = tenant(b).await;
     let unverified = t.email("unverified");
@@ -133,7 +132,7 @@ async fn create_without_password_or_verification(b: Backend) {
     login.expect(401, "INVALID_CREDENTIALS");
 }
 
-/// Seed 001: "email must be unique in the tenant" (DUPLICATE_EMAIL 409),
+/// The email must be unique in the tenant (DUPLICATE_EMAIL 409),
 /// case-insensitively, non-ASCII addresses included; another tenant may
 /// use the same address.
 async fn email_is_unique_per_tenant_case_insensitively(b: Backend) {
@@ -287,8 +286,8 @@ async fn create_rejects_bad_input_and_writes_nothing(b: Backend) {
     assert_eq!(r.ok()["total"], 1, "only the owner exists");
 }
 
-/// Seed 001 GET /users: page, limit (default 25, max 100), search over
-/// names and email, status, roleId; SDK sortBy/sortOrder; exact totals.
+/// GET /users: page, limit (default 25, max 100), search over
+/// names and email, status, roleId, sortBy/sortOrder; exact totals.
 async fn list_pages_searches_filters_and_sorts(b: Backend) {
     let app = shared(b).await;
     let t = app.new_tenant().await;
@@ -328,7 +327,7 @@ async fn list_pages_searches_filters_and_sorts(b: Backend) {
     assert_eq!(r.ok()["total"], 10);
     // LIKE wildcards are literal.
     assert_eq!(t.owner.get("/api/v1/users?search=_").await.ok()["total"], 0);
-    // seed 003 spellings
+    // the Aritma spellings (pageSize, searchText)
     let r = t
         .owner
         .get("/api/v1/users?searchText=family0&pageSize=3")
@@ -403,7 +402,7 @@ async fn list_pages_searches_filters_and_sorts(b: Backend) {
     assert_eq!(r.fields(), ["roleId"]);
 }
 
-/// Seed 001 GET/PUT/DELETE /users/{id}.
+/// GET/PUT/DELETE /users/{id}.
 async fn get_update_and_delete(b: Backend) {
     let t = tenant(b).await;
     let u = t.user("dana").await;
@@ -452,8 +451,8 @@ async fn get_update_and_delete(b: Backend) {
         .expect(409, "CONFLICT");
 }
 
-/// Seed 001 POST /users/{id}/suspend: "suspended users cannot sign in, and
-/// all active sessions are revoked".
+/// POST /users/{id}/suspend: suspended users cannot sign in, and all their
+/// active sessions are revoked.
 async fn suspend_revokes_sessions_at_once(b: Backend) {
     let t = tenant(b).await;
     let u = t.user("sam").await;
@@ -471,7 +470,7 @@ async fn suspend_revokes_sessions_at_once(b: Backend) {
         .try_refresh(u.api.refresh_token.as_deref().unwrap())
         .await
         .expect(401, "UNAUTHORIZED");
-    // Reference 2.1: ACCOUNT_SUSPENDED, but only to someone with the password.
+    // ACCOUNT_SUSPENDED, but only to someone with the password.
     let right = u.api.anonymous().try_login(&u.email, PASSWORD).await;
     right.expect(403, "ACCOUNT_SUSPENDED");
     let wrong = u.api.anonymous().try_login(&u.email, "Wrong!pass1").await;
@@ -483,8 +482,8 @@ async fn suspend_revokes_sessions_at_once(b: Backend) {
         .expect(409, "CONFLICT");
 }
 
-/// Seed 001 reactivate ("User reactivated") and unlock ("User account
-/// unlocked"); api-map: the user object shows `locked` and `lockedUntil`.
+/// Reactivate ("User reactivated") and unlock ("User account
+/// unlocked"); the user object shows `locked` and `lockedUntil`.
 async fn reactivate_and_unlock(b: Backend) {
     let t = tenant(b).await;
     let u = t.user("rita").await;
@@ -520,7 +519,7 @@ async fn reactivate_and_unlock(b: Backend) {
     api.anonymous().login(&u.email, PASSWORD).await;
 }
 
-/// Reference 3: GET/DELETE /users/{id}/sessions.
+/// GET/DELETE /users/{id}/sessions.
 async fn user_sessions_are_listed_and_revoked(b: Backend) {
     let t = tenant(b).await;
     let u = t.user("sid").await;
@@ -546,7 +545,7 @@ async fn user_sessions_are_listed_and_revoked(b: Backend) {
     );
 }
 
-/// Seed 001 PATCH /users/{id}/metadata: "set or merge custom metadata";
+/// PATCH /users/{id}/metadata sets or merges custom metadata;
 /// a null value removes a key; 16 KiB at most.
 async fn metadata_deep_merges_within_a_size_limit(b: Backend) {
     let t = tenant(b).await;
@@ -572,7 +571,7 @@ async fn metadata_deep_merges_within_a_size_limit(b: Backend) {
     assert!(stored.ok()["metadata"].get("blob").is_none());
 }
 
-/// Seed 001: user:read / user:write / role:write; members hold none.
+/// user:read / user:write / role:write; members hold none.
 async fn every_endpoint_enforces_its_permission(b: Backend) {
     let t = tenant(b).await;
     let member = t.user("plain").await;
@@ -674,8 +673,8 @@ async fn every_endpoint_enforces_its_permission(b: Backend) {
     );
 }
 
-/// Api-map: "A resource of another tenant is indistinguishable from one that
-/// does not exist (404, never 403)".
+/// A resource of another tenant is indistinguishable from one that does
+/// not exist (404, never 403; docs/security.md, Tenancy).
 async fn another_tenants_users_do_not_exist(b: Backend) {
     let app = shared(b).await;
     let a = app.new_tenant().await;

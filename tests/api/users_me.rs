@@ -1,4 +1,4 @@
-//! Seed 001 GET/PUT /users/me.
+//! GET/PUT /api/v1/users/me.
 
 use serde_json::json;
 
@@ -10,7 +10,7 @@ on_both_backends!(
     put_me_rejects_bad_fields_and_changes_nothing,
 );
 
-/// Seed 001 UserResponse: every field.
+/// The user view: every field.
 async fn me_returns_the_whole_user_response(b: Backend) {
     let t = tenant(b).await;
     let r = t.owner.me().await;
@@ -54,7 +54,7 @@ async fn me_returns_the_whole_user_response(b: Backend) {
     assert!(u["lastLoginAt"].as_str().unwrap().ends_with('Z'));
 }
 
-/// Seed 001: "all fields optional — only the fields sent are updated".
+/// All fields optional: only the fields sent are updated.
 async fn put_me_changes_only_the_fields_sent(b: Backend) {
     let t = tenant(b).await;
     let before = t.owner.me().await.ok().clone();
@@ -94,7 +94,7 @@ async fn put_me_changes_only_the_fields_sent(b: Backend) {
         after["preferences"],
         json!({ "theme": "dark", "language": "en", "timezone": "UTC" })
     );
-    // Seed 000's single name, split on the last space, and phoneNumber.
+    // A single name, split on the last space, and phoneNumber.
     let r = t
         .owner
         .put(

@@ -1,4 +1,4 @@
--- OAuth 2.0 clients (seed 003 "Client"), their secrets, and the grants
+-- OAuth 2.0 clients (docs/api/iam.md), their secrets, and the grants
 -- and refresh tokens the token endpoint issues to them.
 -- Kept in step with migrations/sqlite.
 

@@ -1,4 +1,4 @@
--- Multi-factor authentication (reference 2.7): TOTP enrolments, backup
+-- Multi-factor authentication (docs/design/sign-in.md): TOTP enrolments, backup
 -- codes, the mfaToken challenges of the two-step sign-in, and the key that
 -- seals TOTP secrets when ITHBAT_SECRET_KEY is not set.
 -- Kept in step with migrations/sqlite (a test compares the two schemas).

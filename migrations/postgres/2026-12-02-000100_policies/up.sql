@@ -1,5 +1,5 @@
--- IAM policies (seed 003 "Policies"), clients as group members, and the
--- actions tenants register (seed 003 "Actions"). Kept in step with
+-- IAM policies, clients as group members, and the actions tenants
+-- register (docs/api/iam.md). Kept in step with
 -- migrations/sqlite.
 
 -- One action granted to one subject on one scope. The subject is a user,

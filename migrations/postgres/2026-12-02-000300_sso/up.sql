@@ -1,5 +1,5 @@
--- Sign-in through external OpenID Connect providers (seed 003 "SSO",
--- seed 001 identities). Kept in step with migrations/sqlite.
+-- Sign-in through external OpenID Connect providers and the identities linked
+-- from them (docs/api/oauth.md). Kept in step with migrations/sqlite.
 
 -- A tenant's SSO provider (Azure AD, Google, Signicat or a custom OIDC
 -- provider). Ids are integers, as the Aritma API has them.

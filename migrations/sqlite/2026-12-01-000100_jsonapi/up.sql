@@ -1,7 +1,7 @@
--- The JSON:API dialect (seed 002): organizations, the account attributes
--- users lacked, role scopes, session nonces, and single-use account tokens
--- (invitations, password resets, email verification).
--- Kept in step with migrations/postgres.
+-- The JSON:API dialect (docs/api/jsonapi.md): organizations, the account
+-- attributes users lacked, role scopes, session nonces, and single-use account
+-- tokens (invitations, password resets, email verification). Kept in step with
+-- migrations/postgres.
 
 CREATE TABLE organizations (
     id TEXT PRIMARY KEY,

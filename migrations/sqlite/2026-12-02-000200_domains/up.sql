@@ -1,4 +1,4 @@
--- A tenant's email domains (seed 003 "Domains") and their DNS verification.
+-- A tenant's email domains (docs/api/iam.md) and their DNS verification.
 -- Kept in step with migrations/postgres.
 
 CREATE TABLE tenant_domains (

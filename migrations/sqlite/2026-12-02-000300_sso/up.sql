@@ -1,5 +1,5 @@
--- Sign-in through external OpenID Connect providers (seed 003 "SSO",
--- seed 001 identities). Kept in step with migrations/postgres.
+-- Sign-in through external OpenID Connect providers and the identities linked
+-- from them (docs/api/oauth.md). Kept in step with migrations/postgres.
 
 CREATE TABLE sso_providers (
     id INTEGER PRIMARY KEY AUTOINCREMENT,

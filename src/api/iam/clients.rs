@@ -1,6 +1,6 @@
-//! Seed 003 "Client": `/v1/clients`, one client, its secrets. Update and
-//! delete of a client are ours (the reference shows none), in the same
-//! shapes.
+//! Aritma clients (docs/api/iam.md, OAuth clients and secrets):
+//! `/v1/clients`, one client, its secrets. Update and delete of a client
+//! are ithbat's additions to the Aritma API, in the same shapes.
 
 use actix_web::web::{Data, Path};
 use actix_web::{HttpRequest, HttpResponse};
@@ -42,8 +42,8 @@ pub async fn index(
     ))
 }
 
-/// All fields required (seed 003); `redirectUris` empty for a
-/// client_credentials-only client.
+/// All fields required (docs/api/iam.md, OAuth clients and secrets);
+/// `redirectUris` empty for a client_credentials-only client.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[schema(as = iam::clients::CreateBody)]

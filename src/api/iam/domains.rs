@@ -1,6 +1,7 @@
-//! Seed 003 "Domains": `/v1/domains` (list with `filter`, register with
-//! `?domain=`, unregister with `?domain=`) and `/v1/domains/status?domain=`,
-//! which verifies a pending domain against its DNS TXT record.
+//! Aritma domains (docs/api/iam.md, Domains): `/v1/domains` (list with
+//! `filter`, register with `?domain=`, unregister with `?domain=`) and
+//! `/v1/domains/status?domain=`, which verifies a pending domain against its
+//! DNS TXT record.
 
 use actix_web::web::Data;
 use actix_web::{HttpRequest, HttpResponse};
@@ -17,7 +18,7 @@ use crate::domain::{Error, Problems};
 use crate::service::{domains, App};
 
 /// `{domain, status, verificationToken}`; the token is left out once the
-/// domain is confirmed (seed 003).
+/// domain is confirmed.
 fn dto(name: &str, domain: Option<&TenantDomain>) -> Value {
     let status = domain.map_or(DomainStatus::NotRegistered, |d| d.status());
     let mut v = json!({ "domain": name, "status": status.as_str() });

@@ -1,5 +1,5 @@
 //! Aritma errors: RFC 7807 problem details (`type`, `title`, `status`,
-//! `detail`, `instance`; `application/problem+json`), as the reference's
+//! `detail`, `instance`; `application/problem+json`), Aritma's
 //! ProblemDetails body, rendered from the same domain errors and with the
 //! same status and headers as every dialect. Extension members: `code`
 //! (the native machine code) and, for invalid input, `errors` (field ->

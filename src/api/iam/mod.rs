@@ -1,10 +1,10 @@
-//! The Aritma IAM dialect (seed 003, reference/aritma.md) under
+//! The Aritma IAM dialect (docs/api/iam.md) under
 //! `/core/iam`: a client whose base URL was `https://api.aritma.io/core/iam`
 //! works unchanged against `https://HOST/core/iam`. It is a view of the same
 //! services as `/api/v1`; what it adds is its own shapes and two rules that
 //! hold for every route here, enforced by `guard` rather than per handler:
 //!
-//! - every operation requires the OAuth scope `services.iam` (seed 003):
+//! - every operation requires the OAuth scope `services.iam`:
 //!   a token without it gets 403 with `WWW-Authenticate: Bearer
 //!   error="insufficient_scope", scope="services.iam"`;
 //! - every error, whatever produced it, is RFC 7807 problem details.
@@ -104,9 +104,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/core/iam")
             .wrap(from_fn(guard))
-            // scopes (seed 003 "Scope")
+            // scopes
             .service(resource("/v1/scopes").route(get().to(scopes::index)))
-            // clients (seed 003 "Client")
+            // clients and their secrets
             .service(
                 resource("/v1/clients")
                     .route(get().to(clients::index))
@@ -127,14 +127,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 resource("/v1/clients/{client_id}/secrets/{secret_id}")
                     .route(delete().to(clients::delete_secret)),
             )
-            // SCIM tokens (seed 003 "SCIM"): the tokens of /api/v1/scim/tokens
+            // SCIM tokens: the tokens of /api/v1/scim/tokens
             .service(
                 resource("/v1/scim")
                     .route(get().to(scim_tokens::index))
                     .route(post().to(scim_tokens::create)),
             )
             .service(resource("/v1/scim/{id}").route(delete().to(scim_tokens::delete)))
-            // domains (seed 003 "Domains")
+            // domains
             .service(
                 resource("/v1/domains")
                     .route(get().to(domains::index))
@@ -142,7 +142,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .route(delete().to(domains::delete)),
             )
             .service(resource("/v1/domains/status").route(get().to(domains::status)))
-            // users (seed 003 "User"); the fixed paths before {userId}
+            // users; the fixed paths before {userId}
             .service(resource("/v1/users").route(get().to(users::index)))
             .service(resource("/v1/users/invite").route(post().to(users::invite)))
             .service(resource("/v1/users/users").route(post().to(users::create)))
@@ -152,7 +152,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .route(post().to(users::add_role))
                     .route(delete().to(users::remove_role)),
             )
-            // SSO providers (seed 003 "SSO" and one tag per kind)
+            // SSO providers (all kinds, and one path per kind)
             .service(resource("/v1/sso").route(get().to(sso::index)))
             .service(
                 resource("/v1/sso/{segment}")
@@ -171,7 +171,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .route(get().to(sso::icon))
                     .route(put().to(sso::update_icon)),
             )
-            // actions, policies, roles, subjects, me (seed 003 "IAM")
+            // actions, policies, roles, subjects, me
             .configure(access::routes)
             .default_service(web::to(super::error::not_found)),
     );

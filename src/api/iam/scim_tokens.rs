@@ -1,7 +1,7 @@
-//! Seed 003 "SCIM": `POST /v1/scim` creates the same tokens as
-//! `/api/v1/scim/tokens`, tied to an SSO provider's scheme; `GET /v1/scim`
-//! lists them and `DELETE /v1/scim/{id}` revokes one, on the same rows and
-//! the same rules (`service::scim_tokens`).
+//! Aritma SCIM tokens (docs/api/iam.md, SCIM tokens and SSO providers):
+//! `POST /v1/scim` creates the same tokens as `/api/v1/scim/tokens`, tied to
+//! an SSO provider's scheme; `GET /v1/scim` lists them and `DELETE /v1/scim/{id}`
+//! revokes one, on the same rows and the same rules (`service::scim_tokens`).
 
 use actix_web::web::{Data, Path};
 use actix_web::HttpResponse;

@@ -1,4 +1,5 @@
-//! Seed 003 "Scope": the catalogue a client's `allowedScopes` come from.
+//! Aritma scopes (docs/api/iam.md): the catalogue a client's
+//! `allowedScopes` come from.
 //! Reading it needs no permission, only `services.iam` like every
 //! operation of the dialect.
 

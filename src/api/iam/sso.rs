@@ -1,4 +1,5 @@
-//! Seed 003 "SSO" and its four provider tags: `/v1/sso` (the providers of
+//! Aritma SSO providers (docs/api/iam.md, SCIM tokens and SSO providers;
+//! docs/api/oauth.md, SSO providers): `/v1/sso` (the providers of
 //! every kind) and `/v1/sso/{azuread|google|signicat|custom}` with create,
 //! get, update, delete, and the button icon.
 
@@ -19,7 +20,8 @@ use crate::domain::Error;
 use crate::service::sso_providers::{self, ProviderInput};
 use crate::service::App;
 
-/// The properties every kind has (reference "Shared SSO request body").
+/// The properties every kind has (docs/api/iam.md, SCIM tokens and SSO
+/// providers, shows them).
 const SHARED: [&str; 5] = [
     "loginEnabled",
     "visible",
@@ -28,7 +30,7 @@ const SHARED: [&str; 5] = [
     "clientId",
 ];
 
-/// The provider response of seed 003 (seen for Signicat): the kind's own
+/// The provider response of the Aritma API: the kind's own
 /// properties, and the client secret masked.
 fn view(p: &SsoProvider) -> Value {
     let all = serde_json::to_value(&p.properties).unwrap_or_default();
@@ -249,7 +251,7 @@ pub async fn delete_any(
 }
 
 /// `PUT /v1/sso/{kind}/{id}/icon`: multipart/form-data with one file
-/// field `icon` (an image), as reference "update icon" has it.
+/// field `icon` (an image), as in the Aritma API.
 #[utoipa::path(put, path = "/core/iam/v1/sso/{kind}/{id}/icon", tag = IAM,
     request_body(content = Object, content_type = "multipart/form-data", description = "One file field `icon`: an image"),
     responses((status = 200, description = "Stored")))]

@@ -1,7 +1,8 @@
-//! Seed 003 "User": `/v1/users` (list, get), a user's roles, invitations
-//! (`/v1/users/invite?email=&redirectUrl=`) and direct creation on a
-//! verified domain (`/v1/users/users?email=&fullName=&phoneNumber=`). Every
-//! input is a query or path parameter, as the reference has them.
+//! Aritma users (docs/api/iam.md, Roles and users): `/v1/users` (list, get), a
+//! user's roles, invitations (`/v1/users/invite?email=&redirectUrl=`) and
+//! direct creation on a verified domain
+//! (`/v1/users/users?email=&fullName=&phoneNumber=`). Every input is a query or
+//! path parameter, as in the Aritma API.
 
 use actix_web::web::{Data, Path};
 use actix_web::{HttpRequest, HttpResponse};
@@ -154,7 +155,7 @@ pub async fn invite(
 }
 
 /// A query string decodes `+` as a space, so `phoneNumber=+4712345678`
-/// (seed 003's example, unencoded) arrives as " 4712345678": a leading
+/// (as Aritma clients send it, unencoded) arrives as " 4712345678": a leading
 /// space before digits can only have been the international prefix.
 fn plus_restored(raw: &str) -> String {
     match raw.strip_prefix(' ') {

@@ -17,7 +17,7 @@ use crate::domain::principal::Caller;
 use crate::domain::{Error, Problems};
 use crate::service::{audit_log, App};
 
-/// Filters: actorId (or the SDK's userId), action, targetType/targetId (or
+/// Filters: actorId (or userId), action, targetType/targetId (or
 /// resourceType/resourceId), status (success|failure), from/to (or
 /// startDate/endDate), sortOrder (default desc: newest first).
 #[utoipa::path(get, path = "/api/v1/audit-logs", tag = NATIVE, params(NativeList,

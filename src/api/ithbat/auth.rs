@@ -33,7 +33,8 @@ pub struct LoginBody {
     remember_me: Option<bool>,
 }
 
-/// Reference 2.1: the tokens and who they are for.
+/// A sign-in's answer (docs/api/ithbat.md, Sign in): the tokens and who
+/// they are for.
 pub(crate) fn token_response(t: TokenSet) -> HttpResponse {
     let u = &t.user;
     ok(json!({
@@ -90,7 +91,8 @@ pub async fn login(
         .await?;
     Ok(match outcome {
         SignIn::Complete(tokens) => token_response(*tokens),
-        // Reference 2.1 and 2.7: not enveloped, and no token but this one.
+        // Not enveloped, and no token but this one (docs/api/ithbat.md,
+        // Multi-factor sign-in).
         SignIn::MfaRequired { mfa_token } => HttpResponse::Ok()
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .json(json!({ "mfaRequired": true, "mfaToken": mfa_token })),
@@ -176,9 +178,10 @@ pub async fn revoke_session(
     Ok(message("Session revoked", json!({})))
 }
 
-// ---- registration, verification and passwords (reference 2.2, 2.3, 2.5) ----
+// ---- registration, verification and passwords (docs/api/ithbat.md) ----
 
-/// Reference 2.2's register body (the guide's fields, the SDK's `tenantId`).
+/// The registration body: the new user's email, password and names, and
+/// optionally the tenant's id (`tenantId`, besides `X-Tenant-ID`).
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[schema(as = native::auth::RegisterBody)]
@@ -205,7 +208,7 @@ pub struct RegisterBody {
     tenant_id: Option<String>,
 }
 
-/// 201 with the guide's fields, whether the email was free or not (the
+/// 201 with the new account's fields, whether the email was free or not (the
 /// owner of a taken address is told by mail instead).
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = NATIVE, request_body = RegisterBody, security(()),
     responses((status = 201, description = "`{userId, id, email, displayName, tenantId, message}`; the same answer whether or not the address was free", body = Success<AnyObject>)))]
@@ -315,8 +318,7 @@ pub async fn initiate_password_reset(
     ))
 }
 
-/// The completion the reference could not show: the mailed token and the
-/// new password.
+/// A password reset's completion: the mailed token and the new password.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(as = native::auth::CompleteResetBody)]
@@ -343,7 +345,8 @@ pub async fn complete_password_reset(
     Ok(message("Password reset successfully", json!({})))
 }
 
-/// Reference 2.5: snake_case fields (the API refused the SDK's camelCase).
+/// A password change: snake_case fields, as the reset's completion has
+/// them (docs/api/ithbat.md, Registration, email verification, passwords).
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(as = native::auth::ChangePasswordBody)]

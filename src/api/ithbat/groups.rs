@@ -1,4 +1,4 @@
-//! `/api/v1/groups` (reference 5).
+//! `/api/v1/groups` (docs/api/ithbat.md, Groups).
 
 use actix_web::web::{Data, Path};
 use actix_web::{HttpRequest, HttpResponse};

@@ -1,6 +1,7 @@
-//! Seed 001 linked identities: `GET /users/me/identities`, and
-//! `POST|DELETE /users/me/identities/{provider}` where `{provider}` is the
-//! scheme of one of the tenant's SSO providers (e.g. `google`).
+//! Linked identities (docs/api/oauth.md, SSO providers):
+//! `GET /users/me/identities`, and `POST|DELETE /users/me/identities/{provider}`
+//! where `{provider}` is the scheme of one of the tenant's SSO providers (e.g.
+//! `google`).
 
 use actix_web::http::header;
 use actix_web::web::{Data, Path};

@@ -1,4 +1,5 @@
-//! `/api/v1/auth/mfa/*` (reference 2.7): TOTP enrolment of the signed-in
+//! `/api/v1/auth/mfa/*` (docs/api/ithbat.md, Multi-factor sign-in;
+//! docs/design/sign-in.md): TOTP enrolment of the signed-in
 //! user, and the second step of a sign-in that answered `mfaRequired`.
 
 use actix_web::web::Data;
@@ -21,7 +22,7 @@ use crate::service::mfa::{self, Proof};
 use crate::service::passwords::Password;
 use crate::service::App;
 
-/// The SDK names a method; TOTP is the one offered (SMS, email and
+/// A client may name a method; TOTP is the one offered (SMS, email and
 /// WebAuthn are not).
 fn check_method(problems: &mut Problems, method: Option<&str>) {
     if method.is_some_and(|m| m != "totp") {
@@ -35,7 +36,7 @@ fn check_password(problems: &mut Problems, password: &Password) {
     }
 }
 
-/// The guide sends no body; the SDK sends `{"method", "password"}`.
+/// No body, or `{"method", "password"}`.
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(as = native::mfa::SetupBody)]
@@ -49,8 +50,8 @@ pub struct SetupBody {
     password: Option<Password>,
 }
 
-/// `{"secret", "qrCodeUrl", "backupCodes": []}` (guide), `qrCode` (the
-/// SDK's name for the same image) and `otpauthUrl`, the URI the image
+/// `{"secret", "qrCodeUrl", "backupCodes": []}`, `qrCode` (another name
+/// for the same image) and `otpauthUrl`, the URI the image
 /// carries. Backup codes come with verify-setup, once MFA is on.
 #[utoipa::path(post, path = "/api/v1/auth/mfa/setup", tag = NATIVE, request_body = Option<SetupBody>,
     responses((status = 200, description = "`{secret, qrCodeUrl, qrCode, otpauthUrl, backupCodes: []}`: enrolment starts; POST verify-setup turns it on", body = Success<AnyObject>)))]
@@ -182,7 +183,7 @@ pub struct VerifyBody {
 }
 
 /// Both second steps: the same body, the same token response as a
-/// sign-in (reference 2.1), a different kind of code.
+/// sign-in, a different kind of code.
 async fn second_step(
     req: HttpRequest,
     app: Data<App>,

@@ -1,5 +1,5 @@
-//! The native dialect (`/api/v1`, seeds 000, 001, 003): the
-//! `{"success": true, "data": ...}` envelope and api-map's list shape.
+//! The native dialect (`/api/v1`, docs/api/ithbat.md): the
+//! `{"success": true, "data": ...}` envelope and its list shape.
 
 pub mod audit;
 pub mod auth;
@@ -120,8 +120,9 @@ pub fn message(message: &str, extra: serde_json::Value) -> HttpResponse {
         .json(body)
 }
 
-/// api-map's list envelope: seed 001's `data.{key, total}` plus seed 000's
-/// `pagination` object, so clients of either find what they read.
+/// The native list envelope (docs/api/ithbat.md, Envelope, errors, lists):
+/// `data.{key, total}` and a `pagination` object, so clients reading
+/// either find what they read.
 pub fn list<T: Serialize>(key: &str, listing: Listing<T>) -> HttpResponse {
     let total_pages = listing.total_pages();
     let mut data = serde_json::Map::new();

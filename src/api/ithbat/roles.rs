@@ -1,4 +1,4 @@
-//! `/api/v1/roles` (seed 001; reference 4.1).
+//! `/api/v1/roles` (docs/api/ithbat.md, Roles and permissions).
 
 use actix_web::web::{Data, Path};
 use actix_web::{HttpRequest, HttpResponse};

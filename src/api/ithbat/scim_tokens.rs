@@ -1,4 +1,5 @@
-//! `/api/v1/scim/tokens` (reference 14). Aritma's form is `api::iam::scim_tokens`.
+//! `/api/v1/scim/tokens` (docs/api/scim.md, A SCIM token). Aritma's form is
+//! `api::iam::scim_tokens`.
 
 use actix_web::web::{Data, Path};
 use actix_web::HttpResponse;

@@ -1,5 +1,5 @@
-//! `/api/v1/users`: the caller's own profile (seed 001 /users/me) and user
-//! administration (seeds 000 and 001).
+//! `/api/v1/users`: the caller's own profile (`/users/me`) and user
+//! administration (docs/api/ithbat.md, Users).
 
 use actix_web::web::{Data, Path};
 use actix_web::{HttpRequest, HttpResponse};
@@ -51,8 +51,8 @@ pub struct PreferencesBody {
     timezone: Option<String>,
 }
 
-/// Seed 001's four name fields, seed 000's `name` and `phoneNumber`, and
-/// the preferences UserResponse shows. Only the fields sent change.
+/// The four name fields, or a single `name`, `phoneNumber`, and the
+/// preferences the user view shows. Only the fields sent change.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[schema(as = native::users::UpdateMeBody)]
@@ -110,7 +110,8 @@ pub async fn update_me(
 
 // ---- administration ----
 
-/// Seed 001: page, limit, search, status, roleId; SDK: sortBy, sortOrder.
+/// Paged, filtered and sorted: page, limit, search, status, roleId, sortBy,
+/// sortOrder (docs/api/ithbat.md, Users).
 #[utoipa::path(get, path = "/api/v1/users", tag = NATIVE, params(NativeList,
         ("status" = Option<String>, Query, description = "`active`, `suspended`, `pending_verification`, ..."),
         ("role" = Option<String>, Query, description = "A role name")),
@@ -162,7 +163,8 @@ pub async fn show(app: Data<App>, caller: Caller, id: Path<String>) -> Result<Ht
     Ok(ok(UserView::from(user)))
 }
 
-/// Seed 001 CreateUserRequest, with seed 000's `name` and `phoneNumber`.
+/// A user to create: email, the four name fields or a single `name`,
+/// `phoneNumber`, and optionally a password.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[schema(as = native::users::CreateBody)]
@@ -235,8 +237,9 @@ pub struct BulkBody {
     users: Vec<Value>,
 }
 
-/// Seed 001 POST /users/bulk: each row is created or reported in `errors`
-/// with its index, email, error and code; one bad row spoils no other.
+/// POST /api/v1/users/bulk (docs/api/ithbat.md, Users): each row is created or
+/// reported in `errors` with its index, email, error and code; one bad row
+/// spoils no other.
 #[utoipa::path(post, path = "/api/v1/users/bulk", tag = NATIVE, request_body = BulkBody,
     responses((status = 200, description = "`{successful, failed, users: [...], errors?: [{index, email, error, code, details?}]}`: each row created or reported", body = Success<AnyObject>)))]
 pub async fn bulk(
@@ -303,8 +306,8 @@ pub async fn bulk(
     Ok(ok(data))
 }
 
-/// Fields an administrator may change with PUT (seed 001) or PATCH (seed
-/// 000); only the fields sent change.
+/// Fields an administrator may change with PUT or PATCH (PATCH also takes
+/// a single `name`); only the fields sent change.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[schema(as = native::users::UpdateBody)]
@@ -359,7 +362,7 @@ pub async fn update(
     Ok(ok(UserView::from(user)))
 }
 
-/// Seed 001's `message` and seed 000's `deletedAt`, both.
+/// Answers a `message` and the `deletedAt` time.
 #[utoipa::path(delete, path = "/api/v1/users/{id}", tag = NATIVE,
     responses((status = 200, description = "Deleted (`deletedAt`)", body = Message)))]
 pub async fn delete(

@@ -1,4 +1,5 @@
-//! How domain objects look in the native dialect (camelCase, seed 001).
+//! How domain objects look in the native dialect (camelCase,
+//! docs/api/ithbat.md).
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
@@ -8,13 +9,13 @@ use crate::domain::tenant::Tenant;
 use crate::domain::user::Preferences;
 use crate::service::users::UserDetails;
 
-/// ISO 8601 in UTC with seconds, as the seeds show (`2026-02-24T09:15:00Z`).
+/// RFC 3339 in UTC with seconds (`2026-02-24T09:15:00Z`).
 pub fn timestamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// Seed 001's UserResponse, plus seed 000's `name`/`phoneNumber`/
-/// `emailVerified` and api-map's `locked`/`lockedUntil`.
+/// A user: the four name parts and the single `name`, `phoneNumber`,
+/// `emailVerified`, and `locked`/`lockedUntil` for a lockout.
 #[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UserView {
@@ -105,7 +106,7 @@ impl From<Tenant> for TenantView {
     }
 }
 
-/// Seed 001's session, plus `expiresAt` (reference §9).
+/// A sign-in session, with the time it ends (`expiresAt`).
 #[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionView {
@@ -195,7 +196,7 @@ impl From<crate::domain::group::Group> for GroupView {
     }
 }
 
-/// Reference 5's GroupMember.
+/// A member of a group.
 #[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GroupMemberView {

@@ -1,4 +1,5 @@
-//! `accounts` (seed 002): users as JSON:API resources, with invitations.
+//! `accounts` (docs/api/jsonapi.md): users as JSON:API resources, with
+//! invitations.
 
 use actix_web::http::StatusCode;
 use actix_web::web::{Data, Path};
@@ -50,7 +51,7 @@ const READ_ONLY: &[&str] = &[
     "updated_at",
 ];
 
-/// Seed 002's filter list for accounts.
+/// The filter fields of accounts (docs/api/jsonapi.md, The query language).
 pub static SPEC: Spec = Spec {
     kind: KIND,
     filters: &[
@@ -238,7 +239,7 @@ fn organization(incoming: &document::Incoming) -> Result<Option<Option<uuid::Uui
 }
 
 /// Creates an account. Without a password it is invited: pending until
-/// its owner joins through the mailed link (seed 002: 200 with the account).
+/// its owner joins through the mailed link. Answers 200 with the account.
 #[utoipa::path(post, path = "/api/v1/accounts", tag = JSONAPI,
     description = "Attributes: name, email, password?, enabled?, role_name?, role_scope?, picture_url?, sso_channel?; relationship organization?.",
     request_body(content = Input, content_type = "application/vnd.api+json"),
@@ -267,8 +268,9 @@ pub async fn create(app: Data<App>, r: Request, body: Body) -> JsonApiResult<Htt
         role,
         invite: true,
         suspended: a.enabled == Some(false),
-        // Seed 002 has no verification step: an administrator creates the
-        // account for a known address, and an invitation proves it anyway.
+        // The JSON:API dialect has no verification step: an administrator
+        // creates the account for a known address, and an invitation proves it
+        // anyway.
         skip_email_verification: true,
         ..Default::default()
     };
@@ -366,7 +368,7 @@ struct JoinAttributes {
     password: Password,
 }
 
-/// Accepts an invitation (seed 002 join): the token from the mailed link
+/// Accepts an invitation (`join`): the token from the mailed link
 /// and the password the owner chose; 204.
 #[utoipa::path(patch, path = "/api/v1/accounts/{token}/join", tag = JSONAPI,
     description = "The token from the mailed invitation link; attributes: password (and name?).",
@@ -404,7 +406,7 @@ pub async fn join(
 }
 
 /// Mails a fresh invitation to a pending account; the old link stops
-/// working (seed 002 resend_invitation, 204).
+/// working; 204.
 #[utoipa::path(post, path = "/api/v1/accounts/{id}/resend_invitation", tag = JSONAPI,
     responses((status = 204, description = "A fresh invitation is mailed; the old link stops working")))]
 pub async fn resend_invitation(

@@ -190,8 +190,9 @@ pub fn collection(
     respond(actix_web::http::StatusCode::OK, body)
 }
 
-/// A created resource: seed 002 answers create with 200 and the document;
-/// `Location` names it, as JSON:API's 201 would.
+/// A created resource: the JSON:API dialect answers create with 200 and the
+/// document (docs/api/jsonapi.md); `Location` names it, as JSON:API's 201
+/// would.
 pub fn created(resource: &Resource) -> HttpResponse {
     let mut response = single(
         actix_web::http::StatusCode::OK,
@@ -359,7 +360,7 @@ pub fn drop_read_only(attributes: &mut Map<String, Value>, read_only: &[&str]) {
     attributes.retain(|k, _| !read_only.contains(&k.as_str()));
 }
 
-/// The body of an RPC-style request (seed 002 account/passwords): a plain
+/// The body of an RPC-style request (`account/passwords`): a plain
 /// JSON object, or the same fields as the attributes of a resource
 /// document.
 pub fn plain_or_attributes(body: Value) -> Result<(Map<String, Value>, bool), Error> {

@@ -1,7 +1,7 @@
-//! The JSON:API dialect (seed 002, JSON:API 1.1) beside the native paths
-//! under `/api/v1`: `accounts`, `organizations`, `account_sessions` and
-//! `account/passwords`. Accounts are users and account sessions are
-//! sessions: only parsing and shaping live here.
+//! The JSON:API dialect (docs/api/jsonapi.md, JSON:API 1.1) beside the native
+//! paths under `/api/v1`: `accounts`, `organizations`, `account_sessions` and
+//! `account/passwords`. Accounts are users and account sessions are sessions:
+//! only parsing and shaping live here.
 
 pub mod accounts;
 pub mod document;

@@ -1,4 +1,4 @@
-//! `organizations` (seed 002): teams inside a tenant.
+//! `organizations` (docs/api/jsonapi.md): teams inside a tenant.
 
 use actix_web::http::StatusCode;
 use actix_web::web::{Data, Path};
@@ -23,7 +23,8 @@ pub const FIELDS: &[&str] = &["name", "created_at", "updated_at"];
 
 const READ_ONLY: &[&str] = &["created_at", "updated_at"];
 
-/// Seed 002's filter list for organizations.
+/// The filter fields of organizations (docs/api/jsonapi.md, The query
+/// language).
 pub static SPEC: Spec = Spec {
     kind: KIND,
     filters: &[

@@ -1,6 +1,6 @@
-//! `account/passwords` (seed 002): reset by mailed token, token check and
-//! change. The bodies are plain JSON objects, or the same fields as the
-//! attributes of a resource document.
+//! `account/passwords` (docs/api/jsonapi.md): reset by mailed token, token
+//! check and change. The bodies are plain JSON objects, or the same fields as
+//! the attributes of a resource document.
 
 use actix_web::web::Data;
 use actix_web::HttpResponse;
@@ -47,7 +47,7 @@ struct RequestReset {
     email: String,
 }
 
-/// 204 whether or not an account has the email (seed 002).
+/// 204 whether or not an account has the email.
 #[utoipa::path(post, path = "/api/v1/account/passwords/request_reset", tag = JSONAPI,
     description = "`{email}` plain, or as the attributes of a document.",
     request_body(content = Input, content_type = "application/vnd.api+json"),
@@ -73,8 +73,8 @@ struct Reset {
     password: Password,
 }
 
-/// Sets a new password with a reset token (seed 002: the tenant's policy,
-/// seed 002's rules by default); 204.
+/// Sets a new password with a reset token (the tenant's password policy
+/// applies); 204.
 #[utoipa::path(post, path = "/api/v1/account/passwords/reset", tag = JSONAPI,
     description = "`{token, password}` plain, or as the attributes of a document.",
     request_body(content = Input, content_type = "application/vnd.api+json"),
@@ -90,8 +90,8 @@ pub async fn reset(app: Data<App>, r: Request, body: Body) -> JsonApiResult<Http
     Ok(document::no_content())
 }
 
-/// Whether a reset token is usable: the body is a JSON boolean (seed 002
-/// "returns a boolean").
+/// Whether a reset token is usable: the body is a JSON boolean, `true` or
+/// `false`.
 #[utoipa::path(get, path = "/api/v1/account/passwords/token_valid", tag = JSONAPI,
     security(()),
     params(("token" = String, Query)),

@@ -1,7 +1,7 @@
-//! Seed 002's query language, parsed into the shared filter AST and the
-//! repositories' paging and sorting: `page[number]`, `page[size]`, `sort`,
-//! `count`, `filter[field]`, `filter[field__op]`, `fields[type]` and
-//! `included`. Every error names the parameter it is about.
+//! The JSON:API query language (docs/api/jsonapi.md), parsed into the shared
+//! filter AST and the repositories' paging and sorting: `page[number]`,
+//! `page[size]`, `sort`, `count`, `filter[field]`, `filter[field__op]`,
+//! `fields[type]` and `included`. Every error names the parameter it is about.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -12,7 +12,7 @@ use crate::domain::filter::{
 use crate::domain::list::{PageRequest, SortOrder};
 use crate::domain::{Error, Problems};
 
-/// Default and largest `page[size]` (seed 002).
+/// Default and largest `page[size]` (docs/api/jsonapi.md, The query language).
 pub const PAGE_SIZE: u32 = 1000;
 
 /// How a filterable field's values read and compare.

@@ -1,5 +1,5 @@
-//! `account_sessions` (seed 002): the sign-in sessions `/auth/sessions`
-//! lists, as JSON:API resources.
+//! `account_sessions` (docs/api/jsonapi.md): the sign-in sessions
+//! `/auth/sessions` lists, as JSON:API resources.
 
 use actix_web::web::{Data, Path};
 use actix_web::HttpResponse;
@@ -27,7 +27,8 @@ pub const FIELDS: &[&str] = &[
     "account",
 ];
 
-/// Seed 002's filter list for account sessions.
+/// The filter fields of account sessions (docs/api/jsonapi.md, The query
+/// language).
 pub static SPEC: Spec = Spec {
     kind: KIND,
     filters: &[

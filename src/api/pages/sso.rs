@@ -1,7 +1,7 @@
 //! The browser's side of SSO: leaving for a provider (from the sign-in
-//! page, or reference 2.9's API sign-in) and coming back to
-//! `/api/v1/auth/social/{provider}/callback`, which goes on to wherever the
-//! round trip was started for.
+//! page, or the API sign-in `/api/v1/auth/social/{provider}/login`) and
+//! coming back to `/api/v1/auth/social/{provider}/callback`, which goes on
+//! to wherever the round trip was started for.
 
 use actix_web::http::{header, StatusCode};
 use actix_web::web::{Data, Path};
@@ -95,9 +95,9 @@ pub async fn from_sign_in(req: HttpRequest, app: Data<App>) -> HttpResponse {
     }
 }
 
-/// `GET /api/v1/auth/social/{provider}/login` (reference 2.9): the tenant
-/// from X-Tenant-ID or `?tenant=` (a browser cannot send headers on a
-/// link), else `default`.
+/// `GET /api/v1/auth/social/{provider}/login` (docs/api/oauth.md, SSO
+/// providers): the tenant from X-Tenant-ID or `?tenant=` (a browser cannot
+/// send headers on a link), else `default`.
 #[utoipa::path(get, path = "/api/v1/auth/social/{provider}/login", tag = NATIVE,
     description = "Sign-in through one of the tenant's SSO providers: a redirect to it; its callback answers as POST /api/v1/auth/login does.",
     params(("tenant" = Option<String>, Query, description = "The tenant's id or slug, where the browser cannot send X-Tenant-ID")),

@@ -1,4 +1,4 @@
-//! Seed 002's accounts: users under their JSON:API names, with their roles
+//! JSON:API accounts: users under their JSON:API names, with their roles
 //! (`user_roles`) and password-reset tokens (`account_tokens`).
 
 use diesel::prelude::*;

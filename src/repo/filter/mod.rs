@@ -8,7 +8,7 @@
 //! where the connection fixes the backend. The table's [`Filterable`]
 //! impl (below) picks the vocabulary, one module each: `users.rs` (SCIM's
 //! User), `groups.rs` (SCIM's Group), `accounts.rs`, `organizations.rs`
-//! and `sessions.rs` (seed 002). `translate` walks the tree (`and`, `or`,
+//! and `sessions.rs` (JSON:API's). `translate` walks the tree (`and`, `or`,
 //! `not`, `ne`) and asks the vocabulary what each presence test and
 //! comparison means; `compare.rs` builds the comparisons on columns, and
 //! `sql.rs` the few expressions diesel builds only for a known backend.

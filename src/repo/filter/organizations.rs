@@ -1,4 +1,4 @@
-//! Seed 002's organizations.
+//! JSON:API organizations.
 
 use diesel::prelude::*;
 

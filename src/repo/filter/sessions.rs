@@ -1,4 +1,4 @@
-//! Seed 002's account sessions: the active sessions of a tenant.
+//! JSON:API account sessions: the active sessions of a tenant.
 
 use diesel::prelude::*;
 

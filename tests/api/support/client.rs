@@ -166,7 +166,7 @@ impl Api {
         }
     }
 
-    /// A sign-in attempt (reference 2.1), whatever it answers.
+    /// A sign-in attempt (`/api/v1/auth/login`), whatever it answers.
     pub async fn try_login(&self, email: &str, password: &str) -> Resp {
         self.post(
             "/api/v1/auth/login",
@@ -216,7 +216,7 @@ impl Api {
         }
     }
 
-    /// Reference 2.1 refresh, whatever it answers.
+    /// A refresh (`/api/v1/auth/refresh`), whatever it answers.
     pub async fn try_refresh(&self, refresh_token: &str) -> Resp {
         self.post(
             "/api/v1/auth/refresh",

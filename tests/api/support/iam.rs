@@ -51,7 +51,7 @@ impl TestTenant {
         r.ok()["id"].as_str().unwrap().to_string()
     }
 
-    /// Defines the tenant's own Aritma actions (seed 003 "Actions").
+    /// Defines the tenant's own Aritma actions (`POST /core/iam/v1/actions`).
     pub async fn define_actions(&self, names: &[&str]) {
         for name in names {
             let r = self

@@ -1,4 +1,4 @@
-//! JSON:API (seed 002): resource documents, and the accounts and
+//! JSON:API (docs/api/jsonapi.md): resource documents, and the accounts and
 //! organizations tests set up through them.
 
 use reqwest::Method;
@@ -18,7 +18,7 @@ pub fn doc_for(kind: &str, id: &str, attributes: Value) -> Value {
 }
 
 impl Api {
-    /// Seed 002 create: `POST /api/v1/accounts` with `attributes`.
+    /// Create: `POST /api/v1/accounts` with `attributes`.
     pub async fn post_account(&self, attributes: Value) -> Resp {
         self.jsonapi(
             Method::POST,
@@ -28,7 +28,7 @@ impl Api {
         .await
     }
 
-    /// Seed 002 update: `PATCH /api/v1/accounts/{id}` with `attributes`.
+    /// Update: `PATCH /api/v1/accounts/{id}` with `attributes`.
     pub async fn update_account(&self, id: &str, attributes: Value) -> Resp {
         self.jsonapi(
             Method::PATCH,

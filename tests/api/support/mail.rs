@@ -8,7 +8,7 @@ use super::smtp::{shared_sink, Mail};
 use super::TestTenant;
 
 impl TestTenant {
-    /// Seed 002: an account created without a password, invited; the
+    /// A JSON:API account created without a password, invited; the
     /// account and the invitation mail.
     pub async fn invite_account(&self, name: &str, email: &str) -> (Value, Mail) {
         let account = self
@@ -19,7 +19,7 @@ impl TestTenant {
 }
 
 impl Api {
-    /// Reference 2.5: asks for a password reset mail.
+    /// `/api/v1/auth/password-reset/initiate`: asks for a password reset mail.
     pub async fn initiate_reset(&self, email: &str) -> Resp {
         self.post(
             "/api/v1/auth/password-reset/initiate",
@@ -28,7 +28,7 @@ impl Api {
         .await
     }
 
-    /// Seed 002 request_reset, with a plain JSON body.
+    /// JSON:API `account/passwords/request_reset`, with a plain JSON body.
     pub async fn request_reset(&self, email: &str) -> Resp {
         self.post(
             "/api/v1/account/passwords/request_reset",

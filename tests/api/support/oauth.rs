@@ -116,8 +116,8 @@ impl Machine {
 }
 
 impl TestTenant {
-    /// Creates a client through the Aritma API (seed 003 body) and returns
-    /// its clientId.
+    /// Creates a client through the Aritma API (`POST /core/iam/v1/clients`)
+    /// and returns its clientId.
     pub async fn new_client(&self, grants: &[&str], scopes: &[&str]) -> String {
         self.create_client(json!({
             "name": "Nightly ERP sync",

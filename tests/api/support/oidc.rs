@@ -123,7 +123,8 @@ pub async fn redeem_code(
 }
 
 impl TestTenant {
-    /// Creates a client through the Aritma API from a seed 003 body; its clientId.
+    /// Creates a client through the Aritma API from an Aritma body; its
+    /// clientId.
     pub async fn create_client(&self, body: Value) -> String {
         let r = self.owner.post("/core/iam/v1/clients", body).await;
         assert_eq!(r.status, 200, "create client: {}", r.text);

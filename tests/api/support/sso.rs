@@ -1,14 +1,14 @@
-//! SSO providers (seed 003 bodies) and a real one to sign in through: the
-//! other backend's shared ithbat server (a second instance, its own
-//! database and issuer), with a tenant, a person and a client for the
+//! SSO providers (Aritma bodies, docs/api/iam.md) and a real one to sign in
+//! through: the other backend's shared ithbat server (a second instance, its
+//! own database and issuer), with a tenant, a person and a client for the
 //! relying party.
 
 use serde_json::{json, Value};
 
 use super::{shared, skip_postgres, Backend, Shared, TestTenant};
 
-/// A custom OpenID Connect provider at `authority` (seed 003 "SSO"), with
-/// auto-provisioning on.
+/// A custom OpenID Connect provider at `authority` (`/core/iam/v1/sso/custom`),
+/// with auto-provisioning on.
 pub fn custom_body(scheme: &str, authority: &str, client_id: &str, secret: Option<&str>) -> Value {
     json!({
         "scheme": scheme, "displayName": "Acme Login", "enabled": true, "type": "oidc",

@@ -172,7 +172,7 @@ pub fn backup_codes_of(r: &Resp) -> Vec<String> {
         .collect()
 }
 
-/// Turns MFA on for the signed-in `api` as reference 2.7 enrols it (setup
+/// Turns MFA on for the signed-in `api` as docs/api/ithbat.md enrols it (setup
 /// without a body, then verify-setup with a code): an authenticator
 /// holding the secret, and the ten backup codes.
 pub async fn enrol(api: &Api) -> (Authenticator, Vec<String>) {

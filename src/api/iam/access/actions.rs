@@ -1,6 +1,6 @@
-//! Seed 003 "Actions": the catalogue policies name actions from. Listing
-//! is the reference's (`GET /v1/actions`, its shape inferred);
-//! registering and removing a tenant's own actions are ours.
+//! Aritma actions (docs/api/iam.md, Actions, policies and groups): the
+//! catalogue policies name actions from, listed by `GET /v1/actions`;
+//! registering and removing a tenant's own actions are ithbat's additions.
 
 use actix_web::web::{Data, Path};
 use actix_web::HttpResponse;

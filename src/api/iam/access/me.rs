@@ -1,6 +1,7 @@
-//! Seed 003 "Me": the caller, its tenant roles (the `roles` claim of its
-//! tokens) and what it may do. `GET /v1/me` and `/v1/me/claims` are the
-//! reference's (paths inferred); `/v1/me/permissions` is ours.
+//! Aritma "Me": the caller, its tenant roles (the `roles` claim of its
+//! tokens) and what it may do: `GET /v1/me`, `/v1/me/claims`, and
+//! `/v1/me/permissions`, an ithbat addition (docs/api/iam.md, Actions,
+//! policies and groups).
 
 use actix_web::web::Data;
 use actix_web::HttpResponse;

@@ -1,4 +1,5 @@
-//! Seed 003's IAM resources: actions, policies, roles, subjects and me.
+//! The Aritma IAM resources (docs/api/iam.md): actions, policies, roles,
+//! subjects and me.
 //! Every operation asks `domain::access` (through `Caller::may`,
 //! `require_action` or `require`) whether the caller may.
 

@@ -1,6 +1,6 @@
-//! Seed 003 "Policies": `POST /v1/policies` (seen), and the list and
-//! delete the reference cuts off (inferred: `GET /v1/policies`,
-//! `DELETE /v1/policies` with the same triple as query parameters).
+//! Aritma policies (docs/api/iam.md, Actions, policies and groups):
+//! `POST /v1/policies`, `GET /v1/policies`, and `DELETE /v1/policies` with
+//! the same triple as query parameters.
 
 use actix_web::web::Data;
 use actix_web::{HttpRequest, HttpResponse};
@@ -20,7 +20,7 @@ use crate::domain::{Error, Problems};
 use crate::service::access::PolicyInput;
 use crate::service::{access, App};
 
-/// All three required (seed 003).
+/// All three required.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(as = iam::policies::CreateBody)]
@@ -60,13 +60,13 @@ pub async fn create(
 
 /// `GET /v1/policies?subject=&action=&scope=&within=&page=&pageSize=`:
 /// exact filters, and `within` for a scope and what lies beneath it;
-/// envelope 2.
+/// the page envelope.
 #[utoipa::path(get, path = "/core/iam/v1/policies", tag = IAM,
     params(
         ("subject" = Option<String>, Query), ("action" = Option<String>, Query), ("scope" = Option<String>, Query),
         ("within" = Option<String>, Query, description = "A scope: policies on it and beneath it"),
         ("page" = Option<u32>, Query), ("pageSize" = Option<u32>, Query)),
-    responses((status = 200, description = "Policies in envelope 2: `{page, pageSize, count, total, totalPages, data}`", body = AnyObject)))]
+    responses((status = 200, description = "Policies in the page envelope: `{page, pageSize, count, total, totalPages, data}`", body = AnyObject)))]
 pub async fn index(
     app: Data<App>,
     caller: Caller,

@@ -1,9 +1,9 @@
-//! Seed 003 "Roles": RoleDto `{id, name}`, the same rows as
-//! `/api/v1/roles`, each a bundle of IAM actions (`actions`, added to the
-//! reference's two fields), assigned to users by seed 003's user role
-//! operations (`api/iam/users.rs`).
-//! Only the list is named by the reference; get, create, update and
-//! delete are ours, in the same shape.
+//! Aritma roles (docs/api/iam.md, Roles and users): RoleDto `{id, name}`,
+//! the same rows as `/api/v1/roles`, each a bundle of IAM actions
+//! (`actions`, an ithbat addition to the two fields), assigned to users by
+//! the Aritma user role operations (`api/iam/users.rs`).
+//! Aritma lists roles; get, create, update and delete are ithbat's
+//! additions, in the same shape.
 
 use actix_web::web::{Data, Path};
 use actix_web::{HttpRequest, HttpResponse};
@@ -37,13 +37,13 @@ fn role(r: &Role) -> Value {
     })
 }
 
-/// `GET /v1/roles?searchQuery=&page=&pageSize=` [role:read]: envelope 2.
+/// `GET /v1/roles?searchQuery=&page=&pageSize=` [role:read]: the page envelope.
 #[utoipa::path(get, path = "/core/iam/v1/roles", tag = IAM,
     params(
         ("searchQuery" = Option<String>, Query),
         ("page" = Option<u32>, Query, description = "From 1"),
         ("pageSize" = Option<u32>, Query, description = "10 to 200 (default 100)")),
-    responses((status = 200, description = "RoleDto `{id, name, description, actions}` in envelope 2: `{page, pageSize, count, total, totalPages, data}`", body = AnyObject)))]
+    responses((status = 200, description = "RoleDto `{id, name, description, actions}` in the page envelope: `{page, pageSize, count, total, totalPages, data}`", body = AnyObject)))]
 pub async fn index(
     app: Data<App>,
     caller: Caller,

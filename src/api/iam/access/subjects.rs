@@ -1,7 +1,7 @@
-//! Seed 003 "Subjects", all fourteen operations. Lists take
-//! `searchQuery`, `page` and `pageSize` and answer envelope 2. A subject
-//! in a path is its subjectId (`group-<uuid>`); under
-//! `/subjects/{users,clients,groups}/` the bare id works too. Unknown
+//! Aritma subjects (docs/api/iam.md, Actions, policies and groups), all
+//! fourteen operations. Lists take `searchQuery`, `page` and `pageSize` and
+//! answer the page envelope. A subject in a path is its subjectId (`group-<uuid>`);
+//! under `/subjects/{users,clients,groups}/` the bare id works too. Unknown
 //! subjects, and other tenants', are 404.
 
 use actix_web::web::{Data, Path};
@@ -34,13 +34,13 @@ async fn list(
     Ok(subjects(window, slice, page))
 }
 
-/// Subjects 1: `GET /v1/subjects`: users, then clients, then groups.
+/// `GET /v1/subjects`: users, then clients, then groups.
 #[utoipa::path(get, path = "/core/iam/v1/subjects", tag = IAM,
     params(
         ("searchQuery" = Option<String>, Query),
         ("page" = Option<u32>, Query, description = "From 1"),
         ("pageSize" = Option<u32>, Query, description = "10 to 200 (default 100)")),
-    responses((status = 200, description = "Users, then clients, then groups, in envelope 2: `{page, pageSize, count, total, totalPages, data}`", body = AnyObject)))]
+    responses((status = 200, description = "Users, then clients, then groups, in the page envelope: `{page, pageSize, count, total, totalPages, data}`", body = AnyObject)))]
 pub async fn index(
     app: Data<App>,
     caller: Caller,
@@ -50,13 +50,13 @@ pub async fn index(
     list(app, caller, req, &[User, Client, Group]).await
 }
 
-/// Subjects 12: `GET /v1/subjects/users`.
+/// `GET /v1/subjects/users`.
 #[utoipa::path(get, path = "/core/iam/v1/subjects/users", tag = IAM,
     params(
         ("searchQuery" = Option<String>, Query),
         ("page" = Option<u32>, Query, description = "From 1"),
         ("pageSize" = Option<u32>, Query, description = "10 to 200 (default 100)")),
-    responses((status = 200, description = "Envelope 2 of user subjects", body = AnyObject)))]
+    responses((status = 200, description = "User subjects in the page envelope `{page, pageSize, count, total, totalPages, data}`", body = AnyObject)))]
 pub async fn users(
     app: Data<App>,
     caller: Caller,
@@ -65,13 +65,13 @@ pub async fn users(
     list(app, caller, req, &[SubjectKind::User]).await
 }
 
-/// Subjects 4: `GET /v1/subjects/clients`.
+/// `GET /v1/subjects/clients`.
 #[utoipa::path(get, path = "/core/iam/v1/subjects/clients", tag = IAM,
     params(
         ("searchQuery" = Option<String>, Query),
         ("page" = Option<u32>, Query, description = "From 1"),
         ("pageSize" = Option<u32>, Query, description = "10 to 200 (default 100)")),
-    responses((status = 200, description = "Envelope 2 of client subjects", body = AnyObject)))]
+    responses((status = 200, description = "Client subjects in the page envelope `{page, pageSize, count, total, totalPages, data}`", body = AnyObject)))]
 pub async fn clients(
     app: Data<App>,
     caller: Caller,
@@ -80,13 +80,13 @@ pub async fn clients(
     list(app, caller, req, &[SubjectKind::Client]).await
 }
 
-/// Subjects 14: `GET /v1/subjects/groups`.
+/// `GET /v1/subjects/groups`.
 #[utoipa::path(get, path = "/core/iam/v1/subjects/groups", tag = IAM,
     params(
         ("searchQuery" = Option<String>, Query),
         ("page" = Option<u32>, Query, description = "From 1"),
         ("pageSize" = Option<u32>, Query, description = "10 to 200 (default 100)")),
-    responses((status = 200, description = "Envelope 2 of group subjects", body = AnyObject)))]
+    responses((status = 200, description = "Group subjects in the page envelope `{page, pageSize, count, total, totalPages, data}`", body = AnyObject)))]
 pub async fn groups(
     app: Data<App>,
     caller: Caller,
@@ -122,7 +122,7 @@ async fn permissions_of(
     Ok(views::ok(grants(&held, tenant)))
 }
 
-/// Subjects 3: `GET /v1/subjects/{subject}/permissions` [iam.policy.read]: what
+/// `GET /v1/subjects/{subject}/permissions` [iam.policy.read]: what
 /// the subject may do where, and why.
 #[utoipa::path(get, path = "/core/iam/v1/subjects/{subject}/permissions", tag = IAM,
     responses((status = 200, description = "`[{action, scope, tenant, source, via}]`", body = Vec<AnyObject>)))]
@@ -135,7 +135,7 @@ pub async fn permissions(
     permissions_of(app, caller, subject).await
 }
 
-/// Subjects 13: `GET /v1/subjects/users/{id}/permissions`.
+/// `GET /v1/subjects/users/{id}/permissions`.
 #[utoipa::path(get, path = "/core/iam/v1/subjects/users/{id}/permissions", tag = IAM,
     responses((status = 200, description = "`[{action, scope, tenant, source, via}]`", body = Vec<AnyObject>)))]
 pub async fn user_permissions(
@@ -147,7 +147,7 @@ pub async fn user_permissions(
     permissions_of(app, caller, subject).await
 }
 
-/// Subjects 5: `GET /v1/subjects/clients/{id}/permissions`.
+/// `GET /v1/subjects/clients/{id}/permissions`.
 #[utoipa::path(get, path = "/core/iam/v1/subjects/clients/{id}/permissions", tag = IAM,
     responses((status = 200, description = "`[{action, scope, tenant, source, via}]`", body = Vec<AnyObject>)))]
 pub async fn client_permissions(
@@ -159,7 +159,7 @@ pub async fn client_permissions(
     permissions_of(app, caller, subject).await
 }
 
-/// Subjects 8: `GET /v1/subjects/groups/{groupSubjectId}/permissions`.
+/// `GET /v1/subjects/groups/{groupSubjectId}/permissions`.
 #[utoipa::path(get, path = "/core/iam/v1/subjects/groups/{id}/permissions", tag = IAM,
     responses((status = 200, description = "`[{action, scope, tenant, source, via}]`", body = Vec<AnyObject>)))]
 pub async fn group_permissions(
@@ -171,10 +171,10 @@ pub async fn group_permissions(
     permissions_of(app, caller, subject).await
 }
 
-/// Subjects 2: `GET /v1/subjects/{subject}/memberships`: the groups it is in,
-/// envelope 2 (one page: a subject is in few groups).
+/// `GET /v1/subjects/{subject}/memberships`: the groups it is in,
+/// in the page envelope (one page: a subject is in few groups).
 #[utoipa::path(get, path = "/core/iam/v1/subjects/{subject}/memberships", tag = IAM,
-    responses((status = 200, description = "The groups the subject is in, envelope 2", body = AnyObject)))]
+    responses((status = 200, description = "The groups the subject is in, in the page envelope", body = AnyObject)))]
 pub async fn memberships(
     app: Data<App>,
     caller: Caller,
@@ -201,7 +201,7 @@ pub struct CreateGroupBody {
     description: Option<String>,
 }
 
-/// Subjects 6: `POST /v1/subjects/groups {"displayName", "description"}`
+/// `POST /v1/subjects/groups {"displayName", "description"}`
 /// [group:write]: `{"id", "displayName", "subjectId", "type": "Group"}`.
 #[utoipa::path(post, path = "/core/iam/v1/subjects/groups", tag = IAM, request_body = CreateGroupBody,
     responses((status = 200, description = "`{id, displayName, subjectId, type: \"Group\"}`", body = AnyObject)))]
@@ -250,7 +250,7 @@ fn display_name_field(e: Error) -> Error {
     }
 }
 
-/// Subjects 7: `DELETE /v1/subjects/groups/{groupSubjectId}` [group:write]: 200,
+/// `DELETE /v1/subjects/groups/{groupSubjectId}` [group:write]: 200,
 /// no content; its policies and memberships go with it.
 #[utoipa::path(delete, path = "/core/iam/v1/subjects/groups/{id}", tag = IAM,
     responses((status = 200, description = "Deleted, with its policies and memberships")))]
@@ -266,14 +266,14 @@ pub async fn delete_group(
     Ok(views::done())
 }
 
-/// Subjects 9: `GET /v1/subjects/groups/{groupSubjectId}/members`: its users, then
-/// its clients, envelope 2.
+/// `GET /v1/subjects/groups/{groupSubjectId}/members`: its users, then
+/// its clients, in the page envelope.
 #[utoipa::path(get, path = "/core/iam/v1/subjects/groups/{id}/members", tag = IAM,
     params(
         ("searchQuery" = Option<String>, Query),
         ("page" = Option<u32>, Query, description = "From 1"),
         ("pageSize" = Option<u32>, Query, description = "10 to 200 (default 100)")),
-    responses((status = 200, description = "Its users, then its clients, envelope 2", body = AnyObject)))]
+    responses((status = 200, description = "Its users, then its clients, in the page envelope", body = AnyObject)))]
 pub async fn members(
     app: Data<App>,
     caller: Caller,
@@ -295,7 +295,7 @@ pub struct AddMembersBody {
     subject_ids: Vec<String>,
 }
 
-/// Subjects 10: `POST /v1/subjects/groups/{groupSubjectId}/members
+/// `POST /v1/subjects/groups/{groupSubjectId}/members
 /// {"subjectIds": [...]}` [group:write]: users and clients, all or none;
 /// 200, no content.
 #[utoipa::path(post, path = "/core/iam/v1/subjects/groups/{id}/members", tag = IAM, request_body = AddMembersBody,
@@ -314,7 +314,7 @@ pub async fn add_members(
     Ok(views::done())
 }
 
-/// Subjects 11: `DELETE /v1/subjects/groups/{groupSubjectId}/members/{subjectId}`
+/// `DELETE /v1/subjects/groups/{groupSubjectId}/members/{subjectId}`
 /// [group:write]: 200, no content; 404 unless a member.
 #[utoipa::path(delete, path = "/core/iam/v1/subjects/groups/{id}/members/{member}", tag = IAM,
     responses((status = 200, description = "Removed")))]

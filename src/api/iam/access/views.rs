@@ -51,7 +51,7 @@ pub fn group(g: &Group) -> Value {
 }
 
 /// `searchQuery`, `page` (from 1, default 1) and `pageSize` (default 100,
-/// clamped to 10..200 as the reference says).
+/// clamped to 10..200, docs/api/iam.md).
 pub fn list_params(query_string: &str) -> Result<(Option<String>, Slice, u32), Error> {
     let q = Query::parse(query_string)?;
     let mut problems = Problems::default();
@@ -74,7 +74,7 @@ pub fn list_params(query_string: &str) -> Result<(Option<String>, Slice, u32), E
     Ok((search, slice, page))
 }
 
-/// Envelope 2: `{page, pageSize, count, total, totalPages, data}`.
+/// The page envelope: `{page, pageSize, count, total, totalPages, data}`.
 pub fn envelope(data: Vec<Value>, total: i64, slice: Slice, page: u32) -> HttpResponse {
     let size = i64::from(slice.limit);
     ok(json!({
@@ -118,7 +118,7 @@ pub fn grants(access: &Access, tenant: Uuid) -> Value {
     )
 }
 
-/// A policy: `{subject, scope, action, tenant}` (seed 003), and when it
+/// A policy: `{subject, scope, action, tenant}` (docs/api/iam.md), and when it
 /// was created where known.
 pub fn policy(subject: &str, scope: &str, action: &str, tenant: Uuid) -> Value {
     json!({ "subject": subject, "scope": scope, "action": action, "tenant": tenant })

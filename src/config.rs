@@ -7,6 +7,7 @@ use argon2::Params;
 
 use crate::db::{DatabaseUrl, Timeouts};
 use crate::domain::secret::SealingKey;
+use crate::domain::signing::SigningAlg;
 
 /// Every setting, its default and its meaning; printed by `ithbat --help`
 /// and mirrored in the README.
@@ -36,7 +37,8 @@ Configuration (environment variables; a .env file in the working directory is re
   ITHBAT_RATE_LIMIT_ANONYMOUS           requests a minute per address without a token   [default: 600]
   ITHBAT_AUTH_RATE_LIMIT_PER_IP         sign-in attempts a minute per address           [default: 120]
   ITHBAT_AUTH_RATE_LIMIT_PER_ACCOUNT    sign-in attempts a minute per account           [default: 30]
-  ITHBAT_SIGNING_KEY_FILE    RSA key (PEM) to import on first start [default: a new key is generated]
+  ITHBAT_SIGNING_ALG         algorithm of new signing keys: RS256, ES256 or EdDSA [default: RS256]
+  ITHBAT_SIGNING_KEY_FILE    private key (PKCS#8 PEM; PKCS#1 for RSA) to import on first start [default: a new key is generated]
   ITHBAT_SIGNING_KEY_REFRESH seconds between reads of the signing keys (rotations reach every instance) [default: 60]
   ITHBAT_SECRET_KEY          base64 of 32 bytes sealing TOTP secrets [default: generated, stored in the database]
   ITHBAT_DNS_RESOLVER        DNS server for domain verification, e.g. 127.0.0.1:5353 [default: the system's]
@@ -99,7 +101,9 @@ pub struct Config {
     pub auth_rate_limit_per_ip: u32,
     /// Sign-in attempts a minute per (tenant, email).
     pub auth_rate_limit_per_account: u32,
-    /// PEM of the RSA key to store when the database has none.
+    /// The algorithm of keys generated on first start and by rotation.
+    pub signing_alg: SigningAlg,
+    /// PEM of the private key to store when the database has none.
     pub signing_key_pem: Option<String>,
     /// How often the signing keys are read again from the database.
     pub signing_key_refresh: std::time::Duration,
@@ -144,6 +148,7 @@ impl Config {
             anonymous_rate_limit: 600,
             auth_rate_limit_per_ip: 120,
             auth_rate_limit_per_account: 30,
+            signing_alg: SigningAlg::Rs256,
             signing_key_pem: None,
             signing_key_refresh: std::time::Duration::from_secs(60),
             secret_key: None,
@@ -330,6 +335,12 @@ impl Config {
                 *slot = v.max(1);
             }
         }
+        if let Some(alg) = get("ITHBAT_SIGNING_ALG") {
+            match alg.trim().parse() {
+                Ok(alg) => c.signing_alg = alg,
+                Err(err) => e.push(format!("ITHBAT_SIGNING_ALG: {err}")),
+            }
+        }
         if let Some(path) = get("ITHBAT_SIGNING_KEY_FILE") {
             match std::fs::read_to_string(&path) {
                 Ok(pem) => c.signing_key_pem = Some(pem),
@@ -415,6 +426,15 @@ mod tests {
             "{errors:?}"
         );
         assert!(errors[0].starts_with("DATABASE_URL"));
+    }
+
+    #[test]
+    fn signing_algorithm() {
+        assert_eq!(from(&[]).unwrap().signing_alg, SigningAlg::Rs256);
+        let c = from(&[("ITHBAT_SIGNING_ALG", "EdDSA")]).unwrap();
+        assert_eq!(c.signing_alg, SigningAlg::EdDsa);
+        let errors = from(&[("ITHBAT_SIGNING_ALG", "HS256")]).unwrap_err();
+        assert!(errors[0].starts_with("ITHBAT_SIGNING_ALG: must be RS256, ES256 or EdDSA"));
     }
 
     #[test]

@@ -61,6 +61,7 @@ pub async fn open(config: Config, issuer: &str) -> Result<(App, Option<String>),
         issuer,
         config.access_token_ttl_secs,
         config.signing_key_refresh,
+        config.signing_alg,
         config.signing_key_pem.as_deref(),
     )
     .await
@@ -83,6 +84,7 @@ pub async fn open(config: Config, issuer: &str) -> Result<(App, Option<String>),
         mail,
         sealer,
         rp: crate::service::oidc_rp::RelyingParty::new(),
+        callers: Default::default(),
         runtime: tokio::runtime::Handle::current(),
     };
     let generated_admin_password = bootstrap::run(&app)

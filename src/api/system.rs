@@ -127,7 +127,12 @@ pub async fn openid_configuration(app: Data<App>) -> HttpResponse {
             "introspection_endpoint": format!("{issuer}/oauth/introspect"),
             "revocation_endpoint": format!("{issuer}/oauth/revoke"),
             "subject_types_supported": ["public"],
-            "id_token_signing_alg_values_supported": ["RS256"],
+            "id_token_signing_alg_values_supported": app
+                .tokens
+                .algorithms()
+                .iter()
+                .map(|a| a.as_str())
+                .collect::<Vec<_>>(),
             "token_endpoint_auth_methods_supported": token_auth,
             "introspection_endpoint_auth_methods_supported": client_auth,
             "revocation_endpoint_auth_methods_supported": client_auth,

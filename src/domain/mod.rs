@@ -20,6 +20,7 @@ pub mod scope;
 pub mod secret;
 pub mod session;
 pub mod settings;
+pub mod signing;
 pub mod sso;
 pub mod tenant;
 pub mod tenant_domain;

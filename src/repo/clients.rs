@@ -255,6 +255,62 @@ pub async fn secrets(db: &mut Db<'_>, client_id: Uuid) -> Result<Vec<ClientSecre
 
 /// The secrets that may authenticate now: (id, hash), newest first, so
 /// that a client rotating to a new secret matches on the first check.
+/// A live secret as client authentication needs it.
+pub struct LiveSecret {
+    pub id: Uuid,
+    pub hash: String,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+/// What authenticating client `id` at `now` needs, in one statement: the
+/// client, its tenant's status and its live secrets, newest first.
+pub async fn find_for_authentication(
+    db: &mut Db<'_>,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Option<(Client, TenantStatus, Vec<LiveSecret>)>> {
+    type Row = (ClientRow, String, Option<Uid>, Option<String>, Option<Ts>);
+    let rows: Vec<Row> = with_conn!(db, |c| clients::table
+        .inner_join(tenants::table)
+        .left_join(
+            secrets::table.on(secrets::client_id.eq(clients::id).and(
+                secrets::expires_at
+                    .is_null()
+                    .or(secrets::expires_at.gt(Ts(now)))
+            ))
+        )
+        .filter(clients::id.eq(Uid(id)))
+        .order((secrets::created_at.desc(), secrets::id.desc()))
+        .select((
+            ClientRow::as_select(),
+            tenants::status,
+            secrets::id.nullable(),
+            secrets::secret_hash.nullable(),
+            secrets::last_used_at.nullable(),
+        ))
+        .load(c)
+        .await)?;
+    let mut rows = rows.into_iter();
+    let Some((client, status, first_id, first_hash, first_used)) = rows.next() else {
+        return Ok(None);
+    };
+    let secrets = std::iter::once((first_id, first_hash, first_used))
+        .chain(rows.map(|(_, _, id, hash, used)| (id, hash, used)))
+        .filter_map(|(id, hash, used)| {
+            Some(LiveSecret {
+                id: id?.0,
+                hash: hash?,
+                last_used_at: used.map(|t| t.0),
+            })
+        })
+        .collect();
+    Ok(Some((
+        Client::try_from(client)?,
+        TenantStatus::parse(&status).map_err(|e| corrupt("tenant status", e))?,
+        secrets,
+    )))
+}
+
 pub async fn live_secret_hashes(
     db: &mut Db<'_>,
     client_id: Uuid,

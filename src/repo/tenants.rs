@@ -110,6 +110,18 @@ pub async fn find(db: &mut Db<'_>, id: Uuid) -> Result<Option<Tenant>> {
     row.map(TenantRow::into_domain).transpose()
 }
 
+/// The tenant's access version: moved by the database's triggers, in the
+/// transaction of every change to what its callers may do (see the
+/// migration `access_version`). None: no such tenant.
+pub async fn access_version(db: &mut Db<'_>, id: Uuid) -> Result<Option<i64>> {
+    Ok(with_conn!(db, |c| tenants::table
+        .find(Uid(id))
+        .select(tenants::access_version)
+        .first::<i64>(c)
+        .await
+        .optional())?)
+}
+
 pub async fn find_by_slug(db: &mut Db<'_>, slug: &str) -> Result<Option<Tenant>> {
     let row = with_conn!(db, |c| tenants::table
         .filter(tenants::slug.eq(slug))

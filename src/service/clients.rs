@@ -434,40 +434,32 @@ async fn verify(app: &App, creds: &Credentials, origin: &Origin) -> Result<Clien
         Err(_) => None,
         Ok(id) => {
             let mut conn = app.db.get().await?;
-            let db = &mut conn.db();
-            match repo::clients::find_any(db, id).await? {
-                None => None,
-                Some((client, status)) => {
-                    let hashes = repo::clients::live_secret_hashes(db, id, now).await?;
-                    Some((client, status, hashes))
-                }
-            }
+            repo::clients::find_for_authentication(&mut conn.db(), id, now).await?
         }
     };
     let password = Password::new(secret.clone());
-    let Some((client, tenant_status, hashes)) = found else {
+    let Some((client, tenant_status, secrets)) = found else {
         app.passwords.verify(&password, None).await?;
         return Err(invalid_client(AUTH_FAILED));
     };
-    if hashes.is_empty() {
+    if secrets.is_empty() {
         app.passwords.verify(&password, None).await?;
     }
-    let mut matched = hashes
+    let mut matched = secrets
         .iter()
-        .find(|(id, hash)| verified::recalls(*id, hash, secret))
-        .map(|(id, _)| *id);
+        .find(|s| verified::recalls(s.id, &s.hash, secret));
     if matched.is_none() {
-        for (id, hash) in &hashes {
-            if app.passwords.verify(&password, Some(hash)).await? {
-                verified::remember(*id, hash, secret);
-                matched = Some(*id);
+        for s in &secrets {
+            if app.passwords.verify(&password, Some(&s.hash)).await? {
+                verified::remember(s.id, &s.hash, secret);
+                matched = Some(s);
                 break;
             }
         }
     }
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();
-    let Some(secret_id) = matched else {
+    let Some(matched) = matched else {
         let event = AuditEvent::new(
             client.tenant_id,
             Actor::Anonymous,
@@ -479,7 +471,15 @@ async fn verify(app: &App, creds: &Credentials, origin: &Origin) -> Result<Clien
         audit(db, event).await?;
         return Err(invalid_client(AUTH_FAILED));
     };
-    repo::clients::touch_secret(db, secret_id, now).await?;
+    // Last use is recorded at most once a minute: a service asking for a
+    // token per request writes nothing (SQLite would take its write lock
+    // for an UPDATE that changes no row).
+    if matched
+        .last_used_at
+        .is_none_or(|t| t < now - chrono::Duration::seconds(60))
+    {
+        repo::clients::touch_secret(db, matched.id, now).await?;
+    }
     if !client.enabled {
         return Err(invalid_client("This client is disabled"));
     }

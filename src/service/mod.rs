@@ -7,12 +7,14 @@ pub mod accounts;
 pub mod audit_log;
 pub mod authentication;
 pub mod bootstrap;
+pub mod callers;
 pub mod clients;
 pub mod code_flow;
 pub mod dns;
 pub mod domains;
 pub mod groups;
 pub mod invitations;
+pub mod jws;
 pub mod mail;
 pub mod mfa;
 pub mod oauth;
@@ -59,6 +61,9 @@ pub struct App {
     pub sealer: sealing::Sealer,
     /// The HTTP side of SSO: external providers' discovery, tokens, keys.
     pub rp: oidc_rp::RelyingParty,
+    /// Callers resolved by this instance, checked against their tenant's
+    /// access version on every request (`callers.rs`).
+    pub callers: Arc<callers::CallerCache>,
     /// The multi-thread runtime the server was built on; see `run`.
     pub runtime: tokio::runtime::Handle,
 }

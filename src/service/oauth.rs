@@ -305,11 +305,12 @@ async fn refresh(
 /// The client behind a verified client access token: its grant must be
 /// live, the client enabled and its tenant active. The token's scopes
 /// count only while the client is still allowed them.
+/// The client a client's access token acts for, and when its grant expires.
 pub async fn client_principal(
     db: &mut Db<'_>,
     claims: &AccessClaims,
     now: DateTime<Utc>,
-) -> Result<Principal> {
+) -> Result<(Principal, DateTime<Utc>)> {
     let invalid = authentication::invalid_access_token;
     let grant_id: Uuid = claims.sid.parse().map_err(|_| invalid())?;
     let client_id: Uuid = claims.sub.parse().map_err(|_| invalid())?;
@@ -332,7 +333,7 @@ pub async fn client_principal(
     let allowed: ScopeSet = state.client_scopes.into_iter().collect();
     // Clients hold what policies grant them and their groups.
     let access = super::access::load(db, state.tenant_id, SubjectRef::Client(client_id)).await?;
-    Ok(Principal {
+    let principal = Principal {
         subject: Subject::Client {
             id: client_id,
             grant: grant_id,
@@ -343,7 +344,8 @@ pub async fn client_principal(
         permissions: access.permissions(),
         access,
         scopes: Scopes::Granted(carried.intersection(&allowed)),
-    })
+    };
+    Ok((principal, state.grant.expires_at))
 }
 
 /// What introspection found about an active token.

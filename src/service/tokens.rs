@@ -1,5 +1,6 @@
-//! Signed tokens (RS256 JWTs published through the JWKS) and opaque secrets
-//! (random, shown once, stored as `domain::secret::hash_secret`).
+//! Signed tokens (JWTs, RFC 7519, signed with the key set published through
+//! the JWKS: RS256 by default, ES256 or EdDSA by configuration) and opaque
+//! secrets (random, shown once, stored as `domain::secret::hash_secret`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -8,20 +9,20 @@ use std::time::{Duration as StdDuration, Instant as StdInstant};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngCore;
 use rsa::pkcs8::{EncodePrivateKey, LineEnding};
-use rsa::traits::PublicKeyParts;
 use rsa::RsaPrivateKey;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::db::{Json, Pool, Ts};
 use crate::domain::scope::ScopeSet;
+use crate::domain::signing::SigningAlg;
 use crate::domain::{Error, Result};
 use crate::repo;
 use crate::repo::keys::StoredKey;
+use crate::service::jws::{self, Compact, Signer, Verifier};
 use crate::transaction;
 
 /// The JOSE `typ` of access tokens (RFC 9068). ID tokens carry plain `JWT`,
@@ -90,7 +91,10 @@ pub struct IdClaims {
     pub auth_time: i64,
     pub sid: String,
     pub tenant_id: String,
-    pub email: String,
+    /// Absent for a user without email (OpenID Connect Core 5.1 makes
+    /// every standard claim optional).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
     pub email_verified: bool,
     pub name: String,
     pub given_name: String,
@@ -136,17 +140,33 @@ pub fn retired_key_lifetime(access_ttl: i64, refresh: StdDuration) -> chrono::Du
 /// costs the database one query a second.
 const UNKNOWN_KID_LOOKUP_INTERVAL: StdDuration = StdDuration::from_secs(1);
 
+/// The key that signs, prepared once (`jws::Signer`), with the base64url
+/// JOSE headers of the two kinds of token it signs.
 struct SigningKey {
     kid: String,
-    key: EncodingKey,
+    signer: Signer,
+    access_header: String,
+    id_header: String,
+}
+
+impl SigningKey {
+    fn header(&self, typ: &str) -> &str {
+        if typ == ACCESS_TOKEN_TYP {
+            &self.access_header
+        } else {
+            &self.id_header
+        }
+    }
 }
 
 /// The live keys as stored: the newest one not retired signs; all of them
 /// verify and are published.
 struct KeySet {
     signing: SigningKey,
-    verifying: HashMap<String, DecodingKey>,
+    verifying: HashMap<String, Verifier>,
     jwks: Arc<serde_json::Value>,
+    /// The algorithms of the live keys, the signing key's first.
+    algorithms: Vec<SigningAlg>,
 }
 
 impl KeySet {
@@ -156,31 +176,52 @@ impl KeySet {
             .iter()
             .find(|k| k.retired_at.is_none())
             .ok_or_else(|| Error::internal("no signing key in the database"))?;
+        let alg = stored_alg(newest)?;
+        let signer = Signer::from_pkcs8(alg, &pem_der(&newest.private_key_pem)?)
+            .map_err(|e| Error::internal(format!("signing key {}: {e}", newest.kid)))?;
+        let header = |typ: &str| {
+            let h = serde_json::json!({ "alg": alg.as_str(), "kid": newest.kid, "typ": typ });
+            URL_SAFE_NO_PAD.encode(h.to_string())
+        };
         let signing = SigningKey {
             kid: newest.kid.clone(),
-            key: EncodingKey::from_rsa_pem(newest.private_key_pem.as_bytes())
-                .map_err(Error::internal)?,
+            access_header: header(ACCESS_TOKEN_TYP),
+            id_header: header("JWT"),
+            signer,
         };
         let mut verifying = HashMap::new();
         let mut published = Vec::new();
+        let mut algorithms = vec![alg];
         for k in keys {
-            let jwk = &k.public_jwk.0;
-            let (n, e) = (
-                jwk["n"].as_str().unwrap_or_default(),
-                jwk["e"].as_str().unwrap_or_default(),
-            );
-            verifying.insert(
-                k.kid.clone(),
-                DecodingKey::from_rsa_components(n, e).map_err(Error::internal)?,
-            );
-            published.push(jwk.clone());
+            let alg = stored_alg(k)?;
+            let verifier = Verifier::from_jwk(alg, &k.public_jwk.0)
+                .map_err(|e| Error::internal(format!("signing key {}: {e}", k.kid)))?;
+            verifying.insert(k.kid.clone(), verifier);
+            published.push(k.public_jwk.0.clone());
+            if !algorithms.contains(&alg) {
+                algorithms.push(alg);
+            }
         }
         Ok(KeySet {
             signing,
             verifying,
             jwks: Arc::new(serde_json::json!({ "keys": published })),
+            algorithms,
         })
     }
+}
+
+fn stored_alg(k: &StoredKey) -> Result<SigningAlg> {
+    k.algorithm
+        .parse()
+        .map_err(|e| Error::internal(format!("signing key {}: algorithm {e}", k.kid)))
+}
+
+/// The DER bytes of a PEM document (RFC 7468).
+fn pem_der(text: &str) -> Result<Vec<u8>> {
+    pem::parse(text)
+        .map(|p| p.into_contents())
+        .map_err(|e| Error::internal(format!("a signing key is not PEM: {e}")))
 }
 
 /// The key set of this instance and where it comes from: the database,
@@ -214,7 +255,7 @@ impl KeyRing {
 
     /// The key named `kid`; one this instance has not seen yet (another
     /// instance's new key) is looked up, at most once an interval.
-    async fn verifying(&self, kid: &str) -> Option<DecodingKey> {
+    async fn verifying(&self, kid: &str) -> Option<Verifier> {
         if let Some(key) = self.current().verifying.get(kid) {
             return Some(key.clone());
         }
@@ -254,17 +295,19 @@ pub struct Tokens {
 
 impl Tokens {
     /// Loads the signing keys, creating one on first start (from
-    /// `initial_pem` when given, else a new RSA-2048 key). Call it on the
-    /// server's runtime; `refresh` is how often the keys are read again.
+    /// `initial_pem` when given, else a new key of `alg`: RSA-2048 for
+    /// RS256). Call it on the server's runtime; `refresh` is how often the
+    /// keys are read again.
     pub async fn load_or_create(
         pool: &Pool,
         issuer: &str,
         access_ttl: i64,
         refresh: StdDuration,
+        alg: SigningAlg,
         initial_pem: Option<&str>,
     ) -> Result<Tokens> {
         let retired_lifetime = retired_key_lifetime(access_ttl, refresh);
-        ensure_signing_key(pool, initial_pem).await?;
+        ensure_signing_key(pool, alg, initial_pem).await?;
         let set = load(pool, retired_lifetime).await?;
         Ok(Tokens {
             issuer: issuer.to_string(),
@@ -315,13 +358,17 @@ impl Tokens {
         self.ring.current().jwks.clone()
     }
 
+    /// The algorithms of the live keys, the signing key's first (OpenID
+    /// Connect Discovery `id_token_signing_alg_values_supported`).
+    pub fn algorithms(&self) -> Vec<SigningAlg> {
+        self.ring.current().algorithms.clone()
+    }
+
     /// Signs `claims` with the current signing key, named in the header.
     fn sign(&self, typ: &str, claims: &impl Serialize) -> Result<String> {
         let keys = self.ring.current();
-        let mut h = Header::new(Algorithm::RS256);
-        h.kid = Some(keys.signing.kid.clone());
-        h.typ = Some(typ.to_string());
-        jsonwebtoken::encode(&h, claims, &keys.signing.key).map_err(Error::internal)
+        let payload = serde_json::to_vec(claims).map_err(Error::internal)?;
+        jws::sign(keys.signing.header(typ), &payload, &keys.signing.signer).map_err(Error::internal)
     }
 
     pub fn access_token(&self, s: &TokenSubject<'_>, now: DateTime<Utc>) -> Result<String> {
@@ -337,7 +384,7 @@ impl Tokens {
             sid: s.session_id.to_string(),
             client_id: s.client.map(|c| c.client_id.to_string()),
             scope: s.client.map(|c| c.scope.to_string()),
-            email: s.user.email.clone(),
+            email: s.user.email.clone().unwrap_or_default(),
             roles: s.roles.to_vec(),
             permissions: s.permissions.to_vec(),
             platform_admin: s.user.is_platform_admin,
@@ -401,60 +448,58 @@ impl Tokens {
     /// token. Whether its session is still alive is the caller's next check.
     pub async fn verify_access(&self, token: &str) -> Result<AccessClaims> {
         let invalid = || Error::Unauthenticated("The access token is invalid or expired".into());
-        let header = jsonwebtoken::decode_header(token).map_err(|_| invalid())?;
-        if header.alg != Algorithm::RS256 || header.typ.as_deref() != Some(ACCESS_TOKEN_TYP) {
+        let jws = Compact::parse(token).ok_or_else(invalid)?;
+        if jws.header.typ.as_deref() != Some(ACCESS_TOKEN_TYP) {
             return Err(invalid());
         }
-        let kid = header.kid.ok_or_else(invalid)?;
-        let key = self.ring.verifying(&kid).await.ok_or_else(invalid)?;
-        let mut validation = Validation::new(Algorithm::RS256);
-        validation.set_issuer(&[&self.issuer]);
-        validation.set_audience(&[&self.issuer]);
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub", "nbf"]);
-        validation.validate_nbf = true;
-        validation.leeway = 30;
-        jsonwebtoken::decode::<AccessClaims>(token, &key, &validation)
-            .map(|d| d.claims)
-            .map_err(|_| invalid())
+        let kid = jws.header.kid.as_deref().ok_or_else(invalid)?;
+        let key = self.ring.verifying(kid).await.ok_or_else(invalid)?;
+        let claims: AccessClaims = verified_claims(&jws, &key).ok_or_else(invalid)?;
+        // RFC 7519 4.1.4, 4.1.5, with 30 seconds of leeway for clocks.
+        let now = Utc::now().timestamp();
+        if claims.iss != self.issuer
+            || claims.aud != self.issuer
+            || claims.exp < now - CLOCK_LEEWAY_SECS
+            || claims.nbf > now + CLOCK_LEEWAY_SECS
+        {
+            return Err(invalid());
+        }
+        Ok(claims)
     }
 
     /// The claims of an ID token this server signed with a key it knows,
     /// expired or not (an `id_token_hint` may be old: OpenID Connect
     /// RP-Initiated Logout 2).
     pub fn read_id_token(&self, token: &str) -> Option<IdClaims> {
-        let header = jsonwebtoken::decode_header(token).ok()?;
-        if header.alg != Algorithm::RS256 {
-            return None;
-        }
+        let jws = Compact::parse(token)?;
         let keys = self.ring.current();
-        let key = keys.verifying.get(header.kid.as_deref()?)?;
-        let mut validation = Validation::new(Algorithm::RS256);
-        validation.set_issuer(&[&self.issuer]);
-        validation.validate_exp = false;
-        validation.validate_aud = false;
-        validation.set_required_spec_claims(&["iss", "sub"]);
-        jsonwebtoken::decode::<IdClaims>(token, key, &validation)
-            .ok()
-            .map(|d| d.claims)
+        let key = keys.verifying.get(jws.header.kid.as_deref()?)?;
+        let claims: IdClaims = verified_claims(&jws, key)?;
+        (claims.iss == self.issuer).then_some(claims)
     }
+}
+
+/// Seconds of clock difference `exp` and `nbf` allow.
+const CLOCK_LEEWAY_SECS: i64 = 30;
+
+/// The claims of a JWS whose signature is `key`'s.
+fn verified_claims<T: DeserializeOwned>(jws: &Compact<'_>, key: &Verifier) -> Option<T> {
+    serde_json::from_slice(&jws.verify(key)?).ok()
 }
 
 /// Stores the first signing key when there is none (and another instance
 /// did not just store one).
-async fn ensure_signing_key(pool: &Pool, initial_pem: Option<&str>) -> Result<()> {
+async fn ensure_signing_key(pool: &Pool, alg: SigningAlg, initial_pem: Option<&str>) -> Result<()> {
     {
         let mut conn = pool.get().await?;
         if repo::keys::any_active(&mut conn.db()).await? {
             return Ok(());
         }
     }
-    let pem = match initial_pem {
-        Some(p) => p.to_string(),
-        None => tokio::task::spawn_blocking(generate_rsa_pem)
-            .await
-            .map_err(Error::internal)??,
+    let key = match initial_pem {
+        Some(pem) => stored_key(pem)?,
+        None => new_key(alg).await?,
     };
-    let key = stored_key(&pem)?;
     let mut conn = pool.get().await?;
     let db = &mut conn.db();
     let created = transaction!(db, |tx| {
@@ -475,11 +520,12 @@ async fn ensure_signing_key(pool: &Pool, initial_pem: Option<&str>) -> Result<()
 /// instance within its key refresh interval), the old ones are retired and
 /// verify for `retired_lifetime` more, and keys retired longer ago are
 /// deleted. Returns the new key's id.
-pub async fn rotate(pool: &Pool, retired_lifetime: chrono::Duration) -> Result<String> {
-    let pem = tokio::task::spawn_blocking(generate_rsa_pem)
-        .await
-        .map_err(Error::internal)??;
-    let key = stored_key(&pem)?;
+pub async fn rotate(
+    pool: &Pool,
+    alg: SigningAlg,
+    retired_lifetime: chrono::Duration,
+) -> Result<String> {
+    let key = new_key(alg).await?;
     let now = Utc::now();
     let mut conn = pool.get().await?;
     let db = &mut conn.db();
@@ -497,7 +543,26 @@ pub async fn rotate(pool: &Pool, retired_lifetime: chrono::Duration) -> Result<S
 pub async fn rotate_offline(config: &crate::config::Config) -> Result<String> {
     let pool = Pool::connect(&config.database_url, 1, config.db_timeouts).await?;
     let lifetime = retired_key_lifetime(config.access_token_ttl_secs, config.signing_key_refresh);
-    rotate(&pool, lifetime).await
+    rotate(&pool, config.signing_alg, lifetime).await
+}
+
+/// A new key of `alg`, in its stored form. RSA key generation takes a
+/// fraction of a second of prime search, so it runs off the async workers.
+async fn new_key(alg: SigningAlg) -> Result<StoredKey> {
+    let pem = match alg {
+        SigningAlg::Rs256 => tokio::task::spawn_blocking(generate_rsa_pem)
+            .await
+            .map_err(Error::internal)??,
+        _ => pkcs8_pem(&jws::generate_pkcs8(alg).map_err(Error::internal)?),
+    };
+    stored_key(&pem)
+}
+
+fn pkcs8_pem(der: &[u8]) -> String {
+    pem::encode_config(
+        &pem::Pem::new("PRIVATE KEY", der),
+        pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
+    )
 }
 
 /// A new RSA-2048 private key in PKCS#8 PEM.
@@ -509,33 +574,48 @@ pub fn generate_rsa_pem() -> Result<String> {
         .to_string())
 }
 
-/// The stored form of a PEM key: kid is its RFC 7638 JWK thumbprint.
+/// The stored form of a PEM private key: RSA (PKCS#8, or PKCS#1 as
+/// `openssl genrsa` writes it) for RS256, P-256 for ES256, Ed25519 for
+/// EdDSA, each stored as PKCS#8. The kid is the public key's RFC 7638 JWK
+/// thumbprint.
 fn stored_key(pem: &str) -> Result<StoredKey> {
+    use rsa::pkcs1::DecodeRsaPrivateKey;
     use rsa::pkcs8::DecodePrivateKey;
-    let private = RsaPrivateKey::from_pkcs8_pem(pem)
-        .or_else(|_| {
-            use rsa::pkcs1::DecodeRsaPrivateKey;
-            RsaPrivateKey::from_pkcs1_pem(pem)
-        })
-        .map_err(|e| {
-            Error::internal(format!("signing key is not an RSA private key in PEM: {e}"))
-        })?;
-    let public = private.to_public_key();
-    let n = URL_SAFE_NO_PAD.encode(public.n().to_bytes_be());
-    let e = URL_SAFE_NO_PAD.encode(public.e().to_bytes_be());
-    let thumbprint_input = format!(r#"{{"e":"{e}","kty":"RSA","n":"{n}"}}"#);
-    let kid = URL_SAFE_NO_PAD.encode(Sha256::digest(thumbprint_input.as_bytes()));
-    let pkcs8 = private
-        .to_pkcs8_pem(LineEnding::LF)
-        .map_err(Error::internal)?
-        .to_string();
+    let unusable = |why: String| {
+        Error::internal(format!(
+            "signing key is not an RSA, P-256 or Ed25519 private key in PEM: {why}"
+        ))
+    };
+    let (alg, pkcs8) = if let Ok(rsa) =
+        RsaPrivateKey::from_pkcs8_pem(pem).or_else(|_| RsaPrivateKey::from_pkcs1_pem(pem))
+    {
+        let der = rsa.to_pkcs8_der().map_err(Error::internal)?;
+        (SigningAlg::Rs256, der.as_bytes().to_vec())
+    } else {
+        let der = pem::parse(pem)
+            .map_err(|e| unusable(e.to_string()))?
+            .into_contents();
+        let alg = [SigningAlg::Es256, SigningAlg::EdDsa]
+            .into_iter()
+            .find(|&alg| Signer::from_pkcs8(alg, &der).is_ok())
+            .ok_or_else(|| unusable("no algorithm accepts it".into()))?;
+        (alg, der)
+    };
+    let signer = Signer::from_pkcs8(alg, &pkcs8).map_err(unusable)?;
+    let required = signer.public_jwk();
+    let kid = jws::thumbprint(&required);
+    let mut jwk = serde_json::Map::new();
+    jwk.insert("use".into(), "sig".into());
+    jwk.insert("alg".into(), alg.as_str().into());
+    jwk.insert("kid".into(), kid.clone().into());
+    if let serde_json::Value::Object(members) = required {
+        jwk.extend(members);
+    }
     Ok(StoredKey {
-        kid: kid.clone(),
-        algorithm: "RS256".into(),
-        private_key_pem: pkcs8,
-        public_jwk: Json(serde_json::json!({
-            "kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid, "n": n, "e": e
-        })),
+        kid,
+        algorithm: alg.as_str().into(),
+        private_key_pem: pkcs8_pem(&pkcs8),
+        public_jwk: Json(serde_json::Value::Object(jwk)),
         created_at: Ts(Utc::now()),
         retired_at: None,
     })
@@ -544,6 +624,33 @@ fn stored_key(pem: &str) -> Result<StoredKey> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Keys as `openssl genpkey` writes them (Ed25519 as PKCS#8 v1, without
+    /// its public key) import with their own algorithm, and sign.
+    #[test]
+    fn openssl_keys_import_with_their_algorithm() {
+        let ed25519 = "-----BEGIN PRIVATE KEY-----
+MC4CAQAwBQYDK2VwBCIEIEXGHL4t+7mXLs2Atk14zu8zbyuwpKaWjZgOCZ/WJ/Xw
+-----END PRIVATE KEY-----
+";
+        let p256 = "-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgFo0Qxyi5EiE/f59B
+fzXShZ98XhzkDbCUsNzI70sBbQOhRANCAAQwRe680BSU1iI0i7+gDA81Ha7cFuYE
+Zo8tHdFrLNh9i2dZKbTGNbN7dmYT+8PpCtUz+bRJrEO4EHERRa4POFe/
+-----END PRIVATE KEY-----
+";
+        for (pem, alg, kty) in [(ed25519, "EdDSA", "OKP"), (p256, "ES256", "EC")] {
+            let key = stored_key(pem).unwrap();
+            assert_eq!(key.algorithm, alg);
+            assert_eq!(key.public_jwk.0["kty"], kty);
+            assert_eq!(key.public_jwk.0["kid"], key.kid.as_str());
+            let set = KeySet::new(&[key]).unwrap();
+            assert_eq!(set.algorithms, vec![alg.parse().unwrap()]);
+        }
+        assert!(
+            stored_key("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n").is_err()
+        );
+    }
 
     #[test]
     fn random_tokens_differ_and_are_43_characters() {

@@ -15,7 +15,10 @@ use serde_json::Value;
 use crate::support::instance::{self, Instance};
 use crate::support::{spawn, Api, Backend, TestDb, ADMIN_EMAIL, ADMIN_PASSWORD};
 
-on_both_backends!(rotation_keeps_old_tokens_until_their_key_expires);
+on_both_backends!(
+    rotation_keeps_old_tokens_until_their_key_expires,
+    a_change_on_one_instance_reaches_the_next_request_on_the_other,
+);
 
 /// The `kid` in a JWT's header.
 fn kid(token: &str) -> String {
@@ -282,4 +285,104 @@ async fn rotation_keeps_old_tokens_until_their_key_expires(b: Backend) {
         .await
         .expect(401, "UNAUTHORIZED");
     new.get("/api/v1/users/me").await.ok();
+}
+
+/// `api`'s credentials, sent to the server at `base`.
+fn at(api: &Api, base: &str) -> Api {
+    Api {
+        base: base.to_string(),
+        ..api.clone()
+    }
+}
+
+/// Each instance keeps the callers it resolved (docs/design/authorization.md,
+/// "Caching callers"); a change made through one instance reaches the very
+/// next request on the other: a role given and taken away, a session
+/// ended, a user suspended, a client disabled, a tenant suspended. B
+/// resolved each caller (and would keep it) before A changed it.
+async fn a_change_on_one_instance_reaches_the_next_request_on_the_other(b: Backend) {
+    // Behind one load balancer: one public URL, one issuer.
+    let issuer = Some("http://iam.ithbat.test".to_string());
+    let a = spawn(b, |c| c.public_url = issuer.clone()).await;
+    let mut config_b = crate::support::test_config(a.db.url.clone());
+    config_b.public_url = issuer;
+    let server_b = ithbat::startup::Server::build(config_b)
+        .await
+        .expect("B starts on A's database");
+    let base_b = format!("http://{}", server_b.addr);
+    let handle_b = server_b.handle();
+    tokio::spawn(server_b.run());
+
+    let admin = a.admin().await;
+    let t = crate::support::new_tenant(&a.api(), &admin).await;
+    let u = t.user("casey").await;
+    let on_b = at(&u.api, &base_b);
+
+    // A role given on A lets the next request on B through; taken away on
+    // A, the next one on B is refused again.
+    on_b.get("/api/v1/users").await.expect(403, "FORBIDDEN");
+    on_b.get("/api/v1/users").await.expect(403, "FORBIDDEN");
+    let role = t.role_with("readers", &["user:read"]).await;
+    t.give_role(&u.id, &role).await;
+    on_b.get("/api/v1/users").await.ok();
+    on_b.get("/api/v1/users").await.ok();
+    t.owner
+        .delete(&format!("/api/v1/users/{}/roles/{role}", u.id))
+        .await
+        .ok();
+    on_b.get("/api/v1/users").await.expect(403, "FORBIDDEN");
+
+    // A session ended on A.
+    let second = u
+        .api
+        .anonymous()
+        .login(&u.email, crate::support::PASSWORD)
+        .await;
+    let second_on_b = at(&second, &base_b);
+    second_on_b.me().await.ok();
+    second.post_empty("/api/v1/auth/logout").await.ok();
+    second_on_b.me().await.expect(401, "UNAUTHORIZED");
+    on_b.me().await.ok();
+
+    // A client disabled on A.
+    let m = t.machine().await;
+    let machine_on_b = at(&m.bearer().await, &base_b);
+    assert_eq!(machine_on_b.get("/core/iam/v1/scopes").await.status, 200);
+    t.owner
+        .put(
+            &format!("/core/iam/v1/clients/{}", m.id),
+            serde_json::json!({ "enabled": false }),
+        )
+        .await
+        .ok();
+    assert_eq!(machine_on_b.get("/core/iam/v1/scopes").await.status, 401);
+
+    // The user suspended on A.
+    t.owner
+        .post(
+            &format!("/api/v1/users/{}/suspend", u.id),
+            serde_json::json!({}),
+        )
+        .await
+        .ok();
+    on_b.me().await.expect(401, "UNAUTHORIZED");
+
+    // The tenant suspended on A: its owner's next request on B is refused.
+    let owner_on_b = at(&t.owner, &base_b);
+    owner_on_b.me().await.ok();
+    admin
+        .post(
+            &format!("/api/v1/tenants/{}/suspend", t.id),
+            serde_json::json!({}),
+        )
+        .await
+        .ok();
+    let r = owner_on_b.me().await;
+    assert!(
+        r.status == 401 || r.status == 403,
+        "a suspended tenant's owner on B: {} {}",
+        r.status,
+        r.text
+    );
+    handle_b.stop(true).await;
 }

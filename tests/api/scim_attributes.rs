@@ -181,11 +181,8 @@ fn assert_holds(a: &Attribute, user: &Value, sent: &Value, step: &str) {
 
 /// A user with nothing but a userName (RFC 7643 makes only it required).
 async fn minimal_user(scim: &Scim) -> String {
-    scim.create_user(
-        &format!("{}@tmp.example", Uuid::new_v4()),
-        json!({"emails":[{"value": format!("{}@tmp.example", Uuid::new_v4())}]}),
-    )
-    .await
+    scim.create_user(&Uuid::new_v4().to_string(), json!({}))
+        .await
 }
 
 async fn get_user(scim: &Scim, id: &str) -> Value {
@@ -214,7 +211,7 @@ async fn every_attribute_round_trips_through_patch(b: Backend) {
     };
     let attributes = served_attributes(&scim).await;
     assert!(attributes.len() >= 25, "the full User schema is served");
-    for a in attributes.iter().filter(|a| a.name != "emails") {
+    for a in &attributes {
         let id = minimal_user(&scim).await;
         let before = get_user(&scim, &id).await;
         let v1 = values.of(a, 1);

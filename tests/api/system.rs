@@ -115,6 +115,20 @@ async fn migrations_produce_the_same_schema_on_both_backends() {
     let pg_schema = schema::postgres(&pg.url).await;
     let lite_schema = schema::sqlite(&lite.url).await;
     assert!(pg_schema.len() > 20, "{pg_schema:?}");
+    // The access version's triggers (docs/design/authorization.md).
+    for table in [
+        "users",
+        "sessions",
+        "user_roles",
+        "group_members",
+        "policies",
+        "oauth_grants",
+    ] {
+        assert!(
+            pg_schema.contains(&format!("triggers on {table}")),
+            "{table}"
+        );
+    }
     let only_pg: Vec<_> = pg_schema.difference(&lite_schema).collect();
     let only_lite: Vec<_> = lite_schema.difference(&pg_schema).collect();
     assert!(
@@ -233,6 +247,20 @@ mod schema {
                 ));
             }
         }
+        // Tables with triggers (the access version's: a table rebuilt on
+        // one backend must recreate them).
+        let triggered: Vec<Name> = diesel::sql_query(
+            "SELECT DISTINCT c.relname::text AS name FROM pg_trigger t \
+             JOIN pg_class c ON c.oid = t.tgrelid WHERE NOT t.tgisinternal",
+        )
+        .load(&mut conn)
+        .await
+        .unwrap();
+        facts.extend(
+            triggered
+                .into_iter()
+                .map(|t| format!("triggers on {}", t.name)),
+        );
         facts
     }
 
@@ -299,6 +327,9 @@ mod schema {
                     facts.insert(format!("index {} on {} ({}) unique={} partial={}", i.name, t.name, cols.join(","), i.unique == 1, i.partial == 1));
                 }
             }
+            let triggered: Vec<Name> =
+                diesel::sql_query("SELECT DISTINCT tbl_name AS name FROM sqlite_master WHERE type = 'trigger'").load(&mut conn).unwrap();
+            facts.extend(triggered.into_iter().map(|t| format!("triggers on {}", t.name)));
             facts
         })
         .await

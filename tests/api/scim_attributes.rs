@@ -220,7 +220,7 @@ async fn every_attribute_round_trips_through_patch(b: Backend) {
                 // RFC 7644 3.5.2: a read-only attribute is a mutability error.
                 scim.patch(
                     &format!("/Users/{id}"),
-                    (json!([{ "op": "add", "path": a.path, "value": v1 }])),
+                    json!([{ "op": "add", "path": a.path, "value": v1 }]),
                 )
                 .await
                 .scim_error(400, Some("mutability"));
@@ -393,7 +393,7 @@ async fn every_attribute_round_trips_through_patch(b: Backend) {
             .await;
             assert_holds(a, &user, &v, &format!("{op} without a path"));
         }
-        assert_eq!(get_user(&scim, &id).await["userName"].is_string(), true);
+        assert!(get_user(&scim, &id).await["userName"].is_string());
     }
 }
 
@@ -493,12 +493,18 @@ async fn at_most_one_primary_value(b: Backend) {
     let b2 = format!("b@{}.example", t.slug);
     let path = format!("/Users/{id}");
     let r = scim
-        .patch(&path, (json!([{ "op": "add", "path": "emails", "value": [{ "value": a, "primary": true }] }])))
+        .patch(
+            &path,
+            json!([{ "op": "add", "path": "emails", "value": [{ "value": a, "primary": true }] }]),
+        )
         .await;
     r.scim(200);
     // Adding a primary value demotes the one there.
     let r = scim
-        .patch(&path, (json!([{ "op": "add", "path": "emails", "value": [{ "value": b2, "primary": true }] }])))
+        .patch(
+            &path,
+            json!([{ "op": "add", "path": "emails", "value": [{ "value": b2, "primary": true }] }]),
+        )
         .await;
     assert_eq!(
         r.scim(200)["emails"],
@@ -508,7 +514,7 @@ async fn at_most_one_primary_value(b: Backend) {
     let r = scim
         .patch(
             &path,
-            (json!([{ "op": "replace", "path": format!("emails[value eq \"{a}\"].primary"), "value": true }])),
+            json!([{ "op": "replace", "path": format!("emails[value eq \"{a}\"].primary"), "value": true }]),
         )
         .await;
     assert_eq!(
@@ -519,10 +525,10 @@ async fn at_most_one_primary_value(b: Backend) {
     let r = scim
         .patch(
             &path,
-            (json!([
+            json!([
                 { "op": "add", "path": "ims", "value": [{ "value": "x", "type": "xmpp", "primary": true }] },
                 { "op": "add", "path": "ims", "value": [{ "value": "y", "type": "skype", "primary": true }] }
-            ])),
+            ]),
         )
         .await;
     assert_eq!(

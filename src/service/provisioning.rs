@@ -526,16 +526,19 @@ pub const SELF_SERVICE_ATTRIBUTES: [&str; 5] = [
 ];
 
 /// The attributes a `/Me` write would change beyond self-service, so that
-/// the refusal names them.
+/// the refusal names them. An allow-list: the profile with only the
+/// self-service attributes taken from the write must equal the written
+/// profile, so an attribute added to the model later is refused until it
+/// is allowed here.
 fn beyond_self_service(
     old: &User,
     old_profile: &Profile,
     new: &User,
     profile: &Profile,
     password: bool,
-) -> Vec<&'static str> {
+) -> Vec<String> {
     let (a, b) = (old_profile, profile);
-    [
+    let mut beyond: Vec<String> = [
         ("userName", old.user_name != new.user_name),
         ("externalId", old.external_id != new.external_id),
         ("active", old.status != new.status),
@@ -555,12 +558,44 @@ fn beyond_self_service(
         ("manager", a.manager_id != b.manager_id),
     ]
     .into_iter()
-    .filter_map(|(name, differs)| differs.then_some(name))
-    .collect()
+    .filter_map(|(name, differs)| differs.then(|| name.to_string()))
+    .collect();
+    // The attributes stored as sent (ims, roles, ...); their `name` parts
+    // are self-service.
+    let other = |p: &Profile| {
+        p.other
+            .as_ref()
+            .and_then(|o| o.as_object())
+            .cloned()
+            .unwrap_or_default()
+    };
+    let (old_other, new_other) = (other(a), other(b));
+    for key in old_other.keys().chain(new_other.keys()) {
+        if key != "name" && old_other.get(key) != new_other.get(key) && !beyond.contains(key) {
+            beyond.push(key.clone());
+        }
+    }
+    let mut allowed_other = old_other;
+    match new_other.get("name") {
+        Some(n) => allowed_other.insert("name".into(), n.clone()),
+        None => allowed_other.remove("name"),
+    };
+    let allowed = Profile {
+        phone_numbers: b.phone_numbers.clone(),
+        preferred_language: b.preferred_language.clone(),
+        locale: b.locale.clone(),
+        timezone: b.timezone.clone(),
+        other: (!allowed_other.is_empty()).then_some(serde_json::Value::Object(allowed_other)),
+        ..a.clone()
+    };
+    if beyond.is_empty() && allowed != *b {
+        beyond.push("attributes outside self-service".into());
+    }
+    beyond
 }
 
 /// The refusal of a `/Me` write that goes beyond self-service.
-fn self_service_refusal(attributes: &[&str]) -> Error {
+fn self_service_refusal(attributes: &[String]) -> Error {
     Error::Forbidden(format!(
         "Through /Me you may change only {}; not {}",
         SELF_SERVICE_ATTRIBUTES.join(", "),
@@ -587,7 +622,7 @@ async fn write_user(
         // Checked before any hashing; passwords change with the current
         // one (docs/api/ithbat.md).
         Writer::Owner if first.password.is_some() => {
-            return Err(self_service_refusal(&["password"]))
+            return Err(self_service_refusal(&["password".to_string()]))
         }
         Writer::Owner => {}
     }

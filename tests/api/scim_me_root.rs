@@ -79,6 +79,16 @@ async fn me_reads_and_changes_ones_own_resource_within_self_service(b: Backend) 
             json!([{ "op": "replace", "path": "password", "value": "An0ther!Passw0rd" }]),
             "password",
         ),
+        // SCIM roles and entitlements grant nothing, but are the identity
+        // provider's to set, as every attribute not on the allow-list.
+        (
+            json!([{ "op": "add", "path": "roles", "value": [{ "value": "admin" }] }]),
+            "roles",
+        ),
+        (
+            json!([{ "op": "add", "path": "x509Certificates", "value": [{ "value": "AAEC" }] }]),
+            "x509Certificates",
+        ),
     ] {
         let r = me.patch("/Me", ops.clone()).await;
         r.scim_error(403, None);

@@ -558,7 +558,8 @@ fn beyond_self_service(
         ("manager", a.manager_id != b.manager_id),
     ]
     .into_iter()
-    .filter_map(|(name, differs)| differs.then(|| name.to_string()))
+    .filter(|(_, differs)| *differs)
+    .map(|(name, _)| name.to_string())
     .collect();
     // The attributes stored as sent (ims, roles, ...); their `name` parts
     // are self-service.

@@ -35,7 +35,9 @@ impl Error {
             Error::OAuth { .. } => StatusCode::BAD_REQUEST,
             Error::TenantNotFound | Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Error::DuplicateEmail | Error::Conflict { .. } => StatusCode::CONFLICT,
+            Error::DuplicateEmail | Error::NoEmailAddress | Error::Conflict { .. } => {
+                StatusCode::CONFLICT
+            }
             Error::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Error::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -71,6 +73,7 @@ impl Error {
             Error::NotFound(_) => "RESOURCE_NOT_FOUND",
             Error::MethodNotAllowed => "METHOD_NOT_ALLOWED",
             Error::DuplicateEmail => "DUPLICATE_EMAIL",
+            Error::NoEmailAddress => "NO_EMAIL_ADDRESS",
             Error::Conflict { .. } => "CONFLICT",
             Error::PreconditionFailed(_) => "PRECONDITION_FAILED",
             Error::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
@@ -88,6 +91,7 @@ impl Error {
             Error::Validation(fields) => fields.clone(),
             Error::InvalidFilter(message) => vec![FieldError::new("filter", message.clone())],
             Error::DuplicateEmail => vec![FieldError::new("email", "is already in use")],
+            Error::NoEmailAddress => vec![FieldError::new("email", "is not set")],
             Error::Conflict {
                 field: Some(f),
                 message,

@@ -153,7 +153,8 @@ pub enum UserCommand {
 pub struct ResetPasswordArgs {
     #[command(flatten)]
     tenant: TenantArg,
-    /// The user's email address
+    /// The user's email address, or their user name (a user provisioned
+    /// without email)
     #[arg(long)]
     email: String,
 }
@@ -351,7 +352,7 @@ async fn users(app: &App, command: UserCommand) -> Result<Report> {
                 (made_up.clone(), Some(made_up))
             };
             let input = NewUser {
-                email,
+                email: Some(email),
                 first_name: Some(first_name),
                 family_name: Some(family_name),
                 password: Some(Password::new(password)),

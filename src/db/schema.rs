@@ -28,8 +28,8 @@ diesel::table! {
     users (id) {
         id -> DbUuid,
         tenant_id -> DbUuid,
-        email -> Text,
-        email_key -> Text,
+        email -> Nullable<Text>,
+        email_key -> Nullable<Text>,
         search_key -> Text,
         first_name -> Text,
         father_name -> Text,

@@ -61,6 +61,11 @@ pub enum Error {
     MethodNotAllowed,
     #[error("A user with this email already exists")]
     DuplicateEmail,
+    /// A mail-dependent flow (invitation, password reset, email
+    /// verification) for a user who has no email address (RFC 7643 4.1
+    /// requires only userName).
+    #[error("This user has no email address")]
+    NoEmailAddress,
     #[error("{message}")]
     Conflict {
         field: Option<String>,

@@ -24,7 +24,7 @@ pub struct Group {
 #[derive(Debug, Clone)]
 pub struct GroupMember {
     pub user_id: Uuid,
-    pub email: String,
+    pub email: Option<String>,
     pub first_name: String,
     pub family_name: String,
     pub added_at: DateTime<Utc>,

@@ -105,12 +105,15 @@ pub struct User {
     pub id: Uuid,
     pub tenant_id: Uuid,
     /// The login name (SCIM userName); the email unless set otherwise.
+    /// Signs in as the email does (docs/api/ithbat.md, Sign in).
     pub user_name: String,
     /// The provisioning client's id for this user (SCIM externalId).
     pub external_id: Option<String>,
     /// Bumped by every change (the SCIM ETag).
     pub version: i32,
-    pub email: String,
+    /// None for users provisioned without one (RFC 7643 4.1 requires only
+    /// userName): they sign in by userName and get no mail.
+    pub email: Option<String>,
     pub name: PersonName,
     pub phone_number: Option<String>,
     pub status: UserStatus,
@@ -126,6 +129,37 @@ pub struct User {
     pub updated_at: DateTime<Utc>,
     /// What the JSON:API dialect calls an account adds to a user.
     pub account: AccountFields,
+}
+
+impl User {
+    /// How the audit log and messages name the user: the email, else the
+    /// userName.
+    pub fn label(&self) -> &str {
+        self.email.as_deref().unwrap_or(&self.user_name)
+    }
+
+    /// The address mail for this user goes to; NO_EMAIL_ADDRESS for a user
+    /// without one.
+    pub fn mail_address(&self) -> Result<&str, super::Error> {
+        self.email.as_deref().ok_or(super::Error::NoEmailAddress)
+    }
+
+    /// The key of this account's sign-in throttle and lockout: one counter
+    /// per account whichever identifier (email or userName) is typed.
+    pub fn sign_in_key(&self) -> String {
+        account_sign_in_key(self.id)
+    }
+}
+
+/// The throttle key of the account `id` (`User::sign_in_key`).
+pub fn account_sign_in_key(id: Uuid) -> String {
+    format!("user:{id}")
+}
+
+/// The throttle key of a typed identifier that names no account, so that
+/// unknown identifiers are counted (and locked) as accounts are.
+pub fn unknown_sign_in_key(identifier: &str) -> String {
+    format!("unknown:{}", email_key(identifier))
 }
 
 /// The JSON:API account attributes that other dialects do not show.
@@ -213,11 +247,11 @@ impl Email {
 
 /// What case-insensitive search matches a user on: the name parts and the
 /// email, lowercased (Unicode) in Rust so that both backends agree.
-pub fn search_key(name: &PersonName, email: &str) -> String {
+pub fn search_key(name: &PersonName, email: Option<&str>) -> String {
     let joined = [&name.first, &name.father, &name.grandfather, &name.family]
         .iter()
         .map(|s| s.as_str())
-        .chain(std::iter::once(email))
+        .chain(email)
         .filter(|s| !s.is_empty())
         .collect::<Vec<_>>()
         .join(" ");

@@ -323,7 +323,7 @@ pub async fn members(
             .count()
             .get_result(c)
             .await?;
-        let rows: Vec<(Uid, String, String, String, Ts)> = group_members::table
+        let rows: Vec<(Uid, Option<String>, String, String, Ts)> = group_members::table
             .inner_join(users::table)
             .filter(group_members::group_id.eq(Uid(group_id)))
             .select((

@@ -238,29 +238,42 @@ fn primary_phone(user_id: Uuid, phone: &str) -> PhoneRow {
 /// or changed natively appears in SCIM `emails` and `phoneNumbers` too.
 pub async fn sync_contact(db: &mut Db<'_>, user: &crate::domain::user::User) -> Result<()> {
     let uid = Uid(user.id);
-    with_conn!(db, |c| diesel::update(
-        user_emails::table
-            .filter(user_emails::user_id.eq(uid))
-            .filter(user_emails::is_primary.eq(true))
-            .filter(user_emails::value.ne(&user.email))
-    )
-    .set((
-        user_emails::value.eq(&user.email),
-        user_emails::value_key.eq(fold(&user.email))
-    ))
-    .execute(c)
-    .await)?;
-    let emails: i64 = with_conn!(db, |c| user_emails::table
-        .filter(user_emails::user_id.eq(uid))
-        .count()
-        .get_result(c)
-        .await)?;
-    if emails == 0 {
-        let row = primary_email(user.id, &user.email);
-        with_conn!(db, |c| diesel::insert_into(user_emails::table)
-            .values(&row)
+    match &user.email {
+        Some(email) => {
+            with_conn!(db, |c| diesel::update(
+                user_emails::table
+                    .filter(user_emails::user_id.eq(uid))
+                    .filter(user_emails::is_primary.eq(true))
+                    .filter(user_emails::value.ne(email))
+            )
+            .set((
+                user_emails::value.eq(email),
+                user_emails::value_key.eq(fold(email))
+            ))
             .execute(c)
             .await)?;
+            let emails: i64 = with_conn!(db, |c| user_emails::table
+                .filter(user_emails::user_id.eq(uid))
+                .count()
+                .get_result(c)
+                .await)?;
+            if emails == 0 {
+                let row = primary_email(user.id, email);
+                with_conn!(db, |c| diesel::insert_into(user_emails::table)
+                    .values(&row)
+                    .execute(c)
+                    .await)?;
+            }
+        }
+        // No email: the user has no `emails` at all (the email is the
+        // primary, else the first, of them).
+        None => {
+            with_conn!(db, |c| diesel::delete(
+                user_emails::table.filter(user_emails::user_id.eq(uid))
+            )
+            .execute(c)
+            .await)?;
+        }
     }
     match &user.phone_number {
         Some(phone) => {
@@ -303,7 +316,7 @@ pub async fn sync_contact(db: &mut Db<'_>, user: &crate::domain::user::User) -> 
 pub async fn insert_contacts(db: &mut Db<'_>, users: &[&crate::domain::user::User]) -> Result<()> {
     let emails: Vec<EmailRow> = users
         .iter()
-        .map(|u| primary_email(u.id, &u.email))
+        .filter_map(|u| u.email.as_deref().map(|e| primary_email(u.id, e)))
         .collect();
     for chunk in emails.chunks(4000) {
         insert_all!(db, user_emails::table, chunk)?;

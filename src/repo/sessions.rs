@@ -100,7 +100,8 @@ pub async fn find(db: &mut Db<'_>, id: Uuid) -> Result<Option<Session>> {
 pub struct SessionState {
     pub session: Session,
     pub user_status: UserStatus,
-    pub user_email: String,
+    /// The user's email, else their userName (`User::label`).
+    pub user_label: String,
     pub platform_admin: bool,
     pub tenant_status: TenantStatus,
 }
@@ -114,19 +115,20 @@ pub async fn find_state(db: &mut Db<'_>, id: Uuid) -> Result<Option<SessionState
             SessionRow::as_select(),
             users::status,
             users::email,
+            users::user_name,
             users::is_platform_admin,
             tenants::status,
         ))
-        .first::<(SessionRow, String, String, bool, String)>(c)
+        .first::<(SessionRow, String, Option<String>, String, bool, String)>(c)
         .await
         .optional())?;
     row.map(
-        |(s, user_status, user_email, platform_admin, tenant_status)| {
+        |(s, user_status, email, user_name, platform_admin, tenant_status)| {
             Ok(SessionState {
                 session: s.into(),
                 user_status: UserStatus::parse(&user_status)
                     .map_err(|e| corrupt("user status", e))?,
-                user_email,
+                user_label: email.unwrap_or(user_name),
                 platform_admin,
                 tenant_status: TenantStatus::parse(&tenant_status)
                     .map_err(|e| corrupt("tenant status", e))?,

@@ -22,7 +22,7 @@ use crate::with_conn;
 struct UserRow {
     id: Uid,
     tenant_id: Uid,
-    email: String,
+    email: Option<String>,
     first_name: String,
     father_name: String,
     grandfather_name: String,
@@ -104,8 +104,8 @@ impl UserRow {
 struct NewUserRow {
     id: Uid,
     tenant_id: Uid,
-    email: String,
-    email_key: String,
+    email: Option<String>,
+    email_key: Option<String>,
     search_key: String,
     first_name: String,
     father_name: String,
@@ -142,8 +142,8 @@ impl NewUserRow {
             id: Uid(u.id),
             tenant_id: Uid(u.tenant_id),
             email: u.email.clone(),
-            email_key: email_key(&u.email),
-            search_key: search_key(&u.name, &u.email),
+            email_key: u.email.as_deref().map(email_key),
+            search_key: search_key(&u.name, u.email.as_deref()),
             first_name: u.name.first.clone(),
             father_name: u.name.father.clone(),
             grandfather_name: u.name.grandfather.clone(),
@@ -184,7 +184,7 @@ fn duplicate(u: &User) -> impl Fn(diesel::result::Error) -> Error + '_ {
     move |e| {
         let user_name_taken = is_unique_violation(&e, "users_tenant_user_name_key");
         if is_unique_violation(&e, "users_tenant_email_key")
-            || (user_name_taken && email_key(&u.user_name) == email_key(&u.email))
+            || (user_name_taken && u.email.as_deref().map(email_key) == Some(fold(&u.user_name)))
         {
             Error::DuplicateEmail
         } else if user_name_taken {
@@ -309,6 +309,49 @@ pub async fn find_for_login(
         .transpose()
 }
 
+/// The account a typed sign-in identifier names, and its password hash:
+/// the user whose email key, else whose userName key, is `key` (both
+/// `email_key` of what was typed). One query whichever it turns out to be,
+/// so the lookup takes the same time for either and for none.
+pub async fn find_for_sign_in(
+    db: &mut Db<'_>,
+    tenant_id: Uuid,
+    key: &str,
+) -> Result<Option<(User, Option<String>)>> {
+    let rows = with_conn!(db, |c| users::table
+        .filter(users::tenant_id.eq(Uid(tenant_id)))
+        .filter(users::email_key.eq(key).or(users::user_name_key.eq(key)))
+        .select((UserRow::as_select(), users::password_hash))
+        .limit(2)
+        .load::<(UserRow, Option<String>)>(c)
+        .await)?;
+    let mut found = Vec::with_capacity(rows.len());
+    for (row, hash) in rows {
+        found.push((row.into_domain()?, hash));
+    }
+    // An email names its account before a userName that happens to equal
+    // another account's address.
+    let by_email = found
+        .iter()
+        .position(|(u, _)| u.email.as_deref().map(email_key).as_deref() == Some(key));
+    Ok(match by_email {
+        Some(i) => Some(found.swap_remove(i)),
+        None => found.pop(),
+    })
+}
+
+/// A user's password hash (None: no password).
+pub async fn password_hash(db: &mut Db<'_>, tenant_id: Uuid, id: Uuid) -> Result<Option<String>> {
+    let hash: Option<Option<String>> = with_conn!(db, |c| users::table
+        .filter(users::id.eq(Uid(id)))
+        .filter(users::tenant_id.eq(Uid(tenant_id)))
+        .select(users::password_hash)
+        .first(c)
+        .await
+        .optional())?;
+    Ok(hash.flatten())
+}
+
 /// Writes every mutable field of `u` (not the password) and bumps its
 /// version; returns the new version.
 pub async fn update(db: &mut Db<'_>, u: &User) -> Result<i32> {
@@ -320,8 +363,8 @@ pub async fn update(db: &mut Db<'_>, u: &User) -> Result<i32> {
     );
     let changes = (
         users::email.eq(&u.email),
-        users::email_key.eq(email_key(&u.email)),
-        users::search_key.eq(search_key(&u.name, &u.email)),
+        users::email_key.eq(u.email.as_deref().map(email_key)),
+        users::search_key.eq(search_key(&u.name, u.email.as_deref())),
         users::first_name.eq(&u.name.first),
         users::father_name.eq(&u.name.father),
         users::grandfather_name.eq(&u.name.grandfather),
@@ -434,8 +477,13 @@ macro_rules! order_users {
             (UserSort::UserName, SortOrder::Desc) => q.then_order_by(users::user_name_key.desc()),
             (UserSort::ExternalId, SortOrder::Asc) => q.then_order_by(users::external_id.asc()),
             (UserSort::ExternalId, SortOrder::Desc) => q.then_order_by(users::external_id.desc()),
-            (UserSort::Email, SortOrder::Asc) => q.then_order_by(users::email_key.asc()),
-            (UserSort::Email, SortOrder::Desc) => q.then_order_by(users::email_key.desc()),
+            (UserSort::Email, o) => {
+                let q = q.then_order_by(users::email_key.is_null().asc());
+                match o {
+                    SortOrder::Asc => q.then_order_by(users::email_key.asc()),
+                    SortOrder::Desc => q.then_order_by(users::email_key.desc()),
+                }
+            }
             (UserSort::FirstName, SortOrder::Asc) => q.then_order_by(users::first_name.asc()),
             (UserSort::FirstName, SortOrder::Desc) => q.then_order_by(users::first_name.desc()),
             (UserSort::FamilyName, SortOrder::Asc) => q.then_order_by(users::family_name.asc()),

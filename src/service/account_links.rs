@@ -15,6 +15,7 @@ use crate::repo;
 /// A usable link.
 pub struct Link {
     pub tenant_name: String,
+    /// The account's email (its userName should it have none).
     pub email: String,
     /// Where an invitation leads once accepted.
     pub redirect_url: Option<String>,
@@ -50,7 +51,7 @@ pub async fn inspect(
     }
     Ok(Ok(Link {
         tenant_name: tenant.name,
-        email: user.email,
+        email: user.label().to_string(),
         redirect_url: claim.redirect_url,
     }))
 }

@@ -19,14 +19,16 @@ use crate::domain::scope::{ScopeSet, Scopes};
 use crate::domain::secret::hash_secret;
 use crate::domain::session::{Device, Origin, Session};
 use crate::domain::tenant::{Tenant, TenantRef, TenantStatus, DEFAULT_TENANT_SLUG};
-use crate::domain::user::{email_key, User, UserStatus};
+use crate::domain::user::{email_key, unknown_sign_in_key, User, UserStatus};
 use crate::domain::{Error, Result};
 use crate::repo;
 use crate::repo::throttle::Refusal;
 use crate::transaction;
 
 pub struct LoginInput {
-    pub email: String,
+    /// What the person typed: their email or their userName, either in any
+    /// case (docs/api/ithbat.md, Sign in).
+    pub identifier: String,
     pub password: Password,
     pub remember_me: bool,
 }
@@ -72,8 +74,12 @@ pub fn active(tenant: Tenant) -> Result<Tenant> {
 
 /// Password sign-in. The order of checks keeps three promises: a guess is
 /// counted before it is checked (lockout holds under concurrency), an
-/// unknown email costs one argon2 verification like a known one, and
+/// unknown identifier costs one argon2 verification like a known one, and
 /// account state is revealed only to someone who knows the password.
+///
+/// The identifier is an email or a userName (the same key, `email_key`, is
+/// looked up in both); whichever names the account, its guesses count on
+/// one throttle, the account's (`User::sign_in_key`).
 pub async fn login(
     app: &App,
     tenant: Option<&TenantRef>,
@@ -81,19 +87,31 @@ pub async fn login(
     origin: &Origin,
 ) -> Result<SignIn> {
     let now = Utc::now();
-    let key = email_key(&input.email);
+    let typed = email_key(&input.identifier);
 
     let tenant = {
         let mut conn = app.db.get().await?;
         public_tenant(&mut conn.db(), tenant).await?
     };
-    limit_sign_in(app, origin, Some((tenant.id, &key))).await?;
+    limit_sign_in(app, origin, None).await?;
+    // The account is found before its guess is admitted, so that the guess
+    // counts on the account whatever names it. The hash is checked only
+    // once the guess is admitted.
+    let found = {
+        let mut conn = app.db.get().await?;
+        repo::users::find_for_sign_in(&mut conn.db(), tenant.id, &typed).await?
+    };
+    let key = match &found {
+        Some((user, _)) => user.sign_in_key(),
+        None => unknown_sign_in_key(&input.identifier),
+    };
+    limit_account(app, tenant.id, &key).await?;
     if let Err(e) = admit_guess(app, &tenant, &key).await {
         if let Error::AccountLocked { .. } = e {
             let mut conn = app.db.get().await?;
             audit(
                 &mut conn.db(),
-                failed_login(&tenant, &input.email, origin, "locked"),
+                failed_login(&tenant, &input.identifier, origin, "locked"),
             )
             .await?;
         }
@@ -101,17 +119,8 @@ pub async fn login(
     }
     // No connection is held while hashing: a burst of logins waits for a
     // hashing slot without starving other requests of connections.
-    let checked = async {
-        let found = {
-            let mut conn = app.db.get().await?;
-            repo::users::find_for_login(&mut conn.db(), tenant.id, &key).await?
-        };
-        let hash = found.as_ref().and_then(|(_, h)| h.as_deref());
-        let verified = app.passwords.verify(&input.password, hash).await?;
-        Ok::<_, Error>((found, verified))
-    }
-    .await;
-    let (found, verified) = match checked {
+    let hash = found.as_ref().and_then(|(_, h)| h.as_deref());
+    let verified = match app.passwords.verify(&input.password, hash).await {
         Ok(v) => v,
         Err(e) => {
             // The guess was never judged: give its slot back.
@@ -127,8 +136,8 @@ pub async fn login(
     let user = match found {
         Some((user, _)) if verified => user,
         _ => {
-            let event = failed_login(&tenant, &input.email, origin, "invalid_credentials");
-            settle_failed_guess(db, &tenant, &input.email, origin, event).await?;
+            let event = failed_login(&tenant, &input.identifier, origin, "invalid_credentials");
+            settle_failed_guess(db, &tenant, &key, &input.identifier, origin, event).await?;
             return Err(Error::InvalidCredentials);
         }
     };
@@ -144,7 +153,7 @@ pub async fn login(
     if let Some((error, reason)) = account_refusal(&tenant, &user) {
         audit(
             db,
-            failed_login(&tenant, &input.email, origin, reason).target("user", user.id),
+            failed_login(&tenant, &input.identifier, origin, reason).target("user", user.id),
         )
         .await?;
         return Err(error);
@@ -165,8 +174,12 @@ pub(crate) fn account_refusal(tenant: &Tenant, user: &User) -> Option<(Error, &'
     match user.status {
         UserStatus::Suspended => Some((Error::AccountSuspended, "suspended")),
         UserStatus::Pending => Some((Error::AccountNotVerified, "pending")),
+        // A user without email has no address to verify (RFC 7643 4.1
+        // requires only userName): the identity provider vouches for them.
         UserStatus::Active
-            if !user.email_verified && tenant.settings.require_email_verification =>
+            if user.email.is_some()
+                && !user.email_verified
+                && tenant.settings.require_email_verification =>
         {
             Some((Error::AccountNotVerified, "email_not_verified"))
         }
@@ -229,7 +242,7 @@ pub(crate) async fn start_session(
         repo::users::record_login(tx, user.id, now).await?;
         let actor = Actor::User {
             id: user.id,
-            label: user.email.clone(),
+            label: user.label().to_string(),
         };
         let event = AuditEvent::new(tenant.id, actor, "auth.login", origin)
             .target("session", session.id)
@@ -262,15 +275,21 @@ pub(crate) async fn limit_sign_in(
         .await
         .check()?;
     if let Some((tenant, key)) = account {
-        app.limits
-            .hit(
-                &format!("auth-account:{tenant}:{key}"),
-                config.auth_rate_limit_per_account,
-            )
-            .await
-            .check()?;
+        limit_account(app, tenant, key).await?;
     }
     Ok(())
+}
+
+/// The per-account part of `limit_sign_in`, for a throttle key.
+async fn limit_account(app: &App, tenant: Uuid, key: &str) -> Result<()> {
+    app.limits
+        .hit(
+            &format!("auth-account:{tenant}:{key}"),
+            app.config.auth_rate_limit_per_account,
+        )
+        .await
+        .check()
+        .map(|_| ())
 }
 
 /// How long a guess waits for earlier guesses at the same account to be
@@ -311,24 +330,24 @@ pub(crate) async fn admit_guess(app: &App, tenant: &Tenant, key: &str) -> Result
     }
 }
 
-/// Settles an admitted guess at `email`'s account as failed and records
-/// `event`; the failure that locks the account also records
-/// `auth.account_locked`.
+/// Settles an admitted guess on the throttle `key` (an account's, or an
+/// unknown identifier's) as failed and records `event`; the failure that
+/// locks it also records `auth.account_locked`, naming what was typed.
 pub(crate) async fn settle_failed_guess(
     db: &mut Db<'_>,
     tenant: &Tenant,
-    email: &str,
+    key: &str,
+    identifier: &str,
     origin: &Origin,
     event: AuditEvent,
 ) -> Result<()> {
     let lockout = &tenant.settings.lockout;
     let until = Utc::now() + Duration::minutes(i64::from(lockout.lock_minutes));
-    let locked =
-        repo::throttle::settle_failure(db, tenant.id, &email_key(email), lockout, until).await?;
+    let locked = repo::throttle::settle_failure(db, tenant.id, key, lockout, until).await?;
     audit(db, event).await?;
     if locked {
         let event = AuditEvent::new(tenant.id, Actor::Anonymous, "auth.account_locked", origin)
-            .details(json!({ "email": email, "lockedUntil": until.to_rfc3339() }));
+            .details(json!({ "identifier": identifier, "lockedUntil": until.to_rfc3339() }));
         audit(db, event).await?;
     }
     Ok(())
@@ -344,18 +363,14 @@ pub(crate) async fn confirm_password(
     password: &Password,
     origin: &Origin,
 ) -> Result<()> {
-    let key = email_key(&user.email);
+    let key = user.sign_in_key();
     admit_guess(app, tenant, &key).await?;
     let checked = async {
-        let found = {
+        let hash = {
             let mut conn = app.db.get().await?;
-            repo::users::find_for_login(&mut conn.db(), tenant.id, &key).await?
+            repo::users::password_hash(&mut conn.db(), tenant.id, user.id).await?
         };
-        let hash = found
-            .as_ref()
-            .filter(|(u, _)| u.id == user.id)
-            .and_then(|(_, h)| h.as_deref());
-        app.passwords.verify(password, hash).await
+        app.passwords.verify(password, hash.as_deref()).await
     }
     .await;
     let mut conn = app.db.get().await?;
@@ -367,14 +382,14 @@ pub(crate) async fn confirm_password(
                 tenant.id,
                 Actor::User {
                     id: user.id,
-                    label: user.email.clone(),
+                    label: user.label().to_string(),
                 },
                 "auth.password_check_failed",
                 origin,
             )
             .failed()
             .target("user", user.id);
-            settle_failed_guess(db, tenant, &user.email, origin, event).await?;
+            settle_failed_guess(db, tenant, &key, user.label(), origin, event).await?;
             Err(Error::invalid("password", "is incorrect"))
         }
         Err(e) => {
@@ -384,15 +399,16 @@ pub(crate) async fn confirm_password(
     }
 }
 
+/// A refused sign-in, naming what was typed (an email or a userName).
 pub(crate) fn failed_login(
     tenant: &Tenant,
-    email: &str,
+    identifier: &str,
     origin: &Origin,
     reason: &str,
 ) -> AuditEvent {
     AuditEvent::new(tenant.id, Actor::Anonymous, "auth.login_failed", origin)
         .failed()
-        .details(json!({ "email": email, "reason": reason }))
+        .details(json!({ "identifier": identifier, "reason": reason }))
 }
 
 /// A person's refresh tokens start so (a client's own start `crt_`).
@@ -524,7 +540,7 @@ pub async fn refresh(
         repo::sessions::record_refresh(tx, session.id, now).await?;
         let actor = Actor::User {
             id: user.id,
-            label: user.email.clone(),
+            label: user.label().to_string(),
         };
         let event = AuditEvent::new(session.tenant_id, actor, "auth.token_refreshed", origin)
             .target("session", session.id);
@@ -724,7 +740,7 @@ async fn user_principal(
             id: user_id,
             session: session_id,
         },
-        label: state.user_email,
+        label: state.user_label,
         home_tenant: state.session.tenant_id,
         platform_admin: state.platform_admin,
         permissions: access.permissions(),

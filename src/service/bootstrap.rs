@@ -78,12 +78,12 @@ pub async fn run(app: &App) -> Result<Option<String>> {
     log::info!(
         "first start: created tenant '{DEFAULT_TENANT_SLUG}' ({}) and platform administrator {}",
         tenant.id,
-        owner.user.email
+        owner.user.label()
     );
     if generated {
         log::warn!(
             "generated password for {}: {password}  (shown once; set ITHBAT_ADMIN_PASSWORD to choose it)",
-            owner.user.email
+            owner.user.label()
         );
         Ok(Some(password))
     } else {

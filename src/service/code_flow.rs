@@ -454,7 +454,7 @@ pub async fn sso_failed(app: &App, request_id: Uuid, problem: String) -> Result<
 /// whether an account exists.
 fn attempt_problem(e: &Error) -> Option<String> {
     Some(match e {
-        Error::InvalidCredentials => "The email or password is not right.".into(),
+        Error::InvalidCredentials => "The email, user name or password is not right.".into(),
         Error::AccountLocked { .. } => {
             "Too many attempts. Wait a few minutes and try again.".into()
         }
@@ -464,7 +464,7 @@ fn attempt_problem(e: &Error) -> Option<String> {
             "Verify your email address first: follow the link we mailed you.".into()
         }
         Error::InvalidMfaCode => "That code is not right, or was already used.".into(),
-        Error::Validation(_) => "Enter your email and password.".into(),
+        Error::Validation(_) => "Enter your email or user name, and your password.".into(),
         _ => return None,
     })
 }
@@ -502,21 +502,21 @@ pub async fn password(
     request_id: &str,
     csrf_form: &str,
     csrf_cookie: Option<&str>,
-    email: String,
+    identifier: String,
     password: Password,
     remember_me: bool,
     origin: &Origin,
 ) -> Result<Next, PageError> {
     let (request, client, tenant, providers) =
         request_of_form(app, request_id, csrf_form, csrf_cookie).await?;
-    if email.trim().is_empty() || password.expose().is_empty() {
-        let problem = "Enter your email and password.".to_string();
+    if identifier.trim().is_empty() || password.expose().is_empty() {
+        let problem = "Enter your email or user name, and your password.".to_string();
         return Ok(Next::SignIn(Box::new(
             again(request, csrf_form, client, tenant, problem).with(providers),
         )));
     }
     let input = LoginInput {
-        email,
+        identifier,
         password,
         remember_me,
     };
@@ -811,7 +811,7 @@ async fn tokens_for_code(
         }
         let actor = Actor::User {
             id: user.id,
-            label: user.email.clone(),
+            label: user.label().to_string(),
         };
         let event = AuditEvent::new(session.tenant_id, actor, "oauth.token_issued", origin)
             .target("session", session.id)

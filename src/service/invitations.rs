@@ -78,7 +78,12 @@ pub(crate) fn link(app: &App, page: &str, token: &str) -> String {
 }
 
 /// Queues the invitation mail (after the transaction committed).
+/// Nothing for a user without email: callers refuse those first, with
+/// NO_EMAIL_ADDRESS.
 pub(crate) fn mail(app: &App, tenant: &Tenant, user: &User, token: &str) {
+    let Some(to) = user.email.as_deref() else {
+        return;
+    };
     let link = link(app, "join", token);
     let expires = user
         .account
@@ -86,7 +91,7 @@ pub(crate) fn mail(app: &App, tenant: &Tenant, user: &User, token: &str) {
         .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
         .unwrap_or_default();
     let mail = Action {
-        to: &user.email,
+        to,
         subject: format!("You are invited to {}", tenant.name),
         lines: vec![
             format!("Hello {},", greeting(user)),
@@ -108,7 +113,7 @@ pub(crate) fn mail(app: &App, tenant: &Tenant, user: &User, token: &str) {
 fn greeting(user: &User) -> String {
     let name = user.name.display();
     if name.is_empty() {
-        user.email.clone()
+        user.label().to_string()
     } else {
         name
     }
@@ -161,7 +166,7 @@ pub async fn join(
         repo::users::set_password_hash(tx, user.id, &password_hash, now).await?;
         let actor = Actor::User {
             id: user.id,
-            label: user.email.clone(),
+            label: user.label().to_string(),
         };
         let event = AuditEvent::new(user.tenant_id, actor, "invitation.accepted", origin)
             .target("user", user.id);
@@ -190,6 +195,7 @@ pub(crate) async fn reissue(
     let db = &mut conn.db();
     let (details, token, tenant) = transaction!(db, |tx| {
         let (mut user, _) = managed(tx, caller, id).await?;
+        user.mail_address()?;
         if user.status != UserStatus::Pending {
             return Err(Error::Conflict {
                 field: None,

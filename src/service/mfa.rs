@@ -31,7 +31,7 @@ use crate::domain::principal::Caller;
 use crate::domain::secret::hash_secret;
 use crate::domain::session::Origin;
 use crate::domain::tenant::{Tenant, TenantRef};
-use crate::domain::user::{email_key, User};
+use crate::domain::user::User;
 use crate::domain::{Error, Result};
 use crate::repo;
 use crate::repo::mfa::Challenge;
@@ -145,7 +145,7 @@ pub async fn setup(
     rand::rngs::OsRng.fill(secret.as_mut_slice());
     let enrolment = Enrolment {
         secret: totp_secret_base32(&secret).map_err(Error::internal)?,
-        otpauth_url: otpauth_url(&secret, &tenant.name, &user.email).map_err(Error::internal)?,
+        otpauth_url: otpauth_url(&secret, &tenant.name, user.label()).map_err(Error::internal)?,
     };
     let sealed = app.sealer.seal(&secret, &secret_context(user.id))?;
     let now = Utc::now();
@@ -311,7 +311,7 @@ pub(crate) async fn challenge(
     let expires_at = now + Duration::seconds(MFA_TOKEN_TTL_SECS);
     let actor = Actor::User {
         id: user.id,
-        label: user.email.clone(),
+        label: user.label().to_string(),
     };
     transaction!(db, |tx| {
         repo::mfa::insert_challenge(tx, &hash_secret(&token), &challenge, now, expires_at).await?;
@@ -355,7 +355,7 @@ pub async fn verify(
             .ok_or_else(invalid_mfa_token)?;
         // Suspended or unverified since the password was checked.
         if let Some((error, reason)) = authentication::account_refusal(&tenant, &user) {
-            let event = authentication::failed_login(&tenant, &user.email, origin, reason);
+            let event = authentication::failed_login(&tenant, user.label(), origin, reason);
             audit(db, event.target("user", user.id)).await?;
             return Err(error);
         }
@@ -368,7 +368,7 @@ pub async fn verify(
             .details(json!({ "email": user.email, "method": proof.method(), "reason": reason }))
     };
     limit_codes(app, user.id).await?;
-    let key = email_key(&user.email);
+    let key = user.sign_in_key();
     if let Err(e) = authentication::admit_guess(app, &tenant, &key).await {
         if let Error::AccountLocked { .. } = e {
             let mut conn = app.db.get().await?;
@@ -389,8 +389,15 @@ pub async fn verify(
     match verdict {
         Ok(None) => {}
         Ok(Some(reason)) => {
-            authentication::settle_failed_guess(db, &tenant, &user.email, origin, failed(reason))
-                .await?;
+            authentication::settle_failed_guess(
+                db,
+                &tenant,
+                &key,
+                user.label(),
+                origin,
+                failed(reason),
+            )
+            .await?;
             return Err(Error::InvalidMfaCode);
         }
         Err(e) => {
@@ -401,7 +408,7 @@ pub async fn verify(
     repo::throttle::settle_success(db, tenant.id, &key).await?;
     let actor = Actor::User {
         id: user.id,
-        label: user.email.clone(),
+        label: user.label().to_string(),
     };
     let event = AuditEvent::new(tenant.id, actor, "auth.mfa_verified", origin)
         .target("user", user.id)

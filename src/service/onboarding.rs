@@ -52,7 +52,7 @@ pub async fn invite(
     problems.into_result()?;
     let address = address.expect("validated");
     let input = NewUser {
-        email: address.address.clone(),
+        email: Some(address.address.clone()),
         invite: true,
         name_optional: true,
         redirect_url: redirect_url.clone(),
@@ -124,7 +124,7 @@ pub async fn create_on_verified_domain(
     }
     problems.into_result()?;
     let user = NewUser {
-        email: input.email,
+        email: Some(input.email),
         name: input.full_name,
         phone_number: input.phone_number,
         skip_email_verification: true,

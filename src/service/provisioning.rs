@@ -173,13 +173,13 @@ fn multi(
 }
 
 /// The record, checked: a user row's worth of fields and a profile. The
-/// user's email is the primary (else first) email, else the userName when
-/// it is an address: every user needs one to sign in and be reached.
+/// user's email is the primary (else first) of `emails`, or none: RFC 7643
+/// 4.1 requires only userName, and a user without email signs in by it.
 struct Checked {
     user_name: String,
     external_id: Option<String>,
     name: PersonName,
-    email: Email,
+    email: Option<Email>,
     phone: Option<String>,
     profile: Profile,
 }
@@ -236,15 +236,9 @@ fn validate(record: &UserRecord) -> Result<Checked> {
         .iter()
         .find(|e| e.primary)
         .or(profile.emails.first())
-        .map(|e| e.value.clone())
-        .or_else(|| user_name.clone());
+        .map(|e| e.value.clone());
+    // Every value of `emails` parsed above, so the chosen one does.
     let email = chosen.and_then(|address| Email::parse(&address).ok());
-    if email.is_none() && user_name.is_some() {
-        p.add(
-            "emails",
-            "a user needs an email address: send emails, or a userName that is one",
-        );
-    }
     let phone = profile
         .phone_numbers
         .iter()
@@ -256,7 +250,7 @@ fn validate(record: &UserRecord) -> Result<Checked> {
         user_name: user_name.expect("validated"),
         external_id,
         name,
-        email: email.expect("validated"),
+        email,
         phone,
         profile,
     })
@@ -309,7 +303,7 @@ pub async fn create_user(
         user_name,
         external_id,
         version: 1,
-        email: email.address,
+        email: email.map(|e| e.address),
         name,
         phone_number: phone,
         status: if record.active.unwrap_or(true) {
@@ -467,7 +461,7 @@ async fn write_user(
             grandfather: user.name.grandfather.clone(),
             ..name
         };
-        user.email = email.address;
+        user.email = email.map(|e| e.address);
         user.phone_number = phone;
         user.status = status;
         user.updated_at = now;

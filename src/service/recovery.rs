@@ -106,7 +106,7 @@ pub async fn request_reset(
         })?;
         let link = link(&app, "reset-password", &token);
         let mail = Action {
-            to: &user.email,
+            to: user.mail_address()?,
             subject: format!("Reset your {} password", tenant.name),
             lines: vec![
                 format!("Hello {},", user.name.display()),
@@ -161,11 +161,11 @@ pub async fn reset(app: &App, token: &str, password: Password, origin: &Origin) 
             .filter(|u| u.status == UserStatus::Active)
             .ok_or_else(|| token_error(crate::domain::account::TokenProblem::Invalid))?;
         repo::users::set_password_hash(tx, user.id, &password_hash, now).await?;
-        repo::throttle::clear(tx, user.tenant_id, &email_key(&user.email)).await?;
+        repo::throttle::clear(tx, user.tenant_id, &user.sign_in_key()).await?;
         let revoked = repo::sessions::revoke_all(tx, user.id, None, now).await?;
         let actor = Actor::User {
             id: user.id,
-            label: user.email.clone(),
+            label: user.label().to_string(),
         };
         let event = AuditEvent::new(user.tenant_id, actor, "auth.password_reset", origin)
             .target("user", user.id)
@@ -202,9 +202,7 @@ pub async fn change(
         let user = repo::users::find(db, tenant_id, user_id)
             .await?
             .ok_or(Error::NotFound("User"))?;
-        let (_, stored) = repo::users::find_for_login(db, tenant_id, &email_key(&user.email))
-            .await?
-            .ok_or(Error::NotFound("User"))?;
+        let stored = repo::users::password_hash(db, tenant_id, user.id).await?;
         let tenant = repo::tenants::find(db, tenant_id)
             .await?
             .ok_or(Error::TenantNotFound)?;
@@ -297,9 +295,11 @@ pub async fn register(
             "This tenant does not allow self-service registration".into(),
         ));
     }
-    let email = parse_email(&input.email)?;
+    let email = parse_email(input.email.as_deref().unwrap_or(""))?;
     limit(app, origin, tenant.id, &email.address).await?;
     let input = NewUser {
+        email: Some(email.address.clone()),
+        user_name: None,
         invite: true,
         skip_email_verification: false,
         role: None,
@@ -344,9 +344,13 @@ pub async fn register(
 }
 
 fn warn_existing(app: &App, tenant: &Tenant, user: &User) {
+    // Found by its email, so it has one.
+    let Some(to) = user.email.as_deref() else {
+        return;
+    };
     let link = format!("{}/account/forgot-password", app.tokens.issuer());
     let mail = Action {
-        to: &user.email,
+        to,
         subject: format!("Someone tried to register with your address at {}", tenant.name),
         lines: vec![
             format!("Hello {},", user.name.display()),
@@ -362,6 +366,7 @@ fn warn_existing(app: &App, tenant: &Tenant, user: &User) {
 
 /// Stores a verification token and mails its link.
 async fn send_verification(app: &App, tenant: &Tenant, user: &User) -> Result<()> {
+    user.mail_address()?;
     let token = {
         let mut conn = app.db.get().await?;
         let db = &mut conn.db();
@@ -377,11 +382,15 @@ async fn send_verification(app: &App, tenant: &Tenant, user: &User) -> Result<()
     Ok(())
 }
 
-/// Queues the mail with a verification link.
+/// Queues the mail with a verification link (nothing for a user without
+/// email: callers refuse those first, with NO_EMAIL_ADDRESS).
 pub(crate) fn mail_verification(app: &App, tenant: &Tenant, user: &User, token: &str) {
+    let Some(to) = user.email.as_deref() else {
+        return;
+    };
     let link = link(app, "verify-email", token);
     let mail = Action {
-        to: &user.email,
+        to,
         subject: format!("Verify your email for {}", tenant.name),
         lines: vec![
             format!("Hello {},", user.name.display()),
@@ -423,7 +432,7 @@ pub async fn verify_email(app: &App, token: &str, origin: &Origin) -> Result<()>
         }
         let actor = Actor::User {
             id: user.id,
-            label: user.email.clone(),
+            label: user.label().to_string(),
         };
         let event = AuditEvent::new(user.tenant_id, actor, "auth.email_verified", origin)
             .target("user", user.id);

@@ -334,7 +334,7 @@ async fn arrive(
                     tenant.id,
                     Actor::User {
                         id: user.id,
-                        label: user.email.clone(),
+                        label: user.label().to_string(),
                     },
                     "user.identity_linked",
                     origin,
@@ -355,7 +355,7 @@ async fn arrive(
             if let Some((error, reason)) = authentication::account_refusal(&tenant, &user) {
                 audit(
                     db,
-                    authentication::failed_login(&tenant, &user.email, origin, reason)
+                    authentication::failed_login(&tenant, user.label(), origin, reason)
                         .target("user", user.id),
                 )
                 .await?;
@@ -517,7 +517,7 @@ async fn account_of(
             tenant.id,
             Actor::User {
                 id: user.id,
-                label: user.email.clone(),
+                label: user.label().to_string(),
             },
             action,
             origin,
@@ -574,7 +574,7 @@ async fn provision(
     let now = Utc::now();
     let local = email.split('@').next().unwrap_or(email).to_string();
     let mut input = NewUser {
-        email: email.to_string(),
+        email: Some(email.to_string()),
         name: Some(account.name.clone().unwrap_or(local.clone())),
         phone_number: account.phone.clone(),
         skip_email_verification: true,
@@ -625,10 +625,9 @@ pub async fn unlink(app: &App, caller: &Caller, scheme: &str, origin: &Origin) -
             .iter()
             .find(|i| i.provider == scheme)
             .ok_or(Error::NotFound("Linked identity"))?;
-        let has_password =
-            repo::users::find_for_login(tx, caller.tenant_id, &email_key(&user.email))
-                .await?
-                .is_some_and(|(u, hash)| u.id == user.id && hash.is_some());
+        let has_password = repo::users::password_hash(tx, caller.tenant_id, user.id)
+            .await?
+            .is_some();
         if !has_password && all.len() < 2 {
             return Err(Error::conflict(
                 "provider",

@@ -64,7 +64,7 @@ impl Owner {
                 user_name: email.address.clone(),
                 external_id: None,
                 version: 1,
-                email: email.address,
+                email: Some(email.address),
                 name,
                 phone_number: None,
                 status: if active {

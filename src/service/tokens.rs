@@ -91,7 +91,10 @@ pub struct IdClaims {
     pub auth_time: i64,
     pub sid: String,
     pub tenant_id: String,
-    pub email: String,
+    /// Absent for a user without email (OpenID Connect Core 5.1 makes
+    /// every standard claim optional).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
     pub email_verified: bool,
     pub name: String,
     pub given_name: String,
@@ -381,7 +384,7 @@ impl Tokens {
             sid: s.session_id.to_string(),
             client_id: s.client.map(|c| c.client_id.to_string()),
             scope: s.client.map(|c| c.scope.to_string()),
-            email: s.user.email.clone(),
+            email: s.user.email.clone().unwrap_or_default(),
             roles: s.roles.to_vec(),
             permissions: s.permissions.to_vec(),
             platform_admin: s.user.is_platform_admin,

@@ -21,8 +21,8 @@ use crate::domain::principal::Caller;
 use crate::domain::role::{Assignment, Grants};
 use crate::domain::session::{Origin, Session};
 use crate::domain::user::{
-    email_key, merge_metadata, validate_name_part, validate_phone, AccountFields, Email,
-    PersonName, Preferences, User, UserQuery, UserStatus, MAX_METADATA_BYTES,
+    email_key, fold, merge_metadata, validate_name_part, validate_phone, validate_user_name,
+    AccountFields, Email, PersonName, Preferences, User, UserQuery, UserStatus, MAX_METADATA_BYTES,
 };
 use crate::domain::{Error, FieldError, Problems, Result};
 use crate::repo::{self, Locked};
@@ -44,7 +44,7 @@ pub(crate) async fn details_of(db: &mut Db<'_>, users: Vec<User>) -> Result<Vec<
         return Ok(Vec::new());
     };
     let ids: Vec<Uuid> = users.iter().map(|u| u.id).collect();
-    let keys: Vec<String> = users.iter().map(|u| email_key(&u.email)).collect();
+    let keys: Vec<String> = users.iter().map(User::sign_in_key).collect();
     let mut assignments = repo::roles::assignments_for_users(db, &ids).await?;
     let locks = repo::throttle::locks(db, tenant_id, &keys, Utc::now()).await?;
     Ok(users
@@ -60,7 +60,7 @@ pub(crate) async fn details_of(db: &mut Db<'_>, users: Vec<User>) -> Result<Vec<
             UserDetails {
                 roles,
                 assignments,
-                locked_until: locks.get(&email_key(&user.email)).copied(),
+                locked_until: locks.get(&user.sign_in_key()).copied(),
                 user,
             }
         })
@@ -119,11 +119,11 @@ fn apply(user: &mut User, changes: ProfileChanges) -> Result<Vec<&'static str>> 
     let mut next = user.clone();
     if let Some(email) = &changes.email {
         if let Some(email) = problems.check("email", Email::parse(email)) {
-            if email.key != email_key(&next.email) {
+            if Some(&email.key) != next.email.as_deref().map(email_key).as_ref() {
                 // A new address is not verified by the old one's verification.
                 next.email_verified = false;
             }
-            next.email = email.address;
+            next.email = Some(email.address);
         }
     }
     if let Some(full) = &changes.name {
@@ -401,7 +401,11 @@ pub async fn get_many(app: &App, caller: &Caller, ids: &[Uuid]) -> Result<Vec<Us
 /// `phoneNumber`), and the JSON:API account attributes.
 #[derive(Debug, Default, Clone)]
 pub struct NewUser {
-    pub email: String,
+    /// Required by the native API; JSON:API and SCIM may leave it out when
+    /// they name a userName (RFC 7643 4.1 requires only userName).
+    pub email: Option<String>,
+    /// The login name; the email when not given.
+    pub user_name: Option<String>,
     pub first_name: Option<String>,
     pub father_name: Option<String>,
     pub grandfather_name: Option<String>,
@@ -443,7 +447,18 @@ pub(crate) fn validate_new(
     now: DateTime<Utc>,
 ) -> std::result::Result<(User, Option<Password>), Vec<FieldError>> {
     let mut problems = Problems::default();
-    let email = problems.check("email", Email::parse(&input.email));
+    let email = match &input.email {
+        Some(e) => problems.check("email", Email::parse(e)),
+        None if input.user_name.is_none() => {
+            problems.add("email", "is required (or a user name)");
+            None
+        }
+        None => None,
+    };
+    let user_name = input
+        .user_name
+        .as_deref()
+        .and_then(|n| problems.check("userName", validate_user_name(n)));
     let (first, family) = match (&input.first_name, &input.family_name, &input.name) {
         (None, None, None) if input.name_optional => Default::default(),
         (None, None, Some(full)) => match validate_name_part(full, true) {
@@ -497,15 +512,17 @@ pub(crate) fn validate_new(
     if let Err(Error::Validation(fields)) = problems.into_result() {
         return Err(fields);
     }
-    let email = email.expect("validated");
     let invited = input.invite && input.password.is_none();
+    let email = email.map(|e| e.address);
     let user = User {
         id: Uuid::now_v7(),
         tenant_id: tenant.id,
-        user_name: email.address.clone(),
+        user_name: user_name
+            .or_else(|| email.clone())
+            .expect("an email or a user name, validated"),
         external_id: None,
         version: 1,
-        email: email.address,
+        email,
         name: PersonName {
             first,
             father,
@@ -584,6 +601,10 @@ pub(crate) async fn create_in(
 ) -> Result<UserDetails> {
     let now = Utc::now();
     let (user, password) = validate_new(tenant, &input, now).map_err(Error::Validation)?;
+    if user.status == UserStatus::Pending {
+        // The invitation is mailed: an account without email cannot get it.
+        user.mail_address()?;
+    }
     let hash = match &password {
         Some(p) => Some(app.passwords.hash(p).await?),
         None => None,
@@ -619,7 +640,9 @@ pub(crate) async fn create_in(
                 Some((TokenPurpose::Invitation, token))
             }
             UserStatus::Active
-                if !user.email_verified && tenant.settings.require_email_verification =>
+                if user.email.is_some()
+                    && !user.email_verified
+                    && tenant.settings.require_email_verification =>
             {
                 let purpose = TokenPurpose::EmailVerification;
                 let token = super::invitations::store_token(tx, &user, purpose, None).await?;
@@ -689,6 +712,11 @@ pub struct BulkOutcome {
     pub errors: Vec<(usize, String, Error)>,
 }
 
+/// A bulk row's email as sent, for its error report.
+fn sent(row: &NewUser) -> String {
+    row.email.clone().unwrap_or_default()
+}
+
 /// Most users per bulk request (docs/api/ithbat.md, Users).
 pub const MAX_BULK: usize = 1000;
 
@@ -720,12 +748,12 @@ pub async fn bulk_create(
     let mut valid: Vec<(usize, User, Option<Password>)> = Vec::new();
     for (index, row) in rows.iter().enumerate() {
         match validate_new(&tenant, row, now) {
-            Err(fields) => errors.push((index, row.email.clone(), Error::Validation(fields))),
+            Err(fields) => errors.push((index, sent(row), Error::Validation(fields))),
             Ok((user, password)) => {
-                if seen.insert(email_key(&user.email)) {
+                if seen.insert(fold(user.label())) {
                     valid.push((index, user, password));
                 } else {
-                    errors.push((index, row.email.clone(), Error::DuplicateEmail));
+                    errors.push((index, sent(row), Error::DuplicateEmail));
                 }
             }
         }
@@ -773,7 +801,7 @@ pub async fn bulk_create(
         if inserted.contains(&user.id) {
             created.push(user);
         } else {
-            errors.push((index, rows[index].email.clone(), Error::DuplicateEmail));
+            errors.push((index, sent(&rows[index]), Error::DuplicateEmail));
         }
     }
     errors.sort_by_key(|(index, _, _)| *index);
@@ -822,7 +850,7 @@ pub(crate) async fn delete_managed(
     refuse_self(caller, &user, "delete")?;
     keep_an_owner(tx, &user, &grants).await?;
     repo::users::delete(tx, caller.tenant_id, user.id).await?;
-    repo::throttle::clear(tx, caller.tenant_id, &email_key(&user.email)).await?;
+    repo::throttle::clear(tx, caller.tenant_id, &user.sign_in_key()).await?;
     let event = AuditEvent::new(
         caller.tenant_id,
         Actor::from(caller),
@@ -901,7 +929,7 @@ pub async fn unlock(app: &App, caller: &Caller, id: Uuid, origin: &Origin) -> Re
     let db = &mut conn.db();
     transaction!(db, |tx| {
         let (user, _) = managed(tx, caller, id).await?;
-        repo::throttle::clear(tx, caller.tenant_id, &email_key(&user.email)).await?;
+        repo::throttle::clear(tx, caller.tenant_id, &user.sign_in_key()).await?;
         let event = AuditEvent::new(
             caller.tenant_id,
             Actor::from(caller),
@@ -1091,7 +1119,7 @@ pub async fn reset_password(
     let found = {
         let mut conn = app.db.get().await?;
         let db = &mut conn.db();
-        let (user, _) = repo::users::find_for_login(db, caller.tenant_id, &key)
+        let (user, _) = repo::users::find_for_sign_in(db, caller.tenant_id, &key)
             .await?
             .ok_or(Error::NotFound("User"))?;
         // Refused before any hashing is spent on it.
@@ -1107,7 +1135,7 @@ pub async fn reset_password(
     let user = transaction!(db, |tx| {
         let (user, _) = managed(tx, caller, found).await?;
         repo::users::set_password_hash(tx, user.id, &hash, now).await?;
-        repo::throttle::clear(tx, caller.tenant_id, &key).await?;
+        repo::throttle::clear(tx, caller.tenant_id, &user.sign_in_key()).await?;
         let revoked = repo::sessions::revoke_all(tx, user.id, None, now).await?;
         let event = AuditEvent::new(
             caller.tenant_id,

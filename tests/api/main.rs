@@ -72,3 +72,4 @@ mod tenant_names;
 mod tenants;
 mod users_admin;
 mod users_me;
+mod users_without_email;

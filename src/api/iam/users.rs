@@ -22,7 +22,7 @@ use crate::service::users::{self, UserDetails};
 use crate::service::App;
 
 /// UserDto: every member is required, so a phone number never registered
-/// is `""`. `roles` are the roles held, each once, as RoleDto `{id, name}`.
+/// is `""`, and so is the email of a user provisioned without one. `roles` are the roles held, each once, as RoleDto `{id, name}`.
 fn dto(d: &UserDetails) -> Value {
     let mut roles: Vec<Value> = Vec::new();
     for a in &d.assignments {
@@ -34,7 +34,7 @@ fn dto(d: &UserDetails) -> Value {
     json!({
         "id": d.user.id,
         "userName": d.user.user_name,
-        "email": d.user.email,
+        "email": d.user.email.as_deref().unwrap_or(""),
         "phoneNumber": d.user.phone_number.as_deref().unwrap_or(""),
         "twoFactorEnabled": d.user.mfa_enabled,
         "roles": roles,

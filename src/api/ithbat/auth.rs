@@ -25,6 +25,9 @@ use crate::service::{authentication, recovery, sessions, App};
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[schema(as = native::auth::LoginBody)]
 pub struct LoginBody {
+    /// The email or the userName, in any case (`userName` is accepted as
+    /// the field's name too).
+    #[serde(alias = "userName")]
     email: String,
     #[schema(value_type = String)]
     password: Password,
@@ -79,7 +82,7 @@ pub async fn login(
     }
     problems.into_result()?;
     let input = LoginInput {
-        email: body.email,
+        identifier: body.email,
         password: body.password,
         remember_me: body.remember_me.unwrap_or(false),
     };
@@ -226,7 +229,7 @@ pub async fn register(
         .map(|t| body_id("tenantId", t))
         .transpose()?;
     let input = NewUser {
-        email: b.email,
+        email: Some(b.email),
         password: b.password,
         first_name: b.first_name,
         father_name: b.father_name,

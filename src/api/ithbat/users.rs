@@ -200,7 +200,7 @@ pub struct CreateBody {
 impl From<CreateBody> for NewUser {
     fn from(b: CreateBody) -> Self {
         NewUser {
-            email: b.email,
+            email: Some(b.email),
             first_name: b.first_name,
             father_name: b.father_name,
             grandfather_name: b.grandfather_name,

@@ -21,7 +21,10 @@ pub fn timestamp(t: DateTime<Utc>) -> String {
 pub struct UserView {
     id: String,
     tenant_id: String,
-    email: String,
+    /// null for a user provisioned without one (SCIM, JSON:API).
+    email: Option<String>,
+    /// The login name (the email unless provisioned otherwise).
+    user_name: String,
     first_name: String,
     father_name: String,
     grandfather_name: String,
@@ -56,6 +59,7 @@ impl From<UserDetails> for UserView {
             display_name: u.name.display(),
             name: u.name.full(),
             email: u.email,
+            user_name: u.user_name,
             first_name: u.name.first,
             father_name: u.name.father,
             grandfather_name: u.name.grandfather,
@@ -201,7 +205,7 @@ impl From<crate::domain::group::Group> for GroupView {
 #[serde(rename_all = "camelCase")]
 pub struct GroupMemberView {
     user_id: String,
-    email: String,
+    email: Option<String>,
     first_name: String,
     family_name: String,
     added_at: String,

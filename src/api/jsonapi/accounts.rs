@@ -29,6 +29,7 @@ pub const KIND: &str = "accounts";
 pub const FIELDS: &[&str] = &[
     "name",
     "email",
+    "user_name",
     "sso_channel",
     "enabled",
     "status",
@@ -57,7 +58,9 @@ pub static SPEC: Spec = Spec {
     filters: &[
         FilterField::new("id", FieldKind::Id),
         FilterField::new("name", FieldKind::Text { ci: true }),
-        FilterField::new("email", FieldKind::Text { ci: true }),
+        // null for an account without email (docs/api/jsonapi.md).
+        FilterField::nullable("email", FieldKind::Text { ci: true }),
+        FilterField::new("user_name", FieldKind::Text { ci: true }),
         FilterField::nullable("password_reset_token", FieldKind::Text { ci: false }),
         FilterField::nullable("password_reset_token_expires_at", FieldKind::Time),
         FilterField::nullable("sso_channel", FieldKind::Text { ci: true }),
@@ -74,6 +77,7 @@ pub static SPEC: Spec = Spec {
     sorts: &[
         "name",
         "email",
+        "user_name",
         "enabled",
         "sso_channel",
         "joined_at",
@@ -95,6 +99,7 @@ fn sort_key(name: &str) -> UserSort {
     match name {
         "name" => UserSort::Name,
         "email" => UserSort::Email,
+        "user_name" => UserSort::UserName,
         "enabled" => UserSort::Enabled,
         "sso_channel" => UserSort::SsoChannel,
         "joined_at" => UserSort::JoinedAt,
@@ -112,6 +117,7 @@ pub fn resource(d: &UserDetails) -> Resource {
     Resource::new(KIND, u.id)
         .attr("name", u.name.full())
         .attr("email", u.email.clone())
+        .attr("user_name", u.user_name.clone())
         .attr("sso_channel", u.account.sso_channel.clone())
         .attr("enabled", u.status != UserStatus::Suspended)
         .attr("status", u.status.as_str())
@@ -210,7 +216,12 @@ pub async fn show(app: Data<App>, r: Request, id: Path<String>) -> JsonApiResult
 #[serde(deny_unknown_fields)]
 struct CreateAttributes {
     name: String,
-    email: String,
+    /// Optional when `user_name` is given: such an account signs in by its
+    /// user name and is not invited (nothing can be mailed to it).
+    #[serde(default, deserialize_with = "present")]
+    email: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    user_name: Option<String>,
     #[serde(default, deserialize_with = "present")]
     password: Option<Password>,
     #[serde(default, deserialize_with = "present")]
@@ -241,7 +252,7 @@ fn organization(incoming: &document::Incoming) -> Result<Option<Option<uuid::Uui
 /// Creates an account. Without a password it is invited: pending until
 /// its owner joins through the mailed link. Answers 200 with the account.
 #[utoipa::path(post, path = "/api/v1/accounts", tag = JSONAPI,
-    description = "Attributes: name, email, password?, enabled?, role_name?, role_scope?, picture_url?, sso_channel?; relationship organization?.",
+    description = "Attributes: name, email (or user_name), user_name?, password?, enabled?, role_name?, role_scope?, picture_url?, sso_channel?; relationship organization?.",
     request_body(content = Input, content_type = "application/vnd.api+json"),
     responses((status = 201, description = "Created; without a password the account is invited (pending until it joins)", content_type = "application/vnd.api+json", body = Single)))]
 pub async fn create(app: Data<App>, r: Request, body: Body) -> JsonApiResult<HttpResponse> {
@@ -260,6 +271,7 @@ pub async fn create(app: Data<App>, r: Request, body: Body) -> JsonApiResult<Htt
     };
     let input = NewUser {
         email: a.email,
+        user_name: a.user_name,
         name: Some(a.name),
         password: a.password,
         organization_id,

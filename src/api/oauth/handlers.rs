@@ -238,8 +238,9 @@ pub async fn userinfo(app: Data<App>, req: HttpRequest) -> HttpResponse {
         body["zoneinfo"] = json!(user.preferences.timezone);
         body["updated_at"] = json!(user.updated_at.timestamp());
     }
-    if scopes.allows("email") {
-        body["email"] = json!(user.email);
+    // OpenID Connect Core 5.1: claims without a value are left out.
+    if let (true, Some(email)) = (scopes.allows("email"), &user.email) {
+        body["email"] = json!(email);
         body["email_verified"] = json!(user.email_verified);
     }
     if scopes.allows("phone") {

@@ -154,8 +154,8 @@ fn sign_in_page(page: &SignInPage) -> HttpResponse {
     let body = format!(
         "<h1>Sign in</h1><p class=\"sub\">to continue to <strong>{client}</strong></p>{alert}\
          <form method=\"post\" action=\"/oauth/authorize/password\">{hidden}\
-         <label for=\"email\">Email</label>\
-         <input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"username\" required autofocus value=\"{hint}\">\
+         <label for=\"email\">Email or user name</label>\
+         <input id=\"email\" name=\"email\" type=\"text\" autocomplete=\"username\" autocapitalize=\"none\" spellcheck=\"false\" required autofocus value=\"{hint}\">\
          <label for=\"password\">Password</label>\
          <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
          <label class=\"check\"><input type=\"checkbox\" name=\"remember\" value=\"1\"> Keep me signed in on this device</label>\
@@ -251,6 +251,7 @@ pub async fn authorize(req: HttpRequest, app: Data<App>, origin: Origin) -> Http
 pub struct PasswordForm {
     request: String,
     csrf: String,
+    /// The email or the user name (docs/api/oauth.md).
     #[serde(default)]
     email: String,
     #[serde(default)]
@@ -261,7 +262,7 @@ pub struct PasswordForm {
 
 /// `POST /oauth/authorize/password`.
 #[utoipa::path(post, path = "/oauth/authorize/password", tag = OAUTH,
-    description = "The sign-in page's form: email and password.",
+    description = "The sign-in page's form: email (or user name) and password.",
     request_body(content = PasswordForm, content_type = "application/x-www-form-urlencoded"),
     security(()),
     responses(

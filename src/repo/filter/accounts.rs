@@ -21,7 +21,8 @@ impl Vocabulary for Account {
 
     fn present<DB: Dialect>(path: &AttrPath) -> Result<Predicate<users::table, DB>, String> {
         Ok(match path.key().as_str() {
-            "id" | "email" | "enabled" | "created_at" | "updated_at" => always(users::id),
+            "id" | "user_name" | "enabled" | "created_at" | "updated_at" => always(users::id),
+            "email" => present(users::email),
             "name" => present(users::name_key.nullable()),
             "sso_channel" => present(users::sso_channel),
             "picture_url" => present(users::picture_url),
@@ -53,7 +54,12 @@ impl Vocabulary for Account {
                 let (v, _) = Term { kind, ..term }.text()?;
                 Ok(text(users::name_key.nullable(), op, v))
             }
-            "email" => keyed_text(users::email.nullable(), users::email_key.nullable(), term),
+            "email" => keyed_text(users::email, users::email_key, term),
+            "user_name" => keyed_text(
+                users::user_name.nullable(),
+                users::user_name_key.nullable(),
+                term,
+            ),
             "sso_channel" => text_attr(users::sso_channel, term),
             "picture_url" => text_attr(users::picture_url, term),
             "enabled" => match (op, value) {

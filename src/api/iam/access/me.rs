@@ -60,7 +60,7 @@ pub async fn show(app: Data<App>, caller: Caller) -> Result<HttpResponse, Error>
             json!({
                 "id": d.user.id,
                 "userName": d.user.user_name,
-                "email": d.user.email,
+                "email": d.user.email.as_deref().unwrap_or(""),
                 "phoneNumber": d.user.phone_number.clone().unwrap_or_default(),
                 "twoFactorEnabled": d.user.mfa_enabled,
                 "roles": roles,
@@ -99,7 +99,10 @@ pub async fn claims(app: Data<App>, caller: Caller) -> Result<HttpResponse, Erro
     ];
     match me {
         Me::User(d) => {
-            pairs.push(("email", d.user.email.clone()));
+            if let Some(email) = &d.user.email {
+                pairs.push(("email", email.clone()));
+            }
+            pairs.push(("preferred_username", d.user.user_name.clone()));
             pairs.push(("name", d.user.name.display()));
             if let Some(phone) = &d.user.phone_number {
                 pairs.push(("phone_number", phone.clone()));

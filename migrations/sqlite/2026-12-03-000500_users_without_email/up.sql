@@ -55,9 +55,15 @@ CREATE TABLE users_new (
 INSERT INTO users_new (id, tenant_id, email, email_key, search_key, first_name, father_name, grandfather_name, family_name, phone_number, status, email_verified, password_hash, password_changed_at, mfa_enabled, is_platform_admin, preferences, metadata, external_ids, last_login_at, created_at, updated_at, user_name, user_name_key, external_id, version, organization_id, name_key, picture_url, sso_channel, joined_at, invitation_expires_at)
     SELECT id, tenant_id, email, email_key, search_key, first_name, father_name, grandfather_name, family_name, phone_number, status, email_verified, password_hash, password_changed_at, mfa_enabled, is_platform_admin, preferences, metadata, external_ids, last_login_at, created_at, updated_at, user_name, user_name_key, external_id, version, organization_id, name_key, picture_url, sso_channel, joined_at, invitation_expires_at FROM users;
 DROP TABLE users;
+-- The access version's triggers on user_roles read users by name
+-- (access_version): a rename checks every trigger of the schema, and users
+-- does not exist until it is done. The legacy rename checks none and
+-- rewrites nothing; the triggers find users again once it is renamed.
+-- Those on users itself went with it; users_access_triggers recreates them.
+PRAGMA legacy_alter_table = ON;
 ALTER TABLE users_new RENAME TO users;
--- Every index of users, as the earlier migrations made them (the table has
--- no triggers).
+PRAGMA legacy_alter_table = OFF;
+-- Every index of users, as the earlier migrations made them.
 CREATE UNIQUE INDEX users_tenant_email_key ON users (tenant_id, email_key);
 CREATE INDEX users_tenant_created ON users (tenant_id, created_at, id);
 CREATE INDEX users_tenant_status ON users (tenant_id, status, created_at, id);

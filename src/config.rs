@@ -163,210 +163,21 @@ impl Config {
 
     /// Reads settings through `get`; every invalid one is reported.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, Vec<String>> {
-        let mut errors = Vec::new();
-        let url = get("DATABASE_URL").unwrap_or_else(|| "sqlite://ithbat.db".into());
-        let database_url = DatabaseUrl::parse(&url).unwrap_or_else(|e| {
-            errors.push(format!("DATABASE_URL: {e}"));
-            DatabaseUrl::Sqlite("ithbat.db".into())
-        });
-        let mut c = Config::new(database_url);
-
-        fn parse<T: std::str::FromStr>(
-            errors: &mut Vec<String>,
-            name: &str,
-            value: Option<String>,
-            what: &str,
-        ) -> Option<T> {
-            let value = value?;
-            match value.trim().parse() {
-                Ok(v) => Some(v),
-                Err(_) => {
-                    errors.push(format!("{name}: must be {what}, got {value:?}"));
-                    None
-                }
-            }
-        }
-        let e = &mut errors;
-        if let Some(v) = parse(
-            e,
-            "ITHBAT_LISTEN",
-            get("ITHBAT_LISTEN"),
-            "an address such as 127.0.0.1:8080",
-        ) {
-            c.listen = v;
-        }
-        if let Some(url) = get("ITHBAT_PUBLIC_URL") {
-            let url = url.trim_end_matches('/').to_string();
-            if url.starts_with("https://") || url.starts_with("http://") {
-                c.public_url = Some(url);
-            } else {
-                e.push("ITHBAT_PUBLIC_URL: must be an http:// or https:// URL".into());
-            }
-        }
-        c.admin_email = get("ITHBAT_ADMIN_EMAIL");
-        c.admin_password = get("ITHBAT_ADMIN_PASSWORD");
-        if let Some(url) = get("ITHBAT_SMTP_URL") {
-            if url.starts_with("smtp://") || url.starts_with("smtps://") {
-                c.smtp_url = Some(url);
-            } else {
-                e.push("ITHBAT_SMTP_URL: must be an smtp:// or smtps:// URL".into());
-            }
-        }
-        if let Some(from) = get("ITHBAT_MAIL_FROM") {
-            match from.parse::<lettre::message::Mailbox>() {
-                Ok(_) => c.mail_from = from,
-                Err(_) => e.push(format!(
-                    "ITHBAT_MAIL_FROM: must be an address such as \"Acme <no-reply@acme.example>\", got {from:?}"
-                )),
-            }
-        }
-        let positive = "a positive integer";
-        if let Some(v) = parse::<usize>(e, "ITHBAT_WORKERS", get("ITHBAT_WORKERS"), positive) {
-            c.workers = v.max(1);
-        }
-        if let Some(v) = parse::<usize>(
-            e,
-            "ITHBAT_DB_POOL_SIZE",
-            get("ITHBAT_DB_POOL_SIZE"),
-            positive,
-        ) {
-            c.db_pool_size = v.max(1);
-        }
-        for (name, slot) in [
-            ("ITHBAT_DB_ACQUIRE_TIMEOUT", &mut c.db_timeouts.acquire),
-            ("ITHBAT_DB_STATEMENT_TIMEOUT", &mut c.db_timeouts.statement),
-            ("ITHBAT_SIGNING_KEY_REFRESH", &mut c.signing_key_refresh),
-        ] {
-            match parse::<u64>(e, name, get(name), positive) {
-                Some(0) => e.push(format!("{name}: must be positive")),
-                Some(secs) => *slot = std::time::Duration::from_secs(secs),
-                None => {}
-            }
-        }
-        if let Some(v) = parse(
-            e,
-            "ITHBAT_ARGON2_MEMORY_KIB",
-            get("ITHBAT_ARGON2_MEMORY_KIB"),
-            positive,
-        ) {
-            c.hash_cost.memory_kib = v;
-        }
-        if let Some(v) = parse(
-            e,
-            "ITHBAT_ARGON2_ITERATIONS",
-            get("ITHBAT_ARGON2_ITERATIONS"),
-            positive,
-        ) {
-            c.hash_cost.iterations = v;
-        }
-        if let Some(v) = parse(
-            e,
-            "ITHBAT_ARGON2_PARALLELISM",
-            get("ITHBAT_ARGON2_PARALLELISM"),
-            positive,
-        ) {
-            c.hash_cost.parallelism = v;
-        }
-        if let Err(msg) = c.hash_cost.params() {
-            e.push(format!("ITHBAT_ARGON2_*: invalid argon2 parameters: {msg}"));
-        }
-        if let Some(v) = parse::<usize>(
-            e,
-            "ITHBAT_HASH_CONCURRENCY",
-            get("ITHBAT_HASH_CONCURRENCY"),
-            positive,
-        ) {
-            c.hash_concurrency = v.max(1);
-        }
-        if let Some(v) = parse::<i64>(
-            e,
-            "ITHBAT_ACCESS_TOKEN_TTL",
-            get("ITHBAT_ACCESS_TOKEN_TTL"),
-            positive,
-        ) {
-            if v > 0 {
-                c.access_token_ttl_secs = v;
-            } else {
-                e.push("ITHBAT_ACCESS_TOKEN_TTL: must be positive".into());
-            }
-        }
-        if let Some(v) = parse::<i64>(
-            e,
-            "ITHBAT_REFRESH_TOKEN_TTL",
-            get("ITHBAT_REFRESH_TOKEN_TTL"),
-            positive,
-        ) {
-            if v > 0 {
-                c.refresh_token_ttl_secs = v;
-            } else {
-                e.push("ITHBAT_REFRESH_TOKEN_TTL: must be positive".into());
-            }
-        }
-        if let Some(v) = parse::<usize>(
-            e,
-            "ITHBAT_MAX_BODY_BYTES",
-            get("ITHBAT_MAX_BODY_BYTES"),
-            positive,
-        ) {
-            c.max_body_bytes = v.max(1024);
-        }
-        if let Some(v) = parse(
-            e,
-            "ITHBAT_TRUST_PROXY",
-            get("ITHBAT_TRUST_PROXY"),
-            "true or false",
-        ) {
-            c.trust_proxy = v;
-        }
-        c.metrics_token = get("ITHBAT_METRICS_TOKEN");
-        c.redis_url = get("REDIS_URL");
-        for (name, slot) in [
-            ("ITHBAT_RATE_LIMIT_ANONYMOUS", &mut c.anonymous_rate_limit),
-            (
-                "ITHBAT_AUTH_RATE_LIMIT_PER_IP",
-                &mut c.auth_rate_limit_per_ip,
-            ),
-            (
-                "ITHBAT_AUTH_RATE_LIMIT_PER_ACCOUNT",
-                &mut c.auth_rate_limit_per_account,
-            ),
-        ] {
-            if let Some(v) = parse::<u32>(e, name, get(name), positive) {
-                *slot = v.max(1);
-            }
-        }
-        if let Some(alg) = get("ITHBAT_SIGNING_ALG") {
-            match alg.trim().parse() {
-                Ok(alg) => c.signing_alg = alg,
-                Err(err) => e.push(format!("ITHBAT_SIGNING_ALG: {err}")),
-            }
-        }
-        if let Some(path) = get("ITHBAT_SIGNING_KEY_FILE") {
-            match std::fs::read_to_string(&path) {
-                Ok(pem) => c.signing_key_pem = Some(pem),
-                Err(err) => e.push(format!(
-                    "ITHBAT_SIGNING_KEY_FILE: cannot read {path}: {err}"
-                )),
-            }
-        }
-        if let Some(text) = get("ITHBAT_SECRET_KEY") {
-            match SealingKey::parse(&text) {
-                Ok(key) => c.secret_key = Some(key),
-                Err(err) => e.push(format!("ITHBAT_SECRET_KEY: {err}")),
-            }
-        }
-        if let Some(v) = parse(
-            e,
-            "ITHBAT_DNS_RESOLVER",
-            get("ITHBAT_DNS_RESOLVER"),
-            "an address such as 127.0.0.1:53",
-        ) {
-            c.dns_resolver = Some(v);
-        }
-        if errors.is_empty() {
+        let mut r = Reader {
+            get: &get,
+            errors: Vec::new(),
+        };
+        let mut c = Config::new(r.database_url());
+        r.server_and_mail(&mut c);
+        r.capacity_and_timeouts(&mut c);
+        r.password_hashing(&mut c);
+        r.tokens_and_requests(&mut c);
+        r.rate_limits(&mut c);
+        r.keys_and_resolver(&mut c);
+        if r.errors.is_empty() {
             Ok(c)
         } else {
-            Err(errors)
+            Err(r.errors)
         }
     }
 
@@ -379,6 +190,204 @@ impl Config {
             w.push("argon2 cost is below OWASP's recommendation (19 MiB, 2 passes): acceptable in tests only".into());
         }
         w
+    }
+}
+
+/// Reads settings by name and collects what is wrong with each, so that
+/// one start reports every invalid setting at once.
+struct Reader<'a> {
+    get: &'a dyn Fn(&str) -> Option<String>,
+    errors: Vec<String>,
+}
+
+/// What a count, size or number of seconds must be.
+const POSITIVE: &str = "a positive integer";
+
+impl Reader<'_> {
+    fn get(&self, name: &str) -> Option<String> {
+        (self.get)(name)
+    }
+
+    fn error(&mut self, message: impl Into<String>) {
+        self.errors.push(message.into());
+    }
+
+    /// `name` parsed as a `T`; None when it is unset, or invalid (reported
+    /// as "must be `what`").
+    fn parse<T: std::str::FromStr>(&mut self, name: &str, what: &str) -> Option<T> {
+        let value = self.get(name)?;
+        match value.trim().parse() {
+            Ok(v) => Some(v),
+            Err(_) => {
+                self.error(format!("{name}: must be {what}, got {value:?}"));
+                None
+            }
+        }
+    }
+
+    /// `name` as a number above zero; zero and negatives are reported.
+    fn positive_i64(&mut self, name: &str) -> Option<i64> {
+        match self.parse::<i64>(name, POSITIVE) {
+            Some(v) if v > 0 => Some(v),
+            Some(_) => {
+                self.error(format!("{name}: must be positive"));
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// DATABASE_URL, SQLite's `ithbat.db` when unset (and when invalid, so
+    /// that the other settings are still read and reported).
+    fn database_url(&mut self) -> DatabaseUrl {
+        let url = self
+            .get("DATABASE_URL")
+            .unwrap_or_else(|| "sqlite://ithbat.db".into());
+        DatabaseUrl::parse(&url).unwrap_or_else(|e| {
+            self.error(format!("DATABASE_URL: {e}"));
+            DatabaseUrl::Sqlite("ithbat.db".into())
+        })
+    }
+
+    /// Where the server listens and how it names itself, the first
+    /// administrator, and how mail leaves.
+    fn server_and_mail(&mut self, c: &mut Config) {
+        if let Some(v) = self.parse("ITHBAT_LISTEN", "an address such as 127.0.0.1:8080") {
+            c.listen = v;
+        }
+        if let Some(url) = self.get("ITHBAT_PUBLIC_URL") {
+            let url = url.trim_end_matches('/').to_string();
+            if url.starts_with("https://") || url.starts_with("http://") {
+                c.public_url = Some(url);
+            } else {
+                self.error("ITHBAT_PUBLIC_URL: must be an http:// or https:// URL");
+            }
+        }
+        c.admin_email = self.get("ITHBAT_ADMIN_EMAIL");
+        c.admin_password = self.get("ITHBAT_ADMIN_PASSWORD");
+        if let Some(url) = self.get("ITHBAT_SMTP_URL") {
+            if url.starts_with("smtp://") || url.starts_with("smtps://") {
+                c.smtp_url = Some(url);
+            } else {
+                self.error("ITHBAT_SMTP_URL: must be an smtp:// or smtps:// URL");
+            }
+        }
+        if let Some(from) = self.get("ITHBAT_MAIL_FROM") {
+            match from.parse::<lettre::message::Mailbox>() {
+                Ok(_) => c.mail_from = from,
+                Err(_) => self.error(format!(
+                    "ITHBAT_MAIL_FROM: must be an address such as \"Acme <no-reply@acme.example>\", got {from:?}"
+                )),
+            }
+        }
+    }
+
+    /// Worker threads, database connections, and how long database work
+    /// and signing-key reads may wait.
+    fn capacity_and_timeouts(&mut self, c: &mut Config) {
+        if let Some(v) = self.parse::<usize>("ITHBAT_WORKERS", POSITIVE) {
+            c.workers = v.max(1);
+        }
+        if let Some(v) = self.parse::<usize>("ITHBAT_DB_POOL_SIZE", POSITIVE) {
+            c.db_pool_size = v.max(1);
+        }
+        for (name, slot) in [
+            ("ITHBAT_DB_ACQUIRE_TIMEOUT", &mut c.db_timeouts.acquire),
+            ("ITHBAT_DB_STATEMENT_TIMEOUT", &mut c.db_timeouts.statement),
+            ("ITHBAT_SIGNING_KEY_REFRESH", &mut c.signing_key_refresh),
+        ] {
+            match self.parse::<u64>(name, POSITIVE) {
+                Some(0) => self.error(format!("{name}: must be positive")),
+                Some(secs) => *slot = std::time::Duration::from_secs(secs),
+                None => {}
+            }
+        }
+    }
+
+    /// The argon2id cost, checked as argon2 checks it, and how many hashes
+    /// run at once.
+    fn password_hashing(&mut self, c: &mut Config) {
+        if let Some(v) = self.parse("ITHBAT_ARGON2_MEMORY_KIB", POSITIVE) {
+            c.hash_cost.memory_kib = v;
+        }
+        if let Some(v) = self.parse("ITHBAT_ARGON2_ITERATIONS", POSITIVE) {
+            c.hash_cost.iterations = v;
+        }
+        if let Some(v) = self.parse("ITHBAT_ARGON2_PARALLELISM", POSITIVE) {
+            c.hash_cost.parallelism = v;
+        }
+        if let Err(msg) = c.hash_cost.params() {
+            self.error(format!("ITHBAT_ARGON2_*: invalid argon2 parameters: {msg}"));
+        }
+        if let Some(v) = self.parse::<usize>("ITHBAT_HASH_CONCURRENCY", POSITIVE) {
+            c.hash_concurrency = v.max(1);
+        }
+    }
+
+    /// Token lifetimes, the largest body, whether a proxy names the client,
+    /// and who may read /metrics.
+    fn tokens_and_requests(&mut self, c: &mut Config) {
+        if let Some(v) = self.positive_i64("ITHBAT_ACCESS_TOKEN_TTL") {
+            c.access_token_ttl_secs = v;
+        }
+        if let Some(v) = self.positive_i64("ITHBAT_REFRESH_TOKEN_TTL") {
+            c.refresh_token_ttl_secs = v;
+        }
+        if let Some(v) = self.parse::<usize>("ITHBAT_MAX_BODY_BYTES", POSITIVE) {
+            c.max_body_bytes = v.max(1024);
+        }
+        if let Some(v) = self.parse("ITHBAT_TRUST_PROXY", "true or false") {
+            c.trust_proxy = v;
+        }
+        c.metrics_token = self.get("ITHBAT_METRICS_TOKEN");
+    }
+
+    /// Where rate-limit counters live and the limits not set per tenant.
+    fn rate_limits(&mut self, c: &mut Config) {
+        c.redis_url = self.get("REDIS_URL");
+        for (name, slot) in [
+            ("ITHBAT_RATE_LIMIT_ANONYMOUS", &mut c.anonymous_rate_limit),
+            (
+                "ITHBAT_AUTH_RATE_LIMIT_PER_IP",
+                &mut c.auth_rate_limit_per_ip,
+            ),
+            (
+                "ITHBAT_AUTH_RATE_LIMIT_PER_ACCOUNT",
+                &mut c.auth_rate_limit_per_account,
+            ),
+        ] {
+            if let Some(v) = self.parse::<u32>(name, POSITIVE) {
+                *slot = v.max(1);
+            }
+        }
+    }
+
+    /// The algorithm of new signing keys, the signing key to import, the
+    /// sealing key, and the DNS server that domain verification asks.
+    fn keys_and_resolver(&mut self, c: &mut Config) {
+        if let Some(alg) = self.get("ITHBAT_SIGNING_ALG") {
+            match alg.trim().parse() {
+                Ok(alg) => c.signing_alg = alg,
+                Err(err) => self.error(format!("ITHBAT_SIGNING_ALG: {err}")),
+            }
+        }
+        if let Some(path) = self.get("ITHBAT_SIGNING_KEY_FILE") {
+            match std::fs::read_to_string(&path) {
+                Ok(pem) => c.signing_key_pem = Some(pem),
+                Err(err) => self.error(format!(
+                    "ITHBAT_SIGNING_KEY_FILE: cannot read {path}: {err}"
+                )),
+            }
+        }
+        if let Some(text) = self.get("ITHBAT_SECRET_KEY") {
+            match SealingKey::parse(&text) {
+                Ok(key) => c.secret_key = Some(key),
+                Err(err) => self.error(format!("ITHBAT_SECRET_KEY: {err}")),
+            }
+        }
+        if let Some(v) = self.parse("ITHBAT_DNS_RESOLVER", "an address such as 127.0.0.1:53") {
+            c.dns_resolver = Some(v);
+        }
     }
 }
 
@@ -426,6 +435,97 @@ mod tests {
             "{errors:?}"
         );
         assert!(errors[0].starts_with("DATABASE_URL"));
+    }
+
+    #[test]
+    fn every_setting_is_read() {
+        let key_file = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
+        let c = from(&[
+            ("DATABASE_URL", "postgres://root@127.0.0.1/x"),
+            ("ITHBAT_LISTEN", "0.0.0.0:9090"),
+            ("ITHBAT_PUBLIC_URL", "https://id.example/"),
+            ("ITHBAT_ADMIN_EMAIL", "root@id.example"),
+            ("ITHBAT_ADMIN_PASSWORD", "s3cret!"),
+            ("ITHBAT_SMTP_URL", "smtps://mail.example:465"),
+            ("ITHBAT_MAIL_FROM", "Acme <no-reply@acme.example>"),
+            ("ITHBAT_WORKERS", "3"),
+            ("ITHBAT_DB_POOL_SIZE", "0"),
+            ("ITHBAT_DB_ACQUIRE_TIMEOUT", "7"),
+            ("ITHBAT_DB_STATEMENT_TIMEOUT", "11"),
+            ("ITHBAT_SIGNING_KEY_REFRESH", "13"),
+            ("ITHBAT_ARGON2_MEMORY_KIB", "8192"),
+            ("ITHBAT_ARGON2_ITERATIONS", "3"),
+            ("ITHBAT_ARGON2_PARALLELISM", "2"),
+            ("ITHBAT_HASH_CONCURRENCY", "5"),
+            ("ITHBAT_ACCESS_TOKEN_TTL", "600"),
+            ("ITHBAT_REFRESH_TOKEN_TTL", "86400"),
+            ("ITHBAT_MAX_BODY_BYTES", "10"),
+            ("ITHBAT_TRUST_PROXY", "true"),
+            ("ITHBAT_METRICS_TOKEN", "m"),
+            ("REDIS_URL", "redis://127.0.0.1:6379"),
+            ("ITHBAT_RATE_LIMIT_ANONYMOUS", "50"),
+            ("ITHBAT_AUTH_RATE_LIMIT_PER_IP", "0"),
+            ("ITHBAT_AUTH_RATE_LIMIT_PER_ACCOUNT", "9"),
+            ("ITHBAT_SIGNING_ALG", "ES256"),
+            ("ITHBAT_SIGNING_KEY_FILE", key_file),
+            (
+                "ITHBAT_SECRET_KEY",
+                "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+            ),
+            ("ITHBAT_DNS_RESOLVER", "127.0.0.1:5353"),
+        ])
+        .unwrap();
+        assert!(matches!(c.database_url, DatabaseUrl::Postgres(_)));
+        assert_eq!(c.listen.to_string(), "0.0.0.0:9090");
+        assert_eq!(c.public_url.as_deref(), Some("https://id.example"));
+        assert_eq!(c.admin_email.as_deref(), Some("root@id.example"));
+        assert_eq!(c.admin_password.as_deref(), Some("s3cret!"));
+        assert_eq!(c.smtp_url.as_deref(), Some("smtps://mail.example:465"));
+        assert_eq!(c.mail_from, "Acme <no-reply@acme.example>");
+        assert_eq!((c.workers, c.db_pool_size), (3, 1));
+        assert_eq!(c.db_timeouts.acquire.as_secs(), 7);
+        assert_eq!(c.db_timeouts.statement.as_secs(), 11);
+        assert_eq!(c.signing_key_refresh.as_secs(), 13);
+        let cost = HashCost {
+            memory_kib: 8192,
+            iterations: 3,
+            parallelism: 2,
+        };
+        assert_eq!((c.hash_cost, c.hash_concurrency), (cost, 5));
+        assert_eq!(
+            (c.access_token_ttl_secs, c.refresh_token_ttl_secs),
+            (600, 86400)
+        );
+        assert_eq!(c.max_body_bytes, 1024);
+        assert!(c.trust_proxy);
+        assert_eq!(c.metrics_token.as_deref(), Some("m"));
+        assert_eq!(c.redis_url.as_deref(), Some("redis://127.0.0.1:6379"));
+        assert_eq!(c.anonymous_rate_limit, 50);
+        assert_eq!(c.auth_rate_limit_per_ip, 1);
+        assert_eq!(c.auth_rate_limit_per_account, 9);
+        assert_eq!(c.signing_alg, SigningAlg::Es256);
+        assert!(c.signing_key_pem.unwrap().contains("[package]"));
+        assert!(c.secret_key.is_some());
+        assert_eq!(
+            c.dns_resolver.map(|a| a.to_string()).as_deref(),
+            Some("127.0.0.1:5353")
+        );
+    }
+
+    #[test]
+    fn non_positive_token_lifetimes_are_reported() {
+        let errors = from(&[
+            ("ITHBAT_ACCESS_TOKEN_TTL", "0"),
+            ("ITHBAT_REFRESH_TOKEN_TTL", "-5"),
+        ])
+        .unwrap_err();
+        assert_eq!(
+            errors,
+            [
+                "ITHBAT_ACCESS_TOKEN_TTL: must be positive",
+                "ITHBAT_REFRESH_TOKEN_TTL: must be positive"
+            ]
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! Repository code is written once against `Db`; `with_conn!` compiles the
 //! query body once per backend, so diesel queries need no trait bounds.
 
+mod errors;
 mod pg;
 pub mod schema;
 pub mod types;

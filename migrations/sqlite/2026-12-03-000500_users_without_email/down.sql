@@ -45,9 +45,10 @@ CREATE TABLE users_new (
 INSERT INTO users_new (id, tenant_id, email, email_key, search_key, first_name, father_name, grandfather_name, family_name, phone_number, status, email_verified, password_hash, password_changed_at, mfa_enabled, is_platform_admin, preferences, metadata, external_ids, last_login_at, created_at, updated_at, user_name, user_name_key, external_id, version, organization_id, name_key, picture_url, sso_channel, joined_at, invitation_expires_at)
     SELECT id, tenant_id, COALESCE(email, user_name), COALESCE(email_key, user_name_key), search_key, first_name, father_name, grandfather_name, family_name, phone_number, status, email_verified, password_hash, password_changed_at, mfa_enabled, is_platform_admin, preferences, metadata, external_ids, last_login_at, created_at, updated_at, user_name, user_name_key, external_id, version, organization_id, name_key, picture_url, sso_channel, joined_at, invitation_expires_at FROM users;
 DROP TABLE users;
+PRAGMA legacy_alter_table = ON;
 ALTER TABLE users_new RENAME TO users;
--- Every index of users, as the earlier migrations made them (the table has
--- no triggers).
+PRAGMA legacy_alter_table = OFF;
+-- Every index and trigger of users, as the earlier migrations made them.
 CREATE UNIQUE INDEX users_tenant_email_key ON users (tenant_id, email_key);
 CREATE INDEX users_tenant_created ON users (tenant_id, created_at, id);
 CREATE INDEX users_tenant_status ON users (tenant_id, status, created_at, id);
@@ -63,5 +64,14 @@ CREATE INDEX users_tenant_joined ON users (tenant_id, joined_at, id);
 CREATE INDEX users_tenant_invitation ON users (tenant_id, invitation_expires_at, id);
 CREATE INDEX users_tenant_sso_channel ON users (tenant_id, sso_channel, id);
 CREATE INDEX users_organization ON users (organization_id, id);
+CREATE TRIGGER users_access_update AFTER UPDATE OF status, email, is_platform_admin ON users
+WHEN OLD.status IS NOT NEW.status OR OLD.email IS NOT NEW.email OR OLD.is_platform_admin IS NOT NEW.is_platform_admin
+BEGIN
+    UPDATE tenants SET access_version = access_version + 1 WHERE id = NEW.tenant_id;
+END;
+CREATE TRIGGER users_access_delete AFTER DELETE ON users
+BEGIN
+    UPDATE tenants SET access_version = access_version + 1 WHERE id = OLD.tenant_id;
+END;
 COMMIT;
 PRAGMA foreign_keys = ON;

@@ -1,2 +1,0 @@
--- The triggers belong to access_version, whose down.sql drops them.
-SELECT 1;

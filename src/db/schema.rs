@@ -82,6 +82,7 @@ diesel::table! {
         department -> Nullable<Text>,
         manager_id -> Nullable<DbUuid>,
         addresses -> Nullable<DbJson>,
+        other_attributes -> Nullable<DbJson>,
     }
 }
 

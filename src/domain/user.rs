@@ -332,6 +332,12 @@ pub struct Profile {
     pub manager_id: Option<Uuid>,
     /// SCIM addresses, kept as given.
     pub addresses: Option<serde_json::Value>,
+    /// The SCIM attributes stored as sent without being interpreted: an
+    /// object of `ims`, `photos`, `entitlements`, `roles`,
+    /// `x509Certificates` (arrays of values) and `name` (the name parts
+    /// not kept in the users row). SCIM `roles` and `entitlements` grant
+    /// nothing here.
+    pub other: Option<serde_json::Value>,
     pub emails: Vec<MultiValue>,
     pub phone_numbers: Vec<MultiValue>,
 }

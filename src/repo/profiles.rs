@@ -33,6 +33,7 @@ struct AttributesRow {
     department: Option<String>,
     manager_id: Option<Uid>,
     addresses: Option<Json>,
+    other_attributes: Option<Json>,
 }
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -103,6 +104,7 @@ pub async fn load(db: &mut Db<'_>, user_ids: &[Uuid]) -> Result<HashMap<Uuid, Pr
                 department: a.department,
                 manager_id: a.manager_id.map(|u| u.0),
                 addresses: a.addresses.map(|j| j.0),
+                other: a.other_attributes.map(|j| j.0),
                 emails: Vec::new(),
                 phone_numbers: Vec::new(),
             };
@@ -162,6 +164,7 @@ pub async fn save(db: &mut Db<'_>, user_id: Uuid, p: &Profile) -> Result<()> {
         department: p.department.clone(),
         manager_id: p.manager_id.map(Uid),
         addresses: p.addresses.clone().map(Json),
+        other_attributes: p.other.clone().map(Json),
     };
     let empty = Profile {
         emails: p.emails.clone(),

@@ -200,8 +200,10 @@ fn validate(record: &UserRecord) -> Result<Checked> {
         family: name_part("name.familyName", &record.family_name),
     };
     let src = &record.profile;
+    // Kept as sent (RFC 7643 2.4 leaves their form to the client); the
+    // sign-in address taken from them below is normalized.
     let emails = multi(&mut p, "emails", &src.emails, |v| {
-        Email::parse(v).map(|e| e.address)
+        Email::parse(v).map(|_| v.to_string())
     });
     let phone_numbers = multi(&mut p, "phoneNumbers", &src.phone_numbers, |v| {
         let v = v.trim();
@@ -228,6 +230,7 @@ fn validate(record: &UserRecord) -> Result<Checked> {
         department: text(&mut p, "department", &src.department),
         manager_id: src.manager_id,
         addresses: src.addresses.clone(),
+        other: src.other.clone(),
         emails,
         phone_numbers,
     };

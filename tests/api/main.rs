@@ -57,6 +57,7 @@ mod oidc;
 mod openapi;
 mod rate_limits;
 mod roles_groups;
+mod scim_attributes;
 mod scim_bulk;
 mod scim_discovery;
 mod scim_filter_property;

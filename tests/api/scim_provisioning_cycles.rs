@@ -170,9 +170,11 @@ async fn entra_id_provisioning_cycle(b: Backend) {
         patched["emails"],
         json!([{ "value": "updatedEmail@microsoft.com", "type": "work", "primary": true }])
     );
+    // name.formatted is kept as Entra ID sent it (RFC 7643 4.1.1 makes it
+    // the client's display form; the server does not rewrite it).
     assert_eq!(
         patched["name"],
-        json!({ "formatted": "givenName updatedFamilyName", "familyName": "updatedFamilyName", "givenName": "givenName" })
+        json!({ "formatted": "givenName familyName", "familyName": "updatedFamilyName", "givenName": "givenName" })
     );
 
     // "Update User [Single-valued properties]".

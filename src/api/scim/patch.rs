@@ -478,6 +478,18 @@ fn apply_one(
                         }
                         items.push(Value::Object(made));
                     } else {
+                        let makes_primary = match sub {
+                            Some(s) => s.eq_ignore_ascii_case("primary") && is_true(&v),
+                            None => get(&v, "primary").is_some_and(is_true),
+                        };
+                        if makes_primary {
+                            // The values the filter did not select are demoted.
+                            for (n, item) in items.iter_mut().enumerate() {
+                                if !matching.contains(&n) {
+                                    clear_primary(std::slice::from_mut(item));
+                                }
+                            }
+                        }
                         for n in &matching {
                             let Some(o) = items[*n].as_object_mut() else {
                                 continue;

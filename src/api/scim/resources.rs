@@ -2,6 +2,8 @@
 //! domain, and reading requests (attribute names are case-insensitive;
 //! read-only attributes are ignored; wrong types are invalidValue).
 
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
@@ -70,6 +72,10 @@ pub fn user_json(p: &ProvisionedUser, base: &str) -> Value {
             name.insert(key.into(), json!(value));
         }
     }
+    // The parts kept as sent; a formatted name sent wins over the built one.
+    if let Some(Value::Object(parts)) = pr.other.as_ref().and_then(|o| o.get("name")) {
+        name.extend(parts.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
     if !name.is_empty() {
         r.insert("name".into(), Value::Object(name));
     }
@@ -94,6 +100,12 @@ pub fn user_json(p: &ProvisionedUser, base: &str) -> Value {
     }
     if let Some(a) = &pr.addresses {
         r.insert("addresses".into(), a.clone());
+    }
+    let other = pr.other.as_ref().and_then(Value::as_object);
+    for attr in STORED_AS_SENT {
+        if let Some(v) = other.and_then(|o| o.get(attr)) {
+            r.insert(attr.into(), v.clone());
+        }
     }
     if !p.groups.is_empty() {
         let groups: Vec<Value> = p
@@ -196,6 +208,105 @@ pub fn boolean(value: &Value, path: &str) -> ScimResult<bool> {
             "{path}: must be true or false"
         ))),
     }
+}
+
+/// The multi-valued attributes of the core User schema that are stored as
+/// sent, without meaning anything to ithbat (RFC 7643 4.1.2).
+const STORED_AS_SENT: [&str; 5] = ["ims", "photos", "entitlements", "roles", "x509Certificates"];
+/// The sub-attributes each of their values may have, all strings but
+/// `primary`.
+const VALUE_PARTS: [&str; 4] = ["value", "display", "type", "primary"];
+/// The parts of `name` stored as sent (the given, middle and family names
+/// live in the users row, where sign-in pages and lists read them).
+const NAME_AS_SENT: [&str; 3] = ["formatted", "honorificPrefix", "honorificSuffix"];
+
+/// RFC 7643 2.4: "The primary attribute value 'true' MUST appear no more
+/// than once."
+fn one_primary<'a>(name: &str, items: impl IntoIterator<Item = &'a Value>) -> ScimResult<()> {
+    let primaries = items
+        .into_iter()
+        .filter(|i| get(i, "primary").is_some_and(|p| boolean(p, "primary").unwrap_or(false)))
+        .count();
+    if primaries > 1 {
+        return Err(ScimError::invalid_value(format!(
+            "{name}: at most one value may have primary true"
+        )));
+    }
+    Ok(())
+}
+
+/// The values of one of the STORED_AS_SENT attributes, with their
+/// sub-attributes named as the schema names them and typed as it types
+/// them; sub-attributes the schema does not define are not kept.
+fn values_as_sent(object: &Value, name: &str) -> ScimResult<Vec<Value>> {
+    let items = match get(object, name) {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(items)) => items,
+        Some(_) => {
+            return Err(ScimError::invalid_value(format!(
+                "{name}: must be an array"
+            )))
+        }
+    };
+    one_primary(name, items)?;
+    let mut kept = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let at = format!("{name}[{i}]");
+        if !item.is_object() {
+            return Err(ScimError::invalid_value(format!("{at}: must be an object")));
+        }
+        let mut value = Map::new();
+        for part in VALUE_PARTS {
+            let path = format!("{at}.{part}");
+            match (part, get(item, part)) {
+                (_, None | Some(Value::Null)) => {}
+                ("primary", Some(p)) => {
+                    value.insert(part.into(), json!(boolean(p, &path)?));
+                }
+                (_, Some(Value::String(s))) => {
+                    // x509Certificates.value is of type binary: base64
+                    // (RFC 7643 2.3.6).
+                    if part == "value" && name == "x509Certificates" && BASE64.decode(s).is_err() {
+                        return Err(ScimError::invalid_value(format!(
+                            "{path}: must be base64 (a binary attribute)"
+                        )));
+                    }
+                    value.insert(part.into(), json!(s));
+                }
+                (_, Some(_)) => {
+                    return Err(ScimError::invalid_value(format!(
+                        "{path}: must be a string"
+                    )))
+                }
+            }
+        }
+        if !value.is_empty() {
+            kept.push(Value::Object(value));
+        }
+    }
+    Ok(kept)
+}
+
+/// What `Profile::other` holds for a request: the STORED_AS_SENT values and
+/// the NAME_AS_SENT parts.
+fn other_attributes(body: &Value, name: &Value) -> ScimResult<Option<Value>> {
+    let mut other = Map::new();
+    for attr in STORED_AS_SENT {
+        let values = values_as_sent(body, attr)?;
+        if !values.is_empty() {
+            other.insert(attr.into(), Value::Array(values));
+        }
+    }
+    let mut parts = Map::new();
+    for part in NAME_AS_SENT {
+        if let Some(v) = string(name, part, &format!("name.{part}"))? {
+            parts.insert(part.into(), json!(v));
+        }
+    }
+    if !parts.is_empty() {
+        other.insert("name".into(), Value::Object(parts));
+    }
+    Ok((!other.is_empty()).then_some(Value::Object(other)))
 }
 
 fn multi_values(object: &Value, name: &str) -> ScimResult<Vec<MultiValue>> {
@@ -308,7 +419,10 @@ pub fn user_record(body: &Value) -> ScimResult<UserRecord> {
     };
     let addresses = match get(body, "addresses") {
         None | Some(Value::Null) => None,
-        Some(Value::Array(a)) if a.iter().all(Value::is_object) => Some(Value::Array(a.clone())),
+        Some(Value::Array(a)) if a.iter().all(Value::is_object) => {
+            one_primary("addresses", a)?;
+            Some(Value::Array(a.clone()))
+        }
         Some(_) => {
             return Err(ScimError::invalid_value(
                 "addresses: must be an array of objects",
@@ -331,6 +445,7 @@ pub fn user_record(body: &Value) -> ScimResult<UserRecord> {
         department: string(&enterprise, "department", "department")?,
         manager_id,
         addresses: addresses.filter(|a| a.as_array().is_some_and(|a| !a.is_empty())),
+        other: other_attributes(body, &name)?,
         emails: multi_values(body, "emails")?,
         phone_numbers: multi_values(body, "phoneNumbers")?,
     };

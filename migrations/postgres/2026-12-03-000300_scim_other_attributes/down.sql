@@ -1,0 +1,1 @@
+ALTER TABLE user_attributes DROP COLUMN other_attributes;

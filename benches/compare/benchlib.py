@@ -363,6 +363,7 @@ def prepare_ithbat(server):
     http("POST", f"{base}/core/iam/v1/clients/{client_id}/secrets", token=owner,
          json_body={"value": CLIENT_SECRET, "description": "bench"}, expect=200)
     client_auth = basic(client_id, CLIENT_SECRET)
+    server.cc_auth = client_auth
     cc_body = "grant_type=client_credentials&scope=services.iam"
     _, issued = http("POST", base + "/oauth/token", headers={"Authorization": client_auth},
                      form={"grant_type": "client_credentials", "scope": "services.iam"},

@@ -652,7 +652,7 @@ async fn principal(
     claims: &AccessClaims,
     now: DateTime<Utc>,
 ) -> Result<Principal> {
-    let key = CallerKey {
+    let key = CallerKey::Token {
         sid: claims.sid.parse().map_err(|_| invalid_access_token())?,
         sub: claims.sub.parse().map_err(|_| invalid_access_token())?,
         scope: claims.scope.clone(),
@@ -668,7 +668,9 @@ async fn principal(
         .ok_or_else(invalid_access_token)?;
     if let Some(hit) = app.callers.get(&key, tenant, version, now) {
         if !claims.is_client_token() && hit.touched_at < now - Duration::seconds(60) {
-            repo::sessions::touch(db, key.sid, now).await?;
+            if let CallerKey::Token { sid, .. } = &key {
+                repo::sessions::touch(db, *sid, now).await?;
+            }
             app.callers.touched(&key, now);
         }
         return Ok(hit.principal);

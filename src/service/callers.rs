@@ -27,13 +27,17 @@ const CAPACITY: usize = 100_000;
 /// version says.
 const MAX_AGE: Duration = Duration::minutes(5);
 
-/// What a token's caller is resolved from: its session or grant, its
-/// subject, and the scope it carries.
+/// What a caller is resolved from.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct CallerKey {
-    pub sid: Uuid,
-    pub sub: Uuid,
-    pub scope: Option<String>,
+pub enum CallerKey {
+    /// An access token's session or grant, its subject, and its scope.
+    Token {
+        sid: Uuid,
+        sub: Uuid,
+        scope: Option<String>,
+    },
+    /// A SCIM token, by the stored hash of its secret.
+    Scim(String),
 }
 
 struct Entry {
@@ -76,6 +80,12 @@ impl CallerCache {
         })
     }
 
+    /// The tenant of a cached caller, whatever its version.
+    pub fn tenant_of(&self, key: &CallerKey) -> Option<Uuid> {
+        let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
+        entries.get(key).map(|e| e.tenant)
+    }
+
     /// Keeps `principal`, resolved from state at least as new as `version`.
     pub fn put(
         &self,
@@ -104,7 +114,7 @@ impl CallerCache {
         );
     }
 
-    /// Records that the session's activity was written at `now`.
+    /// Records that the session's (or SCIM token's) use was written at `now`.
     pub fn touched(&self, key: &CallerKey, now: DateTime<Utc>) {
         let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
         if let Some(e) = entries.get_mut(key) {

@@ -17,6 +17,7 @@ use chrono::Utc;
 use serde_json::json;
 use uuid::Uuid;
 
+use super::callers::CallerKey;
 use super::tokens::random_token;
 use super::{audit, App};
 use crate::db::Db;
@@ -212,12 +213,40 @@ async fn token_access(db: &mut Db<'_>, row: &ScimToken) -> Result<Option<Access>
 /// The principal of a SCIM token, or None if it names no token. A token
 /// of a suspended tenant is refused, and so is one whose maker can no
 /// longer act.
+///
+/// The principal is kept per instance (`callers.rs`) while the tenant's
+/// access version stays the one read before resolving it, as a bearer
+/// token's is: revoking the token, or a change to its maker, reaches the
+/// next request. A token made by a platform administrator of another
+/// tenant is resolved on every request (changes to that user move the
+/// other tenant's version).
 pub async fn authenticate(app: &App, secret: &str) -> Result<Option<Principal>> {
+    let now = Utc::now();
+    let hash = hash_secret(secret);
+    let key = CallerKey::Scim(hash.clone());
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();
-    let Some((row, tenant_status)) =
-        repo::scim_tokens::find_by_hash(db, &hash_secret(secret)).await?
-    else {
+    let tenant = match app.callers.tenant_of(&key) {
+        Some(t) => t,
+        None => match repo::scim_tokens::find_by_hash(db, &hash).await? {
+            Some((row, _)) => row.tenant_id,
+            None => return Ok(None),
+        },
+    };
+    let Some(version) = repo::tenants::access_version(db, tenant).await? else {
+        return Ok(None);
+    };
+    if let Some(hit) = app.callers.get(&key, tenant, version, now) {
+        if hit.touched_at < now - chrono::Duration::seconds(60) {
+            if let Subject::ScimToken { id } = hit.principal.subject {
+                repo::scim_tokens::touch(db, id, now).await?;
+            }
+            app.callers.touched(&key, now);
+        }
+        return Ok(Some(hit.principal));
+    }
+    // Everything below is read after the version.
+    let Some((row, tenant_status)) = repo::scim_tokens::find_by_hash(db, &hash).await? else {
         return Ok(None);
     };
     if tenant_status == TenantStatus::Suspended.as_str() {
@@ -229,8 +258,15 @@ pub async fn authenticate(app: &App, secret: &str) -> Result<Option<Principal>> 
                 .into(),
         ));
     };
-    repo::scim_tokens::touch(db, row.id, Utc::now()).await?;
-    Ok(Some(Principal {
+    repo::scim_tokens::touch(db, row.id, now).await?;
+    let cacheable = row.tenant_id == tenant
+        && match row.minted_by.as_deref().and_then(|m| Maker::parse(m).ok()) {
+            Some(Maker::Subject(SubjectRef::User(id))) => {
+                repo::users::find(db, tenant, id).await?.is_some()
+            }
+            _ => true,
+        };
+    let principal = Principal {
         subject: Subject::ScimToken { id: row.id },
         label: row.name,
         home_tenant: row.tenant_id,
@@ -239,7 +275,17 @@ pub async fn authenticate(app: &App, secret: &str) -> Result<Option<Principal>> 
         access,
         // Not an OAuth credential: it reaches the SCIM service only.
         scopes: Scopes::none(),
-    }))
+    };
+    if cacheable {
+        app.callers.put(
+            key,
+            version,
+            principal.clone(),
+            now + chrono::Duration::days(1),
+            now,
+        );
+    }
+    Ok(Some(principal))
 }
 
 /// The tenant of a SCIM token, remembered briefly so that a sync job's

@@ -332,6 +332,34 @@ async fn a_change_on_one_instance_reaches_the_next_request_on_the_other(b: Backe
         .ok();
     on_b.get("/api/v1/users").await.expect(403, "FORBIDDEN");
 
+    // A SCIM token made by a user who holds user:write through a role:
+    // the role taken away on A, the token holds nothing on B; revoked on
+    // A, it is refused on B.
+    let maker = t
+        .user_holding("maker", &["user:read", "user:write", "scim:write"])
+        .await;
+    let made = maker
+        .api
+        .post("/api/v1/scim/tokens", serde_json::json!({ "name": "sync" }))
+        .await;
+    let scim_token = made.ok()["token"].as_str().unwrap().to_string();
+    let scim_id = made.ok()["id"].as_str().unwrap().to_string();
+    let scim_on_b = Api::new(&base_b).with_token(&scim_token);
+    for _ in 0..2 {
+        assert_eq!(scim_on_b.get("/scim/v2/Users?count=1").await.status, 200);
+    }
+    let maker_role = t.role_id("maker role").await;
+    t.owner
+        .delete(&format!("/api/v1/users/{}/roles/{maker_role}", maker.id))
+        .await
+        .ok();
+    assert_eq!(scim_on_b.get("/scim/v2/Users?count=1").await.status, 403);
+    t.owner
+        .delete(&format!("/api/v1/scim/tokens/{scim_id}"))
+        .await
+        .ok();
+    assert_eq!(scim_on_b.get("/scim/v2/Users?count=1").await.status, 401);
+
     // A session ended on A.
     let second = u
         .api

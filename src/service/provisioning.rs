@@ -361,11 +361,33 @@ pub async fn replace_user(
     expected_version: Option<i32>,
     origin: &Origin,
 ) -> Result<ProvisionedUser> {
+    replace_as(
+        app,
+        caller,
+        Writer::Manager,
+        id,
+        record,
+        expected_version,
+        origin,
+    )
+    .await
+}
+
+/// `replace_user` by `writer`.
+async fn replace_as(
+    app: &App,
+    caller: &Caller,
+    writer: Writer,
+    id: Uuid,
+    record: UserRecord,
+    expected_version: Option<i32>,
+    origin: &Origin,
+) -> Result<ProvisionedUser> {
     let first = record.clone();
     write_user(
         app,
         caller,
-        Writer::Manager,
+        writer,
         id,
         expected_version,
         origin,
@@ -468,16 +490,14 @@ pub async fn replace_self(
     origin: &Origin,
 ) -> Result<ProvisionedUser> {
     let (me, _) = caller.session()?;
-    let first = record.clone();
-    write_user(
+    replace_as(
         app,
         caller,
         Writer::Owner,
         me,
+        record,
         expected_version,
         origin,
-        &first,
-        |_| Ok(record),
     )
     .await
 }

@@ -19,7 +19,8 @@ use crate::domain::group::{GroupQuery, GroupSort};
 use crate::domain::list::{PageRequest, SortOrder};
 use crate::domain::user::{UserQuery, UserSort};
 use crate::domain::Error;
-use crate::service::{provisioning, App};
+use crate::service::provisioning::{self, ProvisionedUser, UserRecord};
+use crate::service::App;
 
 static USER_ATTRIBUTES: ScimAttributes = ScimAttributes(Resource::User);
 static GROUP_ATTRIBUTES: ScimAttributes = ScimAttributes(Resource::Group);
@@ -467,11 +468,13 @@ pub async fn me_patch(
     projection: &Projection,
 ) -> ScimResult<Reply> {
     let ops = patch::parse(body)?;
-    let u = provisioning::patch_self(app, &scim.caller, pre.expected(), &scim.origin, |current| {
-        let mut json = user_json(current, &scim.base);
-        patch::apply_to_user(&mut json, &ops, &USER_ATTRIBUTES)?;
-        user_record(&json)
-    })
+    let u = provisioning::patch_self(
+        app,
+        &scim.caller,
+        pre.expected(),
+        &scim.origin,
+        patched_user(scim, &ops),
+    )
     .await?;
     let json = projection.apply(user_json(&u, &scim.base), USER);
     Ok(Reply::resource(StatusCode::OK, json, u.user.version))
@@ -549,6 +552,19 @@ pub async fn replace(
     ))
 }
 
+/// A user's PATCH: the operations applied to its JSON, read back as the
+/// record that replaces it (for /Users/{id} and /Me alike).
+fn patched_user<'a>(
+    scim: &'a Scim,
+    ops: &'a [patch::Operation],
+) -> impl Fn(&ProvisionedUser) -> ScimResult<UserRecord> + Send + Sync + 'a {
+    move |current| {
+        let mut json = user_json(current, &scim.base);
+        patch::apply_to_user(&mut json, ops, &USER_ATTRIBUTES)?;
+        user_record(&json)
+    }
+}
+
 /// PATCH (RFC 7644 3.5.2). A user answers 200 with the resource (Okta and
 /// Entra ID read it); a group answers 204, unless `attributes` asks for a
 /// body, since its members may number tens of thousands.
@@ -570,11 +586,7 @@ pub async fn patch(
                 id,
                 pre.expected(),
                 &scim.origin,
-                |current| {
-                    let mut json = user_json(current, &scim.base);
-                    patch::apply_to_user(&mut json, &ops, &USER_ATTRIBUTES)?;
-                    user_record(&json)
-                },
+                patched_user(scim, &ops),
             )
             .await?;
             let json = projection.apply(user_json(&u, &scim.base), USER);

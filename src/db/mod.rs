@@ -8,6 +8,7 @@ mod pg;
 pub mod schema;
 pub mod types;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -129,7 +130,43 @@ pub struct Pool {
 #[derive(Clone)]
 enum Backend {
     Pg(DeadPool<AsyncPgConnection>),
-    Sqlite(DeadPool<SqliteConn>),
+    Sqlite(DeadPool<SqliteConn>, WriteGate),
+}
+
+/// The turn of this process's SQLite write transactions, one at a time in
+/// arrival order. SQLite lets one writer in; the others used to poll the
+/// lock in its busy handler, sleeping 1 to 100 ms between tries, which
+/// left cores idle and put the unlucky writer hundreds of milliseconds
+/// behind (docs/performance.md). Waiting here instead hands the lock on as
+/// soon as it is released. Other processes on the same file still meet
+/// the busy handler.
+#[derive(Clone)]
+pub struct WriteGate {
+    turn: Arc<tokio::sync::Mutex<()>>,
+    /// As long as SQLite's busy handler would have waited.
+    wait: Duration,
+}
+
+/// A write transaction's turn, held until it commits or rolls back.
+#[must_use]
+pub struct WriteTurn(#[allow(dead_code)] Option<tokio::sync::OwnedMutexGuard<()>>);
+
+impl WriteGate {
+    fn new(wait: Duration) -> WriteGate {
+        WriteGate {
+            turn: Arc::new(tokio::sync::Mutex::new(())),
+            wait,
+        }
+    }
+
+    async fn enter(&self) -> Result<WriteTurn> {
+        match tokio::time::timeout(self.wait, self.turn.clone().lock_owned()).await {
+            Ok(guard) => Ok(WriteTurn(Some(guard))),
+            Err(_) => Err(Error::Unavailable(
+                "database is busy: no write turn within the statement timeout".into(),
+            )),
+        }
+    }
 }
 
 /// A pooled connection of either backend, returned to the pool on drop.
@@ -138,13 +175,14 @@ enum Backend {
 #[allow(clippy::large_enum_variant)]
 pub enum Conn {
     Pg(Object<AsyncPgConnection>),
-    Sqlite(Object<SqliteConn>),
+    Sqlite(Object<SqliteConn>, WriteGate),
 }
 
-/// A borrowed connection of either backend.
+/// A borrowed connection of either backend (SQLite's with its database's
+/// write gate).
 pub enum Db<'a> {
     Pg(&'a mut AsyncPgConnection),
-    Sqlite(&'a mut SqliteConn),
+    Sqlite(&'a mut SqliteConn, &'a WriteGate),
 }
 
 /// Runs `$body` with `$c` bound to the concrete connection of `$db`
@@ -157,7 +195,7 @@ macro_rules! with_conn {
                 let $c: &mut diesel_async::AsyncPgConnection = &mut **conn;
                 $body
             }
-            $crate::db::Db::Sqlite(conn) => {
+            $crate::db::Db::Sqlite(conn, _) => {
                 let $c: &mut $crate::db::SqliteConn = &mut **conn;
                 $body
             }
@@ -178,7 +216,7 @@ macro_rules! insert_all {
                     .execute(&mut **conn)
                     .await
             }
-            $crate::db::Db::Sqlite(conn) => {
+            $crate::db::Db::Sqlite(conn, _) => {
                 let mut inserted = 0;
                 let mut result = Ok(0);
                 for row in $rows {
@@ -249,6 +287,7 @@ impl Pool {
                     with_limits(DeadPool::builder(manager), size, timeouts)
                         .build()
                         .map_err(Error::internal)?,
+                    WriteGate::new(timeouts.statement),
                 )
             }
         };
@@ -263,7 +302,11 @@ impl Pool {
         let get = async {
             match &self.backend {
                 Backend::Pg(p) => p.get().await.map(Conn::Pg).map_err(unavailable),
-                Backend::Sqlite(p) => p.get().await.map(Conn::Sqlite).map_err(unavailable),
+                Backend::Sqlite(p, gate) => p
+                    .get()
+                    .await
+                    .map(|c| Conn::Sqlite(c, gate.clone()))
+                    .map_err(unavailable),
             }
         };
         tokio::time::timeout(self.acquire, get)
@@ -274,7 +317,7 @@ impl Pool {
     pub fn backend(&self) -> &'static str {
         match self.backend {
             Backend::Pg(_) => "postgres",
-            Backend::Sqlite(_) => "sqlite",
+            Backend::Sqlite(..) => "sqlite",
         }
     }
 
@@ -282,7 +325,7 @@ impl Pool {
     pub fn status(&self) -> (usize, usize) {
         let s = match &self.backend {
             Backend::Pg(p) => p.status(),
-            Backend::Sqlite(p) => p.status(),
+            Backend::Sqlite(p, _) => p.status(),
         };
         (s.size, s.available)
     }
@@ -331,7 +374,7 @@ impl Conn {
     pub fn db(&mut self) -> Db<'_> {
         match self {
             Conn::Pg(c) => Db::Pg(c),
-            Conn::Sqlite(c) => Db::Sqlite(c),
+            Conn::Sqlite(c, gate) => Db::Sqlite(c, gate),
         }
     }
 
@@ -340,7 +383,7 @@ impl Conn {
     pub fn discard(self) {
         match self {
             Conn::Pg(c) => drop(Object::take(c)),
-            Conn::Sqlite(c) => drop(Object::take(c)),
+            Conn::Sqlite(c, _) => drop(Object::take(c)),
         }
     }
 }
@@ -357,34 +400,39 @@ macro_rules! transaction {
         let $tx: &mut $crate::db::Db<'_> = $db;
         match $tx.begin().await {
             Err(e) => Err(e),
-            Ok(()) => {
+            Ok(turn) => {
                 let result: $crate::domain::Result<_> = async { $body }.await;
-                $tx.finish(result).await
+                let result = $tx.finish(result).await;
+                drop(turn);
+                result
             }
         }
     }};
 }
 
 impl Db<'_> {
-    /// Starts a transaction; use `transaction!`. On SQLite a transaction
-    /// takes the write lock up front (`BEGIN IMMEDIATE`): a deferred one
-    /// fails with "database is locked" when two of them upgrade at once.
-    pub async fn begin(&mut self) -> Result<()> {
+    /// Starts a transaction; use `transaction!`, which holds the returned
+    /// turn until the transaction ends. On SQLite an outermost transaction
+    /// waits for its turn at the write gate, then takes the write lock up
+    /// front (`BEGIN IMMEDIATE`): a deferred one fails with "database is
+    /// locked" when two of them upgrade at once. A nested one is a
+    /// savepoint inside the turn its outer transaction holds.
+    pub async fn begin(&mut self) -> Result<WriteTurn> {
+        use diesel::connection::{AnsiTransactionManager, TransactionManager as _};
+        let outermost = !self.in_transaction().await?;
         match self {
-            Db::Pg(c) => begin_plain(&mut **c).await,
-            Db::Sqlite(c) => {
-                c.spawn_blocking(|c| {
-                    use diesel::connection::{AnsiTransactionManager, TransactionManager as _};
-                    let depth = AnsiTransactionManager::transaction_manager_status_mut(c)
-                        .transaction_depth()?;
-                    if depth.is_some() {
-                        AnsiTransactionManager::begin_transaction(c)
-                    } else {
-                        AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
-                    }
+            Db::Pg(c) => begin_plain(&mut **c).await.map(|()| WriteTurn(None)),
+            Db::Sqlite(c, gate) => {
+                let turn = match outermost {
+                    true => gate.enter().await?,
+                    false => WriteTurn(None),
+                };
+                c.spawn_blocking(move |c| match outermost {
+                    true => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE"),
+                    false => AnsiTransactionManager::begin_transaction(c),
                 })
                 .await?;
-                Ok(())
+                Ok(turn)
             }
         }
     }
@@ -397,7 +445,7 @@ impl Db<'_> {
                 diesel_async::AnsiTransactionManager::transaction_manager_status_mut(&mut **c)
                     .transaction_depth()?
             }
-            Db::Sqlite(c) => {
+            Db::Sqlite(c, _) => {
                 c.spawn_blocking(|c| {
                     AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth()
                 })
@@ -427,7 +475,7 @@ impl Db<'_> {
     pub fn backend(&self) -> &'static str {
         match self {
             Db::Pg(_) => "postgres",
-            Db::Sqlite(_) => "sqlite",
+            Db::Sqlite(..) => "sqlite",
         }
     }
 }
@@ -585,4 +633,61 @@ pub async fn run_migrations(url: &DatabaseUrl) -> Result<usize> {
     })
     .await
     .map_err(Error::internal)?
+}
+
+#[cfg(test)]
+mod write_gate_tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::{DatabaseUrl, Pool, Timeouts};
+    use crate::domain::Result;
+
+    /// Concurrent SQLite write transactions take turns at the gate: each
+    /// runs alone, in arrival order, and none fails with "database is
+    /// locked" however long the one before it holds the lock.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_write_transactions_take_turns() {
+        let path = std::env::temp_dir().join(format!("ithbat-gate-{}.db", uuid::Uuid::new_v4()));
+        let url = DatabaseUrl::Sqlite(path.to_string_lossy().into_owned());
+        let timeouts = Timeouts {
+            acquire: std::time::Duration::from_secs(5),
+            // Shorter than the work below queues up: the busy handler alone
+            // would have given up on the last writers.
+            statement: std::time::Duration::from_millis(200),
+        };
+        let pool = Pool::connect(&url, 8, timeouts).await.unwrap();
+        let inside = Arc::new(Mutex::new((0usize, 0usize, Vec::new())));
+        let writers = (0..8).map(|i| {
+            let (pool, inside) = (pool.clone(), inside.clone());
+            tokio::spawn(async move {
+                let mut conn = pool.get().await?;
+                let db = &mut conn.db();
+                crate::transaction!(db, |tx| {
+                    {
+                        let mut s = inside.lock().unwrap();
+                        s.0 += 1;
+                        s.1 = s.1.max(s.0);
+                        s.2.push(i);
+                    }
+                    // A nested transaction is a savepoint in the same turn.
+                    crate::transaction!(tx, |inner| {
+                        crate::with_conn!(inner, |c| {
+                            use diesel_async::RunQueryDsl;
+                            diesel::sql_query("SELECT 1").execute(c).await
+                        })?;
+                        Ok(())
+                    })?;
+                    tokio::time::sleep(std::time::Duration::from_millis(60)).await;
+                    inside.lock().unwrap().0 -= 1;
+                    Result::Ok(())
+                })
+            })
+        });
+        for w in futures_util::future::join_all(writers).await {
+            w.unwrap().unwrap();
+        }
+        let (now, most, order) = inside.lock().unwrap().clone();
+        assert_eq!((now, most, order.len()), (0, 1, 8), "{order:?}");
+        let _ = std::fs::remove_file(&path);
+    }
 }

@@ -233,7 +233,7 @@ pub async fn insert_many(
             }
             ids
         }
-        Db::Sqlite(c) => {
+        Db::Sqlite(c, _) => {
             let mut ids = Vec::with_capacity(rows.len());
             for row in &new_rows {
                 let id: Option<Uid> = diesel::insert_into(users::table)

@@ -145,7 +145,8 @@ enum Backend {
 #[derive(Clone)]
 pub struct WriteGate {
     turn: Arc<tokio::sync::Mutex<()>>,
-    /// As long as SQLite's busy handler would have waited.
+    /// As long as a request waits for a pooled connection: a turn is the
+    /// same kind of wait, in a fair queue, unlike the busy handler's polls.
     wait: Duration,
 }
 
@@ -165,7 +166,7 @@ impl WriteGate {
         match tokio::time::timeout(self.wait, self.turn.clone().lock_owned()).await {
             Ok(guard) => Ok(WriteTurn(Some(guard))),
             Err(_) => Err(Error::Unavailable(
-                "database is busy: no write turn within the statement timeout".into(),
+                "database is busy: no write turn within the acquire timeout".into(),
             )),
         }
     }
@@ -289,7 +290,7 @@ impl Pool {
                     with_limits(DeadPool::builder(manager), size, timeouts)
                         .build()
                         .map_err(Error::internal)?,
-                    WriteGate::new(timeouts.statement),
+                    WriteGate::new(timeouts.acquire),
                 )
             }
         };
@@ -598,7 +599,7 @@ mod write_gate_tests {
         let url = DatabaseUrl::Sqlite(path.to_string_lossy().into_owned());
         let timeouts = Timeouts {
             acquire: std::time::Duration::from_secs(5),
-            // Shorter than the work below queues up: the busy handler alone
+            // Shorter than the queue below: SQLite's busy handler alone
             // would have given up on the last writers.
             statement: std::time::Duration::from_millis(200),
         };

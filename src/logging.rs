@@ -4,7 +4,7 @@ use std::io::Write;
 
 tokio::task_local! {
     /// The id of the request being served. Set by the HTTP layer and carried
-    /// into the tasks a request spawns (`App::run`).
+    /// into the tasks a request spawns (`Gate::run`).
     pub static REQUEST_ID: String;
 }
 

@@ -15,7 +15,7 @@ use crate::service::passwords::Passwords;
 use crate::service::ratelimit::RateLimiter;
 use crate::service::sealing::Sealer;
 use crate::service::tokens::Tokens;
-use crate::service::{bootstrap, App};
+use crate::service::{bootstrap, App, Gate};
 
 /// A bound, ready-to-run server.
 pub struct Server {
@@ -108,7 +108,7 @@ impl Server {
         app.tokens.refresh_every(app.config.signing_key_refresh);
 
         let metrics = Data::new(Metrics::default());
-        let data = Data::new(app.clone());
+        let data = Data::new(Gate::new(app.clone()));
         let server = HttpServer::new(move || {
             actix_web::App::new()
                 .app_data(data.clone())

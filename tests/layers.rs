@@ -203,6 +203,43 @@ fn each_room_imports_only_what_its_rule_allows() {
     );
 }
 
+/// Whether a line asks actix for the `App` itself (`Data<App>`,
+/// `app_data::<Data<service::App>>`) rather than for its `Gate`.
+fn asks_for_app(code: &str) -> bool {
+    let code: String = code.split_whitespace().collect();
+    code.match_indices("Data<").any(|(at, _)| {
+        let inside = &code[at + "Data<".len()..];
+        let name = &inside[..inside.find('>').unwrap_or(inside.len())];
+        name.rsplit("::").next() == Some("App")
+    })
+}
+
+/// The HTTP layer holds the application as a `service::Gate`, whose only
+/// way to the database is `run` (ARCHITECTURE.md, "Where request work
+/// runs"). Only the gate is registered with actix, so a handler or an
+/// extractor asking for `Data<App>` would fail every request: it fails
+/// here instead, with file and line.
+#[test]
+fn the_http_layer_reaches_the_app_only_through_its_gate() {
+    let api = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/api");
+    let mut files = Vec::new();
+    sources(&api, &mut files);
+    let mut broken = Vec::new();
+    for file in &files {
+        let text = fs::read_to_string(file).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            if asks_for_app(&code(line)) {
+                broken.push(format!(
+                    "src/api/{}:{}: asks for Data<App>; take Data<Gate> and call run",
+                    file.strip_prefix(&api).unwrap().display(),
+                    n + 1
+                ));
+            }
+        }
+    }
+    assert!(broken.is_empty(), "{}", broken.join("\n"));
+}
+
 #[test]
 fn the_scanner_sees_every_form_of_import() {
     let mut open = false;
@@ -225,4 +262,11 @@ fn the_scanner_sees_every_form_of_import() {
     assert!(!uses_crate("use diesel_async::RunQueryDsl;", "diesel"));
     assert!(uses_crate("impl From<diesel::result::Error>", "diesel"));
     assert!(!uses_crate("crate::db::diesel_thing", "diesel"));
+    assert!(asks_for_app("pub async fn show(app: Data<App>) {"));
+    assert!(asks_for_app("req.app_data::<Data<crate::service::App>>()"));
+    assert!(asks_for_app("web::Data< service :: App >"));
+    assert!(!asks_for_app(
+        "pub async fn show(gate: Data<Gate>, app: &App) {"
+    ));
+    assert!(!asks_for_app("let metrics: Data<Metrics> = ...;"));
 }

@@ -16,12 +16,13 @@ use crate::domain::tenant::TenantRef;
 use crate::domain::text::{self, JsonPath};
 use crate::domain::{Error, FieldError};
 use crate::service::tokens::AccessClaims;
-use crate::service::{authentication, App};
+use crate::service::{authentication, Gate};
 
-fn app(req: &HttpRequest) -> Data<App> {
-    req.app_data::<Data<App>>()
+/// The application, as every request reaches it: through its gate.
+pub fn gate(req: &HttpRequest) -> Data<Gate> {
+    req.app_data::<Data<Gate>>()
         .cloned()
-        .expect("App is registered")
+        .expect("the gate is registered")
 }
 
 /// A JSON request body deserialized into `T`. Bodies over the configured
@@ -51,7 +52,7 @@ pub fn read_limited(
     req: &HttpRequest,
     payload: &mut Payload,
 ) -> LocalBoxFuture<'static, Result<BytesMut, Error>> {
-    let limit = app(req).config.max_body_bytes;
+    let limit = gate(req).config().max_body_bytes;
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -296,7 +297,7 @@ impl FromRequest for Origin {
 
 /// Where a request comes from: the client address and User-Agent.
 pub fn origin_of(req: &HttpRequest) -> Origin {
-    let ip = client_ip(req, app(req).config.trust_proxy);
+    let ip = client_ip(req, gate(req).config().trust_proxy);
     let user_agent = user_agent(req);
     Origin { ip, user_agent }
 }
@@ -345,7 +346,7 @@ impl FromRequest for Caller {
         if let Some(caller) = req.extensions().get::<Caller>().cloned() {
             return Box::pin(ready(Ok(caller)));
         }
-        let app = app(req);
+        let gate = gate(req);
         // The rate limiter has usually verified the token already.
         let verified = req.extensions().get::<AccessClaims>().cloned();
         let token = match verified {
@@ -356,10 +357,10 @@ impl FromRequest for Caller {
         Box::pin(async move {
             let claims = match verified {
                 Some(claims) => claims,
-                None => app.tokens.verify_access(&token?).await?,
+                None => gate.tokens().verify_access(&token?).await?,
             };
             let tenant = tenant?;
-            app.run(move |app| async move {
+            gate.run(move |app| async move {
                 authentication::authenticate_api(&app, claims, tenant.as_ref()).await
             })
             .await

@@ -16,7 +16,7 @@ use super::extract::{bearer_token, client_ip};
 use super::scim::error::ScimError;
 use crate::domain::{Error, Result};
 use crate::service::ratelimit::Decision;
-use crate::service::{scim_tokens, tenants, App};
+use crate::service::{scim_tokens, tenants, Gate};
 
 /// Probes and metrics are for the operator's infrastructure, not clients.
 const UNLIMITED: [&str; 3] = ["/healthz", "/readyz", "/metrics"];
@@ -25,7 +25,7 @@ pub async fn limit(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
-    let Some(app) = req.app_data::<Data<App>>().cloned() else {
+    let Some(gate) = req.app_data::<Data<Gate>>().cloned() else {
         return next
             .call(req)
             .await
@@ -39,19 +39,19 @@ pub async fn limit(
     }
     let token = bearer_token(req.request()).ok().map(str::to_string);
     let claims = match token.as_deref() {
-        Some(t) if !t.starts_with(scim_tokens::PREFIX) => app.tokens.verify_access(t).await.ok(),
+        Some(t) if !t.starts_with(scim_tokens::PREFIX) => gate.tokens().verify_access(t).await.ok(),
         _ => None,
     };
     let tenant = match (&claims, token) {
         (Some(claims), _) => Ok(claims.tenant_id.parse::<Uuid>().ok()),
         (None, Some(t)) if t.starts_with(scim_tokens::PREFIX) => {
-            scim_tokens::tenant_of(&app, &t).await
+            scim_tokens::tenant_of(&gate, &t).await
         }
         _ => Ok(None),
     };
     let decision = match tenant {
-        Ok(Some(tenant)) => tenant_decision(&app, tenant).await,
-        Ok(None) => Ok(anonymous_decision(&app, &req).await),
+        Ok(Some(tenant)) => tenant_decision(&gate, tenant).await,
+        Ok(None) => Ok(anonymous_decision(&gate, &req).await),
         Err(e) => Err(e),
     };
     let decision = match decision {
@@ -100,17 +100,18 @@ pub fn is_scim_path(path: &str) -> bool {
         || path.split('/').nth(2) == Some("api") && path.split('/').nth(3) == Some("scim")
 }
 
-async fn anonymous_decision(app: &App, req: &ServiceRequest) -> Decision {
-    let ip = client_ip(req.request(), app.config.trust_proxy).unwrap_or_default();
-    app.limits
-        .hit(&format!("ip:{ip}"), app.config.anonymous_rate_limit)
+async fn anonymous_decision(gate: &Gate, req: &ServiceRequest) -> Decision {
+    let config = gate.config();
+    let ip = client_ip(req.request(), config.trust_proxy).unwrap_or_default();
+    gate.limits()
+        .hit(&format!("ip:{ip}"), config.anonymous_rate_limit)
         .await
 }
 
 /// Counted against the tenant, at its plan's limit.
-async fn tenant_decision(app: &App, tenant: Uuid) -> Result<Decision> {
-    let limit = tenants::rate_limit(app, tenant).await?;
-    Ok(app.limits.hit(&format!("tenant:{tenant}"), limit).await)
+async fn tenant_decision(gate: &Gate, tenant: Uuid) -> Result<Decision> {
+    let limit = tenants::rate_limit(gate, tenant).await?;
+    Ok(gate.limits().hit(&format!("tenant:{tenant}"), limit).await)
 }
 
 fn add_headers(headers: &mut actix_web::http::header::HeaderMap, d: Decision) {

@@ -13,7 +13,7 @@ use actix_web::web::Data;
 
 use crate::domain::denial::DenialLog;
 use crate::logging::REQUEST_ID;
-use crate::service::{audit_log, App};
+use crate::service::{audit_log, Gate};
 
 const REQUEST_ID_HEADER: &str = "x-request-id";
 
@@ -92,14 +92,14 @@ async fn audit_denials<B>(res: &ServiceResponse<B>, denials: &DenialLog, id: &st
     if noted.is_empty() {
         return;
     }
-    let Some(app) = res.request().app_data::<Data<App>>().cloned() else {
+    let Some(gate) = res.request().app_data::<Data<Gate>>().cloned() else {
         return;
     };
     let origin = crate::api::extract::origin_of(res.request());
     let written = REQUEST_ID
         .scope(
             id.to_string(),
-            app.run(
+            gate.run(
                 move |app| async move { audit_log::record_denials(&app, noted, &origin).await },
             ),
         )

@@ -13,7 +13,7 @@ use super::observe::Metrics;
 use crate::api::openapi::SYSTEM;
 use crate::domain::scope::CATALOGUE;
 use crate::domain::Error;
-use crate::service::App;
+use crate::service::{App, Gate};
 
 /// The operations of this module, for the OpenAPI document.
 #[derive(utoipa::OpenApi)]
@@ -44,16 +44,15 @@ const READINESS_TIMEOUT: Duration = Duration::from_secs(2);
     (status = 200, description = "The database answers", body = Object, example = json!({"status": "ready", "database": "sqlite"})),
     (status = 503, description = "The database does not answer", body = Object, example = json!({"status": "unavailable", "database": "postgres"})),
 ))]
-pub async fn readyz(app: Data<App>) -> HttpResponse {
+pub async fn readyz(gate: Data<Gate>) -> HttpResponse {
+    let backend = gate.config().database_url.backend();
     let ping = |app: App| async move { app.db.ping(READINESS_TIMEOUT).await };
-    match app.run(ping).await {
-        Ok(()) => {
-            HttpResponse::Ok().json(json!({ "status": "ready", "database": app.db.backend() }))
-        }
+    match gate.run(ping).await {
+        Ok(()) => HttpResponse::Ok().json(json!({ "status": "ready", "database": backend })),
         Err(e) => {
             log::warn!("readiness check failed: {e}");
             HttpResponse::ServiceUnavailable()
-                .json(json!({ "status": "unavailable", "database": app.db.backend() }))
+                .json(json!({ "status": "unavailable", "database": backend }))
         }
     }
 }
@@ -69,17 +68,19 @@ pub async fn readyz(app: Data<App>) -> HttpResponse {
 )]
 pub async fn metrics(
     req: HttpRequest,
-    app: Data<App>,
+    gate: Data<Gate>,
     metrics: Data<Metrics>,
 ) -> Result<HttpResponse, Error> {
-    if let Some(expected) = &app.config.metrics_token {
+    if let Some(expected) = &gate.config().metrics_token {
         let given = bearer_token(&req)?;
         if !bool::from(given.as_bytes().ct_eq(expected.as_bytes())) {
             return Err(Error::Unauthenticated("Invalid metrics token".into()));
         }
     }
-    let (hashes, verifications) = app.passwords.work_done();
-    let mut body = metrics.render(app.db.status());
+    let ((hashes, verifications), pool) = gate
+        .run(|app| async move { Ok::<_, Error>((app.passwords.work_done(), app.db.status())) })
+        .await?;
+    let mut body = metrics.render(pool);
     body.push_str(&format!(
         "# HELP ithbat_password_hashes_total argon2id hashes computed.\n\
          # TYPE ithbat_password_hashes_total counter\n\
@@ -98,10 +99,10 @@ pub async fn metrics(
     description = "The JSON Web Key Set (RFC 7517) of the keys that verify this server's tokens.",
     responses((status = 200, description = "The key set", body = Object)),
 )]
-pub async fn jwks(app: Data<App>) -> HttpResponse {
+pub async fn jwks(gate: Data<Gate>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
-        .json(app.tokens.jwks().as_ref())
+        .json(gate.tokens().jwks().as_ref())
 }
 
 /// OpenID Connect discovery (and RFC 8414 metadata): only what is
@@ -110,8 +111,8 @@ pub async fn jwks(app: Data<App>) -> HttpResponse {
     description = "OpenID Connect Discovery 1.0 (and RFC 8414) metadata.",
     responses((status = 200, description = "The provider metadata", body = Object)),
 )]
-pub async fn openid_configuration(app: Data<App>) -> HttpResponse {
-    let issuer = app.tokens.issuer();
+pub async fn openid_configuration(gate: Data<Gate>) -> HttpResponse {
+    let issuer = gate.tokens().issuer();
     let client_auth = ["client_secret_basic", "client_secret_post"];
     // Public clients (no secret) redeem codes with PKCE alone.
     let token_auth = ["client_secret_basic", "client_secret_post", "none"];
@@ -127,8 +128,8 @@ pub async fn openid_configuration(app: Data<App>) -> HttpResponse {
             "introspection_endpoint": format!("{issuer}/oauth/introspect"),
             "revocation_endpoint": format!("{issuer}/oauth/revoke"),
             "subject_types_supported": ["public"],
-            "id_token_signing_alg_values_supported": app
-                .tokens
+            "id_token_signing_alg_values_supported": gate
+                .tokens()
                 .algorithms()
                 .iter()
                 .map(|a| a.as_str())

@@ -7,6 +7,7 @@ mod errors;
 mod pg;
 pub mod schema;
 pub mod types;
+mod unique;
 
 use std::time::Duration;
 
@@ -27,6 +28,7 @@ use futures_util::FutureExt;
 use crate::domain::{Error, Result};
 
 pub use types::{Json, Ts, Uid};
+pub use unique::is_unique_violation;
 
 pub type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
 
@@ -447,74 +449,6 @@ async fn rollback<C: AsyncConnection>(c: &mut C) -> Result<()> {
     Ok(())
 }
 
-/// Is this error a violation of the named unique index?
-pub fn is_unique_violation(e: &diesel::result::Error, index: &str) -> bool {
-    use diesel::result::{DatabaseErrorKind, Error as DieselError};
-    match e {
-        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
-            // PostgreSQL names the constraint; SQLite names the columns
-            // ("UNIQUE constraint failed: users.tenant_id, users.email_key").
-            info.constraint_name() == Some(index)
-                || info.message().contains(index)
-                || sqlite_columns_match(info.message(), index)
-        }
-        _ => false,
-    }
-}
-
-/// SQLite reports unique violations by column; the index names used in our
-/// migrations are `<table>_<...>` so match on the table and every column.
-fn sqlite_columns_match(message: &str, index: &str) -> bool {
-    let Some(cols) = message.strip_prefix("UNIQUE constraint failed: ") else {
-        return false;
-    };
-    let Some(spec) = UNIQUE_INDEXES
-        .iter()
-        .find(|(name, _)| *name == index)
-        .map(|(_, s)| *s)
-    else {
-        return false;
-    };
-    cols == spec
-}
-
-/// Unique indexes, as SQLite names them in errors. Kept beside the
-/// migrations' index names so a violation maps to the right domain error.
-const UNIQUE_INDEXES: &[(&str, &str)] = &[
-    ("tenants_slug_key", "tenants.slug"),
-    ("users_tenant_email_key", "users.tenant_id, users.email_key"),
-    ("roles_tenant_name_key", "roles.tenant_id, roles.name_key"),
-    (
-        "groups_tenant_name_key",
-        "groups.tenant_id, groups.name_key",
-    ),
-    (
-        "users_tenant_user_name_key",
-        "users.tenant_id, users.user_name_key",
-    ),
-    (
-        "organizations_tenant_name_key",
-        "organizations.tenant_id, organizations.name_key",
-    ),
-    (
-        "sso_providers_scheme",
-        "sso_providers.tenant_id, sso_providers.scheme",
-    ),
-    (
-        "user_identities_subject",
-        "user_identities.provider_id, user_identities.subject",
-    ),
-    (
-        "user_identities_user",
-        "user_identities.user_id, user_identities.provider_id",
-    ),
-    (
-        "tenant_domains_tenant_name_key",
-        "tenant_domains.tenant_id, tenant_domains.name",
-    ),
-    ("tenant_domains_verified_name_key", "tenant_domains.name"),
-];
-
 /// PostgreSQL advisory lock keys: one for migrations (also `ithbat
 /// migrate`), one for the whole first-start work of an instance.
 const MIGRATION_LOCK: i64 = 7419253301;
@@ -559,7 +493,7 @@ impl StartupLock {
 pub async fn run_migrations(url: &DatabaseUrl) -> Result<usize> {
     let url = url.clone();
     tokio::task::spawn_blocking(move || -> Result<usize> {
-        let applied = match &url {
+        match &url {
             DatabaseUrl::Postgres(u) => {
                 let mut conn =
                     <AsyncConnectionWrapper<AsyncPgConnection> as Connection>::establish(u)
@@ -569,20 +503,33 @@ pub async fn run_migrations(url: &DatabaseUrl) -> Result<usize> {
                 let result = conn.run_pending_migrations(PG_MIGRATIONS).map(|v| v.len());
                 let unlock = format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})");
                 SimpleConnection::batch_execute(&mut conn, &unlock).map_err(Error::from)?;
-                result
+                result.map_err(migrations_failed)
             }
             DatabaseUrl::Sqlite(path) => {
                 let mut conn = SqliteConnection::establish(path).map_err(unavailable)?;
-                let pragmas = sqlite_pragmas(Timeouts::default().statement);
-                SimpleConnection::batch_execute(&mut conn, &pragmas).map_err(Error::from)?;
-                // Migrations may fold text as PostgreSQL's do.
-                register_fold(&mut conn).map_err(Error::from)?;
-                conn.run_pending_migrations(SQLITE_MIGRATIONS)
-                    .map(|v| v.len())
+                migrate_sqlite(&mut conn)
             }
-        };
-        applied.map_err(|e| Error::internal(format!("migrations failed: {e}")))
+        }
     })
     .await
     .map_err(Error::internal)?
+}
+
+/// Migrates an SQLite database, then reads what its unique indexes are
+/// called in violations (`unique.rs`).
+fn migrate_sqlite(conn: &mut SqliteConnection) -> Result<usize> {
+    let pragmas = sqlite_pragmas(Timeouts::default().statement);
+    SimpleConnection::batch_execute(conn, &pragmas).map_err(Error::from)?;
+    // Migrations may fold text as PostgreSQL's do.
+    register_fold(conn).map_err(Error::from)?;
+    let applied = conn
+        .run_pending_migrations(SQLITE_MIGRATIONS)
+        .map_err(migrations_failed)?
+        .len();
+    unique::read_sqlite_schema(conn)?;
+    Ok(applied)
+}
+
+fn migrations_failed(e: impl std::fmt::Display) -> Error {
+    Error::internal(format!("migrations failed: {e}"))
 }

@@ -3,7 +3,7 @@
 //! A refusal usually happens inside a transaction that its own error then
 //! rolls back, so it cannot be audited there. Instead `Caller` notes each
 //! refusal in the log of the request being served (a task-local that the
-//! HTTP layer opens for every request and `App::run` carries into the
+//! HTTP layer opens for every request and `Gate::run` carries into the
 //! tasks it spawns), and the HTTP layer writes them as `authz.denied`
 //! events once the request is answered.
 

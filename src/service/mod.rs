@@ -48,7 +48,8 @@ use crate::domain::Result;
 use passwords::Passwords;
 use tokens::Tokens;
 
-/// Everything a request needs, shared by all workers.
+/// Everything a use case needs, shared by all workers. The HTTP layer
+/// holds it inside a `Gate`.
 #[derive(Clone)]
 pub struct App {
     pub db: Pool,
@@ -64,18 +65,49 @@ pub struct App {
     /// Callers resolved by this instance, checked against their tenant's
     /// access version on every request (`callers.rs`).
     pub callers: Arc<callers::CallerCache>,
-    /// The multi-thread runtime the server was built on; see `run`.
+    /// The multi-thread runtime the server was built on; see `Gate::run`.
     pub runtime: tokio::runtime::Handle,
 }
 
-impl App {
+/// The application as the HTTP layer holds it: the one way in is `run`.
+///
+/// actix-web workers are single-threaded and drop a request's future when
+/// its client goes away or another extractor fails; a database operation
+/// dropped halfway would leave a SQLite connection blocked (diesel-async
+/// then needs `block_in_place`, which a single-threaded runtime cannot do)
+/// or a PostgreSQL protocol exchange cut short. So the `App` inside, and
+/// with it the pool and every use case (they all take `&App`), is reached
+/// only in work handed to `run`, which finishes once started. What a
+/// request may read without it touches no database: the configuration,
+/// the token keys (which run their own reads) and the rate limiter.
+#[derive(Clone)]
+pub struct Gate {
+    app: App,
+}
+
+impl Gate {
+    pub fn new(app: App) -> Gate {
+        Gate { app }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.app.config
+    }
+
+    /// Signing and verification; an unknown key is read on the server's
+    /// runtime (`tokens.rs`).
+    pub fn tokens(&self) -> &Tokens {
+        &self.app.tokens
+    }
+
+    /// The request counters (in process or Redis): no database.
+    pub fn limits(&self) -> &ratelimit::RateLimiter {
+        &self.app.limits
+    }
+
     /// Runs a use case on the server's multi-thread runtime, detached from
-    /// the request that asked for it. HTTP workers are single-threaded and
-    /// drop a request's future when its client goes away or another
-    /// extractor fails; a database operation dropped halfway would leave a
-    /// SQLite connection blocked (diesel-async then needs `block_in_place`,
-    /// which a single-threaded runtime cannot do) or a PostgreSQL protocol
-    /// exchange cut short. Work started here always finishes.
+    /// the request that asked for it: work started here always finishes,
+    /// whatever becomes of the request.
     pub async fn run<T, E, F, Fut>(&self, work: F) -> std::result::Result<T, E>
     where
         F: FnOnce(App) -> Fut,
@@ -85,14 +117,13 @@ impl App {
     {
         // The task carries the request's id (for logs) and its log of
         // authorization refusals (for the audit log).
-        let work = work(self.clone());
+        let work = work(self.app.clone());
         let denials = DenialLog::current().unwrap_or_default();
         let work = denials.scope(work);
+        let runtime = &self.app.runtime;
         let task = match crate::logging::request_id() {
-            Some(id) => self
-                .runtime
-                .spawn(crate::logging::REQUEST_ID.scope(id, work)),
-            None => self.runtime.spawn(work),
+            Some(id) => runtime.spawn(crate::logging::REQUEST_ID.scope(id, work)),
+            None => runtime.spawn(work),
         };
         task.await
             .map_err(|e| E::from(crate::domain::Error::internal(format!("task failed: {e}"))))?

@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use super::callers::CallerKey;
 use super::tokens::random_token;
-use super::{audit, App};
+use super::{audit, App, Gate};
 use crate::db::Db;
 use crate::domain::access::{Access, Maker, Source, SubjectRef};
 use crate::domain::audit::{Actor, AuditEvent};
@@ -290,20 +290,21 @@ pub async fn authenticate(app: &App, secret: &str) -> Result<Option<Principal>> 
 
 /// The tenant of a SCIM token, remembered briefly so that a sync job's
 /// requests cost the rate limiter no query each; None for a token that
-/// names nothing.
-pub async fn tenant_of(app: &App, secret: &str) -> Result<Option<Uuid>> {
+/// names nothing. Called before any use case (the rate limiter), it runs
+/// its own query through the gate.
+pub async fn tenant_of(gate: &Gate, secret: &str) -> Result<Option<Uuid>> {
     let hash = hash_secret(secret);
-    if let Some(tenant) = app.limits.cached_token_tenant(&hash) {
+    if let Some(tenant) = gate.limits().cached_token_tenant(&hash) {
         return Ok(tenant);
     }
     let key = hash.clone();
-    let tenant = app
+    let tenant = gate
         .run(move |app| async move {
             let mut conn = app.db.get().await?;
             let found = repo::scim_tokens::find_by_hash(&mut conn.db(), &key).await?;
             Ok::<_, Error>(found.map(|(token, _)| token.tenant_id))
         })
         .await?;
-    app.limits.remember_token_tenant(hash, tenant);
+    gate.limits().remember_token_tenant(hash, tenant);
     Ok(tenant)
 }

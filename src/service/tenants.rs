@@ -6,7 +6,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::passwords::Password;
-use super::{audit, App};
+use super::{audit, App, Gate};
 use crate::db::Db;
 use crate::domain::audit::{Actor, AuditEvent};
 use crate::domain::list::Listing;
@@ -446,17 +446,18 @@ pub async fn set_status(
 /// Requests a minute the tenant's plan allows, remembered briefly (the
 /// rate limiter asks on every request). A tenant that no longer exists
 /// gets the strictest plan's: its tokens are refused by authentication.
-pub async fn rate_limit(app: &App, tenant: Uuid) -> Result<u32> {
-    if let Some(limit) = app.limits.cached_tenant_limit(tenant) {
+/// Called before any use case, it runs its own query through the gate.
+pub async fn rate_limit(gate: &Gate, tenant: Uuid) -> Result<u32> {
+    if let Some(limit) = gate.limits().cached_tenant_limit(tenant) {
         return Ok(limit);
     }
-    let found = app
+    let found = gate
         .run(move |app| async move {
             let mut conn = app.db.get().await?;
             repo::tenants::find(&mut conn.db(), tenant).await
         })
         .await?;
     let limit = found.map(|t| t.effective_rate_limit()).unwrap_or(100);
-    app.limits.remember_tenant_limit(tenant, limit);
+    gate.limits().remember_tenant_limit(tenant, limit);
     Ok(limit)
 }

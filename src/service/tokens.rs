@@ -229,7 +229,7 @@ fn pem_der(text: &str) -> Result<Vec<u8>> {
 struct KeyRing {
     keys: RwLock<Arc<KeySet>>,
     db: Pool,
-    /// The server's runtime, where database work runs (see `App::run`).
+    /// The server's runtime, where database work runs (see `Gate::run`).
     runtime: tokio::runtime::Handle,
     retired_lifetime: chrono::Duration,
     /// When the stored keys were last read for an unknown `kid`.

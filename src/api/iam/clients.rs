@@ -16,7 +16,7 @@ use crate::domain::principal::Caller;
 use crate::domain::session::Origin;
 use crate::domain::Error;
 use crate::service::clients::{ClientChanges, NewClient, NewSecret};
-use crate::service::{clients, App};
+use crate::service::{clients, Gate};
 
 /// `GET /v1/clients?searchText=&page=&pageSize=`: ClientDto items.
 #[utoipa::path(get, path = "/core/iam/v1/clients", tag = IAM,
@@ -26,18 +26,18 @@ use crate::service::{clients, App};
         ("searchText" = Option<String>, Query)),
     responses((status = 200, description = "ClientDto items in the Aritma ID envelope: `{items, metadata: {page, pageSize, totalCount}, links: {first, previous, next, last}}`", body = AnyObject)))]
 pub async fn index(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     req: HttpRequest,
 ) -> Result<HttpResponse, Error> {
     let (page, search) = views::list_params(&req)?;
     let term = search.clone();
-    let listing = app
+    let listing = gate
         .run(move |app| async move { clients::list(&app, &caller, term, page).await })
         .await?;
     Ok(views::page(
         listing.map(|c| views::client_summary(&c)),
-        &views::url(&app, &req),
+        &views::url(&gate, &req),
         search.as_deref(),
     ))
 }
@@ -59,7 +59,7 @@ pub struct CreateBody {
 #[utoipa::path(post, path = "/core/iam/v1/clients", tag = IAM, request_body = CreateBody,
     responses((status = 200, description = "ClientDetailsDto `{clientId, name, description, allowedGrantTypes, redirectUris, allowedScopes, enabled, createdAt, updatedAt}`; no secret yet", body = AnyObject)))]
 pub async fn create(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     body: JsonBody<CreateBody>,
@@ -72,7 +72,7 @@ pub async fn create(
         redirect_uris: b.redirect_uris,
         scopes: b.allowed_scopes,
     };
-    let client = app
+    let client = gate
         .run(move |app| async move { clients::create(&app, &caller, input, &origin).await })
         .await?;
     Ok(views::ok(views::client_details(&client)))
@@ -80,9 +80,13 @@ pub async fn create(
 
 #[utoipa::path(get, path = "/core/iam/v1/clients/{client_id}", tag = IAM,
     responses((status = 200, description = "ClientDetailsDto", body = AnyObject)))]
-pub async fn show(app: Data<App>, caller: Caller, id: Path<String>) -> Result<HttpResponse, Error> {
+pub async fn show(
+    gate: Data<Gate>,
+    caller: Caller,
+    id: Path<String>,
+) -> Result<HttpResponse, Error> {
     let id = path_id(&id, "Client")?;
-    let client = app
+    let client = gate
         .run(move |app| async move { clients::get(&app, &caller, id).await })
         .await?;
     Ok(views::ok(views::client_details(&client)))
@@ -118,7 +122,7 @@ pub struct UpdateBody {
 #[utoipa::path(put, path = "/core/iam/v1/clients/{client_id}", tag = IAM, request_body = UpdateBody,
     responses((status = 200, description = "ClientDetailsDto; disabling the client revokes its tokens", body = AnyObject)))]
 pub async fn update(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     id: Path<String>,
@@ -134,7 +138,7 @@ pub async fn update(
         scopes: b.allowed_scopes,
         enabled: b.enabled,
     };
-    let client = app
+    let client = gate
         .run(move |app| async move { clients::update(&app, &caller, id, changes, &origin).await })
         .await?;
     Ok(views::ok(views::client_details(&client)))
@@ -144,13 +148,13 @@ pub async fn update(
 #[utoipa::path(delete, path = "/core/iam/v1/clients/{client_id}", tag = IAM,
     responses((status = 200, description = "Deleted; its tokens stop working")))]
 pub async fn delete(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     id: Path<String>,
 ) -> Result<HttpResponse, Error> {
     let id = path_id(&id, "Client")?;
-    app.run(move |app| async move { clients::delete(&app, &caller, id, &origin).await })
+    gate.run(move |app| async move { clients::delete(&app, &caller, id, &origin).await })
         .await?;
     Ok(views::done())
 }
@@ -159,12 +163,12 @@ pub async fn delete(
 #[utoipa::path(get, path = "/core/iam/v1/clients/{client_id}/secrets", tag = IAM,
     responses((status = 200, description = "`[{id, description, expiration, createdAt, lastUsedAt}]`, never a value", body = Vec<AnyObject>)))]
 pub async fn secrets(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     id: Path<String>,
 ) -> Result<HttpResponse, Error> {
     let id = path_id(&id, "Client")?;
-    let secrets = app
+    let secrets = gate
         .run(move |app| async move { clients::secrets(&app, &caller, id).await })
         .await?;
     Ok(views::ok(
@@ -189,7 +193,7 @@ pub struct SecretBody {
 #[utoipa::path(post, path = "/core/iam/v1/clients/{client_id}/secrets", tag = IAM, request_body = SecretBody,
     responses((status = 200, description = "The secret, its value shown this once", body = AnyObject)))]
 pub async fn create_secret(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     id: Path<String>,
@@ -203,7 +207,7 @@ pub async fn create_secret(
         expiration: b.expiration,
     };
     let (secret, value) =
-        app.run(move |app| async move {
+        gate.run(move |app| async move {
             clients::create_secret(&app, &caller, id, input, &origin).await
         })
         .await?;
@@ -216,7 +220,7 @@ pub async fn create_secret(
 #[utoipa::path(delete, path = "/core/iam/v1/clients/{client_id}/secrets/{secret_id}", tag = IAM,
     responses((status = 200, description = "Deleted")))]
 pub async fn delete_secret(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     ids: Path<(String, String)>,
@@ -224,7 +228,7 @@ pub async fn delete_secret(
     let (client, secret) = ids.into_inner();
     let client = path_id(&client, "Client")?;
     let secret = path_id(&secret, "Client secret")?;
-    app.run(move |app| async move {
+    gate.run(move |app| async move {
         clients::delete_secret(&app, &caller, client, secret, &origin).await
     })
     .await?;

@@ -15,7 +15,7 @@ use crate::domain::principal::Caller;
 use crate::domain::session::Origin;
 use crate::domain::tenant_domain::{DomainStatus, TenantDomain};
 use crate::domain::{Error, Problems};
-use crate::service::{domains, App};
+use crate::service::{domains, Gate};
 
 /// `{domain, status, verificationToken}`; the token is left out once the
 /// domain is confirmed.
@@ -39,7 +39,7 @@ fn domain_param(req: &HttpRequest) -> Result<String, Error> {
     params(("filter" = Option<String>, Query, description = "Text the domain names contain")),
     responses((status = 200, description = "`[{domain, status, verificationToken?}]`", body = Vec<AnyObject>)))]
 pub async fn index(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     req: HttpRequest,
 ) -> Result<HttpResponse, Error> {
@@ -47,7 +47,7 @@ pub async fn index(
     let mut problems = Problems::default();
     let filter = q.text(&mut problems, "filter", 253);
     problems.into_result()?;
-    let list = app
+    let list = gate
         .run(move |app| async move { domains::list(&app, &caller, filter).await })
         .await?;
     Ok(views::ok(
@@ -63,13 +63,13 @@ pub async fn index(
     params(("domain" = String, Query, description = "A domain name (IDNA accepted)")),
     responses((status = 200, description = "`{domain, status: \"Pending\", verificationToken}`: publish the token as a TXT record of the domain", body = AnyObject)))]
 pub async fn register(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     req: HttpRequest,
 ) -> Result<HttpResponse, Error> {
     let name = domain_param(&req)?;
-    let domain = app
+    let domain = gate
         .run(move |app| async move { domains::register(&app, &caller, &name, &origin).await })
         .await?;
     Ok(views::ok(dto(&domain.name, Some(&domain))))
@@ -81,13 +81,13 @@ pub async fn register(
     params(("domain" = String, Query, description = "A domain name (IDNA accepted)")),
     responses((status = 200, description = "`{domain, status}`: Pending, Confirmed or NotRegistered, after looking up the TXT record of a pending domain", body = AnyObject)))]
 pub async fn status(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     req: HttpRequest,
 ) -> Result<HttpResponse, Error> {
     let name = domain_param(&req)?;
-    let (name, domain) = app
+    let (name, domain) = gate
         .run(move |app| async move { domains::status(&app, &caller, &name, &origin).await })
         .await?;
     Ok(views::ok(dto(&name, domain.as_ref())))
@@ -98,13 +98,13 @@ pub async fn status(
     params(("domain" = String, Query, description = "A domain name (IDNA accepted)")),
     responses((status = 200, description = "Unregistered")))]
 pub async fn delete(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     req: HttpRequest,
 ) -> Result<HttpResponse, Error> {
     let name = domain_param(&req)?;
-    app.run(move |app| async move { domains::delete(&app, &caller, &name, &origin).await })
+    gate.run(move |app| async move { domains::delete(&app, &caller, &name, &origin).await })
         .await?;
     Ok(views::done())
 }

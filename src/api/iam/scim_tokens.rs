@@ -18,7 +18,7 @@ use crate::domain::scim_token::ScimToken;
 use crate::domain::session::Origin;
 use crate::domain::Error;
 use crate::service::scim_tokens::NewToken;
-use crate::service::{scim_tokens, App};
+use crate::service::{scim_tokens, Gate};
 
 /// `provider` and `providerDisplayName`, both required.
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -34,7 +34,7 @@ pub struct CreateBody {
 #[utoipa::path(post, path = "/core/iam/v1/scim", tag = IAM, request_body = CreateBody,
     responses((status = 200, description = "`{id, token, provider, providerDisplayName}`: the token is shown this once", body = AnyObject)))]
 pub async fn create(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     body: JsonBody<CreateBody>,
@@ -45,7 +45,7 @@ pub async fn create(
         provider: Some(b.provider),
         provider_display_name: Some(b.provider_display_name),
     };
-    let (row, secret) = app
+    let (row, secret) = gate
         .run(move |app| async move { scim_tokens::create(&app, &caller, input, &origin).await })
         .await?;
     Ok(views::ok(json!({
@@ -73,8 +73,8 @@ fn dto(t: &ScimToken) -> serde_json::Value {
 /// 200 with the tenant's tokens, oldest first, never their secrets.
 #[utoipa::path(get, path = "/core/iam/v1/scim", tag = IAM,
     responses((status = 200, description = "`[{id, provider, providerDisplayName, name, tokenHint, createdAt, lastUsedAt}]`, oldest first", body = Vec<AnyObject>)))]
-pub async fn index(app: Data<App>, caller: Caller) -> Result<HttpResponse, Error> {
-    let rows = app
+pub async fn index(gate: Data<Gate>, caller: Caller) -> Result<HttpResponse, Error> {
+    let rows = gate
         .run(move |app| async move { scim_tokens::list(&app, &caller).await })
         .await?;
     Ok(views::ok(rows.iter().map(dto).collect::<Vec<_>>()))
@@ -84,13 +84,13 @@ pub async fn index(app: Data<App>, caller: Caller) -> Result<HttpResponse, Error
 #[utoipa::path(delete, path = "/core/iam/v1/scim/{id}", tag = IAM,
     responses((status = 200, description = "Revoked from its next request on")))]
 pub async fn delete(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     id: Path<String>,
 ) -> Result<HttpResponse, Error> {
     let id = path_id(&id, "SCIM token")?;
-    app.run(move |app| async move { scim_tokens::delete(&app, &caller, id, &origin).await })
+    gate.run(move |app| async move { scim_tokens::delete(&app, &caller, id, &origin).await })
         .await?;
     Ok(views::done())
 }

@@ -18,7 +18,7 @@ use crate::domain::session::Origin;
 use crate::domain::sso::{PropertiesInput, ProviderKind, SsoProvider, SECRET_MASK};
 use crate::domain::Error;
 use crate::service::sso_providers::{self, ProviderInput};
-use crate::service::App;
+use crate::service::Gate;
 
 /// The properties every kind has (docs/api/iam.md, SCIM tokens and SSO
 /// providers, shows them).
@@ -102,8 +102,8 @@ impl Body {
 /// `GET /v1/sso`: every provider of the tenant.
 #[utoipa::path(get, path = "/core/iam/v1/sso", tag = IAM,
     responses((status = 200, description = "The tenant's SSO providers (client secrets masked)", body = Vec<AnyObject>)))]
-pub async fn index(app: Data<App>, caller: Caller) -> Result<HttpResponse, Error> {
-    let providers = app
+pub async fn index(gate: Data<Gate>, caller: Caller) -> Result<HttpResponse, Error> {
+    let providers = gate
         .run(move |app| async move { sso_providers::list(&app, &caller).await })
         .await?;
     Ok(views::ok(providers.iter().map(view).collect::<Vec<_>>()))
@@ -113,12 +113,12 @@ pub async fn index(app: Data<App>, caller: Caller) -> Result<HttpResponse, Error
 #[utoipa::path(get, path = "/core/iam/v1/sso/{segment}", tag = IAM,
     responses((status = 200, description = "One provider by its id, or the providers of a kind (`oidc`, `signicat`, ...) as an array", body = AnyObject)))]
 pub async fn index_or_show(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     segment: Path<String>,
 ) -> Result<HttpResponse, Error> {
     if let Some(kind) = ProviderKind::parse(&segment) {
-        let providers = app
+        let providers = gate
             .run(move |app| async move { sso_providers::list(&app, &caller).await })
             .await?;
         let of_kind: Vec<Value> = providers
@@ -129,7 +129,7 @@ pub async fn index_or_show(
         return Ok(views::ok(of_kind));
     }
     let id = id_of(&segment)?;
-    let p = app
+    let p = gate
         .run(move |app| async move { sso_providers::get(&app, &caller, None, id).await })
         .await?;
     Ok(views::ok(view(&p)))
@@ -140,7 +140,7 @@ pub async fn index_or_show(
     description = "`segment` is the kind of provider.", request_body = Body,
     responses((status = 201, description = "`[{rel, href, method}]`: the links of the new provider (also in Location)", body = Vec<AnyObject>)))]
 pub async fn create(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     kind: Path<String>,
@@ -151,14 +151,14 @@ pub async fn create(
     if b.id.is_some() {
         return Err(Error::invalid("id", "is set by the server on create"));
     }
-    let p = app
+    let p = gate
         .run(move |app| async move {
             sso_providers::create(&app, &caller, kind, b.input(), &origin).await
         })
         .await?;
     let href = format!(
         "{}/core/iam/v1/sso/{}/{}",
-        app.tokens.issuer().trim_end_matches('/'),
+        gate.tokens().issuer().trim_end_matches('/'),
         p.kind.as_str(),
         p.id
     );
@@ -175,13 +175,13 @@ pub async fn create(
 #[utoipa::path(get, path = "/core/iam/v1/sso/{kind}/{id}", tag = IAM,
     responses((status = 200, description = "The provider, its client secret masked", body = AnyObject)))]
 pub async fn show(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     path: Path<(String, String)>,
 ) -> Result<HttpResponse, Error> {
     let (kind, id) = path.into_inner();
     let (kind, id) = (kind_of(&kind)?, id_of(&id)?);
-    let p = app
+    let p = gate
         .run(move |app| async move { sso_providers::get(&app, &caller, Some(kind), id).await })
         .await?;
     Ok(views::ok(view(&p)))
@@ -192,7 +192,7 @@ pub async fn show(
 #[utoipa::path(put, path = "/core/iam/v1/sso/{kind}/{id}", tag = IAM, request_body = Body,
     responses((status = 200, description = "Updated")))]
 pub async fn update(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     path: Path<(String, String)>,
@@ -208,7 +208,7 @@ pub async fn update(
         }
         Some(_) => {}
     }
-    app.run(move |app| async move {
+    gate.run(move |app| async move {
         sso_providers::update(&app, &caller, kind, id, b.input(), &origin).await
     })
     .await?;
@@ -218,14 +218,14 @@ pub async fn update(
 #[utoipa::path(delete, path = "/core/iam/v1/sso/{kind}/{id}", tag = IAM,
     responses((status = 200, description = "Deleted")))]
 pub async fn delete(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     path: Path<(String, String)>,
 ) -> Result<HttpResponse, Error> {
     let (kind, id) = path.into_inner();
     let (kind, id) = (kind_of(&kind)?, id_of(&id)?);
-    app.run(move |app| async move {
+    gate.run(move |app| async move {
         sso_providers::delete(&app, &caller, Some(kind), id, &origin).await
     })
     .await?;
@@ -237,13 +237,13 @@ pub async fn delete(
     description = "`segment` is the provider's id.",
     responses((status = 200, description = "Deleted")))]
 pub async fn delete_any(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     id: Path<String>,
 ) -> Result<HttpResponse, Error> {
     let id = id_of(&id)?;
-    app.run(
+    gate.run(
         move |app| async move { sso_providers::delete(&app, &caller, None, id, &origin).await },
     )
     .await?;
@@ -256,7 +256,7 @@ pub async fn delete_any(
     request_body(content = Object, content_type = "multipart/form-data", description = "One file field `icon`: an image"),
     responses((status = 200, description = "Stored")))]
 pub async fn update_icon(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     req: HttpRequest,
@@ -272,7 +272,7 @@ pub async fn update_icon(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let (file_type, bytes) = crate::api::multipart::file_field(content_type, &body, "icon")?;
-    app.run(move |app| async move {
+    gate.run(move |app| async move {
         sso_providers::set_icon(&app, &caller, id, &file_type, bytes, &origin).await
     })
     .await?;
@@ -283,13 +283,13 @@ pub async fn update_icon(
 #[utoipa::path(get, path = "/core/iam/v1/sso/{kind}/{id}/icon", tag = IAM,
     responses((status = 200, description = "The icon as stored, in its own media type", content_type = "image/*", body = Vec<u8>)))]
 pub async fn icon(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     path: Path<(String, String)>,
 ) -> Result<HttpResponse, Error> {
     let (kind, id) = path.into_inner();
     let (kind, id) = (kind_of(&kind)?, id_of(&id)?);
-    let (bytes, content_type) = app
+    let (bytes, content_type) = gate
         .run(move |app| async move { sso_providers::icon(&app, &caller, kind, id).await })
         .await?;
     Ok(HttpResponse::build(StatusCode::OK)

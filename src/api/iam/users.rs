@@ -19,7 +19,7 @@ use crate::domain::user::UserQuery;
 use crate::domain::Error;
 use crate::service::onboarding::{self, DirectUser};
 use crate::service::users::{self, UserDetails};
-use crate::service::App;
+use crate::service::Gate;
 
 /// UserDto: every member is required, so a phone number never registered
 /// is `""`, and so is the email of a user provisioned without one. `roles` are the roles held, each once, as RoleDto `{id, name}`.
@@ -50,7 +50,7 @@ fn dto(d: &UserDetails) -> Value {
         ("searchText" = Option<String>, Query)),
     responses((status = 200, description = "UserDto items in the Aritma ID envelope: `{items, metadata: {page, pageSize, totalCount}, links: {first, previous, next, last}}`", body = AnyObject)))]
 pub async fn index(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     req: HttpRequest,
 ) -> Result<HttpResponse, Error> {
@@ -60,12 +60,12 @@ pub async fn index(
         page,
         ..Default::default()
     };
-    let listing = app
+    let listing = gate
         .run(move |app| async move { users::list(&app, &caller, query).await })
         .await?;
     Ok(views::page(
         listing.map(|d| dto(&d)),
-        &views::url(&app, &req),
+        &views::url(&gate, &req),
         search.as_deref(),
     ))
 }
@@ -73,9 +73,13 @@ pub async fn index(
 /// `GET /v1/users/{userId}`: UserDto.
 #[utoipa::path(get, path = "/core/iam/v1/users/{user_id}", tag = IAM,
     responses((status = 200, description = "UserDto `{id, userName, email, phoneNumber, twoFactorEnabled, roles: [{id, name}]}`", body = AnyObject)))]
-pub async fn show(app: Data<App>, caller: Caller, id: Path<String>) -> Result<HttpResponse, Error> {
+pub async fn show(
+    gate: Data<Gate>,
+    caller: Caller,
+    id: Path<String>,
+) -> Result<HttpResponse, Error> {
     let id = path_id(&id, "User")?;
-    let user = app
+    let user = gate
         .run(move |app| async move { users::get(&app, &caller, id).await })
         .await?;
     Ok(views::ok(dto(&user)))
@@ -102,13 +106,13 @@ fn role_path_error(e: Error) -> Error {
 #[utoipa::path(post, path = "/core/iam/v1/users/{user_id}/roles/{role_id}", tag = IAM,
     responses((status = 200, description = "Held (holding it already changes nothing)")))]
 pub async fn add_role(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     ids: Path<(String, String)>,
 ) -> Result<HttpResponse, Error> {
     let (user, role) = user_and_role(ids)?;
-    app.run(move |app| async move {
+    gate.run(move |app| async move {
         users::assign_role(&app, &caller, user, role, &origin)
             .await
             .map_err(role_path_error)
@@ -121,14 +125,16 @@ pub async fn add_role(
 #[utoipa::path(delete, path = "/core/iam/v1/users/{user_id}/roles/{role_id}", tag = IAM,
     responses((status = 200, description = "No longer held")))]
 pub async fn remove_role(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     ids: Path<(String, String)>,
 ) -> Result<HttpResponse, Error> {
     let (user, role) = user_and_role(ids)?;
-    app.run(move |app| async move { users::remove_role(&app, &caller, user, role, &origin).await })
-        .await?;
+    gate.run(
+        move |app| async move { users::remove_role(&app, &caller, user, role, &origin).await },
+    )
+    .await?;
     Ok(views::done())
 }
 
@@ -137,7 +143,7 @@ pub async fn remove_role(
     params(("email" = String, Query), ("redirectUrl" = Option<String>, Query, description = "One of the tenant's allowed redirect URLs")),
     responses((status = 204, description = "Invited by email")))]
 pub async fn invite(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     req: HttpRequest,
@@ -145,7 +151,7 @@ pub async fn invite(
     let q = Query::parse(req.query_string())?;
     let email = q.get("email").unwrap_or("").to_string();
     let redirect = q.get("redirectUrl").map(str::to_string);
-    app.run(move |app| async move {
+    gate.run(move |app| async move {
         onboarding::invite(&app, &caller, &email, redirect, &origin).await
     })
     .await?;
@@ -170,7 +176,7 @@ fn plus_restored(raw: &str) -> String {
     params(("email" = String, Query), ("fullName" = Option<String>, Query), ("phoneNumber" = Option<String>, Query)),
     responses((status = 200, description = "`{userId, email, phoneNumber, fullName}`; only on a verified domain of the tenant", body = AnyObject)))]
 pub async fn create(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     req: HttpRequest,
@@ -181,7 +187,7 @@ pub async fn create(
         full_name: q.get("fullName").map(str::to_string),
         phone_number: q.get("phoneNumber").map(plus_restored),
     };
-    let created = app
+    let created = gate
         .run(move |app| async move {
             onboarding::create_on_verified_domain(&app, &caller, input, &origin).await
         })

@@ -11,7 +11,7 @@ use crate::api::query::Query;
 use crate::domain::client::{Client, ClientSecret};
 use crate::domain::list::{Listing, PageRequest};
 use crate::domain::{Error, Problems};
-use crate::service::App;
+use crate::service::Gate;
 
 /// 200 with a JSON body, never cached (bodies may hold a secret).
 pub fn ok<T: Serialize>(body: T) -> HttpResponse {
@@ -38,10 +38,10 @@ pub fn list_params(req: &actix_web::HttpRequest) -> Result<(PageRequest, Option<
 }
 
 /// The absolute URL of the requested path, for list links.
-pub fn url(app: &App, req: &actix_web::HttpRequest) -> String {
+pub fn url(gate: &Gate, req: &actix_web::HttpRequest) -> String {
     format!(
         "{}{}",
-        app.tokens.issuer().trim_end_matches('/'),
+        gate.tokens().issuer().trim_end_matches('/'),
         req.path()
     )
 }

@@ -15,7 +15,7 @@ use crate::domain::audit::AuditQuery;
 use crate::domain::list::SortOrder;
 use crate::domain::principal::Caller;
 use crate::domain::{Error, Problems};
-use crate::service::{audit_log, App};
+use crate::service::{audit_log, Gate};
 
 /// Filters: actorId (or userId), action, targetType/targetId (or
 /// resourceType/resourceId), status (success|failure), from/to (or
@@ -32,7 +32,7 @@ use crate::service::{audit_log, App};
     responses((status = 200, description = "Audit events, newest first", body = Listing<AuditPage>)))]
 pub async fn index(
     req: HttpRequest,
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
 ) -> Result<HttpResponse, Error> {
     let q = Query::parse(req.query_string())?;
@@ -56,7 +56,7 @@ pub async fn index(
         page: q.page(&mut p),
     };
     p.into_result()?;
-    let listing = app
+    let listing = gate
         .run(move |app| async move { audit_log::list(&app, &caller, query).await })
         .await?;
     Ok(list("events", listing.map(AuditView::from)))
@@ -64,9 +64,13 @@ pub async fn index(
 
 #[utoipa::path(get, path = "/api/v1/audit-logs/{id}", tag = NATIVE,
     responses((status = 200, description = "OK", body = Success<AuditView>)))]
-pub async fn show(app: Data<App>, caller: Caller, id: Path<String>) -> Result<HttpResponse, Error> {
+pub async fn show(
+    gate: Data<Gate>,
+    caller: Caller,
+    id: Path<String>,
+) -> Result<HttpResponse, Error> {
     let id = path_id(&id, "Audit event")?;
-    let event = app
+    let event = gate
         .run(move |app| async move { audit_log::get(&app, &caller, id).await })
         .await?;
     Ok(ok(AuditView::from(event)))

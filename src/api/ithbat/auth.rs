@@ -19,7 +19,7 @@ use crate::domain::{Error, Problems};
 use crate::service::authentication::{LoginInput, SignIn, TokenSet};
 use crate::service::passwords::Password;
 use crate::service::users::NewUser;
-use crate::service::{authentication, recovery, sessions, App};
+use crate::service::{authentication, recovery, sessions, Gate};
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -68,7 +68,7 @@ pub(crate) fn token_response(t: TokenSet) -> HttpResponse {
         example = json!({"success": true, "data": {"accessToken": "eyJ...", "refreshToken": "rt_...", "tokenType": "Bearer", "expiresIn": 3600, "user": {"id": "0190...", "email": "admin@localhost", "roles": ["owner"]}}}))))]
 pub async fn login(
     req: HttpRequest,
-    app: Data<App>,
+    gate: Data<Gate>,
     origin: Origin,
     body: JsonBody<LoginBody>,
 ) -> Result<HttpResponse, Error> {
@@ -87,7 +87,7 @@ pub async fn login(
         remember_me: body.remember_me.unwrap_or(false),
     };
     let tenant = requested_tenant(&req)?;
-    let outcome = app
+    let outcome = gate
         .run(move |app| async move {
             authentication::login(&app, tenant.as_ref(), input, &origin).await
         })
@@ -112,13 +112,13 @@ pub struct RefreshBody {
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = NATIVE, request_body = RefreshBody, security(()),
     responses((status = 200, description = "New tokens, as a sign-in answers; the refresh token sent is used up", body = Success<AnyObject>)))]
 pub async fn refresh(
-    app: Data<App>,
+    gate: Data<Gate>,
     origin: Origin,
     body: JsonBody<RefreshBody>,
 ) -> Result<HttpResponse, Error> {
     let token = body.0.refresh_token;
     let tokens =
-        app.run(move |app| async move {
+        gate.run(move |app| async move {
             authentication::refresh(&app, &token, None, None, &origin).await
         })
         .await?;
@@ -127,8 +127,12 @@ pub async fn refresh(
 
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = NATIVE,
     responses((status = 200, description = "Signed out: the session and its tokens are revoked", body = Message)))]
-pub async fn logout(app: Data<App>, caller: Caller, origin: Origin) -> Result<HttpResponse, Error> {
-    app.run(move |app| async move { authentication::logout(&app, &caller, &origin).await })
+pub async fn logout(
+    gate: Data<Gate>,
+    caller: Caller,
+    origin: Origin,
+) -> Result<HttpResponse, Error> {
+    gate.run(move |app| async move { authentication::logout(&app, &caller, &origin).await })
         .await?;
     Ok(message("Logged out", json!({})))
 }
@@ -137,12 +141,12 @@ pub async fn logout(app: Data<App>, caller: Caller, origin: Origin) -> Result<Ht
     responses((status = 200, description = "The caller's sessions (`isCurrent` marks this one)", body = Listing<SessionPage>)))]
 pub async fn list_sessions(
     req: HttpRequest,
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
 ) -> Result<HttpResponse, Error> {
     let page = Query::paging(req.query_string())?;
     let (_, current) = caller.session()?;
-    let listing = app
+    let listing = gate
         .run(move |app| async move { sessions::list_own(&app, &caller, page).await })
         .await?;
     Ok(list(
@@ -154,11 +158,11 @@ pub async fn list_sessions(
 #[utoipa::path(delete, path = "/api/v1/auth/sessions", tag = NATIVE,
     responses((status = 200, description = "Revoked (`data.revoked`: how many)", body = Message)))]
 pub async fn revoke_other_sessions(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
 ) -> Result<HttpResponse, Error> {
-    let revoked = app
+    let revoked = gate
         .run(move |app| async move { sessions::revoke_others(&app, &caller, &origin).await })
         .await?;
     Ok(message(
@@ -170,13 +174,13 @@ pub async fn revoke_other_sessions(
 #[utoipa::path(delete, path = "/api/v1/auth/sessions/{id}", tag = NATIVE,
     responses((status = 200, description = "Revoked", body = Message)))]
 pub async fn revoke_session(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     id: Path<String>,
 ) -> Result<HttpResponse, Error> {
     let id = path_id(&id, "Session")?;
-    app.run(move |app| async move { sessions::revoke_own(&app, &caller, id, &origin).await })
+    gate.run(move |app| async move { sessions::revoke_own(&app, &caller, id, &origin).await })
         .await?;
     Ok(message("Session revoked", json!({})))
 }
@@ -217,7 +221,7 @@ pub struct RegisterBody {
     responses((status = 201, description = "`{userId, id, email, displayName, tenantId, message}`; the same answer whether or not the address was free", body = Success<AnyObject>)))]
 pub async fn register(
     req: HttpRequest,
-    app: Data<App>,
+    gate: Data<Gate>,
     origin: Origin,
     body: JsonBody<RegisterBody>,
 ) -> Result<HttpResponse, Error> {
@@ -237,7 +241,7 @@ pub async fn register(
         family_name: b.family_name,
         ..Default::default()
     };
-    let r = app
+    let r = gate
         .run(move |app| async move {
             recovery::register(&app, header.as_ref(), in_body, input, &origin).await
         })
@@ -262,12 +266,12 @@ pub struct TokenBody {
 #[utoipa::path(post, path = "/api/v1/auth/verify-email", tag = NATIVE, request_body = TokenBody, security(()),
     responses((status = 200, description = "Verified", body = Message)))]
 pub async fn verify_email(
-    app: Data<App>,
+    gate: Data<Gate>,
     origin: Origin,
     body: JsonBody<TokenBody>,
 ) -> Result<HttpResponse, Error> {
     let token = body.0.token;
-    app.run(move |app| async move { recovery::verify_email(&app, &token, &origin).await })
+    gate.run(move |app| async move { recovery::verify_email(&app, &token, &origin).await })
         .await?;
     Ok(message("Email verified successfully", json!({})))
 }
@@ -284,13 +288,13 @@ pub struct EmailBody {
     responses((status = 200, description = "The same answer whether or not an unverified account has the address", body = Message)))]
 pub async fn resend_verification(
     req: HttpRequest,
-    app: Data<App>,
+    gate: Data<Gate>,
     origin: Origin,
     body: JsonBody<EmailBody>,
 ) -> Result<HttpResponse, Error> {
     let tenant = requested_tenant(&req)?;
     let email = body.0.email;
-    app.run(move |app| async move {
+    gate.run(move |app| async move {
         recovery::resend_verification(&app, tenant.as_ref(), &email, &origin).await
     })
     .await?;
@@ -305,13 +309,13 @@ pub async fn resend_verification(
     responses((status = 200, description = "The same answer whether or not an account has the address", body = Message)))]
 pub async fn initiate_password_reset(
     req: HttpRequest,
-    app: Data<App>,
+    gate: Data<Gate>,
     origin: Origin,
     body: JsonBody<EmailBody>,
 ) -> Result<HttpResponse, Error> {
     let tenant = requested_tenant(&req)?;
     let email = body.0.email;
-    app.run(move |app| async move {
+    gate.run(move |app| async move {
         recovery::request_reset(&app, tenant.as_ref(), &email, &origin).await
     })
     .await?;
@@ -335,12 +339,12 @@ pub struct CompleteResetBody {
 #[utoipa::path(post, path = "/api/v1/auth/password-reset/complete", tag = NATIVE, request_body = CompleteResetBody, security(()),
     responses((status = 200, description = "The password is changed and the other sessions revoked", body = Message)))]
 pub async fn complete_password_reset(
-    app: Data<App>,
+    gate: Data<Gate>,
     origin: Origin,
     body: JsonBody<CompleteResetBody>,
 ) -> Result<HttpResponse, Error> {
     let b = body.0;
-    app.run(
+    gate.run(
         move |app| async move { recovery::reset(&app, &b.token, b.new_password, &origin).await },
     )
     .await
@@ -363,13 +367,13 @@ pub struct ChangePasswordBody {
 #[utoipa::path(post, path = "/api/v1/auth/change-password", tag = NATIVE, request_body = ChangePasswordBody,
     responses((status = 200, description = "Changed", body = Message)))]
 pub async fn change_password(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     body: JsonBody<ChangePasswordBody>,
 ) -> Result<HttpResponse, Error> {
     let b = body.0;
-    app.run(move |app| async move {
+    gate.run(move |app| async move {
         recovery::change(&app, &caller, b.current_password, b.new_password, &origin).await
     })
     .await?;

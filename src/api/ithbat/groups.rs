@@ -16,7 +16,7 @@ use crate::domain::group::{GroupQuery, GroupSort};
 use crate::domain::principal::Caller;
 use crate::domain::session::Origin;
 use crate::domain::{Error, Problems};
-use crate::service::{groups, App};
+use crate::service::{groups, Gate};
 
 fn group_id(raw: &str) -> Result<uuid::Uuid, Error> {
     path_id(raw, "Group")
@@ -26,7 +26,7 @@ fn group_id(raw: &str) -> Result<uuid::Uuid, Error> {
     responses((status = 200, description = "The tenant's groups", body = Listing<GroupPage>)))]
 pub async fn index(
     req: HttpRequest,
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
 ) -> Result<HttpResponse, Error> {
     let q = Query::parse(req.query_string())?;
@@ -45,7 +45,7 @@ pub async fn index(
         page: q.page(&mut problems),
     };
     problems.into_result()?;
-    let listing = app
+    let listing = gate
         .run(move |app| async move { groups::list(&app, &caller, query).await })
         .await?;
     Ok(list("groups", listing.map(GroupView::from)))
@@ -53,9 +53,13 @@ pub async fn index(
 
 #[utoipa::path(get, path = "/api/v1/groups/{id}", tag = NATIVE,
     responses((status = 200, description = "OK", body = Success<GroupView>)))]
-pub async fn show(app: Data<App>, caller: Caller, id: Path<String>) -> Result<HttpResponse, Error> {
+pub async fn show(
+    gate: Data<Gate>,
+    caller: Caller,
+    id: Path<String>,
+) -> Result<HttpResponse, Error> {
     let id = group_id(&id)?;
-    let group = app
+    let group = gate
         .run(move |app| async move { groups::get(&app, &caller, id).await })
         .await?;
     Ok(ok(GroupView::from(group)))
@@ -74,14 +78,14 @@ pub struct CreateBody {
 #[utoipa::path(post, path = "/api/v1/groups", tag = NATIVE, request_body = CreateBody,
     responses((status = 201, description = "Created", body = Success<GroupView>)))]
 pub async fn create(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     body: JsonBody<CreateBody>,
 ) -> Result<HttpResponse, Error> {
     let CreateBody { name, description } = body.0;
     let group =
-        app.run(move |app| async move {
+        gate.run(move |app| async move {
             groups::create(&app, &caller, name, description, &origin).await
         })
         .await?;
@@ -103,7 +107,7 @@ pub struct UpdateBody {
 #[utoipa::path(put, path = "/api/v1/groups/{id}", tag = NATIVE, request_body = UpdateBody,
     responses((status = 200, description = "OK", body = Success<GroupView>)))]
 pub async fn update(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     id: Path<String>,
@@ -111,7 +115,7 @@ pub async fn update(
 ) -> Result<HttpResponse, Error> {
     let id = group_id(&id)?;
     let UpdateBody { name, description } = body.0;
-    let group = app
+    let group = gate
         .run(move |app| async move {
             groups::update(&app, &caller, id, name, description, &origin).await
         })
@@ -122,13 +126,13 @@ pub async fn update(
 #[utoipa::path(delete, path = "/api/v1/groups/{id}", tag = NATIVE,
     responses((status = 200, description = "Deleted", body = Message)))]
 pub async fn delete(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     id: Path<String>,
 ) -> Result<HttpResponse, Error> {
     let id = group_id(&id)?;
-    app.run(move |app| async move { groups::delete(&app, &caller, id, &origin).await })
+    gate.run(move |app| async move { groups::delete(&app, &caller, id, &origin).await })
         .await?;
     Ok(message("Group deleted", json!({})))
 }
@@ -137,13 +141,13 @@ pub async fn delete(
     responses((status = 200, description = "The group's members", body = Listing<MemberPage>)))]
 pub async fn members(
     req: HttpRequest,
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     id: Path<String>,
 ) -> Result<HttpResponse, Error> {
     let id = group_id(&id)?;
     let page = Query::paging(req.query_string())?;
-    let listing = app
+    let listing = gate
         .run(move |app| async move { groups::members(&app, &caller, id, page).await })
         .await?;
     Ok(list("members", listing.map(GroupMemberView::from)))
@@ -159,7 +163,7 @@ pub struct MemberBody {
 #[utoipa::path(post, path = "/api/v1/groups/{id}/members", tag = NATIVE, request_body = MemberBody,
     responses((status = 200, description = "Added (or already a member)", body = Message)))]
 pub async fn add_member(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     id: Path<String>,
@@ -167,7 +171,7 @@ pub async fn add_member(
 ) -> Result<HttpResponse, Error> {
     let id = group_id(&id)?;
     let user = body_id("userId", &body.0.user_id)?;
-    let added = app
+    let added = gate
         .run(move |app| async move { groups::add_member(&app, &caller, id, user, &origin).await })
         .await?;
     let text = if added {
@@ -181,7 +185,7 @@ pub async fn add_member(
 #[utoipa::path(delete, path = "/api/v1/groups/{id}/members/{user_id}", tag = NATIVE,
     responses((status = 200, description = "Removed", body = Message)))]
 pub async fn remove_member(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     path: Path<(String, String)>,
@@ -189,7 +193,7 @@ pub async fn remove_member(
     let (id, user) = path.into_inner();
     let id = group_id(&id)?;
     let user = path_id(&user, "Group member")?;
-    app.run(
+    gate.run(
         move |app| async move { groups::remove_member(&app, &caller, id, user, &origin).await },
     )
     .await?;

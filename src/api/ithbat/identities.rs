@@ -17,12 +17,12 @@ use crate::domain::principal::Caller;
 use crate::domain::session::Origin;
 use crate::domain::Error;
 use crate::service::sso::{self, Start};
-use crate::service::App;
+use crate::service::Gate;
 
 #[utoipa::path(get, path = "/api/v1/users/me/identities", tag = NATIVE,
     responses((status = 200, description = "`{identities: [{provider, providerUserId, email, linkedAt}]}`: the caller's linked SSO identities", body = Success<AnyObject>)))]
-pub async fn index(app: Data<App>, caller: Caller) -> Result<HttpResponse, Error> {
-    let identities = app
+pub async fn index(gate: Data<Gate>, caller: Caller) -> Result<HttpResponse, Error> {
+    let identities = gate
         .run(move |app| async move { sso::identities(&app, &caller).await })
         .await?;
     let items: Vec<_> = identities
@@ -45,18 +45,18 @@ pub async fn index(app: Data<App>, caller: Caller) -> Result<HttpResponse, Error
 #[utoipa::path(post, path = "/api/v1/users/me/identities/{provider}", tag = NATIVE,
     responses((status = 200, description = "`{authorizationUrl}`: open it in the same browser to link the identity", body = Success<AnyObject>)))]
 pub async fn link(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     scheme: Path<String>,
 ) -> Result<HttpResponse, Error> {
     let scheme = scheme.into_inner();
     let tenant = caller.tenant_id;
     let departure =
-        app.run(move |app| async move {
+        gate.run(move |app| async move {
             sso::start(&app, tenant, &scheme, Start::Link { caller }).await
         })
         .await?;
-    let jar = CookieJar::for_issuer(app.tokens.issuer());
+    let jar = CookieJar::for_issuer(gate.tokens().issuer());
     let mut response = ok(json!({ "authorizationUrl": departure.location }));
     if let Ok(v) = header::HeaderValue::from_str(&binding_cookie(&jar, &departure.browser)) {
         response.headers_mut().append(header::SET_COOKIE, v);
@@ -67,13 +67,13 @@ pub async fn link(
 #[utoipa::path(delete, path = "/api/v1/users/me/identities/{provider}", tag = NATIVE,
     responses((status = 200, description = "Unlinked", body = Success<AnyObject>)))]
 pub async fn unlink(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     scheme: Path<String>,
 ) -> Result<HttpResponse, Error> {
     let scheme = scheme.into_inner();
-    app.run(move |app| async move { sso::unlink(&app, &caller, &scheme, &origin).await })
+    gate.run(move |app| async move { sso::unlink(&app, &caller, &scheme, &origin).await })
         .await?;
     Ok(ok(json!({ "message": "Identity unlinked" })))
 }

@@ -20,7 +20,7 @@ use crate::domain::session::Origin;
 use crate::domain::{Error, Problems};
 use crate::service::mfa::{self, Proof};
 use crate::service::passwords::Password;
-use crate::service::App;
+use crate::service::Gate;
 
 /// A client may name a method; TOTP is the one offered (SMS, email and
 /// WebAuthn are not).
@@ -56,7 +56,7 @@ pub struct SetupBody {
 #[utoipa::path(post, path = "/api/v1/auth/mfa/setup", tag = NATIVE, request_body = Option<SetupBody>,
     responses((status = 200, description = "`{secret, qrCodeUrl, qrCode, otpauthUrl, backupCodes: []}`: enrolment starts; POST verify-setup turns it on", body = Success<AnyObject>)))]
 pub async fn setup(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     body: OptionalJsonBody<SetupBody>,
@@ -69,7 +69,7 @@ pub async fn setup(
     }
     problems.into_result()?;
     let password = body.password;
-    let enrolment = app
+    let enrolment = gate
         .run(move |app| async move { mfa::setup(&app, &caller, password, &origin).await })
         .await?;
     let qr = qr_png_data_url(&enrolment.otpauth_url)?;
@@ -96,7 +96,7 @@ pub struct VerifySetupBody {
 #[utoipa::path(post, path = "/api/v1/auth/mfa/verify-setup", tag = NATIVE, request_body = VerifySetupBody,
     responses((status = 200, description = "`{message, backupCodes}`: MFA is on; the backup codes are shown this once", body = Success<AnyObject>)))]
 pub async fn verify_setup(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     body: JsonBody<VerifySetupBody>,
@@ -107,7 +107,7 @@ pub async fn verify_setup(
     let code = problems.check("code", parse_totp_code(&body.code));
     problems.into_result()?;
     let code = code.unwrap_or_default();
-    let codes = app
+    let codes = gate
         .run(move |app| async move { mfa::verify_setup(&app, &caller, &code, &origin).await })
         .await?;
     Ok(ok(
@@ -129,7 +129,7 @@ pub struct DisableBody {
 #[utoipa::path(post, path = "/api/v1/auth/mfa/disable", tag = NATIVE, request_body = DisableBody,
     responses((status = 200, description = "MFA is off", body = Message)))]
 pub async fn disable(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     body: JsonBody<DisableBody>,
@@ -140,7 +140,7 @@ pub async fn disable(
     check_password(&mut problems, &body.password);
     problems.into_result()?;
     let password = body.password;
-    app.run(move |app| async move { mfa::disable(&app, &caller, &password, &origin).await })
+    gate.run(move |app| async move { mfa::disable(&app, &caller, &password, &origin).await })
         .await?;
     Ok(message("MFA disabled", json!({})))
 }
@@ -157,7 +157,7 @@ pub struct BackupCodesBody {
 #[utoipa::path(post, path = "/api/v1/auth/mfa/backup-codes", tag = NATIVE, request_body = BackupCodesBody,
     responses((status = 200, description = "`{backupCodes}`: new codes; the old ones no longer work", body = Success<AnyObject>)))]
 pub async fn backup_codes(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     body: JsonBody<BackupCodesBody>,
@@ -166,7 +166,7 @@ pub async fn backup_codes(
     let mut problems = Problems::default();
     check_password(&mut problems, &password);
     problems.into_result()?;
-    let codes = app
+    let codes = gate
         .run(move |app| async move {
             mfa::regenerate_backup_codes(&app, &caller, &password, &origin).await
         })
@@ -186,7 +186,7 @@ pub struct VerifyBody {
 /// sign-in, a different kind of code.
 async fn second_step(
     req: HttpRequest,
-    app: Data<App>,
+    gate: Data<Gate>,
     origin: Origin,
     body: VerifyBody,
     proof: fn(&str) -> Result<Proof, String>,
@@ -203,7 +203,7 @@ async fn second_step(
     let tenant = requested_tenant(&req)?;
     let token = body.mfa_token;
     let tokens =
-        app.run(move |app| async move {
+        gate.run(move |app| async move {
             mfa::verify(&app, tenant.as_ref(), &token, proof, &origin).await
         })
         .await?;
@@ -214,11 +214,11 @@ async fn second_step(
     responses((status = 200, description = "Signed in: the tokens, as POST /api/v1/auth/login answers", body = Success<AnyObject>)))]
 pub async fn verify(
     req: HttpRequest,
-    app: Data<App>,
+    gate: Data<Gate>,
     origin: Origin,
     body: JsonBody<VerifyBody>,
 ) -> Result<HttpResponse, Error> {
-    second_step(req, app, origin, body.0, |c| {
+    second_step(req, gate, origin, body.0, |c| {
         parse_totp_code(c).map(Proof::Totp)
     })
     .await
@@ -228,11 +228,11 @@ pub async fn verify(
     responses((status = 200, description = "Signed in with a backup code, which is used up", body = Success<AnyObject>)))]
 pub async fn verify_backup(
     req: HttpRequest,
-    app: Data<App>,
+    gate: Data<Gate>,
     origin: Origin,
     body: JsonBody<VerifyBody>,
 ) -> Result<HttpResponse, Error> {
-    second_step(req, app, origin, body.0, |c| {
+    second_step(req, gate, origin, body.0, |c| {
         parse_backup_code(c).map(Proof::BackupCode)
     })
     .await

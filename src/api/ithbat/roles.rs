@@ -18,7 +18,7 @@ use crate::domain::role::{RoleQuery, RoleSort};
 use crate::domain::session::Origin;
 use crate::domain::{Error, Problems};
 use crate::service::roles::{NewRole, RoleChanges};
-use crate::service::{roles, App};
+use crate::service::{roles, Gate};
 
 fn role_id(raw: &str) -> Result<uuid::Uuid, Error> {
     path_id(raw, "Role")
@@ -28,7 +28,7 @@ fn role_id(raw: &str) -> Result<uuid::Uuid, Error> {
     responses((status = 200, description = "The tenant's roles", body = Listing<RolePage>)))]
 pub async fn index(
     req: HttpRequest,
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
 ) -> Result<HttpResponse, Error> {
     let q = Query::parse(req.query_string())?;
@@ -46,7 +46,7 @@ pub async fn index(
         page: q.page(&mut problems),
     };
     problems.into_result()?;
-    let listing = app
+    let listing = gate
         .run(move |app| async move { roles::list(&app, &caller, query).await })
         .await?;
     Ok(list("roles", listing.map(RoleView::from)))
@@ -75,9 +75,13 @@ pub async fn catalogue_of_permissions(caller: Caller) -> Result<HttpResponse, Er
 
 #[utoipa::path(get, path = "/api/v1/roles/{id}", tag = NATIVE,
     responses((status = 200, description = "OK", body = Success<RoleView>)))]
-pub async fn show(app: Data<App>, caller: Caller, id: Path<String>) -> Result<HttpResponse, Error> {
+pub async fn show(
+    gate: Data<Gate>,
+    caller: Caller,
+    id: Path<String>,
+) -> Result<HttpResponse, Error> {
     let id = role_id(&id)?;
-    let role = app
+    let role = gate
         .run(move |app| async move { roles::get(&app, &caller, id).await })
         .await?;
     Ok(ok(RoleView::from(role)))
@@ -99,7 +103,7 @@ pub struct CreateBody {
 #[utoipa::path(post, path = "/api/v1/roles", tag = NATIVE, request_body = CreateBody,
     responses((status = 201, description = "Created", body = Success<RoleView>)))]
 pub async fn create(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     body: JsonBody<CreateBody>,
@@ -110,7 +114,7 @@ pub async fn create(
         description: b.description,
         permissions: b.permissions.unwrap_or_default(),
     };
-    let role = app
+    let role = gate
         .run(move |app| async move { roles::create(&app, &caller, input, &origin).await })
         .await?;
     Ok(created(RoleView::from(role)))
@@ -134,7 +138,7 @@ pub struct UpdateBody {
 #[utoipa::path(put, path = "/api/v1/roles/{id}", tag = NATIVE, request_body = UpdateBody,
     responses((status = 200, description = "OK", body = Success<RoleView>)))]
 pub async fn update(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     id: Path<String>,
@@ -147,7 +151,7 @@ pub async fn update(
         description: b.description,
         permissions: b.permissions,
     };
-    let role = app
+    let role = gate
         .run(move |app| async move { roles::update(&app, &caller, id, changes, &origin).await })
         .await?;
     Ok(ok(RoleView::from(role)))
@@ -156,13 +160,13 @@ pub async fn update(
 #[utoipa::path(delete, path = "/api/v1/roles/{id}", tag = NATIVE,
     responses((status = 200, description = "Deleted", body = Message)))]
 pub async fn delete(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     id: Path<String>,
 ) -> Result<HttpResponse, Error> {
     let id = role_id(&id)?;
-    app.run(move |app| async move { roles::delete(&app, &caller, id, &origin).await })
+    gate.run(move |app| async move { roles::delete(&app, &caller, id, &origin).await })
         .await?;
     Ok(message("Role deleted", json!({})))
 }

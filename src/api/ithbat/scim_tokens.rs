@@ -16,7 +16,7 @@ use crate::domain::scim_token::ScimToken;
 use crate::domain::session::Origin;
 use crate::domain::Error;
 use crate::service::scim_tokens::NewToken;
-use crate::service::{scim_tokens, App};
+use crate::service::{scim_tokens, Gate};
 
 fn view(t: &ScimToken) -> serde_json::Value {
     json!({
@@ -49,7 +49,7 @@ pub struct CreateBody {
 #[utoipa::path(post, path = "/api/v1/scim/tokens", tag = NATIVE, request_body = Option<CreateBody>,
     responses((status = 201, description = "`{id, name, provider, providerDisplayName, tokenHint, createdAt, lastUsedAt, token}`: the token is shown this once", body = Success<AnyObject>)))]
 pub async fn create(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     body: OptionalJsonBody<CreateBody>,
@@ -64,7 +64,7 @@ pub async fn create(
         provider: b.provider,
         provider_display_name: b.provider_display_name,
     };
-    let (row, secret) = app
+    let (row, secret) = gate
         .run(move |app| async move { scim_tokens::create(&app, &caller, input, &origin).await })
         .await?;
     let mut data = view(&row);
@@ -74,8 +74,8 @@ pub async fn create(
 
 #[utoipa::path(get, path = "/api/v1/scim/tokens", tag = NATIVE,
     responses((status = 200, description = "`{tokens: [...], total}`, without the secrets", body = Success<AnyObject>)))]
-pub async fn index(app: Data<App>, caller: Caller) -> Result<HttpResponse, Error> {
-    let rows = app
+pub async fn index(gate: Data<Gate>, caller: Caller) -> Result<HttpResponse, Error> {
+    let rows = gate
         .run(move |app| async move { scim_tokens::list(&app, &caller).await })
         .await?;
     let items: Vec<_> = rows.iter().map(view).collect();
@@ -85,13 +85,13 @@ pub async fn index(app: Data<App>, caller: Caller) -> Result<HttpResponse, Error
 #[utoipa::path(delete, path = "/api/v1/scim/tokens/{id}", tag = NATIVE,
     responses((status = 200, description = "Revoked", body = Message)))]
 pub async fn delete(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     id: Path<String>,
 ) -> Result<HttpResponse, Error> {
     let id = path_id(&id, "SCIM token")?;
-    app.run(move |app| async move { scim_tokens::delete(&app, &caller, id, &origin).await })
+    gate.run(move |app| async move { scim_tokens::delete(&app, &caller, id, &origin).await })
         .await?;
     Ok(message("SCIM token revoked", json!({})))
 }

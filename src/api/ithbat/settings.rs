@@ -15,12 +15,12 @@ use crate::domain::principal::Caller;
 use crate::domain::session::Origin;
 use crate::domain::Error;
 use crate::service::settings::SettingsChanges;
-use crate::service::{settings, App};
+use crate::service::{settings, Gate};
 
 #[utoipa::path(get, path = "/api/v1/settings", tag = NATIVE,
     responses((status = 200, description = "The caller's tenant's settings", body = Success<SettingsView>)))]
-pub async fn show(app: Data<App>, caller: Caller) -> Result<HttpResponse, Error> {
-    let tenant = app
+pub async fn show(gate: Data<Gate>, caller: Caller) -> Result<HttpResponse, Error> {
+    let tenant = gate
         .run(move |app| async move { settings::get(&app, &caller).await })
         .await?;
     Ok(ok(SettingsView::from(tenant)))
@@ -107,7 +107,7 @@ pub struct UpdateBody {
 #[utoipa::path(put, path = "/api/v1/settings", tag = NATIVE, request_body = UpdateBody,
     responses((status = 200, description = "The settings after the change", body = Success<SettingsView>)))]
 pub async fn update(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     body: JsonBody<UpdateBody>,
@@ -135,7 +135,7 @@ pub async fn update(
         plan: b.plan,
         rate_limit_per_minute: b.rate_limit_per_minute,
     };
-    let tenant = app
+    let tenant = gate
         .run(move |app| async move { settings::update(&app, &caller, changes, &origin).await })
         .await?;
     Ok(ok(SettingsView::from(tenant)))

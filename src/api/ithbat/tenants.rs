@@ -18,7 +18,7 @@ use crate::domain::tenant::{Plan, TenantQuery, TenantSort, TenantStatus};
 use crate::domain::{Error, Problems};
 use crate::service::passwords::Password;
 use crate::service::tenants::{NewOwner, NewTenant, TenantChanges};
-use crate::service::{tenants, App};
+use crate::service::{tenants, Gate};
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -47,7 +47,7 @@ pub struct CreateBody {
 #[utoipa::path(post, path = "/api/v1/tenants", tag = NATIVE, request_body = CreateBody,
     responses((status = 201, description = "The tenant (as GET shows it) and `adminUserId`", body = Success<AnyObject>)))]
 pub async fn create(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     body: JsonBody<CreateBody>,
@@ -75,7 +75,7 @@ pub async fn create(
         plan: b.plan,
         owner,
     };
-    let (tenant, admin) = app
+    let (tenant, admin) = gate
         .run(move |app| async move { tenants::create(&app, &caller, input, &origin).await })
         .await?;
     let mut data = json!(TenantView::from(tenant));
@@ -89,7 +89,7 @@ pub async fn create(
     responses((status = 200, description = "Tenants (platform administrators)", body = Listing<TenantPage>)))]
 pub async fn index(
     req: HttpRequest,
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
 ) -> Result<HttpResponse, Error> {
     let q = Query::parse(req.query_string())?;
@@ -112,7 +112,7 @@ pub async fn index(
         page: q.page(&mut problems),
     };
     problems.into_result()?;
-    let listing = app
+    let listing = gate
         .run(move |app| async move { tenants::list(&app, &caller, &query).await })
         .await?;
     Ok(list("tenants", listing.map(TenantView::from)))
@@ -120,8 +120,8 @@ pub async fn index(
 
 #[utoipa::path(get, path = "/api/v1/tenants/current", tag = NATIVE,
     responses((status = 200, description = "The caller's tenant", body = Success<TenantView>)))]
-pub async fn current(app: Data<App>, caller: Caller) -> Result<HttpResponse, Error> {
-    let tenant = app
+pub async fn current(gate: Data<Gate>, caller: Caller) -> Result<HttpResponse, Error> {
+    let tenant = gate
         .run(move |app| async move { tenants::current(&app, &caller).await })
         .await?;
     Ok(ok(TenantView::from(tenant)))
@@ -133,9 +133,13 @@ fn tenant_id(raw: &str) -> Result<uuid::Uuid, Error> {
 
 #[utoipa::path(get, path = "/api/v1/tenants/{id}", tag = NATIVE,
     responses((status = 200, description = "OK", body = Success<TenantView>)))]
-pub async fn show(app: Data<App>, caller: Caller, id: Path<String>) -> Result<HttpResponse, Error> {
+pub async fn show(
+    gate: Data<Gate>,
+    caller: Caller,
+    id: Path<String>,
+) -> Result<HttpResponse, Error> {
     let id = tenant_id(&id)?;
-    let tenant = app
+    let tenant = gate
         .run(move |app| async move { tenants::get(&app, &caller, id).await })
         .await?;
     Ok(ok(TenantView::from(tenant)))
@@ -161,7 +165,7 @@ pub struct UpdateBody {
 #[utoipa::path(put, path = "/api/v1/tenants/{id}", tag = NATIVE, request_body = UpdateBody,
     responses((status = 200, description = "OK", body = Success<TenantView>)))]
 pub async fn update(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     id: Path<String>,
@@ -175,7 +179,7 @@ pub async fn update(
         rate_limit_per_minute: b.rate_limit_per_minute,
     };
     let id = tenant_id(&id)?;
-    let tenant = app
+    let tenant = gate
         .run(move |app| async move { tenants::update(&app, &caller, id, changes, &origin).await })
         .await?;
     Ok(ok(TenantView::from(tenant)))
@@ -184,13 +188,13 @@ pub async fn update(
 #[utoipa::path(delete, path = "/api/v1/tenants/{id}", tag = NATIVE,
     responses((status = 200, description = "Deleted", body = Message)))]
 pub async fn delete(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     id: Path<String>,
 ) -> Result<HttpResponse, Error> {
     let id = tenant_id(&id)?;
-    let deleted_at = app
+    let deleted_at = gate
         .run(move |app| async move { tenants::delete(&app, &caller, id, &origin).await })
         .await?;
     Ok(message(
@@ -212,7 +216,7 @@ pub struct SuspendBody {
 #[utoipa::path(post, path = "/api/v1/tenants/{id}/suspend", tag = NATIVE, request_body = Option<SuspendBody>,
     responses((status = 200, description = "Suspended", body = Success<TenantView>)))]
 pub async fn suspend(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     id: Path<String>,
@@ -220,7 +224,7 @@ pub async fn suspend(
 ) -> Result<HttpResponse, Error> {
     let reason = body.0.and_then(|b| b.reason);
     let id = tenant_id(&id)?;
-    let tenant = app
+    let tenant = gate
         .run(move |app| async move {
             tenants::set_status(&app, &caller, id, TenantStatus::Suspended, reason, &origin).await
         })
@@ -231,13 +235,13 @@ pub async fn suspend(
 #[utoipa::path(post, path = "/api/v1/tenants/{id}/reactivate", tag = NATIVE,
     responses((status = 200, description = "Active again", body = Success<TenantView>)))]
 pub async fn reactivate(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     id: Path<String>,
 ) -> Result<HttpResponse, Error> {
     let id = tenant_id(&id)?;
-    let tenant = app
+    let tenant = gate
         .run(move |app| async move {
             tenants::set_status(&app, &caller, id, TenantStatus::Active, None, &origin).await
         })

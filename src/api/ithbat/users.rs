@@ -19,7 +19,7 @@ use crate::domain::user::{UserQuery, UserSort, UserStatus};
 use crate::domain::{Error, Problems};
 use crate::service::passwords::Password;
 use crate::service::users::{NewUser, ProfileChanges, MAX_BULK};
-use crate::service::{users, App};
+use crate::service::{users, Gate};
 
 fn user_id(raw: &str) -> Result<uuid::Uuid, Error> {
     path_id(raw, "User")
@@ -29,8 +29,8 @@ fn user_id(raw: &str) -> Result<uuid::Uuid, Error> {
 
 #[utoipa::path(get, path = "/api/v1/users/me", tag = NATIVE,
     responses((status = 200, description = "The caller", body = Success<UserView>)))]
-pub async fn me(app: Data<App>, caller: Caller) -> Result<HttpResponse, Error> {
-    let me = app
+pub async fn me(gate: Data<Gate>, caller: Caller) -> Result<HttpResponse, Error> {
+    let me = gate
         .run(move |app| async move { users::me(&app, &caller).await })
         .await?;
     Ok(ok(UserView::from(me)))
@@ -82,7 +82,7 @@ pub struct UpdateMeBody {
 #[utoipa::path(put, path = "/api/v1/users/me", tag = NATIVE, request_body = UpdateMeBody,
     responses((status = 200, description = "The caller after the change", body = Success<UserView>)))]
 pub async fn update_me(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     body: JsonBody<UpdateMeBody>,
@@ -102,7 +102,7 @@ pub async fn update_me(
         timezone: prefs.and_then(|p| p.timezone),
         ..Default::default()
     };
-    let me = app
+    let me = gate
         .run(move |app| async move { users::update_me(&app, &caller, changes, &origin).await })
         .await?;
     Ok(ok(UserView::from(me)))
@@ -118,7 +118,7 @@ pub async fn update_me(
     responses((status = 200, description = "The tenant's users", body = Listing<UserPage>)))]
 pub async fn index(
     req: HttpRequest,
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
 ) -> Result<HttpResponse, Error> {
     let q = Query::parse(req.query_string())?;
@@ -147,7 +147,7 @@ pub async fn index(
         skip_count: false,
     };
     problems.into_result()?;
-    let listing = app
+    let listing = gate
         .run(move |app| async move { users::list(&app, &caller, query).await })
         .await?;
     Ok(list("users", listing.map(UserView::from)))
@@ -155,9 +155,13 @@ pub async fn index(
 
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = NATIVE,
     responses((status = 200, description = "OK", body = Success<UserView>)))]
-pub async fn show(app: Data<App>, caller: Caller, id: Path<String>) -> Result<HttpResponse, Error> {
+pub async fn show(
+    gate: Data<Gate>,
+    caller: Caller,
+    id: Path<String>,
+) -> Result<HttpResponse, Error> {
     let id = user_id(&id)?;
-    let user = app
+    let user = gate
         .run(move |app| async move { users::get(&app, &caller, id).await })
         .await?;
     Ok(ok(UserView::from(user)))
@@ -217,13 +221,13 @@ impl From<CreateBody> for NewUser {
 #[utoipa::path(post, path = "/api/v1/users", tag = NATIVE, request_body = CreateBody,
     responses((status = 201, description = "Created", body = Success<UserView>)))]
 pub async fn create(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     body: JsonBody<CreateBody>,
 ) -> Result<HttpResponse, Error> {
     let input = NewUser::from(body.0);
-    let user = app
+    let user = gate
         .run(move |app| async move { users::create(&app, &caller, input, &origin).await })
         .await?;
     Ok(created(UserView::from(user)))
@@ -243,7 +247,7 @@ pub struct BulkBody {
 #[utoipa::path(post, path = "/api/v1/users/bulk", tag = NATIVE, request_body = BulkBody,
     responses((status = 200, description = "`{successful, failed, users: [...], errors?: [{index, email, error, code, details?}]}`: each row created or reported", body = Success<AnyObject>)))]
 pub async fn bulk(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     body: JsonBody<BulkBody>,
@@ -274,7 +278,7 @@ pub async fn bulk(
             Err(e) => parse_errors.push((index, email, e)),
         }
     }
-    let outcome = app
+    let outcome = gate
         .run(move |app| async move { users::bulk_create(&app, &caller, parsed, &origin).await })
         .await?;
     let mut errors: Vec<(usize, String, Error)> = outcome
@@ -338,7 +342,7 @@ pub struct UpdateBody {
     description = "PUT and PATCH both change only the fields sent.",
     responses((status = 200, description = "Updated", body = Success<UserView>)))]
 pub async fn update(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     id: Path<String>,
@@ -356,7 +360,7 @@ pub async fn update(
         phone_number: b.phone_number,
         ..Default::default()
     };
-    let user = app
+    let user = gate
         .run(move |app| async move { users::update(&app, &caller, id, changes, &origin).await })
         .await?;
     Ok(ok(UserView::from(user)))
@@ -366,13 +370,13 @@ pub async fn update(
 #[utoipa::path(delete, path = "/api/v1/users/{id}", tag = NATIVE,
     responses((status = 200, description = "Deleted (`deletedAt`)", body = Message)))]
 pub async fn delete(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     id: Path<String>,
 ) -> Result<HttpResponse, Error> {
     let id = user_id(&id)?;
-    let at = app
+    let at = gate
         .run(move |app| async move { users::delete(&app, &caller, id, &origin).await })
         .await?;
     Ok(message(
@@ -382,14 +386,14 @@ pub async fn delete(
 }
 
 async fn set_status(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     id: Path<String>,
     status: UserStatus,
 ) -> Result<HttpResponse, Error> {
     let id = user_id(&id)?;
-    let user = app
+    let user = gate
         .run(move |app| async move { users::set_status(&app, &caller, id, status, &origin).await })
         .await?;
     let text = match status {
@@ -402,35 +406,35 @@ async fn set_status(
 #[utoipa::path(post, path = "/api/v1/users/{id}/suspend", tag = NATIVE,
     responses((status = 200, description = "Suspended (`data`: the user)", body = Message)))]
 pub async fn suspend(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     id: Path<String>,
 ) -> Result<HttpResponse, Error> {
-    set_status(app, caller, origin, id, UserStatus::Suspended).await
+    set_status(gate, caller, origin, id, UserStatus::Suspended).await
 }
 
 #[utoipa::path(post, path = "/api/v1/users/{id}/reactivate", tag = NATIVE,
     responses((status = 200, description = "Active again (`data`: the user)", body = Message)))]
 pub async fn reactivate(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     id: Path<String>,
 ) -> Result<HttpResponse, Error> {
-    set_status(app, caller, origin, id, UserStatus::Active).await
+    set_status(gate, caller, origin, id, UserStatus::Active).await
 }
 
 #[utoipa::path(post, path = "/api/v1/users/{id}/unlock", tag = NATIVE,
     responses((status = 200, description = "Unlocked", body = Message)))]
 pub async fn unlock(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     id: Path<String>,
 ) -> Result<HttpResponse, Error> {
     let id = user_id(&id)?;
-    let user = app
+    let user = gate
         .run(move |app| async move { users::unlock(&app, &caller, id, &origin).await })
         .await?;
     Ok(message(
@@ -443,14 +447,14 @@ pub async fn unlock(
     responses((status = 200, description = "The user's sessions", body = Listing<SessionPage>)))]
 pub async fn sessions(
     req: HttpRequest,
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     id: Path<String>,
 ) -> Result<HttpResponse, Error> {
     let id = user_id(&id)?;
     let page = Query::paging(req.query_string())?;
     let current = caller.session().map(|(_, s)| s).unwrap_or_default();
-    let listing = app
+    let listing = gate
         .run(move |app| async move { users::sessions(&app, &caller, id, page).await })
         .await?;
     Ok(list(
@@ -462,13 +466,13 @@ pub async fn sessions(
 #[utoipa::path(delete, path = "/api/v1/users/{id}/sessions", tag = NATIVE,
     responses((status = 200, description = "Revoked (`data.revoked`: how many)", body = Message)))]
 pub async fn revoke_sessions(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     id: Path<String>,
 ) -> Result<HttpResponse, Error> {
     let id = user_id(&id)?;
-    let revoked = app
+    let revoked = gate
         .run(move |app| async move { users::revoke_sessions(&app, &caller, id, &origin).await })
         .await?;
     Ok(message(
@@ -480,12 +484,12 @@ pub async fn revoke_sessions(
 #[utoipa::path(get, path = "/api/v1/users/{id}/permissions", tag = NATIVE,
     responses((status = 200, description = "`{userId, permissions: [...]}`", body = Success<AnyObject>)))]
 pub async fn permissions(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     id: Path<String>,
 ) -> Result<HttpResponse, Error> {
     let id = user_id(&id)?;
-    let perms = app
+    let perms = gate
         .run(move |app| async move { users::permissions(&app, &caller, id).await })
         .await?;
     Ok(ok(json!({ "userId": id, "permissions": perms.to_vec() })))
@@ -501,7 +505,7 @@ pub struct AssignBody {
 #[utoipa::path(post, path = "/api/v1/users/{id}/roles", tag = NATIVE, request_body = AssignBody,
     responses((status = 200, description = "Assigned", body = Message)))]
 pub async fn assign_role(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     id: Path<String>,
@@ -509,7 +513,7 @@ pub async fn assign_role(
 ) -> Result<HttpResponse, Error> {
     let id = user_id(&id)?;
     let role = body_id("roleId", &body.0.role_id)?;
-    app.run(move |app| async move { users::assign_role(&app, &caller, id, role, &origin).await })
+    gate.run(move |app| async move { users::assign_role(&app, &caller, id, role, &origin).await })
         .await?;
     Ok(message("Role assigned", json!({})))
 }
@@ -517,7 +521,7 @@ pub async fn assign_role(
 #[utoipa::path(delete, path = "/api/v1/users/{id}/roles/{role_id}", tag = NATIVE,
     responses((status = 200, description = "Removed", body = Message)))]
 pub async fn remove_role(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     path: Path<(String, String)>,
@@ -525,7 +529,7 @@ pub async fn remove_role(
     let (id, role) = path.into_inner();
     let id = user_id(&id)?;
     let role = path_id(&role, "Role")?;
-    app.run(move |app| async move { users::remove_role(&app, &caller, id, role, &origin).await })
+    gate.run(move |app| async move { users::remove_role(&app, &caller, id, role, &origin).await })
         .await?;
     Ok(message("Role removed", json!({})))
 }
@@ -541,7 +545,7 @@ pub struct MetadataBody {
 #[utoipa::path(patch, path = "/api/v1/users/{id}/metadata", tag = NATIVE, request_body = MetadataBody,
     responses((status = 200, description = "The user with the merged metadata", body = Success<UserView>)))]
 pub async fn metadata(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     id: Path<String>,
@@ -549,7 +553,7 @@ pub async fn metadata(
 ) -> Result<HttpResponse, Error> {
     let id = user_id(&id)?;
     let patch = body.0.metadata;
-    let user = app
+    let user = gate
         .run(move |app| async move {
             users::merge_user_metadata(&app, &caller, id, patch, &origin).await
         })

@@ -21,7 +21,7 @@ use crate::domain::Error;
 use crate::service::accounts::AccountChanges;
 use crate::service::passwords::Password;
 use crate::service::users::{NewUser, ProfileChanges, RoleChoice, UserDetails};
-use crate::service::{accounts, invitations, organizations, users, App};
+use crate::service::{accounts, invitations, organizations, users, App, Gate};
 
 pub const KIND: &str = "accounts";
 
@@ -164,11 +164,11 @@ async fn included(
     params(JsonApiList,
         ("include" = Option<String>, Query, description = "Related resources to include (`included=` is accepted too)")),
     responses((status = 200, description = "The tenant's accounts", content_type = "application/vnd.api+json", body = Collection)))]
-pub async fn index(app: Data<App>, r: Request) -> JsonApiResult<HttpResponse> {
+pub async fn index(gate: Data<Gate>, r: Request) -> JsonApiResult<HttpResponse> {
     let caller = r.caller()?;
     let q = query::parse_list(&r.query, &SPEC, TYPES)?;
     let (fields, counted) = (q.fields.clone(), q.count);
-    let (listing, included) = app
+    let (listing, included) = gate
         .run(move |app| async move {
             let query = UserQuery {
                 filter: q.filter_spec(&SPEC),
@@ -191,12 +191,12 @@ pub async fn index(app: Data<App>, r: Request) -> JsonApiResult<HttpResponse> {
 #[utoipa::path(get, path = "/api/v1/accounts/{id}", tag = JSONAPI,
     params(("include" = Option<String>, Query, description = "Related resources to include")),
     responses((status = 200, description = "The account", content_type = "application/vnd.api+json", body = Single)))]
-pub async fn show(app: Data<App>, r: Request, id: Path<String>) -> JsonApiResult<HttpResponse> {
+pub async fn show(gate: Data<Gate>, r: Request, id: Path<String>) -> JsonApiResult<HttpResponse> {
     let caller = r.caller()?;
     let id = path_id(&id, "Account")?;
     let q = query::parse_show(&r.query, &SPEC, TYPES)?;
     let fields = q.fields.clone();
-    let (account, included) = app
+    let (account, included) = gate
         .run(move |app| async move {
             let account = resource(&users::get(&app, &caller, id).await?);
             let included =
@@ -255,7 +255,7 @@ fn organization(incoming: &document::Incoming) -> Result<Option<Option<uuid::Uui
     description = "Attributes: name, email (or user_name), user_name?, password?, enabled?, role_name?, role_scope?, picture_url?, sso_channel?; relationship organization?.",
     request_body(content = Input, content_type = "application/vnd.api+json"),
     responses((status = 201, description = "Created; without a password the account is invited (pending until it joins)", content_type = "application/vnd.api+json", body = Single)))]
-pub async fn create(app: Data<App>, r: Request, body: Body) -> JsonApiResult<HttpResponse> {
+pub async fn create(gate: Data<Gate>, r: Request, body: Body) -> JsonApiResult<HttpResponse> {
     let caller = r.caller()?;
     query::no_parameters(&r.query)?;
     let mut incoming = document::read(body.0, KIND, None, RELATIONSHIPS)?;
@@ -287,7 +287,7 @@ pub async fn create(app: Data<App>, r: Request, body: Body) -> JsonApiResult<Htt
         ..Default::default()
     };
     let origin = r.origin;
-    let account = app
+    let account = gate
         .run(move |app| async move {
             users::create(&app, &caller, input, &origin)
                 .await
@@ -320,7 +320,7 @@ struct UpdateAttributes {
     request_body(content = Input, content_type = "application/vnd.api+json"),
     responses((status = 200, description = "Updated", content_type = "application/vnd.api+json", body = Single)))]
 pub async fn update(
-    app: Data<App>,
+    gate: Data<Gate>,
     r: Request,
     id: Path<String>,
     body: Body,
@@ -347,7 +347,7 @@ pub async fn update(
         role_scope: a.role_scope,
     };
     let origin = r.origin;
-    let account = app
+    let account = gate
         .run(move |app| async move {
             accounts::update(&app, &caller, id, changes, &origin)
                 .await
@@ -364,12 +364,12 @@ pub async fn update(
 
 #[utoipa::path(delete, path = "/api/v1/accounts/{id}", tag = JSONAPI,
     responses((status = 204, description = "Deleted")))]
-pub async fn delete(app: Data<App>, r: Request, id: Path<String>) -> JsonApiResult<HttpResponse> {
+pub async fn delete(gate: Data<Gate>, r: Request, id: Path<String>) -> JsonApiResult<HttpResponse> {
     let caller = r.caller()?;
     query::no_parameters(&r.query)?;
     let id = path_id(&id, "Account")?;
     let origin = r.origin;
-    app.run(move |app| async move { users::delete(&app, &caller, id, &origin).await })
+    gate.run(move |app| async move { users::delete(&app, &caller, id, &origin).await })
         .await?;
     Ok(document::no_content())
 }
@@ -388,7 +388,7 @@ struct JoinAttributes {
     security(()),
     responses((status = 204, description = "Joined: the invitation is accepted and the password set")))]
 pub async fn join(
-    app: Data<App>,
+    gate: Data<Gate>,
     r: Request,
     token: Path<String>,
     body: Body,
@@ -404,7 +404,7 @@ pub async fn join(
         }
     })?;
     let origin = r.origin;
-    app.run(move |app| async move { invitations::join(&app, &token, a.password, &origin).await })
+    gate.run(move |app| async move { invitations::join(&app, &token, a.password, &origin).await })
         .await
         .map_err(|e| match e {
             // The token is in the path, not the body.
@@ -422,7 +422,7 @@ pub async fn join(
 #[utoipa::path(post, path = "/api/v1/accounts/{id}/resend_invitation", tag = JSONAPI,
     responses((status = 204, description = "A fresh invitation is mailed; the old link stops working")))]
 pub async fn resend_invitation(
-    app: Data<App>,
+    gate: Data<Gate>,
     r: Request,
     id: Path<String>,
     body: Body,
@@ -436,7 +436,7 @@ pub async fn resend_invitation(
         _ => return Err(Error::invalid("body", "must be empty or a JSON object").into()),
     }
     let origin = r.origin;
-    app.run(move |app| async move { invitations::resend(&app, &caller, id, &origin).await })
+    gate.run(move |app| async move { invitations::resend(&app, &caller, id, &origin).await })
         .await?;
     Ok(document::no_content())
 }

@@ -38,19 +38,19 @@ pub struct Doc;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::web::{self, delete, get, patch, post, Data};
+use actix_web::web::{self, delete, get, patch, post};
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use serde_json::Value;
 
-use crate::api::extract::{bearer_token, read_body, requested_tenant};
+use crate::api::extract::{bearer_token, gate, read_body, requested_tenant};
 use crate::domain::principal::Caller;
 use crate::domain::session::Origin;
 use crate::domain::tenant::TenantRef;
 use crate::domain::text::JsonPath;
 use crate::domain::Error;
+use crate::service::authentication;
 use crate::service::tokens::AccessClaims;
-use crate::service::{authentication, App};
 use error::JsonApiError;
 
 pub const MEDIA_TYPE: &str = "application/vnd.api+json";
@@ -104,12 +104,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(resource("/account/passwords/change").route(post().to(passwords::change)));
 }
 
-fn app(req: &HttpRequest) -> Data<App> {
-    req.app_data::<Data<App>>()
-        .cloned()
-        .expect("App is registered")
-}
-
 fn essence(media: &str) -> String {
     media
         .split(';')
@@ -146,7 +140,7 @@ impl FromRequest for Request {
     type Future = LocalBoxFuture<'static, Result<Self, JsonApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let app = app(req);
+        let gate = gate(req);
         let origin = Origin::extract(req).into_inner();
         let query = req.query_string().to_string();
         let tenant = requested_tenant(req);
@@ -164,11 +158,11 @@ impl FromRequest for Request {
                     let token = token?;
                     let claims = match verified {
                         Some(c) => c,
-                        None => app.tokens.verify_access(&token).await?,
+                        None => gate.tokens().verify_access(&token).await?,
                     };
                     let named = tenant.clone();
                     Some(
-                        app.run(move |app| async move {
+                        gate.run(move |app| async move {
                             authentication::authenticate_api(&app, claims, named.as_ref()).await
                         })
                         .await?,

@@ -15,7 +15,7 @@ use crate::api::openapi::schemas::JsonApiList;
 use crate::api::openapi::JSONAPI;
 use crate::domain::account::{Organization, OrganizationQuery, OrganizationSort};
 use crate::domain::Error;
-use crate::service::{organizations, App};
+use crate::service::{organizations, Gate};
 
 pub const KIND: &str = "organizations";
 
@@ -61,11 +61,11 @@ fn sort_key(name: &str) -> OrganizationSort {
     params(JsonApiList,
         ("include" = Option<String>, Query, description = "Related resources to include (`included=` is accepted too)")),
     responses((status = 200, description = "The tenant's organizations", content_type = "application/vnd.api+json", body = Collection)))]
-pub async fn index(app: Data<App>, r: Request) -> JsonApiResult<HttpResponse> {
+pub async fn index(gate: Data<Gate>, r: Request) -> JsonApiResult<HttpResponse> {
     let caller = r.caller()?;
     let q = query::parse_list(&r.query, &SPEC, TYPES)?;
     let (fields, counted) = (q.fields.clone(), q.count);
-    let listing = app
+    let listing = gate
         .run(move |app| async move {
             let query = OrganizationQuery {
                 filter: q.filter_spec(&SPEC),
@@ -91,11 +91,11 @@ pub async fn index(app: Data<App>, r: Request) -> JsonApiResult<HttpResponse> {
 #[utoipa::path(get, path = "/api/v1/organizations/{id}", tag = JSONAPI,
     params(("include" = Option<String>, Query, description = "Related resources to include")),
     responses((status = 200, description = "The organization", content_type = "application/vnd.api+json", body = Single)))]
-pub async fn show(app: Data<App>, r: Request, id: Path<String>) -> JsonApiResult<HttpResponse> {
+pub async fn show(gate: Data<Gate>, r: Request, id: Path<String>) -> JsonApiResult<HttpResponse> {
     let caller = r.caller()?;
     let id = path_id(&id, "Organization")?;
     let q = query::parse_show(&r.query, &SPEC, TYPES)?;
-    let org = app
+    let org = gate
         .run(move |app| async move { organizations::get(&app, &caller, id).await })
         .await?;
     Ok(document::single(
@@ -115,14 +115,14 @@ struct CreateAttributes {
 #[utoipa::path(post, path = "/api/v1/organizations", tag = JSONAPI,
     request_body(content = Input, content_type = "application/vnd.api+json"),
     responses((status = 201, description = "Created", content_type = "application/vnd.api+json", body = Single)))]
-pub async fn create(app: Data<App>, r: Request, body: Body) -> JsonApiResult<HttpResponse> {
+pub async fn create(gate: Data<Gate>, r: Request, body: Body) -> JsonApiResult<HttpResponse> {
     let caller = r.caller()?;
     query::no_parameters(&r.query)?;
     let mut incoming = document::read(body.0, KIND, None, &[])?;
     drop_read_only(&mut incoming.attributes, READ_ONLY);
     let a: CreateAttributes = attributes(incoming.attributes)?;
     let origin = r.origin;
-    let org = app
+    let org = gate
         .run(move |app| async move { organizations::create(&app, &caller, &a.name, &origin).await })
         .await?;
     Ok(document::created(&resource(&org)))
@@ -139,7 +139,7 @@ struct UpdateAttributes {
     request_body(content = Input, content_type = "application/vnd.api+json"),
     responses((status = 200, description = "Updated", content_type = "application/vnd.api+json", body = Single)))]
 pub async fn update(
-    app: Data<App>,
+    gate: Data<Gate>,
     r: Request,
     id: Path<String>,
     body: Body,
@@ -152,7 +152,7 @@ pub async fn update(
     drop_read_only(&mut incoming.attributes, READ_ONLY);
     let a: UpdateAttributes = attributes(incoming.attributes)?;
     let origin = r.origin;
-    let org = app
+    let org = gate
         .run(move |app| async move {
             organizations::rename(&app, &caller, id, a.name.as_deref(), &origin).await
         })
@@ -167,12 +167,12 @@ pub async fn update(
 
 #[utoipa::path(delete, path = "/api/v1/organizations/{id}", tag = JSONAPI,
     responses((status = 204, description = "Deleted")))]
-pub async fn delete(app: Data<App>, r: Request, id: Path<String>) -> JsonApiResult<HttpResponse> {
+pub async fn delete(gate: Data<Gate>, r: Request, id: Path<String>) -> JsonApiResult<HttpResponse> {
     let caller = r.caller()?;
     query::no_parameters(&r.query)?;
     let id = path_id(&id, "Organization")?;
     let origin = r.origin;
-    app.run(move |app| async move {
+    gate.run(move |app| async move {
         organizations::delete(&app, &caller, id, &origin).await?;
         Ok::<_, Error>(())
     })

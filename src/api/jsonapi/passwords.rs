@@ -15,7 +15,7 @@ use super::{attributes, Body, Request};
 use crate::api::openapi::JSONAPI;
 use crate::domain::Error;
 use crate::service::passwords::Password;
-use crate::service::{recovery, App};
+use crate::service::{recovery, Gate};
 
 /// The body's fields as `T`, with errors pointing where the client put
 /// them.
@@ -53,11 +53,15 @@ struct RequestReset {
     request_body(content = Input, content_type = "application/vnd.api+json"),
     security(()),
     responses((status = 204, description = "The same answer whether or not an account has the email")))]
-pub async fn request_reset(app: Data<App>, r: Request, body: Body) -> JsonApiResult<HttpResponse> {
+pub async fn request_reset(
+    gate: Data<Gate>,
+    r: Request,
+    body: Body,
+) -> JsonApiResult<HttpResponse> {
     super::query::no_parameters(&r.query)?;
     let (b, wrapped): (RequestReset, bool) = fields(body.0)?;
     let (tenant, origin) = (r.tenant, r.origin);
-    app.run(move |app| async move {
+    gate.run(move |app| async move {
         recovery::request_reset(&app, tenant.as_ref(), &b.email, &origin).await
     })
     .await
@@ -80,11 +84,11 @@ struct Reset {
     request_body(content = Input, content_type = "application/vnd.api+json"),
     security(()),
     responses((status = 204, description = "The password is set")))]
-pub async fn reset(app: Data<App>, r: Request, body: Body) -> JsonApiResult<HttpResponse> {
+pub async fn reset(gate: Data<Gate>, r: Request, body: Body) -> JsonApiResult<HttpResponse> {
     super::query::no_parameters(&r.query)?;
     let (b, wrapped): (Reset, bool) = fields(body.0)?;
     let origin = r.origin;
-    app.run(move |app| async move { recovery::reset(&app, &b.token, b.password, &origin).await })
+    gate.run(move |app| async move { recovery::reset(&app, &b.token, b.password, &origin).await })
         .await
         .map_err(in_body(wrapped))?;
     Ok(document::no_content())
@@ -96,7 +100,7 @@ pub async fn reset(app: Data<App>, r: Request, body: Body) -> JsonApiResult<Http
     security(()),
     params(("token" = String, Query)),
     responses((status = 200, description = "Whether the reset token is usable", content_type = "application/json", body = bool)))]
-pub async fn token_valid(app: Data<App>, r: Request) -> JsonApiResult<HttpResponse> {
+pub async fn token_valid(gate: Data<Gate>, r: Request) -> JsonApiResult<HttpResponse> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&r.query)
         .map_err(|_| Error::invalid("query", "is not a valid query string"))?;
     let mut token = None;
@@ -115,7 +119,7 @@ pub async fn token_valid(app: Data<App>, r: Request) -> JsonApiResult<HttpRespon
     let Some(token) = token.filter(|t| !t.is_empty()) else {
         return Err(Error::invalid("?token", "is required").into());
     };
-    let valid = app
+    let valid = gate
         .run(move |app| async move { recovery::reset_token_valid(&app, &token).await })
         .await?;
     Ok(HttpResponse::Ok()
@@ -137,12 +141,12 @@ struct Change {
     description = "`{current_password, new_password}` plain, or as the attributes of a document.",
     request_body(content = Input, content_type = "application/vnd.api+json"),
     responses((status = 204, description = "Changed; the account's other sessions end")))]
-pub async fn change(app: Data<App>, r: Request, body: Body) -> JsonApiResult<HttpResponse> {
+pub async fn change(gate: Data<Gate>, r: Request, body: Body) -> JsonApiResult<HttpResponse> {
     let caller = r.caller()?;
     super::query::no_parameters(&r.query)?;
     let (b, wrapped): (Change, bool) = fields(body.0)?;
     let origin = r.origin;
-    app.run(move |app| async move {
+    gate.run(move |app| async move {
         recovery::change(&app, &caller, b.current_password, b.new_password, &origin).await
     })
     .await

@@ -13,7 +13,7 @@ use crate::api::openapi::schemas::JsonApiList;
 use crate::api::openapi::JSONAPI;
 use crate::domain::session::{Session, SessionQuery, SessionSort};
 use crate::domain::Error;
-use crate::service::{sessions, users, App};
+use crate::service::{sessions, users, Gate};
 
 pub const KIND: &str = "account_sessions";
 
@@ -79,11 +79,11 @@ fn sort_key(name: &str) -> SessionSort {
     params(JsonApiList,
         ("include" = Option<String>, Query, description = "Related resources to include (`included=` is accepted too)")),
     responses((status = 200, description = "The caller's sessions", content_type = "application/vnd.api+json", body = Collection)))]
-pub async fn index(app: Data<App>, r: Request) -> JsonApiResult<HttpResponse> {
+pub async fn index(gate: Data<Gate>, r: Request) -> JsonApiResult<HttpResponse> {
     let caller = r.caller()?;
     let q = query::parse_list(&r.query, &SPEC, TYPES)?;
     let (fields, counted) = (q.fields.clone(), q.count);
-    let (listing, included) = app
+    let (listing, included) = gate
         .run(move |app| async move {
             let query = SessionQuery {
                 filter: q.filter_spec(&SPEC),
@@ -112,12 +112,14 @@ pub async fn index(app: Data<App>, r: Request) -> JsonApiResult<HttpResponse> {
 
 #[utoipa::path(delete, path = "/api/v1/account_sessions/{id}", tag = JSONAPI,
     responses((status = 204, description = "Revoked")))]
-pub async fn delete(app: Data<App>, r: Request, id: Path<String>) -> JsonApiResult<HttpResponse> {
+pub async fn delete(gate: Data<Gate>, r: Request, id: Path<String>) -> JsonApiResult<HttpResponse> {
     let caller = r.caller()?;
     query::no_parameters(&r.query)?;
     let id = path_id(&id, "Session")?;
     let origin = r.origin;
-    app.run(move |app| async move { sessions::revoke_in_tenant(&app, &caller, id, &origin).await })
-        .await?;
+    gate.run(
+        move |app| async move { sessions::revoke_in_tenant(&app, &caller, id, &origin).await },
+    )
+    .await?;
     Ok(document::no_content())
 }

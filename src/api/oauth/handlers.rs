@@ -14,7 +14,7 @@ use crate::domain::scope::ScopeSet;
 use crate::domain::session::Origin;
 use crate::domain::{Error, OAuthError, Result};
 use crate::service::oauth::{Introspection, TokenRequest};
-use crate::service::{authentication, clients, code_flow, oauth, App};
+use crate::service::{authentication, clients, code_flow, oauth, Gate};
 
 /// Token, introspection and revocation answers are never cached
 /// (RFC 6749 5.1).
@@ -76,7 +76,7 @@ fn for_a_user(request: &TokenRequest) -> bool {
     responses((status = 200, description = "RFC 6749 5.1: `{access_token, token_type, expires_in, scope, refresh_token?, id_token?}`", body = AnyObject,
         example = json!({"access_token": "eyJ...", "token_type": "Bearer", "expires_in": 3600, "scope": "services.iam"}))))]
 pub async fn token(
-    app: Data<App>,
+    gate: Data<Gate>,
     req: HttpRequest,
     origin: Origin,
     form: OAuthForm,
@@ -84,7 +84,7 @@ pub async fn token(
     let request = token_request(&form)?;
     let creds = credentials(&req, &form)?;
     if !for_a_user(&request) {
-        let issued = app
+        let issued = gate
             .run(move |app| async move {
                 let client = clients::authenticate(&app, &creds, &origin).await?;
                 oauth::token(&app, &client, request, &origin).await
@@ -101,7 +101,7 @@ pub async fn token(
         }
         return Ok(no_store(Some(body)));
     }
-    let tokens = app
+    let tokens = gate
         .run(move |app| async move {
             // Public clients (no secret) may redeem codes: PKCE binds them.
             let client = match creds.secret {
@@ -184,7 +184,7 @@ fn bearer_error(status: u16, error: &str, description: &str, scope: Option<&str>
         (status = 200, description = "`{sub, name?, email?, ...}`", body = AnyObject),
         (status = 401, description = "RFC 6750 3.1 invalid_token", body = crate::api::openapi::schemas::OAuthError),
         (status = 403, description = "RFC 6750 3.1 insufficient_scope", body = crate::api::openapi::schemas::OAuthError)))]
-pub async fn userinfo(app: Data<App>, req: HttpRequest) -> HttpResponse {
+pub async fn userinfo(gate: Data<Gate>, req: HttpRequest) -> HttpResponse {
     let invalid = || {
         bearer_error(
             401,
@@ -196,7 +196,7 @@ pub async fn userinfo(app: Data<App>, req: HttpRequest) -> HttpResponse {
     let Ok(token) = crate::api::extract::bearer_token(&req) else {
         return invalid();
     };
-    let Ok(claims) = app.tokens.verify_access(token).await else {
+    let Ok(claims) = gate.tokens().verify_access(token).await else {
         return invalid();
     };
     if claims.is_client_token() {
@@ -207,7 +207,7 @@ pub async fn userinfo(app: Data<App>, req: HttpRequest) -> HttpResponse {
             Some("openid"),
         );
     }
-    let result = app
+    let result = gate
         .run(move |app| async move { authentication::signed_in_user(&app, claims).await })
         .await;
     let Ok((caller, user)) = result else {
@@ -261,14 +261,14 @@ pub async fn userinfo(app: Data<App>, req: HttpRequest) -> HttpResponse {
     request_body(content = super::form::TokenOnlyForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 200, description = "RFC 7662 2.2", body = AnyObject, example = json!({"active": false}))))]
 pub async fn introspect(
-    app: Data<App>,
+    gate: Data<Gate>,
     req: HttpRequest,
     form: OAuthForm,
     origin: Origin,
 ) -> Result<HttpResponse> {
     let token = form.require("token")?.to_string();
     let creds = credentials(&req, &form)?;
-    let found = app
+    let found = gate
         .run(move |app| async move {
             let client = clients::authenticate(&app, &creds, &origin).await?;
             oauth::introspect(&app, &client, &token).await
@@ -327,14 +327,14 @@ pub async fn introspect(
     request_body(content = super::form::TokenOnlyForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 200, description = "Revoked, or there was nothing to revoke")))]
 pub async fn revoke(
-    app: Data<App>,
+    gate: Data<Gate>,
     req: HttpRequest,
     form: OAuthForm,
     origin: Origin,
 ) -> Result<HttpResponse> {
     let token = form.require("token")?.to_string();
     let creds = credentials(&req, &form)?;
-    app.run(move |app| async move {
+    gate.run(move |app| async move {
         let client = clients::authenticate(&app, &creds, &origin).await?;
         oauth::revoke(&app, &client, &token, &origin).await
     })

@@ -21,7 +21,7 @@ use crate::service::account_links::{self, Link};
 use crate::service::mail::escape;
 use crate::service::passwords::Password;
 use crate::service::tokens::random_token;
-use crate::service::{invitations, recovery, App};
+use crate::service::{invitations, recovery, Gate};
 
 const CSRF: &str = "ithbat_account_csrf";
 
@@ -32,13 +32,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     for flow in [Flow::Join, Flow::Reset, Flow::Verify] {
         cfg.service(
             super::super::resource(flow.path())
-                .route(web::get().to(move |req: HttpRequest, app: Data<App>| show(flow, req, app)))
+                .route(
+                    web::get().to(move |req: HttpRequest, gate: Data<Gate>| show(flow, req, gate)),
+                )
                 .route(web::post().to(
                     move |req: HttpRequest,
-                          app: Data<App>,
+                          gate: Data<Gate>,
                           origin: Origin,
                           form: Form<AccountForm>| {
-                        submit(flow, req, app, origin, form)
+                        submit(flow, req, gate, origin, form)
                     },
                 )),
         );
@@ -83,8 +85,8 @@ impl Flow {
     }
 }
 
-fn jar(app: &App) -> CookieJar {
-    CookieJar::for_issuer(app.tokens.issuer())
+fn jar(gate: &Gate) -> CookieJar {
+    CookieJar::for_issuer(gate.tokens().issuer())
 }
 
 /// The page for a link that cannot be used, and why (`TokenProblem`'s words).
@@ -108,7 +110,7 @@ fn went_wrong() -> HttpResponse {
 
 /// The form of a usable link, with a fresh CSRF value in it and in a cookie.
 fn form_page(
-    app: &App,
+    gate: &Gate,
     flow: Flow,
     token: &str,
     link: &Link,
@@ -178,7 +180,7 @@ fn form_page(
             .collect(),
     }
     .render();
-    if let Ok(v) = header::HeaderValue::from_str(&jar(app).set(CSRF, &csrf, "Strict", None)) {
+    if let Ok(v) = header::HeaderValue::from_str(&jar(gate).set(CSRF, &csrf, "Strict", None)) {
         response.headers_mut().append(header::SET_COOKIE, v);
     }
     response
@@ -196,29 +198,29 @@ fn token_of(req: &HttpRequest) -> Option<String> {
 
 /// The link's form (with `problem` shown on it), or why it cannot be used.
 async fn form_or_dead_link(
-    app: &Data<App>,
+    gate: &Gate,
     flow: Flow,
     token: String,
     problem: Option<&str>,
 ) -> HttpResponse {
     let checked = {
         let token = token.clone();
-        app.run(
+        gate.run(
             move |app| async move { account_links::inspect(&app, &token, flow.purpose()).await },
         )
         .await
     };
     match checked {
-        Ok(Ok(link)) => form_page(app, flow, &token, &link, problem),
+        Ok(Ok(link)) => form_page(gate, flow, &token, &link, problem),
         Ok(Err(why)) => dead_link(flow, why.message()),
         Err(_) => went_wrong(),
     }
 }
 
 /// `GET` a link: its form, or why it cannot be used.
-async fn show(flow: Flow, req: HttpRequest, app: Data<App>) -> HttpResponse {
+async fn show(flow: Flow, req: HttpRequest, gate: Data<Gate>) -> HttpResponse {
     match token_of(&req) {
-        Some(token) => form_or_dead_link(&app, flow, token, None).await,
+        Some(token) => form_or_dead_link(&gate, flow, token, None).await,
         None => dead_link(flow, TokenProblem::Invalid.message()),
     }
 }
@@ -259,12 +261,12 @@ fn refusal(e: Error) -> Refusal {
 async fn submit(
     flow: Flow,
     req: HttpRequest,
-    app: Data<App>,
+    gate: Data<Gate>,
     origin: Origin,
     form: Form<AccountForm>,
 ) -> HttpResponse {
     let f = form.into_inner();
-    let jar = jar(&app);
+    let jar = jar(&gate);
     let expected = cookie(&req, &jar, CSRF).unwrap_or_default();
     if f.csrf.is_empty() || !bool::from(expected.as_bytes().ct_eq(f.csrf.as_bytes())) {
         return message(
@@ -278,11 +280,11 @@ async fn submit(
         return dead_link(flow, TokenProblem::Invalid.message());
     }
     if flow.sets_password() && f.password != f.confirm {
-        return form_or_dead_link(&app, flow, f.token, Some("The two passwords differ.")).await;
+        return form_or_dead_link(&gate, flow, f.token, Some("The two passwords differ.")).await;
     }
     let token = f.token.clone();
     let password = Password::new(f.password);
-    let outcome = app
+    let outcome = gate
         .run(move |app| async move {
             match flow {
                 Flow::Join => invitations::join(&app, &token, password, &origin).await,
@@ -322,7 +324,7 @@ async fn submit(
         Err(e) => match refusal(e) {
             Refusal::Link(why) => dead_link(flow, &why),
             Refusal::Password(problem) => {
-                return form_or_dead_link(&app, flow, f.token, Some(&problem)).await;
+                return form_or_dead_link(&gate, flow, f.token, Some(&problem)).await;
             }
             Refusal::Internal => went_wrong(),
         },

@@ -17,13 +17,13 @@ use crate::service::code_flow::{
 };
 use crate::service::mail::escape;
 use crate::service::passwords::Password;
-use crate::service::App;
+use crate::service::{App, Gate};
 
 const CSRF: &str = "ithbat_csrf";
 const BROWSER: &str = "ithbat_session";
 
-pub(super) fn jar(app: &App) -> CookieJar {
-    CookieJar::for_issuer(app.tokens.issuer())
+pub(super) fn jar(gate: &Gate) -> CookieJar {
+    CookieJar::for_issuer(gate.tokens().issuer())
 }
 
 /// The parameters of a query string, each once (OAuth: a repeated
@@ -61,22 +61,22 @@ pub(super) fn error_page(e: PageError) -> HttpResponse {
     message(StatusCode::BAD_REQUEST, "ithbat", "Cannot sign in", &e.0)
 }
 
-/// Renders what comes next: a page, or the way back to the client.
-/// Runs a step of the sign-in on the server's runtime (see `App::run`)
-/// and renders what comes next.
-pub(super) async fn step<F, Fut>(app: &App, work: F) -> HttpResponse
+/// Runs a step of the sign-in through the gate (`Gate::run`) and renders
+/// what comes next.
+pub(super) async fn step<F, Fut>(gate: &Gate, work: F) -> HttpResponse
 where
     F: FnOnce(App) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = Result<Next, PageError>> + Send + 'static,
 {
-    let next = app
+    let next = gate
         .run(move |app| async move { Ok::<_, crate::domain::Error>(work(app).await) })
         .await;
-    respond(app, next.unwrap_or_else(|_| Err(PageError::internal())))
+    respond(gate, next.unwrap_or_else(|_| Err(PageError::internal())))
 }
 
-pub(super) fn respond(app: &App, next: Result<Next, PageError>) -> HttpResponse {
-    let jar = jar(app);
+/// Renders what comes next: a page, or the way back to the client.
+pub(super) fn respond(gate: &Gate, next: Result<Next, PageError>) -> HttpResponse {
+    let jar = jar(gate);
     match next {
         Err(e) => error_page(e),
         Ok(Next::Redirect { location, cookie }) => {
@@ -234,13 +234,13 @@ fn mfa_page(page: &SignInPage, mfa_token: &str) -> HttpResponse {
         (status = 200, description = "The sign-in page", content_type = "text/html", body = String),
         (status = 303, description = "Back to the client's redirect URI with `code` (or `error`) and `state`"),
         (status = 400, description = "A page that says why the request cannot go on (no redirect to an unverified URI); or, for input refused before the page (control characters), the dialect's error body", content((String = "text/html"), (crate::api::openapi::schemas::OAuthError = "application/json")))))]
-pub async fn authorize(req: HttpRequest, app: Data<App>, origin: Origin) -> HttpResponse {
+pub async fn authorize(req: HttpRequest, gate: Data<Gate>, origin: Origin) -> HttpResponse {
     let params = match params(req.query_string()) {
         Ok(p) => p,
         Err(e) => return error_page(e),
     };
-    let browser = cookie(&req, &jar(&app), BROWSER);
-    step(&app, move |app| async move {
+    let browser = cookie(&req, &jar(&gate), BROWSER);
+    step(&gate, move |app| async move {
         code_flow::begin(&app, params, browser.as_deref(), &origin).await
     })
     .await
@@ -272,13 +272,13 @@ pub struct PasswordForm {
         (status = 401, description = "The page again, saying the sign-in failed", content_type = "text/html", body = String)))]
 pub async fn password(
     req: HttpRequest,
-    app: Data<App>,
+    gate: Data<Gate>,
     origin: Origin,
     form: Form<PasswordForm>,
 ) -> HttpResponse {
     let f = form.into_inner();
-    let csrf_cookie = cookie(&req, &jar(&app), CSRF);
-    step(&app, move |app| async move {
+    let csrf_cookie = cookie(&req, &jar(&gate), CSRF);
+    step(&gate, move |app| async move {
         code_flow::password(
             &app,
             &f.request,
@@ -317,13 +317,13 @@ pub struct MfaForm {
         (status = 401, description = "The page again, saying the code was wrong", content_type = "text/html", body = String)))]
 pub async fn second_factor(
     req: HttpRequest,
-    app: Data<App>,
+    gate: Data<Gate>,
     origin: Origin,
     form: Form<MfaForm>,
 ) -> HttpResponse {
     let f = form.into_inner();
-    let csrf_cookie = cookie(&req, &jar(&app), CSRF);
-    step(&app, move |app| async move {
+    let csrf_cookie = cookie(&req, &jar(&gate), CSRF);
+    step(&gate, move |app| async move {
         code_flow::second_factor(
             &app,
             &f.request,
@@ -354,7 +354,7 @@ pub async fn second_factor(
         (status = 303, description = "Signed out; on to the registered post_logout_redirect_uri")))]
 pub async fn logout(
     req: HttpRequest,
-    app: Data<App>,
+    gate: Data<Gate>,
     origin: Origin,
     body: String,
 ) -> HttpResponse {
@@ -376,9 +376,9 @@ pub async fn logout(
         get("post_logout_redirect_uri"),
         get("state"),
     );
-    let jar = jar(&app);
+    let jar = jar(&gate);
     let browser = cookie(&req, &jar, BROWSER);
-    let outcome = app
+    let outcome = gate
         .run(move |app| async move {
             code_flow::end_session(
                 &app,

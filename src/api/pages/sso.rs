@@ -22,7 +22,7 @@ use crate::domain::Error;
 use crate::service::authentication::SignIn;
 use crate::service::code_flow::{self, PageError};
 use crate::service::sso::{self, Arrival, Callback, Departure, Failure, Start};
-use crate::service::App;
+use crate::service::Gate;
 
 /// The cookie that binds a round trip to the browser that started it.
 /// SameSite=Lax: it must come back on the provider's top-level redirect.
@@ -61,7 +61,7 @@ fn depart(jar: &CookieJar, d: Departure) -> HttpResponse {
     responses(
         (status = 303, description = "To the provider"),
         (status = 400, description = "The link is malformed or the provider unknown; or, for input refused before the page (control characters), the dialect's error body", content((String = "text/html"), (crate::api::openapi::schemas::OAuthError = "application/json")))))]
-pub async fn from_sign_in(req: HttpRequest, app: Data<App>) -> HttpResponse {
+pub async fn from_sign_in(req: HttpRequest, gate: Data<Gate>) -> HttpResponse {
     let pairs = query_pairs(&req);
     let (Some(request), Some(scheme)) = (param(&pairs, "request"), param(&pairs, "provider"))
     else {
@@ -70,7 +70,7 @@ pub async fn from_sign_in(req: HttpRequest, app: Data<App>) -> HttpResponse {
     let Ok(request_id) = Uuid::parse_str(&request) else {
         return error_page(PageError("This sign-in link is malformed.".into()));
     };
-    let outcome = app
+    let outcome = gate
         .run(move |app| async move {
             let tenant = match code_flow::tenant_of_request(&app, request_id).await {
                 Ok(t) => t,
@@ -89,7 +89,7 @@ pub async fn from_sign_in(req: HttpRequest, app: Data<App>) -> HttpResponse {
         })
         .await;
     match outcome {
-        Ok(Ok(d)) => depart(&jar(&app), d),
+        Ok(Ok(d)) => depart(&jar(&gate), d),
         Ok(Err(e)) => error_page(e),
         Err(_) => error_page(PageError::internal()),
     }
@@ -105,7 +105,7 @@ pub async fn from_sign_in(req: HttpRequest, app: Data<App>) -> HttpResponse {
     responses((status = 302, description = "To the provider")))]
 pub async fn api_login(
     req: HttpRequest,
-    app: Data<App>,
+    gate: Data<Gate>,
     scheme: Path<String>,
 ) -> Result<HttpResponse, Error> {
     let pairs = query_pairs(&req);
@@ -115,10 +115,10 @@ pub async fn api_login(
         (None, None) => None,
     };
     let scheme = scheme.into_inner();
-    let d = app
+    let d = gate
         .run(move |app| async move { sso::start_api(&app, tenant, &scheme).await })
         .await?;
-    let mut r = depart(&jar(&app), d);
+    let mut r = depart(&jar(&gate), d);
     *r.status_mut() = StatusCode::FOUND;
     Ok(r)
 }
@@ -170,7 +170,7 @@ fn onward(redirect: HttpResponse) -> HttpResponse {
         (status = 200, description = "Signed in (the tokens, as POST /api/v1/auth/login answers), or a page saying the identity was linked", body = AnyObject),
         (status = 303, description = "On to the client of the sign-in page"),
         (status = 400, description = "A page that says why the sign-in cannot go on; or, for input refused before the page (control characters), the dialect's error body", content((String = "text/html"), (crate::api::openapi::schemas::NativeError = "application/json")))))]
-pub async fn callback(req: HttpRequest, app: Data<App>, origin: Origin) -> HttpResponse {
+pub async fn callback(req: HttpRequest, gate: Data<Gate>, origin: Origin) -> HttpResponse {
     let pairs = query_pairs(&req);
     let back = Callback {
         state: param(&pairs, "state"),
@@ -178,10 +178,10 @@ pub async fn callback(req: HttpRequest, app: Data<App>, origin: Origin) -> HttpR
         error: param(&pairs, "error"),
         error_description: param(&pairs, "error_description"),
     };
-    let jar = jar(&app);
+    let jar = jar(&gate);
     let browser = cookie(&req, &jar, BINDING);
     let origin2 = origin.clone();
-    let arrival = app
+    let arrival = gate
         .run(move |app| async move {
             Ok::<_, Error>(sso::finish(&app, back, browser.as_deref(), &origin2).await)
         })
@@ -199,7 +199,7 @@ pub async fn callback(req: HttpRequest, app: Data<App>, origin: Origin) -> HttpR
             outcome,
             ..
         })) => onward(
-            step(&app, move |app| async move {
+            step(&gate, move |app| async move {
                 code_flow::after_sso(&app, id, *outcome, &origin).await
             })
             .await,
@@ -224,7 +224,7 @@ pub async fn callback(req: HttpRequest, app: Data<App>, origin: Origin) -> HttpR
             request_id: Some(id),
             purpose: Some(Purpose::Authorize),
         })) => {
-            step(&app, move |app| async move {
+            step(&gate, move |app| async move {
                 code_flow::sso_failed(&app, id, text).await
             })
             .await

@@ -19,7 +19,7 @@ use super::error::{ScimError, ScimResult};
 use super::ops::{self, resource_id, Reply};
 use super::resources::{check_schemas, get, Projection};
 use super::schema::{Resource, BULK_REQUEST, BULK_RESPONSE};
-use crate::service::App;
+use crate::service::{App, Gate};
 
 /// `bulk.maxOperations` of the ServiceProviderConfig.
 pub const MAX_OPERATIONS: usize = 1000;
@@ -297,13 +297,13 @@ async fn run_all(
 }
 
 pub async fn bulk(
-    app: Data<App>,
+    gate: Data<Gate>,
     scim: Scim,
     _req: HttpRequest,
     body: ScimJson,
 ) -> ScimResult<HttpResponse> {
     let (ops, fail_on_errors) = parse(&body.0)?;
-    let results: Vec<Value> = app
+    let results: Vec<Value> = gate
         .run(move |app| async move {
             Ok::<_, ScimError>(run_all(&app, &scim, ops, fail_on_errors).await)
         })

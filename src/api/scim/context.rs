@@ -11,7 +11,7 @@
 
 use actix_web::dev::Payload;
 use actix_web::http::{header, Method};
-use actix_web::web::{BytesMut, Data};
+use actix_web::web::BytesMut;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use futures_util::StreamExt;
@@ -19,14 +19,14 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::error::ScimError;
-use crate::api::extract::{bearer_token, check_strings, requested_tenant};
+use crate::api::extract::{bearer_token, check_strings, gate, requested_tenant};
 use crate::domain::principal::Caller;
 use crate::domain::session::Origin;
 use crate::domain::tenant::TenantRef;
 use crate::domain::text::JsonPath;
 use crate::domain::Error;
 use crate::service::tokens::AccessClaims;
-use crate::service::{authentication, scim_tokens, tenants, App};
+use crate::service::{authentication, scim_tokens, tenants, Gate};
 
 /// An authenticated SCIM request.
 #[derive(Debug, Clone)]
@@ -37,16 +37,10 @@ pub struct Scim {
     pub base: String,
 }
 
-fn app(req: &HttpRequest) -> Data<App> {
-    req.app_data::<Data<App>>()
-        .cloned()
-        .expect("App is registered")
-}
-
 /// The SCIM service's absolute base URL for this request: Ithbat's form or
 /// Aritma's tenant-in-path form.
-pub fn base_url(req: &HttpRequest, app: &App) -> String {
-    let issuer = app.tokens.issuer().trim_end_matches('/');
+pub fn base_url(req: &HttpRequest, gate: &Gate) -> String {
+    let issuer = gate.tokens().issuer().trim_end_matches('/');
     match req.match_info().get("tenant") {
         Some(tenant) => format!("{issuer}/{tenant}/api/scim/v2"),
         None => format!("{issuer}/scim/v2"),
@@ -68,8 +62,8 @@ impl FromRequest for Scim {
     type Future = LocalBoxFuture<'static, Result<Self, ScimError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let app = app(req);
-        let base = base_url(req, &app);
+        let gate = gate(req);
+        let base = base_url(req, &gate);
         let origin = Origin::extract(req).into_inner();
         let token = bearer_token(req).map(str::to_string);
         let verified = req.extensions().get::<AccessClaims>().cloned();
@@ -92,7 +86,7 @@ impl FromRequest for Scim {
             let token = token?;
             let header_tenant = header_tenant?;
             let path_tenant = path_tenant.transpose()?;
-            let caller = app
+            let caller = gate
                 .run(move |app| async move {
                     if token.starts_with(scim_tokens::PREFIX) {
                         let principal =
@@ -150,7 +144,7 @@ impl FromRequest for ScimJson {
     type Future = LocalBoxFuture<'static, Result<Self, ScimError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = app(req).config.max_body_bytes;
+        let limit = gate(req).config().max_body_bytes;
         let media = req.headers().get(header::CONTENT_TYPE).map(|v| {
             v.to_str()
                 .unwrap_or("")

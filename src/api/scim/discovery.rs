@@ -13,7 +13,7 @@ use super::error::{ScimError, ScimResult};
 use super::list::{list_response, MAX_RESULTS};
 use super::ops::Reply;
 use super::schema::{self, RESOURCE_TYPES, SERVICE_PROVIDER_CONFIG};
-use crate::service::App;
+use crate::service::Gate;
 
 /// `/v2/Schemas/...` in the files becomes `{base}/Schemas/...`.
 fn locate(mut resource: Value, base: &str) -> Value {
@@ -49,12 +49,15 @@ fn refuse_filter(req: &HttpRequest) -> ScimResult<()> {
     Ok(())
 }
 
-pub async fn service_provider_config(app: Data<App>, req: HttpRequest) -> ScimResult<HttpResponse> {
-    let base = base_url(&req, &app);
+pub async fn service_provider_config(
+    gate: Data<Gate>,
+    req: HttpRequest,
+) -> ScimResult<HttpResponse> {
+    let base = base_url(&req, &gate);
     let mut config = locate(SERVICE_PROVIDER_CONFIG.clone(), &base);
     // The limits actually enforced, whatever the file says.
     config["bulk"]["maxOperations"] = json!(MAX_OPERATIONS);
-    config["bulk"]["maxPayloadSize"] = json!(app.config.max_body_bytes);
+    config["bulk"]["maxPayloadSize"] = json!(gate.config().max_body_bytes);
     config["filter"]["maxResults"] = json!(MAX_RESULTS);
     Ok(ok(config))
 }
@@ -66,15 +69,15 @@ fn resource_types(base: &str) -> Vec<Value> {
         .unwrap_or_default()
 }
 
-pub async fn resource_types_index(app: Data<App>, req: HttpRequest) -> ScimResult<HttpResponse> {
+pub async fn resource_types_index(gate: Data<Gate>, req: HttpRequest) -> ScimResult<HttpResponse> {
     refuse_filter(&req)?;
-    let types = resource_types(&base_url(&req, &app));
+    let types = resource_types(&base_url(&req, &gate));
     Ok(ok(list_response(types.len() as u64, 1, types)))
 }
 
-pub async fn resource_type(app: Data<App>, req: HttpRequest) -> ScimResult<HttpResponse> {
+pub async fn resource_type(gate: Data<Gate>, req: HttpRequest) -> ScimResult<HttpResponse> {
     let id = req.match_info().get("id").unwrap_or("");
-    resource_types(&base_url(&req, &app))
+    resource_types(&base_url(&req, &gate))
         .into_iter()
         .find(|t| t["id"].as_str() == Some(id))
         .map(ok)
@@ -88,15 +91,15 @@ fn schemas(base: &str) -> Vec<Value> {
         .collect()
 }
 
-pub async fn schemas_index(app: Data<App>, req: HttpRequest) -> ScimResult<HttpResponse> {
+pub async fn schemas_index(gate: Data<Gate>, req: HttpRequest) -> ScimResult<HttpResponse> {
     refuse_filter(&req)?;
-    let all = schemas(&base_url(&req, &app));
+    let all = schemas(&base_url(&req, &gate));
     Ok(ok(list_response(all.len() as u64, 1, all)))
 }
 
-pub async fn schema(app: Data<App>, req: HttpRequest) -> ScimResult<HttpResponse> {
+pub async fn schema(gate: Data<Gate>, req: HttpRequest) -> ScimResult<HttpResponse> {
     let id = req.match_info().get("id").unwrap_or("");
-    schemas(&base_url(&req, &app))
+    schemas(&base_url(&req, &gate))
         .into_iter()
         .find(|s| s["id"].as_str().is_some_and(|s| s.eq_ignore_ascii_case(id)))
         .map(ok)

@@ -10,7 +10,7 @@ use super::error::{ScimError, ScimResult};
 use super::list;
 use super::ops::{self, resource_id, Reply};
 use super::schema::Resource;
-use crate::service::App;
+use crate::service::Gate;
 
 /// The resource type a route names: `/Users/...` or `/Groups/...`.
 fn resource(req: &HttpRequest) -> ScimResult<Resource> {
@@ -23,10 +23,10 @@ fn target(req: &HttpRequest) -> ScimResult<(Resource, Uuid)> {
     Ok((r, resource_id(r, req.match_info().get("id").unwrap_or(""))?))
 }
 
-pub async fn index(app: Data<App>, scim: Scim, req: HttpRequest) -> ScimResult<HttpResponse> {
+pub async fn index(gate: Data<Gate>, scim: Scim, req: HttpRequest) -> ScimResult<HttpResponse> {
     let r = resource(&req)?;
     let params = list::from_query(req.query_string())?;
-    let reply: Reply = app
+    let reply: Reply = gate
         .run(move |app| async move { ops::list(&app, &scim, r, &params).await })
         .await?;
     Ok(reply.into_response())
@@ -34,45 +34,45 @@ pub async fn index(app: Data<App>, scim: Scim, req: HttpRequest) -> ScimResult<H
 
 /// `POST /Users/.search` (RFC 7644 3.4.3): a list whose query is the body.
 pub async fn search(
-    app: Data<App>,
+    gate: Data<Gate>,
     scim: Scim,
     req: HttpRequest,
     body: ScimJson,
 ) -> ScimResult<HttpResponse> {
     let r = resource(&req)?;
     let params = list::from_search(&body.0)?;
-    let reply: Reply = app
+    let reply: Reply = gate
         .run(move |app| async move { ops::list(&app, &scim, r, &params).await })
         .await?;
     Ok(reply.into_response())
 }
 
 pub async fn create(
-    app: Data<App>,
+    gate: Data<Gate>,
     scim: Scim,
     req: HttpRequest,
     body: ScimJson,
 ) -> ScimResult<HttpResponse> {
     let r = resource(&req)?;
     let projection = list::projection(req.query_string());
-    let reply: Reply = app
+    let reply: Reply = gate
         .run(move |app| async move { ops::create(&app, &scim, r, &body.0, &projection).await })
         .await?;
     Ok(reply.into_response())
 }
 
-pub async fn show(app: Data<App>, scim: Scim, req: HttpRequest) -> ScimResult<HttpResponse> {
+pub async fn show(gate: Data<Gate>, scim: Scim, req: HttpRequest) -> ScimResult<HttpResponse> {
     let (r, id) = target(&req)?;
     let projection = list::projection(req.query_string());
     let fresh = if_none_match(&req);
-    let reply: Reply = app
+    let reply: Reply = gate
         .run(move |app| async move { ops::read(&app, &scim, r, id, &projection, fresh).await })
         .await?;
     Ok(reply.into_response())
 }
 
 pub async fn replace(
-    app: Data<App>,
+    gate: Data<Gate>,
     scim: Scim,
     req: HttpRequest,
     body: ScimJson,
@@ -81,7 +81,7 @@ pub async fn replace(
     let projection = list::projection(req.query_string());
     let pre = if_match(&req);
     let reply: Reply =
-        app.run(move |app| async move {
+        gate.run(move |app| async move {
             ops::replace(&app, &scim, r, id, &body.0, pre, &projection).await
         })
         .await?;
@@ -89,7 +89,7 @@ pub async fn replace(
 }
 
 pub async fn patch(
-    app: Data<App>,
+    gate: Data<Gate>,
     scim: Scim,
     req: HttpRequest,
     body: ScimJson,
@@ -98,17 +98,17 @@ pub async fn patch(
     let projection = list::projection(req.query_string());
     let pre = if_match(&req);
     let reply: Reply =
-        app.run(move |app| async move {
+        gate.run(move |app| async move {
             ops::patch(&app, &scim, r, id, &body.0, pre, &projection).await
         })
         .await?;
     Ok(reply.into_response())
 }
 
-pub async fn delete(app: Data<App>, scim: Scim, req: HttpRequest) -> ScimResult<HttpResponse> {
+pub async fn delete(gate: Data<Gate>, scim: Scim, req: HttpRequest) -> ScimResult<HttpResponse> {
     let (r, id) = target(&req)?;
     let pre = if_match(&req);
-    let reply: Reply = app
+    let reply: Reply = gate
         .run(move |app| async move { ops::delete(&app, &scim, r, id, pre).await })
         .await?;
     Ok(reply.into_response())
@@ -128,11 +128,11 @@ fn person(scim: &Scim) -> ScimResult<()> {
 }
 
 /// `GET /Me` (RFC 7644 3.11): the caller's own User resource.
-pub async fn me_show(app: Data<App>, scim: Scim, req: HttpRequest) -> ScimResult<HttpResponse> {
+pub async fn me_show(gate: Data<Gate>, scim: Scim, req: HttpRequest) -> ScimResult<HttpResponse> {
     person(&scim)?;
     let projection = list::projection(req.query_string());
     let fresh = if_none_match(&req);
-    let reply: Reply = app
+    let reply: Reply = gate
         .run(move |app| async move { ops::me_read(&app, &scim, &projection, fresh).await })
         .await?;
     Ok(reply.into_response())
@@ -140,7 +140,7 @@ pub async fn me_show(app: Data<App>, scim: Scim, req: HttpRequest) -> ScimResult
 
 /// `PUT /Me`: within self-service (docs/api/scim.md, "/Me").
 pub async fn me_replace(
-    app: Data<App>,
+    gate: Data<Gate>,
     scim: Scim,
     req: HttpRequest,
     body: ScimJson,
@@ -148,7 +148,7 @@ pub async fn me_replace(
     person(&scim)?;
     let projection = list::projection(req.query_string());
     let pre = if_match(&req);
-    let reply: Reply = app
+    let reply: Reply = gate
         .run(
             move |app| async move { ops::me_replace(&app, &scim, &body.0, pre, &projection).await },
         )
@@ -158,7 +158,7 @@ pub async fn me_replace(
 
 /// `PATCH /Me`: within self-service, as PUT.
 pub async fn me_patch(
-    app: Data<App>,
+    gate: Data<Gate>,
     scim: Scim,
     req: HttpRequest,
     body: ScimJson,
@@ -166,7 +166,7 @@ pub async fn me_patch(
     person(&scim)?;
     let projection = list::projection(req.query_string());
     let pre = if_match(&req);
-    let reply: Reply = app
+    let reply: Reply = gate
         .run(move |app| async move { ops::me_patch(&app, &scim, &body.0, pre, &projection).await })
         .await?;
     Ok(reply.into_response())
@@ -195,18 +195,22 @@ pub async fn me_delete(scim: Scim) -> ScimResult<HttpResponse> {
 
 /// `GET /?filter=...` at the service root (RFC 7644 3.4.3): Users and
 /// Groups in one list.
-pub async fn root_index(app: Data<App>, scim: Scim, req: HttpRequest) -> ScimResult<HttpResponse> {
+pub async fn root_index(
+    gate: Data<Gate>,
+    scim: Scim,
+    req: HttpRequest,
+) -> ScimResult<HttpResponse> {
     let params = list::from_query(req.query_string())?;
-    let reply: Reply = app
+    let reply: Reply = gate
         .run(move |app| async move { ops::list_all(&app, &scim, &params).await })
         .await?;
     Ok(reply.into_response())
 }
 
 /// `POST /.search` at the service root (RFC 7644 3.4.3).
-pub async fn root_search(app: Data<App>, scim: Scim, body: ScimJson) -> ScimResult<HttpResponse> {
+pub async fn root_search(gate: Data<Gate>, scim: Scim, body: ScimJson) -> ScimResult<HttpResponse> {
     let params = list::from_search(&body.0)?;
-    let reply: Reply = app
+    let reply: Reply = gate
         .run(move |app| async move { ops::list_all(&app, &scim, &params).await })
         .await?;
     Ok(reply.into_response())

@@ -298,6 +298,7 @@ pub fn apply_to_user(
     Ok(())
 }
 
+/// Applies one operation to the attribute `path` names.
 fn apply_one(
     resource: &mut Map<String, Value>,
     op: Op,
@@ -325,200 +326,319 @@ fn apply_one(
     let key = key_of(target, &attr.name).unwrap_or_else(|| attr.name.clone());
     match (&path.filter, &attr.sub) {
         // name.givenName: a sub-attribute of a single complex attribute.
+        (None, Some(_)) if multi => Err(invalid_path(format!(
+            "{attr}: use a value filter to select values of {}",
+            attr.name
+        ))),
         (None, Some(sub)) => {
-            if multi {
-                return Err(invalid_path(format!(
-                    "{attr}: use a value filter to select values of {}",
-                    attr.name
-                )));
-            }
-            match op {
-                Op::Remove => {
-                    if let Some(Value::Object(o)) = target.get_mut(&key) {
-                        if let Some(k) = key_of(o, sub) {
-                            o.remove(&k);
-                        }
-                    }
-                }
-                Op::Add | Op::Replace => {
-                    let entry = target.entry(key).or_insert_with(|| json!({}));
-                    if !entry.is_object() {
-                        *entry = json!({});
-                    }
-                    let o = entry.as_object_mut().expect("object");
-                    let k = key_of(o, sub).unwrap_or_else(|| sub.clone());
-                    o.insert(k, value.cloned().unwrap_or(Value::Null));
-                }
-            }
+            apply_to_sub_attribute(target, key, sub, op, value);
+            Ok(())
         }
         // emails, title, name: a whole attribute.
-        (None, None) => match op {
-            Op::Remove => {
-                match value {
-                    // Remove the listed values of a multi-valued attribute.
-                    Some(Value::Array(listed)) if multi => {
-                        if let Some(Value::Array(items)) = target.get_mut(&key) {
-                            items.retain(|i| !listed.iter().any(|l| same_value(i, l)));
-                        }
-                    }
-                    _ => {
-                        target.remove(&key);
-                    }
-                }
-            }
-            Op::Add if multi => {
-                let new: Vec<Value> = match value {
-                    Some(Value::Array(a)) => a.clone(),
-                    Some(v @ Value::Object(_)) => vec![v.clone()],
-                    _ => {
-                        return Err(ScimError::invalid_value(format!(
-                            "{attr}: add needs values"
-                        )))
-                    }
-                };
-                let entry = target.entry(key).or_insert_with(|| json!([]));
-                if !entry.is_array() {
-                    *entry = json!([]);
-                }
-                let items = entry.as_array_mut().expect("array");
-                let makes_primary = new.iter().any(|n| get(n, "primary").is_some_and(is_true));
-                if makes_primary {
-                    clear_primary(items);
-                }
-                for n in new {
-                    if !items.iter().any(|i| same_value(i, &n)) {
-                        items.push(n);
-                    }
-                }
-            }
-            Op::Add | Op::Replace => {
-                let v = value.cloned().unwrap_or(Value::Null);
-                match (op, target.get_mut(&key), &v) {
-                    // Adding to a single complex attribute merges sub-attributes.
-                    (Op::Add, Some(Value::Object(existing)), Value::Object(new)) => {
-                        for (k, nv) in new {
-                            let k2 = key_of(existing, k).unwrap_or_else(|| k.clone());
-                            existing.insert(k2, nv.clone());
-                        }
-                    }
-                    _ => {
-                        let v = if multi && v.is_object() {
-                            Value::Array(vec![v])
-                        } else {
-                            v
-                        };
-                        target.insert(key, v);
-                    }
-                }
-            }
-        },
+        (None, None) => apply_to_attribute(target, key, op, value, multi, attr),
         // emails[type eq "work"] or emails[type eq "work"].value
-        (Some(f), None) => {
-            if !multi {
-                return Err(invalid_path(format!(
-                    "{}: value filters apply to multi-valued attributes",
-                    attr.name
-                )));
-            }
-            let relative = Relative {
-                parent: attr,
-                attrs,
+        (Some(_), None) if !multi => Err(invalid_path(format!(
+            "{}: value filters apply to multi-valued attributes",
+            attr.name
+        ))),
+        (Some(filter), None) => {
+            let items = array_at(target, key);
+            let selected = Selected {
+                matching: matching_values(items, filter, attr, attrs),
+                filter,
+                sub: path.sub.as_deref(),
             };
-            let entry = target.entry(key).or_insert_with(|| json!([]));
-            if !entry.is_array() {
-                *entry = json!([]);
-            }
-            let items = entry.as_array_mut().expect("array");
-            let matching: Vec<usize> = items
-                .iter()
-                .enumerate()
-                .filter(|(_, i)| i.is_object() && crate::domain::filter::matches(i, f, &relative))
-                .map(|(n, _)| n)
-                .collect();
-            let sub = path.sub.as_deref();
-            match op {
-                Op::Remove => {
-                    if let Some(s) = sub {
-                        for n in &matching {
-                            if let Some(o) = items[*n].as_object_mut() {
-                                if let Some(k) = key_of(o, s) {
-                                    o.remove(&k);
-                                }
-                            }
-                        }
-                    } else {
-                        let mut n = 0;
-                        items.retain(|_| {
-                            let keep = !matching.contains(&n);
-                            n += 1;
-                            keep
-                        });
-                    }
-                }
-                Op::Add | Op::Replace => {
-                    let v = value.cloned().unwrap_or(Value::Null);
-                    if matching.is_empty() {
-                        // Nothing matches: make the value the filter describes.
-                        let mut made = described(f);
-                        match sub {
-                            Some(s) => {
-                                made.insert(s.to_string(), v);
-                            }
-                            None => match v {
-                                Value::Object(o) => made.extend(o),
-                                _ => {
-                                    return Err(ScimError::invalid_value(format!(
-                                        "{attr}: needs an object value"
-                                    )))
-                                }
-                            },
-                        }
-                        if made.get("primary").is_some_and(is_true) {
-                            clear_primary(items);
-                        }
-                        items.push(Value::Object(made));
-                    } else {
-                        let makes_primary = match sub {
-                            Some(s) => s.eq_ignore_ascii_case("primary") && is_true(&v),
-                            None => get(&v, "primary").is_some_and(is_true),
-                        };
-                        if makes_primary {
-                            // The values the filter did not select are demoted.
-                            for (n, item) in items.iter_mut().enumerate() {
-                                if !matching.contains(&n) {
-                                    clear_primary(std::slice::from_mut(item));
-                                }
-                            }
-                        }
-                        for n in &matching {
-                            let Some(o) = items[*n].as_object_mut() else {
-                                continue;
-                            };
-                            match (sub, &v) {
-                                (Some(s), _) => {
-                                    let k = key_of(o, s).unwrap_or_else(|| s.to_string());
-                                    o.insert(k, v.clone());
-                                }
-                                (None, Value::Object(new)) => {
-                                    if op == Op::Replace {
-                                        o.clear();
-                                    }
-                                    for (k, nv) in new {
-                                        o.insert(k.clone(), nv.clone());
-                                    }
-                                }
-                                (None, _) => {
-                                    return Err(ScimError::invalid_value(format!(
-                                        "{attr}: needs an object value"
-                                    )))
-                                }
-                            }
-                        }
-                    }
+            apply_to_selected(items, &selected, op, value, attr)
+        }
+        (Some(_), Some(_)) => Err(invalid_path(format!("{attr} is not a path"))),
+    }
+}
+
+/// The object at `key`, made one if it is anything else.
+fn object_at(target: &mut Map<String, Value>, key: String) -> &mut Map<String, Value> {
+    let entry = target.entry(key).or_insert_with(|| json!({}));
+    if !entry.is_object() {
+        *entry = json!({});
+    }
+    entry.as_object_mut().expect("object")
+}
+
+/// The array at `key`, made one if it is anything else.
+fn array_at(target: &mut Map<String, Value>, key: String) -> &mut Vec<Value> {
+    let entry = target.entry(key).or_insert_with(|| json!([]));
+    if !entry.is_array() {
+        *entry = json!([]);
+    }
+    entry.as_array_mut().expect("array")
+}
+
+/// `name.givenName`: one sub-attribute of a single complex attribute.
+fn apply_to_sub_attribute(
+    target: &mut Map<String, Value>,
+    key: String,
+    sub: &str,
+    op: Op,
+    value: Option<&Value>,
+) {
+    match op {
+        Op::Remove => {
+            if let Some(Value::Object(o)) = target.get_mut(&key) {
+                if let Some(k) = key_of(o, sub) {
+                    o.remove(&k);
                 }
             }
         }
-        (Some(_), Some(_)) => return Err(invalid_path(format!("{attr} is not a path"))),
+        Op::Add | Op::Replace => {
+            let o = object_at(target, key);
+            let k = key_of(o, sub).unwrap_or_else(|| sub.to_string());
+            o.insert(k, value.cloned().unwrap_or(Value::Null));
+        }
+    }
+}
+
+/// `emails`, `title`, `name`: a whole attribute.
+fn apply_to_attribute(
+    target: &mut Map<String, Value>,
+    key: String,
+    op: Op,
+    value: Option<&Value>,
+    multi: bool,
+    attr: &AttrPath,
+) -> ScimResult<()> {
+    match op {
+        Op::Remove => remove_attribute(target, &key, value, multi),
+        Op::Add if multi => add_values(target, key, value, attr)?,
+        Op::Add | Op::Replace => set_attribute(target, key, op, value, multi),
+    }
+    Ok(())
+}
+
+/// Removes the attribute or, given an array of values of a multi-valued
+/// one, the values listed.
+fn remove_attribute(
+    target: &mut Map<String, Value>,
+    key: &str,
+    value: Option<&Value>,
+    multi: bool,
+) {
+    match value {
+        Some(Value::Array(listed)) if multi => {
+            if let Some(Value::Array(items)) = target.get_mut(key) {
+                items.retain(|i| !listed.iter().any(|l| same_value(i, l)));
+            }
+        }
+        _ => {
+            target.remove(key);
+        }
+    }
+}
+
+/// Adds values (an array, or one object) to a multi-valued attribute, each
+/// once; a new primary value demotes the others.
+fn add_values(
+    target: &mut Map<String, Value>,
+    key: String,
+    value: Option<&Value>,
+    attr: &AttrPath,
+) -> ScimResult<()> {
+    let new: Vec<Value> = match value {
+        Some(Value::Array(a)) => a.clone(),
+        Some(v @ Value::Object(_)) => vec![v.clone()],
+        _ => {
+            return Err(ScimError::invalid_value(format!(
+                "{attr}: add needs values"
+            )))
+        }
+    };
+    let items = array_at(target, key);
+    let makes_primary = new.iter().any(|n| get(n, "primary").is_some_and(is_true));
+    if makes_primary {
+        clear_primary(items);
+    }
+    for n in new {
+        if !items.iter().any(|i| same_value(i, &n)) {
+            items.push(n);
+        }
+    }
+    Ok(())
+}
+
+/// Sets the attribute to the value: adding to a single complex attribute
+/// merges its sub-attributes; a lone object given to a multi-valued one
+/// becomes its only value.
+fn set_attribute(
+    target: &mut Map<String, Value>,
+    key: String,
+    op: Op,
+    value: Option<&Value>,
+    multi: bool,
+) {
+    let v = value.cloned().unwrap_or(Value::Null);
+    match (op, target.get_mut(&key), &v) {
+        (Op::Add, Some(Value::Object(existing)), Value::Object(new)) => {
+            for (k, nv) in new {
+                let k2 = key_of(existing, k).unwrap_or_else(|| k.clone());
+                existing.insert(k2, nv.clone());
+            }
+        }
+        _ => {
+            let v = if multi && v.is_object() {
+                Value::Array(vec![v])
+            } else {
+                v
+            };
+            target.insert(key, v);
+        }
+    }
+}
+
+/// The values of a multi-valued attribute a value filter selects, and what
+/// of them the path names: a sub-attribute, or each value whole.
+struct Selected<'a> {
+    /// Indexes into the attribute's values.
+    matching: Vec<usize>,
+    filter: &'a Filter,
+    sub: Option<&'a str>,
+}
+
+/// The indexes of the values (objects) `filter` matches, its attribute
+/// names relative to `attr`.
+fn matching_values(
+    items: &[Value],
+    filter: &Filter,
+    attr: &AttrPath,
+    attrs: &ScimAttributes,
+) -> Vec<usize> {
+    let relative = Relative {
+        parent: attr,
+        attrs,
+    };
+    items
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| i.is_object() && crate::domain::filter::matches(i, filter, &relative))
+        .map(|(n, _)| n)
+        .collect()
+}
+
+/// `emails[type eq "work"]` or `emails[type eq "work"].value`.
+fn apply_to_selected(
+    items: &mut Vec<Value>,
+    selected: &Selected,
+    op: Op,
+    value: Option<&Value>,
+    attr: &AttrPath,
+) -> ScimResult<()> {
+    match op {
+        Op::Remove => {
+            remove_selected(items, selected);
+            Ok(())
+        }
+        Op::Add | Op::Replace => {
+            let v = value.cloned().unwrap_or(Value::Null);
+            if selected.matching.is_empty() {
+                add_described(items, selected, v, attr)
+            } else {
+                set_selected(items, selected, op, v, attr)
+            }
+        }
+    }
+}
+
+/// Removes the selected values, or their sub-attribute.
+fn remove_selected(items: &mut Vec<Value>, selected: &Selected) {
+    if let Some(s) = selected.sub {
+        for n in &selected.matching {
+            if let Some(o) = items[*n].as_object_mut() {
+                if let Some(k) = key_of(o, s) {
+                    o.remove(&k);
+                }
+            }
+        }
+    } else {
+        let mut n = 0;
+        items.retain(|_| {
+            let keep = !selected.matching.contains(&n);
+            n += 1;
+            keep
+        });
+    }
+}
+
+/// Nothing matches: adds the value the filter describes, with `v` as its
+/// sub-attribute or merged into it.
+fn add_described(
+    items: &mut Vec<Value>,
+    selected: &Selected,
+    v: Value,
+    attr: &AttrPath,
+) -> ScimResult<()> {
+    let mut made = described(selected.filter);
+    match selected.sub {
+        Some(s) => {
+            made.insert(s.to_string(), v);
+        }
+        None => match v {
+            Value::Object(o) => made.extend(o),
+            _ => {
+                return Err(ScimError::invalid_value(format!(
+                    "{attr}: needs an object value"
+                )))
+            }
+        },
+    }
+    if made.get("primary").is_some_and(is_true) {
+        clear_primary(items);
+    }
+    items.push(Value::Object(made));
+    Ok(())
+}
+
+/// Sets the selected values' sub-attribute, or merges `v` into each of them
+/// (replacing them whole on replace). A value made primary demotes the
+/// values the filter did not select.
+fn set_selected(
+    items: &mut [Value],
+    selected: &Selected,
+    op: Op,
+    v: Value,
+    attr: &AttrPath,
+) -> ScimResult<()> {
+    let matching = &selected.matching;
+    let makes_primary = match selected.sub {
+        Some(s) => s.eq_ignore_ascii_case("primary") && is_true(&v),
+        None => get(&v, "primary").is_some_and(is_true),
+    };
+    if makes_primary {
+        for (n, item) in items.iter_mut().enumerate() {
+            if !matching.contains(&n) {
+                clear_primary(std::slice::from_mut(item));
+            }
+        }
+    }
+    for n in matching {
+        let Some(o) = items[*n].as_object_mut() else {
+            continue;
+        };
+        match (selected.sub, &v) {
+            (Some(s), _) => {
+                let k = key_of(o, s).unwrap_or_else(|| s.to_string());
+                o.insert(k, v.clone());
+            }
+            (None, Value::Object(new)) => {
+                if op == Op::Replace {
+                    o.clear();
+                }
+                for (k, nv) in new {
+                    o.insert(k.clone(), nv.clone());
+                }
+            }
+            (None, _) => {
+                return Err(ScimError::invalid_value(format!(
+                    "{attr}: needs an object value"
+                )))
+            }
+        }
     }
     Ok(())
 }

@@ -15,7 +15,7 @@ use crate::domain::access::ActionInfo;
 use crate::domain::principal::Caller;
 use crate::domain::session::Origin;
 use crate::domain::Error;
-use crate::service::{access, App};
+use crate::service::{access, Gate};
 
 fn action(a: &ActionInfo) -> serde_json::Value {
     json!({ "name": a.name, "description": a.description, "builtin": a.builtin })
@@ -25,8 +25,8 @@ fn action(a: &ActionInfo) -> serde_json::Value {
 /// [iam.policy.read].
 #[utoipa::path(get, path = "/core/iam/v1/actions", tag = IAM,
     responses((status = 200, description = "`[{name, description, builtin}]` by name", body = Vec<AnyObject>)))]
-pub async fn index(app: Data<App>, caller: Caller) -> Result<HttpResponse, Error> {
-    let list = app
+pub async fn index(gate: Data<Gate>, caller: Caller) -> Result<HttpResponse, Error> {
+    let list = gate
         .run(move |app| async move { access::catalogue(&app, &caller).await })
         .await?;
     Ok(views::ok(list.iter().map(action).collect::<Vec<_>>()))
@@ -46,13 +46,13 @@ pub struct CreateBody {
 #[utoipa::path(post, path = "/core/iam/v1/actions", tag = IAM, request_body = CreateBody,
     responses((status = 200, description = "The action `{name, description, builtin}`", body = AnyObject)))]
 pub async fn create(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     body: JsonBody<CreateBody>,
 ) -> Result<HttpResponse, Error> {
     let b = body.0;
-    let created = app
+    let created = gate
         .run(move |app| async move {
             access::register_action(&app, &caller, b.name, b.description, &origin).await
         })
@@ -64,13 +64,13 @@ pub async fn create(
 #[utoipa::path(delete, path = "/core/iam/v1/actions/{name}", tag = IAM,
     responses((status = 200, description = "Unregistered")))]
 pub async fn delete(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     name: Path<String>,
 ) -> Result<HttpResponse, Error> {
     let name = name.into_inner();
-    app.run(move |app| async move { access::remove_action(&app, &caller, &name, &origin).await })
+    gate.run(move |app| async move { access::remove_action(&app, &caller, &name, &origin).await })
         .await?;
     Ok(views::done())
 }

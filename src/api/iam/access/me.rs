@@ -17,7 +17,7 @@ use crate::domain::account::TENANT_SCOPE;
 use crate::domain::principal::{Caller, Subject};
 use crate::domain::Error;
 use crate::service::users::UserDetails;
-use crate::service::{users, App};
+use crate::service::{users, Gate};
 
 /// Who "me" is: a signed-in user, or a client acting as itself.
 enum Me {
@@ -25,11 +25,11 @@ enum Me {
     Client(Uuid),
 }
 
-async fn me(app: &App, caller: &Caller) -> Result<Me, Error> {
+async fn me(gate: &Gate, caller: &Caller) -> Result<Me, Error> {
     match caller.principal.subject {
         Subject::User { .. } => {
             let caller = caller.clone();
-            let details = app
+            let details = gate
                 .run(move |app| async move { users::me(&app, &caller).await })
                 .await?;
             Ok(Me::User(Box::new(details)))
@@ -47,9 +47,9 @@ async fn me(app: &App, caller: &Caller) -> Result<Me, Error> {
 /// permissions.
 #[utoipa::path(get, path = "/core/iam/v1/me", tag = IAM,
     responses((status = 200, description = "UserDto `{id, userName, email, phoneNumber, twoFactorEnabled, roles}` plus `subjectId` and `permissions`; a client sees its subject and permissions", body = AnyObject)))]
-pub async fn show(app: Data<App>, caller: Caller) -> Result<HttpResponse, Error> {
+pub async fn show(gate: Data<Gate>, caller: Caller) -> Result<HttpResponse, Error> {
     let permissions = grants(&caller.principal.access, caller.tenant_id);
-    let body = match me(&app, &caller).await? {
+    let body = match me(&gate, &caller).await? {
         Me::User(d) => {
             let roles: Vec<Value> = d
                 .assignments
@@ -87,8 +87,8 @@ pub async fn show(app: Data<App>, caller: Caller) -> Result<HttpResponse, Error>
 /// claims (the `roles` array of the token).
 #[utoipa::path(get, path = "/core/iam/v1/me/claims", tag = IAM,
     responses((status = 200, description = "`[{claimId, userId, claimType, claimValue}]`", body = Vec<AnyObject>)))]
-pub async fn claims(app: Data<App>, caller: Caller) -> Result<HttpResponse, Error> {
-    let me = me(&app, &caller).await?;
+pub async fn claims(gate: Data<Gate>, caller: Caller) -> Result<HttpResponse, Error> {
+    let me = me(&gate, &caller).await?;
     let id = match &me {
         Me::User(d) => d.user.id,
         Me::Client(id) => *id,

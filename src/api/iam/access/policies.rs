@@ -18,7 +18,7 @@ use crate::domain::principal::Caller;
 use crate::domain::session::Origin;
 use crate::domain::{Error, Problems};
 use crate::service::access::PolicyInput;
-use crate::service::{access, App};
+use crate::service::{access, Gate};
 
 /// All three required.
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -35,7 +35,7 @@ pub struct CreateBody {
 #[utoipa::path(post, path = "/core/iam/v1/policies", tag = IAM, request_body = CreateBody,
     responses((status = 200, description = "`{subject, scope, action, tenant}`; creating one the tenant has answers the same", body = AnyObject)))]
 pub async fn create(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     body: JsonBody<CreateBody>,
@@ -47,7 +47,7 @@ pub async fn create(
         scope: b.scope,
         action: b.action,
     };
-    let p = app
+    let p = gate
         .run(move |app| async move { access::create_policy(&app, &caller, input, &origin).await })
         .await?;
     Ok(views::ok(policy(
@@ -68,7 +68,7 @@ pub async fn create(
         ("page" = Option<u32>, Query), ("pageSize" = Option<u32>, Query)),
     responses((status = 200, description = "Policies in the page envelope: `{page, pageSize, count, total, totalPages, data}`", body = AnyObject)))]
 pub async fn index(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     req: HttpRequest,
 ) -> Result<HttpResponse, Error> {
@@ -88,7 +88,7 @@ pub async fn index(
         within,
         page: PageRequest::window(slice.offset, slice.limit),
     };
-    let listing = app
+    let listing = gate
         .run(move |app| async move { access::list_policies(&app, &caller, query).await })
         .await?;
     let data = listing
@@ -105,7 +105,7 @@ pub async fn index(
     params(("subject" = String, Query), ("scope" = String, Query), ("action" = String, Query)),
     responses((status = 200, description = "Deleted")))]
 pub async fn delete(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     req: HttpRequest,
@@ -125,7 +125,7 @@ pub async fn delete(
         action: required("action"),
     };
     problems.into_result()?;
-    app.run(move |app| async move { access::delete_policy(&app, &caller, input, &origin).await })
+    gate.run(move |app| async move { access::delete_policy(&app, &caller, input, &origin).await })
         .await?;
     Ok(views::done())
 }

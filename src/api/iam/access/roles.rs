@@ -23,7 +23,7 @@ use crate::domain::role::{Role, RoleQuery};
 use crate::domain::session::Origin;
 use crate::domain::{Error, Problems};
 use crate::service::roles::{NewRole, RoleChanges};
-use crate::service::{roles, App};
+use crate::service::{roles, Gate};
 
 /// RoleDto, with the actions the role bundles.
 fn role(r: &Role) -> Value {
@@ -45,7 +45,7 @@ fn role(r: &Role) -> Value {
         ("pageSize" = Option<u32>, Query, description = "10 to 200 (default 100)")),
     responses((status = 200, description = "RoleDto `{id, name, description, actions}` in the page envelope: `{page, pageSize, count, total, totalPages, data}`", body = AnyObject)))]
 pub async fn index(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     req: HttpRequest,
 ) -> Result<HttpResponse, Error> {
@@ -55,7 +55,7 @@ pub async fn index(
         page: PageRequest::window(slice.offset, slice.limit),
         ..Default::default()
     };
-    let listing = app
+    let listing = gate
         .run(move |app| async move { roles::list(&app, &caller, query).await })
         .await?;
     let data = listing.items.iter().map(role).collect();
@@ -64,9 +64,13 @@ pub async fn index(
 
 #[utoipa::path(get, path = "/core/iam/v1/roles/{role_id}", tag = IAM,
     responses((status = 200, description = "RoleDto", body = AnyObject)))]
-pub async fn show(app: Data<App>, caller: Caller, id: Path<String>) -> Result<HttpResponse, Error> {
+pub async fn show(
+    gate: Data<Gate>,
+    caller: Caller,
+    id: Path<String>,
+) -> Result<HttpResponse, Error> {
     let id = path_id(&id, "Role")?;
-    let r = app
+    let r = gate
         .run(move |app| async move { roles::get(&app, &caller, id).await })
         .await?;
     Ok(views::ok(role(&r)))
@@ -88,7 +92,7 @@ pub struct CreateBody {
 #[utoipa::path(post, path = "/core/iam/v1/roles", tag = IAM, request_body = CreateBody,
     responses((status = 200, description = "RoleDto", body = AnyObject)))]
 pub async fn create(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     body: JsonBody<CreateBody>,
@@ -102,7 +106,7 @@ pub async fn create(
         description: b.description,
         permissions: permissions.unwrap_or_default(),
     };
-    let r = app
+    let r = gate
         .run(move |app| async move { roles::create(&app, &caller, input, &origin).await })
         .await?;
     Ok(views::ok(role(&r)))
@@ -129,7 +133,7 @@ pub struct UpdateBody {
 #[utoipa::path(put, path = "/core/iam/v1/roles/{role_id}", tag = IAM, request_body = UpdateBody,
     responses((status = 200, description = "RoleDto", body = AnyObject)))]
 pub async fn update(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     id: Path<String>,
@@ -148,7 +152,7 @@ pub async fn update(
         description: b.description,
         permissions,
     };
-    let r = app
+    let r = gate
         .run(move |app| async move { roles::update(&app, &caller, id, changes, &origin).await })
         .await?;
     Ok(views::ok(role(&r)))
@@ -157,13 +161,13 @@ pub async fn update(
 #[utoipa::path(delete, path = "/core/iam/v1/roles/{role_id}", tag = IAM,
     responses((status = 200, description = "Deleted")))]
 pub async fn delete(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     id: Path<String>,
 ) -> Result<HttpResponse, Error> {
     let id = path_id(&id, "Role")?;
-    app.run(move |app| async move { roles::delete(&app, &caller, id, &origin).await })
+    gate.run(move |app| async move { roles::delete(&app, &caller, id, &origin).await })
         .await?;
     Ok(views::done())
 }

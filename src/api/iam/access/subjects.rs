@@ -19,16 +19,16 @@ use crate::domain::principal::Caller;
 use crate::domain::session::Origin;
 use crate::domain::Error;
 use crate::service::subjects::Slice;
-use crate::service::{access, groups as group_service, subjects as service, App};
+use crate::service::{access, groups as group_service, subjects as service, Gate};
 
 async fn list(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     req: HttpRequest,
     kinds: &'static [SubjectKind],
 ) -> Result<HttpResponse, Error> {
     let (search, slice, page) = list_params(req.query_string())?;
-    let window = app
+    let window = gate
         .run(move |app| async move { service::list(&app, &caller, kinds, search, slice).await })
         .await?;
     Ok(subjects(window, slice, page))
@@ -42,12 +42,12 @@ async fn list(
         ("pageSize" = Option<u32>, Query, description = "10 to 200 (default 100)")),
     responses((status = 200, description = "Users, then clients, then groups, in the page envelope: `{page, pageSize, count, total, totalPages, data}`", body = AnyObject)))]
 pub async fn index(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     req: HttpRequest,
 ) -> Result<HttpResponse, Error> {
     use SubjectKind::*;
-    list(app, caller, req, &[User, Client, Group]).await
+    list(gate, caller, req, &[User, Client, Group]).await
 }
 
 /// `GET /v1/subjects/users`.
@@ -58,11 +58,11 @@ pub async fn index(
         ("pageSize" = Option<u32>, Query, description = "10 to 200 (default 100)")),
     responses((status = 200, description = "User subjects in the page envelope `{page, pageSize, count, total, totalPages, data}`", body = AnyObject)))]
 pub async fn users(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     req: HttpRequest,
 ) -> Result<HttpResponse, Error> {
-    list(app, caller, req, &[SubjectKind::User]).await
+    list(gate, caller, req, &[SubjectKind::User]).await
 }
 
 /// `GET /v1/subjects/clients`.
@@ -73,11 +73,11 @@ pub async fn users(
         ("pageSize" = Option<u32>, Query, description = "10 to 200 (default 100)")),
     responses((status = 200, description = "Client subjects in the page envelope `{page, pageSize, count, total, totalPages, data}`", body = AnyObject)))]
 pub async fn clients(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     req: HttpRequest,
 ) -> Result<HttpResponse, Error> {
-    list(app, caller, req, &[SubjectKind::Client]).await
+    list(gate, caller, req, &[SubjectKind::Client]).await
 }
 
 /// `GET /v1/subjects/groups`.
@@ -88,11 +88,11 @@ pub async fn clients(
         ("pageSize" = Option<u32>, Query, description = "10 to 200 (default 100)")),
     responses((status = 200, description = "Group subjects in the page envelope `{page, pageSize, count, total, totalPages, data}`", body = AnyObject)))]
 pub async fn groups(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     req: HttpRequest,
 ) -> Result<HttpResponse, Error> {
-    list(app, caller, req, &[SubjectKind::Group]).await
+    list(gate, caller, req, &[SubjectKind::Group]).await
 }
 
 fn subject_id(raw: &str) -> Result<SubjectRef, Error> {
@@ -111,12 +111,12 @@ fn group_id(raw: &str) -> Result<uuid::Uuid, Error> {
 }
 
 async fn permissions_of(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     subject: SubjectRef,
 ) -> Result<HttpResponse, Error> {
     let tenant = caller.tenant_id;
-    let held = app
+    let held = gate
         .run(move |app| async move { access::subject_access(&app, &caller, subject).await })
         .await?;
     Ok(views::ok(grants(&held, tenant)))
@@ -127,48 +127,48 @@ async fn permissions_of(
 #[utoipa::path(get, path = "/core/iam/v1/subjects/{subject}/permissions", tag = IAM,
     responses((status = 200, description = "`[{action, scope, tenant, source, via}]`", body = Vec<AnyObject>)))]
 pub async fn permissions(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     subject: Path<String>,
 ) -> Result<HttpResponse, Error> {
     let subject = subject_id(&subject)?;
-    permissions_of(app, caller, subject).await
+    permissions_of(gate, caller, subject).await
 }
 
 /// `GET /v1/subjects/users/{id}/permissions`.
 #[utoipa::path(get, path = "/core/iam/v1/subjects/users/{id}/permissions", tag = IAM,
     responses((status = 200, description = "`[{action, scope, tenant, source, via}]`", body = Vec<AnyObject>)))]
 pub async fn user_permissions(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     id: Path<String>,
 ) -> Result<HttpResponse, Error> {
     let subject = kind_id(SubjectKind::User, &id)?;
-    permissions_of(app, caller, subject).await
+    permissions_of(gate, caller, subject).await
 }
 
 /// `GET /v1/subjects/clients/{id}/permissions`.
 #[utoipa::path(get, path = "/core/iam/v1/subjects/clients/{id}/permissions", tag = IAM,
     responses((status = 200, description = "`[{action, scope, tenant, source, via}]`", body = Vec<AnyObject>)))]
 pub async fn client_permissions(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     id: Path<String>,
 ) -> Result<HttpResponse, Error> {
     let subject = kind_id(SubjectKind::Client, &id)?;
-    permissions_of(app, caller, subject).await
+    permissions_of(gate, caller, subject).await
 }
 
 /// `GET /v1/subjects/groups/{groupSubjectId}/permissions`.
 #[utoipa::path(get, path = "/core/iam/v1/subjects/groups/{id}/permissions", tag = IAM,
     responses((status = 200, description = "`[{action, scope, tenant, source, via}]`", body = Vec<AnyObject>)))]
 pub async fn group_permissions(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     id: Path<String>,
 ) -> Result<HttpResponse, Error> {
     let subject = kind_id(SubjectKind::Group, &id)?;
-    permissions_of(app, caller, subject).await
+    permissions_of(gate, caller, subject).await
 }
 
 /// `GET /v1/subjects/{subject}/memberships`: the groups it is in,
@@ -176,12 +176,12 @@ pub async fn group_permissions(
 #[utoipa::path(get, path = "/core/iam/v1/subjects/{subject}/memberships", tag = IAM,
     responses((status = 200, description = "The groups the subject is in, in the page envelope", body = AnyObject)))]
 pub async fn memberships(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     subject: Path<String>,
 ) -> Result<HttpResponse, Error> {
     let subject = subject_id(&subject)?;
-    let found = app
+    let found = gate
         .run(move |app| async move { service::memberships(&app, &caller, subject).await })
         .await?;
     let total = i64::try_from(found.len()).unwrap_or(i64::MAX);
@@ -206,13 +206,13 @@ pub struct CreateGroupBody {
 #[utoipa::path(post, path = "/core/iam/v1/subjects/groups", tag = IAM, request_body = CreateGroupBody,
     responses((status = 200, description = "`{id, displayName, subjectId, type: \"Group\"}`", body = AnyObject)))]
 pub async fn create_group(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     body: JsonBody<CreateGroupBody>,
 ) -> Result<HttpResponse, Error> {
     let b = body.0;
-    let g = app
+    let g = gate
         .run(move |app| async move {
             group_service::create(&app, &caller, b.display_name, b.description, &origin)
                 .await
@@ -255,13 +255,13 @@ fn display_name_field(e: Error) -> Error {
 #[utoipa::path(delete, path = "/core/iam/v1/subjects/groups/{id}", tag = IAM,
     responses((status = 200, description = "Deleted, with its policies and memberships")))]
 pub async fn delete_group(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     id: Path<String>,
 ) -> Result<HttpResponse, Error> {
     let id = group_id(&id)?;
-    app.run(move |app| async move { group_service::delete(&app, &caller, id, &origin).await })
+    gate.run(move |app| async move { group_service::delete(&app, &caller, id, &origin).await })
         .await?;
     Ok(views::done())
 }
@@ -275,14 +275,14 @@ pub async fn delete_group(
         ("pageSize" = Option<u32>, Query, description = "10 to 200 (default 100)")),
     responses((status = 200, description = "Its users, then its clients, in the page envelope", body = AnyObject)))]
 pub async fn members(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     id: Path<String>,
     req: HttpRequest,
 ) -> Result<HttpResponse, Error> {
     let id = group_id(&id)?;
     let (_, slice, page) = list_params(req.query_string())?;
-    let window = app
+    let window = gate
         .run(move |app| async move { service::members(&app, &caller, id, slice).await })
         .await?;
     Ok(subjects(window, slice, page))
@@ -301,7 +301,7 @@ pub struct AddMembersBody {
 #[utoipa::path(post, path = "/core/iam/v1/subjects/groups/{id}/members", tag = IAM, request_body = AddMembersBody,
     responses((status = 200, description = "Added, all or none")))]
 pub async fn add_members(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     id: Path<String>,
@@ -309,7 +309,7 @@ pub async fn add_members(
 ) -> Result<HttpResponse, Error> {
     let id = group_id(&id)?;
     let ids = body.0.subject_ids;
-    app.run(move |app| async move { service::add_members(&app, &caller, id, ids, &origin).await })
+    gate.run(move |app| async move { service::add_members(&app, &caller, id, ids, &origin).await })
         .await?;
     Ok(views::done())
 }
@@ -319,14 +319,14 @@ pub async fn add_members(
 #[utoipa::path(delete, path = "/core/iam/v1/subjects/groups/{id}/members/{member}", tag = IAM,
     responses((status = 200, description = "Removed")))]
 pub async fn remove_member(
-    app: Data<App>,
+    gate: Data<Gate>,
     caller: Caller,
     origin: Origin,
     ids: Path<(String, String)>,
 ) -> Result<HttpResponse, Error> {
     let id = group_id(&ids.0)?;
     let member = SubjectRef::parse(&ids.1).map_err(|_| Error::NotFound("Group member"))?;
-    app.run(
+    gate.run(
         move |app| async move { service::remove_member(&app, &caller, id, member, &origin).await },
     )
     .await?;

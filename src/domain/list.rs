@@ -97,6 +97,14 @@ impl<T> Listing<T> {
         }
     }
 
+    pub fn try_map<U, E>(self, f: impl FnMut(T) -> Result<U, E>) -> Result<Listing<U>, E> {
+        Ok(Listing {
+            items: self.items.into_iter().map(f).collect::<Result<_, E>>()?,
+            total: self.total,
+            page: self.page,
+        })
+    }
+
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Listing<U> {
         Listing {
             items: self.items.into_iter().map(f).collect(),

@@ -9,6 +9,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
+use super::list::{self, Narrow, Sorts};
 use crate::db::schema::{
     group_client_members, group_members, iam_actions, policies, role_permissions, roles,
     user_roles, users,
@@ -17,7 +18,7 @@ use crate::db::{Db, Ts, Uid};
 use crate::domain::access::{
     role_actions, Facts, Policy, PolicyQuery, RoleHolding, StoredPolicy, SubjectRef,
 };
-use crate::domain::list::Listing;
+use crate::domain::list::{Listing, SortOrder};
 use crate::domain::permission::BuiltinRole;
 use crate::domain::Result;
 use crate::with_conn;
@@ -307,63 +308,43 @@ pub async fn list_policies(
     q: &PolicyQuery,
 ) -> Result<Listing<StoredPolicy>> {
     let subject = q.subject.map(|s| s.to_string());
-    let (rows, total) = with_conn!(db, |c| {
-        let filtered = || {
-            let mut query = policies::table
-                .filter(policies::tenant_id.eq(Uid(tenant_id)))
-                .into_boxed();
-            if let Some(s) = &subject {
-                query = query.filter(policies::subject.eq(s.clone()));
-            }
-            if let Some(a) = &q.action {
-                query = query.filter(policies::action.eq(a.clone()));
-            }
-            if let Some(s) = &q.scope {
-                query = query.filter(policies::scope.eq(s.clone()));
-            }
-            // Beneath W: from "W/" up to "W0" ('0' follows '/'), compared
-            // bytewise on both backends (no LIKE: SQLite's ignores case).
-            if let Some(w) = q.within.as_deref().filter(|w| *w != "/") {
-                query = query.filter(
-                    policies::scope.eq(w.to_string()).or(policies::scope
-                        .ge(format!("{w}/"))
-                        .and(policies::scope.lt(format!("{w}0")))),
-                );
-            }
-            query
+    let listing: Listing<(String, String, String, Ts)> = with_conn!(db, |c| {
+        // Beneath W: from "W/" up to "W0" ('0' follows '/'), compared
+        // bytewise on both backends (no LIKE: SQLite's ignores case).
+        let beneath = |w: &str| {
+            let below = policies::scope
+                .ge(format!("{w}/"))
+                .and(policies::scope.lt(format!("{w}0")));
+            policies::scope.eq(w.to_string()).or(below)
         };
-        let total: i64 = filtered().count().get_result(c).await?;
-        let rows: Vec<(String, String, String, Ts)> = filtered()
-            .order((
-                policies::subject.asc(),
-                policies::action.asc(),
-                policies::scope.asc(),
-            ))
-            .select((
-                policies::subject,
-                policies::action,
-                policies::scope,
-                policies::created_at,
-            ))
-            .limit(i64::from(q.page.limit))
-            .offset(q.page.offset())
-            .load(c)
-            .await?;
-        Ok::<_, diesel::result::Error>((rows, total))
+        let filtered = || {
+            Ok(policies::table
+                .filter(policies::tenant_id.eq(Uid(tenant_id)))
+                .into_boxed()
+                .narrow(subject.clone().map(|s| policies::subject.eq(s)))
+                .narrow(q.action.clone().map(|a| policies::action.eq(a)))
+                .narrow(q.scope.clone().map(|s| policies::scope.eq(s)))
+                .narrow(q.within.as_deref().filter(|w| *w != "/").map(beneath)))
+        };
+        let sorts = Sorts::default()
+            .by(policies::subject, SortOrder::Asc)
+            .by(policies::action, SortOrder::Asc)
+            .by(policies::scope, SortOrder::Asc);
+        let selection = (
+            policies::subject,
+            policies::action,
+            policies::scope,
+            policies::created_at,
+        );
+        let rows = list::by_id(policies::id, selection);
+        list::page(c, filtered, sorts, rows, q.page, true).await
     })?;
-    Ok(Listing {
-        items: rows
-            .into_iter()
-            .map(|(subject, action, scope, at)| StoredPolicy {
-                subject,
-                action,
-                scope,
-                created_at: at.0,
-            })
-            .collect(),
-        total,
-        page: q.page,
-    })
+    Ok(listing.map(|(subject, action, scope, at)| StoredPolicy {
+        subject,
+        action,
+        scope,
+        created_at: at.0,
+    }))
 }
 
 /// How many of the tenant's policies name one of `actions`.

@@ -3,10 +3,11 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
+use super::list::{self, Narrow, Sorts};
 use crate::db::schema::audit_events;
 use crate::db::{Db, Json, Ts, Uid};
 use crate::domain::audit::{AuditEvent, AuditQuery, AuditRecord};
-use crate::domain::list::{Listing, SortOrder};
+use crate::domain::list::Listing;
 use crate::domain::Result;
 use crate::{insert_all, with_conn};
 
@@ -121,57 +122,32 @@ pub async fn list(
     tenant_id: Uuid,
     q: &AuditQuery,
 ) -> Result<Listing<AuditRecord>> {
-    let (rows, total) = with_conn!(db, |c| {
+    let listing: Listing<RecordRow> = with_conn!(db, |c| {
         let filtered = || {
-            let mut query = audit_events::table
+            let status = |ok| if ok { "success" } else { "failure" };
+            Ok(audit_events::table
                 .filter(audit_events::tenant_id.eq(Uid(tenant_id)))
-                .into_boxed();
-            if let Some(a) = q.actor_id {
-                query = query.filter(audit_events::actor_id.eq(Uid(a)));
-            }
-            if let Some(a) = &q.action {
-                query = query.filter(audit_events::action.eq(a.clone()));
-            }
-            if let Some(t) = &q.target_type {
-                query = query.filter(audit_events::target_type.eq(t.clone()));
-            }
-            if let Some(t) = &q.target_id {
-                query = query.filter(audit_events::target_id.eq(t.clone()));
-            }
-            if let Some(ok) = q.success {
-                query =
-                    query.filter(audit_events::status.eq(if ok { "success" } else { "failure" }));
-            }
-            if let Some(from) = q.from {
-                query = query.filter(audit_events::created_at.ge(Ts(from)));
-            }
-            if let Some(to) = q.to {
-                query = query.filter(audit_events::created_at.le(Ts(to)));
-            }
-            query
+                .into_boxed()
+                .narrow(q.actor_id.map(|a| audit_events::actor_id.eq(Uid(a))))
+                .narrow(q.action.clone().map(|a| audit_events::action.eq(a)))
+                .narrow(
+                    q.target_type
+                        .clone()
+                        .map(|t| audit_events::target_type.eq(t)),
+                )
+                .narrow(q.target_id.clone().map(|t| audit_events::target_id.eq(t)))
+                .narrow(q.success.map(|ok| audit_events::status.eq(status(ok))))
+                .narrow(q.from.map(|from| audit_events::created_at.ge(Ts(from))))
+                .narrow(q.to.map(|to| audit_events::created_at.le(Ts(to)))))
         };
-        let total: i64 = filtered().count().get_result(c).await?;
-        let query = match q.order {
-            SortOrder::Asc => {
-                filtered().order((audit_events::created_at.asc(), audit_events::id.asc()))
-            }
-            SortOrder::Desc => {
-                filtered().order((audit_events::created_at.desc(), audit_events::id.desc()))
-            }
-        };
-        let rows: Vec<RecordRow> = query
-            .select(RecordRow::as_select())
-            .limit(i64::from(q.page.limit))
-            .offset(q.page.offset())
-            .load(c)
-            .await?;
-        Ok::<_, diesel::result::Error>((rows, total))
+        // Events of one instant by id the same way.
+        let sorts = Sorts::default()
+            .by(audit_events::created_at, q.order)
+            .by(audit_events::id, q.order);
+        let rows = list::by_id(audit_events::id, RecordRow::as_select());
+        list::page(c, filtered, sorts, rows, q.page, true).await
     })?;
-    Ok(Listing {
-        items: rows.into_iter().map(AuditRecord::from).collect(),
-        total,
-        page: q.page,
-    })
+    Ok(listing.map(AuditRecord::from))
 }
 
 pub async fn find(db: &mut Db<'_>, tenant_id: Uuid, id: Uuid) -> Result<Option<AuditRecord>> {

@@ -5,11 +5,12 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
+use super::list::{self, Narrow, Sorts};
 use super::{corrupt, like_contains};
 use crate::db::schema::{oauth_client_secrets as secrets, oauth_clients as clients, tenants};
 use crate::db::{Db, Json, Ts, Uid};
 use crate::domain::client::{Client, ClientSecret, GrantType};
-use crate::domain::list::{Listing, PageRequest};
+use crate::domain::list::{Listing, PageRequest, SortOrder};
 use crate::domain::tenant::TenantStatus;
 use crate::domain::user::fold;
 use crate::domain::Result;
@@ -151,34 +152,18 @@ pub async fn list(
     page: PageRequest,
 ) -> Result<Listing<Client>> {
     let pattern = search.map(|s| like_contains(&fold(s)));
-    let (rows, total) = with_conn!(db, |c| {
+    let listing: Listing<ClientRow> = with_conn!(db, |c| {
         let filtered = || {
-            let mut query = clients::table
+            Ok(clients::table
                 .filter(clients::tenant_id.eq(Uid(tenant_id)))
-                .into_boxed();
-            if let Some(p) = &pattern {
-                query = query.filter(clients::search_key.like(p.clone()).escape('\\'));
-            }
-            query
+                .into_boxed()
+                .narrow(list::like(clients::search_key, &pattern)))
         };
-        let total: i64 = filtered().count().get_result(c).await?;
-        let rows: Vec<ClientRow> = filtered()
-            .order((clients::created_at.asc(), clients::id.asc()))
-            .select(ClientRow::as_select())
-            .limit(i64::from(page.limit))
-            .offset(page.offset())
-            .load(c)
-            .await?;
-        Ok::<_, diesel::result::Error>((rows, total))
+        let sorts = Sorts::default().by(clients::created_at, SortOrder::Asc);
+        let rows = list::by_id(clients::id, ClientRow::as_select());
+        list::page(c, filtered, sorts, rows, page, true).await
     })?;
-    Ok(Listing {
-        items: rows
-            .into_iter()
-            .map(Client::try_from)
-            .collect::<Result<_>>()?,
-        total,
-        page,
-    })
+    listing.try_map(Client::try_from)
 }
 
 /// Deletes a client with its secrets, grants and refresh tokens.

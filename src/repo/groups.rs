@@ -5,8 +5,9 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
-use super::filter;
+use super::filter::{self, Dialect};
 use super::like_contains;
+use super::list::{self, Narrow, SortKey, Sorts};
 use crate::db::schema::{group_members, groups, users};
 use crate::db::types::{DbTimestamptz, DbUuid};
 use crate::db::{is_unique_violation, Db, Ts, Uid};
@@ -140,59 +141,39 @@ pub async fn find(db: &mut Db<'_>, tenant_id: Uuid, id: Uuid) -> Result<Option<G
     }
 }
 
+impl SortKey for GroupSort {
+    type Table = groups::table;
+
+    fn order<DB: Dialect>(self, s: Sorts<Self::Table, DB>, o: SortOrder) -> Sorts<Self::Table, DB> {
+        match self {
+            GroupSort::Name => s.by(groups::name_key, o),
+            GroupSort::CreatedAt => s.by(groups::created_at, o),
+            GroupSort::UpdatedAt => s.by(groups::updated_at, o),
+            GroupSort::ExternalId => s.by(groups::external_id, o),
+        }
+    }
+}
+
 pub async fn list(db: &mut Db<'_>, tenant_id: Uuid, q: &GroupQuery<'_>) -> Result<Listing<Group>> {
     let pattern = q.search.as_deref().map(|s| like_contains(&fold(s)));
-    let (sort, order) = q.sort.unwrap_or((GroupSort::CreatedAt, SortOrder::Asc));
-    let (rows, total) = with_conn!(db, |c| {
-        // Built twice: a boxed predicate is consumed by the query it joins.
-        let mut predicates = Vec::new();
-        for _ in 0..2 {
-            predicates.push(
-                q.filter
-                    .map(filter::predicate::<groups::table, _>)
-                    .transpose()?,
-            );
-        }
-        let filtered = |extra| {
-            let mut query = groups::table
+    let listing = with_conn!(db, |c| {
+        let filtered = || -> Result<_> {
+            Ok(groups::table
                 .filter(groups::tenant_id.eq(Uid(tenant_id)))
-                .into_boxed();
-            if let Some(p) = &pattern {
-                query = query.filter(groups::name_key.like(p.clone()).escape('\\'));
-            }
-            if let Some(extra) = extra {
-                query = query.filter(extra);
-            }
-            query
+                .into_boxed()
+                .narrow(list::like(groups::name_key, &pattern))
+                .narrow(filter::optional::<groups::table, _>(q.filter)?))
         };
-        let total: i64 = filtered(predicates.pop().flatten())
-            .count()
-            .get_result(c)
-            .await?;
-        let query = filtered(predicates.pop().flatten());
-        let query = match (sort, order) {
-            (GroupSort::Name, SortOrder::Asc) => query.order(groups::name_key.asc()),
-            (GroupSort::Name, SortOrder::Desc) => query.order(groups::name_key.desc()),
-            (GroupSort::CreatedAt, SortOrder::Asc) => query.order(groups::created_at.asc()),
-            (GroupSort::CreatedAt, SortOrder::Desc) => query.order(groups::created_at.desc()),
-            (GroupSort::UpdatedAt, SortOrder::Asc) => query.order(groups::updated_at.asc()),
-            (GroupSort::UpdatedAt, SortOrder::Desc) => query.order(groups::updated_at.desc()),
-            (GroupSort::ExternalId, SortOrder::Asc) => query.order(groups::external_id.asc()),
-            (GroupSort::ExternalId, SortOrder::Desc) => query.order(groups::external_id.desc()),
-        };
-        let rows: Vec<GroupRow> = query
-            .then_order_by(groups::id.asc())
-            .select(GroupRow::as_select())
-            .limit(i64::from(q.page.limit))
-            .offset(q.page.offset())
-            .load(c)
-            .await?;
-        Ok::<_, Error>((rows, total))
+        let sorts =
+            Sorts::default().keys(q.sort.as_slice(), (GroupSort::CreatedAt, SortOrder::Asc));
+        let rows = list::by_id(groups::id, GroupRow::as_select());
+        list::page(c, filtered, sorts, rows, q.page, true).await
     })?;
+    let items = complete(db, listing.items).await?;
     Ok(Listing {
-        items: complete(db, rows).await?,
-        total,
-        page: q.page,
+        items,
+        total: listing.total,
+        page: listing.page,
     })
 }
 
@@ -317,43 +298,40 @@ pub async fn members(
     group_id: Uuid,
     page: PageRequest,
 ) -> Result<Listing<GroupMember>> {
-    let (rows, total) = with_conn!(db, |c| {
-        let total: i64 = group_members::table
-            .filter(group_members::group_id.eq(Uid(group_id)))
-            .count()
-            .get_result(c)
-            .await?;
-        let rows: Vec<(Uid, Option<String>, String, String, Ts)> = group_members::table
-            .inner_join(users::table)
-            .filter(group_members::group_id.eq(Uid(group_id)))
-            .select((
-                users::id,
-                users::email,
-                users::first_name,
-                users::family_name,
-                group_members::added_at,
-            ))
-            .order((group_members::added_at.asc(), users::id.asc()))
-            .limit(i64::from(page.limit))
-            .offset(page.offset())
-            .load(c)
-            .await?;
-        Ok::<_, diesel::result::Error>((rows, total))
+    let listing: Listing<(Uid, Option<String>, String, String, Ts)> = with_conn!(db, |c| {
+        let of_group = || group_members::table.filter(group_members::group_id.eq(Uid(group_id)));
+        let filtered = || Ok(of_group().into_boxed());
+        let sorts = Sorts::default().by(group_members::added_at, SortOrder::Asc);
+        let query = |ids: Vec<Uid>| {
+            of_group()
+                .inner_join(users::table)
+                .filter(users::id.eq_any(ids))
+                .select((
+                    users::id,
+                    (
+                        users::id,
+                        users::email,
+                        users::first_name,
+                        users::family_name,
+                        group_members::added_at,
+                    ),
+                ))
+        };
+        let rows = list::Rows {
+            id: group_members::user_id,
+            query,
+        };
+        list::page(c, filtered, sorts, rows, page, true).await
     })?;
-    Ok(Listing {
-        items: rows
-            .into_iter()
-            .map(|(id, email, first_name, family_name, added)| GroupMember {
-                user_id: id.0,
-                email,
-                first_name,
-                family_name,
-                added_at: added.0,
-            })
-            .collect(),
-        total,
-        page,
-    })
+    Ok(
+        listing.map(|(id, email, first_name, family_name, added)| GroupMember {
+            user_id: id.0,
+            email,
+            first_name,
+            family_name,
+            added_at: added.0,
+        }),
+    )
 }
 
 /// Every member of each group, with a display name: (user id, display).

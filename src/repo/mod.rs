@@ -12,6 +12,7 @@ pub mod filter;
 pub mod grants;
 pub mod groups;
 pub mod keys;
+pub mod list;
 pub mod mfa;
 pub mod organizations;
 pub mod profiles;

@@ -4,7 +4,8 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
-use super::filter;
+use super::filter::{self, Dialect};
+use super::list::{self, Narrow, SortKey, Sorts};
 use crate::db::schema::{organizations, users};
 use crate::db::{is_unique_violation, Db, Ts, Uid};
 use crate::domain::account::{Organization, OrganizationQuery, OrganizationSort};
@@ -121,71 +122,33 @@ pub async fn delete(db: &mut Db<'_>, tenant_id: Uuid, id: Uuid) -> Result<bool> 
     Ok(n == 1)
 }
 
+impl SortKey for OrganizationSort {
+    type Table = organizations::table;
+
+    fn order<DB: Dialect>(self, s: Sorts<Self::Table, DB>, o: SortOrder) -> Sorts<Self::Table, DB> {
+        match self {
+            OrganizationSort::Name => s.by(organizations::name_key, o),
+            OrganizationSort::CreatedAt => s.by(organizations::created_at, o),
+            OrganizationSort::UpdatedAt => s.by(organizations::updated_at, o),
+        }
+    }
+}
+
 pub async fn list(
     db: &mut Db<'_>,
     tenant_id: Uuid,
     q: &OrganizationQuery<'_>,
 ) -> Result<Listing<Organization>> {
-    let fetch = q.page.fetch(!q.skip_count);
-    let (rows, total) = with_conn!(db, |c| {
-        let mut predicates = Vec::new();
-        for _ in 0..2 {
-            predicates.push(
-                q.filter
-                    .map(filter::predicate::<organizations::table, _>)
-                    .transpose()?,
-            );
-        }
-        let filtered = |extra| {
-            let mut query = organizations::table
+    let listing: Listing<OrganizationRow> = with_conn!(db, |c| {
+        let filtered = || -> Result<_> {
+            Ok(organizations::table
                 .filter(organizations::tenant_id.eq(Uid(tenant_id)))
-                .into_boxed();
-            if let Some(extra) = extra {
-                query = query.filter(extra);
-            }
-            query
+                .into_boxed()
+                .narrow(filter::optional::<organizations::table, _>(q.filter)?))
         };
-        let counted = predicates.pop().flatten();
-        let total: Option<i64> = if q.skip_count {
-            None
-        } else {
-            Some(filtered(counted).count().get_result(c).await?)
-        };
-        let mut query = filtered(predicates.pop().flatten());
-        for (key, order) in &q.sort {
-            query = match (key, order) {
-                (OrganizationSort::Name, SortOrder::Asc) => {
-                    query.then_order_by(organizations::name_key.asc())
-                }
-                (OrganizationSort::Name, SortOrder::Desc) => {
-                    query.then_order_by(organizations::name_key.desc())
-                }
-                (OrganizationSort::CreatedAt, SortOrder::Asc) => {
-                    query.then_order_by(organizations::created_at.asc())
-                }
-                (OrganizationSort::CreatedAt, SortOrder::Desc) => {
-                    query.then_order_by(organizations::created_at.desc())
-                }
-                (OrganizationSort::UpdatedAt, SortOrder::Asc) => {
-                    query.then_order_by(organizations::updated_at.asc())
-                }
-                (OrganizationSort::UpdatedAt, SortOrder::Desc) => {
-                    query.then_order_by(organizations::updated_at.desc())
-                }
-            };
-        }
-        if q.sort.is_empty() {
-            query = query.then_order_by(organizations::created_at.asc());
-        }
-        let rows: Vec<OrganizationRow> = query
-            .then_order_by(organizations::id.asc())
-            .select(OrganizationRow::as_select())
-            .limit(fetch)
-            .offset(q.page.offset())
-            .load(c)
-            .await?;
-        Ok::<_, Error>((rows, total))
+        let sorts = Sorts::default().keys(&q.sort, (OrganizationSort::CreatedAt, SortOrder::Asc));
+        let rows = list::by_id(organizations::id, OrganizationRow::as_select());
+        list::page(c, filtered, sorts, rows, q.page, !q.skip_count).await
     })?;
-    let rows = rows.into_iter().map(Organization::from).collect();
-    Ok(Listing::of(rows, total, q.page))
+    Ok(listing.map(Organization::from))
 }

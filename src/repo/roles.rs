@@ -5,6 +5,8 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
+use super::filter::Dialect;
+use super::list::{self, Narrow, SortKey, Sorts};
 use super::{corrupt, like_contains};
 use crate::db::schema::{role_permissions, roles, user_roles, users};
 use crate::db::{is_unique_violation, Db, Ts, Uid};
@@ -203,41 +205,36 @@ pub async fn find_builtin(db: &mut Db<'_>, tenant_id: Uuid, builtin: BuiltinRole
         .ok_or_else(|| Error::internal(format!("tenant {tenant_id} has no {} role", builtin.key())))
 }
 
+impl SortKey for RoleSort {
+    type Table = roles::table;
+
+    fn order<DB: Dialect>(self, s: Sorts<Self::Table, DB>, o: SortOrder) -> Sorts<Self::Table, DB> {
+        match self {
+            RoleSort::Name => s.by(roles::name_key, o),
+            RoleSort::CreatedAt => s.by(roles::created_at, o),
+            RoleSort::UpdatedAt => s.by(roles::updated_at, o),
+        }
+    }
+}
+
 pub async fn list(db: &mut Db<'_>, tenant_id: Uuid, q: &RoleQuery) -> Result<Listing<Role>> {
     let pattern = q.search.as_deref().map(|s| like_contains(&fold(s)));
-    let (sort, order) = q.sort.unwrap_or((RoleSort::CreatedAt, SortOrder::Asc));
-    let (rows, total) = with_conn!(db, |c| {
+    let listing = with_conn!(db, |c| {
         let filtered = || {
-            let mut query = roles::table
+            Ok(roles::table
                 .filter(roles::tenant_id.eq(Uid(tenant_id)))
-                .into_boxed();
-            if let Some(p) = &pattern {
-                query = query.filter(roles::name_key.like(p.clone()).escape('\\'));
-            }
-            query
+                .into_boxed()
+                .narrow(list::like(roles::name_key, &pattern)))
         };
-        let total: i64 = filtered().count().get_result(c).await?;
-        let query = match (sort, order) {
-            (RoleSort::Name, SortOrder::Asc) => filtered().order(roles::name_key.asc()),
-            (RoleSort::Name, SortOrder::Desc) => filtered().order(roles::name_key.desc()),
-            (RoleSort::CreatedAt, SortOrder::Asc) => filtered().order(roles::created_at.asc()),
-            (RoleSort::CreatedAt, SortOrder::Desc) => filtered().order(roles::created_at.desc()),
-            (RoleSort::UpdatedAt, SortOrder::Asc) => filtered().order(roles::updated_at.asc()),
-            (RoleSort::UpdatedAt, SortOrder::Desc) => filtered().order(roles::updated_at.desc()),
-        };
-        let rows: Vec<RoleRow> = query
-            .then_order_by(roles::id.asc())
-            .select(RoleRow::as_select())
-            .limit(i64::from(q.page.limit))
-            .offset(q.page.offset())
-            .load(c)
-            .await?;
-        Ok::<_, diesel::result::Error>((rows, total))
+        let sorts = Sorts::default().keys(q.sort.as_slice(), (RoleSort::CreatedAt, SortOrder::Asc));
+        let rows = list::by_id(roles::id, RoleRow::as_select());
+        list::page(c, filtered, sorts, rows, q.page, true).await
     })?;
+    let items = complete(db, listing.items).await?;
     Ok(Listing {
-        items: complete(db, rows).await?,
-        total,
-        page: q.page,
+        items,
+        total: listing.total,
+        page: listing.page,
     })
 }
 

@@ -4,14 +4,15 @@ use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
 use super::corrupt;
-use super::filter;
+use super::filter::{self, Dialect};
+use super::list::{self, Narrow, SortKey, Sorts};
 use crate::db::schema::{refresh_tokens, sessions, tenants, users};
 use crate::db::{Db, Json, Ts, Uid};
 use crate::domain::list::{Listing, PageRequest, SortOrder};
 use crate::domain::session::{Device, Session, SessionQuery, SessionSort};
 use crate::domain::tenant::TenantStatus;
 use crate::domain::user::UserStatus;
-use crate::domain::{Error, Result};
+use crate::domain::Result;
 use crate::with_conn;
 
 #[derive(Queryable, Selectable)]
@@ -157,29 +158,33 @@ pub async fn list_active(
     now: DateTime<Utc>,
     page: PageRequest,
 ) -> Result<Listing<Session>> {
-    let (rows, total) = with_conn!(db, |c| {
-        let active = || {
-            sessions::table
+    let listing: Listing<SessionRow> = with_conn!(db, |c| {
+        let filtered = || {
+            Ok(sessions::table
                 .filter(sessions::user_id.eq(Uid(user_id)))
                 .filter(sessions::revoked_at.is_null())
                 .filter(sessions::expires_at.gt(Ts(now)))
-                .into_boxed()
+                .into_boxed())
         };
-        let total: i64 = active().count().get_result(c).await?;
-        let rows: Vec<SessionRow> = active()
-            .order((sessions::created_at.desc(), sessions::id.desc()))
-            .select(SessionRow::as_select())
-            .limit(i64::from(page.limit))
-            .offset(page.offset())
-            .load(c)
-            .await?;
-        Ok::<_, diesel::result::Error>((rows, total))
+        let sorts = Sorts::default()
+            .by(sessions::created_at, SortOrder::Desc)
+            .by(sessions::id, SortOrder::Desc);
+        let rows = list::by_id(sessions::id, SessionRow::as_select());
+        list::page(c, filtered, sorts, rows, page, true).await
     })?;
-    Ok(Listing {
-        items: rows.into_iter().map(Session::from).collect(),
-        total,
-        page,
-    })
+    Ok(listing.map(Session::from))
+}
+
+impl SortKey for SessionSort {
+    type Table = sessions::table;
+
+    fn order<DB: Dialect>(self, s: Sorts<Self::Table, DB>, o: SortOrder) -> Sorts<Self::Table, DB> {
+        match self {
+            SessionSort::CreatedAt => s.by(sessions::created_at, o),
+            SessionSort::RefreshSeq => s.by(sessions::refresh_seq, o),
+            SessionSort::LastActivity => s.by(sessions::last_activity_at, o),
+        }
+    }
 }
 
 pub async fn list(
@@ -188,73 +193,21 @@ pub async fn list(
     q: &SessionQuery<'_>,
     now: DateTime<Utc>,
 ) -> Result<Listing<Session>> {
-    let fetch = q.page.fetch(!q.skip_count);
-    let (rows, total) = with_conn!(db, |c| {
-        let mut predicates = Vec::new();
-        for _ in 0..2 {
-            predicates.push(
-                q.filter
-                    .map(filter::predicate::<sessions::table, _>)
-                    .transpose()?,
-            );
-        }
-        let filtered = |extra| {
-            let mut query = sessions::table
+    let listing: Listing<SessionRow> = with_conn!(db, |c| {
+        let filtered = || -> Result<_> {
+            Ok(sessions::table
                 .filter(sessions::tenant_id.eq(Uid(tenant_id)))
                 .filter(sessions::revoked_at.is_null())
                 .filter(sessions::expires_at.gt(Ts(now)))
-                .into_boxed();
-            if let Some(user) = q.user_id {
-                query = query.filter(sessions::user_id.eq(Uid(user)));
-            }
-            if let Some(extra) = extra {
-                query = query.filter(extra);
-            }
-            query
+                .into_boxed()
+                .narrow(q.user_id.map(|user| sessions::user_id.eq(Uid(user))))
+                .narrow(filter::optional::<sessions::table, _>(q.filter)?))
         };
-        let counted = predicates.pop().flatten();
-        let total: Option<i64> = if q.skip_count {
-            None
-        } else {
-            Some(filtered(counted).count().get_result(c).await?)
-        };
-        let mut query = filtered(predicates.pop().flatten());
-        for (key, order) in &q.sort {
-            query = match (key, order) {
-                (SessionSort::CreatedAt, SortOrder::Asc) => {
-                    query.then_order_by(sessions::created_at.asc())
-                }
-                (SessionSort::CreatedAt, SortOrder::Desc) => {
-                    query.then_order_by(sessions::created_at.desc())
-                }
-                (SessionSort::RefreshSeq, SortOrder::Asc) => {
-                    query.then_order_by(sessions::refresh_seq.asc())
-                }
-                (SessionSort::RefreshSeq, SortOrder::Desc) => {
-                    query.then_order_by(sessions::refresh_seq.desc())
-                }
-                (SessionSort::LastActivity, SortOrder::Asc) => {
-                    query.then_order_by(sessions::last_activity_at.asc())
-                }
-                (SessionSort::LastActivity, SortOrder::Desc) => {
-                    query.then_order_by(sessions::last_activity_at.desc())
-                }
-            };
-        }
-        if q.sort.is_empty() {
-            query = query.then_order_by(sessions::created_at.desc());
-        }
-        let rows: Vec<SessionRow> = query
-            .then_order_by(sessions::id.asc())
-            .select(SessionRow::as_select())
-            .limit(fetch)
-            .offset(q.page.offset())
-            .load(c)
-            .await?;
-        Ok::<_, Error>((rows, total))
+        let sorts = Sorts::default().keys(&q.sort, (SessionSort::CreatedAt, SortOrder::Desc));
+        let rows = list::by_id(sessions::id, SessionRow::as_select());
+        list::page(c, filtered, sorts, rows, q.page, !q.skip_count).await
     })?;
-    let rows = rows.into_iter().map(Session::from).collect();
-    Ok(Listing::of(rows, total, q.page))
+    Ok(listing.map(Session::from))
 }
 
 /// An active session of the tenant.

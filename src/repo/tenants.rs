@@ -2,6 +2,8 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
+use super::filter::Dialect;
+use super::list::{self, Narrow, SortKey, Sorts};
 use super::{corrupt, like_contains};
 use crate::db::schema::tenants;
 use crate::db::{is_unique_violation, Db, Json, Ts, Uid};
@@ -146,62 +148,42 @@ pub async fn delete(db: &mut Db<'_>, id: Uuid) -> Result<bool> {
     Ok(n == 1)
 }
 
+impl SortKey for TenantSort {
+    type Table = tenants::table;
+
+    fn order<DB: Dialect>(self, s: Sorts<Self::Table, DB>, o: SortOrder) -> Sorts<Self::Table, DB> {
+        match self {
+            TenantSort::Name => s.by(tenants::name_key, o),
+            TenantSort::Slug => s.by(tenants::slug, o),
+            TenantSort::Plan => s.by(tenants::plan, o),
+            TenantSort::Status => s.by(tenants::status, o),
+            TenantSort::CreatedAt => s.by(tenants::created_at, o),
+            TenantSort::UpdatedAt => s.by(tenants::updated_at, o),
+        }
+    }
+}
+
 pub async fn list(db: &mut Db<'_>, q: &TenantQuery) -> Result<Listing<Tenant>> {
     let pattern = q
         .search
         .as_deref()
         .map(|s| like_contains(&s.to_lowercase()));
-    let (sort, order) = q.sort.unwrap_or((TenantSort::CreatedAt, SortOrder::Asc));
-    let (rows, total) = with_conn!(db, |c| {
+    let listing = with_conn!(db, |c| {
         let filtered = || {
-            let mut query = tenants::table.into_boxed();
-            if let Some(p) = &pattern {
-                query = query.filter(
-                    tenants::name_key
-                        .like(p.clone())
-                        .escape('\\')
-                        .or(tenants::slug.like(p.clone()).escape('\\')),
-                );
-            }
-            if let Some(plan) = q.plan {
-                query = query.filter(tenants::plan.eq(plan.as_str()));
-            }
-            if let Some(status) = q.status {
-                query = query.filter(tenants::status.eq(status.as_str()));
-            }
-            query
+            let search = |p: String| {
+                let slug = tenants::slug.like(p.clone()).escape('\\');
+                tenants::name_key.like(p).escape('\\').or(slug)
+            };
+            Ok(tenants::table
+                .into_boxed()
+                .narrow(pattern.clone().map(search))
+                .narrow(q.plan.map(|plan| tenants::plan.eq(plan.as_str())))
+                .narrow(q.status.map(|status| tenants::status.eq(status.as_str()))))
         };
-        let total: i64 = filtered().count().get_result(c).await?;
-        let mut query = filtered();
-        query = match (sort, order) {
-            (TenantSort::Name, SortOrder::Asc) => query.order(tenants::name_key.asc()),
-            (TenantSort::Name, SortOrder::Desc) => query.order(tenants::name_key.desc()),
-            (TenantSort::Slug, SortOrder::Asc) => query.order(tenants::slug.asc()),
-            (TenantSort::Slug, SortOrder::Desc) => query.order(tenants::slug.desc()),
-            (TenantSort::Plan, SortOrder::Asc) => query.order(tenants::plan.asc()),
-            (TenantSort::Plan, SortOrder::Desc) => query.order(tenants::plan.desc()),
-            (TenantSort::Status, SortOrder::Asc) => query.order(tenants::status.asc()),
-            (TenantSort::Status, SortOrder::Desc) => query.order(tenants::status.desc()),
-            (TenantSort::CreatedAt, SortOrder::Asc) => query.order(tenants::created_at.asc()),
-            (TenantSort::CreatedAt, SortOrder::Desc) => query.order(tenants::created_at.desc()),
-            (TenantSort::UpdatedAt, SortOrder::Asc) => query.order(tenants::updated_at.asc()),
-            (TenantSort::UpdatedAt, SortOrder::Desc) => query.order(tenants::updated_at.desc()),
-        };
-        let rows: Vec<TenantRow> = query
-            .then_order_by(tenants::id.asc())
-            .select(TenantRow::as_select())
-            .limit(i64::from(q.page.limit))
-            .offset(q.page.offset())
-            .load(c)
-            .await?;
-        Ok::<_, diesel::result::Error>((rows, total))
+        let sorts =
+            Sorts::default().keys(q.sort.as_slice(), (TenantSort::CreatedAt, SortOrder::Asc));
+        let rows = list::by_id(tenants::id, TenantRow::as_select());
+        list::page(c, filtered, sorts, rows, q.page, true).await
     })?;
-    Ok(Listing {
-        items: rows
-            .into_iter()
-            .map(TenantRow::into_domain)
-            .collect::<Result<_>>()?,
-        total,
-        page: q.page,
-    })
+    listing.try_map(TenantRow::into_domain)
 }

@@ -5,7 +5,8 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
-use super::filter;
+use super::filter::{self, text_param, Dialect};
+use super::list::{self, Narrow, SortKey, Sorts};
 use super::{corrupt, like_contains};
 use crate::db::schema::{user_roles, users};
 use crate::db::{is_unique_violation, Db, Json, Ts, Uid};
@@ -456,150 +457,53 @@ pub async fn platform_tenant(db: &mut Db<'_>) -> Result<Option<Uuid>> {
     Ok(found.map(|t| t.0))
 }
 
-/// Orders a boxed user query by one more key. Absent values sort last
-/// either way, on both backends.
-macro_rules! order_users {
-    ($query:expr, $key:expr, $order:expr) => {{
-        let q = $query;
-        match ($key, $order) {
-            (UserSort::CreatedAt, SortOrder::Asc) => q.then_order_by(users::created_at.asc()),
-            (UserSort::CreatedAt, SortOrder::Desc) => q.then_order_by(users::created_at.desc()),
-            (UserSort::UpdatedAt, SortOrder::Asc) => q.then_order_by(users::updated_at.asc()),
-            (UserSort::UpdatedAt, SortOrder::Desc) => q.then_order_by(users::updated_at.desc()),
-            (UserSort::LastLoginAt, o) => {
-                let q = q.then_order_by(users::last_login_at.is_null().asc());
-                match o {
-                    SortOrder::Asc => q.then_order_by(users::last_login_at.asc()),
-                    SortOrder::Desc => q.then_order_by(users::last_login_at.desc()),
-                }
-            }
-            (UserSort::UserName, SortOrder::Asc) => q.then_order_by(users::user_name_key.asc()),
-            (UserSort::UserName, SortOrder::Desc) => q.then_order_by(users::user_name_key.desc()),
-            (UserSort::ExternalId, SortOrder::Asc) => q.then_order_by(users::external_id.asc()),
-            (UserSort::ExternalId, SortOrder::Desc) => q.then_order_by(users::external_id.desc()),
-            (UserSort::Email, o) => {
-                let q = q.then_order_by(users::email_key.is_null().asc());
-                match o {
-                    SortOrder::Asc => q.then_order_by(users::email_key.asc()),
-                    SortOrder::Desc => q.then_order_by(users::email_key.desc()),
-                }
-            }
-            (UserSort::FirstName, SortOrder::Asc) => q.then_order_by(users::first_name.asc()),
-            (UserSort::FirstName, SortOrder::Desc) => q.then_order_by(users::first_name.desc()),
-            (UserSort::FamilyName, SortOrder::Asc) => q.then_order_by(users::family_name.asc()),
-            (UserSort::FamilyName, SortOrder::Desc) => q.then_order_by(users::family_name.desc()),
-            (UserSort::Status, SortOrder::Asc) => q.then_order_by(users::status.asc()),
-            (UserSort::Status, SortOrder::Desc) => q.then_order_by(users::status.desc()),
-            (UserSort::Name, SortOrder::Asc) => q.then_order_by(users::name_key.asc()),
-            (UserSort::Name, SortOrder::Desc) => q.then_order_by(users::name_key.desc()),
+/// Absent values sort last either way, on both backends.
+impl SortKey for UserSort {
+    type Table = users::table;
+
+    fn order<DB: Dialect>(self, s: Sorts<Self::Table, DB>, o: SortOrder) -> Sorts<Self::Table, DB> {
+        match self {
+            UserSort::CreatedAt => s.by(users::created_at, o),
+            UserSort::UpdatedAt => s.by(users::updated_at, o),
+            UserSort::LastLoginAt => s.nulls_last(users::last_login_at, o),
+            UserSort::UserName => s.by(users::user_name_key, o),
+            UserSort::ExternalId => s.by(users::external_id, o),
+            UserSort::Email => s.nulls_last(users::email_key, o),
+            UserSort::FirstName => s.by(users::first_name, o),
+            UserSort::FamilyName => s.by(users::family_name, o),
+            UserSort::Status => s.by(users::status, o),
+            UserSort::Name => s.by(users::name_key, o),
             // false < true: ascending puts disabled accounts first.
-            (UserSort::Enabled, SortOrder::Asc) => {
-                q.then_order_by(users::status.ne("suspended").asc())
-            }
-            (UserSort::Enabled, SortOrder::Desc) => {
-                q.then_order_by(users::status.ne("suspended").desc())
-            }
-            (UserSort::SsoChannel, o) => {
-                let q = q.then_order_by(users::sso_channel.is_null().asc());
-                match o {
-                    SortOrder::Asc => q.then_order_by(users::sso_channel.asc()),
-                    SortOrder::Desc => q.then_order_by(users::sso_channel.desc()),
-                }
-            }
-            (UserSort::JoinedAt, o) => {
-                let q = q.then_order_by(users::joined_at.is_null().asc());
-                match o {
-                    SortOrder::Asc => q.then_order_by(users::joined_at.asc()),
-                    SortOrder::Desc => q.then_order_by(users::joined_at.desc()),
-                }
-            }
-            (UserSort::InvitationExpiresAt, o) => {
-                let q = q.then_order_by(users::invitation_expires_at.is_null().asc());
-                match o {
-                    SortOrder::Asc => q.then_order_by(users::invitation_expires_at.asc()),
-                    SortOrder::Desc => q.then_order_by(users::invitation_expires_at.desc()),
-                }
-            }
+            UserSort::Enabled => s.by(users::status.ne(text_param("suspended")), o),
+            UserSort::SsoChannel => s.nulls_last(users::sso_channel, o),
+            UserSort::JoinedAt => s.nulls_last(users::joined_at, o),
+            UserSort::InvitationExpiresAt => s.nulls_last(users::invitation_expires_at, o),
         }
-    }};
+    }
 }
 
 /// One page of a tenant's users and the total, filtered and sorted in the
 /// database.
 pub async fn list(db: &mut Db<'_>, tenant_id: Uuid, q: &UserQuery<'_>) -> Result<Listing<User>> {
     let pattern = q.search.as_deref().map(|s| like_contains(&fold(s)));
-    let default_sort = [(UserSort::CreatedAt, SortOrder::Asc)];
-    let sorts: &[(UserSort, SortOrder)] = if q.sort.is_empty() {
-        &default_sort
-    } else {
-        &q.sort
-    };
-    // Without a count, one row more than the page tells whether another
-    // page follows.
-    let fetch = q.page.fetch(!q.skip_count);
-    let (ids, rows, total) = with_conn!(db, |c| {
-        // Built twice: a boxed predicate is consumed by the query it joins.
-        let mut predicates = Vec::new();
-        for _ in 0..2 {
-            predicates.push(
-                q.filter
-                    .map(filter::predicate::<users::table, _>)
-                    .transpose()?,
-            );
-        }
-        let filtered = |extra| {
-            let mut query = users::table
-                .filter(users::tenant_id.eq(Uid(tenant_id)))
-                .into_boxed();
-            if let Some(p) = &pattern {
-                query = query.filter(users::search_key.like(p.clone()).escape('\\'));
-            }
-            if let Some(status) = q.status {
-                query = query.filter(users::status.eq(status.as_str()));
-            }
-            if let Some(role) = q.role_id {
-                let holders = user_roles::table
+    let listing = with_conn!(db, |c| {
+        let filtered = || -> Result<_> {
+            let holders = |role| {
+                user_roles::table
                     .filter(user_roles::role_id.eq(Uid(role)))
-                    .select(user_roles::user_id);
-                query = query.filter(users::id.eq_any(holders));
-            }
-            if let Some(extra) = extra {
-                query = query.filter(extra);
-            }
-            query
+                    .select(user_roles::user_id)
+            };
+            Ok(users::table
+                .filter(users::tenant_id.eq(Uid(tenant_id)))
+                .into_boxed()
+                .narrow(list::like(users::search_key, &pattern))
+                .narrow(q.status.map(|s| users::status.eq(s.as_str())))
+                .narrow(q.role_id.map(|role| users::id.eq_any(holders(role))))
+                .narrow(filter::optional::<users::table, _>(q.filter)?))
         };
-        let counted = predicates.pop().flatten();
-        let total: Option<i64> = if q.skip_count {
-            None
-        } else {
-            Some(filtered(counted).count().get_result(c).await?)
-        };
-        let mut query = filtered(predicates.pop().flatten());
-        for (key, order) in sorts {
-            query = order_users!(query, *key, *order);
-        }
-        // The page's ids first, from an index alone (a deferred join): deep
-        // pages then skip index entries, not whole rows.
-        let ids: Vec<Uid> = query
-            .then_order_by(users::id.asc())
-            .select(users::id)
-            .limit(fetch)
-            .offset(q.page.offset())
-            .load(c)
-            .await?;
-        let rows: Vec<UserRow> = users::table
-            .filter(users::id.eq_any(ids.clone()))
-            .select(UserRow::as_select())
-            .load(c)
-            .await?;
-        Ok::<_, Error>((ids, rows, total))
+        let sorts = Sorts::default().keys(&q.sort, (UserSort::CreatedAt, SortOrder::Asc));
+        let rows = list::by_id(users::id, UserRow::as_select());
+        list::page(c, filtered, sorts, rows, q.page, !q.skip_count).await
     })?;
-    let mut by_id: std::collections::HashMap<Uid, UserRow> =
-        rows.into_iter().map(|r| (r.id, r)).collect();
-    let users = ids
-        .into_iter()
-        .filter_map(|id| by_id.remove(&id))
-        .map(UserRow::into_domain)
-        .collect::<Result<_>>()?;
-    Ok(Listing::of(users, total, q.page))
+    listing.try_map(UserRow::into_domain)
 }

@@ -37,7 +37,7 @@ use crate::domain::filter::{
 use crate::domain::Error;
 
 use compare::Term;
-pub use sql::Dialect;
+pub use sql::{text_param, Dialect, Operand};
 
 /// A boxed SQL predicate on table `T` for backend `DB`.
 pub type Predicate<T, DB> = Box<dyn BoxableExpression<T, DB, SqlType = Nullable<Bool>>>;
@@ -55,6 +55,13 @@ pub fn predicate<T: Filterable, DB: Dialect>(
     spec: FilterSpec<'_>,
 ) -> Result<Predicate<T, DB>, Error> {
     T::translate(spec).map_err(Error::InvalidFilter)
+}
+
+/// [`predicate`] for a list's filter, if it has one.
+pub fn optional<T: Filterable, DB: Dialect>(
+    spec: Option<FilterSpec<'_>>,
+) -> Result<Option<Predicate<T, DB>>, Error> {
+    spec.map(predicate).transpose()
 }
 
 impl Filterable for schema::users::table {

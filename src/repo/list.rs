@@ -1,0 +1,213 @@
+//! The one list pipeline: filter -> count -> sort -> page, then the page's
+//! rows joined by id (ARCHITECTURE.md "Lists at scale").
+//!
+//! A list supplies what is its own, inside `with_conn!` where the
+//! connection fixes the backend: its rows before paging as a boxed query
+//! (tenant, its conditions, the filter's predicate), its order as
+//! [`Sorts`] (a [`SortKey`] per sort enum), the key column, and the query
+//! of the rows with given ids. [`page`] does the rest, the same for every
+//! list on both backends.
+
+use std::collections::HashMap;
+use std::future::Future;
+
+use diesel::backend::Backend;
+use diesel::dsl::{count_star, Count, CountStar, EqAny, Escape, Like, Select};
+use diesel::expression::expression_types::NotSelectable;
+use diesel::expression::BoxableExpression;
+use diesel::prelude::*;
+use diesel::query_builder::AsQuery;
+// As a path: in scope, their methods would clash with `QueryDsl`'s.
+use diesel::query_dsl::methods;
+use diesel::sql_types::{SingleValue, Text};
+use diesel_async::methods::LoadQuery;
+use diesel_async::{AsyncConnectionCore, RunQueryDsl};
+
+use super::filter::{Dialect, Operand};
+use crate::db::types::DbUuid;
+use crate::db::Uid;
+use crate::domain::list::{Listing, PageRequest, SortOrder};
+use crate::domain::Result;
+
+/// One ordering term (`column ASC`, ...) on table `T` for backend `DB`.
+pub type Order<T, DB> = Box<dyn BoxableExpression<T, DB, SqlType = NotSelectable>>;
+
+/// A list's order, term by term. The pipeline ends it with the key
+/// ascending, so that equal sort values still page in one order.
+pub struct Sorts<T, DB: Backend>(Vec<Order<T, DB>>);
+
+/// A list's sort enum: the order each key stands for on its table.
+pub trait SortKey: Copy {
+    type Table;
+
+    fn order<DB: Dialect>(
+        self,
+        sorts: Sorts<Self::Table, DB>,
+        order: SortOrder,
+    ) -> Sorts<Self::Table, DB>;
+}
+
+impl<T, DB: Backend> Default for Sorts<T, DB> {
+    fn default() -> Self {
+        Sorts(Vec::new())
+    }
+}
+
+impl<T, DB: Dialect> Sorts<T, DB> {
+    /// Then by `column` (or any expression on the row) in `order`.
+    pub fn by<E, ST>(mut self, column: E, order: SortOrder) -> Self
+    where
+        E: Operand<T, DB, ST>,
+        ST: SingleValue,
+    {
+        self.0.push(match order {
+            SortOrder::Asc => Box::new(column.asc()),
+            SortOrder::Desc => Box::new(column.desc()),
+        });
+        self
+    }
+
+    /// Then by nullable `column` in `order`, rows without a value last
+    /// either way (the backends disagree on where NULL sorts).
+    pub fn nulls_last<E, ST>(self, column: E, order: SortOrder) -> Self
+    where
+        E: Operand<T, DB, ST>,
+        ST: SingleValue,
+    {
+        self.by(column.clone().is_null(), SortOrder::Asc)
+            .by(column, order)
+    }
+
+    /// Then by the keys a query asked for, in turn; by `default` if none.
+    pub fn keys<K: SortKey<Table = T>>(
+        self,
+        keys: &[(K, SortOrder)],
+        default: (K, SortOrder),
+    ) -> Self {
+        let keys = if keys.is_empty() {
+            &[default][..]
+        } else {
+            keys
+        };
+        keys.iter()
+            .fold(self, |sorts, &(key, order)| key.order(sorts, order))
+    }
+}
+
+/// A list's query, narrowed by the conditions it may or may not have.
+pub trait Narrow: Sized {
+    /// `self`, filtered by `predicate` if there is one.
+    fn narrow<P>(self, predicate: Option<P>) -> Self
+    where
+        Self: methods::FilterDsl<P, Output = Self>,
+    {
+        match predicate {
+            Some(p) => methods::FilterDsl::filter(self, p),
+            None => self,
+        }
+    }
+}
+
+impl<Q> Narrow for Q {}
+
+/// `column LIKE pattern ESCAPE '\'` if the list is searched, `pattern`
+/// made by `repo::like_contains`.
+pub fn like<C>(column: C, pattern: &Option<String>) -> Option<Escape<Like<C, String>>>
+where
+    C: Expression<SqlType = Text>,
+{
+    pattern.clone().map(|p| column.like(p).escape('\\'))
+}
+
+/// One page of a list and its total:
+///
+/// - `filtered()`: the list's rows before paging (called twice, for the
+///   count and for the page: a boxed predicate is consumed by the query it
+///   joins); the count is skipped unless `counted`, and then one row more
+///   than the page tells whether another follows (`Listing::of`);
+/// - the page's keys (`rows.id`, unique among the rows), ordered by
+///   `sorts` then the key, limited and offset: from an index alone, so
+///   that a deep page skips index entries, not rows;
+/// - the rows with those keys (`rows.query`), each with its key, put back
+///   in the page's order.
+///
+/// The future is `Send` by its signature: the compiler proves it here,
+/// once, where the bounds are at hand.
+// Not an `async fn`: its future could not say it is `Send`.
+#[allow(clippy::manual_async_fn)]
+pub fn page<'a, C, DB, T, Q, I, F, RowsQuery, R>(
+    c: &'a mut C,
+    filtered: impl Fn() -> Result<Q> + Send + 'a,
+    sorts: Sorts<T, DB>,
+    rows: Rows<I, F>,
+    page: PageRequest,
+    counted: bool,
+) -> impl Future<Output = Result<Listing<R>>> + Send + 'a
+where
+    C: AsyncConnectionCore<Backend = DB>,
+    DB: Dialect,
+    T: 'a,
+    I: Operand<T, DB, DbUuid>,
+    Q: methods::SelectDsl<CountStar>
+        + methods::SelectDsl<I>
+        + methods::ThenOrderDsl<Order<T, DB>, Output = Q>
+        + methods::LimitDsl<Output = Q>
+        + methods::OffsetDsl<Output = Q>
+        + Send
+        + 'a,
+    F: FnOnce(Vec<Uid>) -> RowsQuery + Send + 'a,
+    Count<Q>: LoadQuery<'a, C, i64> + 'a,
+    Select<Q, I>: LoadQuery<'a, C, Uid> + 'a,
+    RowsQuery: LoadQuery<'a, C, (Uid, R)> + 'a,
+    R: Send + 'a,
+{
+    async move {
+        let total = match counted {
+            true => Some(filtered()?.select(count_star()).get_result(c).await?),
+            false => None,
+        };
+        let Sorts(sorts) = sorts.by(rows.id.clone(), SortOrder::Asc);
+        let ids: Vec<Uid> = sorts
+            .into_iter()
+            .fold(filtered()?, |query, order| query.then_order_by(order))
+            .limit(page.fetch(counted))
+            .offset(page.offset())
+            .select(rows.id)
+            .load(c)
+            .await?;
+        let found = (rows.query)(ids.clone()).load(c).await?;
+        let mut found: HashMap<Uid, R> = found.into_iter().collect();
+        let rows = ids.iter().filter_map(|id| found.remove(id)).collect();
+        Ok(Listing::of(rows, total, page))
+    }
+}
+
+/// How a list's rows are keyed and loaded by key: `id`, a uuid column of
+/// the list's table unique among its rows, and `query`, the query of the
+/// rows with given keys, each row with its key.
+pub struct Rows<I, F> {
+    pub id: I,
+    pub query: F,
+}
+
+/// The rows of `id`'s table by `id`: `selection`, each with its id. The
+/// rows of a list of one table.
+pub fn by_id<I, S, Q, F>(id: I, selection: S) -> Rows<I, impl FnOnce(Vec<Uid>) -> ById<F, I, S>>
+where
+    I: Column<SqlType = DbUuid> + Copy,
+    I::Table: Default + AsQuery<Query = Q>,
+    Q: methods::FilterDsl<EqAny<I, Vec<Uid>>, Output = F>,
+    F: methods::SelectDsl<(I, S)>,
+    (I, S): Expression,
+{
+    let query = move |ids: Vec<Uid>| {
+        let rows = I::Table::default().as_query();
+        let rows = methods::FilterDsl::filter(rows, id.eq_any(ids));
+        methods::SelectDsl::select(rows, (id, selection))
+    };
+    Rows { id, query }
+}
+
+/// The query [`by_id`] makes, `SELECT id, selection FROM table WHERE id IN
+/// (ids)`, from `F`, the table filtered by id.
+pub type ById<F, I, S> = Select<F, (I, S)>;

@@ -65,7 +65,7 @@ impl Query {
                 PageRequest::DEFAULT_LIMIT,
                 1..=PageRequest::MAX_LIMIT,
             ),
-            start: None,
+            ..Default::default()
         }
     }
 

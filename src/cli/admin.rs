@@ -270,7 +270,7 @@ async fn tenants(app: &App, command: TenantCommand) -> Result<Report> {
                 page: PageRequest {
                     page: 1,
                     limit: PageRequest::MAX_LIMIT,
-                    start: None,
+                    ..Default::default()
                 },
                 ..Default::default()
             };

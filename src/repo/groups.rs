@@ -156,7 +156,7 @@ impl SortKey for GroupSort {
 
 pub async fn list(db: &mut Db<'_>, tenant_id: Uuid, q: &GroupQuery<'_>) -> Result<Listing<Group>> {
     let pattern = q.search.as_deref().map(|s| like_contains(&fold(s)));
-    let listing = with_conn!(db, |c| {
+    let mut listing = with_conn!(db, |c| {
         let filtered = || -> Result<_> {
             Ok(groups::table
                 .filter(groups::tenant_id.eq(Uid(tenant_id)))
@@ -164,17 +164,17 @@ pub async fn list(db: &mut Db<'_>, tenant_id: Uuid, q: &GroupQuery<'_>) -> Resul
                 .narrow(list::like(groups::name_key, &pattern))
                 .narrow(filter::optional::<groups::table, _>(q.filter)?))
         };
-        let sorts =
-            Sorts::default().keys(q.sort.as_slice(), (GroupSort::CreatedAt, SortOrder::Asc));
+        let sorts = match q.page.seek {
+            Some(seek) => Sorts::seek(groups::created_at, groups::id, seek),
+            None => {
+                Sorts::default().keys(q.sort.as_slice(), (GroupSort::CreatedAt, SortOrder::Asc))
+            }
+        };
         let rows = list::by_id(groups::id, GroupRow::as_select());
         list::page(c, filtered, sorts, rows, q.page, true).await
     })?;
-    let items = complete(db, listing.items).await?;
-    Ok(Listing {
-        items,
-        total: listing.total,
-        page: listing.page,
-    })
+    let items = complete(db, std::mem::take(&mut listing.items)).await?;
+    Ok(listing.with_items(items))
 }
 
 /// Adds a member; false if already a member.

@@ -23,18 +23,22 @@ use diesel::sql_types::{SingleValue, Text};
 use diesel_async::methods::LoadQuery;
 use diesel_async::{AsyncConnectionCore, RunQueryDsl};
 
-use super::filter::{Dialect, Operand};
-use crate::db::types::DbUuid;
+use super::filter::{param, Dialect, Operand, Predicate};
+use crate::db::types::{DbTimestamptz, DbUuid, Ts};
 use crate::db::Uid;
-use crate::domain::list::{Listing, PageRequest, SortOrder};
+use crate::domain::list::{Anchor, Listing, PageRequest, Seek, SortOrder};
 use crate::domain::Result;
 
 /// One ordering term (`column ASC`, ...) on table `T` for backend `DB`.
 pub type Order<T, DB> = Box<dyn BoxableExpression<T, DB, SqlType = NotSelectable>>;
 
-/// A list's order, term by term. The pipeline ends it with the key
+/// A list's order, term by term, and for a keyset page the condition of
+/// the rows after its anchor. The pipeline ends the order with the key
 /// ascending, so that equal sort values still page in one order.
-pub struct Sorts<T, DB: Backend>(Vec<Order<T, DB>>);
+pub struct Sorts<T, DB: Backend> {
+    orders: Vec<Order<T, DB>>,
+    after: Option<Predicate<T, DB>>,
+}
 
 /// A list's sort enum: the order each key stands for on its table.
 pub trait SortKey: Copy {
@@ -49,18 +53,41 @@ pub trait SortKey: Copy {
 
 impl<T, DB: Backend> Default for Sorts<T, DB> {
     fn default() -> Self {
-        Sorts(Vec::new())
+        Sorts {
+            orders: Vec::new(),
+            after: None,
+        }
     }
 }
 
 impl<T, DB: Dialect> Sorts<T, DB> {
+    /// A keyset page's order (RFC 9865 cursors): by `created`, then the
+    /// key `id`, from `seek`. Both columns are fixed at insert, so the
+    /// anchor stays in place while rows come and go: each page costs one
+    /// index range, however deep.
+    pub fn seek(
+        created: impl Operand<T, DB, DbTimestamptz>,
+        id: impl Operand<T, DB, DbUuid>,
+        seek: Seek,
+    ) -> Self
+    where
+        T: Table + 'static,
+    {
+        let after = seek.anchor().map(|a| after(created.clone(), id, a));
+        Sorts {
+            after,
+            ..Sorts::default()
+        }
+        .by(created, SortOrder::Asc)
+    }
+
     /// Then by `column` (or any expression on the row) in `order`.
     pub fn by<E, ST>(mut self, column: E, order: SortOrder) -> Self
     where
         E: Operand<T, DB, ST>,
         ST: SingleValue,
     {
-        self.0.push(match order {
+        self.orders.push(match order {
             SortOrder::Asc => Box::new(column.asc()),
             SortOrder::Desc => Box::new(column.desc()),
         });
@@ -92,6 +119,23 @@ impl<T, DB: Dialect> Sorts<T, DB> {
         keys.iter()
             .fold(self, |sorts, &(key, order)| key.order(sorts, order))
     }
+}
+
+/// `created > c OR (created = c AND id > i)`: the rows after the anchor
+/// `(c, i)` in the order `(created, id)`.
+fn after<T: Table + 'static, DB: Dialect>(
+    created: impl Operand<T, DB, DbTimestamptz>,
+    id: impl Operand<T, DB, DbUuid>,
+    anchor: Anchor,
+) -> Predicate<T, DB> {
+    let at = || param(Ts(anchor.created));
+    Box::new(
+        created
+            .clone()
+            .gt(at())
+            .or(created.eq(at()).and(id.gt(param(Uid(anchor.id)))))
+            .nullable(),
+    )
 }
 
 /// A list's query, narrowed by the conditions it may or may not have.
@@ -126,8 +170,9 @@ where
 ///   joins); the count is skipped unless `counted`, and then one row more
 ///   than the page tells whether another follows (`Listing::of`);
 /// - the page's keys (`rows.id`, unique among the rows), ordered by
-///   `sorts` then the key, limited and offset: from an index alone, so
-///   that a deep page skips index entries, not rows;
+///   `sorts` then the key, limited and offset (or, for a keyset page,
+///   after the anchor): from an index alone, so that a deep page skips
+///   index entries, not rows;
 /// - the rows with those keys (`rows.query`), each with its key, put back
 ///   in the page's order.
 ///
@@ -151,6 +196,7 @@ where
     Q: methods::SelectDsl<CountStar>
         + methods::SelectDsl<I>
         + methods::ThenOrderDsl<Order<T, DB>, Output = Q>
+        + methods::FilterDsl<Predicate<T, DB>, Output = Q>
         + methods::LimitDsl<Output = Q>
         + methods::OffsetDsl<Output = Q>
         + Send
@@ -166,10 +212,12 @@ where
             true => Some(filtered()?.select(count_star()).get_result(c).await?),
             false => None,
         };
-        let Sorts(sorts) = sorts.by(rows.id.clone(), SortOrder::Asc);
-        let ids: Vec<Uid> = sorts
+        let Sorts { orders, after } = sorts.by(rows.id.clone(), SortOrder::Asc);
+        let ids: Vec<Uid> = orders
             .into_iter()
-            .fold(filtered()?, |query, order| query.then_order_by(order))
+            .fold(filtered()?.narrow(after), |query, order| {
+                query.then_order_by(order)
+            })
             .limit(page.fetch(counted))
             .offset(page.offset())
             .select(rows.id)

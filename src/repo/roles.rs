@@ -219,7 +219,7 @@ impl SortKey for RoleSort {
 
 pub async fn list(db: &mut Db<'_>, tenant_id: Uuid, q: &RoleQuery) -> Result<Listing<Role>> {
     let pattern = q.search.as_deref().map(|s| like_contains(&fold(s)));
-    let listing = with_conn!(db, |c| {
+    let mut listing = with_conn!(db, |c| {
         let filtered = || {
             Ok(roles::table
                 .filter(roles::tenant_id.eq(Uid(tenant_id)))
@@ -230,12 +230,8 @@ pub async fn list(db: &mut Db<'_>, tenant_id: Uuid, q: &RoleQuery) -> Result<Lis
         let rows = list::by_id(roles::id, RoleRow::as_select());
         list::page(c, filtered, sorts, rows, q.page, true).await
     })?;
-    let items = complete(db, listing.items).await?;
-    Ok(Listing {
-        items,
-        total: listing.total,
-        page: listing.page,
-    })
+    let items = complete(db, std::mem::take(&mut listing.items)).await?;
+    Ok(listing.with_items(items))
 }
 
 /// Gives a user a role on the whole tenant; false if they already had it

@@ -501,7 +501,10 @@ pub async fn list(db: &mut Db<'_>, tenant_id: Uuid, q: &UserQuery<'_>) -> Result
                 .narrow(q.role_id.map(|role| users::id.eq_any(holders(role))))
                 .narrow(filter::optional::<users::table, _>(q.filter)?))
         };
-        let sorts = Sorts::default().keys(&q.sort, (UserSort::CreatedAt, SortOrder::Asc));
+        let sorts = match q.page.seek {
+            Some(seek) => Sorts::seek(users::created_at, users::id, seek),
+            None => Sorts::default().keys(&q.sort, (UserSort::CreatedAt, SortOrder::Asc)),
+        };
         let rows = list::by_id(users::id, UserRow::as_select());
         list::page(c, filtered, sorts, rows, q.page, !q.skip_count).await
     })?;

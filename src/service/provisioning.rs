@@ -122,12 +122,9 @@ pub async fn list_users(
     caller.require("user:read")?;
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();
-    let listing = repo::users::list(db, caller.tenant_id, &query).await?;
-    Ok(Listing {
-        items: provisioned(db, listing.items).await?,
-        total: listing.total,
-        page: listing.page,
-    })
+    let mut listing = repo::users::list(db, caller.tenant_id, &query).await?;
+    let items = provisioned(db, std::mem::take(&mut listing.items)).await?;
+    Ok(listing.with_items(items))
 }
 
 /// Optional text: trimmed, at most `max` printable characters; empty is
@@ -861,12 +858,9 @@ pub async fn list_groups(
     caller.require("group:read")?;
     let mut conn = app.db.get().await?;
     let db = &mut conn.db();
-    let listing = repo::groups::list(db, caller.tenant_id, &query).await?;
-    Ok(Listing {
-        items: with_members(db, listing.items, load_members).await?,
-        total: listing.total,
-        page: listing.page,
-    })
+    let mut listing = repo::groups::list(db, caller.tenant_id, &query).await?;
+    let items = with_members(db, std::mem::take(&mut listing.items), load_members).await?;
+    Ok(listing.with_items(items))
 }
 
 fn validate_group(record: &GroupRecord) -> Result<(String, Option<String>)> {

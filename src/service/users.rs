@@ -358,13 +358,9 @@ pub async fn list(
             .await?
             .ok_or_else(|| Error::invalid("roleId", "is not a role of this tenant"))?;
     }
-    let listing = repo::users::list(db, caller.tenant_id, &query).await?;
-    let items = details_of(db, listing.items).await?;
-    Ok(Listing {
-        items,
-        total: listing.total,
-        page: listing.page,
-    })
+    let mut listing = repo::users::list(db, caller.tenant_id, &query).await?;
+    let items = details_of(db, std::mem::take(&mut listing.items)).await?;
+    Ok(listing.with_items(items))
 }
 
 pub async fn get(app: &App, caller: &Caller, id: Uuid) -> Result<UserDetails> {

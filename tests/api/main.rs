@@ -59,6 +59,7 @@ mod rate_limits;
 mod roles_groups;
 mod scim_attributes;
 mod scim_bulk;
+mod scim_cursors;
 mod scim_discovery;
 mod scim_filter_property;
 mod scim_groups;

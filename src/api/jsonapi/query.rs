@@ -156,7 +156,7 @@ pub fn parse_list(query: &str, spec: &Spec, types: FieldNames) -> Result<ListQue
     let mut page = PageRequest {
         page: 1,
         limit: PAGE_SIZE,
-        start: None,
+        ..Default::default()
     };
     let mut sort = Vec::new();
     let mut count = false;

@@ -9,8 +9,9 @@ use serde_json::{json, Value};
 
 use super::bulk::MAX_OPERATIONS;
 use super::context::base_url;
+use super::cursor::TIMEOUT_SECONDS;
 use super::error::{ScimError, ScimResult};
-use super::list::{list_response, MAX_RESULTS};
+use super::list::{list_response, DEFAULT_COUNT, MAX_RESULTS};
 use super::ops::Reply;
 use super::schema::{self, RESOURCE_TYPES, SERVICE_PROVIDER_CONFIG};
 use crate::service::Gate;
@@ -59,6 +60,15 @@ pub async fn service_provider_config(
     config["bulk"]["maxOperations"] = json!(MAX_OPERATIONS);
     config["bulk"]["maxPayloadSize"] = json!(gate.config().max_body_bytes);
     config["filter"]["maxResults"] = json!(MAX_RESULTS);
+    // RFC 9865 4: both methods; index unless the query sends a cursor.
+    config["pagination"] = json!({
+        "cursor": true,
+        "index": true,
+        "defaultPaginationMethod": "index",
+        "defaultPageSize": DEFAULT_COUNT,
+        "maxPageSize": MAX_RESULTS,
+        "cursorTimeout": TIMEOUT_SECONDS,
+    });
     Ok(ok(config))
 }
 

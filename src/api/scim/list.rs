@@ -25,6 +25,12 @@ pub struct ListParams {
     pub start_index: u64,
     pub count: u32,
     pub projection: Projection,
+    /// Cursor pagination (RFC 9865) when present: `""` asks for the first
+    /// page, anything else is a `nextCursor` this server issued.
+    pub cursor: Option<String>,
+    /// The query a cursor belongs to (filter, sortBy, sortOrder as sent):
+    /// a cursor opens only for the same query.
+    pub query_key: String,
 }
 
 impl Default for ListParams {
@@ -36,6 +42,8 @@ impl Default for ListParams {
             start_index: 1,
             count: DEFAULT_COUNT,
             projection: Projection::default(),
+            cursor: None,
+            query_key: String::new(),
         }
     }
 }
@@ -50,6 +58,7 @@ struct Raw {
     count: Option<String>,
     attributes: Option<String>,
     excluded: Option<String>,
+    cursor: Option<String>,
 }
 
 fn integer(name: &str, raw: &str) -> ScimResult<i64> {
@@ -74,16 +83,39 @@ impl Raw {
                 )))
             }
         };
+        let cursor = self.cursor.as_deref().map(|c| c.trim().to_string());
         // RFC 7644 3.4.2.4: startIndex below 1 is 1; a negative count is 0;
-        // a count above maxResults is cut to it.
-        let start_index = match &self.start_index {
-            Some(s) => integer("startIndex", s)?.max(1) as u64,
-            None => 1,
+        // a count above maxResults is cut to it. RFC 9865 2: a cursor
+        // page's count is a positive integer no larger than maxPageSize.
+        let start_index = match (&self.start_index, &cursor) {
+            (Some(_), Some(_)) => {
+                return Err(ScimError::invalid_value(
+                    "startIndex and cursor: each asks for a different pagination; send one",
+                ))
+            }
+            (Some(s), None) => integer("startIndex", s)?.max(1) as u64,
+            (None, _) => 1,
         };
-        let count = match &self.count {
-            Some(c) => integer("count", c)?.clamp(0, i64::from(MAX_RESULTS)) as u32,
-            None => DEFAULT_COUNT,
+        let count = match (&self.count, &cursor) {
+            (None, _) => DEFAULT_COUNT,
+            (Some(c), None) => integer("count", c)?.clamp(0, i64::from(MAX_RESULTS)) as u32,
+            (Some(c), Some(_)) => match c.trim().parse::<u32>() {
+                Ok(n) if (1..=MAX_RESULTS).contains(&n) => n,
+                _ => {
+                    return Err(ScimError::new(
+                        400,
+                        "invalidCount",
+                        format!("count: a cursor page holds 1 to {MAX_RESULTS} resources"),
+                    ))
+                }
+            },
         };
+        let query_key = serde_json::to_string(&[
+            self.filter.as_deref().unwrap_or("").trim(),
+            self.sort_by.as_deref().unwrap_or("").trim(),
+            self.sort_order.as_deref().unwrap_or("").trim(),
+        ])
+        .unwrap_or_default();
         Ok(ListParams {
             filter,
             sort_by: self
@@ -94,6 +126,8 @@ impl Raw {
             start_index,
             count,
             projection: Projection::parse(self.attributes.as_deref(), self.excluded.as_deref()),
+            cursor,
+            query_key,
         })
     }
 }
@@ -112,6 +146,7 @@ pub fn from_query(query: &str) -> ScimResult<ListParams> {
             "count" => &mut raw.count,
             "attributes" => &mut raw.attributes,
             "excludedattributes" => &mut raw.excluded,
+            "cursor" => &mut raw.cursor,
             _ => continue,
         };
         *slot = Some(value);
@@ -179,6 +214,7 @@ pub fn from_search(body: &Value) -> ScimResult<ListParams> {
         count: number("count")?,
         attributes: list("attributes")?,
         excluded: list("excludedAttributes")?,
+        cursor: text("cursor")?,
     }
     .into_params()
 }
@@ -224,6 +260,21 @@ pub fn list_response(total: u64, start_index: u64, resources: Vec<Value>) -> Val
         "startIndex": start_index,
         "Resources": resources,
     })
+}
+
+/// A ListResponse of cursor pagination (RFC 9865 2): `nextCursor` on
+/// every page but the last, and no `startIndex`, which it does not use.
+pub fn cursor_response(total: u64, next: Option<String>, resources: Vec<Value>) -> Value {
+    let mut body = json!({
+        "schemas": [LIST_RESPONSE],
+        "totalResults": total,
+        "itemsPerPage": resources.len(),
+    });
+    if let Some(next) = next {
+        body["nextCursor"] = json!(next);
+    }
+    body["Resources"] = json!(resources);
+    body
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 pub mod bulk;
 pub mod context;
+pub mod cursor;
 pub mod discovery;
 pub mod error;
 pub mod filter;

@@ -9,14 +9,15 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::context::{Precondition, Scim};
+use super::cursor::{Cursors, Position};
 use super::error::{ScimError, ScimResult, MEDIA_TYPE};
-use super::list::{list_response, sort_key, ListParams, SortKey};
+use super::list::{cursor_response, list_response, sort_key, ListParams, SortKey};
 use super::patch;
 use super::resources::{etag, group_json, group_record, user_json, user_record, Projection};
 use super::schema::{Resource, ScimAttributes, GROUP, USER};
 use crate::domain::filter::{AttrPath, Filter, FilterSpec, Names, Restricted};
 use crate::domain::group::{GroupQuery, GroupSort};
-use crate::domain::list::{PageRequest, SortOrder};
+use crate::domain::list::{Anchor, PageRequest, Seek, SortOrder};
 use crate::domain::user::{UserQuery, UserSort};
 use crate::domain::Error;
 use crate::service::provisioning::{self, ProvisionedUser, UserRecord};
@@ -149,7 +150,17 @@ fn group_sort(key: SortKey) -> Option<GroupSort> {
     })
 }
 
-/// One resource type's page, as JSON before projection, and its total.
+/// One resource type's page, as JSON before projection.
+struct Fetched {
+    items: Vec<Value>,
+    total: i64,
+    /// Another page follows.
+    more: bool,
+    /// The page's last row, where a keyset page after it starts.
+    last: Option<Anchor>,
+}
+
+/// One resource type's page.
 #[allow(clippy::too_many_arguments)]
 async fn fetch(
     app: &App,
@@ -160,7 +171,7 @@ async fn fetch(
     sort_by: &str,
     page: PageRequest,
     members: bool,
-) -> ScimResult<(Vec<Value>, i64)> {
+) -> ScimResult<Fetched> {
     let unsortable = || {
         ScimError::invalid_value(format!(
             "sortBy: {sort_by} is not an attribute this server sorts by"
@@ -183,12 +194,19 @@ async fn fetch(
                 ..Default::default()
             };
             let listing = provisioning::list_users(app, &scim.caller, query).await?;
-            let items = listing
-                .items
-                .iter()
-                .map(|u| user_json(u, &scim.base))
-                .collect();
-            (items, listing.total)
+            Fetched {
+                items: listing
+                    .items
+                    .iter()
+                    .map(|u| user_json(u, &scim.base))
+                    .collect(),
+                total: listing.total,
+                more: listing.more,
+                last: listing.items.last().map(|u| Anchor {
+                    created: u.user.created_at,
+                    id: u.user.id,
+                }),
+            }
         }
         Resource::Group => {
             let sort = match sort {
@@ -206,26 +224,113 @@ async fn fetch(
                 ..Default::default()
             };
             let listing = provisioning::list_groups(app, &scim.caller, query, members).await?;
-            let items = listing
-                .items
-                .iter()
-                .map(|g| group_json(g, &scim.base))
-                .collect();
-            (items, listing.total)
+            Fetched {
+                items: listing
+                    .items
+                    .iter()
+                    .map(|g| group_json(g, &scim.base))
+                    .collect(),
+                total: listing.total,
+                more: listing.more,
+                last: listing.items.last().map(|g| Anchor {
+                    created: g.group.created_at,
+                    id: g.group.id,
+                }),
+            }
         }
     })
 }
 
-fn list_reply(total: i64, start_index: u64, resources: Vec<Value>) -> Reply {
+fn list_reply(body: Value) -> Reply {
     Reply {
         status: StatusCode::OK,
-        body: Some(list_response(
-            u64::try_from(total).unwrap_or(0),
-            start_index,
-            resources,
-        )),
+        body: Some(body),
         version: None,
         location: None,
+    }
+}
+
+/// How a list query pages: by index (`startIndex`), or by cursor (RFC
+/// 9865) when it sends one.
+struct Paging<'a> {
+    page: PageRequest,
+    cursors: Option<Cursors<'a>>,
+}
+
+impl<'a> Paging<'a> {
+    /// `scope` names what is listed (a resource type, or the root);
+    /// `keyset`: the query is in its default order, so its cursors can
+    /// hold an anchor rather than an offset.
+    fn of(
+        app: &'a App,
+        scim: &Scim,
+        scope: &str,
+        params: &ListParams,
+        keyset: bool,
+    ) -> ScimResult<Self> {
+        let Some(cursor) = &params.cursor else {
+            let page = PageRequest::window(params.start_index - 1, params.count);
+            return Ok(Paging {
+                page,
+                cursors: None,
+            });
+        };
+        let cursors = Cursors::new(&app.sealer, scim.caller.tenant_id, scope, &params.query_key);
+        let position = match (cursor.is_empty(), keyset) {
+            (true, true) => Position::Seek(Seek::First),
+            (true, false) => Position::Offset(0),
+            (false, _) => cursors.open(cursor, chrono::Utc::now())?,
+        };
+        let page = match (position, keyset) {
+            (Position::Seek(seek), true) => PageRequest::seek(seek, params.count),
+            (Position::Offset(start), false) => PageRequest::window(start, params.count),
+            // Sealed for this query, so only a server bug gets here.
+            _ => {
+                return Err(ScimError::new(
+                    400,
+                    "invalidCursor",
+                    "cursor: not one of this query",
+                ))
+            }
+        };
+        Ok(Paging {
+            page,
+            cursors: Some(cursors),
+        })
+    }
+
+    /// Where the page starts, from 0.
+    fn start(&self) -> u64 {
+        u64::try_from(self.page.offset()).unwrap_or(0)
+    }
+
+    /// The ListResponse of the page: `total`, whether `more` follow, and
+    /// the `last` row of a keyset page.
+    fn reply(
+        &self,
+        total: i64,
+        more: bool,
+        last: Option<Anchor>,
+        resources: Vec<Value>,
+    ) -> ScimResult<Reply> {
+        let total = u64::try_from(total).unwrap_or(0);
+        let Some(cursors) = &self.cursors else {
+            return Ok(list_reply(list_response(
+                total,
+                self.start() + 1,
+                resources,
+            )));
+        };
+        let next = match (more, self.page.seek, last) {
+            (false, _, _) => None,
+            (true, Some(_), Some(last)) => Some(Position::Seek(Seek::After(last))),
+            (true, _, _) => Some(Position::Offset(self.start() + resources.len() as u64)),
+        };
+        let next = match next {
+            Some(p) => Some(cursors.seal(p, chrono::Utc::now())?),
+            None => None,
+        };
+        Ok(list_reply(cursor_response(total, next, resources)))
     }
 }
 
@@ -241,25 +346,26 @@ pub async fn list(
         Some(by) => Some(sort_key(resource, by).ok_or_else(|| unsortable(by))?),
         None => None,
     };
-    let page = PageRequest::window(params.start_index - 1, params.count);
+    let paging = Paging::of(app, scim, core(resource), params, key.is_none())?;
     let members = params.projection.wants(GROUP, "members");
     let sort = key.map(|k| (k, params.order));
-    let (items, total) = fetch(
+    let fetched = fetch(
         app,
         scim,
         resource,
         params.filter.as_ref(),
         sort,
         by,
-        page,
+        paging.page,
         members,
     )
     .await?;
-    let items = items
+    let items = fetched
+        .items
         .into_iter()
         .map(|r| params.projection.apply(r, core(resource)))
         .collect();
-    Ok(list_reply(total, params.start_index, items))
+    paging.reply(fetched.total, fetched.more, fetched.last, items)
 }
 
 fn unsortable(by: &str) -> ScimError {
@@ -361,7 +467,8 @@ pub async fn list_all(app: &App, scim: &Scim, params: &ListParams) -> ScimResult
             return Err(unsortable(sort_by));
         }
     }
-    let start = params.start_index - 1;
+    let paging = Paging::of(app, scim, "root", params, false)?;
+    let start = paging.start();
     let count = u64::from(params.count);
     let members = params.projection.wants(GROUP, "members");
     let mut items: Vec<(Resource, Value)> = Vec::new();
@@ -375,10 +482,10 @@ pub async fn list_all(app: &App, scim: &Scim, params: &ListParams) -> ScimResult
             let offset = start.saturating_sub(skipped);
             let wanted = count.saturating_sub(items.len() as u64);
             let page = PageRequest::window(offset, u32::try_from(wanted).unwrap_or(0));
-            let (found, n) = fetch(app, scim, *r, filter.as_ref(), None, by, page, members).await?;
-            items.extend(found.into_iter().map(|v| (*r, v)));
-            total += n;
-            skipped += u64::try_from(n).unwrap_or(0);
+            let found = fetch(app, scim, *r, filter.as_ref(), None, by, page, members).await?;
+            items.extend(found.items.into_iter().map(|v| (*r, v)));
+            total += found.total;
+            skipped += u64::try_from(found.total).unwrap_or(0);
         }
     } else {
         if start + count > MAX_ROOT_WINDOW {
@@ -394,10 +501,11 @@ pub async fn list_all(app: &App, scim: &Scim, params: &ListParams) -> ScimResult
                 continue;
             };
             let sort = keys[i].map(|k| (k, params.order));
-            let (found, n) = fetch(app, scim, *r, filter.as_ref(), sort, by, page, members).await?;
-            total += n;
+            let found = fetch(app, scim, *r, filter.as_ref(), sort, by, page, members).await?;
+            total += found.total;
             lists.push(
                 found
+                    .items
                     .into_iter()
                     .map(|v| (*r, keys[i].and_then(|k| merge_value(k, &v)), v))
                     .collect(),
@@ -422,8 +530,9 @@ pub async fn list_all(app: &App, scim: &Scim, params: &ListParams) -> ScimResult
     let resources = items
         .into_iter()
         .map(|(r, v)| params.projection.apply(v, core(r)))
-        .collect();
-    Ok(list_reply(total, params.start_index, resources))
+        .collect::<Vec<_>>();
+    let more = u64::try_from(total).unwrap_or(0) > start + resources.len() as u64;
+    paging.reply(total, more, None, resources)
 }
 
 // ---- /Me (RFC 7644 3.11): the caller's own User resource ----

@@ -37,7 +37,7 @@ use crate::domain::filter::{
 use crate::domain::Error;
 
 use compare::Term;
-pub use sql::{text_param, Dialect, Operand};
+pub use sql::{param, text_param, Dialect, Operand};
 
 /// A boxed SQL predicate on table `T` for backend `DB`.
 pub type Predicate<T, DB> = Box<dyn BoxableExpression<T, DB, SqlType = Nullable<Bool>>>;

@@ -1,0 +1,2 @@
+DROP INDEX groups_tenant_updated;
+DROP INDEX groups_tenant_created;

@@ -575,6 +575,15 @@ fn migrate_sqlite(conn: &mut SqliteConnection) -> Result<usize> {
         .run_pending_migrations(SQLITE_MIGRATIONS)
         .map_err(migrations_failed)?
         .len();
+    // Planner statistics, where tables have grown or were never measured
+    // (https://www.sqlite.org/lang_analyze.html, "Recommended usage
+    // pattern"): without them SQLite cannot tell that a tenant's index
+    // range is larger than a full-text match, and scans the range.
+    SimpleConnection::batch_execute(
+        conn,
+        "PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;",
+    )
+    .map_err(Error::from)?;
     unique::read_sqlite_schema(conn)?;
     Ok(applied)
 }

@@ -5,9 +5,9 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
+use super::corrupt;
 use super::filter::{self, text_param, Dialect};
 use super::list::{self, Narrow, SortKey, Sorts};
-use super::{corrupt, like_contains};
 use crate::db::schema::{user_roles, users};
 use crate::db::{is_unique_violation, Db, Json, Ts, Uid};
 use crate::domain::list::{Listing, SortOrder};
@@ -485,7 +485,7 @@ impl SortKey for UserSort {
 /// One page of a tenant's users and the total, filtered and sorted in the
 /// database.
 pub async fn list(db: &mut Db<'_>, tenant_id: Uuid, q: &UserQuery<'_>) -> Result<Listing<User>> {
-    let pattern = q.search.as_deref().map(|s| like_contains(&fold(s)));
+    let search = q.search.as_deref().map(fold);
     let listing = with_conn!(db, |c| {
         let filtered = || -> Result<_> {
             let holders = |role| {
@@ -496,7 +496,11 @@ pub async fn list(db: &mut Db<'_>, tenant_id: Uuid, q: &UserQuery<'_>) -> Result
             Ok(users::table
                 .filter(users::tenant_id.eq(Uid(tenant_id)))
                 .into_boxed()
-                .narrow(list::like(users::search_key, &pattern))
+                .narrow(
+                    search
+                        .as_deref()
+                        .map(|term| filter::search_users(users::search_key, "search_key", term)),
+                )
                 .narrow(q.status.map(|s| users::status.eq(s.as_str())))
                 .narrow(q.role_id.map(|role| users::id.eq_any(holders(role))))
                 .narrow(filter::optional::<users::table, _>(q.filter)?))

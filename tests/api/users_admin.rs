@@ -23,6 +23,7 @@ on_both_backends!(
     every_endpoint_enforces_its_permission,
     another_tenants_users_do_not_exist,
     the_last_owner_stays,
+    substring_search_follows_every_change,
 );
 
 /// POST /users answers 201 with the created user;
@@ -755,4 +756,89 @@ async fn the_last_owner_stays(b: Backend) {
     assert_eq!(r.status, 200, "{}", r.text);
     let r = admin.post(&format!("{path}/suspend"), json!({})).await;
     assert_eq!(r.status, 200, "{}", r.text);
+}
+
+/// Substring search (the list's `search`, JSON:API `__match`, SCIM `co`)
+/// finds users by what they are now: after a rename, an email change and a
+/// deletion, through every dialect. On SQLite these go through the FTS5
+/// trigram table its triggers keep (docs/design, ARCHITECTURE.md "Lists at
+/// scale"); two-character terms have no trigram and scan.
+async fn substring_search_follows_every_change(b: Backend) {
+    let t = tenant(b).await;
+    let scim = t.scim().await;
+    let id = t
+        .create_user(&t.email("quentin"), "Quentin", "Zebulon")
+        .await;
+    let path = format!("/api/v1/users/{id}");
+    let found = |body: &Value| -> Vec<String> {
+        body["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let searches = |term: &str| {
+        let (t, scim) = (&t, &scim);
+        let term = term.to_string();
+        async move {
+            let native = t.owner.get(&format!("/api/v1/users?search={term}")).await;
+            let native = found(native.ok());
+            let jsonapi = t
+                .owner
+                .get(&format!("/api/v1/accounts?filter%5Bname__match%5D={term}"))
+                .await;
+            assert_eq!(jsonapi.status, 200, "{}", jsonapi.text);
+            let jsonapi: Vec<String> = jsonapi.body["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a["id"].as_str().unwrap().to_string())
+                .collect();
+            let filter = format!("userName co \"{term}\"");
+            let r = scim.query("/Users", &[("filter", filter.as_str())]).await;
+            let scim: Vec<String> = r.scim(200)["Resources"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|u| u["id"].as_str().unwrap().to_string())
+                .collect();
+            (native, jsonapi, scim)
+        }
+    };
+    let me = vec![id.clone()];
+    let none: Vec<String> = Vec::new();
+    let (native, jsonapi, _) = searches("zebul").await;
+    assert_eq!((native, jsonapi), (me.clone(), me.clone()));
+    let (native, jsonapi, _) = searches("ze").await;
+    assert!(native.contains(&id) && jsonapi.contains(&id));
+    let (native, _, by_user_name) = searches("quenti").await;
+    assert_eq!((native, by_user_name), (me.clone(), me.clone()));
+
+    let r = t
+        .owner
+        .put(
+            &path,
+            json!({ "familyName": "Yarrow", "email": t.email("ursula") }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let (native, jsonapi, _) = searches("zebul").await;
+    assert_eq!((native, jsonapi), (none.clone(), none.clone()));
+    let (native, jsonapi, _) = searches("yarro").await;
+    assert_eq!((native, jsonapi), (me.clone(), me.clone()));
+    let (native, _, by_user_name) = searches("ursul").await;
+    assert_eq!((native, by_user_name), (me.clone(), none.clone()));
+    // The userName stays what it was when the email changed.
+    let (_, _, by_user_name) = searches("quenti").await;
+    assert_eq!(by_user_name, me.clone());
+
+    assert_eq!(t.owner.delete(&path).await.status, 200);
+    for term in ["yarro", "ursul", "quenti"] {
+        let (native, jsonapi, scim) = searches(term).await;
+        assert!(
+            native.is_empty() && jsonapi.is_empty() && scim.is_empty(),
+            "{term}"
+        );
+    }
 }

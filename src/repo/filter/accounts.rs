@@ -4,9 +4,10 @@
 use diesel::prelude::*;
 
 use super::compare::{
-    always, keyed_text, never, optional_time, present, text, text_attr, time, uuid_eq, Term,
+    always, keyed_text, never, optional_time, present, text_attr, time, uuid_eq, Term,
 };
 use super::sql::{id_in, text_param, Dialect};
+use super::trigram;
 use super::{bad_operator, unsupported, Predicate, Vocabulary};
 use crate::db::schema::{account_tokens, roles, user_roles, users};
 use crate::domain::account::TokenPurpose;
@@ -52,12 +53,13 @@ impl Vocabulary for Account {
             "name" => {
                 let kind = Kind::Str { case_exact: false };
                 let (v, _) = Term { kind, ..term }.text()?;
-                Ok(text(users::name_key.nullable(), op, v))
+                Ok(trigram::text(users::name_key.nullable(), "name_key", op, v))
             }
-            "email" => keyed_text(users::email, users::email_key, term),
-            "user_name" => keyed_text(
+            "email" => trigram::keyed_text(users::email, users::email_key, "email_key", term),
+            "user_name" => trigram::keyed_text(
                 users::user_name.nullable(),
                 users::user_name_key.nullable(),
+                "user_name_key",
                 term,
             ),
             "sso_channel" => text_attr(users::sso_channel, term),

@@ -24,6 +24,7 @@ mod groups;
 mod organizations;
 mod sessions;
 mod sql;
+mod trigram;
 mod users;
 
 use diesel::dsl::not;
@@ -38,6 +39,7 @@ use crate::domain::Error;
 
 use compare::Term;
 pub use sql::{param, text_param, Dialect, Operand};
+pub use trigram::search as search_users;
 
 /// A boxed SQL predicate on table `T` for backend `DB`.
 pub type Predicate<T, DB> = Box<dyn BoxableExpression<T, DB, SqlType = Nullable<Bool>>>;

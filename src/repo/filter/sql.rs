@@ -56,10 +56,18 @@ pub trait Dialect:
     + Binds<Nullable<DbTimestamptz>, Ts>
     + 'static
 {
+    /// Substring tests on users' keys go through the FTS5 trigram table
+    /// `users_trigram` (SQLite); PostgreSQL's `pg_trgm` GIN indexes serve
+    /// `LIKE` itself.
+    const TRIGRAM_TABLE: bool;
 }
 
-impl Dialect for diesel::pg::Pg {}
-impl Dialect for diesel::sqlite::Sqlite {}
+impl Dialect for diesel::pg::Pg {
+    const TRIGRAM_TABLE: bool = false;
+}
+impl Dialect for diesel::sqlite::Sqlite {
+    const TRIGRAM_TABLE: bool = true;
+}
 
 /// An expression of SQL type `ST` on table `T` that predicates compare: a
 /// column, `column.nullable()`, `fold(column)`.
@@ -220,6 +228,40 @@ impl<DB: Dialect> QueryFragment<DB> for Like {
         self.pattern.walk_ast(out.reborrow())?;
         out.push_sql(" ESCAPE ");
         self.escape.walk_ast(out.reborrow())
+    }
+}
+
+/// ` IN (SELECT id FROM table WHERE table MATCH query)`: the rows an FTS5
+/// table (with the row's `id` as a column) finds for `query`.
+#[derive(Debug, Clone)]
+pub struct FullText {
+    table: &'static str,
+    query: Param<Text, String>,
+}
+
+/// `(id IN (SELECT id FROM table WHERE table MATCH query))`.
+pub fn full_text<T: Table + 'static, DB: Dialect>(
+    id: impl Operand<T, DB, DbUuid>,
+    table: &'static str,
+    query: String,
+) -> Predicate<T, DB> {
+    let test = FullText {
+        table,
+        query: param(query),
+    };
+    Box::new(Condition { column: id, test })
+}
+
+impl<DB: Dialect> QueryFragment<DB> for FullText {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql(" IN (SELECT id FROM ");
+        out.push_identifier(self.table)?;
+        out.push_sql(" WHERE ");
+        out.push_identifier(self.table)?;
+        out.push_sql(" MATCH ");
+        self.query.walk_ast(out.reborrow())?;
+        out.push_sql(")");
+        Ok(())
     }
 }
 

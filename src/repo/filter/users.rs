@@ -11,6 +11,7 @@ use super::compare::{
 };
 use super::groups::{membership, named};
 use super::sql::{id_in, param, text_param, Dialect, Operand};
+use super::trigram;
 use super::{
     bad_operator, combine, relative, schema_ok, sub_name, sub_term, unsupported, value_term,
     Comparison, NoKinds, Predicate, Vocabulary,
@@ -83,9 +84,10 @@ impl Vocabulary for ScimUser {
         let key = path.key();
         match key.as_str() {
             "id" => uuid_eq(users::id, never(users::id), term),
-            "username" => keyed_text(
+            "username" => trigram::keyed_text(
                 users::user_name.nullable(),
                 users::user_name_key.nullable(),
+                "user_name_key",
                 term,
             ),
             "externalid" => text_attr(users::external_id, term),

@@ -683,3 +683,17 @@ diesel::allow_tables_to_appear_in_same_query!(group_client_members, groups);
 diesel::allow_tables_to_appear_in_same_query!(group_client_members, users);
 diesel::allow_tables_to_appear_in_same_query!(group_client_members, oauth_clients);
 diesel::allow_tables_to_appear_in_same_query!(group_client_members, group_members);
+
+// ---- Maintained totals (migration 2026-12-03-000800_list_totals) ----
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::types::*;
+
+    /// Each tenant's users and groups, kept by triggers.
+    list_totals (tenant_id) {
+        tenant_id -> DbUuid,
+        users -> BigInt,
+        groups -> BigInt,
+    }
+}

@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
-use super::list::{self, Narrow, Sorts};
+use super::list::{self, Narrow, Sorts, Total};
 use crate::db::schema::{
     group_client_members, group_members, iam_actions, policies, role_permissions, roles,
     user_roles, users,
@@ -337,7 +337,7 @@ pub async fn list_policies(
             policies::created_at,
         );
         let rows = list::by_id(policies::id, selection);
-        list::page(c, filtered, sorts, rows, q.page, true).await
+        list::page(c, filtered, sorts, rows, q.page, Total::Count).await
     })?;
     Ok(listing.map(|(subject, action, scope, at)| StoredPolicy {
         subject,

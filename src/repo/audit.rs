@@ -3,7 +3,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
-use super::list::{self, Narrow, Sorts};
+use super::list::{self, Narrow, Sorts, Total};
 use crate::db::schema::audit_events;
 use crate::db::{Db, Json, Ts, Uid};
 use crate::domain::audit::{AuditEvent, AuditQuery, AuditRecord};
@@ -145,7 +145,7 @@ pub async fn list(
             .by(audit_events::created_at, q.order)
             .by(audit_events::id, q.order);
         let rows = list::by_id(audit_events::id, RecordRow::as_select());
-        list::page(c, filtered, sorts, rows, q.page, true).await
+        list::page(c, filtered, sorts, rows, q.page, Total::Count).await
     })?;
     Ok(listing.map(AuditRecord::from))
 }

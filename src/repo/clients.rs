@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
-use super::list::{self, Narrow, Sorts};
+use super::list::{self, Narrow, Sorts, Total};
 use super::{corrupt, like_contains};
 use crate::db::schema::{oauth_client_secrets as secrets, oauth_clients as clients, tenants};
 use crate::db::{Db, Json, Ts, Uid};
@@ -161,7 +161,7 @@ pub async fn list(
         };
         let sorts = Sorts::default().by(clients::created_at, SortOrder::Asc);
         let rows = list::by_id(clients::id, ClientRow::as_select());
-        list::page(c, filtered, sorts, rows, page, true).await
+        list::page(c, filtered, sorts, rows, page, Total::Count).await
     })?;
     listing.try_map(Client::try_from)
 }

@@ -7,8 +7,8 @@ use uuid::Uuid;
 
 use super::filter::{self, Dialect};
 use super::like_contains;
-use super::list::{self, Narrow, SortKey, Sorts};
-use crate::db::schema::{group_members, groups, users};
+use super::list::{self, Narrow, SortKey, Sorts, Total};
+use crate::db::schema::{group_members, groups, list_totals, users};
 use crate::db::types::{DbTimestamptz, DbUuid};
 use crate::db::{is_unique_violation, Db, Ts, Uid};
 use crate::domain::group::{Group, GroupMember, GroupQuery, GroupSort};
@@ -170,8 +170,19 @@ pub async fn list(db: &mut Db<'_>, tenant_id: Uuid, q: &GroupQuery<'_>) -> Resul
                 Sorts::default().keys(q.sort.as_slice(), (GroupSort::CreatedAt, SortOrder::Asc))
             }
         };
+        let total = match pattern.is_none() && q.filter.is_none() {
+            true => Total::maintained(
+                list_totals::table
+                    .find(Uid(tenant_id))
+                    .select(list_totals::groups)
+                    .first(c)
+                    .await
+                    .optional()?,
+            ),
+            false => Total::Count,
+        };
         let rows = list::by_id(groups::id, GroupRow::as_select());
-        list::page(c, filtered, sorts, rows, q.page, true).await
+        list::page(c, filtered, sorts, rows, q.page, total).await
     })?;
     let items = complete(db, std::mem::take(&mut listing.items)).await?;
     Ok(listing.with_items(items))
@@ -321,7 +332,7 @@ pub async fn members(
             id: group_members::user_id,
             query,
         };
-        list::page(c, filtered, sorts, rows, page, true).await
+        list::page(c, filtered, sorts, rows, page, Total::Count).await
     })?;
     Ok(
         listing.map(|(id, email, first_name, family_name, added)| GroupMember {

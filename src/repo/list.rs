@@ -163,12 +163,40 @@ where
     pattern.clone().map(|p| column.like(p).escape('\\'))
 }
 
+/// Where a page's total comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Total {
+    /// Not asked for: one row more than the page says whether another
+    /// follows.
+    Skip,
+    /// `COUNT(*)` of the filtered rows.
+    Count,
+    /// Already known: a maintained total of the unfiltered list.
+    Known(i64),
+}
+
+impl Total {
+    /// A tenant's maintained total of the list (`list_totals`), or a count
+    /// where it has none.
+    pub fn maintained(total: Option<i64>) -> Total {
+        total.map_or(Total::Count, Total::Known)
+    }
+
+    /// [`Total::Count`], unless the query asked to `skip` it.
+    pub fn unless(skip: bool) -> Total {
+        match skip {
+            true => Total::Skip,
+            false => Total::Count,
+        }
+    }
+}
+
 /// One page of a list and its total:
 ///
 /// - `filtered()`: the list's rows before paging (called twice, for the
 ///   count and for the page: a boxed predicate is consumed by the query it
-///   joins); the count is skipped unless `counted`, and then one row more
-///   than the page tells whether another follows (`Listing::of`);
+///   joins); the count is made as `total` says, and when skipped, one row
+///   more than the page tells whether another follows (`Listing::of`);
 /// - the page's keys (`rows.id`, unique among the rows), ordered by
 ///   `sorts` then the key, limited and offset (or, for a keyset page,
 ///   after the anchor): from an index alone, so that a deep page skips
@@ -186,7 +214,7 @@ pub fn page<'a, C, DB, T, Q, I, F, RowsQuery, R>(
     sorts: Sorts<T, DB>,
     rows: Rows<I, F>,
     page: PageRequest,
-    counted: bool,
+    total: Total,
 ) -> impl Future<Output = Result<Listing<R>>> + Send + 'a
 where
     C: AsyncConnectionCore<Backend = DB>,
@@ -208,9 +236,11 @@ where
     R: Send + 'a,
 {
     async move {
-        let total = match counted {
-            true => Some(filtered()?.select(count_star()).get_result(c).await?),
-            false => None,
+        let counted = !matches!(total, Total::Skip);
+        let total = match total {
+            Total::Skip => None,
+            Total::Count => Some(filtered()?.select(count_star()).get_result(c).await?),
+            Total::Known(n) => Some(n),
         };
         let Sorts { orders, after } = sorts.by(rows.id.clone(), SortOrder::Asc);
         let ids: Vec<Uid> = orders

@@ -5,7 +5,7 @@ use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
 use super::filter::{self, Dialect};
-use super::list::{self, Narrow, SortKey, Sorts};
+use super::list::{self, Narrow, SortKey, Sorts, Total};
 use crate::db::schema::{organizations, users};
 use crate::db::{is_unique_violation, Db, Ts, Uid};
 use crate::domain::account::{Organization, OrganizationQuery, OrganizationSort};
@@ -148,7 +148,15 @@ pub async fn list(
         };
         let sorts = Sorts::default().keys(&q.sort, (OrganizationSort::CreatedAt, SortOrder::Asc));
         let rows = list::by_id(organizations::id, OrganizationRow::as_select());
-        list::page(c, filtered, sorts, rows, q.page, !q.skip_count).await
+        list::page(
+            c,
+            filtered,
+            sorts,
+            rows,
+            q.page,
+            Total::unless(q.skip_count),
+        )
+        .await
     })?;
     Ok(listing.map(Organization::from))
 }

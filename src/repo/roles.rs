@@ -6,7 +6,7 @@ use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
 use super::filter::Dialect;
-use super::list::{self, Narrow, SortKey, Sorts};
+use super::list::{self, Narrow, SortKey, Sorts, Total};
 use super::{corrupt, like_contains};
 use crate::db::schema::{role_permissions, roles, user_roles, users};
 use crate::db::{is_unique_violation, Db, Ts, Uid};
@@ -228,7 +228,7 @@ pub async fn list(db: &mut Db<'_>, tenant_id: Uuid, q: &RoleQuery) -> Result<Lis
         };
         let sorts = Sorts::default().keys(q.sort.as_slice(), (RoleSort::CreatedAt, SortOrder::Asc));
         let rows = list::by_id(roles::id, RoleRow::as_select());
-        list::page(c, filtered, sorts, rows, q.page, true).await
+        list::page(c, filtered, sorts, rows, q.page, Total::Count).await
     })?;
     let items = complete(db, std::mem::take(&mut listing.items)).await?;
     Ok(listing.with_items(items))

@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use super::corrupt;
 use super::filter::{self, Dialect};
-use super::list::{self, Narrow, SortKey, Sorts};
+use super::list::{self, Narrow, SortKey, Sorts, Total};
 use crate::db::schema::{refresh_tokens, sessions, tenants, users};
 use crate::db::{Db, Json, Ts, Uid};
 use crate::domain::list::{Listing, PageRequest, SortOrder};
@@ -170,7 +170,7 @@ pub async fn list_active(
             .by(sessions::created_at, SortOrder::Desc)
             .by(sessions::id, SortOrder::Desc);
         let rows = list::by_id(sessions::id, SessionRow::as_select());
-        list::page(c, filtered, sorts, rows, page, true).await
+        list::page(c, filtered, sorts, rows, page, Total::Count).await
     })?;
     Ok(listing.map(Session::from))
 }
@@ -205,7 +205,15 @@ pub async fn list(
         };
         let sorts = Sorts::default().keys(&q.sort, (SessionSort::CreatedAt, SortOrder::Desc));
         let rows = list::by_id(sessions::id, SessionRow::as_select());
-        list::page(c, filtered, sorts, rows, q.page, !q.skip_count).await
+        list::page(
+            c,
+            filtered,
+            sorts,
+            rows,
+            q.page,
+            Total::unless(q.skip_count),
+        )
+        .await
     })?;
     Ok(listing.map(Session::from))
 }

@@ -3,7 +3,7 @@ use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
 use super::filter::Dialect;
-use super::list::{self, Narrow, SortKey, Sorts};
+use super::list::{self, Narrow, SortKey, Sorts, Total};
 use super::{corrupt, like_contains};
 use crate::db::schema::tenants;
 use crate::db::{is_unique_violation, Db, Json, Ts, Uid};
@@ -183,7 +183,7 @@ pub async fn list(db: &mut Db<'_>, q: &TenantQuery) -> Result<Listing<Tenant>> {
         let sorts =
             Sorts::default().keys(q.sort.as_slice(), (TenantSort::CreatedAt, SortOrder::Asc));
         let rows = list::by_id(tenants::id, TenantRow::as_select());
-        list::page(c, filtered, sorts, rows, q.page, true).await
+        list::page(c, filtered, sorts, rows, q.page, Total::Count).await
     })?;
     listing.try_map(TenantRow::into_domain)
 }

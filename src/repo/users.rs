@@ -7,8 +7,8 @@ use uuid::Uuid;
 
 use super::corrupt;
 use super::filter::{self, text_param, Dialect};
-use super::list::{self, Narrow, SortKey, Sorts};
-use crate::db::schema::{user_roles, users};
+use super::list::{self, Narrow, SortKey, Sorts, Total};
+use crate::db::schema::{list_totals, user_roles, users};
 use crate::db::{is_unique_violation, Db, Json, Ts, Uid};
 use crate::domain::list::{Listing, SortOrder};
 use crate::domain::user::{
@@ -509,8 +509,22 @@ pub async fn list(db: &mut Db<'_>, tenant_id: Uuid, q: &UserQuery<'_>) -> Result
             Some(seek) => Sorts::seek(users::created_at, users::id, seek),
             None => Sorts::default().keys(&q.sort, (UserSort::CreatedAt, SortOrder::Asc)),
         };
+        let unfiltered =
+            search.is_none() && q.status.is_none() && q.role_id.is_none() && q.filter.is_none();
+        let total = match (q.skip_count, unfiltered) {
+            (true, _) => Total::Skip,
+            (false, true) => Total::maintained(
+                list_totals::table
+                    .find(Uid(tenant_id))
+                    .select(list_totals::users)
+                    .first(c)
+                    .await
+                    .optional()?,
+            ),
+            (false, false) => Total::Count,
+        };
         let rows = list::by_id(users::id, UserRow::as_select());
-        list::page(c, filtered, sorts, rows, q.page, !q.skip_count).await
+        list::page(c, filtered, sorts, rows, q.page, total).await
     })?;
     listing.try_map(UserRow::into_domain)
 }

@@ -1,6 +1,8 @@
-//! SCIM cursor pagination (RFC 9865) beside index pagination: a sync job
-//! walks a whole tenant page by page with `cursor`, each page after the
-//! last one's anchor, and bad cursors and counts are refused.
+//! SCIM lists at scale: cursor pagination (RFC 9865) beside index
+//! pagination, where a sync job walks a whole tenant page by page with
+//! `cursor`, each page after the last one's anchor, and bad cursors and
+//! counts are refused; and the unfiltered totals, read from maintained
+//! counters, which stay exact through every kind of write.
 
 use std::collections::HashSet;
 
@@ -14,6 +16,7 @@ on_both_backends!(
     a_cursor_walk_reads_every_resource_once,
     sorted_and_root_queries_page_by_cursor_too,
     bad_cursors_and_counts_are_refused,
+    unfiltered_totals_stay_exact,
 );
 
 const SEARCH: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
@@ -257,4 +260,71 @@ async fn bad_cursors_and_counts_are_refused(b: Backend) {
     let r = scim.query("/Users", &[("count", "1")]).await;
     assert_eq!(r.scim(200)["startIndex"], 1);
     assert!(r.body.get("nextCursor").is_none());
+}
+
+/// The totals of `path` (`/Users`, `/Groups`): unfiltered (a maintained
+/// counter) and with a filter every resource matches (a count).
+async fn totals(scim: &Scim, path: &str) -> (u64, u64) {
+    let total = |params: Vec<(&'static str, &'static str)>| async move {
+        let r = scim.query(path, &params).await;
+        r.scim(200)["totalResults"].as_u64().unwrap()
+    };
+    (
+        total(vec![("count", "0")]).await,
+        total(vec![("count", "0"), ("filter", "id pr")]).await,
+    )
+}
+
+/// RFC 7644 3.4.2: "totalResults: The total number of results returned by
+/// the list or query operation." The unfiltered total comes from a counter
+/// the writing transaction keeps; it equals the count through creations
+/// and deletions by each API, bulk imports, concurrent writers, and stays
+/// within its tenant.
+async fn unfiltered_totals_stay_exact(b: Backend) {
+    let t = tenant(b).await;
+    let other = tenant(b).await;
+    let scim = t.scim().await;
+    assert_eq!(totals(&scim, "/Users").await, (1, 1));
+    assert_eq!(totals(&scim, "/Groups").await, (0, 0));
+    users(&t, "counted", 25).await;
+    users(&other, "elsewhere", 7).await;
+    let made = scim.create_user(&t.email("scim"), json!({})).await;
+    let native = t.create_user(&t.email("native"), "Native", "User").await;
+    let created = futures_util::future::join_all((0..8).map(|i| {
+        let scim = &scim;
+        let name = t.email(&format!("racer{i}"));
+        async move { scim.create_user(&name, json!({})).await }
+    }))
+    .await;
+    assert_eq!(totals(&scim, "/Users").await, (36, 36));
+    assert_eq!(scim.delete(&format!("/Users/{made}")).await.status, 204);
+    assert_eq!(
+        t.owner
+            .delete(&format!("/api/v1/users/{native}"))
+            .await
+            .status,
+        200
+    );
+    for id in &created[..3] {
+        assert_eq!(scim.delete(&format!("/Users/{id}")).await.status, 204);
+    }
+    // A refused creation (a duplicate userName) counts nothing.
+    let r = scim
+        .post(
+            "/Users",
+            json!({ "schemas": [crate::support::scim::USER], "userName": t.email("racer5") }),
+        )
+        .await;
+    r.scim_error(409, Some("uniqueness"));
+    assert_eq!(totals(&scim, "/Users").await, (31, 31));
+    let group = scim.create_group("Counted", &[]).await;
+    scim.create_group("Counted too", &[]).await;
+    assert_eq!(totals(&scim, "/Groups").await, (2, 2));
+    assert_eq!(scim.delete(&format!("/Groups/{group}")).await.status, 204);
+    assert_eq!(totals(&scim, "/Groups").await, (1, 1));
+    let elsewhere = other.scim().await;
+    assert_eq!(totals(&elsewhere, "/Users").await, (8, 8));
+    assert_eq!(totals(&elsewhere, "/Groups").await, (0, 0));
+    // The native list and JSON:API read the same counter.
+    assert_eq!(t.owner.get("/api/v1/users").await.ok()["total"], 31);
 }

@@ -152,7 +152,18 @@ pub struct WriteGate {
 
 /// A write transaction's turn, held until it commits or rolls back.
 #[must_use]
-pub struct WriteTurn(#[allow(dead_code)] Option<tokio::sync::OwnedMutexGuard<()>>);
+pub struct WriteTurn {
+    /// The gate's guard (SQLite's outermost transaction); kept only to be
+    /// dropped with the turn.
+    _held: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl WriteTurn {
+    /// A turn that holds nothing: PostgreSQL, or a nested transaction.
+    fn free() -> WriteTurn {
+        WriteTurn { _held: None }
+    }
+}
 
 impl WriteGate {
     fn new(wait: Duration) -> WriteGate {
@@ -164,7 +175,7 @@ impl WriteGate {
 
     async fn enter(&self) -> Result<WriteTurn> {
         match tokio::time::timeout(self.wait, self.turn.clone().lock_owned()).await {
-            Ok(guard) => Ok(WriteTurn(Some(guard))),
+            Ok(guard) => Ok(WriteTurn { _held: Some(guard) }),
             Err(_) => Err(Error::Unavailable(
                 "database is busy: no write turn within the acquire timeout".into(),
             )),
@@ -424,11 +435,11 @@ impl Db<'_> {
         use diesel::connection::{AnsiTransactionManager, TransactionManager as _};
         let outermost = !self.in_transaction().await?;
         match self {
-            Db::Pg(c) => begin_plain(&mut **c).await.map(|()| WriteTurn(None)),
+            Db::Pg(c) => begin_plain(&mut **c).await.map(|()| WriteTurn::free()),
             Db::Sqlite(c, gate) => {
                 let turn = match outermost {
                     true => gate.enter().await?,
-                    false => WriteTurn(None),
+                    false => WriteTurn::free(),
                 };
                 c.spawn_blocking(move |c| match outermost {
                     true => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE"),

@@ -121,8 +121,11 @@ impl<T, DB: Dialect> Sorts<T, DB> {
     }
 }
 
-/// `created > c OR (created = c AND id > i)`: the rows after the anchor
-/// `(c, i)` in the order `(created, id)`.
+/// `created >= c AND (created > c OR id > i)`: the rows after the anchor
+/// `(c, i)` in the order `(created, id)`. The first term is what lets an
+/// index on `(…, created, id)` start at the anchor: written as one `OR`,
+/// PostgreSQL reads the index from its start and filters, so a page cost
+/// more the deeper it was.
 fn after<T: Table + 'static, DB: Dialect>(
     created: impl Operand<T, DB, DbTimestamptz>,
     id: impl Operand<T, DB, DbUuid>,
@@ -132,8 +135,8 @@ fn after<T: Table + 'static, DB: Dialect>(
     Box::new(
         created
             .clone()
-            .gt(at())
-            .or(created.eq(at()).and(id.gt(param(Uid(anchor.id)))))
+            .ge(at())
+            .and(created.gt(at()).or(id.gt(param(Uid(anchor.id)))))
             .nullable(),
     )
 }

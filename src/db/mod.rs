@@ -595,8 +595,36 @@ fn migrate_sqlite(conn: &mut SqliteConnection) -> Result<usize> {
         "PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;",
     )
     .map_err(Error::from)?;
+    check_users_trigram(conn)?;
     unique::read_sqlite_schema(conn)?;
     Ok(applied)
+}
+
+/// The FTS5 table `users_trigram` answers searches with users' rowids
+/// (`repo/filter/trigram.rs`), which SQLite may renumber (VACUUM, a table
+/// rebuild). A sample of users whose entry there holds another id (or
+/// none) means they moved: the table is filled again from `users`.
+fn check_users_trigram(conn: &mut SqliteConnection) -> Result<()> {
+    #[derive(diesel::QueryableByName)]
+    struct Moved {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        moved: i64,
+    }
+    let sample = "SELECT count(*) AS moved FROM (SELECT rowid, id FROM users ORDER BY random() LIMIT 256) u \
+         WHERE NOT EXISTS (SELECT 1 FROM users_trigram f WHERE f.rowid = u.rowid AND f.id = u.id)";
+    let moved = diesel::RunQueryDsl::get_result::<Moved>(diesel::sql_query(sample), conn)?.moved;
+    if moved > 0 {
+        log::warn!(
+            "users_trigram is out of step with users ({moved} of a sample): filling it again"
+        );
+        SimpleConnection::batch_execute(
+            conn,
+            "BEGIN IMMEDIATE; DELETE FROM users_trigram; \
+             INSERT INTO users_trigram (rowid, id, search_key, name_key, email_key, user_name_key) \
+             SELECT rowid, id, search_key, name_key, email_key, user_name_key FROM users; COMMIT;",
+        )?;
+    }
+    Ok(())
 }
 
 fn migrations_failed(e: impl std::fmt::Display) -> Error {
@@ -657,5 +685,54 @@ mod write_gate_tests {
         let (now, most, order) = inside.lock().unwrap().clone();
         assert_eq!((now, most, order.len()), (0, 1, 8), "{order:?}");
         let _ = std::fs::remove_file(&path);
+    }
+}
+
+#[cfg(test)]
+mod users_trigram_tests {
+    use diesel::connection::SimpleConnection;
+    use diesel::{Connection, SqliteConnection};
+
+    /// Users whose rowids moved under the FTS5 table (as a VACUUM may move
+    /// them) are found at start and the table is filled again; a table in
+    /// step is left as it is.
+    #[test]
+    fn moved_rowids_are_found_and_the_table_filled_again() {
+        let mut c = SqliteConnection::establish(":memory:").unwrap();
+        c.batch_execute(
+            "CREATE TABLE users (id TEXT PRIMARY KEY, search_key TEXT, name_key TEXT, email_key TEXT, user_name_key TEXT);
+             CREATE VIRTUAL TABLE users_trigram USING fts5 (id UNINDEXED, search_key, name_key, email_key, user_name_key, tokenize = 'trigram case_sensitive 1');
+             INSERT INTO users (rowid, id, search_key, name_key, email_key, user_name_key) VALUES
+                 (1, 'a', 'alice', 'alice', 'a@x', 'a@x'), (2, 'b', 'bob', 'bob', 'b@x', 'b@x');
+             INSERT INTO users_trigram (rowid, id, search_key, name_key, email_key, user_name_key)
+                 SELECT rowid, id, search_key, name_key, email_key, user_name_key FROM users;",
+        )
+        .unwrap();
+        super::check_users_trigram(&mut c).unwrap();
+        // The rowids move: alice is renumbered onto bob's old slot's next.
+        c.batch_execute(
+            "UPDATE users SET rowid = 10 WHERE id = 'a'; UPDATE users SET rowid = 1 WHERE id = 'b';
+             INSERT INTO users (rowid, id, search_key, name_key, email_key, user_name_key) VALUES (2, 'c', 'carol', 'carol', 'c@x', 'c@x');",
+        )
+        .unwrap();
+        super::check_users_trigram(&mut c).unwrap();
+        #[derive(diesel::QueryableByName, Debug, PartialEq)]
+        struct Id {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            id: String,
+        }
+        let found = |term: &str, c: &mut SqliteConnection| -> Vec<String> {
+            let q = format!(
+                "SELECT u.id FROM users u WHERE u.rowid IN (SELECT rowid FROM users_trigram WHERE users_trigram MATCH '{{name_key}} : \"{term}\"') ORDER BY u.id"
+            );
+            diesel::RunQueryDsl::load::<Id>(diesel::sql_query(q), c)
+                .unwrap()
+                .into_iter()
+                .map(|i| i.id)
+                .collect()
+        };
+        assert_eq!(found("ali", &mut c), vec!["a"]);
+        assert_eq!(found("bob", &mut c), vec!["b"]);
+        assert_eq!(found("aro", &mut c), vec!["c"]);
     }
 }

@@ -6,8 +6,9 @@
 --
 -- It keeps its own copy of the keys and the user's id, with the user's
 -- rowid as its own: the triggers below find a user's entry by rowid, and a
--- search returns ids, never rowids. A later migration that rebuilds the
--- users table must empty it and fill it again, as below.
+-- search answers rowids of users. Should the users' rowids move (a table
+-- rebuild, a VACUUM), the server finds out at start by comparing ids and
+-- fills the table again (src/db/mod.rs, `check_users_trigram`).
 CREATE VIRTUAL TABLE users_trigram USING fts5 (
     id UNINDEXED, search_key, name_key, email_key, user_name_key,
     tokenize = 'trigram case_sensitive 1'

@@ -814,6 +814,20 @@ async fn substring_search_follows_every_change(b: Backend) {
     assert!(native.contains(&id) && jsonapi.contains(&id));
     let (native, _, by_user_name) = searches("quenti").await;
     assert_eq!((native, by_user_name), (me.clone(), me.clone()));
+    // A NUL inside a term never reaches the trigram table (FTS5 reads its
+    // query as C text): every dialect refuses it first.
+    let r = t
+        .owner
+        .get("/api/v1/accounts?filter%5Bname__match%5D=zebu%00lon")
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    let r = scim
+        .query("/Users", &[("filter", "userName co \"quen\u{0}tin\"")])
+        .await;
+    r.scim_error(400, Some("invalidFilter"));
+    let r = t.owner.get("/api/v1/users?search=zebu%00lon").await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(r.body["error"]["details"][0]["field"], "search");
 
     let r = t
         .owner

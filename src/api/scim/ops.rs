@@ -17,7 +17,7 @@ use super::resources::{etag, group_json, group_record, user_json, user_record, P
 use super::schema::{Resource, ScimAttributes, GROUP, USER};
 use crate::domain::filter::{AttrPath, Filter, FilterSpec, Names, Restricted};
 use crate::domain::group::{GroupQuery, GroupSort};
-use crate::domain::list::{Anchor, PageRequest, Seek, SortOrder};
+use crate::domain::list::{Anchor, Listing, PageRequest, Seek, SortOrder};
 use crate::domain::user::{UserQuery, UserSort};
 use crate::domain::Error;
 use crate::service::provisioning::{self, ProvisionedUser, UserRecord};
@@ -160,6 +160,27 @@ struct Fetched {
     last: Option<Anchor>,
 }
 
+impl Fetched {
+    /// A page as JSON (`json` of each row), and the anchor (creation time
+    /// and id) of its last row.
+    fn of<T>(
+        listing: Listing<T>,
+        json: impl Fn(&T) -> Value,
+        anchor: impl Fn(&T) -> (chrono::DateTime<chrono::Utc>, Uuid),
+    ) -> Fetched {
+        Fetched {
+            items: listing.items.iter().map(json).collect(),
+            total: listing.total,
+            more: listing.more,
+            last: listing
+                .items
+                .last()
+                .map(anchor)
+                .map(|(created, id)| Anchor { created, id }),
+        }
+    }
+}
+
 /// One resource type's page.
 #[allow(clippy::too_many_arguments)]
 async fn fetch(
@@ -194,19 +215,11 @@ async fn fetch(
                 ..Default::default()
             };
             let listing = provisioning::list_users(app, &scim.caller, query).await?;
-            Fetched {
-                items: listing
-                    .items
-                    .iter()
-                    .map(|u| user_json(u, &scim.base))
-                    .collect(),
-                total: listing.total,
-                more: listing.more,
-                last: listing.items.last().map(|u| Anchor {
-                    created: u.user.created_at,
-                    id: u.user.id,
-                }),
-            }
+            Fetched::of(
+                listing,
+                |u| user_json(u, &scim.base),
+                |u| (u.user.created_at, u.user.id),
+            )
         }
         Resource::Group => {
             let sort = match sort {
@@ -224,19 +237,11 @@ async fn fetch(
                 ..Default::default()
             };
             let listing = provisioning::list_groups(app, &scim.caller, query, members).await?;
-            Fetched {
-                items: listing
-                    .items
-                    .iter()
-                    .map(|g| group_json(g, &scim.base))
-                    .collect(),
-                total: listing.total,
-                more: listing.more,
-                last: listing.items.last().map(|g| Anchor {
-                    created: g.group.created_at,
-                    id: g.group.id,
-                }),
-            }
+            Fetched::of(
+                listing,
+                |g| group_json(g, &scim.base),
+                |g| (g.group.created_at, g.group.id),
+            )
         }
     })
 }

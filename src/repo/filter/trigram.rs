@@ -27,7 +27,9 @@ const TABLE: &str = "users_trigram";
 /// `key` (one of the table's columns, by name) contains `v`, through the
 /// trigram table where there is one and `v` has a trigram.
 fn indexed<DB: Dialect>(key: &str, v: &str) -> Option<Predicate<users::table, DB>> {
-    if !DB::TRIGRAM_TABLE || v.chars().count() < 3 {
+    // FTS5 reads its query as C text: a NUL would end it early, so such a
+    // value keeps the scan, which compares it whole.
+    if !DB::TRIGRAM_TABLE || v.chars().count() < 3 || v.contains('\0') {
         return None;
     }
     // An FTS5 string: in double quotes, each one inside doubled.

@@ -32,12 +32,20 @@ use crate::domain::Result;
 /// One ordering term (`column ASC`, ...) on table `T` for backend `DB`.
 pub type Order<T, DB> = Box<dyn BoxableExpression<T, DB, SqlType = NotSelectable>>;
 
-/// A list's order, term by term, and for a keyset page the condition of
-/// the rows after its anchor. The pipeline ends the order with the key
-/// ascending, so that equal sort values still page in one order.
+/// A list's order, term by term, each with its reverse, and for a keyset
+/// page the condition of the rows after its anchor. The pipeline ends the
+/// order with the key ascending, so that equal sort values still page in
+/// one order.
 pub struct Sorts<T, DB: Backend> {
-    orders: Vec<Order<T, DB>>,
+    orders: Vec<Term<T, DB>>,
     after: Option<Predicate<T, DB>>,
+}
+
+/// One term of an order: as asked, and reversed (for a page read from the
+/// far end, [`page`]).
+struct Term<T, DB: Backend> {
+    forward: Order<T, DB>,
+    reverse: Order<T, DB>,
 }
 
 /// A list's sort enum: the order each key stands for on its table.
@@ -87,9 +95,17 @@ impl<T, DB: Dialect> Sorts<T, DB> {
         E: Operand<T, DB, ST>,
         ST: SingleValue,
     {
+        let (asc, desc): (Order<T, DB>, Order<T, DB>) =
+            (Box::new(column.clone().asc()), Box::new(column.desc()));
         self.orders.push(match order {
-            SortOrder::Asc => Box::new(column.asc()),
-            SortOrder::Desc => Box::new(column.desc()),
+            SortOrder::Asc => Term {
+                forward: asc,
+                reverse: desc,
+            },
+            SortOrder::Desc => Term {
+                forward: desc,
+                reverse: asc,
+            },
         });
         self
     }
@@ -203,7 +219,9 @@ impl Total {
 /// - the page's keys (`rows.id`, unique among the rows), ordered by
 ///   `sorts` then the key, limited and offset (or, for a keyset page,
 ///   after the anchor): from an index alone, so that a deep page skips
-///   index entries, not rows;
+///   index entries, not rows; a page past the middle of a counted list is
+///   read from the far end in the reverse order (offset `total - end`),
+///   so that the last page skips as little as the first;
 /// - the rows with those keys (`rows.query`), each with its key, put back
 ///   in the page's order.
 ///
@@ -246,20 +264,58 @@ where
             Total::Known(n) => Some(n),
         };
         let Sorts { orders, after } = sorts.by(rows.id.clone(), SortOrder::Asc);
-        let ids: Vec<Uid> = orders
-            .into_iter()
-            .fold(filtered()?.narrow(after), |query, order| {
-                query.then_order_by(order)
-            })
-            .limit(page.fetch(counted))
-            .offset(page.offset())
-            .select(rows.id)
-            .load(c)
-            .await?;
+        let (limit, offset) = (page.fetch(counted), page.offset());
+        let window = match (total, &after) {
+            (Some(total), None) => FarEnd::of(total, offset, limit),
+            _ => None,
+        };
+        let mut ids: Vec<Uid> = match window {
+            Some(FarEnd { limit: 0, .. }) => Vec::new(),
+            _ => {
+                orders
+                    .into_iter()
+                    .map(|t| match window {
+                        Some(_) => t.reverse,
+                        None => t.forward,
+                    })
+                    .fold(filtered()?.narrow(after), |query, order| {
+                        query.then_order_by(order)
+                    })
+                    .limit(window.map_or(limit, |w| w.limit))
+                    .offset(window.map_or(offset, |w| w.offset))
+                    .select(rows.id)
+                    .load(c)
+                    .await?
+            }
+        };
+        if window.is_some() {
+            ids.reverse();
+        }
         let found = (rows.query)(ids.clone()).load(c).await?;
         let mut found: HashMap<Uid, R> = found.into_iter().collect();
         let rows = ids.iter().filter_map(|id| found.remove(id)).collect();
         Ok(Listing::of(rows, total, page))
+    }
+}
+
+/// A page of a counted list past its middle, as a window of the list in
+/// reverse order: the rows `offset .. offset + limit` of `total` are the
+/// reverse order's rows `total - offset - limit .. total - offset`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FarEnd {
+    limit: i64,
+    offset: i64,
+}
+
+impl FarEnd {
+    /// The reverse window of the page at `offset`, when it is nearer the
+    /// end of the `total` rows than their start.
+    fn of(total: i64, offset: i64, limit: i64) -> Option<FarEnd> {
+        let end = offset.saturating_add(limit).min(total);
+        (total - end < offset).then(|| FarEnd {
+            limit: (end - offset).max(0),
+            offset: total - end,
+        })
     }
 }
 
@@ -292,3 +348,47 @@ where
 /// The query [`by_id`] makes, `SELECT id, selection FROM table WHERE id IN
 /// (ids)`, from `F`, the table filtered by id.
 pub type ById<F, I, S> = Select<F, (I, S)>;
+
+#[cfg(test)]
+mod tests {
+    use super::FarEnd;
+
+    /// The reverse window holds the same rows as the forward one: checked
+    /// against a list of `total` numbers read both ways.
+    #[test]
+    fn far_end_windows_hold_the_pages_rows() {
+        for total in 0..40i64 {
+            let rows: Vec<i64> = (0..total).collect();
+            for limit in 1..6i64 {
+                for offset in 0..total + 8 {
+                    let forward: Vec<i64> = rows
+                        .iter()
+                        .copied()
+                        .skip(offset as usize)
+                        .take(limit as usize)
+                        .collect();
+                    let Some(w) = FarEnd::of(total, offset, limit) else {
+                        // Read forward, the page skips no more rows than
+                        // it would from the far end.
+                        let end = (offset + limit).min(total);
+                        assert!(offset <= total - end, "total {total}, offset {offset}");
+                        continue;
+                    };
+                    let mut back: Vec<i64> = rows
+                        .iter()
+                        .rev()
+                        .copied()
+                        .skip(w.offset as usize)
+                        .take(w.limit as usize)
+                        .collect();
+                    back.reverse();
+                    assert_eq!(
+                        back, forward,
+                        "total {total}, offset {offset}, limit {limit}"
+                    );
+                    assert!(w.offset <= offset, "never skips more than the forward read");
+                }
+            }
+        }
+    }
+}

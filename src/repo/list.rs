@@ -265,30 +265,32 @@ where
         };
         let Sorts { orders, after } = sorts.by(rows.id.clone(), SortOrder::Asc);
         let (limit, offset) = (page.fetch(counted), page.offset());
-        let window = match (total, &after) {
+        let far_end = match (total, &after) {
             (Some(total), None) => FarEnd::of(total, offset, limit),
             _ => None,
         };
-        let mut ids: Vec<Uid> = match window {
-            Some(FarEnd { limit: 0, .. }) => Vec::new(),
+        let (limit, offset) = far_end.map_or((limit, offset), |w| (w.limit, w.offset));
+        // Only a window past the end of the list is empty.
+        let mut ids: Vec<Uid> = match limit {
+            0 => Vec::new(),
             _ => {
                 orders
                     .into_iter()
-                    .map(|t| match window {
+                    .map(|t| match far_end {
                         Some(_) => t.reverse,
                         None => t.forward,
                     })
                     .fold(filtered()?.narrow(after), |query, order| {
                         query.then_order_by(order)
                     })
-                    .limit(window.map_or(limit, |w| w.limit))
-                    .offset(window.map_or(offset, |w| w.offset))
+                    .limit(limit)
+                    .offset(offset)
                     .select(rows.id)
                     .load(c)
                     .await?
             }
         };
-        if window.is_some() {
+        if far_end.is_some() {
             ids.reverse();
         }
         let found = (rows.query)(ids.clone()).load(c).await?;

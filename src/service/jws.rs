@@ -42,7 +42,7 @@ impl Signer {
                     .map_err(rejected)?,
             ),
             // OpenSSL writes Ed25519 keys as PKCS#8 v1, without the public
-            // key; ring then derives it.
+            // key; aws-lc-rs then derives it.
             SigningAlg::EdDsa => {
                 Signer::Ed(Ed25519KeyPair::from_pkcs8_maybe_unchecked(der).map_err(rejected)?)
             }
